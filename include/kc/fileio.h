@@ -1,0 +1,49 @@
+/*
+ * kc/fileio.h: reading inputs with a size cap, and writing outputs so that
+ * a reader never sees a half-written file.
+ *
+ * kc_file_write() writes to a temporary file in the target directory,
+ * fsyncs it, then moves it into place (link(2) when the target must not
+ * exist, so the check and the creation are one atomic step; rename(2)
+ * otherwise), and fsyncs the directory. On any failure the temporary file is
+ * removed and the target is untouched.
+ */
+#ifndef KC_FILEIO_H
+#define KC_FILEIO_H
+
+#include <sys/types.h>
+#include <stddef.h>
+
+enum {
+	KC_WRITE_EXCL = 1 << 0,	  /* refuse if path exists (KC_ERR_EXISTS) */
+	KC_WRITE_NOSYNC = 1 << 1, /* skip fsyncs (bulk output whose durability
+				     point is a ledger commit) */
+};
+
+/* Default cap for inputs (CSRs, certificates, ceremony files). */
+#define KC_FILE_MAX (1024 * 1024)
+
+int kc_file_write(const char *path, const void *data, size_t len,
+    mode_t mode, int flags);
+
+/* Reads at most max bytes; a larger file is an error (KC_ERR_INPUT naming
+ * the file and the limit). *data is NUL-terminated (not counted in *len);
+ * the caller frees it with free(), or with OPENSSL_clear_free() when it may
+ * hold a secret. */
+int kc_file_read(const char *path, size_t max, unsigned char **data,
+    size_t *len);
+
+/* KC_OK when path does not exist; KC_ERR_EXISTS (with message) when it
+ * does. For checking all outputs before any work starts. */
+int kc_file_check_absent(const char *path);
+
+/* Creates a directory (mode) if missing; KC_OK if it already is one. */
+int kc_dir_ensure(const char *path, mode_t mode);
+
+/* fsync of a directory. */
+int kc_dir_sync(const char *path);
+
+/* SHA-256 of a buffer as 64 lower-case hex characters + NUL. */
+void kc_sha256_hex(const void *data, size_t len, char out[65]);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * kc/secret.h: PINs and passphrases in locked memory.
+ *
+ * A struct kc_secret owns a buffer that is mlock()ed (best effort), never
+ * swapped out or copied by libkc, NUL-terminated for APIs that want a C
+ * string, and wiped with OPENSSL_cleanse() when freed. Secrets never come
+ * from argv or the environment: only from a file that group and others
+ * cannot read, or from the terminal (src/common/tty.c).
+ */
+#ifndef KC_SECRET_H
+#define KC_SECRET_H
+
+#include <stddef.h>
+
+struct kc_secret {
+	char	*buf;	/* NUL-terminated; len bytes of secret */
+	size_t	 len;
+	size_t	 cap;	/* usable bytes, excluding the terminating NUL */
+	int	 locked;	/* mlock() succeeded */
+};
+
+#define KC_SECRET_MAX 1024
+
+/* Allocates an empty secret of capacity cap (<= KC_SECRET_MAX).
+ * The caller frees it with kc_secret_free(). */
+int kc_secret_new(size_t cap, struct kc_secret **out);
+/* Wipes, unlocks and frees; NULL is a no-op. */
+void kc_secret_free(struct kc_secret *s);
+/* Copies len bytes into a new secret. */
+int kc_secret_from(const void *data, size_t len, struct kc_secret **out);
+
+/*
+ * Reads a secret from the first line of path (trailing CR/LF removed).
+ * Refused (KC_ERR_PIN) when the file is readable or writable by group or
+ * others, is not a regular file, is empty, or holds a NUL byte.
+ * what names the secret in messages ("PIN", "passphrase").
+ */
+int kc_secret_read_file(const char *path, const char *what,
+    struct kc_secret **out);
+
+/* Constant-time comparison; 1 when equal. */
+int kc_secret_equal(const struct kc_secret *a, const struct kc_secret *b);
+
+#endif

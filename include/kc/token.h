@@ -1,0 +1,113 @@
+/*
+ * kc/token.h: the token layer. src/lib/token.c is the only file in the
+ * project that includes libp11.h or PKCS#11 headers; everything else sees
+ * these opaque handles and OpenSSL types.
+ *
+ * Ownership: kc_token_load() returns a context the caller frees with
+ * kc_token_unload(); kc_token_open() returns a session handle on one token,
+ * freed with kc_token_close() (which logs out) before the context is
+ * unloaded. EVP_PKEYs returned here are new references the caller frees
+ * with EVP_PKEY_free(); private ones stay bound to the open token handle
+ * and must be freed before kc_token_close().
+ */
+#ifndef KC_TOKEN_H
+#define KC_TOKEN_H
+
+#include <stddef.h>
+
+#include <openssl/evp.h>
+
+#include "kc/secret.h"
+#include "kc/x509.h"
+
+struct kc_token_ctx;
+struct kc_token;
+
+struct kc_token_info {
+	unsigned long	slot_id;
+	char		slot_desc[65];
+	int		present;	/* a token is in the slot */
+	char		label[33];
+	char		serial[17];
+	char		manufacturer[33];
+	char		model[17];
+	int		initialized;
+	int		user_pin_initialized;
+	int		login_required;
+	int		has_rng;
+	int		pin_count_low;	/* a wrong PIN was entered */
+	int		pin_final_try;	/* the next wrong PIN locks the token */
+	int		pin_locked;
+	/* mechanisms a ceremony needs */
+	int		mech_ec_keygen;	/* CKM_EC_KEY_PAIR_GEN */
+	int		mech_ecdsa;	/* CKM_ECDSA */
+	int		mech_rsa_keygen; /* CKM_RSA_PKCS_KEY_PAIR_GEN */
+	int		mech_rsa_pkcs;	/* CKM_RSA_PKCS */
+};
+
+/* Loads a PKCS#11 module. module NULL means the default: KEYCEREMONY_MODULE
+ * from the environment, else the SoftHSM module found at configure time. */
+int kc_token_load(const char *module, struct kc_token_ctx **out);
+void kc_token_unload(struct kc_token_ctx *ctx);
+/* The module path actually loaded. */
+const char *kc_token_module(const struct kc_token_ctx *ctx);
+/* The default module path (see kc_token_load). */
+const char *kc_token_default_module(void);
+
+/* Every slot of the module, with or without a token. *infos is freed with
+ * free(). */
+int kc_token_list(struct kc_token_ctx *ctx, struct kc_token_info **infos,
+    size_t *n);
+
+/* Initialises the token in the first slot that has an uninitialised token
+ * (SoftHSM always offers one), with this label, SO PIN and user PIN. */
+int kc_token_init(struct kc_token_ctx *ctx, const char *label,
+    const struct kc_secret *so_pin, const struct kc_secret *user_pin);
+
+/* Opens the token whose label matches exactly (labels are unique or the
+ * call fails); serial, when not NULL, must match too. */
+int kc_token_open(struct kc_token_ctx *ctx, const char *label,
+    const char *serial, struct kc_token **out);
+void kc_token_close(struct kc_token *tok);
+const struct kc_token_info *kc_token_get_info(const struct kc_token *tok);
+
+/* Logs in as the user. A wrong PIN gives KC_ERR_PIN naming
+ * CKR_PIN_INCORRECT and how many tries the token reports; a locked PIN
+ * gives KC_ERR_PIN naming CKR_PIN_LOCKED. */
+int kc_token_login(struct kc_token *tok, const struct kc_secret *pin);
+
+/* Random bytes from the token's RNG (C_GenerateRandom). */
+int kc_token_random(struct kc_token *tok, unsigned char *buf, size_t len);
+
+/* 1 if a private or public key with this label exists, 0 if not, <0 on
+ * error. Needs login. */
+int kc_token_key_exists(struct kc_token *tok, const char *label);
+
+/* Generates a sign-only, sensitive, never-extractable key pair inside the
+ * token (raw C_GenerateKeyPair), then reads the attributes back
+ * (kc_token_key_check) and destroys the pair if they are wrong. Refuses an
+ * existing label. */
+int kc_token_keygen(struct kc_token *tok, const char *label, enum kc_alg alg);
+
+/* Destroys both halves of a key pair (used to roll back a failed
+ * ceremony step; never on a key that signed anything). */
+int kc_token_key_destroy(struct kc_token *tok, const char *label);
+
+struct kc_key_attrs {
+	int sensitive, always_sensitive, never_extractable, extractable,
+	    local, sign, decrypt, unwrap, derive, token, private_;
+};
+/* Reads the private key's attributes and checks them: SENSITIVE,
+ * ALWAYS_SENSITIVE, NEVER_EXTRACTABLE, LOCAL, SIGN true; EXTRACTABLE,
+ * DECRYPT, UNWRAP, DERIVE false. KC_ERR_POLICY names the first wrong one.
+ * attrs may be NULL. */
+int kc_token_key_check(struct kc_token *tok, const char *label,
+    struct kc_key_attrs *attrs);
+
+/* The private key as an EVP_PKEY usable with X509_sign/X509_CRL_sign, and
+ * the public key. Checks the attributes first, then runs a sign-and-verify
+ * self-test. Either out-pointer may be NULL. */
+int kc_token_key_get(struct kc_token *tok, const char *label,
+    EVP_PKEY **priv, EVP_PKEY **pub);
+
+#endif

@@ -1,0 +1,1 @@
+# Fragment of Makefile.am owned by the engine area (see docs/HACKING.md).

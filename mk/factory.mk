@@ -1,0 +1,1 @@
+# Fragment of Makefile.am owned by the factory area (see docs/HACKING.md).

@@ -1,0 +1,1 @@
+# Fragment of Makefile.am owned by the hardening area (see docs/HACKING.md).

@@ -1,0 +1,1 @@
+# Fragment of Makefile.am owned by the root area (see docs/HACKING.md).

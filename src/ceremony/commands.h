@@ -1,0 +1,11 @@
+/* commands.h: keyceremony's subcommands, one file each (cmd_*.c). Each
+ * takes argv with argv[0] = the command's last word and returns an exit
+ * status (front.h). */
+#ifndef KC_COMMANDS_H
+#define KC_COMMANDS_H
+
+int cmd_token_list(int argc, char **argv);
+int cmd_token_init(int argc, char **argv);
+int cmd_root_create(int argc, char **argv);
+
+#endif

@@ -1,0 +1,216 @@
+/* fileio.c: capped reads, atomic no-clobber writes, directory fsync. */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "kc/error.h"
+#include "kc/fileio.h"
+
+static int
+dirname_of(const char *path, char *dir, size_t dirsz)
+{
+	char tmp[PATH_MAX];
+
+	if (strlen(path) >= sizeof(tmp))
+		return kc_err(KC_ERR_USAGE, "%s: path too long", path);
+	strcpy(tmp, path);
+	if (snprintf(dir, dirsz, "%s", dirname(tmp)) >= (int)dirsz)
+		return kc_err(KC_ERR_USAGE, "%s: path too long", path);
+	return KC_OK;
+}
+
+int
+kc_dir_sync(const char *path)
+{
+	int fd, rc = KC_OK;
+
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return kc_err(KC_ERR_IO, "%s: %s", path, strerror(errno));
+	if (fsync(fd) == -1 && errno != EINVAL)
+		rc = kc_err(KC_ERR_IO, "fsync %s: %s", path, strerror(errno));
+	close(fd);
+	return rc;
+}
+
+static int
+write_all(int fd, const unsigned char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+kc_file_write(const char *path, const void *data, size_t len, mode_t mode,
+    int flags)
+{
+	char dir[PATH_MAX], tmp[PATH_MAX + 32];
+	unsigned char rnd[8];
+	int fd, rc, saved;
+
+	if ((rc = dirname_of(path, dir, sizeof(dir))) != KC_OK)
+		return rc;
+	if ((flags & KC_WRITE_EXCL) && access(path, F_OK) == 0)
+		return kc_err(KC_ERR_EXISTS, "%s already exists; refusing to "
+		    "overwrite it", path);
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return kc_err_ssl(KC_ERR_CRYPTO, "random bytes");
+	snprintf(tmp, sizeof(tmp), "%s.tmp-%02x%02x%02x%02x%02x%02x%02x%02x",
+	    path, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6],
+	    rnd[7]);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    mode);
+	if (fd == -1)
+		return kc_err(KC_ERR_IO, "cannot create %s: %s", path,
+		    strerror(errno));
+	if (fchmod(fd, mode) == -1 || write_all(fd, data, len) == -1 ||
+	    (!(flags & KC_WRITE_NOSYNC) && fsync(fd) == -1)) {
+		saved = errno;
+		close(fd);
+		unlink(tmp);
+		return kc_err(KC_ERR_IO, "cannot write %s: %s", path,
+		    strerror(saved));
+	}
+	if (close(fd) == -1) {
+		saved = errno;
+		unlink(tmp);
+		return kc_err(KC_ERR_IO, "cannot write %s: %s", path,
+		    strerror(saved));
+	}
+	if (flags & KC_WRITE_EXCL) {
+		if (link(tmp, path) == -1) {
+			saved = errno;
+			unlink(tmp);
+			if (saved == EEXIST)
+				return kc_err(KC_ERR_EXISTS, "%s already "
+				    "exists; refusing to overwrite it", path);
+			return kc_err(KC_ERR_IO, "cannot create %s: %s", path,
+			    strerror(saved));
+		}
+		unlink(tmp);
+	} else if (rename(tmp, path) == -1) {
+		saved = errno;
+		unlink(tmp);
+		return kc_err(KC_ERR_IO, "cannot create %s: %s", path,
+		    strerror(saved));
+	}
+	if (!(flags & KC_WRITE_NOSYNC))
+		return kc_dir_sync(dir);
+	return KC_OK;
+}
+
+int
+kc_file_read(const char *path, size_t max, unsigned char **data, size_t *len)
+{
+	struct stat st;
+	unsigned char *buf = NULL;
+	size_t have = 0;
+	ssize_t n;
+	int fd;
+
+	*data = NULL;
+	*len = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return kc_err(errno == ENOENT ? KC_ERR_NOTFOUND : KC_ERR_IO,
+		    "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) == -1) {
+		close(fd);
+		return kc_err(KC_ERR_IO, "%s: %s", path, strerror(errno));
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		return kc_err(KC_ERR_INPUT, "%s: is a directory", path);
+	}
+	if (S_ISREG(st.st_mode) && (size_t)st.st_size > max) {
+		close(fd);
+		return kc_err(KC_ERR_INPUT, "%s: file too large (%lld bytes; "
+		    "the limit is %zu)", path, (long long)st.st_size, max);
+	}
+	if ((buf = malloc(max + 1)) == NULL) {
+		close(fd);
+		return kc_err(KC_ERR_NOMEM, "out of memory reading %s", path);
+	}
+	for (;;) {
+		n = read(fd, buf + have, max + 1 - have);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			int saved = errno;
+			close(fd);
+			free(buf);
+			return kc_err(KC_ERR_IO, "%s: %s", path,
+			    strerror(saved));
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+		if (have > max) {
+			close(fd);
+			free(buf);
+			return kc_err(KC_ERR_INPUT, "%s: file too large (the "
+			    "limit is %zu bytes)", path, max);
+		}
+	}
+	close(fd);
+	buf[have] = '\0';
+	*data = buf;
+	*len = have;
+	return KC_OK;
+}
+
+int
+kc_file_check_absent(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0)
+		return kc_err(KC_ERR_EXISTS, "%s already exists; refusing to "
+		    "overwrite it", path);
+	return KC_OK;
+}
+
+int
+kc_dir_ensure(const char *path, mode_t mode)
+{
+	struct stat st;
+
+	if (mkdir(path, mode) == 0)
+		return KC_OK;
+	if (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return KC_OK;
+	return kc_err(KC_ERR_IO, "cannot create directory %s: %s", path,
+	    strerror(errno));
+}
+
+void
+kc_sha256_hex(const void *data, size_t len, char out[65])
+{
+	static const char hx[] = "0123456789abcdef";
+	unsigned char md[SHA256_DIGEST_LENGTH];
+
+	SHA256(data, len, md);
+	for (size_t i = 0; i < sizeof(md); i++) {
+		out[2 * i] = hx[md[i] >> 4];
+		out[2 * i + 1] = hx[md[i] & 15];
+	}
+	out[64] = '\0';
+}

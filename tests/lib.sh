@@ -1,0 +1,65 @@
+# tests/lib.sh: TAP helpers and per-test SoftHSM tokens for the shell tests.
+# Source it first thing:  . "$KC_TOP_SRCDIR/tests/lib.sh"
+#
+# Every test gets its own temp dir ($T), removed at exit unless the test
+# failed (then it is kept and its path printed). SoftHSM is REQUIRED: when
+# the module or softhsm2-util is missing the test fails, never skips.
+
+set -u
+: "${KC_TOP_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${KC_TOP_BUILDDIR:=$KC_TOP_SRCDIR}"
+: "${KC:=$KC_TOP_BUILDDIR/keyceremony}"
+: "${FS:=$KC_TOP_BUILDDIR/factorysign}"
+: "${KC_SOFTHSM_MODULE:=/usr/lib/softhsm/libsofthsm2.so}"
+export KC FS KC_TOP_SRCDIR KC_TOP_BUILDDIR
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/kc-test.XXXXXX")
+chmod 700 "$T"
+_tap_n=0
+_tap_fail=0
+_tap_cleanup() {
+	if [ "$_tap_fail" -eq 0 ]; then rm -rf "$T"; else echo "# kept $T"; fi
+}
+trap _tap_cleanup EXIT
+
+ok()     { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $*"; }
+not_ok() { _tap_n=$((_tap_n + 1)); _tap_fail=$((_tap_fail + 1)); echo "not ok $_tap_n - $*"; }
+diag()   { echo "# $*"; }
+# check DESCRIPTION CMD...: a test point passing when CMD exits 0.
+check()  { _d=$1; shift; if "$@" >"$T/.out" 2>&1; then ok "$_d"; else not_ok "$_d"; sed 's/^/#   /' "$T/.out"; fi; }
+# check_fails DESCRIPTION PATTERN CMD...: CMD must exit non-zero with a
+# message matching PATTERN (grep -E) on stderr or stdout.
+check_fails() {
+	_d=$1; _p=$2; shift 2
+	if "$@" >"$T/.out" 2>&1; then
+		not_ok "$_d (exit 0)"; sed 's/^/#   /' "$T/.out"
+	elif grep -Eq -- "$_p" "$T/.out"; then
+		ok "$_d"
+	else
+		not_ok "$_d (message does not match /$_p/)"; sed 's/^/#   /' "$T/.out"
+	fi
+}
+# Prints the plan; call last.
+done_testing() { echo "1..$_tap_n"; [ "$_tap_fail" -eq 0 ]; }
+bail() { echo "Bail out! $*"; exit 1; }
+
+# softhsm_setup [LABEL]: a fresh SoftHSM configuration and token store in
+# $T/softhsm, one initialised token LABEL (default "test") with user PIN in
+# $T/pin (0600) and SO PIN in $T/sopin. Exports SOFTHSM2_CONF, MODULE.
+softhsm_setup() {
+	_label=${1:-test}
+	[ -f "$KC_SOFTHSM_MODULE" ] || bail "SoftHSM module $KC_SOFTHSM_MODULE missing: install softhsm2 (./check does)"
+	command -v softhsm2-util >/dev/null || bail "softhsm2-util missing: install softhsm2"
+	mkdir -p "$T/softhsm/tokens"
+	printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n' \
+		"$T/softhsm/tokens" > "$T/softhsm/softhsm2.conf"
+	export SOFTHSM2_CONF="$T/softhsm/softhsm2.conf"
+	MODULE=$KC_SOFTHSM_MODULE
+	export MODULE KEYCEREMONY_MODULE="$MODULE"
+	( umask 077; printf '123456\n' > "$T/pin"; printf '12345678\n' > "$T/sopin" )
+	softhsm2-util --init-token --free --label "$_label" --pin 123456 --so-pin 12345678 >/dev/null \
+		|| bail "softhsm2-util --init-token failed"
+}
+
+# p11 ARGS...: pkcs11-tool on the test module, logged in with the test PIN.
+p11() { pkcs11-tool --module "$MODULE" "$@"; }
