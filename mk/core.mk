@@ -21,7 +21,7 @@ libkcfront_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/common
 bin_PROGRAMS += keyceremony
 keyceremony_SOURCES = \
 	src/ceremony/main.c src/ceremony/commands.h \
-	src/ceremony/cmd_token.c src/ceremony/cmd_root.c
+	src/ceremony/cmd_root.c
 keyceremony_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/common \
 	-I$(top_srcdir)/src/ceremony $(NCURSES_CFLAGS)
 keyceremony_LDADD = libkcfront.la libkc.la $(NCURSES_LIBS) $(CRYPTO_LIBS)
