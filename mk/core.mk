@@ -5,7 +5,8 @@ noinst_LTLIBRARIES += libkc.la
 libkc_la_SOURCES = \
 	include/kc/error.h src/lib/error.c \
 	include/kc/secret.h src/lib/secret.c \
-	include/kc/fileio.h src/lib/fileio.c
+	include/kc/fileio.h src/lib/fileio.c \
+	include/kc/x509.h src/lib/x509.c src/lib/profile.c src/lib/lint.c
 libkc_la_CPPFLAGS = $(AM_CPPFLAGS) $(P11_CFLAGS) $(P11KIT_CFLAGS) \
 	$(SQLITE_CFLAGS) $(CBOR_CFLAGS) $(YAML_CFLAGS) $(GFSHARE_CFLAGS)
 libkc_la_LIBADD = $(P11_LIBS) $(CRYPTO_LIBS) $(SQLITE_LIBS) $(CBOR_LIBS) \

@@ -55,7 +55,7 @@ enum kc_profile {
 };
 const char *kc_profile_name(enum kc_profile p);
 
-#define KC_DAYS_MAX (30 * 366)
+#define KC_DAYS_MAX 10958	/* 30 years */
 #define KC_SERIAL_LEN 16	/* bytes; the top bit is cleared: 127 random bits */
 
 struct kc_cert_req {
