@@ -319,6 +319,31 @@ out:
 	return rc;
 }
 
+/* OpenSSL maps explicit curve parameters that happen to equal a named
+ * curve back to its name, so the key alone cannot tell: look at the
+ * encoding. An EC key must name its curve by OID (RFC 5480). */
+static int
+spki_named_curve(X509_REQ *req, const char *what)
+{
+	X509_PUBKEY *spki = X509_REQ_get_X509_PUBKEY(req);
+	X509_ALGOR *alg = NULL;
+	const ASN1_OBJECT *obj;
+	const void *pval;
+	int ptype;
+
+	if (spki == NULL || !X509_PUBKEY_get0_param(NULL, NULL, NULL, &alg,
+	    spki) || alg == NULL)
+		return kc_err_ssl(KC_ERR_INPUT, "%s: unreadable public key",
+		    what);
+	X509_ALGOR_get0(&obj, &ptype, &pval, alg);
+	if (OBJ_obj2nid(obj) == NID_X9_62_id_ecPublicKey &&
+	    ptype != V_ASN1_OBJECT)
+		return kc_err(KC_ERR_POLICY, "%s: key refused: EC key with "
+		    "explicit curve parameters (use named P-256 or P-384)",
+		    what);
+	return KC_OK;
+}
+
 int
 kc_csr_parse(const unsigned char *data, size_t len, const char *what,
     int flags, struct kc_csr **out)
@@ -408,6 +433,8 @@ kc_csr_parse(const unsigned char *data, size_t len, const char *what,
 		    what);
 		goto out;
 	}
+	if ((rc = spki_named_curve(csr->req, what)) != KC_OK)
+		goto out;
 	if ((rc = kc_alg_of_key(csr->pubkey, &csr->alg)) != KC_OK) {
 		snprintf(saved, sizeof(saved), "%s", kc_errmsg());
 		rc = kc_err(rc, "%s: key refused: %s", what, saved);
