@@ -15,6 +15,11 @@ static const struct kc_cmd commands[] = {
 	{ "root", "create", cmd_root_create,
 	  "root create --token L --label K --algorithm ALG --subject DN "
 	  "--days N --out root.pem" },
+	{ "quorum", "split", cmd_quorum_split,
+	  "quorum split --threshold K --shares N [--pin-file F] [--label L] "
+	  "[--out-dir DIR]" },
+	{ "quorum", "combine", cmd_quorum_combine,
+	  "quorum combine [--share-file F ...] [--out FILE]" },
 	{ NULL, NULL, NULL, NULL }
 };
 

@@ -15,7 +15,7 @@ check_man() {
 		"$prog" $c --help > "$T/help" 2>&1
 		missing=""
 		for o in $(grep -oE -- '--[a-z][a-z0-9-]*' "$T/help" | sort -u); do
-			grep -Eq "^\.(It |Op |Oo |)[^\"]*Fl ${o#--}( |$)|Fl ${o#--}( |$)" "$man" || missing="$missing $o"
+			grep -Eq "^\.(It |Op |Oo |)[^\"]*Fl -?${o#--}( |$)|Fl -?${o#--}( |$)" "$man" || missing="$missing $o"
 		done
 		if [ -z "$missing" ]; then ok "$(basename "$prog") $c: options documented"
 		else not_ok "$(basename "$prog") $c: missing from $(basename "$man"):$missing"; fi

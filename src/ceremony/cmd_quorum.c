@@ -1,0 +1,288 @@
+/*
+ * cmd_quorum.c: keyceremony quorum split|combine: a token PIN split into N
+ * shares for custodians, any K of which rebuild it (kc/quorum.h).
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "kc/error.h"
+#include "kc/fileio.h"
+#include "kc/quorum.h"
+#include "kc/secret.h"
+#include "commands.h"
+#include "front.h"
+
+static int
+parse_int(const char *opt, const char *s, int lo, int hi, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*s == '\0' || *end != '\0' || v < lo || v > hi)
+		return kc_front_usage("%s: '%s' is not a number from %d to %d",
+		    opt, s, lo, hi);
+	*out = (int)v;
+	return KC_EXIT_OK;
+}
+
+static void
+split_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: keyceremony quorum split --threshold K --shares N\n"
+	    "           [--pin-file FILE] [--label TOKEN] [--out-dir DIR]\n"
+	    "  --threshold K   shares needed to rebuild the PIN (2..N)\n"
+	    "  --shares N      shares made, one per custodian (K..%d)\n"
+	    "  --pin-file FILE the PIN to split (else typed twice, no echo)\n"
+	    "  --label TOKEN   token name printed on each share\n"
+	    "  --out-dir DIR   write share-I-of-N.txt files (0600) instead of "
+	    "printing\n", KC_QUORUM_MAX_SHARES);
+}
+
+static int
+print_share(FILE *f, const struct kc_quorum_info *qi, const char *label,
+    const char *text)
+{
+	fprintf(f, "keyceremony PIN share %d of %d    set %s    any %d of %d "
+	    "rebuild the PIN\n", qi->index, qi->n, qi->set_id, qi->k, qi->n);
+	if (label != NULL)
+		fprintf(f, "token: %s\n", label);
+	fprintf(f, "custodian: ______________________________\n\n"
+	    "    %s\n\n"
+	    "Keep this sheet sealed. Type it at the ceremony when asked for "
+	    "share %d.\n", text, qi->index);
+	return ferror(f) ? -1 : 0;
+}
+
+int
+cmd_quorum_split(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "threshold", required_argument, NULL, 'k' },
+		{ "shares", required_argument, NULL, 'n' },
+		{ "pin-file", required_argument, NULL, 'p' },
+		{ "label", required_argument, NULL, 'l' },
+		{ "out-dir", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct kc_secret *pin = NULL, *shares[KC_QUORUM_MAX_SHARES] = { 0 };
+	const char *pin_file = NULL, *label = NULL, *out_dir = NULL;
+	char path[PATH_MAX];
+	int k = 0, n = 0, c, rc, st = KC_EXIT_FAIL;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			if ((rc = parse_int("--threshold", optarg, 2,
+			    KC_QUORUM_MAX_SHARES, &k)) != KC_EXIT_OK)
+				return rc;
+			break;
+		case 'n':
+			if ((rc = parse_int("--shares", optarg, 2,
+			    KC_QUORUM_MAX_SHARES, &n)) != KC_EXIT_OK)
+				return rc;
+			break;
+		case 'p': pin_file = optarg; break;
+		case 'l': label = optarg; break;
+		case 'o': out_dir = optarg; break;
+		case 'h': split_usage(stdout); return KC_EXIT_OK;
+		default: split_usage(stderr); return KC_EXIT_USAGE;
+		}
+	}
+	if (optind != argc)
+		return kc_front_usage("quorum split: unexpected argument '%s'",
+		    argv[optind]);
+	if (k == 0 || n == 0)
+		return kc_front_usage("quorum split: --threshold and --shares "
+		    "are required");
+	if (k > n)
+		return kc_front_usage("quorum split: --threshold %d is more "
+		    "than --shares %d", k, n);
+	if (out_dir != NULL)
+		for (int i = 1; i <= n; i++) {
+			snprintf(path, sizeof(path), "%s/share-%d-of-%d.txt",
+			    out_dir, i, n);
+			if ((rc = kc_file_check_absent(path)) != KC_OK)
+				return kc_front_fail(rc);
+		}
+	if ((rc = kc_front_secret(pin_file, "PIN", 1, &pin)) != KC_OK ||
+	    (rc = kc_quorum_split(pin, k, n, shares)) != KC_OK) {
+		st = kc_front_fail(rc);
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		struct kc_quorum_info qi;
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f;
+
+		if ((rc = kc_quorum_check(shares[i]->buf, shares[i]->len,
+		    &qi)) != KC_OK) {
+			st = kc_front_fail(kc_err(KC_ERR_INTERNAL, "share %d does "
+			    "not read back", i + 1));
+			goto out;
+		}
+		if (out_dir == NULL) {
+			if (i > 0)
+				fputs("\n-------------------------------------"
+				    "-------------------------------------\n\n",
+				    stdout);
+			print_share(stdout, &qi, label, shares[i]->buf);
+			continue;
+		}
+		if ((f = open_memstream(&buf, &len)) == NULL) {
+			st = kc_front_fail(kc_err(KC_ERR_NOMEM, "out of memory"));
+			goto out;
+		}
+		print_share(f, &qi, label, shares[i]->buf);
+		fclose(f);
+		snprintf(path, sizeof(path), "%s/share-%d-of-%d.txt", out_dir,
+		    i + 1, n);
+		rc = kc_file_write(path, buf, len, 0600, KC_WRITE_EXCL);
+		OPENSSL_clear_free(buf, len);
+		if (rc != KC_OK) {
+			st = kc_front_fail(rc);
+			goto out;
+		}
+	}
+	if (fflush(stdout) != 0) {
+		st = kc_front_fail(kc_err(KC_ERR_IO, "cannot write the shares"));
+		goto out;
+	}
+	fprintf(stderr, "%s: PIN split into %d shares, any %d rebuild it%s%s\n",
+	    kc_progname, n, k, out_dir ? "; written to " : "",
+	    out_dir ? out_dir : "");
+	st = KC_EXIT_OK;
+out:
+	kc_secret_free(pin);
+	for (int i = 0; i < n; i++)
+		kc_secret_free(shares[i]);
+	return st;
+}
+
+static void
+combine_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: keyceremony quorum combine [--share-file FILE ...] "
+	    "[--out FILE]\n"
+	    "  --share-file FILE  a share from a file (0600); repeat; else the\n"
+	    "                     custodians type their shares (no echo)\n"
+	    "  --out FILE         write the rebuilt PIN there (0600, new file);\n"
+	    "                     without it the shares are only checked\n");
+}
+
+int
+cmd_quorum_combine(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "share-file", required_argument, NULL, 's' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *files[KC_QUORUM_MAX_SHARES], *out = NULL;
+	struct kc_quorum *q = NULL;
+	struct kc_secret *pin = NULL;
+	struct kc_quorum_info qi = { "", 0, 0, 0 };
+	int nfiles = 0, fails = 0, c, rc = KC_OK, st = KC_EXIT_FAIL;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (nfiles == KC_QUORUM_MAX_SHARES)
+				return kc_front_usage("quorum combine: at most "
+				    "%d --share-file", KC_QUORUM_MAX_SHARES);
+			files[nfiles++] = optarg;
+			break;
+		case 'o': out = optarg; break;
+		case 'h': combine_usage(stdout); return KC_EXIT_OK;
+		default: combine_usage(stderr); return KC_EXIT_USAGE;
+		}
+	}
+	if (optind != argc)
+		return kc_front_usage("quorum combine: unexpected argument '%s'",
+		    argv[optind]);
+	if (out != NULL && (rc = kc_file_check_absent(out)) != KC_OK)
+		return kc_front_fail(rc);
+	if ((rc = kc_quorum_new(&q)) != KC_OK)
+		return kc_front_fail(rc);
+	for (int i = 0; kc_quorum_needed(q) != 0; i++) {
+		struct kc_secret *s = NULL;
+		char what[64];
+
+		if (nfiles > 0 && i == nfiles) {
+			rc = kc_err(KC_ERR_USAGE, "%d share file%s given, %d "
+			    "share%s needed", nfiles, nfiles == 1 ? "" : "s",
+			    qi.k, qi.k == 1 ? "" : "s");
+			break;
+		}
+		if (nfiles > 0) {
+			rc = kc_secret_read_file(files[i], "share", &s);
+		} else {
+			snprintf(what, sizeof(what), "share %d", i + 1);
+			rc = kc_front_secret(NULL, what, 0, &s);
+		}
+		if (rc == KC_OK) {
+			rc = kc_quorum_add(q, s->buf, s->len, &qi);
+			if (rc != KC_OK && nfiles > 0) {
+				char msg[512];
+
+				snprintf(msg, sizeof(msg), "%s", kc_errmsg());
+				rc = kc_err(rc, "%s: %s", files[i], msg);
+			}
+		}
+		kc_secret_free(s);
+		if (rc != KC_OK && nfiles > 0)
+			break;
+		if (rc != KC_OK) {
+			/* a custodian retries: the error, then the prompt */
+			kc_front_fail(rc);
+			i--;
+			if (++fails == 5)
+				break;
+			continue;
+		}
+		fprintf(stderr, "%s: share %d of %d (set %s) accepted; %d more "
+		    "needed\n", kc_progname, qi.index, qi.n, qi.set_id,
+		    kc_quorum_needed(q));
+	}
+	if (rc != KC_OK || (rc = kc_quorum_combine(q, &pin)) != KC_OK) {
+		st = kc_front_fail(rc);
+		goto out;
+	}
+	if (out != NULL) {
+		char *line = malloc(pin->len + 1);
+
+		if (line == NULL) {
+			st = kc_front_fail(kc_err(KC_ERR_NOMEM, "out of memory"));
+			goto out;
+		}
+		memcpy(line, pin->buf, pin->len);
+		line[pin->len] = '\n';
+		rc = kc_file_write(out, line, pin->len + 1, 0600, KC_WRITE_EXCL);
+		OPENSSL_clear_free(line, pin->len + 1);
+		if (rc != KC_OK) {
+			st = kc_front_fail(rc);
+			goto out;
+		}
+	}
+	printf("%d shares of set %s (%d of %d) combine to a PIN%s%s\n",
+	    kc_quorum_given(q), qi.set_id, qi.k, qi.n, out ? "; written to " :
+	    "", out ? out : "");
+	st = KC_EXIT_OK;
+out:
+	kc_secret_free(pin);
+	kc_quorum_free(q);
+	return st;
+}

@@ -1,0 +1,407 @@
+/*
+ * quorum.c: K-of-N split of a PIN with libgfshare, and the share text
+ * format (see kc/quorum.h).
+ *
+ * Share bytes: version (1) | set id (3) | K (1) | N (1) | number (1) |
+ * y (16, 32 or 64) | check (4) where check is the first four bytes of
+ * SHA-256("keyceremony quorum share v1" | all bytes before it). The bytes
+ * are written in Crockford base32, upper case, in groups of four.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libgfshare.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "kc/error.h"
+#include "kc/quorum.h"
+
+#define Q_VERSION	1
+#define Q_HDR		7
+#define Q_CHECK		4
+#define Q_BLOCK_MAX	64
+#define Q_BYTES_MAX	(Q_HDR + Q_BLOCK_MAX + Q_CHECK)
+#define Q_CHARS_MAX	((Q_BYTES_MAX * 8 + 4) / 5)
+
+static const char b32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+static const char q_domain[] = "keyceremony quorum share v1";
+
+struct share {
+	unsigned char	set[3];
+	int		k, n, x;
+	size_t		ylen;
+	unsigned char	y[Q_BLOCK_MAX];
+};
+
+struct kc_quorum {
+	int		given;
+	struct share	s[KC_QUORUM_MAX_SHARES];
+};
+
+/* libgfshare takes its randomness through a global hook; a failure cannot
+ * be returned through it, so it is recorded and checked after the call. */
+static int rand_failed;
+
+static void
+q_rand(unsigned char *buf, unsigned int len)
+{
+	if (RAND_priv_bytes(buf, (int)len) != 1) {
+		rand_failed = 1;
+		OPENSSL_cleanse(buf, len);
+	}
+}
+
+static void
+q_check(const unsigned char *b, size_t len, unsigned char out[Q_CHECK])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+	memset(out, 0, Q_CHECK);
+	if (c != NULL &&
+	    EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(c, q_domain, sizeof(q_domain) - 1) == 1 &&
+	    EVP_DigestUpdate(c, b, len) == 1 &&
+	    EVP_DigestFinal_ex(c, md, &mdlen) == 1)
+		memcpy(out, md, Q_CHECK);
+	EVP_MD_CTX_free(c);
+}
+
+/* Encodes len bytes as base32 in groups of four, into a new secret. */
+static int
+encode(const unsigned char *b, size_t len, struct kc_secret **out)
+{
+	struct kc_secret *s;
+	size_t nchars = (len * 8 + 4) / 5, o = 0;
+	int rc;
+
+	if ((rc = kc_secret_new(KC_QUORUM_TEXT_MAX, &s)) != KC_OK)
+		return rc;
+	for (size_t i = 0; i < nchars; i++) {
+		size_t bit = i * 5;
+		unsigned v = 0;
+
+		for (int j = 0; j < 5; j++, bit++) {
+			v <<= 1;
+			if (bit / 8 < len)
+				v |= (b[bit / 8] >> (7 - bit % 8)) & 1;
+		}
+		if (i > 0 && i % 4 == 0)
+			s->buf[o++] = '-';
+		s->buf[o++] = b32[v];
+	}
+	s->buf[o] = '\0';
+	s->len = o;
+	*out = s;
+	return KC_OK;
+}
+
+static int
+b32_value(char c)
+{
+	if (c >= 'a' && c <= 'z')
+		c = (char)(c - 'a' + 'A');
+	if (c == 'O')
+		c = '0';
+	if (c == 'I' || c == 'L')
+		c = '1';
+	const char *p = c ? strchr(b32, c) : NULL;
+	return p == NULL ? -1 : (int)(p - b32);
+}
+
+/* Text to share bytes; *blen set. Messages never quote the share. */
+static int
+decode(const char *text, size_t len, unsigned char *b, size_t *blen)
+{
+	unsigned char v[Q_CHARS_MAX];
+	size_t nchars = 0, nbytes;
+
+	for (size_t i = 0; i < len; i++) {
+		int d;
+
+		if (text[i] == '-' || text[i] == ' ')
+			continue;
+		if ((d = b32_value(text[i])) < 0) {
+			OPENSSL_cleanse(v, sizeof(v));
+			return kc_err(KC_ERR_INPUT, "share: character %zu is not "
+			    "a share character (0-9 and A-Z without U); check "
+			    "it and type the share again", nchars + 1);
+		}
+		if (nchars == sizeof(v)) {
+			OPENSSL_cleanse(v, sizeof(v));
+			return kc_err(KC_ERR_INPUT, "share: too long (more than "
+			    "%zu characters); check it and type it again",
+			    sizeof(v));
+		}
+		v[nchars++] = (unsigned char)d;
+	}
+	nbytes = nchars * 5 / 8;
+	if (nchars == 0 || (nbytes != Q_HDR + 16 + Q_CHECK &&
+	    nbytes != Q_HDR + 32 + Q_CHECK && nbytes != Q_HDR + 64 + Q_CHECK) ||
+	    (nbytes * 8 + 4) / 5 != nchars) {
+		OPENSSL_cleanse(v, sizeof(v));
+		return kc_err(KC_ERR_INPUT, "share: %zu characters; a share has "
+		    "44, 69 or 120 (in groups of four): a group is missing or "
+		    "doubled; type it again", nchars);
+	}
+	memset(b, 0, nbytes);
+	for (size_t i = 0; i < nchars; i++)
+		for (int j = 0; j < 5; j++) {
+			size_t bit = i * 5 + (size_t)j;
+			unsigned one = (v[i] >> (4 - j)) & 1;
+
+			if (bit / 8 < nbytes)
+				b[bit / 8] |= (unsigned char)(one << (7 - bit % 8));
+			else if (one) {
+				OPENSSL_cleanse(v, sizeof(v));
+				return kc_err(KC_ERR_INPUT, "share does not check "
+				    "out: the last character is mistyped; type "
+				    "the share again");
+			}
+		}
+	OPENSSL_cleanse(v, sizeof(v));
+	*blen = nbytes;
+	return KC_OK;
+}
+
+static int
+parse(const char *text, size_t len, struct share *sh,
+    struct kc_quorum_info *info)
+{
+	unsigned char b[Q_BYTES_MAX], chk[Q_CHECK];
+	size_t blen = 0;
+	int rc;
+
+	memset(sh, 0, sizeof(*sh));
+	if ((rc = decode(text, len, b, &blen)) != KC_OK)
+		goto out;
+	q_check(b, blen - Q_CHECK, chk);
+	if (CRYPTO_memcmp(chk, b + blen - Q_CHECK, Q_CHECK) != 0) {
+		rc = kc_err(KC_ERR_INPUT, "share does not check out (checksum "
+		    "mismatch): a character is mistyped; nothing was sent to "
+		    "the token; type the share again");
+		goto out;
+	}
+	if (b[0] != Q_VERSION) {
+		rc = kc_err(KC_ERR_INPUT, "share: format version %u, this "
+		    "program reads version %d", b[0], Q_VERSION);
+		goto out;
+	}
+	memcpy(sh->set, b + 1, 3);
+	sh->k = b[4];
+	sh->n = b[5];
+	sh->x = b[6];
+	sh->ylen = blen - Q_HDR - Q_CHECK;
+	memcpy(sh->y, b + Q_HDR, sh->ylen);
+	if (sh->k < 2 || sh->k > sh->n || sh->n > KC_QUORUM_MAX_SHARES ||
+	    sh->x < 1 || sh->x > sh->n) {
+		rc = kc_err(KC_ERR_INPUT, "share: inconsistent header (share %d, "
+		    "%d of %d)", sh->x, sh->k, sh->n);
+		goto out;
+	}
+	if (info != NULL) {
+		snprintf(info->set_id, sizeof(info->set_id), "%02X%02X%02X",
+		    sh->set[0], sh->set[1], sh->set[2]);
+		info->k = sh->k;
+		info->n = sh->n;
+		info->index = sh->x;
+	}
+out:
+	OPENSSL_cleanse(b, sizeof(b));
+	if (rc != KC_OK)
+		OPENSSL_cleanse(sh, sizeof(*sh));
+	return rc;
+}
+
+int
+kc_quorum_check(const char *text, size_t len, struct kc_quorum_info *info)
+{
+	struct share sh;
+	int rc = parse(text, len, &sh, info);
+
+	OPENSSL_cleanse(&sh, sizeof(sh));
+	return rc;
+}
+
+int
+kc_quorum_split(const struct kc_secret *pin, int k, int n,
+    struct kc_secret *shares[])
+{
+	unsigned char block[Q_BLOCK_MAX], b[Q_BYTES_MAX], set[3];
+	unsigned char nrs[KC_QUORUM_MAX_SHARES];
+	gfshare_ctx *g = NULL;
+	size_t L;
+	int rc = KC_OK, made = 0;
+
+	if (n < 2 || n > KC_QUORUM_MAX_SHARES || k < 2 || k > n)
+		return kc_err(KC_ERR_USAGE, "quorum %d of %d: need 2 <= K <= N "
+		    "<= %d", k, n, KC_QUORUM_MAX_SHARES);
+	for (int i = 0; i < n; i++)
+		shares[i] = NULL;
+	if (pin == NULL || pin->len == 0)
+		return kc_err(KC_ERR_PIN, "empty PIN: nothing to split");
+	if (pin->len > KC_QUORUM_PIN_MAX)
+		return kc_err(KC_ERR_PIN, "PIN of %zu bytes: a quorum splits at "
+		    "most %d", pin->len, KC_QUORUM_PIN_MAX);
+	L = pin->len < 16 ? 16 : pin->len < 32 ? 32 : 64;
+
+	rand_failed = 0;
+	block[0] = (unsigned char)pin->len;
+	memcpy(block + 1, pin->buf, pin->len);
+	q_rand(block + 1 + pin->len, (unsigned)(L - 1 - pin->len));
+	q_rand(set, sizeof(set));
+	for (int i = 0; i < n; i++)
+		nrs[i] = (unsigned char)(i + 1);
+	gfshare_fill_rand = q_rand;
+	if (rand_failed ||
+	    (g = gfshare_ctx_init_enc(nrs, (unsigned)n, (unsigned char)k,
+	    (unsigned)L)) == NULL) {
+		rc = kc_err(KC_ERR_CRYPTO, "cannot set up the %d-of-%d split%s",
+		    k, n, rand_failed ? ": no random bytes" : "");
+		goto out;
+	}
+	gfshare_ctx_enc_setsecret(g, block);
+	for (made = 0; made < n; made++) {
+		b[0] = Q_VERSION;
+		memcpy(b + 1, set, 3);
+		b[4] = (unsigned char)k;
+		b[5] = (unsigned char)n;
+		b[6] = nrs[made];
+		gfshare_ctx_enc_getshare(g, (unsigned char)made, b + Q_HDR);
+		q_check(b, Q_HDR + L, b + Q_HDR + L);
+		if ((rc = encode(b, Q_HDR + L + Q_CHECK, &shares[made])) != KC_OK)
+			goto out;
+	}
+	if (rand_failed)
+		rc = kc_err(KC_ERR_CRYPTO, "the random generator failed during "
+		    "the split");
+out:
+	if (g != NULL)
+		gfshare_ctx_free(g);
+	OPENSSL_cleanse(block, sizeof(block));
+	OPENSSL_cleanse(b, sizeof(b));
+	if (rc != KC_OK)
+		for (int i = 0; i < n; i++) {
+			kc_secret_free(shares[i]);
+			shares[i] = NULL;
+		}
+	return rc;
+}
+
+int
+kc_quorum_new(struct kc_quorum **out)
+{
+	if ((*out = calloc(1, sizeof(**out))) == NULL)
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	return KC_OK;
+}
+
+void
+kc_quorum_free(struct kc_quorum *q)
+{
+	if (q == NULL)
+		return;
+	OPENSSL_cleanse(q, sizeof(*q));
+	free(q);
+}
+
+int
+kc_quorum_add(struct kc_quorum *q, const char *text, size_t len,
+    struct kc_quorum_info *info)
+{
+	struct share sh;
+	const struct share *first = &q->s[0];
+	int rc;
+
+	if ((rc = parse(text, len, &sh, info)) != KC_OK)
+		return rc;
+	if (q->given > 0 && (memcmp(sh.set, first->set, 3) != 0 ||
+	    sh.k != first->k || sh.n != first->n || sh.ylen != first->ylen)) {
+		rc = kc_err(KC_ERR_INPUT, "share %d belongs to set %02X%02X%02X "
+		    "(%d of %d), the shares given so far to set %02X%02X%02X "
+		    "(%d of %d): they come from different splits", sh.x,
+		    sh.set[0], sh.set[1], sh.set[2], sh.k, sh.n, first->set[0],
+		    first->set[1], first->set[2], first->k, first->n);
+		goto out;
+	}
+	for (int i = 0; i < q->given; i++)
+		if (q->s[i].x == sh.x) {
+			rc = kc_err(KC_ERR_INPUT, "share %d of %d was already "
+			    "given; the next custodian must type another share",
+			    sh.x, sh.n);
+			goto out;
+		}
+	if (q->given > 0 && q->given >= first->k) {
+		rc = kc_err(KC_ERR_USAGE, "already %d shares: enough to rebuild "
+		    "the PIN", q->given);
+		goto out;
+	}
+	q->s[q->given++] = sh;
+out:
+	OPENSSL_cleanse(&sh, sizeof(sh));
+	return rc;
+}
+
+int
+kc_quorum_given(const struct kc_quorum *q)
+{
+	return q->given;
+}
+
+int
+kc_quorum_needed(const struct kc_quorum *q)
+{
+	return q->given == 0 ? -1 : q->s[0].k - q->given;
+}
+
+int
+kc_quorum_combine(const struct kc_quorum *q, struct kc_secret **pin)
+{
+	unsigned char nrs[KC_QUORUM_MAX_SHARES], block[Q_BLOCK_MAX];
+	unsigned char y[Q_BLOCK_MAX];
+	gfshare_ctx *g;
+	size_t L;
+	int rc;
+
+	*pin = NULL;
+	if (q->given == 0 || q->given < q->s[0].k)
+		return kc_err(KC_ERR_USAGE, "%d share%s given, %d needed",
+		    q->given, q->given == 1 ? "" : "s",
+		    q->given == 0 ? 2 : q->s[0].k);
+	L = q->s[0].ylen;
+	for (int i = 0; i < q->given; i++)
+		nrs[i] = (unsigned char)q->s[i].x;
+	gfshare_fill_rand = q_rand;	/* gfshare_ctx_free() scrubs with it */
+	if ((g = gfshare_ctx_init_dec(nrs, (unsigned)q->given,
+	    (unsigned)L)) == NULL)
+		return kc_err(KC_ERR_NOMEM, "cannot set up the recombination");
+	for (int i = 0; i < q->given; i++) {
+		memcpy(y, q->s[i].y, L);
+		gfshare_ctx_dec_giveshare(g, (unsigned char)i, y);
+	}
+	OPENSSL_cleanse(y, sizeof(y));
+	gfshare_ctx_dec_extract(g, block);
+	gfshare_ctx_free(g);
+	if (block[0] == 0 || block[0] >= L ||
+	    (L > 16 && block[0] < (L == 32 ? 16 : 32))) {
+		rc = kc_err(KC_ERR_INPUT, "the shares do not combine to a PIN: "
+		    "one of them was altered (its checksum is right, its "
+		    "content is not); nothing was sent to the token");
+		goto out;
+	}
+	if (memchr(block + 1, '\0', block[0]) != NULL) {
+		rc = kc_err(KC_ERR_INPUT, "the shares do not combine to a PIN "
+		    "(it would hold a NUL byte): one of them was altered");
+		goto out;
+	}
+	rc = kc_secret_from(block + 1, block[0], pin);
+out:
+	OPENSSL_cleanse(block, sizeof(block));
+	return rc;
+}
