@@ -1,2 +1,11 @@
 # Fragment of Makefile.am owned by the token area (src/lib/token.c, cmd_token.c).
+libkc_la_SOURCES += include/kc/token.h src/lib/token.c
 keyceremony_SOURCES += src/ceremony/cmd_token.c
+
+# tests/unit/test_token runs against a SoftHSM token that
+# tests/softhsm/token-keys.sh sets up; it is not a TEST on its own.
+check_PROGRAMS += tests/unit/test_token
+tests_unit_test_token_SOURCES = tests/unit/test_token.c
+tests_unit_test_token_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS) $(P11KIT_CFLAGS)
+tests_unit_test_token_LDADD = libkc.la $(CMOCKA_LIBS) $(CRYPTO_LIBS) -ldl
+TESTS += tests/softhsm/token.sh tests/softhsm/token-keys.sh

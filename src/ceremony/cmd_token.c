@@ -1,6 +1,238 @@
 /* cmd_token.c: keyceremony token list | token init. */
 #include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kc/error.h"
+#include "kc/secret.h"
+#include "kc/token.h"
+
 #include "commands.h"
 #include "front.h"
-int cmd_token_list(int argc, char **argv) { (void)argc; (void)argv; return kc_front_usage("token list: not yet implemented"); }
-int cmd_token_init(int argc, char **argv) { (void)argc; (void)argv; return kc_front_usage("token init: not yet implemented"); }
+
+static void
+list_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: %s token list [--module PATH]\n"
+	    "\n"
+	    "Lists the slots of a PKCS#11 module and their tokens: label,\n"
+	    "serial, manufacturer, model, flags, and whether the mechanisms a\n"
+	    "ceremony needs are there.\n"
+	    "\n"
+	    "  --module PATH  PKCS#11 module (default: $KEYCEREMONY_MODULE, else\n"
+	    "                 %s)\n"
+	    "  --help         this text\n",
+	    kc_progname, KC_DEFAULT_MODULE[0] ? KC_DEFAULT_MODULE : "none");
+}
+
+static void
+print_flags(const struct kc_token_info *t)
+{
+	printf("  flags:        %s%s%s%s%s%s%s\n",
+	    t->initialized ? "initialized" : "NOT-initialized",
+	    t->user_pin_initialized ? " user-pin-set" : " NO-user-pin",
+	    t->login_required ? " login-required" : "",
+	    t->has_rng ? " rng" : " NO-rng",
+	    t->pin_count_low ? " PIN-COUNT-LOW" : "",
+	    t->pin_final_try ? " PIN-FINAL-TRY" : "",
+	    t->pin_locked ? " PIN-LOCKED" : "");
+}
+
+static void
+print_mechs(const struct kc_token_info *t)
+{
+	int ec = t->mech_ec_keygen && t->mech_ecdsa;
+	int rsa = t->mech_rsa_keygen && t->mech_rsa_pkcs;
+
+	printf("  mechanisms:   EC-keygen %s, ECDSA %s, RSA-keygen %s, "
+	    "RSA-PKCS %s\n",
+	    t->mech_ec_keygen ? "yes" : "NO", t->mech_ecdsa ? "yes" : "NO",
+	    t->mech_rsa_keygen ? "yes" : "NO", t->mech_rsa_pkcs ? "yes" : "NO");
+	printf("  ceremony:     %s%s%s\n",
+	    ec ? "ec-p384 ec-p256" : "",
+	    ec && rsa ? " " : "",
+	    rsa ? "rsa-3072 rsa-4096" : "");
+	if (!ec && !rsa)
+		printf("                (no algorithm usable: this token cannot "
+		    "hold a root key)\n");
+}
+
+int
+cmd_token_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "module", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct kc_token_ctx *ctx = NULL;
+	struct kc_token_info *ti = NULL;
+	const char *module = NULL;
+	size_t n = 0, i;
+	int c, rc;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			module = optarg;
+			break;
+		case 'h':
+			list_usage(stdout);
+			return KC_EXIT_OK;
+		default:
+			list_usage(stderr);
+			return kc_front_usage("token list: bad option '%s'",
+			    argv[optind - 1]);
+		}
+	}
+	if (optind != argc) {
+		list_usage(stderr);
+		return kc_front_usage("token list: unexpected argument '%s'",
+		    argv[optind]);
+	}
+	if ((rc = kc_token_load(module, &ctx)) != KC_OK)
+		return kc_front_fail(rc);
+	if ((rc = kc_token_list(ctx, &ti, &n)) != KC_OK) {
+		kc_token_unload(ctx);
+		return kc_front_fail(rc);
+	}
+	printf("module: %s\n", kc_token_module(ctx));
+	if (n == 0)
+		printf("no slots\n");
+	for (i = 0; i < n; i++) {
+		const struct kc_token_info *t = &ti[i];
+
+		printf("slot %lu: %s\n", t->slot_id, t->slot_desc);
+		if (!t->present) {
+			printf("  no token\n");
+			continue;
+		}
+		if (!t->initialized) {
+			printf("  token:        not initialised (free for "
+			    "'%s token init')\n", kc_progname);
+			continue;
+		}
+		printf("  label:        %s\n", t->label);
+		printf("  serial:       %s\n", t->serial);
+		printf("  manufacturer: %s\n", t->manufacturer);
+		printf("  model:        %s\n", t->model);
+		print_flags(t);
+		print_mechs(t);
+	}
+	free(ti);
+	kc_token_unload(ctx);
+	return KC_EXIT_OK;
+}
+
+static void
+init_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: %s token init --label L --so-pin-file F --pin-file F "
+	    "[--module PATH]\n"
+	    "\n"
+	    "Initialises the first uninitialised token of the module (SoftHSM\n"
+	    "always offers one) with label L, a security officer PIN and a user\n"
+	    "PIN. For demos and rehearsals; real HSMs use the vendor's tools.\n"
+	    "\n"
+	    "  --label L          token label (1 to 32 bytes, unique)\n"
+	    "  --so-pin-file F    SO PIN, first line of F (mode 0600); without\n"
+	    "                     it the PIN is asked twice on the terminal\n"
+	    "  --pin-file F       user PIN, the same way\n"
+	    "  --module PATH      PKCS#11 module (default: $KEYCEREMONY_MODULE,\n"
+	    "                     else %s)\n"
+	    "  --help             this text\n",
+	    kc_progname, KC_DEFAULT_MODULE[0] ? KC_DEFAULT_MODULE : "none");
+}
+
+int
+cmd_token_init(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "label", required_argument, NULL, 'l' },
+		{ "so-pin-file", required_argument, NULL, 's' },
+		{ "pin-file", required_argument, NULL, 'p' },
+		{ "module", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct kc_token_ctx *ctx = NULL;
+	struct kc_token_info *ti = NULL;
+	struct kc_secret *so = NULL, *pin = NULL;
+	const char *module = NULL, *label = NULL, *so_file = NULL,
+	    *pin_file = NULL;
+	size_t n = 0, i;
+	int c, rc, ret = KC_EXIT_FAIL;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			label = optarg;
+			break;
+		case 's':
+			so_file = optarg;
+			break;
+		case 'p':
+			pin_file = optarg;
+			break;
+		case 'm':
+			module = optarg;
+			break;
+		case 'h':
+			init_usage(stdout);
+			return KC_EXIT_OK;
+		default:
+			init_usage(stderr);
+			return kc_front_usage("token init: bad option '%s'",
+			    argv[optind - 1]);
+		}
+	}
+	if (optind != argc) {
+		init_usage(stderr);
+		return kc_front_usage("token init: unexpected argument '%s'",
+		    argv[optind]);
+	}
+	if (label == NULL) {
+		init_usage(stderr);
+		return kc_front_usage("token init: --label is required");
+	}
+	if ((rc = kc_token_load(module, &ctx)) != KC_OK)
+		return kc_front_fail(rc);
+	if ((rc = kc_front_secret(so_file, "SO PIN", 1, &so)) != KC_OK ||
+	    (rc = kc_front_secret(pin_file, "user PIN", 1, &pin)) != KC_OK ||
+	    (rc = kc_token_init(ctx, label, so, pin)) != KC_OK) {
+		ret = kc_front_fail(rc);
+		goto out;
+	}
+	kc_secret_free(so);
+	kc_secret_free(pin);
+	so = pin = NULL;
+	if ((rc = kc_token_list(ctx, &ti, &n)) != KC_OK) {
+		ret = kc_front_fail(rc);
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (ti[i].present && ti[i].initialized &&
+		    strcmp(ti[i].label, label) == 0)
+			break;
+	if (i < n)
+		printf("initialised token '%s': slot %lu, serial %s\n", label,
+		    ti[i].slot_id, ti[i].serial);
+	else
+		printf("initialised token '%s'\n", label);
+	ret = KC_EXIT_OK;
+out:
+	kc_secret_free(so);
+	kc_secret_free(pin);
+	free(ti);
+	kc_token_unload(ctx);
+	return ret;
+}

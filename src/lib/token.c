@@ -1,0 +1,1438 @@
+/*
+ * token.c: the token layer (kc/token.h), the only file of the project that
+ * includes libp11.h and the PKCS#11 headers.
+ *
+ * Two views of one module share this process:
+ *  - libp11 (PKCS11_CTX_load) for slots, login and the EVP_PKEY that signs;
+ *  - the raw function list (our own dlopen of the same path, so the same
+ *    module instance, + C_GetFunctionList) for what libp11 0.4.12 cannot do
+ *    or does wrong: slot listing, C_GenerateKeyPair, C_GenerateRandom,
+ *    C_GetAttributeValue, C_GetMechanismList, C_InitToken/C_InitPIN.
+ * libp11 initialises and finalizes the module; the raw side never calls
+ * C_Initialize or C_Finalize. Login state is per application in PKCS#11, so
+ * the raw session shares libp11's login.
+ *
+ * libp11 traps avoided: PKCS11_update_slots is never called (use-after-free
+ * in 0.4.12); every kc_token_open() enumerates its own slot array and
+ * kc_token_close() logs out and releases it, which also wipes libp11's copy
+ * of the PIN; labels are matched by walking the slot list.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <dlfcn.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/opensslv.h>
+#include <openssl/param_build.h>
+
+#include <libp11.h>
+#include <p11-kit/pkcs11.h>
+
+#include "kc/error.h"
+#include "kc/token.h"
+
+struct kc_token_ctx {
+	char			*module;
+	void			*dl;		/* our dlopen handle */
+	CK_FUNCTION_LIST_PTR	 f;		/* raw function list */
+	PKCS11_CTX		*p11;
+	int			 open_tokens;
+};
+
+struct kc_token {
+	struct kc_token_ctx	*ctx;
+	PKCS11_SLOT		*slots;		/* this handle's libp11 slots */
+	unsigned int		 nslots;
+	PKCS11_SLOT		*slot;
+	CK_SLOT_ID		 slot_id;
+	CK_SESSION_HANDLE	 session;	/* raw R/W session */
+	int			 have_session;
+	int			 logged_in;
+	struct kc_token_info	 info;
+};
+
+#define KC_KEY_ID_LEN 16
+
+/* ------------------------------------------------------------------ */
+/* CK_RV names */
+
+static const struct {
+	CK_RV		 rv;
+	const char	*name;
+} ckr_names[] = {
+	{ CKR_OK, "CKR_OK" },
+	{ CKR_CANCEL, "CKR_CANCEL" },
+	{ CKR_HOST_MEMORY, "CKR_HOST_MEMORY" },
+	{ CKR_SLOT_ID_INVALID, "CKR_SLOT_ID_INVALID" },
+	{ CKR_GENERAL_ERROR, "CKR_GENERAL_ERROR" },
+	{ CKR_FUNCTION_FAILED, "CKR_FUNCTION_FAILED" },
+	{ CKR_ARGUMENTS_BAD, "CKR_ARGUMENTS_BAD" },
+	{ CKR_ATTRIBUTE_READ_ONLY, "CKR_ATTRIBUTE_READ_ONLY" },
+	{ CKR_ATTRIBUTE_SENSITIVE, "CKR_ATTRIBUTE_SENSITIVE" },
+	{ CKR_ATTRIBUTE_TYPE_INVALID, "CKR_ATTRIBUTE_TYPE_INVALID" },
+	{ CKR_ATTRIBUTE_VALUE_INVALID, "CKR_ATTRIBUTE_VALUE_INVALID" },
+	{ CKR_ACTION_PROHIBITED, "CKR_ACTION_PROHIBITED" },
+	{ CKR_DATA_INVALID, "CKR_DATA_INVALID" },
+	{ CKR_DATA_LEN_RANGE, "CKR_DATA_LEN_RANGE" },
+	{ CKR_DEVICE_ERROR, "CKR_DEVICE_ERROR" },
+	{ CKR_DEVICE_MEMORY, "CKR_DEVICE_MEMORY" },
+	{ CKR_DEVICE_REMOVED, "CKR_DEVICE_REMOVED" },
+	{ CKR_FUNCTION_NOT_SUPPORTED, "CKR_FUNCTION_NOT_SUPPORTED" },
+	{ CKR_KEY_HANDLE_INVALID, "CKR_KEY_HANDLE_INVALID" },
+	{ CKR_KEY_SIZE_RANGE, "CKR_KEY_SIZE_RANGE" },
+	{ CKR_KEY_TYPE_INCONSISTENT, "CKR_KEY_TYPE_INCONSISTENT" },
+	{ CKR_KEY_FUNCTION_NOT_PERMITTED, "CKR_KEY_FUNCTION_NOT_PERMITTED" },
+	{ CKR_MECHANISM_INVALID, "CKR_MECHANISM_INVALID" },
+	{ CKR_MECHANISM_PARAM_INVALID, "CKR_MECHANISM_PARAM_INVALID" },
+	{ CKR_OBJECT_HANDLE_INVALID, "CKR_OBJECT_HANDLE_INVALID" },
+	{ CKR_OPERATION_ACTIVE, "CKR_OPERATION_ACTIVE" },
+	{ CKR_OPERATION_NOT_INITIALIZED, "CKR_OPERATION_NOT_INITIALIZED" },
+	{ CKR_PIN_INCORRECT, "CKR_PIN_INCORRECT" },
+	{ CKR_PIN_INVALID, "CKR_PIN_INVALID" },
+	{ CKR_PIN_LEN_RANGE, "CKR_PIN_LEN_RANGE" },
+	{ CKR_PIN_EXPIRED, "CKR_PIN_EXPIRED" },
+	{ CKR_PIN_LOCKED, "CKR_PIN_LOCKED" },
+	{ CKR_SESSION_CLOSED, "CKR_SESSION_CLOSED" },
+	{ CKR_SESSION_COUNT, "CKR_SESSION_COUNT" },
+	{ CKR_SESSION_HANDLE_INVALID, "CKR_SESSION_HANDLE_INVALID" },
+	{ CKR_SESSION_READ_ONLY, "CKR_SESSION_READ_ONLY" },
+	{ CKR_SESSION_EXISTS, "CKR_SESSION_EXISTS" },
+	{ CKR_SESSION_READ_ONLY_EXISTS, "CKR_SESSION_READ_ONLY_EXISTS" },
+	{ CKR_SESSION_READ_WRITE_SO_EXISTS, "CKR_SESSION_READ_WRITE_SO_EXISTS" },
+	{ CKR_SIGNATURE_INVALID, "CKR_SIGNATURE_INVALID" },
+	{ CKR_SIGNATURE_LEN_RANGE, "CKR_SIGNATURE_LEN_RANGE" },
+	{ CKR_TEMPLATE_INCOMPLETE, "CKR_TEMPLATE_INCOMPLETE" },
+	{ CKR_TEMPLATE_INCONSISTENT, "CKR_TEMPLATE_INCONSISTENT" },
+	{ CKR_TOKEN_NOT_PRESENT, "CKR_TOKEN_NOT_PRESENT" },
+	{ CKR_TOKEN_NOT_RECOGNIZED, "CKR_TOKEN_NOT_RECOGNIZED" },
+	{ CKR_TOKEN_WRITE_PROTECTED, "CKR_TOKEN_WRITE_PROTECTED" },
+	{ CKR_USER_ALREADY_LOGGED_IN, "CKR_USER_ALREADY_LOGGED_IN" },
+	{ CKR_USER_NOT_LOGGED_IN, "CKR_USER_NOT_LOGGED_IN" },
+	{ CKR_USER_PIN_NOT_INITIALIZED, "CKR_USER_PIN_NOT_INITIALIZED" },
+	{ CKR_USER_TYPE_INVALID, "CKR_USER_TYPE_INVALID" },
+	{ CKR_USER_ANOTHER_ALREADY_LOGGED_IN,
+	  "CKR_USER_ANOTHER_ALREADY_LOGGED_IN" },
+	{ CKR_USER_TOO_MANY_TYPES, "CKR_USER_TOO_MANY_TYPES" },
+	{ CKR_DOMAIN_PARAMS_INVALID, "CKR_DOMAIN_PARAMS_INVALID" },
+	{ CKR_CURVE_NOT_SUPPORTED, "CKR_CURVE_NOT_SUPPORTED" },
+	{ CKR_BUFFER_TOO_SMALL, "CKR_BUFFER_TOO_SMALL" },
+	{ CKR_RANDOM_NO_RNG, "CKR_RANDOM_NO_RNG" },
+	{ CKR_CRYPTOKI_NOT_INITIALIZED, "CKR_CRYPTOKI_NOT_INITIALIZED" },
+	{ CKR_CRYPTOKI_ALREADY_INITIALIZED,
+	  "CKR_CRYPTOKI_ALREADY_INITIALIZED" },
+};
+
+/* Name of a CK_RV; unknown values as hex in a static buffer per thread. */
+static const char *
+ckr_name(CK_RV rv)
+{
+	static _Thread_local char buf[32];
+	size_t i;
+
+	for (i = 0; i < sizeof(ckr_names) / sizeof(ckr_names[0]); i++)
+		if (ckr_names[i].rv == rv)
+			return ckr_names[i].name;
+	snprintf(buf, sizeof(buf), "CK_RV 0x%lx", (unsigned long)rv);
+	return buf;
+}
+
+/* The CK_RV libp11 queued on the OpenSSL error stack (its reason code), or
+ * CKR_GENERAL_ERROR when there is none; empties the queue. */
+static CK_RV
+p11_last_rv(void)
+{
+	unsigned long e = ERR_peek_last_error();
+	CK_RV rv = e != 0 ? (CK_RV)ERR_GET_REASON(e) : CKR_GENERAL_ERROR;
+
+	ERR_clear_error();
+	return rv == 0 ? CKR_GENERAL_ERROR : rv;
+}
+
+/* ------------------------------------------------------------------ */
+/* Loading */
+
+const char *
+kc_token_default_module(void)
+{
+	const char *m = getenv("KEYCEREMONY_MODULE");
+
+	if (m != NULL && *m != '\0')
+		return m;
+	return KC_DEFAULT_MODULE;
+}
+
+const char *
+kc_token_module(const struct kc_token_ctx *ctx)
+{
+	return ctx->module;
+}
+
+int
+kc_token_load(const char *module, struct kc_token_ctx **out)
+{
+	struct kc_token_ctx *ctx = NULL;
+	CK_C_GetFunctionList getfl;
+	struct stat st;
+	CK_RV rv;
+	int rc = KC_OK;
+
+	*out = NULL;
+	if (module == NULL)
+		module = kc_token_default_module();
+	if (module == NULL || *module == '\0')
+		return kc_err(KC_ERR_USAGE, "no PKCS#11 module configured: "
+		    "give --module PATH or set KEYCEREMONY_MODULE");
+	if (stat(module, &st) == -1)
+		return kc_err(errno == ENOENT ? KC_ERR_NOTFOUND : KC_ERR_IO,
+		    "PKCS#11 module %s: %s; give the path of the HSM "
+		    "vendor's module with --module (SoftHSM: install softhsm2)",
+		    module, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return kc_err(KC_ERR_PKCS11, "PKCS#11 module %s: not a "
+		    "regular file", module);
+	if ((ctx = calloc(1, sizeof(*ctx))) == NULL ||
+	    (ctx->module = strdup(module)) == NULL) {
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	dlerror();
+	if ((ctx->dl = dlopen(module, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		const char *e = dlerror();
+		rc = kc_err(KC_ERR_PKCS11, "PKCS#11 module %s: cannot be "
+		    "loaded (%s)", module, e != NULL ? e : "dlopen failed");
+		goto out;
+	}
+	*(void **)&getfl = dlsym(ctx->dl, "C_GetFunctionList");
+	if (getfl == NULL) {
+		rc = kc_err(KC_ERR_PKCS11, "%s is not a PKCS#11 module (it "
+		    "has no C_GetFunctionList); give the HSM vendor's "
+		    "PKCS#11 library with --module", module);
+		goto out;
+	}
+	if ((rv = getfl(&ctx->f)) != CKR_OK || ctx->f == NULL) {
+		rc = kc_err(KC_ERR_PKCS11, "PKCS#11 module %s: "
+		    "C_GetFunctionList failed (%s)", module, ckr_name(rv));
+		goto out;
+	}
+	if ((ctx->p11 = PKCS11_CTX_new()) == NULL) {
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (PKCS11_CTX_load(ctx->p11, module) != 0) {
+		rv = p11_last_rv();
+		PKCS11_CTX_free(ctx->p11);
+		ctx->p11 = NULL;
+		rc = kc_err(KC_ERR_PKCS11, "PKCS#11 module %s: initialisation "
+		    "failed (%s)%s", module, ckr_name(rv),
+		    getenv("SOFTHSM2_CONF") == NULL &&
+		    strstr(module, "softhsm") != NULL ?
+		    "; check /etc/softhsm/softhsm2.conf or set SOFTHSM2_CONF"
+		    : "");
+		goto out;
+	}
+	*out = ctx;
+	ctx = NULL;
+out:
+	kc_token_unload(ctx);
+	return rc;
+}
+
+void
+kc_token_unload(struct kc_token_ctx *ctx)
+{
+	if (ctx == NULL)
+		return;
+	if (ctx->p11 != NULL) {
+		/* Finalizes the module for libp11 and the raw side. */
+		PKCS11_CTX_unload(ctx->p11);
+		PKCS11_CTX_free(ctx->p11);
+	}
+	if (ctx->dl != NULL)
+		dlclose(ctx->dl);
+	free(ctx->module);
+	free(ctx);
+}
+
+/* ------------------------------------------------------------------ */
+/* Slots and tokens */
+
+/* Copies a blank-padded PKCS#11 string into a NUL-terminated one. */
+static void
+padded_copy(char *dst, size_t dstlen, const unsigned char *src, size_t n)
+{
+	size_t i;
+
+	if (n >= dstlen)
+		n = dstlen - 1;
+	while (n > 0 && (src[n - 1] == ' ' || src[n - 1] == '\0'))
+		n--;
+	for (i = 0; i < n; i++)
+		dst[i] = (src[i] < 0x20 || src[i] == 0x7f) ? '?' : (char)src[i];
+	dst[n] = '\0';
+}
+
+static int
+mech_list(struct kc_token_ctx *ctx, CK_SLOT_ID id, struct kc_token_info *ti)
+{
+	CK_MECHANISM_TYPE *m = NULL;
+	CK_ULONG n = 0, i;
+	CK_RV rv;
+
+	if ((rv = ctx->f->C_GetMechanismList(id, NULL, &n)) != CKR_OK)
+		return kc_err(KC_ERR_PKCS11, "slot %lu: C_GetMechanismList "
+		    "failed (%s)", (unsigned long)id, ckr_name(rv));
+	if (n == 0)
+		return KC_OK;
+	if ((m = calloc(n, sizeof(*m))) == NULL)
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	if ((rv = ctx->f->C_GetMechanismList(id, m, &n)) != CKR_OK) {
+		free(m);
+		return kc_err(KC_ERR_PKCS11, "slot %lu: C_GetMechanismList "
+		    "failed (%s)", (unsigned long)id, ckr_name(rv));
+	}
+	for (i = 0; i < n; i++) {
+		switch (m[i]) {
+		case CKM_EC_KEY_PAIR_GEN:	ti->mech_ec_keygen = 1; break;
+		case CKM_ECDSA:			ti->mech_ecdsa = 1; break;
+		case CKM_RSA_PKCS_KEY_PAIR_GEN:	ti->mech_rsa_keygen = 1; break;
+		case CKM_RSA_PKCS:		ti->mech_rsa_pkcs = 1; break;
+		default:			break;
+		}
+	}
+	free(m);
+	return KC_OK;
+}
+
+/* Fills ti for one slot from raw C_GetSlotInfo / C_GetTokenInfo. */
+static int
+slot_info(struct kc_token_ctx *ctx, CK_SLOT_ID id, struct kc_token_info *ti)
+{
+	CK_SLOT_INFO si;
+	CK_TOKEN_INFO tk;
+	CK_RV rv;
+
+	memset(ti, 0, sizeof(*ti));
+	ti->slot_id = (unsigned long)id;
+	if ((rv = ctx->f->C_GetSlotInfo(id, &si)) != CKR_OK)
+		return kc_err(KC_ERR_PKCS11, "slot %lu: C_GetSlotInfo failed "
+		    "(%s)", (unsigned long)id, ckr_name(rv));
+	padded_copy(ti->slot_desc, sizeof(ti->slot_desc),
+	    si.slotDescription, sizeof(si.slotDescription));
+	if (!(si.flags & CKF_TOKEN_PRESENT))
+		return KC_OK;
+	rv = ctx->f->C_GetTokenInfo(id, &tk);
+	if (rv == CKR_TOKEN_NOT_PRESENT || rv == CKR_TOKEN_NOT_RECOGNIZED)
+		return KC_OK;
+	if (rv != CKR_OK)
+		return kc_err(KC_ERR_PKCS11, "slot %lu: C_GetTokenInfo failed "
+		    "(%s)", (unsigned long)id, ckr_name(rv));
+	ti->present = 1;
+	padded_copy(ti->label, sizeof(ti->label), tk.label,
+	    sizeof(tk.label));
+	padded_copy(ti->serial, sizeof(ti->serial), tk.serialNumber,
+	    sizeof(tk.serialNumber));
+	padded_copy(ti->manufacturer, sizeof(ti->manufacturer),
+	    tk.manufacturerID, sizeof(tk.manufacturerID));
+	padded_copy(ti->model, sizeof(ti->model), tk.model,
+	    sizeof(tk.model));
+	ti->initialized = !!(tk.flags & CKF_TOKEN_INITIALIZED);
+	ti->user_pin_initialized = !!(tk.flags & CKF_USER_PIN_INITIALIZED);
+	ti->login_required = !!(tk.flags & CKF_LOGIN_REQUIRED);
+	ti->has_rng = !!(tk.flags & CKF_RNG);
+	ti->pin_count_low = !!(tk.flags & CKF_USER_PIN_COUNT_LOW);
+	ti->pin_final_try = !!(tk.flags & CKF_USER_PIN_FINAL_TRY);
+	ti->pin_locked = !!(tk.flags & CKF_USER_PIN_LOCKED);
+	return mech_list(ctx, id, ti);
+}
+
+/* PIN length limits of the token in slot id (0 when unknown). */
+static void
+pin_limits(struct kc_token_ctx *ctx, CK_SLOT_ID id, CK_ULONG *min,
+    CK_ULONG *max)
+{
+	CK_TOKEN_INFO tk;
+
+	*min = *max = 0;
+	if (ctx->f->C_GetTokenInfo(id, &tk) == CKR_OK) {
+		*min = tk.ulMinPinLen;
+		*max = tk.ulMaxPinLen;
+	}
+}
+
+int
+kc_token_list(struct kc_token_ctx *ctx, struct kc_token_info **infos,
+    size_t *n)
+{
+	CK_SLOT_ID *ids = NULL;
+	struct kc_token_info *ti = NULL;
+	CK_ULONG count = 0, i;
+	CK_RV rv;
+	int rc = KC_OK;
+
+	*infos = NULL;
+	*n = 0;
+	/* The size query first: SoftHSM refreshes its slot list here. */
+	if ((rv = ctx->f->C_GetSlotList(CK_FALSE, NULL, &count)) != CKR_OK) {
+		rc = kc_err(KC_ERR_PKCS11, "%s: C_GetSlotList failed (%s)",
+		    ctx->module, ckr_name(rv));
+		goto out;
+	}
+	if (count == 0)
+		goto out;
+	if ((ids = calloc(count, sizeof(*ids))) == NULL ||
+	    (ti = calloc(count, sizeof(*ti))) == NULL) {
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rv = ctx->f->C_GetSlotList(CK_FALSE, ids, &count)) != CKR_OK) {
+		rc = kc_err(KC_ERR_PKCS11, "%s: C_GetSlotList failed (%s)",
+		    ctx->module, ckr_name(rv));
+		goto out;
+	}
+	for (i = 0; i < count; i++)
+		if ((rc = slot_info(ctx, ids[i], &ti[i])) != KC_OK)
+			goto out;
+	*infos = ti;
+	*n = count;
+	ti = NULL;
+out:
+	free(ids);
+	free(ti);
+	return rc;
+}
+
+/* "'a' (serial 1), 'b' (serial 2)" for messages. */
+static void
+labels_string(const struct kc_token_info *ti, size_t n, char *buf,
+    size_t len)
+{
+	size_t i, o = 0;
+	int k = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && o < len; i++) {
+		int w;
+		if (!ti[i].present || !ti[i].initialized)
+			continue;
+		w = snprintf(buf + o, len - o, "%s'%s' (serial %s)",
+		    k++ ? ", " : "", ti[i].label, ti[i].serial);
+		if (w < 0)
+			break;
+		o += (size_t)w;
+	}
+	if (k == 0)
+		snprintf(buf, len, "none");
+}
+
+int
+kc_token_init(struct kc_token_ctx *ctx, const char *label,
+    const struct kc_secret *so_pin, const struct kc_secret *user_pin)
+{
+	struct kc_token_info *ti = NULL;
+	unsigned char padded[32];
+	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+	CK_ULONG minl, maxl;
+	size_t n = 0, i, llen, pick = (size_t)-1;
+	CK_SLOT_ID id;
+	CK_RV rv;
+	int rc, so_in = 0;
+
+	if (label == NULL || (llen = strlen(label)) == 0 || llen > 32)
+		return kc_err(KC_ERR_USAGE, "token label '%s': must be 1 to 32 "
+		    "bytes", label != NULL ? label : "");
+	for (i = 0; i < llen; i++)
+		if ((unsigned char)label[i] < 0x20 || label[i] == 0x7f)
+			return kc_err(KC_ERR_USAGE, "token label: control "
+			    "characters are not allowed");
+	if (label[llen - 1] == ' ')
+		return kc_err(KC_ERR_USAGE, "token label '%s': trailing "
+		    "blanks are lost in PKCS#11 labels", label);
+	if (ctx->open_tokens > 0)
+		return kc_err(KC_ERR_INTERNAL, "kc_token_init called with a "
+		    "token open");
+	if ((rc = kc_token_list(ctx, &ti, &n)) != KC_OK)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if (!ti[i].present)
+			continue;
+		if (ti[i].initialized && strcmp(ti[i].label, label) == 0) {
+			rc = kc_err(KC_ERR_EXISTS, "a token labelled '%s' "
+			    "already exists (serial %s, slot %lu); choose "
+			    "another --label", label, ti[i].serial,
+			    ti[i].slot_id);
+			goto out;
+		}
+		if (!ti[i].initialized && pick == (size_t)-1)
+			pick = i;
+	}
+	if (pick == (size_t)-1) {
+		rc = kc_err(KC_ERR_NOTFOUND, "%s offers no uninitialised token "
+		    "(SoftHSM always has one; on a real HSM use the vendor's "
+		    "tool)", ctx->module);
+		goto out;
+	}
+	id = (CK_SLOT_ID)ti[pick].slot_id;
+	pin_limits(ctx, id, &minl, &maxl);
+	if (minl != 0 && maxl != 0 && (so_pin->len < minl || so_pin->len > maxl
+	    || user_pin->len < minl || user_pin->len > maxl)) {
+		rc = kc_err(KC_ERR_PIN, "PINs for this token must be %lu to "
+		    "%lu characters", (unsigned long)minl,
+		    (unsigned long)maxl);
+		goto out;
+	}
+	memset(padded, ' ', sizeof(padded));
+	memcpy(padded, label, llen);
+	rv = ctx->f->C_InitToken(id, (CK_UTF8CHAR_PTR)so_pin->buf,
+	    (CK_ULONG)so_pin->len, padded);
+	if (rv != CKR_OK) {
+		rc = kc_err(rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LEN_RANGE
+		    ? KC_ERR_PIN : KC_ERR_PKCS11, "slot %lu: C_InitToken "
+		    "failed (%s)", (unsigned long)id, ckr_name(rv));
+		goto out;
+	}
+	rv = ctx->f->C_OpenSession(id, CKF_SERIAL_SESSION | CKF_RW_SESSION,
+	    NULL, NULL, &s);
+	if (rv != CKR_OK) {
+		rc = kc_err(KC_ERR_PKCS11, "token '%s': C_OpenSession failed "
+		    "(%s)", label, ckr_name(rv));
+		goto out;
+	}
+	rv = ctx->f->C_Login(s, CKU_SO, (CK_UTF8CHAR_PTR)so_pin->buf,
+	    (CK_ULONG)so_pin->len);
+	if (rv != CKR_OK) {
+		rc = kc_err(KC_ERR_PIN, "token '%s': SO login failed (%s)",
+		    label, ckr_name(rv));
+		goto out;
+	}
+	so_in = 1;
+	rv = ctx->f->C_InitPIN(s, (CK_UTF8CHAR_PTR)user_pin->buf,
+	    (CK_ULONG)user_pin->len);
+	if (rv != CKR_OK) {
+		rc = kc_err(rv == CKR_PIN_LEN_RANGE || rv == CKR_PIN_INVALID ?
+		    KC_ERR_PIN : KC_ERR_PKCS11, "token '%s': C_InitPIN failed "
+		    "(%s); the token is initialised but has no user PIN",
+		    label, ckr_name(rv));
+		goto out;
+	}
+	rc = KC_OK;
+out:
+	if (so_in)
+		ctx->f->C_Logout(s);
+	if (s != CK_INVALID_HANDLE)
+		ctx->f->C_CloseSession(s);
+	OPENSSL_cleanse(padded, sizeof(padded));
+	free(ti);
+	return rc;
+}
+
+int
+kc_token_open(struct kc_token_ctx *ctx, const char *label,
+    const char *serial, struct kc_token **out)
+{
+	struct kc_token_info *ti = NULL;
+	struct kc_token *tok = NULL;
+	size_t n = 0, i, match = 0, pick = 0;
+	unsigned int k;
+	char names[512];
+	CK_RV rv;
+	int rc;
+
+	*out = NULL;
+	if (label == NULL || *label == '\0')
+		return kc_err(KC_ERR_USAGE, "no token label given (--token)");
+	if ((rc = kc_token_list(ctx, &ti, &n)) != KC_OK)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if (!ti[i].present || !ti[i].initialized ||
+		    strcmp(ti[i].label, label) != 0)
+			continue;
+		if (serial != NULL && strcmp(ti[i].serial, serial) != 0)
+			continue;
+		if (match++ == 0)
+			pick = i;
+	}
+	if (match == 0) {
+		labels_string(ti, n, names, sizeof(names));
+		rc = kc_err(KC_ERR_NOTFOUND, "no token labelled '%s'%s%s%s in "
+		    "%s; tokens there: %s", label,
+		    serial != NULL ? " with serial '" : "",
+		    serial != NULL ? serial : "", serial != NULL ? "'" : "",
+		    ctx->module, names);
+		goto out;
+	}
+	if (match > 1) {
+		rc = kc_err(KC_ERR_POLICY, "token label '%s' is ambiguous: %zu "
+		    "tokens in %s carry it; relabel one of them", label, match,
+		    ctx->module);
+		goto out;
+	}
+	if ((tok = calloc(1, sizeof(*tok))) == NULL) {
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	tok->ctx = ctx;
+	tok->info = ti[pick];
+	tok->slot_id = (CK_SLOT_ID)ti[pick].slot_id;
+	tok->session = CK_INVALID_HANDLE;
+	ctx->open_tokens++;
+	tok->nslots = 0;
+	if (PKCS11_enumerate_slots(ctx->p11, &tok->slots, &tok->nslots) != 0) {
+		rc = kc_err(KC_ERR_PKCS11, "%s: listing slots failed (%s)",
+		    ctx->module, ckr_name(p11_last_rv()));
+		goto out;
+	}
+	for (k = 0; k < tok->nslots; k++) {
+		PKCS11_SLOT *sl = &tok->slots[k];
+		if (sl->token != NULL &&
+		    PKCS11_get_slotid_from_slot(sl) == tok->slot_id) {
+			tok->slot = sl;
+			break;
+		}
+	}
+	if (tok->slot == NULL) {
+		rc = kc_err(KC_ERR_PKCS11, "token '%s' (slot %lu) vanished "
+		    "while it was being opened", label, ti[pick].slot_id);
+		goto out;
+	}
+	rv = ctx->f->C_OpenSession(tok->slot_id,
+	    CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &tok->session);
+	if (rv == CKR_TOKEN_WRITE_PROTECTED)
+		rv = ctx->f->C_OpenSession(tok->slot_id, CKF_SERIAL_SESSION,
+		    NULL, NULL, &tok->session);
+	if (rv != CKR_OK) {
+		rc = kc_err(KC_ERR_PKCS11, "token '%s': C_OpenSession failed "
+		    "(%s)", label, ckr_name(rv));
+		goto out;
+	}
+	tok->have_session = 1;
+	*out = tok;
+	tok = NULL;
+	rc = KC_OK;
+out:
+	kc_token_close(tok);
+	free(ti);
+	return rc;
+}
+
+void
+kc_token_close(struct kc_token *tok)
+{
+	if (tok == NULL)
+		return;
+	if (tok->have_session)
+		tok->ctx->f->C_CloseSession(tok->session);
+	if (tok->logged_in && tok->slot != NULL)
+		PKCS11_logout(tok->slot);
+	/* Releasing the slots wipes libp11's copy of the PIN and closes
+	 * every session it had on them. */
+	if (tok->slots != NULL)
+		PKCS11_release_all_slots(tok->ctx->p11, tok->slots,
+		    tok->nslots);
+	ERR_clear_error();
+	tok->ctx->open_tokens--;
+	OPENSSL_cleanse(tok, sizeof(*tok));
+	free(tok);
+}
+
+const struct kc_token_info *
+kc_token_get_info(const struct kc_token *tok)
+{
+	return &tok->info;
+}
+
+/* Re-reads the token flags (PIN counters) into tok->info. */
+static void
+refresh_info(struct kc_token *tok)
+{
+	struct kc_token_info ti;
+
+	if (slot_info(tok->ctx, tok->slot_id, &ti) == KC_OK)
+		tok->info = ti;
+	else
+		kc_err_clear();
+}
+
+int
+kc_token_login(struct kc_token *tok, const struct kc_secret *pin)
+{
+	const char *l = tok->info.label;
+	CK_RV rv;
+
+	if (tok->logged_in)
+		return KC_OK;
+	refresh_info(tok);
+	if (tok->info.pin_locked)
+		return kc_err(KC_ERR_PIN, "the user PIN of token '%s' is locked "
+		    "(CKR_PIN_LOCKED); the security officer must unblock it",
+		    l);
+	if (!tok->info.user_pin_initialized)
+		return kc_err(KC_ERR_PIN, "token '%s' has no user PIN "
+		    "(CKR_USER_PIN_NOT_INITIALIZED); initialise it first", l);
+	if (pin == NULL || pin->buf == NULL || pin->len == 0)
+		return kc_err(KC_ERR_PIN, "empty PIN for token '%s'", l);
+	if (PKCS11_login(tok->slot, 0, pin->buf) == 0) {
+		tok->logged_in = 1;
+		return KC_OK;
+	}
+	rv = p11_last_rv();
+	refresh_info(tok);
+	switch (rv) {
+	case CKR_PIN_INCORRECT:
+	case CKR_PIN_INVALID:
+		return kc_err(KC_ERR_PIN, "wrong PIN for token '%s' (%s); the "
+		    "token may lock after more wrong tries%s", l, ckr_name(rv),
+		    tok->info.pin_locked ? "; it is now LOCKED" :
+		    tok->info.pin_final_try ? "; the token reports that the "
+		    "NEXT wrong PIN locks it" :
+		    tok->info.pin_count_low ? "; the token reports few tries "
+		    "left" : "");
+	case CKR_PIN_LOCKED:
+		return kc_err(KC_ERR_PIN, "the user PIN of token '%s' is locked "
+		    "(CKR_PIN_LOCKED); the security officer must unblock it; "
+		    "do not retry", l);
+	case CKR_PIN_LEN_RANGE:
+		return kc_err(KC_ERR_PIN, "PIN for token '%s' has a length the "
+		    "token refuses (CKR_PIN_LEN_RANGE)", l);
+	case CKR_PIN_EXPIRED:
+		return kc_err(KC_ERR_PIN, "PIN of token '%s' has expired "
+		    "(CKR_PIN_EXPIRED); change it first", l);
+	default:
+		return kc_err(KC_ERR_PKCS11, "login to token '%s' failed (%s)",
+		    l, ckr_name(rv));
+	}
+}
+
+int
+kc_token_random(struct kc_token *tok, unsigned char *buf, size_t len)
+{
+	CK_RV rv;
+
+	if (len == 0)
+		return KC_OK;
+	rv = tok->ctx->f->C_GenerateRandom(tok->session, buf, (CK_ULONG)len);
+	if (rv != CKR_OK)
+		return kc_err(KC_ERR_PKCS11, "token '%s': C_GenerateRandom "
+		    "failed (%s)", tok->info.label, ckr_name(rv));
+	return KC_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Objects */
+
+/* Finds up to max objects of class cls with the label and/or ID given. */
+static int
+find_objects(struct kc_token *tok, CK_OBJECT_CLASS cls, const char *label,
+    const unsigned char *id, size_t idlen, CK_OBJECT_HANDLE *h, size_t max,
+    size_t *n)
+{
+	CK_FUNCTION_LIST_PTR f = tok->ctx->f;
+	CK_ATTRIBUTE t[3];
+	CK_ULONG nt = 0, got = 0;
+	CK_RV rv;
+
+	*n = 0;
+	t[nt].type = CKA_CLASS;
+	t[nt].pValue = &cls;
+	t[nt++].ulValueLen = sizeof(cls);
+	if (label != NULL) {
+		t[nt].type = CKA_LABEL;
+		t[nt].pValue = (void *)(uintptr_t)label;
+		t[nt++].ulValueLen = (CK_ULONG)strlen(label);
+	}
+	if (id != NULL) {
+		t[nt].type = CKA_ID;
+		t[nt].pValue = (void *)(uintptr_t)id;
+		t[nt++].ulValueLen = (CK_ULONG)idlen;
+	}
+	if ((rv = f->C_FindObjectsInit(tok->session, t, nt)) != CKR_OK)
+		return kc_err(KC_ERR_PKCS11, "token '%s': C_FindObjectsInit "
+		    "failed (%s)", tok->info.label, ckr_name(rv));
+	rv = f->C_FindObjects(tok->session, h, (CK_ULONG)max, &got);
+	f->C_FindObjectsFinal(tok->session);
+	if (rv != CKR_OK)
+		return kc_err(KC_ERR_PKCS11, "token '%s': C_FindObjects failed "
+		    "(%s)", tok->info.label, ckr_name(rv));
+	*n = (size_t)got;
+	return KC_OK;
+}
+
+static int
+need_login(struct kc_token *tok)
+{
+	if (!tok->logged_in)
+		return kc_err(KC_ERR_INTERNAL, "token '%s': not logged in",
+		    tok->info.label);
+	return KC_OK;
+}
+
+static int
+check_key_label(const char *label)
+{
+	size_t i, n;
+
+	if (label == NULL || (n = strlen(label)) == 0)
+		return kc_err(KC_ERR_USAGE, "empty key label");
+	if (n > 64)
+		return kc_err(KC_ERR_USAGE, "key label '%.20s...': longer than "
+		    "64 bytes", label);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)label[i] < 0x20 || label[i] == 0x7f)
+			return kc_err(KC_ERR_USAGE, "key label: control "
+			    "characters are not allowed");
+	return KC_OK;
+}
+
+int
+kc_token_key_exists(struct kc_token *tok, const char *label)
+{
+	CK_OBJECT_HANDLE h[1];
+	size_t n;
+	int rc;
+
+	if ((rc = need_login(tok)) != KC_OK)
+		return rc;
+	if ((rc = find_objects(tok, CKO_PRIVATE_KEY, label, NULL, 0, h, 1,
+	    &n)) != KC_OK)
+		return rc;
+	if (n > 0)
+		return 1;
+	if ((rc = find_objects(tok, CKO_PUBLIC_KEY, label, NULL, 0, h, 1,
+	    &n)) != KC_OK)
+		return rc;
+	return n > 0;
+}
+
+/* Reads one attribute into buf; *len in/out. */
+static CK_RV
+get_attr(struct kc_token *tok, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type,
+    void *buf, CK_ULONG *len)
+{
+	CK_ATTRIBUTE a;
+	CK_RV rv;
+
+	a.type = type;
+	a.pValue = buf;
+	a.ulValueLen = *len;
+	rv = tok->ctx->f->C_GetAttributeValue(tok->session, h, &a, 1);
+	*len = a.ulValueLen;
+	return rv;
+}
+
+/* Reads a variable-length attribute into a malloc'd buffer. */
+static int
+get_attr_alloc(struct kc_token *tok, CK_OBJECT_HANDLE h,
+    CK_ATTRIBUTE_TYPE type, const char *name, unsigned char **out,
+    size_t *outlen)
+{
+	CK_ULONG len = 0;
+	CK_RV rv;
+
+	*out = NULL;
+	*outlen = 0;
+	rv = get_attr(tok, h, type, NULL, &len);
+	if (rv != CKR_OK || len == CK_UNAVAILABLE_INFORMATION || len == 0 ||
+	    len > 65536)
+		return kc_err(KC_ERR_PKCS11, "token '%s': cannot read %s (%s)",
+		    tok->info.label, name, ckr_name(rv));
+	if ((*out = malloc(len)) == NULL)
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	if ((rv = get_attr(tok, h, type, *out, &len)) != CKR_OK) {
+		free(*out);
+		*out = NULL;
+		return kc_err(KC_ERR_PKCS11, "token '%s': cannot read %s (%s)",
+		    tok->info.label, name, ckr_name(rv));
+	}
+	*outlen = len;
+	return KC_OK;
+}
+
+/* The checked attributes: which field of kc_key_attrs, the value policy
+ * wants (-1: read, not checked). */
+static const struct {
+	CK_ATTRIBUTE_TYPE	 type;
+	const char		*name;
+	size_t			 off;
+	int			 want;
+} key_attrs[] = {
+	{ CKA_SENSITIVE, "CKA_SENSITIVE",
+	  offsetof(struct kc_key_attrs, sensitive), 1 },
+	{ CKA_ALWAYS_SENSITIVE, "CKA_ALWAYS_SENSITIVE",
+	  offsetof(struct kc_key_attrs, always_sensitive), 1 },
+	{ CKA_NEVER_EXTRACTABLE, "CKA_NEVER_EXTRACTABLE",
+	  offsetof(struct kc_key_attrs, never_extractable), 1 },
+	{ CKA_EXTRACTABLE, "CKA_EXTRACTABLE",
+	  offsetof(struct kc_key_attrs, extractable), 0 },
+	{ CKA_LOCAL, "CKA_LOCAL", offsetof(struct kc_key_attrs, local), 1 },
+	{ CKA_SIGN, "CKA_SIGN", offsetof(struct kc_key_attrs, sign), 1 },
+	{ CKA_DECRYPT, "CKA_DECRYPT",
+	  offsetof(struct kc_key_attrs, decrypt), 0 },
+	{ CKA_UNWRAP, "CKA_UNWRAP", offsetof(struct kc_key_attrs, unwrap), 0 },
+	{ CKA_DERIVE, "CKA_DERIVE", offsetof(struct kc_key_attrs, derive), 0 },
+	{ CKA_TOKEN, "CKA_TOKEN", offsetof(struct kc_key_attrs, token), 1 },
+	{ CKA_PRIVATE, "CKA_PRIVATE",
+	  offsetof(struct kc_key_attrs, private_), 1 },
+};
+
+/* Reads and checks the private key h; what names it in messages. */
+static int
+check_priv(struct kc_token *tok, CK_OBJECT_HANDLE h, const char *what,
+    struct kc_key_attrs *attrs)
+{
+	struct kc_key_attrs a;
+	size_t i;
+	int rc = KC_OK;
+
+	memset(&a, 0, sizeof(a));
+	for (i = 0; i < sizeof(key_attrs) / sizeof(key_attrs[0]); i++) {
+		CK_BBOOL v = CK_FALSE;
+		CK_ULONG len = sizeof(v);
+		CK_RV rv = get_attr(tok, h, key_attrs[i].type, &v, &len);
+		int *field = (int *)(void *)((char *)&a + key_attrs[i].off);
+
+		if (rv != CKR_OK || len != sizeof(v)) {
+			if (rc == KC_OK)
+				rc = kc_err(KC_ERR_POLICY, "key '%s' in token "
+				    "'%s': %s cannot be read (%s); refusing "
+				    "to use it", what, tok->info.label,
+				    key_attrs[i].name, ckr_name(rv));
+			*field = -1;
+			continue;
+		}
+		*field = v == CK_TRUE;
+		if (rc == KC_OK && *field != key_attrs[i].want)
+			rc = kc_err(KC_ERR_POLICY, "key '%s' in token '%s': %s "
+			    "is %s, must be %s; refusing to use it", what,
+			    tok->info.label, key_attrs[i].name,
+			    *field ? "TRUE" : "FALSE",
+			    key_attrs[i].want ? "TRUE" : "FALSE");
+	}
+	if (attrs != NULL)
+		*attrs = a;
+	return rc;
+}
+
+/* The public half must verify only. */
+static int
+check_pub(struct kc_token *tok, CK_OBJECT_HANDLE h, const char *what)
+{
+	static const struct {
+		CK_ATTRIBUTE_TYPE type;
+		const char *name;
+		int want;
+	} pa[] = {
+		{ CKA_VERIFY, "CKA_VERIFY", 1 },
+		{ CKA_ENCRYPT, "CKA_ENCRYPT", 0 },
+		{ CKA_WRAP, "CKA_WRAP", 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(pa) / sizeof(pa[0]); i++) {
+		CK_BBOOL v = CK_FALSE;
+		CK_ULONG len = sizeof(v);
+		CK_RV rv = get_attr(tok, h, pa[i].type, &v, &len);
+
+		if (rv != CKR_OK || len != sizeof(v))
+			return kc_err(KC_ERR_POLICY, "public key '%s' in token "
+			    "'%s': %s cannot be read (%s)", what,
+			    tok->info.label, pa[i].name, ckr_name(rv));
+		if ((v == CK_TRUE) != pa[i].want)
+			return kc_err(KC_ERR_POLICY, "public key '%s' in token "
+			    "'%s': %s is %s, must be %s", what,
+			    tok->info.label, pa[i].name,
+			    v == CK_TRUE ? "TRUE" : "FALSE",
+			    pa[i].want ? "TRUE" : "FALSE");
+	}
+	return KC_OK;
+}
+
+/* The one private key with this label. */
+static int
+find_priv(struct kc_token *tok, const char *label, CK_OBJECT_HANDLE *h)
+{
+	CK_OBJECT_HANDLE hs[2];
+	size_t n;
+	int rc;
+
+	if ((rc = find_objects(tok, CKO_PRIVATE_KEY, label, NULL, 0, hs, 2,
+	    &n)) != KC_OK)
+		return rc;
+	if (n == 0)
+		return kc_err(KC_ERR_NOTFOUND, "no private key labelled '%s' in "
+		    "token '%s'", label, tok->info.label);
+	if (n > 1)
+		return kc_err(KC_ERR_POLICY, "key label '%s' is ambiguous in "
+		    "token '%s': more than one private key carries it", label,
+		    tok->info.label);
+	*h = hs[0];
+	return KC_OK;
+}
+
+int
+kc_token_key_check(struct kc_token *tok, const char *label,
+    struct kc_key_attrs *attrs)
+{
+	CK_OBJECT_HANDLE h;
+	int rc;
+
+	if ((rc = need_login(tok)) != KC_OK ||
+	    (rc = check_key_label(label)) != KC_OK ||
+	    (rc = find_priv(tok, label, &h)) != KC_OK)
+		return rc;
+	return check_priv(tok, h, label, attrs);
+}
+
+int
+kc_token_key_destroy(struct kc_token *tok, const char *label)
+{
+	static const CK_OBJECT_CLASS classes[] = {
+		CKO_PRIVATE_KEY, CKO_PUBLIC_KEY
+	};
+	CK_OBJECT_HANDLE h[16];
+	size_t n, i, c, total = 0;
+	CK_RV rv;
+	int rc;
+
+	if ((rc = need_login(tok)) != KC_OK ||
+	    (rc = check_key_label(label)) != KC_OK)
+		return rc;
+	for (c = 0; c < 2; c++) {
+		if ((rc = find_objects(tok, classes[c], label, NULL, 0, h, 16,
+		    &n)) != KC_OK)
+			return rc;
+		for (i = 0; i < n; i++) {
+			rv = tok->ctx->f->C_DestroyObject(tok->session, h[i]);
+			if (rv != CKR_OK)
+				return kc_err(KC_ERR_PKCS11, "token '%s': "
+				    "destroying key '%s' failed (%s)",
+				    tok->info.label, label, ckr_name(rv));
+			total++;
+		}
+	}
+	if (total == 0)
+		return kc_err(KC_ERR_NOTFOUND, "no key labelled '%s' in token "
+		    "'%s'", label, tok->info.label);
+	kc_log(KC_LOG_INFO, "destroyed key '%s' in token '%s' (%zu objects)",
+	    label, tok->info.label, total);
+	return KC_OK;
+}
+
+/* DER OIDs of the named curves, as CKA_EC_PARAMS. */
+static const unsigned char oid_p256[] = {
+	0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07
+};
+static const unsigned char oid_p384[] = {
+	0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22
+};
+
+int
+kc_token_keygen(struct kc_token *tok, const char *label, enum kc_alg alg)
+{
+	CK_FUNCTION_LIST_PTR f = tok->ctx->f;
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	CK_ULONG bits = 0;
+	CK_BYTE e65537[] = { 0x01, 0x00, 0x01 };
+	CK_MECHANISM mech = { 0, NULL, 0 };
+	CK_OBJECT_HANDLE hpub = CK_INVALID_HANDLE, hpriv = CK_INVALID_HANDLE;
+	CK_OBJECT_HANDLE tmp[1];
+	unsigned char id[KC_KEY_ID_LEN];
+	const unsigned char *oid = NULL;
+	size_t oidlen = 0, n, tries;
+	CK_ULONG label_len;
+	CK_RV rv;
+	int rc;
+	char msg[1024];
+
+	if ((rc = need_login(tok)) != KC_OK ||
+	    (rc = check_key_label(label)) != KC_OK)
+		return rc;
+	label_len = (CK_ULONG)strlen(label);
+	switch (alg) {
+	case KC_ALG_EC_P256:
+		oid = oid_p256;
+		oidlen = sizeof(oid_p256);
+		break;
+	case KC_ALG_EC_P384:
+		oid = oid_p384;
+		oidlen = sizeof(oid_p384);
+		break;
+	case KC_ALG_RSA_3072:
+		bits = 3072;
+		break;
+	case KC_ALG_RSA_4096:
+		bits = 4096;
+		break;
+	default:
+		return kc_err(KC_ERR_USAGE, "unsupported key algorithm for "
+		    "generation (use ec-p384, ec-p256, rsa-3072 or rsa-4096)");
+	}
+	if (oid != NULL) {
+		mech.mechanism = CKM_EC_KEY_PAIR_GEN;
+		if (!tok->info.mech_ec_keygen || !tok->info.mech_ecdsa)
+			return kc_err(KC_ERR_PKCS11, "token '%s' does not offer "
+			    "CKM_EC_KEY_PAIR_GEN and CKM_ECDSA; choose an RSA "
+			    "algorithm", tok->info.label);
+	} else {
+		mech.mechanism = CKM_RSA_PKCS_KEY_PAIR_GEN;
+		if (!tok->info.mech_rsa_keygen || !tok->info.mech_rsa_pkcs)
+			return kc_err(KC_ERR_PKCS11, "token '%s' does not offer "
+			    "CKM_RSA_PKCS_KEY_PAIR_GEN and CKM_RSA_PKCS; choose "
+			    "an EC algorithm", tok->info.label);
+	}
+	if ((rc = kc_token_key_exists(tok, label)) < 0)
+		return rc;
+	if (rc == 1)
+		return kc_err(KC_ERR_EXISTS, "key label '%s' is already used in "
+		    "token '%s'; choose another --label", label,
+		    tok->info.label);
+	/* A fresh random CKA_ID that no object carries yet. */
+	for (tries = 0;; tries++) {
+		if (tries == 4)
+			return kc_err(KC_ERR_PKCS11, "token '%s': the RNG keeps "
+			    "returning CKA_IDs already in use", tok->info.label);
+		if ((rc = kc_token_random(tok, id, sizeof(id))) != KC_OK)
+			return rc;
+		if ((rc = find_objects(tok, CKO_PRIVATE_KEY, NULL, id,
+		    sizeof(id), tmp, 1, &n)) != KC_OK)
+			return rc;
+		if (n > 0)
+			continue;
+		if ((rc = find_objects(tok, CKO_PUBLIC_KEY, NULL, id,
+		    sizeof(id), tmp, 1, &n)) != KC_OK)
+			return rc;
+		if (n == 0)
+			break;
+	}
+	{
+		CK_ATTRIBUTE pub[10], priv[12];
+		CK_ULONG np = 0, nv = 0;
+
+#define A(t, ty, v, l) do { (t).type = (ty); (t).pValue = (void *)(v); \
+	(t).ulValueLen = (CK_ULONG)(l); } while (0)
+		A(pub[np], CKA_TOKEN, &yes, sizeof(yes)); np++;
+		A(pub[np], CKA_PRIVATE, &no, sizeof(no)); np++;
+		A(pub[np], CKA_VERIFY, &yes, sizeof(yes)); np++;
+		A(pub[np], CKA_ENCRYPT, &no, sizeof(no)); np++;
+		A(pub[np], CKA_WRAP, &no, sizeof(no)); np++;
+		A(pub[np], CKA_LABEL, (uintptr_t)label, label_len); np++;
+		A(pub[np], CKA_ID, id, sizeof(id)); np++;
+		if (oid != NULL) {
+			A(pub[np], CKA_EC_PARAMS, (uintptr_t)oid, oidlen);
+			np++;
+		} else {
+			A(pub[np], CKA_MODULUS_BITS, &bits, sizeof(bits));
+			np++;
+			A(pub[np], CKA_PUBLIC_EXPONENT, e65537,
+			    sizeof(e65537));
+			np++;
+		}
+		A(priv[nv], CKA_TOKEN, &yes, sizeof(yes)); nv++;
+		A(priv[nv], CKA_PRIVATE, &yes, sizeof(yes)); nv++;
+		A(priv[nv], CKA_SENSITIVE, &yes, sizeof(yes)); nv++;
+		A(priv[nv], CKA_EXTRACTABLE, &no, sizeof(no)); nv++;
+		A(priv[nv], CKA_SIGN, &yes, sizeof(yes)); nv++;
+		A(priv[nv], CKA_DECRYPT, &no, sizeof(no)); nv++;
+		A(priv[nv], CKA_UNWRAP, &no, sizeof(no)); nv++;
+		A(priv[nv], CKA_DERIVE, &no, sizeof(no)); nv++;
+		A(priv[nv], CKA_LABEL, (uintptr_t)label, label_len); nv++;
+		A(priv[nv], CKA_ID, id, sizeof(id)); nv++;
+#undef A
+		rv = f->C_GenerateKeyPair(tok->session, &mech, pub, np, priv,
+		    nv, &hpub, &hpriv);
+	}
+	if (rv != CKR_OK)
+		return kc_err(rv == CKR_PIN_EXPIRED || rv ==
+		    CKR_USER_NOT_LOGGED_IN ? KC_ERR_PIN : KC_ERR_PKCS11,
+		    "token '%s': generating %s key '%s' failed (%s)",
+		    tok->info.label, oid != NULL ? "EC" : "RSA", label,
+		    ckr_name(rv));
+	if ((rc = check_priv(tok, hpriv, label, NULL)) != KC_OK ||
+	    (rc = check_pub(tok, hpub, label)) != KC_OK) {
+		snprintf(msg, sizeof(msg), "%s", kc_errmsg());
+		f->C_DestroyObject(tok->session, hpriv);
+		f->C_DestroyObject(tok->session, hpub);
+		return kc_err(rc, "%s; the new key pair was destroyed", msg);
+	}
+	kc_log(KC_LOG_INFO, "generated key '%s' inside token '%s'", label,
+	    tok->info.label);
+	return KC_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Keys as EVP_PKEYs */
+
+/* The public key object with CKA_ID id as an EVP_PKEY built by OpenSSL
+ * from its attributes (independent of libp11), and its algorithm. */
+static int
+pub_from_token(struct kc_token *tok, const char *label,
+    const unsigned char *id, size_t idlen, EVP_PKEY **out, enum kc_alg *alg)
+{
+	CK_OBJECT_HANDLE h[2];
+	CK_KEY_TYPE kt = 0;
+	CK_ULONG len = sizeof(kt);
+	unsigned char *a = NULL, *b = NULL;
+	size_t alen = 0, blen = 0, n;
+	OSSL_PARAM_BLD *bld = NULL;
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *pctx = NULL;
+	BIGNUM *bn_n = NULL, *bn_e = NULL;
+	CK_RV rv;
+	int rc;
+
+	*out = NULL;
+	if ((rc = find_objects(tok, CKO_PUBLIC_KEY, NULL, id, idlen, h, 2,
+	    &n)) != KC_OK)
+		return rc;
+	if (n != 1)
+		return kc_err(KC_ERR_NOTFOUND, "key '%s' in token '%s': %s "
+		    "public key with its CKA_ID", label, tok->info.label,
+		    n == 0 ? "no" : "more than one");
+	if ((rc = check_pub(tok, h[0], label)) != KC_OK)
+		return rc;
+	if ((rv = get_attr(tok, h[0], CKA_KEY_TYPE, &kt, &len)) != CKR_OK)
+		return kc_err(KC_ERR_PKCS11, "key '%s': cannot read "
+		    "CKA_KEY_TYPE (%s)", label, ckr_name(rv));
+	if ((bld = OSSL_PARAM_BLD_new()) == NULL) {
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (kt == CKK_EC) {
+		const char *group;
+		size_t plen;
+		const unsigned char *pt;
+
+		if ((rc = get_attr_alloc(tok, h[0], CKA_EC_PARAMS,
+		    "CKA_EC_PARAMS", &a, &alen)) != KC_OK)
+			goto out;
+		if (alen == sizeof(oid_p256) &&
+		    memcmp(a, oid_p256, alen) == 0) {
+			group = "P-256";
+			plen = 65;
+			*alg = KC_ALG_EC_P256;
+		} else if (alen == sizeof(oid_p384) &&
+		    memcmp(a, oid_p384, alen) == 0) {
+			group = "P-384";
+			plen = 97;
+			*alg = KC_ALG_EC_P384;
+		} else {
+			rc = kc_err(KC_ERR_POLICY, "key '%s' in token '%s': "
+			    "curve is neither P-256 nor P-384", label,
+			    tok->info.label);
+			goto out;
+		}
+		if ((rc = get_attr_alloc(tok, h[0], CKA_EC_POINT,
+		    "CKA_EC_POINT", &b, &blen)) != KC_OK)
+			goto out;
+		/* DER OCTET STRING around the point (PKCS#11), or raw. */
+		if (blen == plen + 2 && b[0] == 0x04 && b[1] == plen)
+			pt = b + 2;
+		else if (blen == plen)
+			pt = b;
+		else {
+			rc = kc_err(KC_ERR_PKCS11, "key '%s' in token '%s': "
+			    "malformed CKA_EC_POINT", label, tok->info.label);
+			goto out;
+		}
+		if (pt[0] != 0x04 ||
+		    !OSSL_PARAM_BLD_push_utf8_string(bld,
+		    OSSL_PKEY_PARAM_GROUP_NAME, group, 0) ||
+		    !OSSL_PARAM_BLD_push_octet_string(bld,
+		    OSSL_PKEY_PARAM_PUB_KEY, pt, plen)) {
+			rc = kc_err(KC_ERR_PKCS11, "key '%s' in token '%s': "
+			    "unusable CKA_EC_POINT", label, tok->info.label);
+			goto out;
+		}
+		pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	} else if (kt == CKK_RSA) {
+		int bits;
+
+		if ((rc = get_attr_alloc(tok, h[0], CKA_MODULUS,
+		    "CKA_MODULUS", &a, &alen)) != KC_OK ||
+		    (rc = get_attr_alloc(tok, h[0], CKA_PUBLIC_EXPONENT,
+		    "CKA_PUBLIC_EXPONENT", &b, &blen)) != KC_OK)
+			goto out;
+		if ((bn_n = BN_bin2bn(a, (int)alen, NULL)) == NULL ||
+		    (bn_e = BN_bin2bn(b, (int)blen, NULL)) == NULL) {
+			rc = kc_err(KC_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		bits = BN_num_bits(bn_n);
+		if (!BN_is_word(bn_e, 65537) || (bits != 2048 &&
+		    bits != 3072 && bits != 4096)) {
+			rc = kc_err(KC_ERR_POLICY, "key '%s' in token '%s': RSA "
+			    "key of %d bits or exponent other than 65537",
+			    label, tok->info.label, bits);
+			goto out;
+		}
+		*alg = bits == 4096 ? KC_ALG_RSA_4096 : bits == 3072 ?
+		    KC_ALG_RSA_3072 : KC_ALG_RSA_2048;
+		if (!OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) ||
+		    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e)) {
+			rc = kc_err(KC_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		pctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	} else {
+		rc = kc_err(KC_ERR_POLICY, "key '%s' in token '%s': key type "
+		    "0x%lx is neither EC nor RSA", label, tok->info.label,
+		    (unsigned long)kt);
+		goto out;
+	}
+	if (pctx == NULL || (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
+	    EVP_PKEY_fromdata_init(pctx) <= 0 ||
+	    EVP_PKEY_fromdata(pctx, out, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
+		rc = kc_err_ssl(KC_ERR_CRYPTO, "key '%s' in token '%s': the "
+		    "public key is not usable", label, tok->info.label);
+		goto out;
+	}
+	rc = KC_OK;
+out:
+	EVP_PKEY_CTX_free(pctx);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(bn_n);
+	BN_free(bn_e);
+	free(a);
+	free(b);
+	return rc;
+}
+
+/* Signs random data with priv (through the token) and verifies it with
+ * pub (computed by OpenSSL). */
+static int
+self_test(struct kc_token *tok, const char *label, EVP_PKEY *priv,
+    EVP_PKEY *pub, enum kc_alg alg)
+{
+	const EVP_MD *md = (alg == KC_ALG_EC_P384 || alg == KC_ALG_RSA_4096)
+	    ? EVP_sha384() : EVP_sha256();
+	EVP_MD_CTX *mctx = NULL;
+	unsigned char data[48], *sig = NULL;
+	size_t siglen = 0;
+	int rc = KC_OK;
+
+	if ((rc = kc_token_random(tok, data, sizeof(data))) != KC_OK)
+		return rc;
+	if ((mctx = EVP_MD_CTX_new()) == NULL) {
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (EVP_DigestSignInit(mctx, NULL, md, NULL, priv) <= 0 ||
+	    EVP_DigestSign(mctx, NULL, &siglen, data, sizeof(data)) <= 0 ||
+	    (sig = OPENSSL_malloc(siglen)) == NULL ||
+	    EVP_DigestSign(mctx, sig, &siglen, data, sizeof(data)) <= 0) {
+		rc = kc_err_ssl(KC_ERR_INTERNAL, "self-test of key '%s' in "
+		    "token '%s': signing through the token failed (OpenSSL "
+		    "%s)", label, tok->info.label, OpenSSL_version(
+		    OPENSSL_VERSION_STRING));
+		goto out;
+	}
+	EVP_MD_CTX_free(mctx);
+	if ((mctx = EVP_MD_CTX_new()) == NULL) {
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (EVP_DigestVerifyInit(mctx, NULL, md, NULL, pub) <= 0 ||
+	    EVP_DigestVerify(mctx, sig, siglen, data, sizeof(data)) != 1) {
+		ERR_clear_error();
+		rc = kc_err(KC_ERR_INTERNAL, "self-test of key '%s' in token "
+		    "'%s': the token's signature does not verify with its "
+		    "public key (OpenSSL %s; 3.0.12 and 3.0.13 are known to "
+		    "break HSM keys): refusing to sign", label,
+		    tok->info.label, OpenSSL_version(OPENSSL_VERSION_STRING));
+		goto out;
+	}
+out:
+	EVP_MD_CTX_free(mctx);
+	OPENSSL_free(sig);
+	OPENSSL_cleanse(data, sizeof(data));
+	return rc;
+}
+
+int
+kc_token_key_get(struct kc_token *tok, const char *label, EVP_PKEY **priv,
+    EVP_PKEY **pub)
+{
+	PKCS11_KEY *keys = NULL, *key = NULL;
+	unsigned int nkeys = 0, i;
+	CK_OBJECT_HANDLE h;
+	EVP_PKEY *sk = NULL, *pk = NULL;
+	unsigned char *id = NULL;
+	size_t idlen = 0;
+	enum kc_alg alg = KC_ALG_NONE;
+	int rc;
+
+	if (priv != NULL)
+		*priv = NULL;
+	if (pub != NULL)
+		*pub = NULL;
+	if ((rc = need_login(tok)) != KC_OK ||
+	    (rc = check_key_label(label)) != KC_OK ||
+	    (rc = find_priv(tok, label, &h)) != KC_OK ||
+	    (rc = check_priv(tok, h, label, NULL)) != KC_OK)
+		return rc;
+	if ((rc = get_attr_alloc(tok, h, CKA_ID, "CKA_ID", &id, &idlen))
+	    != KC_OK) {
+		rc = kc_err(KC_ERR_POLICY, "key '%s' in token '%s' has no "
+		    "CKA_ID; its public half cannot be found", label,
+		    tok->info.label);
+		goto out;
+	}
+	if ((rc = pub_from_token(tok, label, id, idlen, &pk, &alg)) != KC_OK)
+		goto out;
+	if (PKCS11_enumerate_keys(tok->slot->token, &keys, &nkeys) != 0) {
+		rc = kc_err(KC_ERR_PKCS11, "token '%s': listing keys failed "
+		    "(%s)", tok->info.label, ckr_name(p11_last_rv()));
+		goto out;
+	}
+	for (i = 0; i < nkeys; i++) {
+		if (keys[i].label == NULL || strcmp(keys[i].label, label) != 0
+		    || keys[i].id_len != idlen ||
+		    memcmp(keys[i].id, id, idlen) != 0)
+			continue;
+		if (key != NULL) {
+			rc = kc_err(KC_ERR_POLICY, "key label '%s' is "
+			    "ambiguous in token '%s'", label, tok->info.label);
+			goto out;
+		}
+		key = &keys[i];
+	}
+	if (key == NULL) {
+		rc = kc_err(KC_ERR_NOTFOUND, "no private key labelled '%s' in "
+		    "token '%s' (libp11 does not see it)", label,
+		    tok->info.label);
+		goto out;
+	}
+	if ((sk = PKCS11_get_private_key(key)) == NULL) {
+		rc = kc_err(KC_ERR_PKCS11, "key '%s' in token '%s': libp11 "
+		    "cannot use it (%s)", label, tok->info.label,
+		    ckr_name(p11_last_rv()));
+		goto out;
+	}
+	if ((rc = self_test(tok, label, sk, pk, alg)) != KC_OK)
+		goto out;
+	if (priv != NULL) {
+		*priv = sk;
+		sk = NULL;
+	}
+	if (pub != NULL) {
+		*pub = pk;
+		pk = NULL;
+	}
+	rc = KC_OK;
+out:
+	EVP_PKEY_free(sk);
+	EVP_PKEY_free(pk);
+	free(id);
+	ERR_clear_error();
+	return rc;
+}
