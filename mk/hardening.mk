@@ -1,1 +1,69 @@
-# Fragment of Makefile.am owned by the hardening area (see docs/HACKING.md).
+# Fragment of Makefile.am owned by the hardening area (see docs/HACKING.md):
+# fuzz targets and their replay tests, hostile inputs, fault injection,
+# secret hygiene, `make fuzz` and `make memcheck`.
+
+# --- fuzzing -------------------------------------------------------------
+# Each target is one LLVMFuzzerTestOneInput in tests/fuzz/fuzz_<t>.c. In
+# every build it is linked with tests/fuzz/replay.c into the test
+# tests/fuzz/replay_<t>, which replays the seed corpus and every regression
+# input; with --enable-fuzzing (CC=clang) it is also a libFuzzer binary
+# tests/fuzz/fuzz_<t> that `make fuzz` runs.
+FUZZ_TARGETS = csr
+FUZZ_SECONDS = 60
+FUZZ_LDADD = libkc.la $(CRYPTO_LIBS)
+
+check_PROGRAMS += tests/fuzz/replay_csr
+tests_fuzz_replay_csr_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_csr.c
+tests_fuzz_replay_csr_LDADD = $(FUZZ_LDADD)
+TESTS += tests/fuzz/replay_csr
+
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_csr
+tests_fuzz_fuzz_csr_SOURCES = tests/fuzz/fuzz_csr.c
+tests_fuzz_fuzz_csr_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_csr_LDADD = $(FUZZ_LDADD)
+
+# make fuzz [FUZZ_SECONDS=N] [FUZZ_TARGETS="csr ..."]
+fuzz: $(FUZZ_TARGETS:%=tests/fuzz/fuzz_%)
+	$(SHELL) $(top_srcdir)/tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS) \
+		$(top_srcdir)/tests/fuzz $(FUZZ_TARGETS)
+else
+fuzz:
+	@echo "make fuzz: this build has no fuzzers; configure a separate build" \
+	    "directory with: CC=clang $(top_srcdir)/configure --enable-fuzzing" >&2
+	@exit 1
+endif
+.PHONY: fuzz
+
+EXTRA_DIST += tests/fuzz/corpus tests/fuzz/regressions \
+	tests/fuzz/make-corpus.py tests/fuzz/run-fuzz.sh
+
+# --- make memcheck ------------------------------------------------------
+# The SoftHSM end-to-end tests with both programs under valgrind (through
+# KC_WRAPPER, see tests/lib.sh). Suppressions (tests/valgrind.supp) cover
+# SoftHSM, libp11 and OpenSSL internals only. Each process logs to
+# memcheck-logs/; any log with an error, a definite or indirect leak fails.
+MEMCHECK_TESTS = $(filter tests/softhsm/%.sh tests/hostile/%.sh,$(TESTS))
+MEMCHECK_VALGRIND = valgrind --error-exitcode=1 --leak-check=full \
+	--show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+	--num-callers=40 --suppressions=$(abs_top_srcdir)/tests/valgrind.supp \
+	--log-file=$(abs_top_builddir)/memcheck-logs/vg.%p.log
+if SANITIZERS
+memcheck:
+	@echo "make memcheck: valgrind cannot run sanitizer builds; use a build" \
+	    "configured without --enable-sanitizers" >&2
+	@exit 1
+else
+memcheck: all $(check_PROGRAMS)
+	@rm -rf memcheck-logs && mkdir -p memcheck-logs
+	@env KC_WRAPPER="$(MEMCHECK_VALGRIND)" $(MAKE) $(AM_MAKEFLAGS) check \
+	    TESTS="$(MEMCHECK_TESTS)" TEST_SUITE_LOG=memcheck-suite.log; \
+	rc=$$?; \
+	n=$$(ls memcheck-logs | wc -l); \
+	bad=$$(grep -L 'ERROR SUMMARY: 0 errors' memcheck-logs/vg.*.log 2>/dev/null); \
+	for f in $$bad; do echo "== $$f"; sed -n '/^==[0-9]*== [A-Z][a-z]/,$$p' "$$f" | head -60; done; \
+	echo "memcheck: $$n processes under valgrind, $$(echo $$bad | wc -w) with errors or leaks; tests exit $$rc"; \
+	test $$rc -eq 0 && test -z "$$bad"
+endif
+.PHONY: memcheck
+EXTRA_DIST += tests/valgrind.supp

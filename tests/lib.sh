@@ -13,6 +13,17 @@ set -u
 : "${KC_SOFTHSM_MODULE:=/usr/lib/softhsm/libsofthsm2.so}"
 export KC FS KC_TOP_SRCDIR KC_TOP_BUILDDIR
 
+# KC_WRAPPER (e.g. "valgrind --leak-check=full ..." from `make memcheck`):
+# when set, $KC and $FS become small scripts that run the real programs
+# under it, so that tests keep calling "$KC" unchanged.
+_kc_wrap() {
+	_w=$T/.wrap/$(basename "$1")
+	mkdir -p "$T/.wrap"
+	printf '#!/bin/sh\nexec %s "%s" "$@"\n' "$KC_WRAPPER" "$1" > "$_w"
+	chmod 755 "$_w"
+	echo "$_w"
+}
+
 T=$(mktemp -d "${TMPDIR:-/tmp}/kc-test.XXXXXX")
 chmod 700 "$T"
 _tap_n=0
@@ -21,6 +32,9 @@ _tap_cleanup() {
 	if [ "$_tap_fail" -eq 0 ]; then rm -rf "$T"; else echo "# kept $T"; fi
 }
 trap _tap_cleanup EXIT
+if [ -n "${KC_WRAPPER:-}" ]; then
+	KC=$(_kc_wrap "$KC"); FS=$(_kc_wrap "$FS")
+fi
 
 ok()     { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $*"; }
 not_ok() { _tap_n=$((_tap_n + 1)); _tap_fail=$((_tap_fail + 1)); echo "not ok $_tap_n - $*"; }

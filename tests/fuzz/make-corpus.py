@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""make-corpus.py: (re)generates the small seed corpora under
+tests/fuzz/corpus/<target>/ with the openssl CLI. Run once by hand from the
+top of the source tree when a parser's input format changes; the output is
+committed, so neither the build nor the tests run this.
+
+    python3 tests/fuzz/make-corpus.py [TARGET...]
+"""
+import base64
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+
+TOP = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", ".."))
+CORPUS = os.path.join(TOP, "tests", "fuzz", "corpus")
+
+
+def ossl(*args, data=None):
+    return subprocess.run(["openssl"] + list(args), input=data,
+                          stdout=subprocess.PIPE, check=True).stdout
+
+
+def put(target, name, data):
+    d = os.path.join(CORPUS, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def genkey(tmp, name, *alg):
+    path = os.path.join(tmp, name + ".key")
+    if not os.path.exists(path):
+        ossl("genpkey", "-quiet", "-out", path, *alg)
+    return path
+
+
+def csr(tmp, key, subj, exts=(), md="-sha256", fmt="PEM"):
+    conf = os.path.join(tmp, "req.cnf")
+    with open(conf, "w") as f:
+        f.write("[req]\ndistinguished_name=dn\nreq_extensions=ext\n"
+                "[dn]\n[ext]\n" + "".join(e + "\n" for e in exts))
+    if not exts:
+        with open(conf, "w") as f:
+            f.write("[req]\ndistinguished_name=dn\n[dn]\n")
+    return ossl("req", "-new", "-key", key, "-subj", subj, md, "-config",
+                conf, "-outform", fmt)
+
+
+def b64url(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=")
+
+
+def cbor_head(major, n):
+    if n < 24:
+        return bytes([major << 5 | n])
+    for ai, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+        if n < 1 << (8 * size):
+            return bytes([major << 5 | ai]) + n.to_bytes(size, "big")
+    raise ValueError(n)
+
+
+def cbor(v):
+    if isinstance(v, bool):
+        return b"\xf5" if v else b"\xf4"
+    if v is None:
+        return b"\xf6"
+    if isinstance(v, int):
+        return cbor_head(0, v) if v >= 0 else cbor_head(1, -1 - v)
+    if isinstance(v, bytes):
+        return cbor_head(2, len(v)) + v
+    if isinstance(v, str):
+        b = v.encode()
+        return cbor_head(3, len(b)) + b
+    if isinstance(v, list):
+        return cbor_head(4, len(v)) + b"".join(cbor(x) for x in v)
+    if isinstance(v, dict):
+        return cbor_head(5, len(v)) + b"".join(cbor(k) + cbor(x)
+                                               for k, x in v.items())
+    if isinstance(v, tuple) and v[0] == "tag":
+        return cbor_head(6, v[1]) + cbor(v[2])
+    raise TypeError(v)
+
+
+def keygen_response(body, msgtype, uuid, sec_tag, selfdescribe=True,
+                    wrapper=True):
+    payload = cbor([msgtype, uuid, cbor(sec_tag),
+                    hashlib.sha256(body).digest(), bytes(range(16))])
+    if selfdescribe:
+        payload = b"\xd9\xd9\xf7" + payload
+    cose = cbor(("tag", 18, [cbor({1: -7}), {4: cbor(-2)}, payload,
+                             bytes(64)]))
+    line = b64url(body) + b"." + b64url(cose)
+    return (b'%KEYGEN: "' + line + b'"\r\n') if wrapper else line + b"\n"
+
+
+def der_len(n):
+    if n < 0x80:
+        return bytes([n])
+    b = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(b)]) + b
+
+
+def tlv(tag, val):
+    return bytes([tag]) + der_len(len(val)) + val
+
+
+def tlv_split(b):
+    """The TLVs in b, as (tag, value, whole) tuples."""
+    out = []
+    while b:
+        n = b[1]
+        hl = 2
+        if n & 0x80:
+            k = n & 0x7f
+            n = int.from_bytes(b[2:2 + k], "big")
+            hl += k
+        out.append((b[0], b[hl:hl + n], b[:hl + n]))
+        b = b[hl + n:]
+    return out
+
+
+def legacy_null(der):
+    """A CSR as old nRF91 firmware writes it: ecdsa-with-SHA256 with a NULL
+    parameter (the signature covers only the request info, so it holds)."""
+    (_, body, _), = tlv_split(der)
+    cri, alg, sig = tlv_split(body)
+    alg2 = tlv(0x30, alg[1] + b"\x05\x00")
+    return tlv(0x30, cri[2] + alg2 + sig[2])
+
+
+def corpus_csr(tmp):
+    ec256 = genkey(tmp, "ec256", "-algorithm", "EC", "-pkeyopt",
+                   "ec_paramgen_curve:P-256")
+    ec384 = genkey(tmp, "ec384", "-algorithm", "EC", "-pkeyopt",
+                   "ec_paramgen_curve:P-384")
+    rsa = genkey(tmp, "rsa2048", "-algorithm", "RSA", "-pkeyopt",
+                 "rsa_keygen_bits:2048")
+    ec192 = genkey(tmp, "ec192", "-algorithm", "EC", "-pkeyopt",
+                   "ec_paramgen_curve:P-192")
+    put("csr", "ec256.pem", csr(tmp, ec256, "/CN=device-0001"))
+    put("csr", "ec256.der", csr(tmp, ec256, "/CN=device-0001", fmt="DER"))
+    put("csr", "ec384-o.pem", csr(tmp, ec384, "/CN=Factory 1/O=Example"))
+    put("csr", "rsa2048.der", csr(tmp, rsa, "/CN=factory-intermediate",
+                                  fmt="DER"))
+    put("csr", "ec192.der", csr(tmp, ec192, "/CN=weak", fmt="DER"))
+    put("csr", "ec256-exts.der", csr(tmp, ec256, "/CN=dev-2/OU=line 3", (
+        "basicConstraints=critical,CA:TRUE,pathlen:1",
+        "keyUsage=critical,digitalSignature,keyEncipherment",
+        "extendedKeyUsage=clientAuth,serverAuth",
+        "subjectAltName=DNS:a.example,IP:10.0.0.1,email:x@example.org",
+        "1.2.3.4.5=critical,ASN1:UTF8String:unknown",
+    ), fmt="DER"))
+    put("csr", "ec256-sha1.der", csr(tmp, ec256, "/CN=dev-3", md="-sha1",
+                                     fmt="DER"))
+    pem = csr(tmp, ec256, "/CN=crlf")
+    put("csr", "ec256-crlf.pem", pem.replace(b"\n", b"\r\n"))
+    put("csr", "ec256-nonl.pem", pem.rstrip(b"\n"))
+    put("csr", "two.pem", pem + pem)
+    cert = ossl("req", "-x509", "-new", "-key", ec256, "-subj", "/CN=cert",
+                "-days", "1", "-config", os.devnull, "-outform", "DER")
+    put("csr", "cert.der", cert)
+    put("csr", "old-header.pem", pem.replace(b"CERTIFICATE REQUEST",
+                                             b"NEW CERTIFICATE REQUEST"))
+    # The legacy nRF91 form: ecdsa-with-SHA256 with a NULL parameter.
+    der = csr(tmp, ec256, "/CN=50363154-3931-44f0-8022-121b6401627d",
+              fmt="DER")
+    put("csr", "ec256-uuid.der", der)
+    put("csr", "ec256-legacy-null.der", legacy_null(der))
+
+
+def corpus_keygen(tmp):
+    ec256 = genkey(tmp, "ec256", "-algorithm", "EC", "-pkeyopt",
+                   "ec_paramgen_curve:P-256")
+    uuid = bytes.fromhex("50363154393144f08022121b6401627d")
+    der = csr(tmp, ec256, "/CN=50363154-3931-44f0-8022-121b6401627d",
+              fmt="DER")
+    spki = ossl("pkey", "-in", ec256, "-pubout", "-outform", "DER")
+    put("keygen", "csr-wrapped.txt", keygen_response(der, 9, uuid, 17))
+    put("keygen", "csr-bare.txt", keygen_response(der, 9, uuid, 2147483647,
+                                                   False, False))
+    put("keygen", "pubkey.txt", keygen_response(spki, 8, uuid, 16))
+    put("keygen", "multi.txt", b"AT%KEYGEN=17,2,0\r\n" +
+        keygen_response(der, 9, uuid, 17) + b"OK\r\n# comment\n\n" +
+        keygen_response(spki, 8, uuid, 0, True, False))
+    # Nordic's published test strings, when the nrf area has them.
+    vec = os.path.join(TOP, "tests", "fixtures", "nrf91")
+    if os.path.isdir(vec):
+        for n in sorted(os.listdir(vec)):
+            with open(os.path.join(vec, n), "rb") as f:
+                put("keygen", "vector-" + n, f.read())
+    ident = cbor([1, uuid, 3, bytes(16), bytes(range(16))])
+    cose = cbor(("tag", 18, [cbor({1: -7}), {4: cbor(-2)}, None, bytes(64)]))
+    put("keygen", "attest.txt", b'%ATTESTTOKEN: "' + b64url(ident) + b"." +
+        b64url(cose) + b'"\n')
+
+
+TARGETS = {"csr": corpus_csr, "keygen": corpus_keygen}
+
+
+def main():
+    names = sys.argv[1:] or list(TARGETS)
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in names:
+            TARGETS[n](tmp)
+
+
+if __name__ == "__main__":
+    main()
