@@ -110,4 +110,18 @@ int kc_token_key_check(struct kc_token *tok, const char *label,
 int kc_token_key_get(struct kc_token *tok, const char *label,
     EVP_PKEY **priv, EVP_PKEY **pub);
 
+/* One private key of a token, as kc_token_key_list() sees it. */
+struct kc_key_info {
+	char		label[65];
+	char		id_hex[65];	/* CKA_ID, lower-case hex (truncated) */
+	enum kc_alg	alg;		/* KC_ALG_NONE: not a usable EC/RSA key */
+	int		has_public;	/* a public key with the same CKA_ID */
+	int		policy_ok;	/* kc_token_key_check() would pass */
+	char		policy[192];	/* why not, "" when policy_ok */
+};
+/* The private keys of the token (needs login). *keys is freed with
+ * free(). */
+int kc_token_key_list(struct kc_token *tok, struct kc_key_info **keys,
+    size_t *n);
+
 #endif

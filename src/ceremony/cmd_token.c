@@ -236,3 +236,115 @@ out:
 	kc_token_unload(ctx);
 	return ret;
 }
+
+static void
+keys_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: %s token keys --token L [--pin-file F] [--module PATH]\n"
+	    "\n"
+	    "Logs in to token L and lists its private keys: label, algorithm,\n"
+	    "CKA_ID, whether the public half is there, and whether the key\n"
+	    "passes the ceremony policy (sensitive, never extractable, local,\n"
+	    "sign only).\n"
+	    "\n"
+	    "  --token L      label of the token\n"
+	    "  --pin-file F   user PIN, first line of F (mode 0600); without it\n"
+	    "                 the PIN is asked on the terminal\n"
+	    "  --module PATH  PKCS#11 module (default: $KEYCEREMONY_MODULE, else\n"
+	    "                 %s)\n"
+	    "  --help         this text\n",
+	    kc_progname, KC_DEFAULT_MODULE[0] ? KC_DEFAULT_MODULE : "none");
+}
+
+int
+cmd_token_keys(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "token", required_argument, NULL, 't' },
+		{ "pin-file", required_argument, NULL, 'p' },
+		{ "module", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct kc_token_ctx *ctx = NULL;
+	struct kc_token *tok = NULL;
+	struct kc_key_info *ki = NULL;
+	struct kc_secret *pin = NULL;
+	const char *module = NULL, *label = NULL, *pin_file = NULL;
+	size_t n = 0, i;
+	int c, rc, ret = KC_EXIT_FAIL;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			label = optarg;
+			break;
+		case 'p':
+			pin_file = optarg;
+			break;
+		case 'm':
+			module = optarg;
+			break;
+		case 'h':
+			keys_usage(stdout);
+			return KC_EXIT_OK;
+		default:
+			keys_usage(stderr);
+			return kc_front_usage("token keys: bad option '%s'",
+			    argv[optind - 1]);
+		}
+	}
+	if (optind != argc) {
+		keys_usage(stderr);
+		return kc_front_usage("token keys: unexpected argument '%s'",
+		    argv[optind]);
+	}
+	if (label == NULL) {
+		keys_usage(stderr);
+		return kc_front_usage("token keys: --token is required");
+	}
+	if ((rc = kc_token_load(module, &ctx)) != KC_OK)
+		return kc_front_fail(rc);
+	if ((rc = kc_token_open(ctx, label, NULL, &tok)) != KC_OK ||
+	    (rc = kc_front_secret(pin_file, "PIN", 0, &pin)) != KC_OK ||
+	    (rc = kc_token_login(tok, pin)) != KC_OK) {
+		ret = kc_front_fail(rc);
+		goto out;
+	}
+	kc_secret_free(pin);
+	pin = NULL;
+	if ((rc = kc_token_key_list(tok, &ki, &n)) != KC_OK) {
+		ret = kc_front_fail(rc);
+		goto out;
+	}
+	printf("token '%s' (serial %s): %zu private key%s\n", label,
+	    kc_token_get_info(tok)->serial, n, n == 1 ? "" : "s");
+	for (i = 0; i < n; i++) {
+		printf("key '%s'\n", ki[i].label);
+		printf("  algorithm:  %s\n", ki[i].alg == KC_ALG_NONE ?
+		    "other (not usable for a ceremony)" :
+		    ki[i].alg == KC_ALG_EC_P256 ? "ec-p256" :
+		    ki[i].alg == KC_ALG_EC_P384 ? "ec-p384" :
+		    ki[i].alg == KC_ALG_RSA_2048 ? "rsa-2048" :
+		    ki[i].alg == KC_ALG_RSA_3072 ? "rsa-3072" : "rsa-4096");
+		printf("  id:         %s\n", ki[i].id_hex[0] ? ki[i].id_hex :
+		    "(none)");
+		printf("  public key: %s\n", ki[i].has_public ? "yes" :
+		    "MISSING");
+		if (ki[i].policy_ok)
+			printf("  policy:     ok (sign only, sensitive, never "
+			    "extractable, local)\n");
+		else
+			printf("  policy:     REFUSED: %s\n", ki[i].policy);
+	}
+	ret = KC_EXIT_OK;
+out:
+	free(ki);
+	kc_secret_free(pin);
+	kc_token_close(tok);
+	kc_token_unload(ctx);
+	return ret;
+}

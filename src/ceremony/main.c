@@ -12,6 +12,8 @@ static const struct kc_cmd commands[] = {
 	  "token list [--module PATH]" },
 	{ "token", "init", cmd_token_init,
 	  "token init --label L --so-pin-file F --pin-file F [--module PATH]" },
+	{ "token", "keys", cmd_token_keys,
+	  "token keys --token L [--pin-file F] [--module PATH]" },
 	{ "root", "create", cmd_root_create,
 	  "root create --token L --label K --algorithm ALG --subject DN "
 	  "--days N --out root.pem" },

@@ -1436,3 +1436,124 @@ out:
 	ERR_clear_error();
 	return rc;
 }
+
+/* The algorithm of the private key h from its public attributes. */
+static enum kc_alg
+priv_alg(struct kc_token *tok, CK_OBJECT_HANDLE h)
+{
+	CK_KEY_TYPE kt = 0;
+	CK_ULONG len = sizeof(kt);
+	unsigned char *a = NULL;
+	size_t alen = 0;
+	enum kc_alg alg = KC_ALG_NONE;
+
+	if (get_attr(tok, h, CKA_KEY_TYPE, &kt, &len) != CKR_OK)
+		return KC_ALG_NONE;
+	if (kt == CKK_EC && get_attr_alloc(tok, h, CKA_EC_PARAMS,
+	    "CKA_EC_PARAMS", &a, &alen) == KC_OK) {
+		if (alen == sizeof(oid_p256) && memcmp(a, oid_p256, alen) == 0)
+			alg = KC_ALG_EC_P256;
+		else if (alen == sizeof(oid_p384) &&
+		    memcmp(a, oid_p384, alen) == 0)
+			alg = KC_ALG_EC_P384;
+	} else if (kt == CKK_RSA && get_attr_alloc(tok, h, CKA_MODULUS,
+	    "CKA_MODULUS", &a, &alen) == KC_OK) {
+		size_t i = 0;
+		while (i < alen && a[i] == 0)
+			i++;
+		alen -= i;
+		alg = alen == 512 ? KC_ALG_RSA_4096 : alen == 384 ?
+		    KC_ALG_RSA_3072 : alen == 256 ? KC_ALG_RSA_2048 :
+		    KC_ALG_NONE;
+	}
+	free(a);
+	kc_err_clear();
+	return alg;
+}
+
+int
+kc_token_key_list(struct kc_token *tok, struct kc_key_info **keys,
+    size_t *n)
+{
+	CK_FUNCTION_LIST_PTR f = tok->ctx->f;
+	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE t = { CKA_CLASS, &cls, sizeof(cls) };
+	CK_OBJECT_HANDLE *hs = NULL, *nh;
+	CK_ULONG got;
+	size_t nhs = 0, cap = 0, i, j;
+	struct kc_key_info *ki = NULL;
+	CK_RV rv;
+	int rc;
+
+	*keys = NULL;
+	*n = 0;
+	if ((rc = need_login(tok)) != KC_OK)
+		return rc;
+	if ((rv = f->C_FindObjectsInit(tok->session, &t, 1)) != CKR_OK)
+		return kc_err(KC_ERR_PKCS11, "token '%s': C_FindObjectsInit "
+		    "failed (%s)", tok->info.label, ckr_name(rv));
+	for (;;) {
+		if (nhs == cap) {
+			cap = cap ? cap * 2 : 32;
+			if (cap > 65536 || (nh = realloc(hs, cap *
+			    sizeof(*hs))) == NULL) {
+				f->C_FindObjectsFinal(tok->session);
+				rc = kc_err(KC_ERR_NOMEM, "out of memory");
+				goto out;
+			}
+			hs = nh;
+		}
+		rv = f->C_FindObjects(tok->session, hs + nhs,
+		    (CK_ULONG)(cap - nhs), &got);
+		if (rv != CKR_OK) {
+			f->C_FindObjectsFinal(tok->session);
+			rc = kc_err(KC_ERR_PKCS11, "token '%s': C_FindObjects "
+			    "failed (%s)", tok->info.label, ckr_name(rv));
+			goto out;
+		}
+		if (got == 0)
+			break;
+		nhs += got;
+	}
+	f->C_FindObjectsFinal(tok->session);
+	if (nhs > 0 && (ki = calloc(nhs, sizeof(*ki))) == NULL) {
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < nhs; i++) {
+		unsigned char *v = NULL;
+		size_t vlen = 0, m;
+		CK_OBJECT_HANDLE ph[1];
+
+		if (get_attr_alloc(tok, hs[i], CKA_LABEL, "CKA_LABEL", &v,
+		    &vlen) == KC_OK) {
+			padded_copy(ki[i].label, sizeof(ki[i].label), v, vlen);
+			free(v);
+		}
+		if (get_attr_alloc(tok, hs[i], CKA_ID, "CKA_ID", &v, &vlen)
+		    == KC_OK) {
+			for (j = 0; j < vlen && 2 * j + 2 < sizeof(ki[i].id_hex);
+			    j++)
+				snprintf(ki[i].id_hex + 2 * j, 3, "%02x", v[j]);
+			if (find_objects(tok, CKO_PUBLIC_KEY, NULL, v, vlen,
+			    ph, 1, &m) == KC_OK && m == 1)
+				ki[i].has_public = 1;
+			free(v);
+		}
+		ki[i].alg = priv_alg(tok, hs[i]);
+		if (check_priv(tok, hs[i], ki[i].label, NULL) == KC_OK)
+			ki[i].policy_ok = 1;
+		else
+			snprintf(ki[i].policy, sizeof(ki[i].policy), "%s",
+			    kc_errmsg());
+		kc_err_clear();
+	}
+	*keys = ki;
+	*n = nhs;
+	ki = NULL;
+	rc = KC_OK;
+out:
+	free(hs);
+	free(ki);
+	return rc;
+}

@@ -75,4 +75,32 @@ check_fails "a directory as module" "not a regular file" \
 	"$KC" token list --module "$T"
 check_fails "token init with a missing module" "No such file" \
 	"$KC" token init --label x --so-pin-file "$T/sopin2" --pin-file "$T/pin2" --module "$T/none.so"
+# --- token keys: login, wrong PIN, unknown and ambiguous labels ------------
+"$KC" token keys --token test --pin-file "$T/pin" > "$T/keys" 2>&1
+check "token keys on an empty token" grep -q "^token 'test' (serial [0-9a-f]*): 0 private keys$" "$T/keys"
+p11 --token-label test --login --pin 123456 --keypairgen --key-type EC:prime256v1 \
+	--label weak --id 01 > /dev/null 2>&1 || bail "pkcs11-tool --keypairgen failed"
+"$KC" token keys --token test --pin-file "$T/pin" > "$T/keys" 2>&1
+check "token keys lists a key made elsewhere" grep -q "^key 'weak'$" "$T/keys"
+check "token keys shows its algorithm and public half" \
+	sh -c "grep -q '^  algorithm:  ec-p256$' '$T/keys' && grep -q '^  public key: yes$' '$T/keys'"
+check "token keys refuses a key with decrypt/derive rights" \
+	grep -q "^  policy:     REFUSED: key 'weak' in token 'test': CKA_[A-Z_]* is" "$T/keys"
+( umask 077; printf '999999\n' > "$T/badpin" )
+check_fails "wrong PIN names CKR_PIN_INCORRECT and warns" \
+	"^keyceremony: wrong PIN for token 'test' \\(CKR_PIN_INCORRECT\\); the token may lock after more wrong tries" \
+	"$KC" token keys --token test --pin-file "$T/badpin"
+"$KC" token list > "$T/list3" 2>&1
+check "token list shows PIN-COUNT-LOW after a wrong PIN" grep -q 'PIN-COUNT-LOW' "$T/list3"
+check_fails "the second wrong PIN reports the token's warning" "the token reports few tries left" \
+	"$KC" token keys --token test --pin-file "$T/badpin"
+check "the right PIN still works" "$KC" token keys --token test --pin-file "$T/pin"
+check_fails "unknown token label lists the tokens there" \
+	"no token labelled 'nosuch' in $MODULE; tokens there: .*'second' \\(serial [0-9a-f]+\\).*'test' \\(serial [0-9a-f]+\\)|no token labelled 'nosuch' in $MODULE; tokens there: .*'test' \\(serial [0-9a-f]+\\).*'second'" \
+	"$KC" token keys --token nosuch --pin-file "$T/pin"
+check_fails "--token is required" "--token is required" "$KC" token keys --pin-file "$T/pin"
+softhsm2-util --init-token --free --label test --pin 123456 --so-pin 12345678 >/dev/null \
+	|| bail "softhsm2-util --init-token failed"
+check_fails "an ambiguous token label is refused" "token label 'test' is ambiguous: 2 tokens" \
+	"$KC" token keys --token test --pin-file "$T/pin"
 done_testing
