@@ -224,8 +224,8 @@ cmd_token_init(int argc, char **argv)
 		    strcmp(ti[i].label, label) == 0)
 			break;
 	if (i < n)
-		printf("initialised token '%s': slot %lu, serial %s\n", label,
-		    ti[i].slot_id, ti[i].serial);
+		printf("initialised token '%s', serial %s\n", label,
+		    ti[i].serial);
 	else
 		printf("initialised token '%s'\n", label);
 	ret = KC_EXIT_OK;

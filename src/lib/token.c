@@ -1345,9 +1345,10 @@ self_test(struct kc_token *tok, const char *label, EVP_PKEY *priv,
 	    EVP_DigestVerify(mctx, sig, siglen, data, sizeof(data)) != 1) {
 		ERR_clear_error();
 		rc = kc_err(KC_ERR_INTERNAL, "self-test of key '%s' in token "
-		    "'%s': the token's signature does not verify with its "
-		    "public key (OpenSSL %s; 3.0.12 and 3.0.13 are known to "
-		    "break HSM keys): refusing to sign", label,
+		    "'%s': the token's signature does not verify with the "
+		    "public key of the same CKA_ID (the halves do not match, "
+		    "or OpenSSL %s is broken: 3.0.12 and 3.0.13 break HSM "
+		    "keys); refusing to sign", label,
 		    tok->info.label, OpenSSL_version(OPENSSL_VERSION_STRING));
 		goto out;
 	}

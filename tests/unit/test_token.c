@@ -334,6 +334,38 @@ test_weak_key_refused(void **state)
 	assert_int_equal(kc_token_key_destroy(tok, label), KC_OK);
 }
 
+/* Halves that do not belong together: the public key carrying the private
+ * key's CKA_ID is another key's. The self-test must refuse to hand the key
+ * out. */
+static void
+test_mismatched_halves(void **state)
+{
+	CK_OBJECT_HANDLE h[2], other[2];
+	unsigned char id[64];
+	CK_ATTRIBUTE ida = { CKA_ID, id, sizeof(id) };
+	EVP_PKEY *sk = NULL, *pk = NULL;
+
+	(void)state;
+	assert_int_equal(kc_token_keygen(tok, "k-swap", KC_ALG_EC_P256), KC_OK);
+	assert_int_equal(kc_token_keygen(tok, "k-other", KC_ALG_EC_P256),
+	    KC_OK);
+	assert_int_equal(raw_find(CKO_PUBLIC_KEY, "k-swap", h, 2), 1);
+	assert_int_equal(raw->C_GetAttributeValue(rs, h[0], &ida, 1), CKR_OK);
+	assert_int_equal(raw->C_DestroyObject(rs, h[0]), CKR_OK);
+	assert_int_equal(raw_find(CKO_PUBLIC_KEY, "k-other", other, 2), 1);
+	assert_int_equal(raw->C_SetAttributeValue(rs, other[0], &ida, 1),
+	    CKR_OK);
+	assert_int_equal(kc_token_key_check(tok, "k-swap", NULL), KC_OK);
+	assert_int_equal(kc_token_key_get(tok, "k-swap", &sk, &pk),
+	    KC_ERR_INTERNAL);
+	assert_null(sk);
+	assert_null(pk);
+	assert_non_null(strstr(kc_errmsg(), "self-test of key 'k-swap'"));
+	assert_non_null(strstr(kc_errmsg(), "does not verify"));
+	assert_int_equal(kc_token_key_destroy(tok, "k-swap"), KC_OK);
+	assert_int_equal(kc_token_key_destroy(tok, "k-other"), KC_OK);
+}
+
 int
 main(void)
 {
@@ -347,6 +379,7 @@ main(void)
 		cmocka_unit_test(test_unsupported_alg),
 		cmocka_unit_test(test_destroy),
 		cmocka_unit_test(test_weak_key_refused),
+		cmocka_unit_test(test_mismatched_halves),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
