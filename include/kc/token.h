@@ -46,7 +46,9 @@ struct kc_token_info {
 };
 
 /* Loads a PKCS#11 module. module NULL means the default: KEYCEREMONY_MODULE
- * from the environment, else the SoftHSM module found at configure time. */
+ * from the environment, else the SoftHSM module found at configure time.
+ * One context per process at a time (a second load fails until the first
+ * is unloaded: unloading finalizes the module for everyone). */
 int kc_token_load(const char *module, struct kc_token_ctx **out);
 void kc_token_unload(struct kc_token_ctx *ctx);
 /* The module path actually loaded. */

@@ -64,6 +64,10 @@ struct kc_token {
 
 #define KC_KEY_ID_LEN 16
 
+/* Contexts loaded in this process. Two at once would share one module
+ * instance and the first unload would C_Finalize it under the other. */
+static int loaded;
+
 /* ------------------------------------------------------------------ */
 /* CK_RV names */
 
@@ -188,6 +192,9 @@ kc_token_load(const char *module, struct kc_token_ctx **out)
 	int rc = KC_OK;
 
 	*out = NULL;
+	if (loaded > 0)
+		return kc_err(KC_ERR_INTERNAL, "a PKCS#11 module is already "
+		    "loaded in this process; unload it first");
 	if (module == NULL)
 		module = kc_token_default_module();
 	if (module == NULL || *module == '\0')
@@ -241,6 +248,7 @@ kc_token_load(const char *module, struct kc_token_ctx **out)
 		    : "");
 		goto out;
 	}
+	loaded++;
 	*out = ctx;
 	ctx = NULL;
 out:
@@ -257,6 +265,7 @@ kc_token_unload(struct kc_token_ctx *ctx)
 		/* Finalizes the module for libp11 and the raw side. */
 		PKCS11_CTX_unload(ctx->p11);
 		PKCS11_CTX_free(ctx->p11);
+		loaded--;
 	}
 	if (ctx->dl != NULL)
 		dlclose(ctx->dl);

@@ -230,6 +230,21 @@ keygen_and_check(const char *label, enum kc_alg alg, CK_ATTRIBUTE_TYPE secret)
 	assert_true(ASN1_INTEGER_set(X509_get_serialNumber(x), 2));
 	X509_set_version(x, X509_VERSION_3); /* drops the cached encoding */
 	assert_int_not_equal(X509_verify(x, pk), 1);
+	/* and a CRL */
+	{
+		X509_CRL *crl = X509_CRL_new();
+		ASN1_TIME *now = X509_gmtime_adj(NULL, 0);
+
+		assert_non_null(crl);
+		assert_non_null(now);
+		assert_true(X509_CRL_set_version(crl, 1));
+		assert_true(X509_CRL_set_issuer_name(crl, nm));
+		assert_true(X509_CRL_set1_lastUpdate(crl, now));
+		assert_true(X509_CRL_sign(crl, sk, md) > 0);
+		assert_int_equal(X509_CRL_verify(crl, pk), 1);
+		ASN1_TIME_free(now);
+		X509_CRL_free(crl);
+	}
 	X509_NAME_free(nm);
 	X509_free(x);
 	EVP_PKEY_free(sk);
@@ -366,6 +381,61 @@ test_mismatched_halves(void **state)
 	assert_int_equal(kc_token_key_destroy(tok, "k-other"), KC_OK);
 }
 
+static void
+test_second_load_refused(void **state)
+{
+	struct kc_token_ctx *c2 = NULL;
+
+	(void)state;
+	assert_int_equal(kc_token_load(NULL, &c2), KC_ERR_INTERNAL);
+	assert_null(c2);
+	/* and kc_token_init refuses while a token is open */
+	assert_int_equal(kc_token_init(ctx, "x", pin, pin), KC_ERR_INTERNAL);
+}
+
+/* Second group, no token open: initialise a token, then open it in the
+ * same process (fresh slot enumeration) and use it. */
+static void
+test_init_then_use(void **state)
+{
+	struct kc_token_ctx *c = NULL;
+	struct kc_token *t = NULL;
+	struct kc_secret *so = NULL, *up = NULL;
+	struct kc_token_info *ti = NULL;
+	EVP_PKEY *sk = NULL;
+	size_t n = 0, i, found = 0;
+
+	(void)state;
+	assert_int_equal(kc_secret_from("so-secret-1", 11, &so), KC_OK);
+	assert_int_equal(kc_secret_from("user-9876", 9, &up), KC_OK);
+	assert_int_equal(kc_token_load(NULL, &c), KC_OK);
+	assert_int_equal(kc_token_init(c, "fresh", so, up), KC_OK);
+	/* the same label twice is refused */
+	assert_int_equal(kc_token_init(c, "fresh", so, up), KC_ERR_EXISTS);
+	assert_int_equal(kc_token_init(c, "", so, up), KC_ERR_USAGE);
+	assert_int_equal(kc_token_list(c, &ti, &n), KC_OK);
+	for (i = 0; i < n; i++)
+		if (ti[i].present && strcmp(ti[i].label, "fresh") == 0) {
+			found++;
+			assert_true(ti[i].initialized);
+			assert_true(ti[i].user_pin_initialized);
+		}
+	free(ti);
+	assert_int_equal(found, 1);
+	if (kc_token_open(c, "fresh", NULL, &t) != KC_OK)
+		fail_msg("open: %s", kc_errmsg());
+	assert_int_equal(kc_token_login(t, so), KC_ERR_PIN);
+	assert_int_equal(kc_token_login(t, up), KC_OK);
+	assert_int_equal(kc_token_keygen(t, "k-fresh", KC_ALG_EC_P384), KC_OK);
+	assert_int_equal(kc_token_key_get(t, "k-fresh", &sk, NULL), KC_OK);
+	assert_non_null(sk);
+	EVP_PKEY_free(sk);
+	kc_token_close(t);
+	kc_token_unload(c);
+	kc_secret_free(so);
+	kc_secret_free(up);
+}
+
 int
 main(void)
 {
@@ -380,7 +450,13 @@ main(void)
 		cmocka_unit_test(test_destroy),
 		cmocka_unit_test(test_weak_key_refused),
 		cmocka_unit_test(test_mismatched_halves),
+		cmocka_unit_test(test_second_load_refused),
 	};
+	const struct CMUnitTest init_tests[] = {
+		cmocka_unit_test(test_init_then_use),
+	};
+	int rc;
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	rc = cmocka_run_group_tests(tests, setup, teardown);
+	return rc | cmocka_run_group_tests(init_tests, NULL, NULL);
 }
