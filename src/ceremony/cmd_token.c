@@ -77,7 +77,7 @@ cmd_token_list(int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			module = optarg;
@@ -85,6 +85,10 @@ cmd_token_list(int argc, char **argv)
 		case 'h':
 			list_usage(stdout);
 			return KC_EXIT_OK;
+		case ':':
+			list_usage(stderr);
+			return kc_front_usage("token list: option '%s' needs a "
+			    "value", argv[optind - 1]);
 		default:
 			list_usage(stderr);
 			return kc_front_usage("token list: bad option '%s'",
@@ -172,7 +176,7 @@ cmd_token_init(int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			label = optarg;
@@ -189,6 +193,10 @@ cmd_token_init(int argc, char **argv)
 		case 'h':
 			init_usage(stdout);
 			return KC_EXIT_OK;
+		case ':':
+			init_usage(stderr);
+			return kc_front_usage("token init: option '%s' needs a "
+			    "value", argv[optind - 1]);
 		default:
 			init_usage(stderr);
 			return kc_front_usage("token init: bad option '%s'",
@@ -277,7 +285,7 @@ cmd_token_keys(int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			label = optarg;
@@ -291,6 +299,10 @@ cmd_token_keys(int argc, char **argv)
 		case 'h':
 			keys_usage(stdout);
 			return KC_EXIT_OK;
+		case ':':
+			keys_usage(stderr);
+			return kc_front_usage("token keys: option '%s' needs a "
+			    "value", argv[optind - 1]);
 		default:
 			keys_usage(stderr);
 			return kc_front_usage("token keys: bad option '%s'",

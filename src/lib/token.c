@@ -362,7 +362,12 @@ slot_info(struct kc_token_ctx *ctx, CK_SLOT_ID id, struct kc_token_info *ti)
 	ti->pin_count_low = !!(tk.flags & CKF_USER_PIN_COUNT_LOW);
 	ti->pin_final_try = !!(tk.flags & CKF_USER_PIN_FINAL_TRY);
 	ti->pin_locked = !!(tk.flags & CKF_USER_PIN_LOCKED);
-	return mech_list(ctx, id, ti);
+	if (mech_list(ctx, id, ti) != KC_OK) {
+		/* Listed as missing; the token itself is still shown. */
+		kc_log(KC_LOG_WARN, "%s", kc_errmsg());
+		kc_err_clear();
+	}
+	return KC_OK;
 }
 
 /* PIN length limits of the token in slot id (0 when unknown). */

@@ -38,8 +38,11 @@ check_fails "a label over 32 bytes is refused" "must be 1 to 32 bytes" \
 	"$KC" token init --label 0123456789abcdef0123456789abcdefX --so-pin-file "$T/sopin2" --pin-file "$T/pin2"
 check_fails "--label is required" "--label is required" \
 	"$KC" token init --so-pin-file "$T/sopin2" --pin-file "$T/pin2"
-"$KC" token init --bogus > /dev/null 2>&1; rc=$?
-[ "$rc" -eq 2 ] && ok "bad option exits 2" || not_ok "bad option exits $rc"
+"$KC" token init --bogus > "$T/err" 2>&1; rc=$?
+[ "$rc" -eq 2 ] && grep -q "bad option '--bogus'" "$T/err" && ok "bad option exits 2" || not_ok "bad option exits $rc"
+"$KC" token list --module > "$T/err" 2>&1; rc=$?
+[ "$rc" -eq 2 ] && grep -q "option '--module' needs a value" "$T/err" && ok "missing option value exits 2" || not_ok "missing option value exits $rc"
+check_fails "unexpected argument" "unexpected argument 'extra'" "$KC" token list extra
 check "token init --help shows every option" sh -c \
 	'"$KC" token init --help > "$T/h" && for o in --label --so-pin-file --pin-file --module --help; do grep -q -- "$o" "$T/h" || exit 1; done'
 
@@ -54,7 +57,7 @@ check "no token 'third' was made" sh -c "! softhsm2-util --show-slots | grep -q 
 check_fails "missing PIN file" "nope" \
 	"$KC" token init --label third --so-pin-file "$T/sopin2" --pin-file "$T/nope"
 # no terminal and no file: refused, never read from stdin
-check_fails "no PIN file and no terminal" "no terminal|terminal" \
+check_fails "no PIN file and no terminal" "no terminal to ask for the SO PIN" \
 	setsid "$KC" token init --label third --pin-file "$T/pin2" </dev/null
 
 # --- modules --------------------------------------------------------------
