@@ -1,1 +1,15 @@
-# Fragment of Makefile.am owned by the engine area (see docs/HACKING.md).
+# Fragment of Makefile.am owned by the engine area (see docs/HACKING.md):
+# ceremony files and site profiles (YAML), the engine behind
+# `keyceremony run` and the TUI, preflight, the hash-chained transcript,
+# export to and import from removable media.
+libkc_la_SOURCES += \
+	include/kc/engine.h include/kc/transcript.h include/kc/media.h \
+	src/lib/yamltree.h src/lib/yamltree.c \
+	src/lib/ceremony_int.h src/lib/ceremony.c \
+	src/lib/transcript.c src/lib/pgpwords.c
+
+check_PROGRAMS += tests/unit/test_engine
+tests_unit_test_engine_SOURCES = tests/unit/test_engine.c
+tests_unit_test_engine_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_engine_LDADD = libkc.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+TESTS += tests/unit/test_engine

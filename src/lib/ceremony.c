@@ -1,0 +1,855 @@
+/* ceremony.c: ceremony files and site profiles: strict parsing and whole-
+ * file validation before anything touches a token (see kc/engine.h and
+ * docs/ceremony.5). */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/x509.h>
+
+#include "kc/engine.h"
+#include "kc/error.h"
+#include "kc/fileio.h"
+#include "kc/x509.h"
+#include "ceremony_int.h"
+#include "yamltree.h"
+
+#define CEREMONY_VERSION 1
+#define SITE_VERSION 1
+#define STATE_PATH_MAX 200
+
+#define COMMON_KEYS "id", "title", "action", "role", "witness"
+static const struct {
+	const char	*name;
+	enum kc_action	 action;
+	const char	*keys[16];	/* every key a step of it may have */
+} actions[] = {
+	{ "root-create", KC_ACTION_ROOT_CREATE, { COMMON_KEYS, "key-label",
+	  "algorithm", "subject", "days", "output", NULL } },
+	{ "intermediate-sign", KC_ACTION_INTERMEDIATE_SIGN, { COMMON_KEYS,
+	  "issuer-key", "issuer-cert", "csr", "subject", "days", "path-len",
+	  "output", NULL } },
+	{ "verification-sign", KC_ACTION_VERIFICATION_SIGN, { COMMON_KEYS,
+	  "issuer-key", "issuer-cert", "code", "code-file", "days", "output",
+	  NULL } },
+	{ "crl-issue", KC_ACTION_CRL_ISSUE, { COMMON_KEYS, "issuer-key",
+	  "issuer-cert", "next-update-days", "revoke", "output", NULL } },
+	{ "export", KC_ACTION_EXPORT, { COMMON_KEYS, NULL } },
+};
+
+/* CRL reason names as RFC 5280 spells them. */
+static const char *const crl_reasons[] = {
+	"unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
+	"superseded", "cessationOfOperation", "privilegeWithdrawn", NULL
+};
+
+const char *
+kc_action_name(enum kc_action a)
+{
+	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+		if (actions[i].action == a)
+			return actions[i].name;
+	return "unknown";
+}
+
+/* A string that is one printable line (UTF-8 allowed). */
+static int
+check_line(const struct yctx *y, int line, const char *key, const char *v,
+    size_t max)
+{
+	if (strlen(v) > max)
+		return yerr(y, line, "'%s' is longer than %zu characters", key,
+		    max);
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return yerr(y, line, "'%s' must be one line of "
+			    "printable text", key);
+	return KC_OK;
+}
+
+/* Identifiers: step ids, role ids, ceremony names, key labels. */
+static int
+check_ident(const struct yctx *y, int line, const char *key, const char *v,
+    size_t max)
+{
+	if (v[0] == '\0' || strlen(v) > max)
+		return yerr(y, line, "'%s' must be 1 to %zu characters", key,
+		    max);
+	for (const char *p = v; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' &&
+		    *p != '.')
+			return yerr(y, line, "'%s' may only hold letters, "
+			    "digits, '-', '_' and '.', not '%s'", key, v);
+	return KC_OK;
+}
+
+/* A path inside the state directory: relative, no "..", no hidden or
+ * empty components, a conservative character set, and not in the
+ * transcripts/ directory the engine owns. */
+static int
+check_state_path(const struct yctx *y, int line, const char *key,
+    const char *v)
+{
+	const char *p = v;
+
+	if (v[0] == '/')
+		return yerr(y, line, "'%s: %s' is outside the state directory "
+		    "(absolute path); give a name inside it", key, v);
+	if (strlen(v) > STATE_PATH_MAX)
+		return yerr(y, line, "'%s' is longer than %d characters", key,
+		    STATE_PATH_MAX);
+	for (;;) {
+		size_t n = strcspn(p, "/");
+		if (n == 0)
+			return yerr(y, line, "'%s: %s' has an empty path "
+			    "component", key, v);
+		if ((n == 2 && strncmp(p, "..", 2) == 0))
+			return yerr(y, line, "'%s: %s' is outside the state "
+			    "directory ('..'); give a name inside it", key, v);
+		if (p[0] == '.')
+			return yerr(y, line, "'%s: %s': names must not start "
+			    "with '.'", key, v);
+		for (size_t i = 0; i < n; i++)
+			if (!isalnum((unsigned char)p[i]) && p[i] != '-' &&
+			    p[i] != '_' && p[i] != '.' && p[i] != '+')
+				return yerr(y, line, "'%s: %s': only letters, "
+				    "digits, '-', '_', '.', '+' and '/' are "
+				    "allowed in names", key, v);
+		if (p[n] == '\0')
+			break;
+		p += n + 1;
+	}
+	if (strncmp(v, "transcripts/", 12) == 0 || strcmp(v, "transcripts") == 0)
+		return yerr(y, line, "'%s: %s': transcripts/ belongs to the "
+		    "engine", key, v);
+	return KC_OK;
+}
+
+static int
+dupstr(const char *s, char **out)
+{
+	*out = NULL;
+	if (s == NULL)
+		return KC_OK;
+	if ((*out = strdup(s)) == NULL)
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	return KC_OK;
+}
+
+static void
+step_clear(struct kc_step *s)
+{
+	free(s->id);
+	free(s->title);
+	free(s->role);
+	free(s->witness);
+	free(s->summary);
+	free(s->key_label);
+	free(s->subject);
+	free(s->issuer_key);
+	free(s->issuer_cert);
+	free(s->csr);
+	free(s->code);
+	free(s->code_file);
+	free(s->output);
+	for (size_t i = 0; i < s->nrevoke; i++) {
+		free(s->revoke[i].cert);
+		free(s->revoke[i].reason);
+	}
+	free(s->revoke);
+}
+
+void
+kc_ceremony_free(struct kc_ceremony *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->nsteps; i++)
+		step_clear(&c->steps[i]);
+	free(c->steps);
+	for (size_t i = 0; i < 3 * c->nroles; i++)
+		free(c->role_strs[i]);
+	free(c->role_strs);
+	free(c->roles);
+	free(c->path);
+	free(c->name);
+	free(c->title);
+	free(c->description);
+	free(c);
+}
+
+const struct kc_role_info *
+kc_ceremony_find_role(const struct kc_ceremony *c, const char *id)
+{
+	for (size_t i = 0; i < c->nroles; i++)
+		if (strcmp(c->roles[i].id, id) == 0)
+			return &c->roles[i];
+	return NULL;
+}
+
+static int
+parse_roles(const struct yctx *y, struct ynode *seq, struct kc_ceremony *c)
+{
+	int rc;
+
+	if (seq->n == 0)
+		return yerr(y, seq->line, "'roles' is empty: name at least the "
+		    "officer who runs the steps");
+	if ((c->roles = calloc(seq->n, sizeof(*c->roles))) == NULL ||
+	    (c->role_strs = calloc(3 * seq->n, sizeof(char *))) == NULL)
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < seq->n; i++) {
+		struct ynode *m = seq->kids[i];
+		const char *id, *title, *duty;
+
+		static const char *const keys[] = { "id", "title", "duty",
+		    NULL };
+
+		if (m->type != Y_MAP)
+			return yerr(y, m->line, "each role must be a mapping "
+			    "with 'id' and 'title'");
+		if ((rc = ymap_only(y, m, keys, "a role")) != KC_OK)
+			return rc;
+		if ((rc = ymap_str(y, m, "id", 1, &id)) != KC_OK ||
+		    (rc = ymap_str(y, m, "title", 1, &title)) != KC_OK ||
+		    (rc = ymap_str(y, m, "duty", 0, &duty)) != KC_OK ||
+		    (rc = ymap_no_unknown(y, m, "a role")) != KC_OK)
+			return rc;
+		if ((rc = check_ident(y, m->line, "id", id, 32)) != KC_OK ||
+		    (rc = check_line(y, m->line, "title", title, 80)) != KC_OK ||
+		    (duty && (rc = check_line(y, m->line, "duty", duty,
+		    200)) != KC_OK))
+			return rc;
+		if (kc_ceremony_find_role(c, id) != NULL)
+			return yerr(y, m->line, "role '%s' is defined twice",
+			    id);
+		if ((rc = dupstr(id, &c->role_strs[3 * i])) != KC_OK ||
+		    (rc = dupstr(title, &c->role_strs[3 * i + 1])) != KC_OK ||
+		    (rc = dupstr(duty ? duty : "", &c->role_strs[3 * i + 2])) !=
+		    KC_OK)
+			return rc;
+		c->roles[i].id = c->role_strs[3 * i];
+		c->roles[i].title = c->role_strs[3 * i + 1];
+		c->roles[i].duty = c->role_strs[3 * i + 2];
+		c->nroles = i + 1;
+	}
+	return KC_OK;
+}
+
+/* A state path parameter: key (required or not) stored in *out. */
+static int
+get_path(const struct yctx *y, struct ynode *m, const char *key, int required,
+    char **out)
+{
+	const char *v;
+	int rc;
+
+	if ((rc = ymap_str(y, m, key, required, &v)) != KC_OK)
+		return rc;
+	if (v == NULL)
+		return KC_OK;
+	if ((rc = check_state_path(y, ymap_get(m, key)->line, key, v)) !=
+	    KC_OK)
+		return rc;
+	return dupstr(v, out);
+}
+
+static int
+get_subject(const struct yctx *y, struct ynode *m, int required, char **out)
+{
+	X509_NAME *n = NULL;
+	const char *v;
+	char msg[512];
+	int rc;
+
+	if ((rc = ymap_str(y, m, "subject", required, &v)) != KC_OK)
+		return rc;
+	if (v == NULL)
+		return KC_OK;
+	if (kc_name_parse(v, &n) != KC_OK) {
+		snprintf(msg, sizeof(msg), "%s", kc_errmsg());
+		return yerr(y, ymap_get(m, "subject")->line, "invalid subject "
+		    "'%s': %s", v, msg);
+	}
+	X509_NAME_free(n);
+	return dupstr(v, out);
+}
+
+static int
+get_days(const struct yctx *y, struct ynode *m, const char *key, int required,
+    int *out)
+{
+	long v = 0;
+	int rc;
+
+	if ((rc = ymap_int(y, m, key, required, 1, KC_DAYS_MAX, &v)) != KC_OK)
+		return rc;
+	*out = (int)v;
+	return KC_OK;
+}
+
+static int
+get_label(const struct yctx *y, struct ynode *m, const char *key,
+    char **out)
+{
+	const char *v;
+	int rc;
+
+	if ((rc = ymap_str(y, m, key, 1, &v)) != KC_OK)
+		return rc;
+	if ((rc = check_ident(y, ymap_get(m, key)->line, key, v, 64)) != KC_OK)
+		return rc;
+	return dupstr(v, out);
+}
+
+static int
+parse_revoke(const struct yctx *y, struct ynode *seq, struct kc_step *s)
+{
+	int rc;
+
+	if ((s->revoke = calloc(seq->n ? seq->n : 1, sizeof(*s->revoke))) ==
+	    NULL)
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < seq->n; i++) {
+		struct ynode *m = seq->kids[i];
+		struct kc_revoke *r = &s->revoke[i];
+		const char *reason;
+		size_t k;
+
+		if (m->type != Y_MAP)
+			return yerr(y, m->line, "each 'revoke' entry must be a "
+			    "mapping with 'cert' and 'reason'");
+		s->nrevoke = i + 1;
+		r->line = m->line;
+		if ((rc = get_path(y, m, "cert", 1, &r->cert)) != KC_OK ||
+		    (rc = ymap_str(y, m, "reason", 1, &reason)) != KC_OK)
+			return rc;
+		for (k = 0; crl_reasons[k] != NULL; k++)
+			if (strcmp(crl_reasons[k], reason) == 0)
+				break;
+		if (crl_reasons[k] == NULL)
+			return yerr(y, ymap_get(m, "reason")->line, "unknown "
+			    "revocation reason '%s' (use keyCompromise, "
+			    "cACompromise, superseded, cessationOfOperation, "
+			    "affiliationChanged, privilegeWithdrawn or "
+			    "unspecified)", reason);
+		if ((rc = dupstr(reason, &r->reason)) != KC_OK ||
+		    (rc = ymap_no_unknown(y, m, "a 'revoke' entry")) != KC_OK)
+			return rc;
+	}
+	return KC_OK;
+}
+
+static int
+add_line(char **buf, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int
+add_line(char **buf, const char *fmt, ...)
+{
+	char line[1024];
+	size_t old = *buf ? strlen(*buf) : 0;
+	char *n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if ((n = realloc(*buf, old + strlen(line) + 2)) == NULL)
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	memcpy(n + old, line, strlen(line));
+	n[old + strlen(line)] = '\n';
+	n[old + strlen(line) + 1] = '\0';
+	*buf = n;
+	return KC_OK;
+}
+
+static int
+build_summary(struct kc_step *s)
+{
+	char **b = &s->summary;
+	int rc = KC_OK;
+
+	rc |= add_line(b, "action: %s", kc_action_name(s->info.action));
+	if (s->key_label && s->info.action == KC_ACTION_ROOT_CREATE)
+		rc |= add_line(b, "new key: %s (%s, generated inside the "
+		    "token, never extractable)", s->key_label,
+		    kc_alg_name(s->alg));
+	if (s->issuer_key)
+		rc |= add_line(b, "signing key: %s", s->issuer_key);
+	if (s->issuer_cert)
+		rc |= add_line(b, "issuer certificate: %s", s->issuer_cert);
+	if (s->csr)
+		rc |= add_line(b, "CSR: %s", s->csr);
+	if (s->subject)
+		rc |= add_line(b, "subject: %s", s->subject);
+	else if (s->info.action == KC_ACTION_INTERMEDIATE_SIGN)
+		rc |= add_line(b, "subject: as in the CSR");
+	if (s->code)
+		rc |= add_line(b, "verification code: %s", s->code);
+	if (s->code_file)
+		rc |= add_line(b, "verification code from: %s", s->code_file);
+	if (s->info.action == KC_ACTION_INTERMEDIATE_SIGN)
+		rc |= add_line(b, "path length: %d", s->path_len);
+	if (s->days && s->info.action == KC_ACTION_CRL_ISSUE)
+		rc |= add_line(b, "next update: in %d days", s->days);
+	else if (s->days)
+		rc |= add_line(b, "validity: %d days (%.1f years)", s->days,
+		    s->days / 365.25);
+	for (size_t i = 0; i < s->nrevoke; i++)
+		rc |= add_line(b, "revoke: %s (%s)", s->revoke[i].cert,
+		    s->revoke[i].reason);
+	if (s->output)
+		rc |= add_line(b, "output: %s", s->output);
+	if (s->info.action == KC_ACTION_EXPORT)
+		rc |= add_line(b, "copies the public artefacts and the "
+		    "transcript to the media, with SHA256SUMS");
+	return rc == KC_OK ? KC_OK : KC_ERR_NOMEM;
+}
+
+static int
+parse_step(const struct yctx *y, struct ynode *m, struct kc_ceremony *c,
+    struct kc_step *s)
+{
+	const char *id, *title, *action, *role, *witness;
+	char where[128];
+	struct ynode *rev;
+	size_t k;
+	long pl = 0;
+	int rc;
+
+	s->path_len = -1;
+	s->info.line = m->line;
+	if ((rc = ymap_str(y, m, "id", 1, &id)) != KC_OK ||
+	    (rc = check_ident(y, m->line, "id", id, 48)) != KC_OK)
+		return rc;
+	snprintf(where, sizeof(where), "step '%s'", id);
+	if ((rc = ymap_str(y, m, "title", 1, &title)) != KC_OK ||
+	    (rc = check_line(y, ymap_get(m, "title")->line, "title", title,
+	    120)) != KC_OK ||
+	    (rc = ymap_str(y, m, "action", 1, &action)) != KC_OK ||
+	    (rc = ymap_str(y, m, "role", 1, &role)) != KC_OK ||
+	    (rc = ymap_str(y, m, "witness", 0, &witness)) != KC_OK)
+		return rc;
+	for (k = 0; k < sizeof(actions) / sizeof(actions[0]); k++)
+		if (strcmp(actions[k].name, action) == 0)
+			break;
+	if (k == sizeof(actions) / sizeof(actions[0]))
+		return yerr(y, ymap_get(m, "action")->line, "unknown action "
+		    "'%s' (use root-create, intermediate-sign, "
+		    "verification-sign, crl-issue or export)", action);
+	s->info.action = actions[k].action;
+	if ((rc = ymap_only(y, m, actions[k].keys, where)) != KC_OK)
+		return rc;
+	if (kc_ceremony_find_role(c, role) == NULL)
+		return yerr(y, ymap_get(m, "role")->line, "role '%s' is not "
+		    "in 'roles'", role);
+	if (witness && kc_ceremony_find_role(c, witness) == NULL)
+		return yerr(y, ymap_get(m, "witness")->line, "role '%s' is "
+		    "not in 'roles'", witness);
+	if ((rc = dupstr(id, &s->id)) != KC_OK ||
+	    (rc = dupstr(title, &s->title)) != KC_OK ||
+	    (rc = dupstr(role, &s->role)) != KC_OK ||
+	    (rc = dupstr(witness, &s->witness)) != KC_OK)
+		return rc;
+
+	switch (s->info.action) {
+	case KC_ACTION_ROOT_CREATE: {
+		const char *alg;
+		if ((rc = get_label(y, m, "key-label", &s->key_label)) !=
+		    KC_OK ||
+		    (rc = ymap_str(y, m, "algorithm", 1, &alg)) != KC_OK)
+			return rc;
+		if (kc_alg_parse(alg, &s->alg) != KC_OK ||
+		    s->alg == KC_ALG_RSA_2048)
+			return yerr(y, ymap_get(m, "algorithm")->line,
+			    "algorithm '%s' cannot make a root key (use "
+			    "ec-p384, ec-p256, rsa-3072 or rsa-4096)", alg);
+		if ((rc = get_subject(y, m, 1, &s->subject)) != KC_OK ||
+		    (rc = get_days(y, m, "days", 1, &s->days)) != KC_OK ||
+		    (rc = get_path(y, m, "output", 1, &s->output)) != KC_OK)
+			return rc;
+		break;
+	}
+	case KC_ACTION_INTERMEDIATE_SIGN:
+		if ((rc = get_label(y, m, "issuer-key", &s->issuer_key)) !=
+		    KC_OK ||
+		    (rc = get_path(y, m, "issuer-cert", 1, &s->issuer_cert)) !=
+		    KC_OK ||
+		    (rc = get_path(y, m, "csr", 1, &s->csr)) != KC_OK ||
+		    (rc = get_subject(y, m, 0, &s->subject)) != KC_OK ||
+		    (rc = get_days(y, m, "days", 1, &s->days)) != KC_OK ||
+		    (rc = ymap_int(y, m, "path-len", 0, 0, 8, &pl)) != KC_OK ||
+		    (rc = get_path(y, m, "output", 1, &s->output)) != KC_OK)
+			return rc;
+		s->path_len = (int)pl;
+		break;
+	case KC_ACTION_VERIFICATION_SIGN: {
+		const char *code;
+		if ((rc = get_label(y, m, "issuer-key", &s->issuer_key)) !=
+		    KC_OK ||
+		    (rc = get_path(y, m, "issuer-cert", 1, &s->issuer_cert)) !=
+		    KC_OK ||
+		    (rc = ymap_str(y, m, "code", 0, &code)) != KC_OK ||
+		    (rc = get_path(y, m, "code-file", 0, &s->code_file)) !=
+		    KC_OK)
+			return rc;
+		if ((code == NULL) == (s->code_file == NULL))
+			return yerr(y, m->line, "step '%s' needs exactly one "
+			    "of 'code' (the verification code) or 'code-file'",
+			    id);
+		if (code && (rc = check_ident(y, ymap_get(m, "code")->line,
+		    "code", code, 64)) != KC_OK)
+			return rc;
+		if ((rc = dupstr(code, &s->code)) != KC_OK ||
+		    (rc = get_days(y, m, "days", 1, &s->days)) != KC_OK ||
+		    (rc = get_path(y, m, "output", 1, &s->output)) != KC_OK)
+			return rc;
+		break;
+	}
+	case KC_ACTION_CRL_ISSUE:
+		if ((rc = get_label(y, m, "issuer-key", &s->issuer_key)) !=
+		    KC_OK ||
+		    (rc = get_path(y, m, "issuer-cert", 1, &s->issuer_cert)) !=
+		    KC_OK ||
+		    (rc = get_days(y, m, "next-update-days", 1, &s->days)) !=
+		    KC_OK ||
+		    (rc = ymap_node(y, m, "revoke", Y_SEQ, 0, &rev)) != KC_OK ||
+		    (rev && (rc = parse_revoke(y, rev, s)) != KC_OK) ||
+		    (rc = get_path(y, m, "output", 1, &s->output)) != KC_OK)
+			return rc;
+		break;
+	case KC_ACTION_EXPORT:
+		break;
+	}
+	if ((rc = ymap_no_unknown(y, m, where)) != KC_OK)
+		return rc;
+	if ((rc = build_summary(s)) != KC_OK)
+		return kc_err(rc, "out of memory");
+	s->info.id = s->id;
+	s->info.title = s->title;
+	s->info.role = s->role;
+	s->info.witness = s->witness;
+	s->info.summary = s->summary;
+	s->info.days = s->days;
+	return KC_OK;
+}
+
+/* Checks across steps: unique ids and outputs, no step reads an output
+ * of a later step or overwrites an earlier input, export last. */
+static int
+cross_check(const struct yctx *y, struct kc_ceremony *c)
+{
+	for (size_t i = 0; i < c->nsteps; i++) {
+		struct kc_step *s = &c->steps[i];
+		const char *ins[3] = { s->issuer_cert, s->csr, s->code_file };
+
+		for (size_t j = 0; j < i; j++) {
+			struct kc_step *p = &c->steps[j];
+			if (strcmp(p->id, s->id) == 0)
+				return yerr(y, s->info.line, "step id '%s' is "
+				    "used twice (first at line %d)", s->id,
+				    p->info.line);
+			if (s->output && p->output &&
+			    strcmp(p->output, s->output) == 0)
+				return yerr(y, s->info.line, "output '%s' is "
+				    "written twice (first by step '%s')",
+				    s->output, p->id);
+		}
+		for (size_t k = 0; k < 3; k++) {
+			if (ins[k] == NULL)
+				continue;
+			if (s->output && strcmp(ins[k], s->output) == 0)
+				return yerr(y, s->info.line, "step '%s' reads "
+				    "and writes '%s'", s->id, ins[k]);
+			for (size_t j = i + 1; j < c->nsteps; j++)
+				if (c->steps[j].output &&
+				    strcmp(c->steps[j].output, ins[k]) == 0)
+					return yerr(y, s->info.line, "step '%s' "
+					    "reads '%s' before step '%s' "
+					    "writes it", s->id, ins[k],
+					    c->steps[j].id);
+		}
+		if (s->info.action == KC_ACTION_EXPORT) {
+			if (i + 1 != c->nsteps)
+				return yerr(y, s->info.line, "the export step "
+				    "must be the last step");
+			c->has_export = 1;
+		}
+	}
+	return KC_OK;
+}
+
+int
+kc_ceremony_load(const char *path, struct kc_ceremony **out)
+{
+	struct kc_ceremony *c = NULL;
+	struct ynode *root = NULL, *roles, *steps;
+	struct yctx y = { path };
+	unsigned char *buf = NULL;
+	size_t len;
+	const char *name, *title, *desc;
+	long version = 0;
+	int rc;
+
+	*out = NULL;
+	if ((rc = kc_file_read(path, KC_FILE_MAX, &buf, &len)) != KC_OK)
+		return rc;
+	if ((rc = ytree_parse(path, buf, len, &root)) != KC_OK)
+		goto out;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	kc_sha256_hex(buf, len, c->sha256);
+	{
+		static const char *const keys[] = { "keyceremony", "name",
+		    "title", "description", "roles", "steps", NULL };
+		if ((rc = ymap_only(&y, root, keys, "the ceremony")) != KC_OK)
+			goto out;
+	}
+	if ((rc = ymap_int(&y, root, "keyceremony", 1, 0, 1000, &version)) !=
+	    KC_OK)
+		goto out;
+	if (version != CEREMONY_VERSION) {
+		rc = yerr(&y, ymap_get(root, "keyceremony")->line, "ceremony "
+		    "format version %ld is not supported (this keyceremony "
+		    "reads version %d)", version, CEREMONY_VERSION);
+		goto out;
+	}
+	if ((rc = ymap_str(&y, root, "name", 1, &name)) != KC_OK ||
+	    (rc = check_ident(&y, ymap_get(root, "name")->line, "name", name,
+	    64)) != KC_OK ||
+	    (rc = ymap_str(&y, root, "title", 1, &title)) != KC_OK ||
+	    (rc = check_line(&y, ymap_get(root, "title")->line, "title", title,
+	    120)) != KC_OK ||
+	    (rc = ymap_str(&y, root, "description", 0, &desc)) != KC_OK ||
+	    (rc = ymap_node(&y, root, "roles", Y_SEQ, 1, &roles)) != KC_OK ||
+	    (rc = parse_roles(&y, roles, c)) != KC_OK ||
+	    (rc = ymap_node(&y, root, "steps", Y_SEQ, 1, &steps)) != KC_OK)
+		goto out;
+	if (steps->n == 0) {
+		rc = yerr(&y, steps->line, "'steps' is empty");
+		goto out;
+	}
+	if ((c->steps = calloc(steps->n, sizeof(*c->steps))) == NULL) {
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < steps->n; i++) {
+		if (steps->kids[i]->type != Y_MAP) {
+			rc = yerr(&y, steps->kids[i]->line, "each step must be "
+			    "a mapping (id, title, action, role, ...)");
+			goto out;
+		}
+		c->nsteps = i + 1;
+		if ((rc = parse_step(&y, steps->kids[i], c, &c->steps[i])) !=
+		    KC_OK)
+			goto out;
+	}
+	if ((rc = ymap_no_unknown(&y, root, "the ceremony")) != KC_OK ||
+	    (rc = cross_check(&y, c)) != KC_OK)
+		goto out;
+	if ((rc = dupstr(path, &c->path)) != KC_OK ||
+	    (rc = dupstr(name, &c->name)) != KC_OK ||
+	    (rc = dupstr(title, &c->title)) != KC_OK ||
+	    (rc = dupstr(desc ? desc : "", &c->description)) != KC_OK)
+		goto out;
+	*out = c;
+	c = NULL;
+out:
+	kc_ceremony_free(c);
+	ytree_free(root);
+	free(buf);
+	return rc;
+}
+
+const char *kc_ceremony_path(const struct kc_ceremony *c) { return c->path; }
+const char *kc_ceremony_name(const struct kc_ceremony *c) { return c->name; }
+const char *kc_ceremony_title(const struct kc_ceremony *c) { return c->title; }
+const char *
+kc_ceremony_description(const struct kc_ceremony *c)
+{
+	return c->description;
+}
+const char *
+kc_ceremony_sha256(const struct kc_ceremony *c)
+{
+	return c->sha256;
+}
+size_t kc_ceremony_nroles(const struct kc_ceremony *c) { return c->nroles; }
+size_t kc_ceremony_nsteps(const struct kc_ceremony *c) { return c->nsteps; }
+
+const struct kc_role_info *
+kc_ceremony_role(const struct kc_ceremony *c, size_t i)
+{
+	return i < c->nroles ? &c->roles[i] : NULL;
+}
+
+const struct kc_step_info *
+kc_ceremony_step(const struct kc_ceremony *c, size_t i)
+{
+	return i < c->nsteps ? &c->steps[i].info : NULL;
+}
+
+/* ---- site profiles ---- */
+
+int
+kc_site_new(struct kc_site **out)
+{
+	if ((*out = calloc(1, sizeof(**out))) == NULL)
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	(*out)->network = KC_POLICY_REFUSE;
+	(*out)->removable = KC_POLICY_WARN;
+	return KC_OK;
+}
+
+void
+kc_site_free(struct kc_site *s)
+{
+	if (s == NULL)
+		return;
+	free(s->path);
+	free(s->name);
+	free(s->module);
+	free(s->token_label);
+	free(s->token_serial);
+	free(s->pin_file);
+	free(s->state_dir);
+	free(s->media_dir);
+	free(s);
+}
+
+int
+kc_site_set(char **field, const char *value)
+{
+	char *n = NULL;
+
+	if (value != NULL && (n = strdup(value)) == NULL)
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	free(*field);
+	*field = n;
+	return KC_OK;
+}
+
+static int
+get_policy(const struct yctx *y, struct ynode *m, const char *key,
+    enum kc_policy *out)
+{
+	const char *v;
+	int rc;
+
+	if ((rc = ymap_str(y, m, key, 0, &v)) != KC_OK || v == NULL)
+		return rc;
+	if (strcmp(v, "warn") == 0)
+		*out = KC_POLICY_WARN;
+	else if (strcmp(v, "refuse") == 0)
+		*out = KC_POLICY_REFUSE;
+	else
+		return yerr(y, ymap_get(m, key)->line, "'%s' must be 'warn' or "
+		    "'refuse', not '%s'", key, v);
+	return KC_OK;
+}
+
+static int
+get_site_path(const struct yctx *y, struct ynode *m, const char *key,
+    int required, char **out)
+{
+	const char *v;
+	int rc;
+
+	if ((rc = ymap_str(y, m, key, required, &v)) != KC_OK || v == NULL)
+		return rc;
+	if ((rc = check_line(y, ymap_get(m, key)->line, key, v, 1000)) !=
+	    KC_OK)
+		return rc;
+	return kc_site_set(out, v);
+}
+
+int
+kc_site_load(const char *path, struct kc_site **out)
+{
+	struct kc_site *s = NULL;
+	struct ynode *root = NULL, *tok;
+	struct yctx y = { path };
+	unsigned char *buf = NULL;
+	size_t len;
+	const char *name, *label, *serial;
+	long version = 0;
+	int rc;
+
+	*out = NULL;
+	if ((rc = kc_file_read(path, KC_FILE_MAX, &buf, &len)) != KC_OK)
+		return rc;
+	if ((rc = ytree_parse(path, buf, len, &root)) != KC_OK ||
+	    (rc = kc_site_new(&s)) != KC_OK)
+		goto out;
+	{
+		static const char *const keys[] = { "keyceremony-site", "name",
+		    "module", "token", "pin-file", "state", "media", "network",
+		    "removable-media", NULL };
+		if ((rc = ymap_only(&y, root, keys, "the site profile")) !=
+		    KC_OK)
+			goto out;
+	}
+	if ((rc = ymap_int(&y, root, "keyceremony-site", 1, 0, 1000,
+	    &version)) != KC_OK)
+		goto out;
+	if (version != SITE_VERSION) {
+		rc = yerr(&y, ymap_get(root, "keyceremony-site")->line, "site "
+		    "profile version %ld is not supported (this keyceremony "
+		    "reads version %d)", version, SITE_VERSION);
+		goto out;
+	}
+	if ((rc = ymap_str(&y, root, "name", 1, &name)) != KC_OK ||
+	    (rc = check_ident(&y, ymap_get(root, "name")->line, "name", name,
+	    64)) != KC_OK ||
+	    (rc = kc_site_set(&s->name, name)) != KC_OK ||
+	    (rc = get_site_path(&y, root, "module", 0, &s->module)) != KC_OK ||
+	    (rc = ymap_node(&y, root, "token", Y_MAP, 1, &tok)) != KC_OK ||
+	    (rc = ymap_str(&y, tok, "label", 1, &label)) != KC_OK ||
+	    (rc = check_line(&y, ymap_get(tok, "label")->line, "label", label,
+	    32)) != KC_OK ||
+	    (rc = kc_site_set(&s->token_label, label)) != KC_OK ||
+	    (rc = ymap_str(&y, tok, "serial", 0, &serial)) != KC_OK ||
+	    (serial && (rc = check_line(&y, ymap_get(tok, "serial")->line,
+	    "serial", serial, 16)) != KC_OK) ||
+	    (rc = kc_site_set(&s->token_serial, serial)) != KC_OK ||
+	    (rc = ymap_no_unknown(&y, tok, "'token'")) != KC_OK ||
+	    (rc = get_site_path(&y, root, "pin-file", 0, &s->pin_file)) !=
+	    KC_OK ||
+	    (rc = get_site_path(&y, root, "state", 1, &s->state_dir)) != KC_OK ||
+	    (rc = get_site_path(&y, root, "media", 1, &s->media_dir)) != KC_OK ||
+	    (rc = get_policy(&y, root, "network", &s->network)) != KC_OK ||
+	    (rc = get_policy(&y, root, "removable-media", &s->removable)) !=
+	    KC_OK ||
+	    (rc = ymap_no_unknown(&y, root, "the site profile")) != KC_OK ||
+	    (rc = kc_site_set(&s->path, path)) != KC_OK)
+		goto out;
+	*out = s;
+	s = NULL;
+out:
+	kc_site_free(s);
+	ytree_free(root);
+	free(buf);
+	return rc;
+}
+
+int
+kc_site_complete(const struct kc_site *s)
+{
+	if (s->token_label == NULL)
+		return kc_err(KC_ERR_USAGE, "no token label: give --site or "
+		    "--token");
+	if (s->state_dir == NULL)
+		return kc_err(KC_ERR_USAGE, "no state directory: give --site "
+		    "or --state");
+	if (s->media_dir == NULL)
+		return kc_err(KC_ERR_USAGE, "no media directory: give --site "
+		    "or --media");
+	return KC_OK;
+}
