@@ -68,3 +68,13 @@ memcheck: all $(check_PROGRAMS)
 endif
 .PHONY: memcheck
 EXTRA_DIST += tests/valgrind.supp
+
+# --- hostile inputs -----------------------------------------------------
+# tests/hostile/csr/: malformed CSRs and their MANIFEST (made once by
+# tests/hostile/make-inputs.py, committed). csr_intake runs them through
+# CSR intake; tests/hostile/*.sh through the commands.
+check_PROGRAMS += tests/hostile/csr_intake
+tests_hostile_csr_intake_SOURCES = tests/hostile/csr_intake.c
+tests_hostile_csr_intake_LDADD = libkc.la $(CRYPTO_LIBS)
+TESTS += tests/hostile/csr_intake
+EXTRA_DIST += tests/hostile/csr tests/hostile/make-inputs.py

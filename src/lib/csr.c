@@ -344,6 +344,100 @@ spki_named_curve(X509_REQ *req, const char *what)
 	return KC_OK;
 }
 
+/* The cheap public-key validation: an EC point on its curve and not at
+ * infinity, an RSA modulus and exponent of sane shape. */
+static int
+key_sane(EVP_PKEY *pkey, const char *what)
+{
+	EVP_PKEY_CTX *ctx;
+	int ok;
+
+	if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL)) == NULL)
+		return kc_err_ssl(KC_ERR_NOMEM, "out of memory");
+	ok = EVP_PKEY_public_check_quick(ctx);
+	EVP_PKEY_CTX_free(ctx);
+	if (ok != 1)
+		return kc_err_ssl(KC_ERR_POLICY, "%s: key refused: the public "
+		    "key is invalid (e.g. an EC point at infinity or not on "
+		    "the curve)", what);
+	ERR_clear_error();
+	return KC_OK;
+}
+
+/* The self-signature's digest: SHA-256, SHA-384 or SHA-512 only. MD5 and
+ * SHA-1 are refused even though they would verify (collisions). RSA-PSS
+ * carries its digest in its parameters; OpenSSL checks it on verify. */
+static int
+sigalg_ok(const X509_REQ *req, const char *what)
+{
+	int sig = X509_REQ_get_signature_nid(req), md = NID_undef, pk;
+
+	if (sig == NID_rsassaPss)
+		return KC_OK;
+	if (!OBJ_find_sigid_algs(sig, &md, &pk) || md == NID_undef)
+		return kc_err(KC_ERR_POLICY, "%s: the CSR is signed with an "
+		    "unknown or unsupported algorithm (%s); use ECDSA or RSA "
+		    "with SHA-256 or better", what, OBJ_nid2sn(sig));
+	if (md != NID_sha256 && md != NID_sha384 && md != NID_sha512)
+		return kc_err(KC_ERR_POLICY, "%s: the CSR is signed with %s, "
+		    "a broken digest (%s); refusing it: have it re-made with "
+		    "SHA-256 or better", what,
+		    md == NID_md5 ? "MD5" : md == NID_sha1 ? "SHA-1" :
+		    OBJ_nid2sn(md), OBJ_nid2sn(sig));
+	return KC_OK;
+}
+
+/* At most this many requested extensions (a real CSR has a handful). */
+#define CSR_EXT_MAX 64
+
+/* The extension request must be well-formed even though the profile
+ * ignores it: not absurdly long, no extension twice (RFC 5280 4.2), no
+ * critical extension this tool cannot even read, and every extension it
+ * knows decodable. */
+static int
+exts_sane(const STACK_OF(X509_EXTENSION) *exts, const char *what)
+{
+	int n = exts != NULL ? sk_X509_EXTENSION_num(exts) : 0;
+	char oid[80];
+
+	if (n > CSR_EXT_MAX)
+		return kc_err(KC_ERR_INPUT, "%s: requests %d extensions (at "
+		    "most %d); refusing it", what, n, CSR_EXT_MAX);
+	for (int i = 0; i < n; i++) {
+		X509_EXTENSION *e = sk_X509_EXTENSION_value(exts, i);
+		const ASN1_OBJECT *obj = X509_EXTENSION_get_object(e);
+		int nid = OBJ_obj2nid(obj);
+		const X509V3_EXT_METHOD *m;
+		void *val;
+
+		if (OBJ_obj2txt(oid, sizeof(oid), obj, 0) <= 0)
+			snprintf(oid, sizeof(oid), "(unreadable OID)");
+		for (int j = 0; j < i; j++)
+			if (OBJ_cmp(obj, X509_EXTENSION_get_object(
+			    sk_X509_EXTENSION_value(exts, j))) == 0)
+				return kc_err(KC_ERR_INPUT, "%s: requests the "
+				    "extension %s twice (duplicate extensions "
+				    "are not allowed)", what, oid);
+		m = nid != NID_undef ? X509V3_EXT_get_nid(nid) : NULL;
+		if (m == NULL) {
+			if (X509_EXTENSION_get_critical(e))
+				return kc_err(KC_ERR_POLICY, "%s: requests the "
+				    "unknown critical extension %s; refusing "
+				    "it", what, oid);
+			continue;
+		}
+		if ((val = X509V3_EXT_d2i(e)) == NULL)
+			return kc_err_ssl(KC_ERR_INPUT, "%s: the requested "
+			    "extension %s is damaged (does not decode)", what,
+			    oid);
+		if (m->it != NULL)
+			ASN1_item_free(val, ASN1_ITEM_ptr(m->it));
+		else if (m->ext_free != NULL)
+			m->ext_free(val);
+	}
+	return KC_OK;
+}
+
 int
 kc_csr_parse(const unsigned char *data, size_t len, const char *what,
     int flags, struct kc_csr **out)
@@ -373,6 +467,12 @@ kc_csr_parse(const unsigned char *data, size_t len, const char *what,
 		}
 		memcpy(csr->der, data, len);
 	} else if (memmem(data, len, "-----BEGIN ", 11) != NULL) {
+		/* PEM is text: a NUL would silently cut a line short. */
+		if (memchr(data, '\0', len) != NULL) {
+			rc = kc_err(KC_ERR_INPUT, "%s: damaged PEM: holds a NUL "
+			    "byte (not a text file)", what);
+			goto out;
+		}
 		if ((rc = pem_decode(data, len, what, &pem_der, &dlen)) != KC_OK)
 			goto out;
 		csr->was_pem = 1;
@@ -428,9 +528,9 @@ kc_csr_parse(const unsigned char *data, size_t len, const char *what,
 	/* Key policy before anything else: a weak key is the clearer
 	 * message even when its signature is also bad. */
 	if ((csr->pubkey = X509_REQ_get0_pubkey(csr->req)) == NULL) {
-		rc = kc_err_ssl(KC_ERR_POLICY, "%s: the CSR's public key is of "
-		    "an unsupported type; use EC P-256/P-384 or RSA >= 2048",
-		    what);
+		rc = kc_err_ssl(KC_ERR_POLICY, "%s: the CSR's public key cannot "
+		    "be decoded (an unsupported type, or an EC point not on "
+		    "its curve); use EC P-256/P-384 or RSA >= 2048", what);
 		goto out;
 	}
 	if ((rc = spki_named_curve(csr->req, what)) != KC_OK)
@@ -440,6 +540,10 @@ kc_csr_parse(const unsigned char *data, size_t len, const char *what,
 		rc = kc_err(rc, "%s: key refused: %s", what, saved);
 		goto out;
 	}
+	if ((rc = key_sane(csr->pubkey, what)) != KC_OK)
+		goto out;
+	if ((rc = sigalg_ok(csr->req, what)) != KC_OK)
+		goto out;
 
 	/* The requester's proof of possession. */
 	if (X509_REQ_verify(csr->req, csr->pubkey) != 1) {
@@ -465,6 +569,8 @@ kc_csr_parse(const unsigned char *data, size_t len, const char *what,
 	exts = X509_REQ_get_extensions(csr->req);
 	ERR_clear_error();
 	n = exts != NULL ? sk_X509_EXTENSION_num(exts) : 0;
+	if ((rc = exts_sane(exts, what)) != KC_OK)
+		goto out;
 	for (int i = 0; i < n; i++)
 		if ((rc = add_ext(csr, sk_X509_EXTENSION_value(exts, i)))
 		    != KC_OK)
