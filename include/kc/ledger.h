@@ -1,0 +1,81 @@
+/*
+ * kc/ledger.h: factorysign's issuance ledger, D/ledger.sqlite.
+ *
+ * One row per certificate signed by the factory's intermediate: serial
+ * (hex, primary key, so a serial can never be recorded twice), device ID,
+ * SHA-256 of the certificate DER and of the CSR DER, issue time, notAfter,
+ * kind ("device" or "verification"), status ("issued", "superseded" after
+ * --reissue), the path of the certificate file written, and the DER.
+ *
+ * The database runs in WAL mode with synchronous=FULL: a committed
+ * transaction survives a crash or power loss. A device ID may be "issued"
+ * once (case-insensitively, as DPS registration IDs are); the schema
+ * enforces it with a partial unique index.
+ *
+ * Ownership: kc_ledger_open() returns a handle freed with kc_ledger_close()
+ * (which rolls back an open transaction). Rows returned by lookups own their
+ * strings; release them with kc_ledger_row_clear().
+ */
+#ifndef KC_LEDGER_H
+#define KC_LEDGER_H
+
+#include <stddef.h>
+#include <time.h>
+
+struct kc_ledger;
+
+struct kc_ledger_row {
+	char		 serial[41];		/* lower-case hex */
+	char		 device_id[65];
+	char		 cert_sha256[65];
+	char		 csr_sha256[65];	/* "" when the key was made here */
+	time_t		 issued_at;
+	time_t		 not_after;
+	char		 kind[16];		/* "device", "verification" */
+	char		 status[16];		/* "issued", "superseded" */
+	char		*cert_path;		/* owned by the row (lookups) */
+	unsigned char	*cert_der;		/* owned by the row (lookups) */
+	size_t		 cert_der_len;
+};
+
+/* Opens (creating when create is set) the ledger at path and applies the
+ * schema. A missing ledger without create is KC_ERR_NOTFOUND. */
+int kc_ledger_open(const char *path, int create, struct kc_ledger **out);
+/* Rolls back an open transaction and closes; NULL is a no-op. */
+void kc_ledger_close(struct kc_ledger *l);
+
+/* Explicit transactions: rows recorded between begin and commit become
+ * durable together at commit (the durability point of a batch). */
+int kc_ledger_begin(struct kc_ledger *l);
+int kc_ledger_commit(struct kc_ledger *l);
+int kc_ledger_rollback(struct kc_ledger *l);
+int kc_ledger_in_transaction(const struct kc_ledger *l);
+
+/* 1 when a row with this serial exists (any status), 0 when not. */
+int kc_ledger_serial_exists(struct kc_ledger *l, const char *serial);
+
+/* The live ("issued") row of a device ID, compared case-insensitively:
+ * 1 and *row filled (clear it with kc_ledger_row_clear), or 0. */
+int kc_ledger_find_id(struct kc_ledger *l, const char *id,
+    struct kc_ledger_row *row);
+
+/* Records a row. A repeated serial or a second live row for an ID is
+ * refused (KC_ERR_EXISTS) with a message naming it. */
+int kc_ledger_record(struct kc_ledger *l, const struct kc_ledger_row *row);
+
+/* Marks the row with this serial "superseded" (for --reissue). */
+int kc_ledger_supersede(struct kc_ledger *l, const char *serial);
+
+/* Calls fn for every row in issue order (kind NULL: all kinds); a non-zero
+ * return from fn stops the walk and is returned. The row passed to fn is
+ * only valid during the call. */
+int kc_ledger_foreach(struct kc_ledger *l, const char *kind,
+    int (*fn)(const struct kc_ledger_row *row, void *arg), void *arg);
+
+/* Number of rows (all kinds and statuses). */
+int kc_ledger_count(struct kc_ledger *l, long *n);
+
+/* Frees what a lookup allocated in row and zeroes it. */
+void kc_ledger_row_clear(struct kc_ledger_row *row);
+
+#endif

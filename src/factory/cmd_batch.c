@@ -1,0 +1,204 @@
+/* cmd_batch.c: factorysign batch: every CSR of a directory. A bad CSR is
+ * reported and skipped; a rerun after a crash skips what was issued and
+ * completes the rest. Files are read in directory order, one at a time,
+ * so memory does not grow with the batch. */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kc/error.h"
+#include "kc/factory.h"
+#include "kc/fileio.h"
+#include "commands.h"
+#include "front.h"
+#include "opts.h"
+
+static const char usage[] = "batch --dir D --csr-dir IN --out-dir OUT "
+    "[--format pem,c,at] [--days N] [--sec-tag N] [--commit-every N] "
+    "[--pass-file F] [--quiet]";
+
+struct args {
+	const char *dir, *in, *pass_file, *format;
+	struct kc_factory_opts o;
+	long commit_every;
+	int quiet;
+};
+
+static int
+set(int val, const char *arg, void *ctx)
+{
+	struct args *a = ctx;
+	long v;
+
+	switch (val) {
+	case 'd': a->dir = arg; break;
+	case 'i': a->in = arg; break;
+	case 'p': a->pass_file = arg; break;
+	case 'f': a->format = arg; break;
+	case 'o': a->o.out_dir = arg; break;
+	case 'q': a->quiet = 1; break;
+	case 'n':
+		if (fs_int("--days", arg, 1, KC_DAYS_MAX, &v) != 0)
+			return KC_EXIT_USAGE;
+		a->o.days = (int)v;
+		break;
+	case 't':
+		if (fs_int("--sec-tag", arg, 0, 2147483647L, &v) != 0)
+			return KC_EXIT_USAGE;
+		a->o.sec_tag = (int)v;
+		break;
+	case 'C':
+		if (fs_int("--commit-every", arg, 1, 100000, &v) != 0)
+			return KC_EXIT_USAGE;
+		a->commit_every = v;
+		break;
+	}
+	return -1;
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int
+cmd_batch(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "csr-dir", required_argument, NULL, 'i' },
+		{ "out-dir", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "days", required_argument, NULL, 'n' },
+		{ "sec-tag", required_argument, NULL, 't' },
+		{ "commit-every", required_argument, NULL, 'C' },
+		{ "pass-file", required_argument, NULL, 'p' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct args a;
+	struct kc_factory *f = NULL;
+	struct kc_factory_result res;
+	struct stat si, so;
+	DIR *d = NULL;
+	struct dirent *de;
+	long issued = 0, skipped = 0, failed = 0, seen = 0;
+	double t0, last = 0;
+	int tty = kc_front_tty(), rc;
+
+	memset(&a, 0, sizeof(a));
+	a.dir = KC_FACTORY_DIR;
+	a.o.sec_tag = -1;
+	if ((rc = fs_getopt(argc, argv, lo, usage, set, &a)) >= 0)
+		return rc;
+	if (a.in == NULL || a.o.out_dir == NULL)
+		return kc_front_usage("batch: --csr-dir and --out-dir are "
+		    "required\nusage: %s %s", kc_progname, usage);
+	if (a.format != NULL &&
+	    (rc = kc_format_parse(a.format, &a.o.formats)) != KC_OK)
+		return kc_front_fail(rc);
+	if ((rc = kc_factory_check_opts(NULL, &a.o, 0)) != KC_OK)
+		return kc_front_fail(rc);
+	if (stat(a.in, &si) != 0 || !S_ISDIR(si.st_mode))
+		return kc_front_fail(kc_err(KC_ERR_IO, "%s: not a directory",
+		    a.in));
+	if (stat(a.o.out_dir, &so) == 0 && so.st_dev == si.st_dev &&
+	    so.st_ino == si.st_ino)
+		return kc_front_usage("batch: --csr-dir and --out-dir must be "
+		    "different directories");
+	if ((d = opendir(a.in)) == NULL)
+		return kc_front_fail(kc_err(KC_ERR_IO, "%s: %s", a.in,
+		    strerror(errno)));
+	if ((f = fs_open(a.dir, a.pass_file, &rc)) == NULL)
+		goto out;
+	if ((rc = kc_factory_check_opts(f, &a.o, 0)) != KC_OK) {
+		rc = kc_front_fail(rc);
+		goto out;
+	}
+	a.o.resume = 1;
+	kc_factory_batch_begin(f, (int)a.commit_every);
+	t0 = now_s();
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		char path[PATH_MAX];
+		unsigned char *data = NULL;
+		size_t len;
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", a.in,
+		    de->d_name) >= sizeof(path))
+			continue;
+		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		seen++;
+		rc = kc_file_read(path, KC_FILE_MAX, &data, &len);
+		if (rc == KC_OK)
+			rc = kc_factory_issue(f, data, len, path, NULL, &a.o,
+			    &res);
+		free(data);
+		if (rc != KC_OK) {
+			if (tty)
+				fputs("\r\033[K", stderr);
+			fprintf(stderr, "%s: skipped: %s\n", kc_progname,
+			    kc_errmsg());
+			failed++;
+			if (rc == KC_ERR_DB || rc == KC_ERR_IO ||
+			    rc == KC_ERR_NOMEM || rc == KC_ERR_INTERNAL) {
+				fprintf(stderr, "%s: stopping: this error "
+				    "affects every device\n", kc_progname);
+				break;
+			}
+		} else if (res.outcome == KC_FACTORY_SKIPPED) {
+			skipped++;
+		} else {
+			issued++;
+			if (!a.quiet && !tty)
+				fs_print_result(&res, a.o.out_dir);
+			else if (res.ignored[0] != '\0' && !a.quiet)
+				fprintf(stderr, "%s: %s: requested extensions "
+				    "ignored: %s\n", kc_progname, res.id,
+				    res.ignored);
+		}
+		if (tty && now_s() - last > 0.2) {
+			last = now_s();
+			fprintf(stderr, "\r\033[K%ld files: %ld issued, %ld "
+			    "already done, %ld failed (%.0f/s)", seen, issued,
+			    skipped, failed, issued / (last - t0 + 1e-9));
+		}
+	}
+	if (de == NULL && errno != 0) {
+		fprintf(stderr, "%s: reading %s: %s\n", kc_progname, a.in,
+		    strerror(errno));
+		failed++;
+	}
+	if ((rc = kc_factory_batch_end(f)) != KC_OK) {
+		kc_front_fail(rc);
+		failed += issued;
+		issued = 0;
+	}
+	if (tty)
+		fputs("\r\033[K", stderr);
+	printf("batch %s: %ld issued, %ld already issued, %ld failed, "
+	    "%ld files, %.1f s\n", a.in, issued, skipped, failed, seen,
+	    now_s() - t0);
+	rc = failed > 0 ? KC_EXIT_FAIL : KC_EXIT_OK;
+out:
+	kc_factory_close(f);
+	if (d != NULL)
+		closedir(d);
+	return rc;
+}

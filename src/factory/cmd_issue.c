@@ -1,0 +1,196 @@
+/* cmd_issue.c: factorysign issue: device keys generated here (the less
+ * secure path: the key exists outside the device), then certificates. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kc/error.h"
+#include "kc/factory.h"
+#include "commands.h"
+#include "front.h"
+#include "opts.h"
+
+static const char usage[] = "issue --dir D (--ids FILE | --count N "
+    "--prefix P [--start N]) --out-dir OUT [--format pem,pfx,c,at] "
+    "[--algorithm ec-p256|ec-p384] [--days N] [--sec-tag N] "
+    "[--pfx-pass-file F] [--key-pass-file F | --plain-keys] "
+    "[--pass-file F]";
+
+struct args {
+	const char *dir, *ids, *prefix, *pass_file, *format, *alg;
+	const char *pfx_file, *key_file;
+	long count, start;
+	struct kc_factory_opts o;
+};
+
+static int
+set(int val, const char *arg, void *ctx)
+{
+	struct args *a = ctx;
+	long v;
+
+	switch (val) {
+	case 'd': a->dir = arg; break;
+	case 'I': a->ids = arg; break;
+	case 'P': a->prefix = arg; break;
+	case 'p': a->pass_file = arg; break;
+	case 'f': a->format = arg; break;
+	case 'a': a->alg = arg; break;
+	case 'o': a->o.out_dir = arg; break;
+	case 'x': a->pfx_file = arg; break;
+	case 'k': a->key_file = arg; break;
+	case 'K': a->o.plain_keys = 1; break;
+	case 'c':
+		if (fs_int("--count", arg, 1, 10000000, &a->count) != 0)
+			return KC_EXIT_USAGE;
+		break;
+	case 's':
+		if (fs_int("--start", arg, 0, 100000000, &a->start) != 0)
+			return KC_EXIT_USAGE;
+		break;
+	case 'n':
+		if (fs_int("--days", arg, 1, KC_DAYS_MAX, &v) != 0)
+			return KC_EXIT_USAGE;
+		a->o.days = (int)v;
+		break;
+	case 't':
+		if (fs_int("--sec-tag", arg, 0, 2147483647L, &v) != 0)
+			return KC_EXIT_USAGE;
+		a->o.sec_tag = (int)v;
+		break;
+	}
+	return -1;
+}
+
+/* Issues one ID; counts the outcome. */
+static void
+one(struct kc_factory *f, const char *id, enum kc_alg alg,
+    const struct kc_factory_opts *o, long *ok, long *skipped, long *failed)
+{
+	struct kc_factory_result res;
+
+	if (kc_factory_issue_keygen(f, id, alg, o, &res) != KC_OK) {
+		fprintf(stderr, "%s: skipped: %s\n", kc_progname, kc_errmsg());
+		(*failed)++;
+		return;
+	}
+	fs_print_result(&res, o->out_dir);
+	if (res.outcome == KC_FACTORY_SKIPPED)
+		(*skipped)++;
+	else
+		(*ok)++;
+}
+
+int
+cmd_issue(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "ids", required_argument, NULL, 'I' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "prefix", required_argument, NULL, 'P' },
+		{ "start", required_argument, NULL, 's' },
+		{ "out-dir", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "algorithm", required_argument, NULL, 'a' },
+		{ "days", required_argument, NULL, 'n' },
+		{ "sec-tag", required_argument, NULL, 't' },
+		{ "pfx-pass-file", required_argument, NULL, 'x' },
+		{ "key-pass-file", required_argument, NULL, 'k' },
+		{ "plain-keys", no_argument, NULL, 'K' },
+		{ "pass-file", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct args a;
+	struct kc_factory *f = NULL;
+	struct kc_secret *pfx = NULL, *kp = NULL;
+	enum kc_alg alg = KC_ALG_EC_P256;
+	FILE *ids = NULL;
+	long ok = 0, skipped = 0, failed = 0;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	a.dir = KC_FACTORY_DIR;
+	a.o.sec_tag = -1;
+	a.start = 1;
+	if ((rc = fs_getopt(argc, argv, lo, usage, set, &a)) >= 0)
+		return rc;
+	if ((a.ids == NULL) == (a.count == 0) || (a.count && !a.prefix) ||
+	    a.o.out_dir == NULL)
+		return kc_front_usage("issue: give --ids FILE or --count N "
+		    "--prefix P, and --out-dir\nusage: %s %s", kc_progname,
+		    usage);
+	if (a.key_file != NULL && a.o.plain_keys)
+		return kc_front_usage("issue: --key-pass-file and --plain-keys "
+		    "exclude each other");
+	if (a.alg != NULL && (kc_alg_parse(a.alg, &alg) != KC_OK ||
+	    (alg != KC_ALG_EC_P256 && alg != KC_ALG_EC_P384)))
+		return kc_front_usage("issue: --algorithm '%s': device keys "
+		    "are ec-p256 or ec-p384", a.alg);
+	if (a.format != NULL &&
+	    (rc = kc_format_parse(a.format, &a.o.formats)) != KC_OK)
+		return kc_front_fail(rc);
+	if (a.ids != NULL && (ids = fopen(a.ids, "r")) == NULL)
+		return kc_front_fail(kc_err(KC_ERR_IO, "%s: %s", a.ids,
+		    strerror(errno)));
+	if ((a.o.formats & KC_FMT_PFX) &&
+	    (rc = kc_front_secret(a.pfx_file, "PKCS#12 password", 1, &pfx)))
+		goto fail;
+	a.o.pfx_pass = pfx;
+	if (!a.o.plain_keys &&
+	    (rc = kc_front_secret(a.key_file, "device key passphrase", 1,
+	    &kp)) != KC_OK)
+		goto fail;
+	a.o.key_pass = kp;
+	if ((rc = kc_factory_check_opts(NULL, &a.o, 1)) != KC_OK)
+		goto fail;
+	if ((f = fs_open(a.dir, a.pass_file, &rc)) == NULL)
+		goto out;
+	if ((rc = kc_factory_check_opts(f, &a.o, 1)) != KC_OK)
+		goto fail;
+	a.o.resume = 1;
+	kc_factory_batch_begin(f, 100);
+	if (ids != NULL) {
+		char line[256];
+		while (fgets(line, sizeof(line), ids) != NULL) {
+			line[strcspn(line, "\r\n")] = '\0';
+			if (line[0] == '\0' || line[0] == '#')
+				continue;
+			one(f, line, alg, &a.o, &ok, &skipped, &failed);
+		}
+	} else {
+		int width = snprintf(NULL, 0, "%ld", a.start + a.count - 1);
+		if (width < 4)
+			width = 4;
+		for (long i = 0; i < a.count; i++) {
+			char id[128];
+			snprintf(id, sizeof(id), "%s%0*ld", a.prefix, width,
+			    a.start + i);
+			one(f, id, alg, &a.o, &ok, &skipped, &failed);
+		}
+	}
+	if ((rc = kc_factory_batch_end(f)) != KC_OK) {
+		kc_front_fail(rc);
+		failed += ok;
+		ok = 0;
+	}
+	printf("issue: %ld issued, %ld already issued, %ld failed; keys were "
+	    "generated off-device: %s\n", ok, skipped, failed,
+	    a.o.plain_keys ? "IN CLEAR TEXT, protect and delete after "
+	    "provisioning" : "encrypted (PKCS#8, AES-256, PBKDF2)");
+	rc = failed ? KC_EXIT_FAIL : KC_EXIT_OK;
+	goto out;
+fail:
+	rc = kc_front_fail(rc);
+out:
+	kc_factory_close(f);
+	kc_secret_free(pfx);
+	kc_secret_free(kp);
+	if (ids != NULL)
+		fclose(ids);
+	return rc;
+}

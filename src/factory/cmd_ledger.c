@@ -1,0 +1,206 @@
+/* cmd_ledger.c: factorysign ledger export | verify. */
+#include "config.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "kc/error.h"
+#include "kc/factory.h"
+#include "kc/fileio.h"
+#include "kc/ledger.h"
+#include "commands.h"
+#include "front.h"
+#include "opts.h"
+
+struct args {
+	const char *dir, *format, *out;
+	int all;
+};
+
+static int
+set(int val, const char *arg, void *ctx)
+{
+	struct args *a = ctx;
+
+	switch (val) {
+	case 'd': a->dir = arg; break;
+	case 'f': a->format = arg; break;
+	case 'o': a->out = arg; break;
+	case 'a': a->all = 1; break;
+	}
+	return -1;
+}
+
+static int
+open_ledger(const char *dir, struct kc_ledger **l)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/ledger.sqlite", dir);
+	if (access(path, F_OK) != 0)
+		return kc_err(KC_ERR_NOTFOUND, "%s: no ledger (nothing was "
+		    "issued from this directory yet)", path);
+	return kc_ledger_open(path, 0, l);
+}
+
+struct csv {
+	FILE	*f;
+	int	 all;
+	long	 n;
+};
+
+static int
+csv_row(const struct kc_ledger_row *r, void *arg)
+{
+	struct csv *c = arg;
+	struct tm tm;
+	char d[32];
+
+	if (strcmp(r->kind, "device") != 0 ||
+	    (!c->all && strcmp(r->status, "issued") != 0))
+		return 0;
+	gmtime_r(&r->not_after, &tm);
+	strftime(d, sizeof(d), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (c->all)
+		fprintf(c->f, "%s,%s,%s,%s,%s\n", r->device_id, r->serial,
+		    r->cert_sha256, d, r->status);
+	else
+		fprintf(c->f, "%s,%s,%s,%s\n", r->device_id, r->serial,
+		    r->cert_sha256, d);
+	c->n++;
+	return 0;
+}
+
+int
+cmd_ledger_export(int argc, char **argv)
+{
+	static const char usage[] = "ledger export --dir D --format csv "
+	    "[--all] [--out F]";
+	static const struct option lo[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct args a = { KC_FACTORY_DIR, "csv", NULL, 0 };
+	struct kc_ledger *l = NULL;
+	struct csv c = { NULL, 0, 0 };
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = fs_getopt(argc, argv, lo, usage, set, &a)) >= 0)
+		return rc;
+	if (strcmp(a.format, "csv") != 0)
+		return kc_front_usage("ledger export: --format '%s': use csv",
+		    a.format);
+	if (a.out != NULL && (rc = kc_file_check_absent(a.out)) != KC_OK)
+		return kc_front_fail(rc);
+	if ((rc = open_ledger(a.dir, &l)) != KC_OK)
+		return kc_front_fail(rc);
+	c.all = a.all;
+	if ((c.f = open_memstream(&buf, &len)) == NULL) {
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	fprintf(c.f, a.all ? "id,serial,sha256,not_after,status\n" :
+	    "id,serial,sha256,not_after\n");
+	rc = kc_ledger_foreach(l, "device", csv_row, &c);
+	fclose(c.f);
+	if (rc != KC_OK)
+		goto out;
+	if (a.out != NULL)
+		rc = kc_file_write(a.out, buf, len, 0644, KC_WRITE_EXCL);
+	else if (fwrite(buf, 1, len, stdout) != len)
+		rc = kc_err(KC_ERR_IO, "cannot write to stdout");
+out:
+	free(buf);
+	kc_ledger_close(l);
+	if (rc != KC_OK)
+		return kc_front_fail(rc);
+	if (a.out != NULL)
+		fprintf(stderr, "%s: %ld devices\n", a.out, c.n);
+	return KC_EXIT_OK;
+}
+
+struct ver {
+	long	n, bad;
+};
+
+static int
+verify_row(const struct kc_ledger_row *r, void *arg)
+{
+	struct ver *v = arg;
+	unsigned char *data = NULL, *der = NULL;
+	size_t len;
+	char hex[65];
+	BIO *bio;
+	X509 *x = NULL;
+	int n = 0;
+
+	if (strcmp(r->status, "issued") != 0)
+		return 0;
+	v->n++;
+	kc_sha256_hex(r->cert_der, r->cert_der_len, hex);
+	if (strcmp(hex, r->cert_sha256) != 0) {
+		printf("%s: ledger row %s: stored certificate does not match "
+		    "its SHA-256\n", r->device_id, r->serial);
+		v->bad++;
+		return 0;
+	}
+	if (kc_file_read(r->cert_path, KC_FILE_MAX, &data, &len) == KC_OK &&
+	    (bio = BIO_new_mem_buf(data, (int)len)) != NULL) {
+		x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+		BIO_free(bio);
+	}
+	if (x != NULL)
+		n = i2d_X509(x, &der);
+	if (n <= 0 || (kc_sha256_hex(der, (size_t)n, hex),
+	    strcmp(hex, r->cert_sha256) != 0)) {
+		printf("%s: %s is missing or is not the recorded certificate "
+		    "(serial %s)\n", r->device_id, r->cert_path, r->serial);
+		v->bad++;
+	}
+	kc_err_clear();
+	ERR_clear_error();
+	OPENSSL_free(der);
+	X509_free(x);
+	free(data);
+	return 0;
+}
+
+int
+cmd_ledger_verify(int argc, char **argv)
+{
+	static const char usage[] = "ledger verify --dir D";
+	static const struct option lo[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct args a = { KC_FACTORY_DIR, NULL, NULL, 0 };
+	struct kc_ledger *l = NULL;
+	struct ver v = { 0, 0 };
+	int rc;
+
+	if ((rc = fs_getopt(argc, argv, lo, usage, set, &a)) >= 0)
+		return rc;
+	if ((rc = open_ledger(a.dir, &l)) != KC_OK)
+		return kc_front_fail(rc);
+	rc = kc_ledger_foreach(l, "device", verify_row, &v);
+	kc_ledger_close(l);
+	if (rc != KC_OK)
+		return kc_front_fail(rc);
+	printf("ledger %s: %ld live device certificates, %ld problems\n",
+	    a.dir, v.n, v.bad);
+	return v.bad ? KC_EXIT_FAIL : KC_EXIT_OK;
+}

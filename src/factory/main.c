@@ -1,0 +1,40 @@
+/* main.c: factorysign, the factory's device-certificate signer (no HSM).
+ * Hardening, then the command table; every command lives in its own
+ * cmd_*.c. */
+#include "config.h"
+
+#include <stddef.h>
+
+#include "commands.h"
+#include "front.h"
+
+static const struct kc_cmd commands[] = {
+	{ "init", NULL, cmd_init,
+	  "init --dir D --subject DN --algorithm ALG [--pass-file F]" },
+	{ "install", NULL, cmd_install,
+	  "install --dir D --cert inter.pem --root root.pem" },
+	{ "sign", NULL, cmd_sign,
+	  "sign --dir D --csr device.csr [--id ID] [--days N] "
+	  "[--format LIST] --out-dir OUT" },
+	{ "batch", NULL, cmd_batch,
+	  "batch --dir D --csr-dir IN --out-dir OUT [--format LIST]" },
+	{ "issue", NULL, cmd_issue,
+	  "issue --dir D (--ids FILE | --count N --prefix P) --out-dir OUT "
+	  "[--format LIST]" },
+	{ "verification", NULL, cmd_verification,
+	  "verification --dir D --code CODE --out v.pem" },
+	{ "check", NULL, cmd_check,
+	  "check --cert C --key K --root R [--id ID]" },
+	{ "ledger", "export", cmd_ledger_export,
+	  "ledger export --dir D --format csv [--out F]" },
+	{ "ledger", "verify", cmd_ledger_verify,
+	  "ledger verify --dir D" },
+	{ NULL, NULL, NULL, NULL }
+};
+
+int
+main(int argc, char **argv)
+{
+	kc_front_init("factorysign");
+	return kc_front_dispatch(commands, argc, argv);
+}

@@ -1,0 +1,100 @@
+/* opts.c: option parsing and small helpers of factorysign's commands. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kc/error.h"
+#include "front.h"
+#include "opts.h"
+
+int
+fs_getopt(int argc, char **argv, const struct option *longopts,
+    const char *usage, int (*set)(int val, const char *arg, void *ctx),
+    void *ctx)
+{
+	int c, rc;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			printf("usage: %s %s\n", kc_progname, usage);
+			return KC_EXIT_OK;
+		}
+		if (c == '?')
+			return kc_front_usage("%s: unknown option '%s'\n"
+			    "usage: %s %s", argv[0], argv[optind - 1],
+			    kc_progname, usage);
+		if (c == ':')
+			return kc_front_usage("%s: option '%s' needs a value",
+			    argv[0], argv[optind - 1]);
+		if ((rc = set(c, optarg, ctx)) >= 0)
+			return rc;
+	}
+	if (optind < argc)
+		return kc_front_usage("%s: unexpected argument '%s'\n"
+		    "usage: %s %s", argv[0], argv[optind], kc_progname, usage);
+	return -1;
+}
+
+int
+fs_int(const char *opt, const char *arg, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || v < lo || v > hi) {
+		kc_front_usage("%s '%s': expected a number from %ld to %ld",
+		    opt, arg, lo, hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+fs_pass(const char *file, int confirm, struct kc_secret **out)
+{
+	return kc_front_secret(file, "passphrase", confirm, out);
+}
+
+struct kc_factory *
+fs_open(const char *dir, const char *pass_file, int *rc)
+{
+	struct kc_secret *pass = NULL;
+	struct kc_factory *f = NULL;
+
+	if ((*rc = fs_pass(pass_file, 0, &pass)) == KC_OK)
+		*rc = kc_factory_open(dir, pass, &f);
+	kc_secret_free(pass);
+	if (*rc != KC_OK) {
+		*rc = kc_front_fail(*rc);
+		return NULL;
+	}
+	return f;
+}
+
+void
+fs_print_result(const struct kc_factory_result *r, const char *out_dir)
+{
+	char d[32];
+	struct tm tm;
+
+	gmtime_r(&r->not_after, &tm);
+	strftime(d, sizeof(d), "%Y-%m-%d", &tm);
+	if (r->outcome == KC_FACTORY_SKIPPED)
+		printf("%s: already issued (serial %s), files intact\n", r->id,
+		    r->serial);
+	else
+		printf("%s: serial %s, valid until %s -> %s/%s.chain.pem\n",
+		    r->id, r->serial, d, out_dir, r->id);
+	if (r->ignored[0] != '\0')
+		fprintf(stderr, "%s: %s: requested extensions ignored (the "
+		    "profile decides): %s\n", kc_progname, r->id, r->ignored);
+}

@@ -1,0 +1,30 @@
+/* opts.h: option parsing shared by factorysign's commands: long options
+ * only, --help prints the command's usage on stdout. */
+#ifndef FS_OPTS_H
+#define FS_OPTS_H
+
+#include <getopt.h>
+
+#include "kc/factory.h"
+#include "kc/secret.h"
+
+/* Runs getopt_long over argv; for each option calls set(opt->val, optarg,
+ * arg). Returns -1 to go on, or an exit status (--help, bad option). */
+int fs_getopt(int argc, char **argv, const struct option *longopts,
+    const char *usage, int (*set)(int val, const char *arg, void *ctx),
+    void *ctx);
+
+/* Integer option in [lo, hi]; -1 and a usage message when not. */
+int fs_int(const char *opt, const char *arg, long lo, long hi, long *out);
+
+/* The intermediate key's passphrase from --pass-file or the terminal. */
+int fs_pass(const char *file, int confirm, struct kc_secret **out);
+
+/* Opens D with the passphrase, printing the error; NULL on failure. */
+struct kc_factory *fs_open(const char *dir, const char *pass_file, int *rc);
+
+/* Prints one issued device ("ID serial notAfter") and the ignored
+ * extensions. */
+void fs_print_result(const struct kc_factory_result *r, const char *out_dir);
+
+#endif

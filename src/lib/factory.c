@@ -1,0 +1,1202 @@
+/*
+ * factory.c: factorysign's state directory, intermediate key, install,
+ * and the issue path (checks, ledger, outputs, durability). See
+ * kc/factory.h for the contract; the DER work is in factory_fast.c.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+
+#include "kc/error.h"
+#include "kc/factory.h"
+#include "kc/fileio.h"
+#include "kc/ledger.h"
+#include "kc/x509.h"
+#include "factory_int.h"
+
+struct kc_factory {
+	char		*dir;
+	EVP_PKEY	*key;
+	X509		*inter, *root;
+	struct kc_signer sg;
+	struct kc_ledger *ledger;
+	struct kc_buf	 inter_pem, root_pem;
+	int		 checked;	/* first certificate re-checked */
+	int		 batch, commit_every, pending;
+	char		*pending_dir;	/* out dir with unsynced files */
+};
+
+static int
+path_join(char *out, size_t outsz, const char *dir, const char *name)
+{
+	if ((size_t)snprintf(out, outsz, "%s/%s", dir, name) >= outsz)
+		return kc_err(KC_ERR_USAGE, "%s/%s: path too long", dir, name);
+	return KC_OK;
+}
+
+int
+kc_format_parse(const char *list, unsigned *out)
+{
+	char word[16];
+	const char *p = list;
+
+	*out = 0;
+	while (*p != '\0') {
+		size_t n = strcspn(p, ",");
+		if (n == 0 || n >= sizeof(word))
+			return kc_err(KC_ERR_USAGE, "--format '%s': expected a "
+			    "comma list of pem, pfx, c, at", list);
+		memcpy(word, p, n);
+		word[n] = '\0';
+		if (strcmp(word, "pem") == 0)
+			*out |= KC_FMT_PEM;
+		else if (strcmp(word, "pfx") == 0)
+			*out |= KC_FMT_PFX;
+		else if (strcmp(word, "c") == 0)
+			*out |= KC_FMT_C;
+		else if (strcmp(word, "at") == 0)
+			*out |= KC_FMT_AT;
+		else
+			return kc_err(KC_ERR_USAGE, "--format: unknown format "
+			    "'%s' (use pem, pfx, c, at)", word);
+		p += n + (p[n] == ',');
+	}
+	if (*out == 0)
+		return kc_err(KC_ERR_USAGE, "--format: empty list");
+	return KC_OK;
+}
+
+static int
+der_pem(struct kc_buf *b, const X509 *x)
+{
+	unsigned char *der = NULL;
+	int n, rc;
+
+	if ((n = i2d_X509(x, &der)) <= 0)
+		return kc_err_ssl(KC_ERR_CRYPTO, "certificate encoding");
+	rc = kc_buf_pem(b, "CERTIFICATE", der, (size_t)n);
+	OPENSSL_free(der);
+	return rc;
+}
+
+static time_t
+asn1_time(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (!ASN1_TIME_to_tm(t, &tm))
+		return (time_t)-1;
+	return timegm(&tm);
+}
+
+static void
+fmt_date(time_t t, char *buf, size_t bufsz)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, bufsz, "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
+/* --- init ------------------------------------------------------------------ */
+
+int
+kc_factory_init(const char *dir, const char *subject, enum kc_alg alg,
+    const struct kc_secret *pass, char **csr_path)
+{
+	char kpath[PATH_MAX], cpath[PATH_MAX];
+	X509_NAME *name = NULL;
+	EVP_PKEY *key = NULL;
+	X509_REQ *req = NULL;
+	struct kc_buf kb = { 0 }, cb = { 0 };
+	unsigned char *der = NULL;
+	int n, rc;
+
+	if (csr_path != NULL)
+		*csr_path = NULL;
+	if (pass == NULL || pass->len < 8)
+		return kc_err(KC_ERR_PIN, "the passphrase for the intermediate "
+		    "key must have at least 8 characters");
+	if ((rc = kc_name_parse(subject, &name)) != KC_OK)
+		return rc;
+	if ((rc = path_join(kpath, sizeof(kpath), dir, "intermediate.key")) ||
+	    (rc = path_join(cpath, sizeof(cpath), dir, "intermediate.csr")))
+		goto out;
+	if ((rc = kc_dir_ensure(dir, 0700)) != KC_OK ||
+	    (rc = kc_file_check_absent(kpath)) != KC_OK ||
+	    (rc = kc_file_check_absent(cpath)) != KC_OK)
+		goto out;
+	switch (alg) {
+	case KC_ALG_EC_P256:
+		key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+		break;
+	case KC_ALG_EC_P384:
+		key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+		break;
+	case KC_ALG_RSA_3072:
+		key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
+		break;
+	case KC_ALG_RSA_4096:
+		key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)4096);
+		break;
+	default:
+		rc = kc_err(KC_ERR_USAGE, "--algorithm %s cannot be generated "
+		    "(use ec-p256, ec-p384, rsa-3072 or rsa-4096)",
+		    kc_alg_name(alg));
+		goto out;
+	}
+	if (key == NULL) {
+		rc = kc_err_ssl(KC_ERR_CRYPTO, "key generation failed");
+		goto out;
+	}
+	if ((req = X509_REQ_new()) == NULL ||
+	    !X509_REQ_set_version(req, 0) ||
+	    !X509_REQ_set_subject_name(req, name) ||
+	    !X509_REQ_set_pubkey(req, key) ||
+	    X509_REQ_sign(req, key, kc_alg_digest(alg)) <= 0 ||
+	    X509_REQ_verify(req, key) != 1) {
+		rc = kc_err_ssl(KC_ERR_CRYPTO, "cannot make the intermediate "
+		    "CSR");
+		goto out;
+	}
+	if ((n = i2d_X509_REQ(req, &der)) <= 0) {
+		rc = kc_err_ssl(KC_ERR_CRYPTO, "CSR encoding");
+		goto out;
+	}
+	if ((rc = kc_buf_pem(&cb, "CERTIFICATE REQUEST", der, (size_t)n)) ||
+	    (rc = kc_key_pem(key, pass, 1, &kb)) != KC_OK)
+		goto out;
+	if ((rc = kc_file_write(kpath, kb.p, kb.len, 0600, KC_WRITE_EXCL)))
+		goto out;
+	if ((rc = kc_file_write(cpath, cb.p, cb.len, 0644, KC_WRITE_EXCL))) {
+		unlink(kpath);
+		goto out;
+	}
+	if (csr_path != NULL && (*csr_path = strdup(cpath)) == NULL)
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+out:
+	OPENSSL_free(der);
+	kc_buf_free(&kb);
+	kc_buf_free(&cb);
+	X509_REQ_free(req);
+	EVP_PKEY_free(key);
+	X509_NAME_free(name);
+	return rc;
+}
+
+/* --- install --------------------------------------------------------------- */
+
+static int
+load_csr_key(const char *dir, EVP_PKEY **out)
+{
+	char path[PATH_MAX];
+	X509_REQ *req = NULL;
+	BIO *bio = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = path_join(path, sizeof(path), dir, "intermediate.csr")))
+		return rc;
+	if ((bio = BIO_new_file(path, "r")) == NULL) {
+		ERR_clear_error();
+		return kc_err(KC_ERR_NOTFOUND, "%s: %s (run factorysign init "
+		    "first)", path, strerror(errno));
+	}
+	req = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (req == NULL || (*out = X509_REQ_get_pubkey(req)) == NULL ||
+	    X509_REQ_verify(req, *out) != 1) {
+		ERR_clear_error();
+		EVP_PKEY_free(*out);
+		*out = NULL;
+		X509_REQ_free(req);
+		return kc_err(KC_ERR_INPUT, "%s: not a valid CSR", path);
+	}
+	X509_REQ_free(req);
+	return KC_OK;
+}
+
+static int
+check_current(const X509 *x, const char *what, time_t now)
+{
+	char d[40];
+	time_t nb = asn1_time(X509_get0_notBefore(x));
+	time_t na = asn1_time(X509_get0_notAfter(x));
+
+	if (nb == (time_t)-1 || na == (time_t)-1)
+		return kc_err(KC_ERR_INPUT, "%s: unreadable validity", what);
+	if (now < nb) {
+		fmt_date(nb, d, sizeof(d));
+		return kc_err(KC_ERR_POLICY, "%s is not valid yet (from %s); "
+		    "check the clock", what, d);
+	}
+	if (now >= na) {
+		fmt_date(na, d, sizeof(d));
+		return kc_err(KC_ERR_POLICY, "%s expired on %s; install a "
+		    "renewed certificate", what, d);
+	}
+	return KC_OK;
+}
+
+int
+kc_factory_install(const char *dir, const char *cert_path,
+    const char *root_path, struct kc_factory_install_info *info)
+{
+	char ipath[PATH_MAX], rpath[PATH_MAX], hex[65];
+	EVP_PKEY *mine = NULL;
+	X509 *cert = NULL, *root = NULL;
+	X509_STORE *store = NULL;
+	X509_STORE_CTX *ctx = NULL;
+	STACK_OF(X509) *none = NULL;
+	struct kc_buf ib = { 0 }, rb = { 0 };
+	char *s;
+	int rc;
+
+	memset(info, 0, sizeof(*info));
+	if ((rc = path_join(ipath, sizeof(ipath), dir, "intermediate.pem")) ||
+	    (rc = path_join(rpath, sizeof(rpath), dir, "root.pem")) ||
+	    (rc = load_csr_key(dir, &mine)) ||
+	    (rc = kc_cert_load(cert_path, &cert)) ||
+	    (rc = kc_cert_load(root_path, &root)))
+		goto out;
+	if (EVP_PKEY_eq(X509_get0_pubkey(cert), mine) != 1) {
+		rc = kc_err(KC_ERR_POLICY, "%s: its public key is not the key "
+		    "of %s (wrong certificate, or signed for another factory)",
+		    cert_path, dir);
+		goto out;
+	}
+	if (X509_check_ca(cert) < 1) {
+		rc = kc_err(KC_ERR_POLICY, "%s is not a CA certificate; it "
+		    "cannot sign devices", cert_path);
+		goto out;
+	}
+	if (X509_check_issued(root, root) != X509_V_OK ||
+	    X509_check_ca(root) < 1) {
+		rc = kc_err(KC_ERR_POLICY, "%s is not a self-signed CA "
+		    "certificate (give the root)", root_path);
+		goto out;
+	}
+	if ((rc = check_current(root, root_path, time(NULL))) != KC_OK ||
+	    (rc = check_current(cert, cert_path, time(NULL))) != KC_OK)
+		goto out;
+	if (X509_get0_subject_key_id(cert) == NULL) {
+		rc = kc_err(KC_ERR_POLICY, "%s has no subjectKeyIdentifier",
+		    cert_path);
+		goto out;
+	}
+	if ((store = X509_STORE_new()) == NULL ||
+	    !X509_STORE_add_cert(store, root) ||
+	    (ctx = X509_STORE_CTX_new()) == NULL ||
+	    (none = sk_X509_new_null()) == NULL ||
+	    !X509_STORE_CTX_init(ctx, store, cert, none)) {
+		rc = kc_err_ssl(KC_ERR_CRYPTO, "verification setup");
+		goto out;
+	}
+	X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_X509_STRICT);
+	if (X509_verify_cert(ctx) != 1) {
+		rc = kc_err(KC_ERR_POLICY, "%s does not verify against %s: %s",
+		    cert_path, root_path, X509_verify_cert_error_string(
+		    X509_STORE_CTX_get_error(ctx)));
+		ERR_clear_error();
+		goto out;
+	}
+	if ((rc = der_pem(&ib, cert)) || (rc = der_pem(&rb, root)) ||
+	    (rc = kc_file_write(rpath, rb.p, rb.len, 0644, 0)) ||
+	    (rc = kc_file_write(ipath, ib.p, ib.len, 0644, 0)))
+		goto out;
+	if ((s = kc_name_string(X509_get_subject_name(cert))) != NULL) {
+		snprintf(info->subject, sizeof(info->subject), "%s", s);
+		free(s);
+	}
+	if ((s = kc_name_string(X509_get_subject_name(root))) != NULL) {
+		snprintf(info->root_subject, sizeof(info->root_subject), "%s",
+		    s);
+		free(s);
+	}
+	info->not_after = asn1_time(X509_get0_notAfter(cert));
+	kc_cert_fingerprint(cert, info->fingerprint, hex);
+out:
+	kc_buf_free(&ib);
+	kc_buf_free(&rb);
+	sk_X509_free(none);
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	X509_free(cert);
+	X509_free(root);
+	EVP_PKEY_free(mine);
+	return rc;
+}
+
+/* --- open / close ----------------------------------------------------------- */
+
+static int
+load_installed(const char *dir, const char *name, X509 **out)
+{
+	char path[PATH_MAX];
+	int rc;
+
+	if ((rc = path_join(path, sizeof(path), dir, name)) != KC_OK)
+		return rc;
+	if (access(path, F_OK) != 0)
+		return kc_err(KC_ERR_NOTFOUND, "%s: the intermediate is not "
+		    "installed (%s missing; run factorysign install)", dir,
+		    name);
+	return kc_cert_load(path, out);
+}
+
+int
+kc_factory_open(const char *dir, const struct kc_secret *pass,
+    struct kc_factory **out)
+{
+	struct kc_factory *f;
+	char path[PATH_MAX];
+	int rc;
+
+	*out = NULL;
+	if ((f = calloc(1, sizeof(*f))) == NULL ||
+	    (f->dir = strdup(dir)) == NULL) {
+		free(f);
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	}
+	if ((rc = path_join(path, sizeof(path), dir, "intermediate.key")))
+		goto fail;
+	if (access(path, F_OK) != 0) {
+		rc = kc_err(KC_ERR_NOTFOUND, "%s: no intermediate key (%s); "
+		    "run factorysign init --dir %s", dir, path, dir);
+		goto fail;
+	}
+	if ((rc = load_installed(dir, "intermediate.pem", &f->inter)) ||
+	    (rc = load_installed(dir, "root.pem", &f->root)))
+		goto fail;
+	if ((rc = kc_key_load(path, pass, &f->key)) != KC_OK)
+		goto fail;
+	if (X509_check_private_key(f->inter, f->key) != 1) {
+		ERR_clear_error();
+		rc = kc_err(KC_ERR_POLICY, "%s/intermediate.pem does not belong "
+		    "to %s", dir, path);
+		goto fail;
+	}
+	if ((rc = check_current(f->inter, "the intermediate certificate",
+	    time(NULL))) != KC_OK)
+		goto fail;
+	if ((rc = kc_signer_init(&f->sg, f->key, f->inter)) != KC_OK ||
+	    (rc = der_pem(&f->inter_pem, f->inter)) != KC_OK ||
+	    (rc = der_pem(&f->root_pem, f->root)) != KC_OK)
+		goto fail;
+	if ((rc = path_join(path, sizeof(path), dir, "ledger.sqlite")) ||
+	    (rc = kc_ledger_open(path, 1, &f->ledger)))
+		goto fail;
+	*out = f;
+	return KC_OK;
+fail:
+	kc_factory_close(f);
+	return rc;
+}
+
+static int
+sync_outputs(struct kc_factory *f)
+{
+	int fd, rc = KC_OK;
+
+	if (f->pending_dir == NULL)
+		return KC_OK;
+	if ((fd = open(f->pending_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC))
+	    == -1)
+		return kc_err(KC_ERR_IO, "%s: %s", f->pending_dir,
+		    strerror(errno));
+	/* one syncfs for all the files of the batch (data and directory
+	 * entries) instead of an fsync per file */
+	if (syncfs(fd) == -1)
+		rc = kc_err(KC_ERR_IO, "sync %s: %s", f->pending_dir,
+		    strerror(errno));
+	close(fd);
+	if (rc == KC_OK) {
+		free(f->pending_dir);
+		f->pending_dir = NULL;
+	}
+	return rc;
+}
+
+/* Makes the pending rows durable: outputs on disk first, then the ledger
+ * commit (the durability point). */
+static int
+flush(struct kc_factory *f)
+{
+	int rc;
+
+	if ((rc = sync_outputs(f)) != KC_OK)
+		return rc;
+	if ((rc = kc_ledger_commit(f->ledger)) != KC_OK)
+		return rc;
+	f->pending = 0;
+	return KC_OK;
+}
+
+void
+kc_factory_close(struct kc_factory *f)
+{
+	if (f == NULL)
+		return;
+	if (f->ledger != NULL && kc_ledger_in_transaction(f->ledger))
+		flush(f);
+	kc_ledger_close(f->ledger);
+	kc_signer_clear(&f->sg);
+	kc_buf_free(&f->inter_pem);
+	kc_buf_free(&f->root_pem);
+	EVP_PKEY_free(f->key);
+	X509_free(f->inter);
+	X509_free(f->root);
+	free(f->pending_dir);
+	free(f->dir);
+	free(f);
+}
+
+const X509 *kc_factory_intermediate(const struct kc_factory *f)
+{ return f->inter; }
+const X509 *kc_factory_root(const struct kc_factory *f)
+{ return f->root; }
+const char *kc_factory_dir(const struct kc_factory *f)
+{ return f->dir; }
+struct kc_ledger *kc_factory_ledger(struct kc_factory *f)
+{ return f->ledger; }
+
+int
+kc_factory_batch_begin(struct kc_factory *f, int commit_every)
+{
+	f->batch = 1;
+	f->commit_every = commit_every > 0 ? commit_every : 1000;
+	return KC_OK;
+}
+
+int
+kc_factory_batch_end(struct kc_factory *f)
+{
+	f->batch = 0;
+	return flush(f);
+}
+
+/* --- the issue path ------------------------------------------------------- */
+
+/* CSR bytes, PEM or DER, to DER in out (malloc'd). */
+static int
+csr_der(const unsigned char *in, size_t len, const char *name,
+    unsigned char **out, size_t *out_len)
+{
+	const char *b, *e, *body;
+	unsigned char *der, *q;
+	size_t n = 0, pad = 0;
+	unsigned char quad[4];
+	int k = 0;
+
+	*out = NULL;
+	if (len > 0 && in[0] == 0x30) {
+		if ((*out = malloc(len)) == NULL)
+			return kc_err(KC_ERR_NOMEM, "out of memory");
+		memcpy(*out, in, len);
+		*out_len = len;
+		return KC_OK;
+	}
+	if (memchr(in, '\0', len) != NULL ||
+	    (b = strstr((const char *)in, "-----BEGIN ")) == NULL)
+		return kc_err(KC_ERR_INPUT, "%s: not a certificate signing "
+		    "request (neither PEM nor DER)", name);
+	if (strncmp(b, "-----BEGIN CERTIFICATE REQUEST-----", 35) == 0)
+		body = b + 35;
+	else if (strncmp(b, "-----BEGIN NEW CERTIFICATE REQUEST-----", 39)
+	    == 0)
+		body = b + 39;
+	else {
+		int l = (int)strcspn(b + 11, "-\n");
+		return kc_err(KC_ERR_INPUT, "%s: not a certificate signing "
+		    "request (PEM '%.*s')", name, l > 40 ? 40 : l, b + 11);
+	}
+	if ((e = strstr(body, "-----END ")) == NULL)
+		return kc_err(KC_ERR_INPUT, "%s: truncated PEM (no END line)",
+		    name);
+	if ((der = malloc((size_t)(e - body) / 4 * 3 + 3)) == NULL)
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	q = der;
+	for (const char *p = body; p < e; p++) {
+		if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			continue;
+		if (*p == '=')
+			pad++;
+		else if (pad > 0)
+			goto bad;
+		quad[k++] = (unsigned char)*p;
+		if (k == 4) {
+			if (EVP_DecodeBlock(q, quad, 4) != 3)
+				goto bad;
+			q += 3;
+			n += 3;
+			k = 0;
+		}
+	}
+	if (k != 0 || pad > 2 || n < pad)
+		goto bad;
+	*out = der;
+	*out_len = n - pad;
+	return KC_OK;
+bad:
+	free(der);
+	return kc_err(KC_ERR_INPUT, "%s: bad base64 in the PEM CSR", name);
+}
+
+static void
+hexify(const unsigned char *b, size_t n, char *out)
+{
+	static const char h[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = h[b[i] >> 4];
+		out[2 * i + 1] = h[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* A fresh serial that is not in the ledger (nor among the uncommitted
+ * rows: they are in the same transaction). */
+static int
+new_serial(struct kc_factory *f, unsigned char serial[KC_SERIAL_LEN],
+    char hex[41])
+{
+	for (int tries = 0; tries < 8; tries++) {
+		int r;
+		if (RAND_bytes(serial, KC_SERIAL_LEN) != 1)
+			return kc_err_ssl(KC_ERR_CRYPTO, "random serial");
+		kc_serial_fix(serial, KC_SERIAL_LEN);
+		hexify(serial, KC_SERIAL_LEN, hex);
+		if (f == NULL)
+			return KC_OK;
+		if ((r = kc_ledger_serial_exists(f->ledger, hex)) == 0)
+			return KC_OK;
+		if (r < 0)
+			return r;
+	}
+	return kc_err(KC_ERR_INTERNAL, "the random generator keeps repeating "
+	    "serials; stop and check the system");
+}
+
+static int
+validity(struct kc_factory *f, int days, time_t *nb, time_t *na)
+{
+	char d[40];
+	int rc;
+
+	if ((rc = kc_validity(days, time(NULL), nb, na)) != KC_OK)
+		return rc;
+	if (*na > f->sg.ca_not_after) {
+		fmt_date(f->sg.ca_not_after, d, sizeof(d));
+		return kc_err(KC_ERR_POLICY, "--days %d: the certificate would "
+		    "outlive the intermediate (valid until %s); at most %ld "
+		    "days are possible", days, d,
+		    (long)((f->sg.ca_not_after - *nb) / 86400));
+	}
+	return KC_OK;
+}
+
+/* Decodes the first certificate with OpenSSL, lints it and verifies its
+ * signature: a bug in the builder stops the run before a second one. */
+static int
+self_check(struct kc_factory *f, const unsigned char *der, size_t len,
+    enum kc_profile profile)
+{
+	const unsigned char *q = der;
+	X509 *x;
+	int rc = KC_OK;
+
+	if ((x = d2i_X509(NULL, &q, (long)len)) == NULL || q != der + len) {
+		X509_free(x);
+		return kc_err_ssl(KC_ERR_INTERNAL, "self-check: the signed "
+		    "certificate does not decode (a bug)");
+	}
+	if ((rc = kc_cert_lint(x, f->inter, profile)) != KC_OK)
+		rc = kc_err(KC_ERR_INTERNAL, "self-check: %s (a bug)",
+		    kc_errmsg());
+	else if (X509_verify(x, f->key) != 1)
+		rc = kc_err_ssl(KC_ERR_INTERNAL, "self-check: the signature "
+		    "does not verify (a bug)");
+	X509_free(x);
+	ERR_clear_error();
+	return rc;
+}
+
+int
+kc_factory_check_opts(struct kc_factory *f, const struct kc_factory_opts *o,
+    int keys_here)
+{
+	unsigned fm = o->formats ? o->formats : KC_FMT_PEM;
+	struct stat st;
+	time_t nb, na;
+	int rc;
+
+	if (o->out_dir == NULL)
+		return kc_err(KC_ERR_USAGE, "--out-dir is required");
+	if (stat(o->out_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return kc_err(KC_ERR_IO, "%s: not a directory%s%s", o->out_dir,
+		    errno == ENOENT ? "" : ": ", errno == ENOENT ? "" :
+		    strerror(errno));
+	if (access(o->out_dir, W_OK | X_OK) != 0)
+		return kc_err(KC_ERR_IO, "%s: not writable: %s", o->out_dir,
+		    strerror(errno));
+	if ((fm & KC_FMT_PFX) && !keys_here)
+		return kc_err(KC_ERR_USAGE, "--format pfx needs the device's "
+		    "private key: it is only possible with factorysign issue");
+	if ((fm & KC_FMT_PFX) && o->pfx_pass == NULL)
+		return kc_err(KC_ERR_USAGE, "--format pfx needs a password "
+		    "(--pfx-pass-file)");
+	if ((fm & KC_FMT_AT) && o->sec_tag < 0)
+		return kc_err(KC_ERR_USAGE, "--format at needs --sec-tag");
+	if (keys_here && (fm & (KC_FMT_C | KC_FMT_AT)) && !o->plain_keys)
+		return kc_err(KC_ERR_USAGE, "--format c and at put the device "
+		    "key in clear text into the file; add --plain-keys to "
+		    "accept that");
+	if (keys_here && !o->plain_keys && o->key_pass == NULL)
+		return kc_err(KC_ERR_USAGE, "device keys are written encrypted: "
+		    "give --key-pass-file (or --plain-keys)");
+	if (f != NULL &&
+	    (rc = validity(f, o->days ? o->days : KC_FACTORY_DAYS, &nb, &na)))
+		return rc;
+	return KC_OK;
+}
+
+/* One output file of a device. */
+struct out_file {
+	const char	*suffix;
+	const char	*data;
+	size_t		 len;
+	mode_t		 mode;
+};
+
+/* Whether an existing OUT/ID.cert.pem may be replaced: it was written by
+ * an interrupted run of this factory (our issuer, serial not recorded) or
+ * it is the live certificate being reissued. */
+static int
+replaceable(struct kc_factory *f, const char *path, const char *reissue_serial)
+{
+	unsigned char *data = NULL;
+	size_t len;
+	BIO *bio = NULL;
+	X509 *x = NULL;
+	char *serial = NULL;
+	int ok = 0;
+
+	if (kc_file_read(path, KC_FILE_MAX, &data, &len) != KC_OK)
+		goto out;
+	if ((bio = BIO_new_mem_buf(data, (int)len)) == NULL ||
+	    (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL)
+		goto out;
+	if (X509_NAME_cmp(X509_get_issuer_name(x),
+	    X509_get_subject_name(f->inter)) != 0 ||
+	    (serial = kc_cert_serial_hex(x)) == NULL)
+		goto out;
+	if (reissue_serial != NULL && strcasecmp(serial, reissue_serial) == 0)
+		ok = 1;
+	else
+		ok = kc_ledger_serial_exists(f->ledger, serial) == 0;
+out:
+	ERR_clear_error();
+	free(serial);
+	X509_free(x);
+	BIO_free(bio);
+	free(data);
+	return ok;
+}
+
+/* Same CSR and intact files: the device was issued by an earlier run of
+ * this batch. */
+static int
+already_done(const struct kc_ledger_row *row, const char *csr_sha256)
+{
+	unsigned char *data = NULL;
+	size_t len;
+	char hex[65];
+	X509 *x = NULL;
+	BIO *bio = NULL;
+	unsigned char *der = NULL;
+	int n, ok = 0;
+
+	if (csr_sha256[0] == '\0' || strcmp(row->csr_sha256, csr_sha256) != 0)
+		return 0;
+	if (kc_file_read(row->cert_path, KC_FILE_MAX, &data, &len) != KC_OK)
+		goto out;
+	if ((bio = BIO_new_mem_buf(data, (int)len)) == NULL ||
+	    (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL ||
+	    (n = i2d_X509(x, &der)) <= 0)
+		goto out;
+	kc_sha256_hex(der, (size_t)n, hex);
+	ok = strcmp(hex, row->cert_sha256) == 0;
+out:
+	kc_err_clear();
+	ERR_clear_error();
+	OPENSSL_free(der);
+	X509_free(x);
+	BIO_free(bio);
+	free(data);
+	return ok;
+}
+
+struct subject_in {
+	const unsigned char	*subject;	size_t subject_len;
+	const unsigned char	*spki;		size_t spki_len;
+	const unsigned char	*keybits;	size_t keybits_len;
+	enum kc_alg		 alg;
+	const char		*cn;
+	char			 csr_sha256[65];
+	EVP_PKEY		*key;	/* generated here, or NULL */
+	const char		*ignored;
+};
+
+static int
+issue_one(struct kc_factory *f, const struct subject_in *in,
+    const char *name, const struct kc_factory_opts *o,
+    struct kc_factory_result *res)
+{
+	unsigned fm = o->formats ? o->formats : KC_FMT_PEM;
+	unsigned char serial[KC_SERIAL_LEN], *der = NULL;
+	size_t der_len = 0;
+	char shex[41], path[PATH_MAX], cert_path[PATH_MAX];
+	struct kc_ledger_row live, row;
+	struct kc_buf leaf = { 0 }, chain = { 0 }, full = { 0 }, keyb = { 0 };
+	struct kc_buf pfx = { 0 }, cfile = { 0 }, atf = { 0 }, plain = { 0 };
+	struct out_file files[8];
+	size_t nfiles = 0, written = 0;
+	X509 *x = NULL;
+	time_t nb, na;
+	int rc, have_live = 0, r;
+
+	memset(&live, 0, sizeof(live));
+	memset(&row, 0, sizeof(row));
+	if ((rc = validity(f, o->days ? o->days : KC_FACTORY_DAYS, &nb, &na)))
+		return rc;
+	if ((r = kc_ledger_begin(f->ledger)) != KC_OK)
+		return r;
+	if ((r = kc_ledger_find_id(f->ledger, in->cn, &live)) < 0) {
+		rc = r;
+		goto out;
+	}
+	have_live = r == 1;
+	if (have_live && o->resume && already_done(&live, in->csr_sha256)) {
+		res->outcome = KC_FACTORY_SKIPPED;
+		snprintf(res->id, sizeof(res->id), "%s", live.device_id);
+		snprintf(res->serial, sizeof(res->serial), "%s", live.serial);
+		snprintf(res->cert_sha256, sizeof(res->cert_sha256), "%s",
+		    live.cert_sha256);
+		res->not_before = live.issued_at;
+		res->not_after = live.not_after;
+		rc = KC_OK;
+		goto out;
+	}
+	if (have_live && !o->reissue) {
+		char d[40];
+		fmt_date(live.issued_at, d, sizeof(d));
+		rc = kc_err(KC_ERR_EXISTS, "%s: device ID '%s' was already "
+		    "issued (serial %s, %s); a device ID is issued once (use "
+		    "--reissue to replace it)", name, in->cn, live.serial, d);
+		goto out;
+	}
+	if ((rc = path_join(cert_path, sizeof(cert_path), o->out_dir,
+	    in->cn)) != KC_OK)
+		goto out;
+	strncat(cert_path, ".cert.pem", sizeof(cert_path) - strlen(cert_path)
+	    - 1);
+	if (access(cert_path, F_OK) == 0 && !replaceable(f, cert_path,
+	    have_live ? live.serial : NULL)) {
+		rc = kc_err(KC_ERR_EXISTS, "%s: %s already exists and is not an "
+		    "unrecorded output of this factory; refusing to overwrite "
+		    "it", name, cert_path);
+		goto out;
+	}
+	if ((rc = new_serial(f, serial, shex)) != KC_OK)
+		goto out;
+	if ((rc = kc_signer_issue(&f->sg, in->subject, in->subject_len,
+	    in->spki, in->spki_len, in->keybits, in->keybits_len,
+	    in->alg == KC_ALG_RSA_2048 || in->alg == KC_ALG_RSA_3072 ||
+	    in->alg == KC_ALG_RSA_4096, serial, nb, na, &der, &der_len)))
+		goto out;
+	if (!f->checked) {
+		if ((rc = self_check(f, der, der_len, KC_PROFILE_DEVICE)))
+			goto out;
+		f->checked = 1;
+	}
+	if ((rc = kc_buf_pem(&leaf, "CERTIFICATE", der, der_len)) ||
+	    (rc = kc_buf_add(&chain, leaf.p, leaf.len)) ||
+	    (rc = kc_buf_add(&chain, f->inter_pem.p, f->inter_pem.len)) ||
+	    (rc = kc_buf_add(&full, chain.p, chain.len)) ||
+	    (rc = kc_buf_add(&full, f->root_pem.p, f->root_pem.len)))
+		goto out;
+	/* ID.cert.pem first: its presence tells a rerun whether the other
+	 * files of this ID are ours */
+	files[nfiles++] = (struct out_file){ ".cert.pem", leaf.p, leaf.len,
+	    0644 };
+	files[nfiles++] = (struct out_file){ ".chain.pem", chain.p, chain.len,
+	    0644 };
+	files[nfiles++] = (struct out_file){ ".full-chain.pem", full.p,
+	    full.len, 0644 };
+	if (in->key != NULL) {
+		if ((rc = kc_key_pem(in->key, NULL, 0, &plain)) != KC_OK ||
+		    (rc = kc_key_pem(in->key, o->plain_keys ? NULL :
+		    o->key_pass, 0, &keyb)) != KC_OK)
+			goto out;
+		files[nfiles++] = (struct out_file){ ".key.pem", keyb.p,
+		    keyb.len, 0600 };
+	}
+	if (fm & (KC_FMT_PFX | KC_FMT_C | KC_FMT_AT)) {
+		struct kc_outputs out = { in->cn, leaf.p, leaf.len, chain.p,
+		    chain.len, full.p, full.len, in->key, NULL, f->inter,
+		    f->root };
+		const unsigned char *q = der;
+		const char *kp = in->key != NULL ? plain.p : NULL;
+
+		if ((fm & KC_FMT_PFX) &&
+		    ((x = d2i_X509(NULL, &q, (long)der_len)) == NULL)) {
+			rc = kc_err_ssl(KC_ERR_INTERNAL, "certificate decode");
+			goto out;
+		}
+		out.leaf = x;
+		if ((fm & KC_FMT_PFX) &&
+		    (rc = kc_format_pfx(&out, o->pfx_pass, &pfx)) != KC_OK)
+			goto out;
+		if ((fm & KC_FMT_C) &&
+		    (rc = kc_format_c(&out, kp, &cfile)) != KC_OK)
+			goto out;
+		if ((fm & KC_FMT_AT) &&
+		    (rc = kc_format_at(&out, kp, o->sec_tag, &atf)) != KC_OK)
+			goto out;
+		if (fm & KC_FMT_PFX)
+			files[nfiles++] = (struct out_file){ ".pfx", pfx.p,
+			    pfx.len, 0600 };
+		if (fm & KC_FMT_C)
+			files[nfiles++] = (struct out_file){ ".c", cfile.p,
+			    cfile.len, kp != NULL ? 0600 : 0644 };
+		if (fm & KC_FMT_AT)
+			files[nfiles++] = (struct out_file){ ".at", atf.p,
+			    atf.len, kp != NULL ? 0600 : 0644 };
+	}
+	for (written = 0; written < nfiles; written++) {
+		snprintf(path, sizeof(path), "%s/%s%s", o->out_dir, in->cn,
+		    files[written].suffix);
+		if ((rc = kc_file_write(path, files[written].data,
+		    files[written].len, files[written].mode, KC_WRITE_NOSYNC))) {
+			rc = kc_err(rc, "%s: %s (nothing of this device is kept)",
+			    name, kc_errmsg());
+			goto out;
+		}
+	}
+	if (f->pending_dir != NULL && strcmp(f->pending_dir, o->out_dir) != 0 &&
+	    (rc = sync_outputs(f)) != KC_OK)
+		goto out;
+	if (f->pending_dir == NULL &&
+	    (f->pending_dir = strdup(o->out_dir)) == NULL) {
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(row.serial, shex, sizeof(shex));
+	snprintf(row.device_id, sizeof(row.device_id), "%s", in->cn);
+	kc_sha256_hex(der, der_len, row.cert_sha256);
+	memcpy(row.csr_sha256, in->csr_sha256, sizeof(row.csr_sha256));
+	row.issued_at = nb;
+	row.not_after = na;
+	strcpy(row.kind, "device");
+	strcpy(row.status, "issued");
+	row.cert_path = cert_path;
+	row.cert_der = der;
+	row.cert_der_len = der_len;
+	if (have_live && (rc = kc_ledger_supersede(f->ledger, live.serial)))
+		goto out;
+	if ((rc = kc_ledger_record(f->ledger, &row)) != KC_OK)
+		goto out;
+	f->pending++;
+	if (!f->batch || f->pending >= f->commit_every) {
+		if ((rc = flush(f)) != KC_OK) {
+			/* the rows of the batch are lost with the rollback;
+			 * their files stay as unrecorded output a rerun
+			 * replaces */
+			kc_ledger_rollback(f->ledger);
+			f->pending = 0;
+			written = 0;
+			goto out;
+		}
+	}
+	res->outcome = KC_FACTORY_ISSUED;
+	snprintf(res->id, sizeof(res->id), "%s", in->cn);
+	memcpy(res->serial, shex, sizeof(shex));
+	memcpy(res->cert_sha256, row.cert_sha256, sizeof(row.cert_sha256));
+	res->not_before = nb;
+	res->not_after = na;
+	snprintf(res->ignored, sizeof(res->ignored), "%s",
+	    in->ignored != NULL ? in->ignored : "");
+	written = 0;
+out:
+	if (rc != KC_OK) {
+		/* this device leaves nothing behind */
+		while (written > 0) {
+			written--;
+			snprintf(path, sizeof(path), "%s/%s%s", o->out_dir,
+			    in->cn, files[written].suffix);
+			unlink(path);
+		}
+		if (!f->batch && kc_ledger_in_transaction(f->ledger))
+			kc_ledger_rollback(f->ledger);
+	} else if (!f->batch && kc_ledger_in_transaction(f->ledger)) {
+		kc_ledger_rollback(f->ledger);	/* skipped: nothing to keep */
+	}
+	kc_ledger_row_clear(&live);
+	X509_free(x);
+	free(der);
+	kc_buf_free(&leaf);
+	kc_buf_free(&chain);
+	kc_buf_free(&full);
+	kc_buf_free(&keyb);
+	kc_buf_free(&plain);
+	kc_buf_free(&pfx);
+	kc_buf_free(&cfile);
+	kc_buf_free(&atf);
+	return rc;
+}
+
+static int
+take_csr(struct kc_factory *f, const unsigned char *csr, size_t len,
+    const char *name, const char *id, struct kc_fcsr *c,
+    unsigned char **der, size_t *der_len)
+{
+	int rc;
+
+	if ((rc = csr_der(csr, len, name, der, der_len)) != KC_OK)
+		return rc;
+	if ((rc = kc_fcsr_parse(*der, *der_len, name, c)) != KC_OK ||
+	    (rc = kc_fcsr_verify(&f->sg, c, name)) != KC_OK ||
+	    (rc = kc_fcsr_check(c, name)) != KC_OK)
+		return rc;
+	if (id != NULL && strcmp(id, c->cn) != 0)
+		return kc_err(KC_ERR_POLICY, "%s: --id '%s' does not match the "
+		    "CSR's CN '%s'", name, id, c->cn);
+	return KC_OK;
+}
+
+int
+kc_factory_issue(struct kc_factory *f, const unsigned char *csr, size_t len,
+    const char *name, const char *id, const struct kc_factory_opts *o,
+    struct kc_factory_result *res)
+{
+	struct kc_fcsr c;
+	struct subject_in in;
+	unsigned char *der = NULL;
+	size_t der_len = 0;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if ((rc = take_csr(f, csr, len, name, id, &c, &der, &der_len)))
+		goto out;
+	memset(&in, 0, sizeof(in));
+	in.subject = c.subject, in.subject_len = c.subject_len;
+	in.spki = c.spki, in.spki_len = c.spki_len;
+	in.keybits = c.keybits, in.keybits_len = c.keybits_len;
+	in.alg = c.alg;
+	in.cn = c.cn;
+	in.ignored = c.ignored;
+	kc_sha256_hex(der, der_len, in.csr_sha256);
+	rc = issue_one(f, &in, name, o, res);
+out:
+	free(der);
+	return rc;
+}
+
+int
+kc_factory_sign_mem(struct kc_factory *f, const unsigned char *csr,
+    size_t len, const char *name, int days, char **pem, size_t *pem_len)
+{
+	struct kc_fcsr c;
+	unsigned char *der = NULL, *cert = NULL, serial[KC_SERIAL_LEN];
+	size_t der_len = 0, cert_len = 0;
+	struct kc_buf b = { 0 };
+	char shex[41];
+	time_t nb, na;
+	int rc;
+
+	*pem = NULL;
+	if ((rc = validity(f, days ? days : KC_FACTORY_DAYS, &nb, &na)) ||
+	    (rc = take_csr(f, csr, len, name, NULL, &c, &der, &der_len)) ||
+	    (rc = new_serial(NULL, serial, shex)) ||
+	    (rc = kc_signer_issue(&f->sg, c.subject, c.subject_len, c.spki,
+	    c.spki_len, c.keybits, c.keybits_len, c.alg != KC_ALG_EC_P256 &&
+	    c.alg != KC_ALG_EC_P384, serial, nb, na, &cert, &cert_len)))
+		goto out;
+	if (!f->checked) {
+		if ((rc = self_check(f, cert, cert_len, KC_PROFILE_DEVICE)))
+			goto out;
+		f->checked = 1;
+	}
+	if ((rc = kc_buf_pem(&b, "CERTIFICATE", cert, cert_len)) != KC_OK)
+		goto out;
+	*pem = b.p;
+	*pem_len = b.len;
+	b.p = NULL;
+out:
+	free(b.p);
+	free(der);
+	free(cert);
+	return rc;
+}
+
+int
+kc_factory_issue_keygen(struct kc_factory *f, const char *id,
+    enum kc_alg alg, const struct kc_factory_opts *o,
+    struct kc_factory_result *res)
+{
+	struct subject_in in;
+	EVP_PKEY *key = NULL;
+	X509_NAME *name = NULL;
+	unsigned char *spki = NULL, *subj = NULL;
+	int spki_len, subj_len, rc;
+	const char *why;
+	char dn[KC_FACTORY_ID_MAX + 8];
+
+	memset(res, 0, sizeof(*res));
+	memset(&in, 0, sizeof(in));
+	if (!kc_factory_id_ok(id, &why))
+		return kc_err(KC_ERR_POLICY, "device ID '%s' is not a valid DPS "
+		    "registration ID: %s", id, why);
+	if (alg != KC_ALG_EC_P256 && alg != KC_ALG_EC_P384)
+		return kc_err(KC_ERR_USAGE, "device keys made here are EC P-256 "
+		    "or P-384");
+	snprintf(dn, sizeof(dn), "/CN=%s", id);
+	if ((rc = kc_name_parse(dn, &name)) != KC_OK)
+		return rc;
+	key = EVP_PKEY_Q_keygen(NULL, NULL, "EC",
+	    alg == KC_ALG_EC_P256 ? "P-256" : "P-384");
+	if (key == NULL || (spki_len = i2d_PUBKEY(key, &spki)) <= 0 ||
+	    (subj_len = i2d_X509_NAME(name, &subj)) <= 0) {
+		rc = kc_err_ssl(KC_ERR_CRYPTO, "device key generation failed");
+		goto out;
+	}
+	in.subject = subj, in.subject_len = (size_t)subj_len;
+	in.spki = spki, in.spki_len = (size_t)spki_len;
+	/* the BIT STRING is the last element of the SPKI: 03 len 00 point */
+	{
+		size_t pl = alg == KC_ALG_EC_P256 ? 65 : 97;
+		if ((size_t)spki_len < pl + 1) {
+			rc = kc_err(KC_ERR_INTERNAL, "unexpected SPKI");
+			goto out;
+		}
+		in.keybits = spki + spki_len - pl;
+		in.keybits_len = pl;
+	}
+	in.alg = alg;
+	in.cn = id;
+	in.key = key;
+	rc = issue_one(f, &in, id, o, res);
+out:
+	OPENSSL_free(spki);
+	OPENSSL_free(subj);
+	X509_NAME_free(name);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
+int
+kc_factory_verification(struct kc_factory *f, const char *code,
+    const char *out, struct kc_factory_result *res)
+{
+	struct kc_cert_req req;
+	X509_NAME *name = NULL;
+	EVP_PKEY *key = NULL;
+	X509 *x = NULL;
+	struct kc_ledger_row row;
+	unsigned char serial[KC_SERIAL_LEN], *der = NULL;
+	char shex[41], dn[160], *pem = NULL;
+	size_t pem_len;
+	time_t nb, na;
+	int n = 0, rc;
+
+	memset(res, 0, sizeof(*res));
+	memset(&row, 0, sizeof(row));
+	if (strlen(code) == 0 || strlen(code) > 64 ||
+	    strspn(code, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789-") != strlen(code))
+		return kc_err(KC_ERR_USAGE, "--code '%s': a DPS verification "
+		    "code is 1 to 64 letters, digits or '-'", code);
+	if ((rc = kc_file_check_absent(out)) != KC_OK)
+		return rc;
+	snprintf(dn, sizeof(dn), "/CN=%s", code);
+	if ((rc = kc_name_parse(dn, &name)) != KC_OK ||
+	    (rc = kc_validity(2, time(NULL), &nb, &na)) != KC_OK)
+		goto out;
+	if (na > f->sg.ca_not_after)
+		na = f->sg.ca_not_after;
+	/* the proof is the intermediate's signature; the subject key of the
+	 * verification certificate is a throw-away key */
+	if ((key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")) == NULL) {
+		rc = kc_err_ssl(KC_ERR_CRYPTO, "key generation");
+		goto out;
+	}
+	if ((rc = kc_ledger_begin(f->ledger)) != KC_OK ||
+	    (rc = new_serial(f, serial, shex)) != KC_OK)
+		goto out;
+	memset(&req, 0, sizeof(req));
+	req.profile = KC_PROFILE_VERIFICATION;
+	req.subject = name;
+	req.subject_key = key;
+	req.issuer = f->inter;
+	req.serial = serial;
+	req.serial_len = sizeof(serial);
+	req.not_before = nb;
+	req.not_after = na;
+	req.path_len = -1;
+	if ((rc = kc_cert_build(&req, &x)) != KC_OK ||
+	    (rc = kc_cert_sign(x, f->key, f->inter,
+	    KC_PROFILE_VERIFICATION)) != KC_OK ||
+	    (rc = kc_cert_pem(x, &pem, &pem_len)) != KC_OK)
+		goto out;
+	if ((n = i2d_X509(x, &der)) <= 0) {
+		rc = kc_err_ssl(KC_ERR_CRYPTO, "encoding");
+		goto out;
+	}
+	if ((rc = kc_file_write(out, pem, pem_len, 0644, KC_WRITE_EXCL)))
+		goto out;
+	memcpy(row.serial, shex, sizeof(shex));
+	snprintf(row.device_id, sizeof(row.device_id), "%s", code);
+	kc_sha256_hex(der, (size_t)n, row.cert_sha256);
+	row.issued_at = nb;
+	row.not_after = na;
+	strcpy(row.kind, "verification");
+	strcpy(row.status, "issued");
+	row.cert_path = (char *)(uintptr_t)out;
+	row.cert_der = der;
+	row.cert_der_len = (size_t)n;
+	if ((rc = kc_ledger_record(f->ledger, &row)) != KC_OK ||
+	    (rc = kc_ledger_commit(f->ledger)) != KC_OK) {
+		unlink(out);
+		goto out;
+	}
+	snprintf(res->id, sizeof(res->id), "%s", code);
+	memcpy(res->serial, shex, sizeof(shex));
+	memcpy(res->cert_sha256, row.cert_sha256, sizeof(row.cert_sha256));
+	res->not_before = nb;
+	res->not_after = na;
+	res->outcome = KC_FACTORY_ISSUED;
+out:
+	if (kc_ledger_in_transaction(f->ledger))
+		kc_ledger_rollback(f->ledger);
+	OPENSSL_free(der);
+	free(pem);
+	X509_free(x);
+	EVP_PKEY_free(key);
+	X509_NAME_free(name);
+	return rc;
+}
