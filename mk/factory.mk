@@ -19,3 +19,7 @@ factorysign_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/common \
 factorysign_LDADD = libkcfront.la libkc.la $(CRYPTO_LIBS)
 
 dist_man_MANS += docs/factorysign.1
+
+TESTS += tests/softhsm/factory-sign.sh
+EXTRA_DIST += tests/factory/setup.sh
+EXTRA_DIST += tests/factory/rawcsr.py

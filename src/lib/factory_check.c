@@ -265,9 +265,10 @@ kc_factory_check(const char *cert_path, const char *key_path,
 			    "and ID '%s' differ only in case (DPS ignores "
 			    "case; other brokers may not)", cn, id);
 		else
-			say(&c, 2, "connect with the registration ID '%s' or "
-			    "issue a certificate for '%s'", "CN '%s' is not "
-			    "the ID '%s' the device uses", cn, id, cn, id);
+			say(&c, 2, "issue a certificate whose CN is the "
+			    "device's registration ID, or use the CN as its ID",
+			    "CN '%s' is not the ID '%s' the device uses", cn,
+			    id);
 	}
 	/* EKU and CA flags */
 	{

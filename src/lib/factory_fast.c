@@ -631,7 +631,7 @@ static unsigned char *
 put_time(unsigned char *p, time_t t)
 {
 	struct tm tm;
-	char b[20];
+	char b[64];
 
 	gmtime_r(&t, &tm);
 	if (tm.tm_year + 1900 < 2050) {

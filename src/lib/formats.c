@@ -26,7 +26,7 @@
 #include "factory_int.h"
 
 #define KC_PBKDF2_ITER	100000	/* device keys and PKCS#12 */
-#define KC_SCRYPT_N	32768	/* the intermediate key: 32 MiB, ~0.1 s */
+#define KC_SCRYPT_N	16384	/* the intermediate key: 16 MiB (OpenSSL decrypts up to 32) */
 
 int
 kc_key_pem(EVP_PKEY *key, const struct kc_secret *pass, int scrypt,

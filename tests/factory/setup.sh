@@ -1,0 +1,45 @@
+# tests/factory/setup.sh: a factory for the factorysign tests, sourced after
+# tests/lib.sh. fs_setup makes, in $T: a test root CA (openssl, P-384), the
+# factory D (factorysign init, ec-p256), its intermediate signed by the root
+# and installed, and pass (0600). mkcsr ID [curve] writes csr/ID.csr and
+# keys/ID.key (openssl, P-256 by default).
+
+PASS="$T/pass"
+
+fs_setup() {
+	cd "$T" || bail "cd $T"
+	( umask 077; printf 'correct horse battery\n' > "$PASS" )
+	cat > "$T/ca.cnf" <<'CNF'
+[inter]
+basicConstraints=critical,CA:TRUE,pathlen:0
+keyUsage=critical,keyCertSign,cRLSign,digitalSignature
+subjectKeyIdentifier=hash
+authorityKeyIdentifier=keyid
+CNF
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes \
+		-keyout "$T/root.key" -out "$T/root.pem" -days 3650 \
+		-subj "/CN=Test Root/O=Example" \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign" \
+		>/dev/null 2>&1 || bail "openssl root"
+	"$FS" init --dir "$T/D" --subject "/CN=Factory Test/O=Example" \
+		--algorithm ec-p256 --pass-file "$PASS" >/dev/null ||
+		bail "factorysign init"
+	openssl x509 -req -in "$T/D/intermediate.csr" -CA "$T/root.pem" \
+		-CAkey "$T/root.key" -CAcreateserial -days 1000 \
+		-extfile "$T/ca.cnf" -extensions inter -out "$T/inter.pem" \
+		>/dev/null 2>&1 || bail "openssl sign intermediate"
+	"$FS" install --dir "$T/D" --cert "$T/inter.pem" --root "$T/root.pem" \
+		>/dev/null || bail "factorysign install"
+	mkdir -p "$T/csr" "$T/keys" "$T/out"
+}
+
+mkcsr() {
+	_id=$1; _curve=${2:-P-256}
+	openssl req -new -newkey ec -pkeyopt "ec_paramgen_curve:$_curve" \
+		-nodes -keyout "$T/keys/$_id.key" -subj "/CN=$_id" \
+		-out "$T/csr/$_id.csr" >/dev/null 2>&1 || bail "openssl req $_id"
+}
+
+# nothing_in DIR: DIR is empty (no output was written)
+nothing_in() { [ -z "$(ls -A "$1")" ]; }
