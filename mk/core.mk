@@ -6,7 +6,8 @@ libkc_la_SOURCES = \
 	include/kc/error.h src/lib/error.c \
 	include/kc/secret.h src/lib/secret.c \
 	include/kc/fileio.h src/lib/fileio.c \
-	include/kc/x509.h src/lib/x509.c src/lib/profile.c src/lib/lint.c
+	include/kc/x509.h src/lib/x509.c src/lib/profile.c src/lib/lint.c \
+	include/kc/ops.h src/lib/op_root.c
 libkc_la_CPPFLAGS = $(AM_CPPFLAGS) $(P11_CFLAGS) $(P11KIT_CFLAGS) \
 	$(SQLITE_CFLAGS) $(CBOR_CFLAGS) $(YAML_CFLAGS) $(GFSHARE_CFLAGS)
 libkc_la_LIBADD = $(P11_LIBS) $(CRYPTO_LIBS) $(SQLITE_LIBS) $(CBOR_LIBS) \
@@ -22,6 +23,7 @@ libkcfront_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/common
 bin_PROGRAMS += keyceremony
 keyceremony_SOURCES = \
 	src/ceremony/main.c src/ceremony/commands.h \
+	src/ceremony/session.h src/ceremony/session.c \
 	src/ceremony/cmd_root.c
 keyceremony_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/common \
 	-I$(top_srcdir)/src/ceremony $(NCURSES_CFLAGS)
@@ -37,3 +39,9 @@ tests_unit_test_core_LDADD = libkc.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 TESTS += tests/unit/test_core
 
 TESTS += tests/softhsm/man-options.sh
+
+check_PROGRAMS += tests/unit/test_x509
+tests_unit_test_x509_SOURCES = tests/unit/test_x509.c
+tests_unit_test_x509_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_x509_LDADD = libkc.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+TESTS += tests/unit/test_x509

@@ -41,6 +41,9 @@ int kc_err(int code, const char *fmt, ...)
 int kc_err_ssl(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Keeps the last message but changes its code; returns code. */
+int kc_err_recode(int code);
+
 /* The last message; never NULL ("" when none). Owned by libkc. */
 const char *kc_errmsg(void);
 /* The code passed with the last message (KC_OK when none). */

@@ -37,6 +37,10 @@ int kc_file_read(const char *path, size_t max, unsigned char **data,
  * does. For checking all outputs before any work starts. */
 int kc_file_check_absent(const char *path);
 
+/* kc_file_check_absent, and the directory that will hold path exists and
+ * is writable (KC_ERR_IO naming it otherwise). */
+int kc_file_check_output(const char *path);
+
 /* Creates a directory (mode) if missing; KC_OK if it already is one. */
 int kc_dir_ensure(const char *path, mode_t mode);
 

@@ -56,6 +56,13 @@ kc_err_ssl(int code, const char *fmt, ...)
 	return code;
 }
 
+int
+kc_err_recode(int code)
+{
+	errcode = code;
+	return code;
+}
+
 const char *
 kc_errmsg(void)
 {

@@ -189,6 +189,22 @@ kc_file_check_absent(const char *path)
 }
 
 int
+kc_file_check_output(const char *path)
+{
+	char dir[PATH_MAX];
+	int rc;
+
+	if ((rc = kc_file_check_absent(path)) != KC_OK)
+		return rc;
+	if ((rc = dirname_of(path, dir, sizeof(dir))) != KC_OK)
+		return rc;
+	if (access(dir, W_OK | X_OK) == -1)
+		return kc_err(KC_ERR_IO, "cannot write %s: directory %s: %s",
+		    path, dir, strerror(errno));
+	return KC_OK;
+}
+
+int
 kc_dir_ensure(const char *path, mode_t mode)
 {
 	struct stat st;

@@ -207,13 +207,13 @@ check_value(int nid, const unsigned char *v, size_t len, const char *what)
 	if ((chars = utf8_printable_len(v, len)) < 0)
 		return kc_err(KC_ERR_INPUT, "%s: %s contains control characters "
 		    "or invalid UTF-8", what, sn);
-	if (chars > maxlen)
-		return kc_err(KC_ERR_INPUT, "%s: %s is %d characters long (at "
-		    "most %d)", what, sn, chars, maxlen);
 	if (nid == NID_countryName && (len != 2 || v[0] < 'A' || v[0] > 'Z' ||
 	    v[1] < 'A' || v[1] > 'Z'))
 		return kc_err(KC_ERR_INPUT, "%s: C must be two upper-case "
 		    "letters (ISO 3166), not '%.*s'", what, (int)len, v);
+	if (chars > maxlen)
+		return kc_err(KC_ERR_INPUT, "%s: %s is %d characters long (at "
+		    "most %d)", what, sn, chars, maxlen);
 	return KC_OK;
 }
 
@@ -267,7 +267,7 @@ kc_name_parse(const char *s, X509_NAME **out)
 		}
 		if ((rc = check_value(nid, (unsigned char *)val, strlen(val),
 		    "subject")) != KC_OK) {
-			rc = kc_err(KC_ERR_USAGE, "%s", kc_errmsg());
+			rc = KC_ERR_USAGE;
 			goto out;
 		}
 		if (!X509_NAME_add_entry_by_NID(name, nid, MBSTRING_UTF8,
@@ -284,6 +284,8 @@ kc_name_parse(const char *s, X509_NAME **out)
 	*out = name;
 	name = NULL;
 out:
+	if (rc != KC_OK)
+		kc_err_recode(rc);
 	free(buf);
 	X509_NAME_free(name);
 	return rc;

@@ -1,0 +1,46 @@
+/* session.c: open + login helper shared by keyceremony's commands. */
+#include "config.h"
+
+#include <string.h>
+
+#include "kc/error.h"
+#include "front.h"
+#include "session.h"
+
+int
+kc_session_open(const char *module, const char *token_label,
+    const char *pin_file, struct kc_session *s)
+{
+	struct kc_secret *pin = NULL;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if (token_label == NULL)
+		return kc_err(KC_ERR_USAGE, "no token label (--token)");
+	/* Read the PIN first: a PIN file with loose permissions is refused
+	 * before the module is touched. */
+	if (pin_file != NULL &&
+	    (rc = kc_secret_read_file(pin_file, "PIN", &pin)) != KC_OK)
+		return rc;
+	if ((rc = kc_token_load(module, &s->ctx)) != KC_OK)
+		goto out;
+	if ((rc = kc_token_open(s->ctx, token_label, NULL, &s->tok)) != KC_OK)
+		goto out;
+	if (pin == NULL && (rc = kc_front_secret(NULL, "PIN", 0, &pin)) != KC_OK)
+		goto out;
+	rc = kc_token_login(s->tok, pin);
+out:
+	kc_secret_free(pin);
+	if (rc != KC_OK)
+		kc_session_close(s);
+	return rc;
+}
+
+void
+kc_session_close(struct kc_session *s)
+{
+	kc_token_close(s->tok);
+	kc_token_unload(s->ctx);
+	s->tok = NULL;
+	s->ctx = NULL;
+}

@@ -1,0 +1,21 @@
+/* session.h: keyceremony's way into a token: load the module, open the
+ * token by label, read the PIN (file or terminal), log in, wipe the PIN. */
+#ifndef KC_SESSION_H
+#define KC_SESSION_H
+
+#include "kc/token.h"
+
+struct kc_session {
+	struct kc_token_ctx	*ctx;
+	struct kc_token		*tok;
+};
+
+/* module may be NULL (default module). The PIN comes from pin_file or the
+ * terminal; it is wiped before this returns. On failure everything is
+ * released and the error is in kc_errmsg(). */
+int kc_session_open(const char *module, const char *token_label,
+    const char *pin_file, struct kc_session *s);
+/* Logs out, closes and unloads; safe on a zeroed or failed session. */
+void kc_session_close(struct kc_session *s);
+
+#endif
