@@ -203,10 +203,45 @@ print_commands(FILE *f, const struct kc_cmd *cmds)
 	    "man %s for the whole story.\n", kc_progname, kc_progname);
 }
 
+/* getopt_long accepts unambiguous prefixes, so "--pin 1234" would be
+ * taken as "--pin-file 1234" and the PIN echoed back in an error. Refuse
+ * any option that looks like a secret given on the command line, without
+ * repeating its value. */
+static int
+secret_on_argv(int argc, char **argv)
+{
+	static const char *const bad[] = { "--pin", "--so-pin", "--pass",
+	    "--passphrase", "--password", "--pw", "--secret", "--pfx-pass",
+	    "--share", NULL };
+
+	for (int i = 1; i < argc; i++) {
+		size_t n;
+
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		for (int k = 0; bad[k] != NULL; k++) {
+			n = strlen(bad[k]);
+			if (strncmp(argv[i], bad[k], n) == 0 &&
+			    (argv[i][n] == '\0' || argv[i][n] == '=')) {
+				fprintf(stderr, "%s: %s: PINs and passphrases are "
+				    "never taken from the command line; use the "
+				    "matching --...-file option with a file of "
+				    "mode 0600, or type it when asked\n",
+				    kc_progname, bad[k]);
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
+
 int
 kc_front_dispatch(const struct kc_cmd *cmds, int argc, char **argv)
 {
 	int known_name = 0;
+
+	if (secret_on_argv(argc, argv))
+		return KC_EXIT_USAGE;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
