@@ -1,1 +1,12 @@
-# Fragment of Makefile.am owned by the nrf area (see docs/HACKING.md).
+# Fragment of Makefile.am owned by the nrf area (issue 7): nRF91 modem
+# responses (%KEYGEN, %ATTESTTOKEN), AT%CMNG scripts, nRF Cloud CSV.
+libkc_la_SOURCES += \
+	include/kc/nrf.h src/lib/nrf.c src/lib/nrf_out.c
+
+check_PROGRAMS += tests/unit/test_nrf
+tests_unit_test_nrf_SOURCES = tests/unit/test_nrf.c
+tests_unit_test_nrf_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS) $(CBOR_CFLAGS) \
+	-DKC_VECTORS_DIR='"$(abs_top_srcdir)/tests/fixtures/nrf"'
+tests_unit_test_nrf_LDADD = libkc.la $(CMOCKA_LIBS) $(CBOR_LIBS) $(CRYPTO_LIBS)
+TESTS += tests/unit/test_nrf
+EXTRA_DIST += tests/fixtures/nrf
