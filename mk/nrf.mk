@@ -10,3 +10,9 @@ tests_unit_test_nrf_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS) $(CBOR_CFLAGS) \
 tests_unit_test_nrf_LDADD = libkc.la $(CMOCKA_LIBS) $(CBOR_LIBS) $(CRYPTO_LIBS)
 TESTS += tests/unit/test_nrf
 EXTRA_DIST += tests/fixtures/nrf
+
+# Builds %KEYGEN responses around DER files for the shell tests.
+check_PROGRAMS += tests/nrf-resp
+tests_nrf_resp_SOURCES = tests/nrf-resp.c
+tests_nrf_resp_CPPFLAGS = $(AM_CPPFLAGS) $(CBOR_CFLAGS)
+tests_nrf_resp_LDADD = libkc.la $(CBOR_LIBS) $(CRYPTO_LIBS)

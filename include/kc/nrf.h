@@ -86,6 +86,23 @@ void kc_nrf_msg_free(struct kc_nrf_msg *m);
  * comment starting with '#', or an echoed command starting with "AT". */
 int kc_nrf_line_skip(const char *line, size_t len);
 
+/* Largest responses file read (a few hundred bytes per response). */
+#define KC_NRF_FILE_MAX (64 * 1024 * 1024)
+
+/* Walks the lines of a responses file held in memory, skipping those
+ * kc_nrf_line_skip() skips. The iterator borrows data. */
+struct kc_nrf_lines {
+	const char	*p;
+	size_t		 len, pos;
+	unsigned long	 lineno;
+};
+void kc_nrf_lines_init(struct kc_nrf_lines *it, const void *data,
+    size_t len);
+/* 1 and the next response line (not NUL-terminated; without its LF) and
+ * its 1-based line number; 0 at the end. */
+int kc_nrf_lines_next(struct kc_nrf_lines *it, const char **line,
+    size_t *len, unsigned long *lineno);
+
 /*
  * The CSR of a %KEYGEN CSR response, through kc_csr_parse() (which repairs
  * the legacy ecdsa-with-SHA256 NULL parameter; the digest was already

@@ -847,28 +847,61 @@ out:
 	return rc;
 }
 
+/* ---- lines of a file ---- */
+
+void
+kc_nrf_lines_init(struct kc_nrf_lines *it, const void *data, size_t len)
+{
+	it->p = data;
+	it->len = len;
+	it->pos = 0;
+	it->lineno = 0;
+}
+
+int
+kc_nrf_lines_next(struct kc_nrf_lines *it, const char **line, size_t *len,
+    unsigned long *lineno)
+{
+	const char *s, *nl;
+	size_t n;
+
+	while (it->pos < it->len) {
+		s = it->p + it->pos;
+		nl = memchr(s, '\n', it->len - it->pos);
+		n = nl != NULL ? (size_t)(nl - s) : it->len - it->pos;
+		it->pos += n + (nl != NULL);
+		it->lineno++;
+		if (kc_nrf_line_skip(s, n))
+			continue;
+		*line = s;
+		*len = n;
+		*lineno = it->lineno;
+		return 1;
+	}
+	return 0;
+}
+
 /* ---- fuzzing entry point ---- */
 
 int
 kc_nrf_fuzz(const uint8_t *data, size_t len)
 {
-	const char *p = (const char *)data, *end = p + len, *nl;
+	struct kc_nrf_lines it;
 	struct kc_nrf_msg *m;
 	struct kc_csr *csr;
+	const char *line;
+	unsigned long lineno;
 	size_t n;
 
-	while (p < end) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
-		if (!kc_nrf_line_skip(p, n) &&
-		    kc_nrf_parse(p, n, "fuzz", &m) == KC_OK) {
-			if (m->type == KC_NRF_CSR &&
-			    kc_nrf_csr(m, "fuzz", KC_CSR_NO_SUBJECT_CHECK,
-			    &csr) == KC_OK)
-				kc_csr_free(csr);
-			kc_nrf_msg_free(m);
-		}
-		p += n + (nl != NULL);
+	kc_nrf_lines_init(&it, data, len);
+	while (kc_nrf_lines_next(&it, &line, &n, &lineno)) {
+		if (kc_nrf_parse(line, n, "fuzz", &m) != KC_OK)
+			continue;
+		if (m->type == KC_NRF_CSR &&
+		    kc_nrf_csr(m, "fuzz", KC_CSR_NO_SUBJECT_CHECK, &csr) ==
+		    KC_OK)
+			kc_csr_free(csr);
+		kc_nrf_msg_free(m);
 	}
 	kc_err_clear();
 	return 0;

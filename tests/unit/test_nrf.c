@@ -1080,6 +1080,30 @@ test_cloud_row(void **state)
 }
 
 static void
+test_lines(void **state)
+{
+	static const char f[] = "# comment\r\nOK\r\n\r\nAAA.BBB\r\n"
+	    "AT%KEYGEN=17,2,0\n  \t\nCCC.DDD";
+	struct kc_nrf_lines it;
+	const char *line;
+	size_t len;
+	unsigned long n;
+
+	(void)state;
+	kc_nrf_lines_init(&it, f, strlen(f));
+	assert_int_equal(kc_nrf_lines_next(&it, &line, &len, &n), 1);
+	assert_int_equal(n, 4);
+	assert_int_equal(len, 8);
+	assert_memory_equal(line, "AAA.BBB\r", 8);
+	assert_int_equal(kc_nrf_lines_next(&it, &line, &len, &n), 1);
+	assert_int_equal(n, 7);
+	assert_int_equal(len, 7);
+	assert_int_equal(kc_nrf_lines_next(&it, &line, &len, &n), 0);
+	kc_nrf_lines_init(&it, "", 0);
+	assert_int_equal(kc_nrf_lines_next(&it, &line, &len, &n), 0);
+}
+
+static void
 test_fuzz_entry(void **state)
 {
 	char *a = vector("nRFCloud-utils_test_modem_credentials_parser_"
@@ -1123,6 +1147,7 @@ main(void)
 		cmocka_unit_test(test_hostile_cbor),
 		cmocka_unit_test(test_at_script),
 		cmocka_unit_test(test_cloud_row),
+		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_fuzz_entry),
 	};
 
