@@ -231,7 +231,7 @@ static unsigned char *
 cose_make(const struct cose *c, const unsigned char *body, size_t body_len,
     size_t *len)
 {
-	unsigned char md[32], sig[80], *pb, *sb, *stb, *out;
+	unsigned char md[32], sig[128], *pb, *sb, *stb, *out;
 	size_t pbl, sbl, stbl, i;
 	cbor_item_t *prot, *pl, *arr, *st, *unprot, *kid, *top, *payload;
 
