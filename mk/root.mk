@@ -8,3 +8,13 @@ tests_unit_test_csr_SOURCES = tests/unit/test_csr.c
 tests_unit_test_csr_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_csr_LDADD = libkc.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 TESTS += tests/unit/test_csr
+
+libkc_la_SOURCES += \
+	include/kc/register.h src/lib/register.c \
+	include/kc/crl.h src/lib/crl.c \
+	src/lib/issue_int.h src/lib/issue.c \
+	src/lib/op_intermediate.c src/lib/op_verification.c src/lib/op_crl.c
+
+keyceremony_SOURCES += \
+	src/ceremony/cmd_intermediate.c src/ceremony/cmd_verification.c \
+	src/ceremony/cmd_crl.c src/ceremony/cmd_register.c

@@ -24,6 +24,7 @@ struct kc_op_result {
 	char	subject[512];
 	time_t	not_before, not_after;
 	char	out_sha256[65];		/* SHA-256 of the output file bytes */
+	char	in_sha256[65];		/* SHA-256 of the input (CSR), or "" */
 };
 
 /* keyceremony root create */
@@ -37,5 +38,73 @@ struct kc_root_params {
 };
 int kc_op_root_create(struct kc_token *tok, const struct kc_root_params *p,
     struct kc_op_result *res);
+
+/* "2026-11-25 14:03:00 UTC", for messages and summaries. */
+void kc_time_utc(time_t t, char buf[32]);
+
+/*
+ * Confirmation before the HSM signs: summary describes what will be issued
+ * next to what was asked for (several lines, no trailing newline). Return
+ * 1 to go ahead; anything else aborts with KC_ERR_ABORT and nothing is
+ * signed. A NULL callback means no question (--yes, or a ceremony file
+ * the officers already approved).
+ */
+typedef int kc_confirm_fn(const char *summary, void *arg);
+
+/* keyceremony intermediate sign */
+struct kc_intermediate_params {
+	const char	*key_label;	/* the root key in the token */
+	const char	*issuer;	/* the root certificate (PEM/DER) */
+	const char	*csr;		/* the intermediate's CSR (PEM/DER) */
+	const char	*subject;	/* NULL: the CSR's subject (checked) */
+	int		 days;
+	int		 path_len;	/* 0 or more */
+	const char	*out;		/* intermediate certificate, PEM */
+	const char	*state_dir;	/* register; NULL: none */
+	kc_confirm_fn	*confirm;
+	void		*confirm_arg;
+};
+/* res->in_sha256 gets the CSR's SHA-256. */
+int kc_op_intermediate_sign(struct kc_token *tok,
+    const struct kc_intermediate_params *p, struct kc_op_result *res);
+
+/* keyceremony verification sign: Azure DPS proof of possession. The
+ * subject key is a throwaway P-256 key made in memory and freed at once;
+ * its private half is never written anywhere. */
+struct kc_verification_params {
+	const char	*key_label;
+	const char	*issuer;
+	const char	*code;		/* 1..64 of [A-Za-z0-9]: the CN */
+	int		 days;
+	const char	*out;		/* PEM */
+	const char	*state_dir;	/* register; NULL: none */
+};
+int kc_op_verification_sign(struct kc_token *tok,
+    const struct kc_verification_params *p, struct kc_op_result *res);
+/* KC_OK when code is a valid DPS verification code (message otherwise). */
+int kc_verification_code_check(const char *code);
+
+/* keyceremony crl: a new CRL of the root, with every revocation the
+ * register holds plus the one given (if any). */
+struct kc_crl_params {
+	const char	*key_label;
+	const char	*issuer;
+	const char	*revoke;	/* certificate file or hex serial; NULL:
+					   re-issue the current list */
+	int		 reason;	/* KC_REASON_* (kc/register.h) */
+	int		 days;		/* until nextUpdate */
+	const char	*out;		/* PEM */
+	const char	*state_dir;	/* required */
+};
+struct kc_crl_result {
+	long long	 number;
+	size_t		 n_revoked;
+	time_t		 this_update, next_update;
+	char		 revoked_serial[41];	/* "" when none this time */
+	char		 revoked_subject[512];
+	char		 out_sha256[65];
+};
+int kc_op_crl(struct kc_token *tok, const struct kc_crl_params *p,
+    struct kc_crl_result *res);
 
 #endif

@@ -1,0 +1,101 @@
+/* cmd_register.c: keyceremony register list: what the root signed. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kc/error.h"
+#include "kc/ops.h"
+#include "kc/register.h"
+#include "commands.h"
+#include "front.h"
+
+static const char usage[] =
+    "usage: keyceremony register list [--state DIR]\n"
+    "  --state DIR      the ceremony's state directory\n"
+    "                   (default ./keyceremony-state)\n";
+
+static void
+day(time_t t, char buf[16])
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, 16, "%Y-%m-%d", &tm);
+}
+
+int
+cmd_register_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "state", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *state = KC_STATE_DIR_DEFAULT, *ca = "";
+	struct kc_register *reg = NULL;
+	struct kc_reg_entry *l = NULL;
+	size_t n = 0;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'S': state = optarg; break;
+		case 'h': fputs(usage, stdout); return KC_EXIT_OK;
+		default: fputs(usage, stderr); return KC_EXIT_USAGE;
+		}
+	}
+	if (optind != argc)
+		return kc_front_usage("register list: unexpected argument '%s'",
+		    argv[optind]);
+	if ((rc = kc_register_open(state, 0, &reg)) != KC_OK ||
+	    (rc = kc_register_list(reg, &l, &n)) != KC_OK) {
+		kc_register_close(reg);
+		return kc_front_fail(rc);
+	}
+	printf("register %s: %zu entr%s\n", kc_register_path(reg), n,
+	    n == 1 ? "y" : "ies");
+	for (size_t i = 0; i < n; i++) {
+		struct kc_reg_entry *e = &l[i];
+		char signed_at[32], nb[16], na[16], rv[16];
+
+		if (strcmp(e->ca, ca) != 0) {
+			ca = e->ca;
+			printf("\nCA %s\n", ca);
+			printf("  %-20s %-12s %-32s %-10s %-10s %s\n", "signed",
+			    "kind", "serial / CRL number", "from", "until",
+			    "status  subject");
+		}
+		strftime(signed_at, sizeof(signed_at), "%Y-%m-%d %H:%M:%S",
+		    gmtime(&e->time));
+		day(e->not_before, nb);
+		day(e->not_after, na);
+		if (e->kind == KC_REG_CRL) {
+			char num[40];
+			snprintf(num, sizeof(num), "CRL #%lld", e->crl_number);
+			printf("  %-20s %-12s %-32s %-10s %-10s -       %s\n",
+			    signed_at, kc_reg_kind_name(e->kind), num, nb, na,
+			    e->path);
+		} else {
+			if (e->revoked_at != 0)
+				day(e->revoked_at, rv);
+			printf("  %-20s %-12s %-32s %-10s %-10s %s %s\n",
+			    signed_at, kc_reg_kind_name(e->kind), e->serial,
+			    nb, na, e->revoked_at != 0 ? "REVOKED" : "valid  ",
+			    e->subject);
+			if (e->revoked_at != 0)
+				printf("  %-20s revoked %s, reason %s\n", "", rv,
+				    kc_reason_name(e->reason));
+		}
+		printf("  %-20s sha256 %s%s%s\n", "", e->sha256,
+		    e->inputs_sha256[0] ? "  input sha256 " : "",
+		    e->inputs_sha256);
+	}
+	free(l);
+	kc_register_close(reg);
+	return KC_EXIT_OK;
+}

@@ -1,0 +1,187 @@
+/* op_intermediate.c: kc_op_intermediate_sign: the root signs the
+ * factory's intermediate CA CSR; the profile, never the CSR, decides the
+ * extensions (see kc/ops.h). */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+
+#include "kc/csr.h"
+#include "kc/error.h"
+#include "kc/fileio.h"
+#include "kc/ops.h"
+#include "kc/register.h"
+#include "issue_int.h"
+
+#define PATH_LEN_MAX 8
+
+/* The operator's view: what will be issued next to what the CSR asked. */
+static char *
+summary(const struct kc_intermediate_params *p, const struct kc_issuer *is,
+    const struct kc_csr *csr, const X509_NAME *subject, time_t nb, time_t na,
+    const unsigned char *serial)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *subj = kc_name_string(subject), t1[32], t2[32], *out = NULL;
+	BUF_MEM *bm;
+
+	if (b == NULL || subj == NULL)
+		goto out;
+	kc_time_utc(nb, t1);
+	kc_time_utc(na, t2);
+	BIO_printf(b, "The root '%s' (%s) will sign an intermediate CA "
+	    "certificate:\n", is->subject, is->path);
+	BIO_printf(b, "                   ISSUED                        "
+	    "(CSR %s ASKED FOR)\n", p->csr);
+	BIO_printf(b, "  subject          %s\n", subj);
+	BIO_printf(b, "                   (CSR: %s%s)\n", csr->subject_str,
+	    p->subject != NULL ? "; replaced by --subject" : "");
+	BIO_printf(b, "  key              %s (from the CSR)\n",
+	    kc_alg_name(csr->alg));
+	BIO_printf(b, "  validity         %s to %s (%d days)\n", t1, t2,
+	    p->days);
+	BIO_printf(b, "  serial           ");
+	for (size_t i = 0; i < KC_SERIAL_LEN; i++)
+		BIO_printf(b, "%02x", serial[i]);
+	BIO_printf(b, "\n  basicConstraints critical, CA:TRUE, pathLen %d\n",
+	    p->path_len);
+	BIO_printf(b, "  keyUsage         critical, keyCertSign, cRLSign, "
+	    "digitalSignature\n");
+	BIO_printf(b, "  key identifiers  SKI from the key, AKI = the root's "
+	    "SKI\n");
+	if (csr->n_ext == 0) {
+		BIO_printf(b, "  CSR extensions   none requested\n");
+	} else {
+		BIO_printf(b, "  CSR extensions   IGNORED (the profile decides):"
+		    "\n");
+		for (size_t i = 0; i < csr->n_ext; i++)
+			BIO_printf(b, "                   %s\n", csr->ext_text[i]);
+	}
+	BIO_printf(b, "  CSR SHA-256      %s", csr->sha256);
+	if (csr->legacy_sigalg)
+		BIO_printf(b, "\n  note             legacy ecdsa-with-SHA256 "
+		    "NULL parameter in the CSR was normalised");
+	BIO_get_mem_ptr(b, &bm);
+	if ((out = malloc(bm->length + 1)) != NULL) {
+		memcpy(out, bm->data, bm->length);
+		out[bm->length] = '\0';
+	}
+out:
+	free(subj);
+	BIO_free(b);
+	return out;
+}
+
+int
+kc_op_intermediate_sign(struct kc_token *tok,
+    const struct kc_intermediate_params *p, struct kc_op_result *res)
+{
+	struct kc_issuer is;
+	struct kc_csr *csr = NULL;
+	struct kc_register *reg = NULL;
+	struct kc_cert_req req;
+	struct kc_reg_entry e;
+	X509_NAME *override = NULL;
+	EVP_PKEY *priv = NULL;
+	X509 *x = NULL;
+	unsigned char serial[KC_SERIAL_LEN];
+	char *text = NULL, *pem = NULL;
+	size_t pemlen = 0;
+	int rc;
+
+	memset(&is, 0, sizeof(is));
+	memset(&req, 0, sizeof(req));
+	memset(res, 0, sizeof(*res));
+	if (p->key_label == NULL || p->issuer == NULL || p->csr == NULL ||
+	    p->out == NULL)
+		return kc_err(KC_ERR_USAGE, "intermediate sign needs a key "
+		    "label, --issuer, --csr and --out");
+	if (p->path_len < 0 || p->path_len > PATH_LEN_MAX)
+		return kc_err(KC_ERR_USAGE, "--path-len %d out of range (0 to "
+		    "%d)", p->path_len, PATH_LEN_MAX);
+	/* Every input is checked before the token is touched. */
+	if ((rc = kc_file_check_output(p->out)) != KC_OK)
+		return rc;
+	if (p->subject != NULL &&
+	    (rc = kc_name_parse(p->subject, &override)) != KC_OK)
+		goto out;
+	if ((rc = kc_issuer_load(p->issuer, &is)) != KC_OK)
+		goto out;
+	if ((rc = kc_csr_load(p->csr, override != NULL ?
+	    KC_CSR_NO_SUBJECT_CHECK : 0, &csr)) != KC_OK)
+		goto out;
+	snprintf(res->in_sha256, sizeof(res->in_sha256), "%s", csr->sha256);
+	if (EVP_PKEY_eq(csr->pubkey, X509_get0_pubkey(is.cert)) == 1) {
+		rc = kc_err(KC_ERR_POLICY, "%s: the CSR carries the root's own "
+		    "key; an intermediate needs its own key pair", p->csr);
+		goto out;
+	}
+	if (override == NULL &&
+	    X509_NAME_entry_count(csr->subject) == 0) {
+		rc = kc_err(KC_ERR_POLICY, "%s: the CSR has an empty subject; "
+		    "give one with --subject", p->csr);
+		goto out;
+	}
+	if ((rc = kc_issuer_window(&is, p->days, time(NULL), &req.not_before,
+	    &req.not_after)) != KC_OK)
+		goto out;
+
+	/* The token: is --issuer the certificate of this key? */
+	if ((rc = kc_issuer_key(tok, p->key_label, &is, NULL)) != KC_OK)
+		goto out;
+	if (p->state_dir != NULL &&
+	    (rc = kc_register_open(p->state_dir, 1, &reg)) != KC_OK)
+		goto out;
+	if ((rc = kc_issuer_serial(tok, reg, is.ca, serial)) != KC_OK)
+		goto out;
+
+	req.profile = KC_PROFILE_INTERMEDIATE;
+	req.subject = override != NULL ? override : csr->subject;
+	req.subject_key = csr->pubkey;
+	req.issuer = is.cert;
+	req.serial = serial;
+	req.serial_len = sizeof(serial);
+	req.path_len = p->path_len;
+	if ((rc = kc_cert_build(&req, &x)) != KC_OK ||
+	    (rc = kc_cert_lint(x, is.cert, KC_PROFILE_INTERMEDIATE)) != KC_OK)
+		goto out;
+
+	if (p->confirm != NULL) {
+		if ((text = summary(p, &is, csr, req.subject, req.not_before,
+		    req.not_after, serial)) == NULL) {
+			rc = kc_err(KC_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		if (p->confirm(text, p->confirm_arg) != 1) {
+			rc = kc_err(KC_ERR_ABORT, "not confirmed; nothing was "
+			    "signed and %s was not written", p->out);
+			goto out;
+		}
+	}
+
+	/* Attributes and self-test again, right before the signature. */
+	if ((rc = kc_issuer_key(tok, p->key_label, &is, &priv)) != KC_OK ||
+	    (rc = kc_cert_sign(x, priv, is.cert, KC_PROFILE_INTERMEDIATE))
+	    != KC_OK ||
+	    (rc = kc_cert_pem(x, &pem, &pemlen)) != KC_OK ||
+	    (rc = kc_register_entry_cert(x, is.ca, KC_REG_INTERMEDIATE,
+	    csr->sha256, p->out, &e)) != KC_OK ||
+	    (rc = kc_register_write(reg, &e, p->out, pem, pemlen, 0644))
+	    != KC_OK)
+		goto out;
+	kc_issue_result(x, pem, pemlen, res);
+	rc = KC_OK;
+out:
+	EVP_PKEY_free(priv);
+	X509_free(x);
+	X509_NAME_free(override);
+	kc_csr_free(csr);
+	kc_issuer_free(&is);
+	kc_register_close(reg);
+	free(text);
+	free(pem);
+	return rc;
+}

@@ -1,0 +1,131 @@
+/* op_verification.c: kc_op_verification_sign: Azure IoT Hub DPS proof of
+ * possession: a certificate whose subject CN is the verification code,
+ * signed by the root key, for a throwaway key that exists only in memory
+ * (see kc/ops.h). */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kc/error.h"
+#include "kc/fileio.h"
+#include "kc/ops.h"
+#include "kc/register.h"
+#include "issue_int.h"
+
+#define CODE_MAX 64
+
+int
+kc_verification_code_check(const char *code)
+{
+	size_t n;
+
+	if (code == NULL || (n = strlen(code)) == 0)
+		return kc_err(KC_ERR_USAGE, "--code is empty; give the "
+		    "verification code DPS shows for the CA certificate");
+	if (n > CODE_MAX)
+		return kc_err(KC_ERR_USAGE, "--code is %zu characters long; a "
+		    "DPS verification code has 1 to %d letters and digits", n,
+		    CODE_MAX);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)code[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9')))
+			return kc_err(KC_ERR_USAGE, "--code has %s at position "
+			    "%zu; a DPS verification code has only letters "
+			    "and digits (copy it again from the portal or "
+			    "'az iot dps certificate generate-verification-code')",
+			    c == ' ' ? "a space" : c < 0x20 || c >= 0x7f ?
+			    "a control or non-ASCII byte" : "a punctuation "
+			    "character", i + 1);
+	}
+	return KC_OK;
+}
+
+int
+kc_op_verification_sign(struct kc_token *tok,
+    const struct kc_verification_params *p, struct kc_op_result *res)
+{
+	struct kc_issuer is;
+	struct kc_register *reg = NULL;
+	struct kc_cert_req req;
+	struct kc_reg_entry e;
+	X509_NAME *subject = NULL;
+	EVP_PKEY *throwaway = NULL, *priv = NULL;
+	X509 *x = NULL;
+	unsigned char serial[KC_SERIAL_LEN];
+	char *pem = NULL, code_sha[65];
+	size_t pemlen = 0;
+	int rc;
+
+	memset(&is, 0, sizeof(is));
+	memset(&req, 0, sizeof(req));
+	memset(res, 0, sizeof(*res));
+	if (p->key_label == NULL || p->issuer == NULL || p->out == NULL)
+		return kc_err(KC_ERR_USAGE, "verification sign needs a key "
+		    "label, --issuer, --code and --out");
+	if ((rc = kc_verification_code_check(p->code)) != KC_OK)
+		return rc;
+	if ((rc = kc_file_check_output(p->out)) != KC_OK)
+		return rc;
+	kc_sha256_hex(p->code, strlen(p->code), code_sha);
+	snprintf(res->in_sha256, sizeof(res->in_sha256), "%s", code_sha);
+	if ((subject = X509_NAME_new()) == NULL ||
+	    !X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
+	    (const unsigned char *)p->code, -1, -1, 0)) {
+		rc = kc_err_ssl(KC_ERR_CRYPTO, "cannot build the subject");
+		goto out;
+	}
+	if ((rc = kc_issuer_load(p->issuer, &is)) != KC_OK ||
+	    (rc = kc_issuer_window(&is, p->days, time(NULL), &req.not_before,
+	    &req.not_after)) != KC_OK)
+		goto out;
+	if ((rc = kc_issuer_key(tok, p->key_label, &is, NULL)) != KC_OK)
+		goto out;
+	if (p->state_dir != NULL &&
+	    (rc = kc_register_open(p->state_dir, 1, &reg)) != KC_OK)
+		goto out;
+	if ((rc = kc_issuer_serial(tok, reg, is.ca, serial)) != KC_OK)
+		goto out;
+
+	/* Only the public half matters to DPS; the private half exists only
+	 * in this process's memory (the X509 object may hold a reference)
+	 * and is freed below; it is never encoded or written. */
+	if ((throwaway = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"))
+	    == NULL) {
+		rc = kc_err_ssl(KC_ERR_CRYPTO, "cannot make the throwaway key");
+		goto out;
+	}
+	req.profile = KC_PROFILE_VERIFICATION;
+	req.subject = subject;
+	req.subject_key = throwaway;
+	req.issuer = is.cert;
+	req.serial = serial;
+	req.serial_len = sizeof(serial);
+	req.path_len = -1;
+	if ((rc = kc_cert_build(&req, &x)) != KC_OK)
+		goto out;
+	EVP_PKEY_free(throwaway);
+	throwaway = NULL;
+	if ((rc = kc_issuer_key(tok, p->key_label, &is, &priv)) != KC_OK ||
+	    (rc = kc_cert_sign(x, priv, is.cert, KC_PROFILE_VERIFICATION))
+	    != KC_OK ||
+	    (rc = kc_cert_pem(x, &pem, &pemlen)) != KC_OK ||
+	    (rc = kc_register_entry_cert(x, is.ca, KC_REG_VERIFICATION,
+	    code_sha, p->out, &e)) != KC_OK ||
+	    (rc = kc_register_write(reg, &e, p->out, pem, pemlen, 0644))
+	    != KC_OK)
+		goto out;
+	kc_issue_result(x, pem, pemlen, res);
+	rc = KC_OK;
+out:
+	EVP_PKEY_free(throwaway);
+	EVP_PKEY_free(priv);
+	X509_free(x);
+	X509_NAME_free(subject);
+	kc_issuer_free(&is);
+	kc_register_close(reg);
+	free(pem);
+	return rc;
+}
