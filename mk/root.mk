@@ -18,3 +18,12 @@ libkc_la_SOURCES += \
 keyceremony_SOURCES += \
 	src/ceremony/cmd_intermediate.c src/ceremony/cmd_verification.c \
 	src/ceremony/cmd_crl.c src/ceremony/cmd_register.c
+
+check_PROGRAMS += tests/unit/test_register
+tests_unit_test_register_SOURCES = tests/unit/test_register.c
+tests_unit_test_register_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_register_LDADD = libkc.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+TESTS += tests/unit/test_register
+
+TESTS += tests/softhsm/intermediate.sh tests/softhsm/verification.sh \
+	tests/softhsm/crl.sh

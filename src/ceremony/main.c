@@ -22,6 +22,17 @@ static const struct kc_cmd commands[] = {
 	  "[--out-dir DIR]" },
 	{ "quorum", "combine", cmd_quorum_combine,
 	  "quorum combine [--share-file F ...] [--out FILE]" },
+	{ "intermediate", "sign", cmd_intermediate_sign,
+	  "intermediate sign --token L --label K --issuer root.pem "
+	  "--csr factory.csr --days N [--path-len 0] [--yes] --out inter.pem" },
+	{ "verification", "sign", cmd_verification_sign,
+	  "verification sign --token L --label K --issuer root.pem "
+	  "--code CODE [--days 2] --out verification.pem" },
+	{ "crl", NULL, cmd_crl,
+	  "crl --token L --label K --issuer root.pem [--revoke inter.pem|SERIAL] "
+	  "[--reason R] [--days 365] --out root.crl" },
+	{ "register", "list", cmd_register_list,
+	  "register list [--state DIR]" },
 	{ NULL, NULL, NULL, NULL }
 };
 

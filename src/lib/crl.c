@@ -48,7 +48,7 @@ kc_crl_build(const struct kc_crl_req *r, X509_CRL **out)
 	*out = NULL;
 	if (r->issuer == NULL || r->number < 1)
 		return kc_err(KC_ERR_USAGE, "incomplete CRL request");
-	if ((ski = X509_get0_subject_key_id(r->issuer)) == NULL)
+	if ((ski = X509_get0_subject_key_id((X509 *)r->issuer)) == NULL)
 		return kc_err(KC_ERR_INPUT, "the root certificate has no "
 		    "subjectKeyIdentifier; cannot name it in a CRL");
 	if ((crl = X509_CRL_new()) == NULL ||
@@ -131,7 +131,7 @@ kc_crl_lint(X509_CRL *crl, const X509 *issuer)
 {
 	const ASN1_TIME *last = X509_CRL_get0_lastUpdate(crl);
 	const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
-	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(issuer);
+	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id((X509 *)issuer);
 	STACK_OF(X509_REVOKED) *revs = X509_CRL_get_REVOKED(crl);
 	AUTHORITY_KEYID *aki = NULL;
 	ASN1_INTEGER *num = NULL;
@@ -260,10 +260,14 @@ kc_crl_sign(X509_CRL *crl, EVP_PKEY *signer, const X509 *issuer)
 		return rc;
 	if ((rc = kc_crl_lint(crl, issuer)) != KC_OK)
 		return rc;
-	if ((tbs_len = i2d_re_X509_CRL_tbs(crl, &tbs)) <= 0)
-		return kc_err_ssl(KC_ERR_CRYPTO, "cannot encode the CRL");
 	if (X509_CRL_sign(crl, signer, kc_alg_digest(alg)) <= 0) {
 		rc = kc_err_ssl(KC_ERR_CRYPTO, "signing the CRL failed");
+		goto out;
+	}
+	/* The linted fields, encoded afresh (signing only set the
+	 * signature algorithm), must be exactly what was signed. */
+	if ((tbs_len = i2d_re_X509_CRL_tbs(crl, &tbs)) <= 0) {
+		rc = kc_err_ssl(KC_ERR_CRYPTO, "cannot encode the CRL");
 		goto out;
 	}
 	if ((len = i2d_X509_CRL(crl, &der)) <= 0) {
