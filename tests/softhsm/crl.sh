@@ -40,7 +40,7 @@ check "both intermediates pass -crl_check with it" \
 check "crl --revoke inter1.pem --reason keyCompromise" grep -q "CRL number 2 written to c2.crl" c2.out
 s1=$(openssl x509 -in inter1.pem -noout -serial | cut -d= -f2)
 check "the CRL lists inter1's serial with the reason" sh -c \
-	"openssl crl -in c2.crl -noout -text | grep -A3 'Serial Number: $s1' | grep -q 'Key Compromise'"
+	"openssl crl -in c2.crl -noout -text | grep -A4 'Serial Number: $s1' | grep -q 'Key Compromise'"
 check_fails "openssl verify -crl_check rejects the revoked intermediate" "certificate revoked" \
 	openssl verify -x509_strict -crl_check -CAfile root.pem -CRLfile c2.crl inter1.pem
 check "the other intermediate still verifies" \
