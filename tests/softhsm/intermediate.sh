@@ -132,5 +132,13 @@ check_fails "no --yes and no terminal" "no terminal .*add --yes" \
 check_fails "--subject with a control character" "control" \
 	"$KC" intermediate sign $common --label root --issuer root.pem --csr inter.csr --days 30 --yes \
 	--subject "/CN=a$(printf '\002')b" --out bad.pem
+# Confirmation on a terminal (a pty from script(1)): "n" declines.
+printf 'n\n' | script -qec "'$KC' intermediate sign $common --label root --issuer root.pem --csr inter.csr --days 30 --out declined.pem" /dev/null > confirm.out 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "not confirmed; nothing was signed" confirm.out && grep -q "Sign this intermediate CA certificate" confirm.out \
+	&& ok "answering n declines (exit 1)" || { not_ok "declining: exit $rc"; sed 's/^/#   /' confirm.out; }
+[ ! -e declined.pem ] && ok "declined: nothing written" || not_ok "declined: file written"
 [ "$(nreg)" -eq "$before" ] && ok "register unchanged after all refusals" || not_ok "register changed"
+printf 'y\n' | script -qec "'$KC' intermediate sign $common --label root --issuer root.pem --csr inter.csr --days 30 --out confirmed.pem" /dev/null > confirm.out 2>&1
+check "answering y signs" openssl verify -x509_strict -CAfile root.pem confirmed.pem
 done_testing
