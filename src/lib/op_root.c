@@ -13,6 +13,7 @@
 #include "kc/error.h"
 #include "kc/fileio.h"
 #include "kc/ops.h"
+#include "kc/register.h"
 
 /* A throwaway software key of the same family, to build and lint the whole
  * template before the token generates anything. */
@@ -51,6 +52,28 @@ fill_result(const X509 *x, const unsigned char *pem, size_t pemlen,
 		free(s);
 	}
 	kc_sha256_hex(pem, pemlen, res->out_sha256);
+}
+
+/* Writes the root certificate and, with a state directory, records it in
+ * the register in the same step (kc/register.h). */
+static int
+record_write(const struct kc_root_params *p, const X509 *x, const char *pem,
+    size_t pemlen)
+{
+	struct kc_register *reg = NULL;
+	struct kc_reg_entry e;
+	char in[65];
+	int rc;
+
+	if (p->state_dir == NULL)
+		return kc_file_write(p->out, pem, pemlen, 0644, KC_WRITE_EXCL);
+	kc_sha256_hex(p->subject, strlen(p->subject), in);
+	if ((rc = kc_register_open(p->state_dir, 1, &reg)) == KC_OK &&
+	    (rc = kc_register_entry_cert(x, NULL, KC_REG_ROOT, in, p->out,
+	    &e)) == KC_OK)
+		rc = kc_register_write(reg, &e, p->out, pem, pemlen, 0644);
+	kc_register_close(reg);
+	return rc;
 }
 
 int
@@ -116,8 +139,7 @@ kc_op_root_create(struct kc_token *tok, const struct kc_root_params *p,
 	if ((rc = kc_cert_build(&req, &x)) != KC_OK ||
 	    (rc = kc_cert_sign(x, priv, NULL, KC_PROFILE_ROOT)) != KC_OK ||
 	    (rc = kc_cert_pem(x, &pem, &pemlen)) != KC_OK ||
-	    (rc = kc_file_write(p->out, pem, pemlen, 0644,
-	    KC_WRITE_EXCL)) != KC_OK)
+	    (rc = record_write(p, x, pem, pemlen)) != KC_OK)
 		goto out;
 	fill_result(x, (unsigned char *)pem, pemlen, res);
 	res->not_before = req.not_before;
