@@ -32,13 +32,15 @@ summary(const struct kc_intermediate_params *p, const struct kc_issuer *is,
 		goto out;
 	kc_time_utc(nb, t1);
 	kc_time_utc(na, t2);
-	BIO_printf(b, "The root '%s' (%s) will sign an intermediate CA "
-	    "certificate:\n", is->subject, is->path);
-	BIO_printf(b, "                   ISSUED                        "
-	    "(CSR %s ASKED FOR)\n", p->csr);
+	BIO_printf(b, "The root '%s' (%s) will sign this intermediate CA "
+	    "certificate for the request %s:\n", is->subject, is->path,
+	    p->csr);
 	BIO_printf(b, "  subject          %s\n", subj);
-	BIO_printf(b, "                   (CSR: %s%s)\n", csr->subject_str,
-	    p->subject != NULL ? "; replaced by --subject" : "");
+	if (p->subject != NULL)
+		BIO_printf(b, "                   (--subject; the CSR asked for "
+		    "%s)\n", csr->subject_str);
+	else
+		BIO_printf(b, "                   (as in the CSR)\n");
 	BIO_printf(b, "  key              %s (from the CSR)\n",
 	    kc_alg_name(csr->alg));
 	BIO_printf(b, "  validity         %s to %s (%d days)\n", t1, t2,

@@ -93,4 +93,7 @@ check_fails "output exists" "exists.crl already exists" \
 check "existing output untouched" grep -qx keep exists.crl
 check "a valid CRL after the refusals continues the numbering (5)" sh -c \
 	"'$KC' crl $common --label root --issuer root.pem --out c5.crl | grep -q 'CRL number 5 '"
+check_fails "register list without a register" "no register at $T/nowhere/register.sqlite" \
+	"$KC" register list --state "$T/nowhere"
+[ ! -e "$T/nowhere" ] && ok "register list creates nothing" || not_ok "register list created $T/nowhere"
 done_testing

@@ -113,6 +113,10 @@ refused "a private key instead of a CSR" "inter.key: is a private key, not a CSR
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
 	-subj "/CN=bad$(printf '\001')name" -out ctrl.csr 2>/dev/null
 refused "control character in the subject" "ctrl.csr: .*control" --csr ctrl.csr
+H="$KC_TOP_SRCDIR/tests/hostile/csr"
+refused "NUL byte in the subject" "subject-embedded-nul.der: .*NUL" --csr "$H/subject-embedded-nul.der"
+refused "empty subject" "subject-empty.der: the CSR has an empty subject; give one with --subject" \
+	--csr "$H/subject-empty.der"
 refused "--days past the root's end" "--days 4000 would end on .*latest allowed end is .*\\(--days 36[0-9][0-9]\\)" \
 	--csr inter.csr --days 4000
 "$KC" root create $common --label other --algorithm ec-p256 \
