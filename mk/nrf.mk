@@ -1,7 +1,12 @@
 # Fragment of Makefile.am owned by the nrf area (issue 7): nRF91 modem
 # responses (%KEYGEN, %ATTESTTOKEN), AT%CMNG scripts, nRF Cloud CSV.
 libkc_la_SOURCES += \
-	include/kc/nrf.h src/lib/nrf.c src/lib/nrf_out.c
+	include/kc/nrf.h src/lib/nrf.c src/lib/nrf_out.c src/lib/nrf_cloud.c
+
+# factorysign keygen | attest | ledger export --format nrfcloud
+factorysign_SOURCES += src/factory/cmd_keygen.c src/factory/cmd_attest.c \
+	src/factory/export_nrfcloud.c
+TESTS += tests/softhsm/nrf.sh
 
 check_PROGRAMS += tests/unit/test_nrf
 tests_unit_test_nrf_SOURCES = tests/unit/test_nrf.c

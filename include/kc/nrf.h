@@ -148,6 +148,35 @@ int kc_nrf_cloud_row(const char *device_id, const char *subtype,
     const char *tags, const char *fw_types, const char *cert_pem,
     char **row, size_t *len);
 
+struct kc_ledger;
+
+/* The onboarding CSV of a whole ledger, in chunks (files) of at most
+ * KC_NRF_CLOUD_ROWS_MAX rows. */
+struct kc_nrf_cloud_csv {
+	char	**text;		/* nfiles NUL-terminated chunks */
+	size_t	 *len;
+	size_t	  nfiles;
+	long	  nrows;
+};
+
+/*
+ * One row per live ("issued") device certificate of the ledger, in issue
+ * order, with the given subtype, tags and fw_types (see
+ * kc_nrf_cloud_row). Zero rows give zero files. Free with
+ * kc_nrf_cloud_csv_clear().
+ */
+int kc_nrf_cloud_csv(struct kc_ledger *l, const char *subtype,
+    const char *tags, const char *fw_types, struct kc_nrf_cloud_csv *out);
+void kc_nrf_cloud_csv_clear(struct kc_nrf_cloud_csv *c);
+
+/*
+ * The name of chunk i (0-based) of n for the output path out: out itself
+ * when n is 1, otherwise out with "-<i+1>" inserted before a ".csv"
+ * suffix (or appended): onboard.csv -> onboard-1.csv, onboard-2.csv.
+ * malloc'd; NULL when out of memory.
+ */
+char *kc_nrf_cloud_name(const char *out, size_t i, size_t n);
+
 /*
  * Fuzzing entry point: treats data as a responses file and runs every
  * line through kc_nrf_parse() and, for CSR responses, kc_nrf_csr(). Never

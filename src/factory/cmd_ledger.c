@@ -22,6 +22,7 @@
 struct args {
 	const char *dir, *format, *out;
 	int all;
+	const char *subtype, *tags, *fw_types;	/* --format nrfcloud */
 };
 
 static int
@@ -34,6 +35,9 @@ set(int val, const char *arg, void *ctx)
 	case 'f': a->format = arg; break;
 	case 'o': a->out = arg; break;
 	case 'a': a->all = 1; break;
+	case 's': a->subtype = arg; break;
+	case 't': a->tags = arg; break;
+	case 'w': a->fw_types = arg; break;
 	}
 	return -1;
 }
@@ -82,16 +86,21 @@ int
 cmd_ledger_export(int argc, char **argv)
 {
 	static const char usage[] = "ledger export --dir D --format csv "
-	    "[--all] [--out F]";
+	    "[--all] [--out F]\n       factorysign ledger export --dir D "
+	    "--format nrfcloud [--subtype S] [--tags T1|T2] "
+	    "[--fw-types APP|MODEM] [--out F.csv]";
 	static const struct option lo[] = {
 		{ "dir", required_argument, NULL, 'd' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "all", no_argument, NULL, 'a' },
+		{ "subtype", required_argument, NULL, 's' },
+		{ "tags", required_argument, NULL, 't' },
+		{ "fw-types", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct args a = { KC_FACTORY_DIR, "csv", NULL, 0 };
+	struct args a = { KC_FACTORY_DIR, "csv", NULL, 0, NULL, NULL, NULL };
 	struct kc_ledger *l = NULL;
 	struct csv c = { NULL, 0, 0 };
 	char *buf = NULL;
@@ -100,9 +109,15 @@ cmd_ledger_export(int argc, char **argv)
 
 	if ((rc = fs_getopt(argc, argv, lo, usage, set, &a)) >= 0)
 		return rc;
+	if (strcmp(a.format, "nrfcloud") == 0)
+		return fs_export_nrfcloud(a.dir, a.out, a.subtype, a.tags,
+		    a.fw_types);
+	if (a.subtype != NULL || a.tags != NULL || a.fw_types != NULL)
+		return kc_front_usage("ledger export: --subtype, --tags and "
+		    "--fw-types go with --format nrfcloud");
 	if (strcmp(a.format, "csv") != 0)
-		return kc_front_usage("ledger export: --format '%s': use csv",
-		    a.format);
+		return kc_front_usage("ledger export: --format '%s': use csv "
+		    "or nrfcloud", a.format);
 	if (a.out != NULL && (rc = kc_file_check_absent(a.out)) != KC_OK)
 		return kc_front_fail(rc);
 	if ((rc = open_ledger(a.dir, &l)) != KC_OK)
@@ -187,7 +202,7 @@ cmd_ledger_verify(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct args a = { KC_FACTORY_DIR, NULL, NULL, 0 };
+	struct args a = { KC_FACTORY_DIR, NULL, NULL, 0, NULL, NULL, NULL };
 	struct kc_ledger *l = NULL;
 	struct ver v = { 0, 0 };
 	int rc;

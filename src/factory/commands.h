@@ -11,7 +11,13 @@ int cmd_batch(int argc, char **argv);
 int cmd_issue(int argc, char **argv);
 int cmd_verification(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
+int cmd_attest(int argc, char **argv);
 int cmd_ledger_export(int argc, char **argv);
+/* ledger export --format nrfcloud (export_nrfcloud.c); NULLs for the
+ * defaults. Returns an exit status. */
+int fs_export_nrfcloud(const char *dir, const char *out,
+    const char *subtype, const char *tags, const char *fw_types);
 int cmd_ledger_verify(int argc, char **argv);
 
 #endif

@@ -25,6 +25,11 @@ static const struct kc_cmd commands[] = {
 	  "verification --dir D --code CODE --out v.pem" },
 	{ "check", NULL, cmd_check,
 	  "check --cert C --key K --root R [--id ID]" },
+	{ "keygen", NULL, cmd_keygen,
+	  "keygen --dir D --input FILE [--sec-tag T] [--ca-file CA.pem] "
+	  "--out-dir OUT" },
+	{ "attest", NULL, cmd_attest,
+	  "attest --input FILE [--json]" },
 	{ "ledger", "export", cmd_ledger_export,
 	  "ledger export --dir D --format csv [--out F]" },
 	{ "ledger", "verify", cmd_ledger_verify,

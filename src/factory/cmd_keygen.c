@@ -1,0 +1,398 @@
+/* cmd_keygen.c: factorysign keygen: device certificates for nRF91 modems
+ * from their AT%KEYGEN responses (one per line), issued through the same
+ * signer, checks and ledger as "sign", each with an AT%CMNG script that
+ * writes it back, and the SHA-256 the modem will list for it. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "kc/csr.h"
+#include "kc/error.h"
+#include "kc/factory.h"
+#include "kc/fileio.h"
+#include "kc/ledger.h"
+#include "kc/nrf.h"
+#include "kc/x509.h"
+#include "commands.h"
+#include "front.h"
+#include "opts.h"
+
+static const char usage[] = "keygen --dir D --input FILE [--sec-tag T] "
+    "[--ca-file CA.pem] [--id ID] [--days N] [--pass-file F] --out-dir OUT";
+
+struct args {
+	const char *dir, *input, *ca_file, *id, *pass_file;
+	long sec_tag;
+	struct kc_factory_opts o;
+};
+
+static int
+set(int val, const char *arg, void *ctx)
+{
+	struct args *a = ctx;
+	long v;
+
+	switch (val) {
+	case 'd': a->dir = arg; break;
+	case 'i': a->input = arg; break;
+	case 'c': a->ca_file = arg; break;
+	case 'I': a->id = arg; break;
+	case 'p': a->pass_file = arg; break;
+	case 'o': a->o.out_dir = arg; break;
+	case 'n':
+		if (fs_int("--days", arg, 1, KC_DAYS_MAX, &v) != 0)
+			return KC_EXIT_USAGE;
+		a->o.days = (int)v;
+		break;
+	case 't':
+		if (fs_int("--sec-tag", arg, 0, KC_NRF_SEC_TAG_MAX, &v) != 0)
+			return KC_EXIT_USAGE;
+		a->sec_tag = v;
+		break;
+	}
+	return -1;
+}
+
+/* The certificates of a PEM file, re-encoded (no text outside the PEM
+ * blocks goes to the modem). */
+static int
+ca_pem_load(const char *path, char **out)
+{
+	unsigned char *data = NULL;
+	size_t len;
+	BIO *in = NULL, *mem = NULL;
+	X509 *x;
+	BUF_MEM *bm;
+	int rc, n = 0;
+
+	*out = NULL;
+	if ((rc = kc_file_read(path, KC_FILE_MAX, &data, &len)) != KC_OK)
+		return rc;
+	if ((in = BIO_new_mem_buf(data, (int)len)) == NULL ||
+	    (mem = BIO_new(BIO_s_mem())) == NULL) {
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	while ((x = PEM_read_bio_X509(in, NULL, NULL, NULL)) != NULL) {
+		n++;
+		if (PEM_write_bio_X509(mem, x) != 1) {
+			X509_free(x);
+			rc = kc_err_ssl(KC_ERR_CRYPTO, "%s: cannot encode", path);
+			goto out;
+		}
+		X509_free(x);
+	}
+	if (ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE ||
+	    n == 0) {
+		rc = kc_err_ssl(KC_ERR_INPUT, "%s: not a PEM file of one or "
+		    "more CA certificates", path);
+		goto out;
+	}
+	ERR_clear_error();
+	BIO_get_mem_ptr(mem, &bm);
+	if ((*out = strndup(bm->data, bm->length)) == NULL)
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+out:
+	BIO_free(in);
+	BIO_free(mem);
+	free(data);
+	return rc;
+}
+
+/* A response that passed every check that needs no key. */
+struct item {
+	unsigned long		 lineno;
+	struct kc_nrf_msg	*m;
+	struct kc_csr		*csr;
+	char			*id;
+};
+
+static void
+item_clear(struct item *it)
+{
+	kc_nrf_msg_free(it->m);
+	kc_csr_free(it->csr);
+	free(it->id);
+	memset(it, 0, sizeof(*it));
+}
+
+static char *
+out_path(const char *dir, const char *id, const char *ext)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/%s%s", dir, id, ext) < 0)
+		return NULL;
+	return p;
+}
+
+/* The last error again, with "what: " in front. */
+static int
+prefix_err(int rc, const char *what)
+{
+	char msg[1024];
+
+	snprintf(msg, sizeof(msg), "%s", kc_errmsg());
+	return kc_err(rc, "%s: %s", what, msg);
+}
+
+/* Envelope, CSR, sec_tag, --id, outputs absent. */
+static int
+check_one(const struct args *a, const char *what, const char *line,
+    size_t len, struct item *it)
+{
+	const char *exts[] = { ".at", ".at.sha256", ".cert.pem", ".chain.pem",
+	    ".full-chain.pem" };
+	const char *why;
+	char *p;
+	size_t i;
+	int rc;
+
+	if ((rc = kc_nrf_parse(line, len, what, &it->m)) != KC_OK ||
+	    (rc = kc_nrf_csr(it->m, what, 0, &it->csr)) != KC_OK)
+		return rc;
+	if (a->sec_tag >= 0 && it->m->sec_tag != a->sec_tag)
+		return kc_err(KC_ERR_POLICY, "%s: the key was generated in "
+		    "sec_tag %ld, not --sec-tag %ld (the certificate must go "
+		    "next to its key)", what, it->m->sec_tag, a->sec_tag);
+	if ((it->id = kc_nrf_csr_cn(it->csr)) == NULL)
+		return kc_err(KC_ERR_POLICY, "%s: the CSR has no CN to use as "
+		    "the device ID", what);
+	if (a->id != NULL && strcmp(a->id, it->id) != 0)
+		return kc_err(KC_ERR_POLICY, "%s: --id '%s' does not match the "
+		    "CSR's CN '%s'", what, a->id, it->id);
+	if (!kc_factory_id_ok(it->id, &why))
+		return kc_err(KC_ERR_POLICY, "%s: CN '%s' is not a valid device "
+		    "ID: %s", what, it->id, why);
+	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+		if ((p = out_path(a->o.out_dir, it->id, exts[i])) == NULL)
+			return kc_err(KC_ERR_NOMEM, "out of memory");
+		rc = kc_file_check_absent(p);
+		free(p);
+		if (rc != KC_OK)
+			return prefix_err(rc, what);
+	}
+	return KC_OK;
+}
+
+/* leaf + intermediate PEM of the live row of id. */
+static int
+chain_pem(struct kc_factory *f, const char *id, char **out)
+{
+	struct kc_ledger_row row;
+	const unsigned char *p;
+	X509 *leaf = NULL;
+	char *lp = NULL, *ip = NULL;
+	size_t ll, il;
+	int rc, r;
+
+	*out = NULL;
+	memset(&row, 0, sizeof(row));
+	if ((r = kc_ledger_find_id(kc_factory_ledger(f), id, &row)) < 0)
+		return r;
+	if (r == 0)
+		return kc_err(KC_ERR_INTERNAL, "%s: issued but not in the "
+		    "ledger", id);
+	p = row.cert_der;
+	if ((leaf = d2i_X509(NULL, &p, (long)row.cert_der_len)) == NULL) {
+		rc = kc_err_ssl(KC_ERR_INTERNAL, "%s: ledger certificate "
+		    "unreadable", id);
+		goto out;
+	}
+	if ((rc = kc_cert_pem(leaf, &lp, &ll)) != KC_OK ||
+	    (rc = kc_cert_pem(kc_factory_intermediate(f), &ip, &il)) != KC_OK)
+		goto out;
+	if (asprintf(out, "%s%s", lp, ip) < 0) {
+		*out = NULL;
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+	}
+out:
+	X509_free(leaf);
+	free(lp);
+	free(ip);
+	kc_ledger_row_clear(&row);
+	return rc;
+}
+
+/* Issues one checked item and writes OUT/ID.at and OUT/ID.at.sha256. */
+static int
+issue_one(const struct args *a, struct kc_factory *f, const char *what,
+    const char *ca_pem, struct item *it)
+{
+	struct kc_factory_result res;
+	char *chain = NULL, *text = NULL, *at = NULL, *sum = NULL;
+	char *sums = NULL, h_cred[65], h_ca[65];
+	size_t len;
+	int rc;
+
+	if ((rc = kc_factory_issue(f, it->csr->der, it->csr->der_len, what,
+	    it->id, &a->o, &res)) != KC_OK)
+		return rc;
+	if ((rc = chain_pem(f, res.id, &chain)) != KC_OK ||
+	    (rc = kc_nrf_at_script(it->m->sec_tag, ca_pem, chain, &text, &len,
+	    h_cred, h_ca)) != KC_OK)
+		goto out;
+	if (ca_pem != NULL)
+		rc = asprintf(&sums, "%ld,0,%s\n%ld,1,%s\n", it->m->sec_tag,
+		    h_ca, it->m->sec_tag, h_cred);
+	else
+		rc = asprintf(&sums, "%ld,1,%s\n", it->m->sec_tag, h_cred);
+	if (rc < 0 || (at = out_path(a->o.out_dir, res.id, ".at")) == NULL ||
+	    (sum = out_path(a->o.out_dir, res.id, ".at.sha256")) == NULL) {
+		sums = rc < 0 ? NULL : sums;
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = kc_file_write(at, text, len, 0644, KC_WRITE_EXCL)) != KC_OK ||
+	    (rc = kc_file_write(sum, sums, strlen(sums), 0644,
+	    KC_WRITE_EXCL)) != KC_OK) {
+		char msg[1024];
+		snprintf(msg, sizeof(msg), "%s", kc_errmsg());
+		rc = kc_err(rc, "%s: certificate %s issued and in the ledger, "
+		    "but the AT script could not be written: %s", what,
+		    res.serial, msg);
+		goto out;
+	}
+	fs_print_result(&res, a->o.out_dir);
+	printf("%s: sec_tag %ld -> %s; AT%%CMNG=1 lists %ld,1 with SHA-256 "
+	    "%s\n", res.id, it->m->sec_tag, at, it->m->sec_tag, h_cred);
+	rc = KC_OK;
+out:
+	free(chain);
+	free(text);
+	free(at);
+	free(sum);
+	free(sums);
+	return rc;
+}
+
+int
+cmd_keygen(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "input", required_argument, NULL, 'i' },
+		{ "sec-tag", required_argument, NULL, 't' },
+		{ "ca-file", required_argument, NULL, 'c' },
+		{ "id", required_argument, NULL, 'I' },
+		{ "days", required_argument, NULL, 'n' },
+		{ "pass-file", required_argument, NULL, 'p' },
+		{ "out-dir", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct args a;
+	struct kc_factory *f = NULL;
+	struct kc_nrf_lines lines;
+	struct item *items = NULL, *nitems;
+	unsigned char *data = NULL;
+	char *ca_pem = NULL, what[512];
+	const char *line;
+	size_t len, dlen, n = 0, cap = 0, i;
+	unsigned long lineno, total = 0, bad = 0, done = 0;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	a.dir = KC_FACTORY_DIR;
+	a.sec_tag = -1;
+	a.o.sec_tag = -1;
+	a.o.formats = KC_FMT_PEM;
+	if ((rc = fs_getopt(argc, argv, lo, usage, set, &a)) >= 0)
+		return rc;
+	if (a.input == NULL || a.o.out_dir == NULL)
+		return kc_front_usage("keygen: --input and --out-dir are "
+		    "required\nusage: %s %s", kc_progname, usage);
+	if ((rc = kc_factory_check_opts(NULL, &a.o, 0)) != KC_OK ||
+	    (a.ca_file != NULL &&
+	    (rc = ca_pem_load(a.ca_file, &ca_pem)) != KC_OK) ||
+	    (rc = kc_file_read(a.input, KC_NRF_FILE_MAX, &data, &dlen)) !=
+	    KC_OK) {
+		rc = kc_front_fail(rc);
+		goto out;
+	}
+
+	/* every check that needs no key first, one line per bad response */
+	kc_nrf_lines_init(&lines, data, dlen);
+	while (kc_nrf_lines_next(&lines, &line, &len, &lineno)) {
+		total++;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			if ((nitems = realloc(items, cap * sizeof(*items))) ==
+			    NULL) {
+				rc = kc_front_fail(kc_err(KC_ERR_NOMEM,
+				    "out of memory"));
+				goto out;
+			}
+			items = nitems;
+		}
+		memset(&items[n], 0, sizeof(items[n]));
+		items[n].lineno = lineno;
+		snprintf(what, sizeof(what), "%s:%lu", a.input, lineno);
+		if (check_one(&a, what, line, len, &items[n]) != KC_OK) {
+			fprintf(stderr, "%s: %s\n", kc_progname, kc_errmsg());
+			item_clear(&items[n]);
+			bad++;
+			continue;
+		}
+		/* the same device twice in one file */
+		for (i = 0; i < n; i++)
+			if (OPENSSL_strcasecmp(items[i].id, items[n].id) == 0)
+				break;
+		if (i < n) {
+			fprintf(stderr, "%s: %s: device %s already on line "
+			    "%lu\n", kc_progname, what, items[n].id,
+			    items[i].lineno);
+			item_clear(&items[n]);
+			bad++;
+			continue;
+		}
+		n++;
+	}
+	if (total == 0) {
+		rc = kc_front_fail(kc_err(KC_ERR_INPUT, "%s: no %%KEYGEN "
+		    "response in the file", a.input));
+		goto out;
+	}
+
+	if (n > 0) {
+		if ((f = fs_open(a.dir, a.pass_file, &rc)) == NULL)
+			goto out;
+		if ((rc = kc_factory_check_opts(f, &a.o, 0)) != KC_OK) {
+			rc = kc_front_fail(rc);
+			goto out;
+		}
+		for (i = 0; i < n; i++) {
+			snprintf(what, sizeof(what), "%s:%lu", a.input,
+			    items[i].lineno);
+			if (issue_one(&a, f, what, ca_pem, &items[i]) !=
+			    KC_OK) {
+				fprintf(stderr, "%s: %s\n", kc_progname,
+				    kc_errmsg());
+				bad++;
+			} else {
+				done++;
+			}
+		}
+	}
+	fprintf(stderr, "%s: %lu issued, %lu refused, of %lu responses in "
+	    "%s\n", kc_progname, done, bad, total, a.input);
+	fprintf(stderr, "%s: note: the modems' COSE signatures were NOT "
+	    "verified (only Nordic's identity service holds their keys); the "
+	    "CSR digests were checked\n", kc_progname);
+	rc = bad > 0 ? KC_EXIT_FAIL : KC_EXIT_OK;
+out:
+	kc_factory_close(f);
+	for (i = 0; i < n; i++)
+		item_clear(&items[i]);
+	free(items);
+	free(ca_pem);
+	free(data);
+	return rc;
+}
