@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -123,7 +124,7 @@ kc_file_read(const char *path, size_t max, unsigned char **data, size_t *len)
 {
 	struct stat st;
 	unsigned char *buf = NULL;
-	size_t have = 0;
+	size_t have = 0, cap;
 	ssize_t n;
 	int fd;
 
@@ -145,12 +146,37 @@ kc_file_read(const char *path, size_t max, unsigned char **data, size_t *len)
 		return kc_err(KC_ERR_INPUT, "%s: file too large (%lld bytes; "
 		    "the limit is %zu)", path, (long long)st.st_size, max);
 	}
-	if ((buf = malloc(max + 1)) == NULL) {
+	/* A regular file gets a buffer of its size (it is read to EOF all
+	 * the same, in case it grows); others start small. The buffer only
+	 * grows up to max + 1 bytes, which is how "too large" is seen. */
+	cap = S_ISREG(st.st_mode) ? (size_t)st.st_size : 4096;
+	if (cap > max)
+		cap = max;
+	if ((buf = malloc(cap + 1)) == NULL) {
 		close(fd);
 		return kc_err(KC_ERR_NOMEM, "out of memory reading %s", path);
 	}
 	for (;;) {
-		n = read(fd, buf + have, max + 1 - have);
+		if (have == cap + 1) {
+			size_t ncap = cap < max / 2 ? 2 * cap + 4096 : max;
+			unsigned char *nbuf;
+
+			if (ncap > max)
+				ncap = max;
+			/* Not realloc(): the old buffer may hold a secret
+			 * and is wiped before it is freed. */
+			if ((nbuf = malloc(ncap + 1)) == NULL) {
+				close(fd);
+				OPENSSL_clear_free(buf, have);
+				return kc_err(KC_ERR_NOMEM, "out of memory "
+				    "reading %s", path);
+			}
+			memcpy(nbuf, buf, have);
+			OPENSSL_clear_free(buf, have);
+			buf = nbuf;
+			cap = ncap;
+		}
+		n = read(fd, buf + have, cap + 1 - have);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {

@@ -196,7 +196,141 @@ def corpus_keygen(tmp):
         b64url(cose) + b'"\n')
 
 
-TARGETS = {"csr": corpus_csr, "keygen": corpus_keygen}
+CEREMONY_GOOD = """\
+# A rehearsal root ceremony.
+keyceremony: 1
+name: root-ca
+title: "Root CA: key generation"
+description: >
+  Generates the root key in the HSM and self-signs the root.
+roles:
+  - id: officer
+    title: Security officer
+    duty: types the PIN
+  - id: witness
+    title: Witness
+steps:
+  - id: root
+    title: Make the root
+    action: root-create
+    role: officer
+    witness: witness
+    key-label: root-1
+    algorithm: ec-p384
+    subject: /CN=Example Root CA/O=Example/C=DE
+    days: 3650
+    output: root.pem
+  - id: inter
+    title: Sign the factory intermediate
+    action: intermediate-sign
+    role: officer
+    issuer-key: root-1
+    issuer-cert: root.pem
+    csr: incoming/factory.csr
+    days: 730
+    path-len: 0
+    output: factory.pem
+  - id: pop
+    title: DPS proof of possession
+    action: verification-sign
+    role: officer
+    issuer-key: root-1
+    issuer-cert: root.pem
+    code: 0123456789ABCDEF
+    days: 2
+    output: verification.pem
+  - id: crl
+    title: Revoke
+    action: crl-issue
+    role: officer
+    issuer-key: root-1
+    issuer-cert: root.pem
+    revoke:
+      - cert: factory.pem
+        reason: superseded
+    next-update-days: 365
+    output: root.crl
+  - id: export
+    title: Export
+    action: export
+    role: officer
+"""
+
+SITE_GOOD = """\
+keyceremony-site: 1
+name: rehearsal
+module: /usr/lib/softhsm/libsofthsm2.so
+token:
+  label: root
+  serial: 0123456789abcdef
+pin-file: pin.txt
+state: ./keyceremony-state
+media: ./media
+network: warn
+removable-media: warn
+"""
+
+
+def corpus_ceremony(tmp):
+    put("ceremony", "full.yaml", CEREMONY_GOOD.encode())
+    put("ceremony", "site.yaml", SITE_GOOD.encode())
+    put("ceremony", "flow.yaml", b"{keyceremony: 1, name: t, title: T, "
+        b"roles: [{id: o, title: O}], steps: [{id: e, title: E, "
+        b"action: export, role: o}]}\n")
+    put("ceremony", "anchors.yaml", b"keyceremony: 1\nname: &n t\n"
+        b"title: *n\nroles:\n  - &r {id: o, title: O}\n"
+        b"steps:\n  - {id: e, title: E, action: export, role: o}\n"
+        b"---\nsecond: document\n")
+    put("ceremony", "crlf-tabs.yaml",
+        CEREMONY_GOOD.replace("\n", "\r\n").encode())
+    put("ceremony", "duplicate-key.yaml",
+        CEREMONY_GOOD.replace("name: root-ca\n",
+                              "name: root-ca\nname: again\n").encode())
+    # The ceremonies the project ships, when present.
+    d = os.path.join(TOP, "ceremony")
+    if os.path.isdir(d):
+        for n in sorted(os.listdir(d)):
+            with open(os.path.join(d, n), "rb") as f:
+                put("ceremony", "shipped-" + n, f.read())
+
+
+def transcript(records, end=True, ceremony="root ca"):
+    """A valid transcript: the hash chain of kc/transcript.h."""
+    lines = ["# keyceremony transcript (fuzz seed)"]
+    prev = "0" * 64
+    recs = [("begin", "ceremony=%s rehearsal=yes file-sha256=%s" %
+             (ceremony.replace(" ", "%20"), "ab" * 32))] + records
+    if end:
+        recs.append(("end", "records=%d result=completed" % (len(recs) + 1)))
+    for i, (kind, kv) in enumerate(recs, 1):
+        line = "KC1 %d %s 2026-11-25T20:%02d:00Z %s %s" % (
+            i, prev, i % 60, kind, kv)
+        prev = hashlib.sha256(line.encode()).hexdigest()
+        lines.append(line)
+    return ("\n".join(lines) + "\n").encode(), prev
+
+
+def corpus_transcript(tmp):
+    recs = [("check", "id=network status=passed detail=only%20lo%20up"),
+            ("check", "id=clock status=warned detail=2026-11-25T20:40:00Z"),
+            ("role", "role=officer name=Alice%20Example"),
+            ("step", "id=root status=done output=root.pem sha256=" +
+             "cd" * 32),
+            ("step", "id=export status=failed detail=ENOSPC%3d28")]
+    text, digest = transcript(recs)
+    put("transcript", "complete.log", text)
+    put("transcript", "digest-first.log", digest.encode() + b"\n" + text)
+    put("transcript", "unfinished.log", transcript(recs, end=False)[0])
+    put("transcript", "minimal.log", transcript([])[0])
+    t = text.split(b"\n")
+    put("transcript", "swapped.log", b"\n".join(t[:3] + [t[4], t[3]] +
+                                                t[5:]))
+    put("transcript", "words.txt", b"aardvark adroitness absurd adviser "
+        b"ACCRUE aggregate\n")
+
+
+TARGETS = {"csr": corpus_csr, "keygen": corpus_keygen,
+           "ceremony": corpus_ceremony, "transcript": corpus_transcript}
 
 
 def main():

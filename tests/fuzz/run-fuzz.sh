@@ -10,6 +10,10 @@ set -u
 secs=$1; fuzzdir=$2; shift 2
 status=0
 summary=""
+# The file-based targets write each input to $TMPDIR: keep it in memory.
+if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
+	TMPDIR=/dev/shm; export TMPDIR
+fi
 for t in "$@"; do
 	bin=tests/fuzz/fuzz_$t
 	work=fuzz-work/$t
