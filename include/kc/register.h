@@ -74,8 +74,9 @@ struct kc_reg_entry {
 struct kc_register;
 
 /* Opens DIR/register.sqlite. With create, the directory (0700) and the
- * database are made when missing; without, a missing register is
- * KC_ERR_NOTFOUND naming the path. */
+ * database are made when missing and the handle can write; without, the
+ * register is opened read-only (for listing, also from exported media)
+ * and a missing one is KC_ERR_NOTFOUND naming the path. */
 int kc_register_open(const char *dir, int create, struct kc_register **out);
 void kc_register_close(struct kc_register *reg);	/* NULL: no-op */
 /* The database file path. */

@@ -142,7 +142,7 @@ kc_register_open(const char *dir, int create, struct kc_register **out)
 			free(r);
 			return rc;
 		}
-		flags = SQLITE_OPEN_READWRITE;
+		flags = SQLITE_OPEN_READONLY;
 	}
 	if (sqlite3_open_v2(r->path, &r->db, flags | SQLITE_OPEN_FULLMUTEX,
 	    NULL) != SQLITE_OK) {
@@ -150,9 +150,9 @@ kc_register_open(const char *dir, int create, struct kc_register **out)
 		goto fail;
 	}
 	sqlite3_busy_timeout(r->db, 10000);
-	if ((rc = exec(r, "PRAGMA journal_mode = WAL;", "WAL")) != KC_OK ||
-	    (rc = exec(r, "PRAGMA synchronous = FULL;", "synchronous"))
-	    != KC_OK)
+	if (create && ((rc = exec(r, "PRAGMA journal_mode = WAL;", "WAL"))
+	    != KC_OK || (rc = exec(r, "PRAGMA synchronous = FULL;",
+	    "synchronous")) != KC_OK))
 		goto fail;
 	if (create && (rc = exec(r, schema, "schema")) != KC_OK)
 		goto fail;

@@ -149,9 +149,11 @@ test_register(void **state)
 	free(l);
 	kc_register_close(r);
 
-	/* Reopen without create: still there. */
+	/* Reopen without create: still there, and read-only. */
 	assert_int_equal(kc_register_open(state_dir, 0, &r), KC_OK);
 	assert_int_equal(kc_register_serial_used(r, "ca1", "0a"), 1);
+	entry(&e, KC_REG_INTERMEDIATE, "cafe");
+	assert_int_equal(kc_register_add(r, &e), KC_ERR_DB);
 	kc_register_close(r);
 	kc_register_close(NULL);
 }
