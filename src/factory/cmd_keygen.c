@@ -25,7 +25,8 @@
 #include "opts.h"
 
 static const char usage[] = "keygen --dir D --input FILE [--sec-tag T] "
-    "[--ca-file CA.pem] [--id ID] [--days N] [--pass-file F] --out-dir OUT";
+    "[--ca-file CA.pem] [--id ID] [--days N] [--resume] [--pass-file F] "
+    "--out-dir OUT";
 
 struct args {
 	const char *dir, *input, *ca_file, *id, *pass_file;
@@ -46,6 +47,7 @@ set(int val, const char *arg, void *ctx)
 	case 'I': a->id = arg; break;
 	case 'p': a->pass_file = arg; break;
 	case 'o': a->o.out_dir = arg; break;
+	case 'r': a->o.resume = 1; break;
 	case 'n':
 		if (fs_int("--days", arg, 1, KC_DAYS_MAX, &v) != 0)
 			return KC_EXIT_USAGE;
@@ -171,7 +173,9 @@ check_one(const struct args *a, const char *what, const char *line,
 	if (!kc_factory_id_ok(it->id, &why))
 		return kc_err(KC_ERR_POLICY, "%s: CN '%s' is not a valid device "
 		    "ID: %s", what, it->id, why);
-	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+	/* --resume: the factory recognises its own files, and the scripts
+	 * are written again from the ledger */
+	for (i = 0; !a->o.resume && i < sizeof(exts) / sizeof(exts[0]); i++) {
 		if ((p = out_path(a->o.out_dir, it->id, exts[i])) == NULL)
 			return kc_err(KC_ERR_NOMEM, "out of memory");
 		rc = kc_file_check_absent(p);
@@ -230,7 +234,7 @@ issue_one(const struct args *a, struct kc_factory *f, const char *what,
 	char *chain = NULL, *text = NULL, *at = NULL, *sum = NULL;
 	char *sums = NULL, h_cred[65], h_ca[65];
 	size_t len;
-	int rc;
+	int rc, wflags = a->o.resume ? 0 : KC_WRITE_EXCL;
 
 	if ((rc = kc_factory_issue(f, it->csr->der, it->csr->der_len, what,
 	    it->id, &a->o, &res)) != KC_OK)
@@ -250,9 +254,9 @@ issue_one(const struct args *a, struct kc_factory *f, const char *what,
 		rc = kc_err(KC_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = kc_file_write(at, text, len, 0644, KC_WRITE_EXCL)) != KC_OK ||
-	    (rc = kc_file_write(sum, sums, strlen(sums), 0644,
-	    KC_WRITE_EXCL)) != KC_OK) {
+	if ((rc = kc_file_write(at, text, len, 0644, wflags)) != KC_OK ||
+	    (rc = kc_file_write(sum, sums, strlen(sums), 0644, wflags)) !=
+	    KC_OK) {
 		char msg[1024];
 		snprintf(msg, sizeof(msg), "%s", kc_errmsg());
 		rc = kc_err(rc, "%s: certificate %s issued and in the ledger, "
@@ -285,6 +289,7 @@ cmd_keygen(int argc, char **argv)
 		{ "days", required_argument, NULL, 'n' },
 		{ "pass-file", required_argument, NULL, 'p' },
 		{ "out-dir", required_argument, NULL, 'o' },
+		{ "resume", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};

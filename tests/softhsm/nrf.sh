@@ -73,6 +73,10 @@ assert a[2]['device_type']==3 and a[0]['digest_match'] is True
 assert a[0]['csr_subject']=='/CN=$VUUID' and a[0]['csr_legacy_sigalg'] is True
 assert not any(x['cose_signature_verified'] for x in a)
 "
+W="$T/we\"ir\\d$(printf '\377\001').txt"
+cp "$T/vectors.txt" "$W"
+check "attest --json: an odd file name still gives valid JSON" sh -c \
+	"'$FS' attest --input \"\$1\" --json | python3 -m json.tool" sh "$W"
 { echo "$V_CSR" | cut -c1-200; echo "$V_ATT"; } > "$T/attbad.txt"
 check_fails "attest: a truncated line fails the run" \
 	"attbad.txt:1: no '\\.'" "$FS" attest --input "$T/attbad.txt"
@@ -129,6 +133,17 @@ open('$T/cred.pem','wb').write(m.group(1).replace(b'\r\n',b'\n'))"
 	check "$id: CN is the device ID" sh -c "openssl x509 -in '$T/leaf.pem' \
 		-noout -subject | grep -q 'CN *= *$id'"
 done
+check_fails "keygen: the same file again is refused" \
+	"in1.txt:1: .*$VUUID\.at already exists" "$FS" keygen --dir "$F" \
+	--input "$T/in1.txt" --ca-file "$T/root.pem" --pass-file "$T/pass" \
+	--out-dir "$T/out1"
+cp "$T/out1/$U2.at" "$T/u2.at.saved"
+rm "$T/out1/$U2.at"
+check "keygen --resume after an interruption" "$FS" keygen --dir "$F" \
+	--input "$T/in1.txt" --ca-file "$T/root.pem" --pass-file "$T/pass" \
+	--out-dir "$T/out1" --resume
+check "  ... wrote the same script again" cmp "$T/u2.at.saved" \
+	"$T/out1/$U2.at"
 check "keygen: ledger has both" sh -c "'$FS' ledger export --dir '$F' \
 	--format csv | grep -c -e '$VUUID' -e '$U2' | grep -qx 2"
 
@@ -151,6 +166,20 @@ newcsr other "$U3"
 	"$RESP" "$T/g3.der" 17 aaaa0000111142228333444455556666 plelems=4
 	"$RESP" "$T/other.der" 17 aaaa0000111142228333444455556666
 } > "$T/in2.txt"
+# a flipped character in the CSR part, and in the COSE digest
+"$RESP" "$T/g3.der" 17 aaaa0000111142228333444455556666 > "$T/g3.txt"
+python3 -c "
+import sys
+l=open('$T/g3.txt').read().strip()
+a,b=l.split('.')
+def flip(s,i): return s[:i]+('A' if s[i]!='A' else 'B')+s[i+1:]
+print(flip(a,100)+'.'+b)
+print(a+'.'+flip(b,60))
+" > "$T/flip.txt"
+check_fails "attest: a flipped character in the CSR part" \
+	"flip.txt:1: digest mismatch" "$FS" attest --input "$T/flip.txt"
+check_fails "attest: a flipped character in the COSE digest" \
+	"flip.txt:2: digest mismatch" "$FS" attest --input "$T/flip.txt"
 mkdir "$T/out2"
 "$FS" keygen --dir "$F" --input "$T/in2.txt" --pass-file "$T/pass" \
 	--out-dir "$T/out2" > "$T/k2.out" 2> "$T/k2.err"
