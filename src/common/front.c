@@ -124,7 +124,9 @@ kc_front_secret(const char *file, const char *what, int confirm,
 	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1)
 		return kc_err(KC_ERR_PIN, "no terminal to ask for the %s; give "
 		    "it in a file readable only by you (--%s-file)", what,
-		    strcmp(what, "passphrase") == 0 ? "pass" : "pin");
+		    strstr(what, "SO") != NULL ? "so-pin" :
+		    strstr(what, "PIN") != NULL ? "pin" :
+		    strstr(what, "PKCS#12") != NULL ? "pfx-pass" : "pass");
 	if ((rc = kc_secret_new(KC_SECRET_MAX, &a)) != KC_OK)
 		goto out;
 	snprintf(prompt, sizeof(prompt), "%s: ", what);
