@@ -70,6 +70,17 @@ kc_alg_of_key(const EVP_PKEY *pkey, enum kc_alg *out)
 			    "unknown curve parameters refused (use named "
 			    "P-256 or P-384)");
 		}
+		{
+			char enc[32];
+			size_t elen = 0;
+			if (EVP_PKEY_get_utf8_string_param(pkey,
+			    OSSL_PKEY_PARAM_EC_ENCODING, enc, sizeof(enc),
+			    &elen) && strcmp(enc, "explicit") == 0)
+				return kc_err(KC_ERR_POLICY, "EC key with "
+				    "explicit curve parameters refused (use "
+				    "the named curve P-256 or P-384)");
+			ERR_clear_error();
+		}
 		if (strcmp(group, "prime256v1") == 0 ||
 		    strcmp(group, "P-256") == 0)
 			*out = KC_ALG_EC_P256;

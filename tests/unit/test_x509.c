@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include <openssl/core_names.h>
 #include <openssl/x509v3.h>
 
 #include "kc/error.h"
@@ -211,6 +212,13 @@ test_key_policy(void **state)
 	k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 	assert_int_equal(kc_alg_of_key(k, &a), KC_OK);
 	assert_int_equal(a, KC_ALG_EC_P256);
+	EVP_PKEY_free(k);
+	/* The same curve with explicit parameters is refused. */
+	k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	assert_true(EVP_PKEY_set_utf8_string_param(k,
+	    OSSL_PKEY_PARAM_EC_ENCODING, OSSL_PKEY_EC_ENCODING_EXPLICIT));
+	assert_int_equal(kc_alg_of_key(k, &a), KC_ERR_POLICY);
+	assert_non_null(strstr(kc_errmsg(), "explicit"));
 	EVP_PKEY_free(k);
 	k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	assert_int_equal(kc_alg_of_key(k, &a), KC_ERR_POLICY);
