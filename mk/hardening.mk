@@ -95,3 +95,4 @@ tests_hostile_csr_intake_SOURCES = tests/hostile/csr_intake.c
 tests_hostile_csr_intake_LDADD = libkc.la $(CRYPTO_LIBS)
 TESTS += tests/hostile/csr_intake
 EXTRA_DIST += tests/hostile/csr tests/hostile/make-inputs.py
+TESTS += tests/hostile/csr.sh

@@ -62,6 +62,13 @@ enum {
 int kc_csr_parse(const unsigned char *data, size_t len, const char *what,
     int flags, struct kc_csr **out);
 
+/* The checks kc_csr_parse() makes on the extensions a CSR requests (also
+ * for parsers of their own, like factorysign's fast path): at most 64, none
+ * twice, no unknown critical one, every known one decodable. KC_ERR_INPUT
+ * or KC_ERR_POLICY with a message naming what. exts may be NULL. */
+int kc_csr_exts_check(const STACK_OF(X509_EXTENSION) *exts,
+    const char *what);
+
 /* kc_csr_parse() of a file (at most KC_FILE_MAX bytes). */
 int kc_csr_load(const char *path, int flags, struct kc_csr **out);
 

@@ -394,8 +394,8 @@ sigalg_ok(const X509_REQ *req, const char *what)
  * ignores it: not absurdly long, no extension twice (RFC 5280 4.2), no
  * critical extension this tool cannot even read, and every extension it
  * knows decodable. */
-static int
-exts_sane(const STACK_OF(X509_EXTENSION) *exts, const char *what)
+int
+kc_csr_exts_check(const STACK_OF(X509_EXTENSION) *exts, const char *what)
 {
 	int n = exts != NULL ? sk_X509_EXTENSION_num(exts) : 0;
 	char oid[80];
@@ -569,7 +569,7 @@ kc_csr_parse(const unsigned char *data, size_t len, const char *what,
 	exts = X509_REQ_get_extensions(csr->req);
 	ERR_clear_error();
 	n = exts != NULL ? sk_X509_EXTENSION_num(exts) : 0;
-	if ((rc = exts_sane(exts, what)) != KC_OK)
+	if ((rc = kc_csr_exts_check(exts, what)) != KC_OK)
 		goto out;
 	for (int i = 0; i < n; i++)
 		if ((rc = add_ext(csr, sk_X509_EXTENSION_value(exts, i)))

@@ -7,6 +7,7 @@
 
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -493,15 +494,15 @@ kc_factory_batch_end(struct kc_factory *f)
 /* --- the issue path ------------------------------------------------------- */
 
 /* CSR bytes, PEM or DER, to DER in out (malloc'd). */
+static int csr_pem(const char *text, const char *name, unsigned char **out,
+    size_t *out_len);
+
 static int
 csr_der(const unsigned char *in, size_t len, const char *name,
     unsigned char **out, size_t *out_len)
 {
-	const char *b, *e, *body;
-	unsigned char *der, *q;
-	size_t n = 0, pad = 0;
-	unsigned char quad[4];
-	int k = 0;
+	char *text;
+	int rc;
 
 	*out = NULL;
 	if (len > 0 && in[0] == 0x30) {
@@ -511,16 +512,41 @@ csr_der(const unsigned char *in, size_t len, const char *name,
 		*out_len = len;
 		return KC_OK;
 	}
-	if (memchr(in, '\0', len) != NULL ||
-	    (b = strstr((const char *)in, "-----BEGIN ")) == NULL)
+	/* The string functions below need the NUL that kc_file_read()
+	 * adds; a caller's buffer may not have it. */
+	if (memchr(in, '\0', len) != NULL || (text = malloc(len + 1)) == NULL)
+		return memchr(in, '\0', len) != NULL ? kc_err(KC_ERR_INPUT,
+		    "%s: not a certificate signing request (neither PEM nor "
+		    "DER)", name) : kc_err(KC_ERR_NOMEM, "out of memory");
+	memcpy(text, in, len);
+	text[len] = '\0';
+	rc = csr_pem(text, name, out, out_len);
+	free(text);
+	return rc;
+}
+
+/* The one PEM CSR in text (NUL-terminated) to DER. */
+static int
+csr_pem(const char *text, const char *name, unsigned char **out,
+    size_t *out_len)
+{
+	const char *b, *e, *body, *end_line;
+	unsigned char *der, *q;
+	size_t n = 0, pad = 0;
+	unsigned char quad[4];
+	int k = 0;
+
+	if ((b = strstr(text, "-----BEGIN ")) == NULL)
 		return kc_err(KC_ERR_INPUT, "%s: not a certificate signing "
 		    "request (neither PEM nor DER)", name);
-	if (strncmp(b, "-----BEGIN CERTIFICATE REQUEST-----", 35) == 0)
+	if (strncmp(b, "-----BEGIN CERTIFICATE REQUEST-----", 35) == 0) {
 		body = b + 35;
-	else if (strncmp(b, "-----BEGIN NEW CERTIFICATE REQUEST-----", 39)
-	    == 0)
+		end_line = "-----END CERTIFICATE REQUEST-----";
+	} else if (strncmp(b, "-----BEGIN NEW CERTIFICATE REQUEST-----", 39)
+	    == 0) {
 		body = b + 39;
-	else {
+		end_line = "-----END NEW CERTIFICATE REQUEST-----";
+	} else {
 		int l = (int)strcspn(b + 11, "-\n");
 		return kc_err(KC_ERR_INPUT, "%s: not a certificate signing "
 		    "request (PEM '%.*s')", name, l > 40 ? 40 : l, b + 11);
@@ -528,6 +554,14 @@ csr_der(const unsigned char *in, size_t len, const char *name,
 	if ((e = strstr(body, "-----END ")) == NULL)
 		return kc_err(KC_ERR_INPUT, "%s: truncated PEM (no END line)",
 		    name);
+	/* Exactly one CSR: the matching END line, then only blank space. */
+	if (strncmp(e, end_line, strlen(end_line)) != 0)
+		return kc_err(KC_ERR_INPUT, "%s: damaged PEM (the END line "
+		    "does not match the BEGIN line)", name);
+	for (const char *p = e + strlen(end_line); *p != '\0'; p++)
+		if (!isspace((unsigned char)*p))
+			return kc_err(KC_ERR_INPUT, "%s: unexpected data after "
+			    "the CSR's END line (one CSR per file)", name);
 	if ((der = malloc((size_t)(e - body) / 4 * 3 + 3)) == NULL)
 		return kc_err(KC_ERR_NOMEM, "out of memory");
 	q = der;

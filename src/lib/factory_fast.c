@@ -23,6 +23,7 @@
 #include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
+#include "kc/csr.h"
 #include "kc/error.h"
 #include "kc/factory.h"
 #include "kc/x509.h"
@@ -390,7 +391,10 @@ kc_fcsr_verify(struct kc_signer *s, struct kc_fcsr *c, const char *name)
 		}
 	}
 	if ((rc = kc_alg_of_key(pkey, &alg)) != KC_OK) {
-		rc = kc_err(rc, "%s: key refused: %s", name, kc_errmsg());
+		/* kc_errmsg() is the buffer kc_err() writes: copy it first. */
+		char why[512];
+		snprintf(why, sizeof(why), "%s", kc_errmsg());
+		rc = kc_err(rc, "%s: key refused: %s", name, why);
 		goto out;
 	}
 	c->alg = alg;
@@ -461,6 +465,10 @@ check_ext_request(struct kc_fcsr *c, const unsigned char *v, size_t vl,
 		ERR_clear_error();
 		sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 		return BAD("%s: the CSR's extension request is malformed", name);
+	}
+	if ((rc = kc_csr_exts_check(exts, name)) != KC_OK) {
+		sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+		return rc;
 	}
 	for (int i = 0; i < sk_X509_EXTENSION_num(exts); i++) {
 		X509_EXTENSION *e = sk_X509_EXTENSION_value(exts, i);
