@@ -13,3 +13,10 @@ tests_unit_test_engine_SOURCES = tests/unit/test_engine.c
 tests_unit_test_engine_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_engine_LDADD = libkc.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 TESTS += tests/unit/test_engine
+libkc_la_SOURCES += \
+	src/lib/engine_int.h src/lib/engine.c src/lib/engine_actions.c \
+	src/lib/preflight.c src/lib/media.c
+
+keyceremony_SOURCES += \
+	src/ceremony/cmd_run.c src/ceremony/cmd_transcript.c \
+	src/ceremony/cmd_export.c src/ceremony/cmd_import.c

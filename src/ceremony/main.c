@@ -33,6 +33,15 @@ static const struct kc_cmd commands[] = {
 	  "[--reason R] [--days 365] --out root.crl" },
 	{ "register", "list", cmd_register_list,
 	  "register list [--state DIR]" },
+	{ "run", NULL, cmd_run,
+	  "run FILE --site SITE [--batch] (or --module --token --pin-file "
+	  "--state --media)" },
+	{ "transcript", "verify", cmd_transcript_verify,
+	  "transcript verify FILE [--digest HEX]" },
+	{ "export", NULL, cmd_export,
+	  "export --state DIR --to MEDIA" },
+	{ "import", NULL, cmd_import,
+	  "import --from MEDIA --state DIR [--expect-sha256 HEX]" },
 	{ NULL, NULL, NULL, NULL }
 };
 

@@ -37,14 +37,15 @@ static const struct {
 	  "issuer-key", "issuer-cert", "code", "code-file", "days", "output",
 	  NULL } },
 	{ "crl-issue", KC_ACTION_CRL_ISSUE, { COMMON_KEYS, "issuer-key",
-	  "issuer-cert", "next-update-days", "revoke", "output", NULL } },
+	  "issuer-cert", "next-update-days", "revoke", "reason", "output",
+	  NULL } },
 	{ "export", KC_ACTION_EXPORT, { COMMON_KEYS, NULL } },
 };
 
 /* CRL reason names as RFC 5280 spells them. */
 static const char *const crl_reasons[] = {
-	"unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
-	"superseded", "cessationOfOperation", "privilegeWithdrawn", NULL
+	"unspecified", "keyCompromise", "cACompromise", "superseded",
+	"cessationOfOperation", NULL
 };
 
 const char *
@@ -306,42 +307,41 @@ get_label(const struct yctx *y, struct ynode *m, const char *key,
 	return dupstr(v, out);
 }
 
+/* crl-issue: an optional certificate to revoke, with its reason. */
 static int
-parse_revoke(const struct yctx *y, struct ynode *seq, struct kc_step *s)
+parse_revoke(const struct yctx *y, struct ynode *m, struct kc_step *s)
 {
+	const char *reason;
+	char *cert = NULL;
+	size_t k;
 	int rc;
 
-	if ((s->revoke = calloc(seq->n ? seq->n : 1, sizeof(*s->revoke))) ==
-	    NULL)
-		return kc_err(KC_ERR_NOMEM, "out of memory");
-	for (size_t i = 0; i < seq->n; i++) {
-		struct ynode *m = seq->kids[i];
-		struct kc_revoke *r = &s->revoke[i];
-		const char *reason;
-		size_t k;
-
-		if (m->type != Y_MAP)
-			return yerr(y, m->line, "each 'revoke' entry must be a "
-			    "mapping with 'cert' and 'reason'");
-		s->nrevoke = i + 1;
-		r->line = m->line;
-		if ((rc = get_path(y, m, "cert", 1, &r->cert)) != KC_OK ||
-		    (rc = ymap_str(y, m, "reason", 1, &reason)) != KC_OK)
-			return rc;
-		for (k = 0; crl_reasons[k] != NULL; k++)
-			if (strcmp(crl_reasons[k], reason) == 0)
-				break;
-		if (crl_reasons[k] == NULL)
-			return yerr(y, ymap_get(m, "reason")->line, "unknown "
-			    "revocation reason '%s' (use keyCompromise, "
-			    "cACompromise, superseded, cessationOfOperation, "
-			    "affiliationChanged, privilegeWithdrawn or "
-			    "unspecified)", reason);
-		if ((rc = dupstr(reason, &r->reason)) != KC_OK ||
-		    (rc = ymap_no_unknown(y, m, "a 'revoke' entry")) != KC_OK)
-			return rc;
+	if ((rc = get_path(y, m, "revoke", 0, &cert)) != KC_OK)
+		return rc;
+	if (cert == NULL) {
+		if (ymap_get(m, "reason") != NULL)
+			return yerr(y, ymap_get(m, "reason")->line, "'reason' "
+			    "without 'revoke'");
+		return KC_OK;
 	}
-	return KC_OK;
+	if ((s->revoke = calloc(1, sizeof(*s->revoke))) == NULL) {
+		free(cert);
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	}
+	s->nrevoke = 1;
+	s->revoke[0].cert = cert;
+	s->revoke[0].line = ymap_get(m, "revoke")->line;
+	if ((rc = ymap_str(y, m, "reason", 1, &reason)) != KC_OK)
+		return rc;
+	for (k = 0; crl_reasons[k] != NULL; k++)
+		if (strcmp(crl_reasons[k], reason) == 0)
+			break;
+	if (crl_reasons[k] == NULL)
+		return yerr(y, ymap_get(m, "reason")->line, "unknown "
+		    "revocation reason '%s' (use keyCompromise, cACompromise, "
+		    "superseded, cessationOfOperation or unspecified)",
+		    reason);
+	return dupstr(reason, &s->revoke[0].reason);
 }
 
 static int
@@ -417,7 +417,6 @@ parse_step(const struct yctx *y, struct ynode *m, struct kc_ceremony *c,
 {
 	const char *id, *title, *action, *role, *witness;
 	char where[128];
-	struct ynode *rev;
 	size_t k;
 	long pl = 0;
 	int rc;
@@ -502,9 +501,17 @@ parse_step(const struct yctx *y, struct ynode *m, struct kc_ceremony *c,
 			return yerr(y, m->line, "step '%s' needs exactly one "
 			    "of 'code' (the verification code) or 'code-file'",
 			    id);
-		if (code && (rc = check_ident(y, ymap_get(m, "code")->line,
-		    "code", code, 64)) != KC_OK)
-			return rc;
+		if (code != NULL) {
+			size_t cl = strlen(code);
+			for (const char *q = code; *q; q++)
+				if (!isalnum((unsigned char)*q))
+					cl = 0;
+			if (cl == 0 || cl > 64)
+				return yerr(y, ymap_get(m, "code")->line,
+				    "'code' must be the verification code "
+				    "from the Azure portal: 1 to 64 letters "
+				    "and digits");
+		}
 		if ((rc = dupstr(code, &s->code)) != KC_OK ||
 		    (rc = get_days(y, m, "days", 1, &s->days)) != KC_OK ||
 		    (rc = get_path(y, m, "output", 1, &s->output)) != KC_OK)
@@ -518,8 +525,7 @@ parse_step(const struct yctx *y, struct ynode *m, struct kc_ceremony *c,
 		    KC_OK ||
 		    (rc = get_days(y, m, "next-update-days", 1, &s->days)) !=
 		    KC_OK ||
-		    (rc = ymap_node(y, m, "revoke", Y_SEQ, 0, &rev)) != KC_OK ||
-		    (rev && (rc = parse_revoke(y, rev, s)) != KC_OK) ||
+		    (rc = parse_revoke(y, m, s)) != KC_OK ||
 		    (rc = get_path(y, m, "output", 1, &s->output)) != KC_OK)
 			return rc;
 		break;
@@ -546,7 +552,8 @@ cross_check(const struct yctx *y, struct kc_ceremony *c)
 {
 	for (size_t i = 0; i < c->nsteps; i++) {
 		struct kc_step *s = &c->steps[i];
-		const char *ins[3] = { s->issuer_cert, s->csr, s->code_file };
+		const char *ins[4] = { s->issuer_cert, s->csr, s->code_file,
+		    s->nrevoke ? s->revoke[0].cert : NULL };
 
 		for (size_t j = 0; j < i; j++) {
 			struct kc_step *p = &c->steps[j];
@@ -560,7 +567,7 @@ cross_check(const struct yctx *y, struct kc_ceremony *c)
 				    "written twice (first by step '%s')",
 				    s->output, p->id);
 		}
-		for (size_t k = 0; k < 3; k++) {
+		for (size_t k = 0; k < 4; k++) {
 			if (ins[k] == NULL)
 				continue;
 			if (s->output && strcmp(ins[k], s->output) == 0)

@@ -369,8 +369,6 @@ kc_transcript_verify(const char *path, const char *paper_digest,
 					    sizeof(chk.ceremony), "%s", u);
 				free(u);
 			}
-			chk.rehearsal = field(p, "rehearsal", val,
-			    sizeof(val)) && strcmp(val, "yes") == 0;
 		}
 		if (strcmp(kind, "end") == 0) {
 			char cnt[32];
@@ -383,6 +381,8 @@ kc_transcript_verify(const char *path, const char *paper_digest,
 				goto out;
 			}
 			ended = 1;
+			chk.rehearsal = field(p, "rehearsal", val,
+			    sizeof(val)) && strcmp(val, "yes") == 0;
 			chk.completed = field(p, "result", val, sizeof(val)) &&
 			    strcmp(val, "completed") == 0;
 		}

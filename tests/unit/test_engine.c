@@ -254,7 +254,7 @@ test_transcript(void **state)
 	assert_int_equal(kc_transcript_add(t, "step", "name", "A=B %x\n",
 	    NULL), KC_OK);
 	assert_int_equal(kc_transcript_add(t, "end", "records", "3", "result",
-	    "completed", NULL), KC_OK);
+	    "completed", "rehearsal", "yes", NULL), KC_OK);
 	snprintf(digest, sizeof(digest), "%s", kc_transcript_digest(t));
 	kc_transcript_close(t);
 	assert_int_equal(kc_transcript_create(path, &t), KC_ERR_EXISTS);

@@ -1,0 +1,311 @@
+/* cmd_run.c: keyceremony run: a ceremony file, start to finish, on the
+ * terminal or in --batch (see kc/engine.h). */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kc/engine.h"
+#include "kc/error.h"
+#include "kc/secret.h"
+
+#include "commands.h"
+#include "front.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: %s run FILE --site SITE [--batch] [--role ROLE=NAME ...]\n"
+	    "       %s run FILE --module M --token T --pin-file P --state S "
+	    "--media DIR [--batch]\n"
+	    "\n"
+	    "Runs the ceremony in FILE (see ceremony(5)): preflight checks, login,\n"
+	    "each step through the same operations as the subcommands, a\n"
+	    "hash-chained transcript in STATE/transcripts/, and its final digest\n"
+	    "in hex and PGP words for the witnesses to write on paper.\n"
+	    "\n"
+	    "  --site FILE        site profile: module, token, PIN file, state, media\n"
+	    "  --batch            no questions (rehearsals, tests); confirmations\n"
+	    "                     are recorded as confirmed-by-batch\n"
+	    "  --role ROLE=NAME   who plays ROLE (recorded in the transcript)\n"
+	    "  --module PATH      PKCS#11 module (overrides the site profile)\n"
+	    "  --token LABEL      token label (overrides the site profile)\n"
+	    "  --serial SERIAL    token serial (overrides the site profile)\n"
+	    "  --pin-file FILE    user PIN, first line (overrides the site profile)\n"
+	    "  --state DIR        state directory (overrides the site profile)\n"
+	    "  --media DIR        media directory (overrides the site profile)\n"
+	    "  --network POLICY   warn or refuse when an interface is up\n"
+	    "                     (default: the site profile's, else warn)\n"
+	    "  --check            validate FILE (and SITE) and stop\n"
+	    "  --help             this text\n",
+	    kc_progname, kc_progname);
+}
+
+static void
+progress(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "%s: %s\n", kc_progname, msg);
+}
+
+static int
+confirm(void *arg, const char *role, const char *text)
+{
+	(void)arg;
+	fprintf(stderr, "\n%s\n", text);
+	return kc_front_confirm(role != NULL ? "(answer for the role above)" :
+	    "Go on?");
+}
+
+static void
+indent(const char *text)
+{
+	const char *p = text;
+
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+		printf("      %.*s\n", (int)n, p);
+		p += n;
+		if (*p == '\n')
+			p++;
+	}
+}
+
+static void
+print_digest(const struct kc_engine_summary *sum)
+{
+	printf("\nTranscript: %s (%zu records, %s)\n", sum->transcript,
+	    sum->records, sum->completed ? "completed" : "ABORTED");
+	printf("Final digest (witnesses write it on paper):\n  ");
+	for (int i = 0; i < 64; i += 4)
+		printf("%.4s%s", sum->digest + i, i == 28 ? "\n  " :
+		    i < 60 ? " " : "\n");
+	printf("PGP words:\n");
+	{
+		const char *p = sum->words;
+		int w = 0;
+		printf("  ");
+		while (*p) {
+			if (*p == ' ' && ++w % 8 == 0)
+				printf("\n  ");
+			else
+				putchar(*p);
+			p++;
+		}
+		printf("\n");
+	}
+	if (sum->rehearsal)
+		printf("REHEARSAL: SoftHSM token; nothing made here is for "
+		    "production.\n");
+	printf("Check later with: %s transcript verify %s --digest HEX\n",
+	    kc_progname, sum->transcript);
+}
+
+static int
+set_role(struct kc_engine *e, const char *spec)
+{
+	char role[64];
+	const char *eq = strchr(spec, '=');
+
+	if (eq == NULL || eq == spec || (size_t)(eq - spec) >= sizeof(role))
+		return kc_err(KC_ERR_USAGE, "--role wants ROLE=NAME, not '%s'",
+		    spec);
+	memcpy(role, spec, (size_t)(eq - spec));
+	role[eq - spec] = '\0';
+	return kc_engine_set_role(e, role, eq + 1);
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "site", required_argument, NULL, 's' },
+		{ "batch", no_argument, NULL, 'b' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "module", required_argument, NULL, 'M' },
+		{ "token", required_argument, NULL, 'T' },
+		{ "serial", required_argument, NULL, 'S' },
+		{ "pin-file", required_argument, NULL, 'P' },
+		{ "state", required_argument, NULL, 'D' },
+		{ "media", required_argument, NULL, 'm' },
+		{ "network", required_argument, NULL, 'n' },
+		{ "check", no_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *site_path = NULL, *module = NULL, *token = NULL;
+	const char *serial = NULL, *pin_file = NULL, *state = NULL;
+	const char *media = NULL, *network = NULL, *roles[32];
+	struct kc_ceremony *cer = NULL;
+	struct kc_site *site = NULL;
+	struct kc_engine *e = NULL;
+	struct kc_secret *pin = NULL;
+	struct kc_engine_ui ui = { progress, confirm, NULL };
+	struct kc_engine_summary sum;
+	size_t nroles = 0;
+	int c, rc, batch = 0, check_only = 0, exit_rc = KC_EXIT_FAIL;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': site_path = optarg; break;
+		case 'b': batch = 1; break;
+		case 'r':
+			if (nroles == sizeof(roles) / sizeof(roles[0]))
+				return kc_front_usage("run: too many --role");
+			roles[nroles++] = optarg;
+			break;
+		case 'M': module = optarg; break;
+		case 'T': token = optarg; break;
+		case 'S': serial = optarg; break;
+		case 'P': pin_file = optarg; break;
+		case 'D': state = optarg; break;
+		case 'm': media = optarg; break;
+		case 'n': network = optarg; break;
+		case 'c': check_only = 1; break;
+		case 'h':
+			usage(stdout);
+			return KC_EXIT_OK;
+		case ':':
+			usage(stderr);
+			return kc_front_usage("run: option '%s' needs a value",
+			    argv[optind - 1]);
+		default:
+			usage(stderr);
+			return kc_front_usage("run: bad option '%s'",
+			    argv[optind - 1]);
+		}
+	}
+	if (optind + 1 != argc) {
+		usage(stderr);
+		return kc_front_usage(optind == argc ? "run: no ceremony file" :
+		    "run: one ceremony file at a time");
+	}
+	if (network != NULL && strcmp(network, "warn") != 0 &&
+	    strcmp(network, "refuse") != 0)
+		return kc_front_usage("run: --network wants warn or refuse");
+
+	/* The whole ceremony file and site profile are validated before
+	 * anything else happens. */
+	if ((rc = kc_ceremony_load(argv[optind], &cer)) != KC_OK)
+		goto fail;
+	if (site_path != NULL)
+		rc = kc_site_load(site_path, &site);
+	else if ((rc = kc_site_new(&site)) == KC_OK)
+		site->network = KC_POLICY_WARN;
+	if (rc != KC_OK)
+		goto fail;
+	if ((module && (rc = kc_site_set(&site->module, module)) != KC_OK) ||
+	    (token && (rc = kc_site_set(&site->token_label, token)) != KC_OK) ||
+	    (serial && (rc = kc_site_set(&site->token_serial, serial)) !=
+	    KC_OK) ||
+	    (pin_file && (rc = kc_site_set(&site->pin_file, pin_file)) !=
+	    KC_OK) ||
+	    (state && (rc = kc_site_set(&site->state_dir, state)) != KC_OK) ||
+	    (media && (rc = kc_site_set(&site->media_dir, media)) != KC_OK))
+		goto fail;
+	if (network != NULL)
+		site->network = strcmp(network, "warn") == 0 ? KC_POLICY_WARN :
+		    KC_POLICY_REFUSE;
+	if ((rc = kc_site_complete(site)) != KC_OK)
+		goto fail;
+	if (batch && site->pin_file == NULL) {
+		rc = kc_err(KC_ERR_USAGE, "--batch needs a PIN file (--pin-file "
+		    "or pin-file in the site profile)");
+		goto fail;
+	}
+	if (check_only) {
+		printf("%s: ceremony '%s' is valid: %zu roles, %zu steps "
+		    "(SHA-256 %s)\n", argv[optind], kc_ceremony_name(cer),
+		    kc_ceremony_nroles(cer), kc_ceremony_nsteps(cer),
+		    kc_ceremony_sha256(cer));
+		exit_rc = KC_EXIT_OK;
+		goto out;
+	}
+	/* A PIN file is read (and its permissions checked) before the token
+	 * is touched. */
+	if (site->pin_file != NULL &&
+	    (rc = kc_secret_read_file(site->pin_file, "PIN", &pin)) != KC_OK)
+		goto fail;
+
+	if ((rc = kc_engine_new(cer, site, batch ? KC_ENGINE_BATCH : 0, &ui,
+	    &e)) != KC_OK)
+		goto fail;
+	for (size_t i = 0; i < nroles; i++)
+		if ((rc = set_role(e, roles[i])) != KC_OK)
+			goto fail;
+	printf("Ceremony: %s (%s)\n  file %s\n  SHA-256 %s\n",
+	    kc_ceremony_title(cer), kc_ceremony_name(cer), argv[optind],
+	    kc_ceremony_sha256(cer));
+	printf("Site: %s; token '%s'; state %s; media %s\n",
+	    site->name ? site->name : "(command line)", site->token_label,
+	    site->state_dir, site->media_dir);
+
+	printf("\nPreflight:\n");
+	for (size_t i = 0; i < kc_engine_ncheck(e); i++) {
+		struct kc_check_result r;
+		if ((rc = kc_engine_check(e, i, &r)) != KC_OK)
+			goto fail;
+		printf("  [%s] %s\n", kc_check_status_name(r.status), r.title);
+		indent(r.detail);
+	}
+	if (kc_engine_rehearsal(e))
+		printf("\n*** REHEARSAL: the token is SoftHSM ***\n");
+	if ((rc = kc_engine_preflight(e)) != KC_OK)
+		goto finish;
+	if (pin == NULL &&
+	    (rc = kc_front_secret(NULL, "PIN", 0, &pin)) != KC_OK)
+		goto finish;
+	if ((rc = kc_engine_begin(e, pin)) != KC_OK)
+		goto finish;
+	kc_secret_free(pin);
+	pin = NULL;
+
+	printf("\nSteps:\n");
+	for (size_t i = 0; i < kc_ceremony_nsteps(cer); i++) {
+		const struct kc_step_info *si = kc_ceremony_step(cer, i);
+		struct kc_step_result r;
+
+		printf("  %zu/%zu %s: %s\n", i + 1, kc_ceremony_nsteps(cer),
+		    si->id, si->title);
+		rc = kc_engine_step(e, i, &r);
+		if (rc != KC_OK) {
+			printf("      FAILED\n");
+			goto finish;
+		}
+		indent(r.detail);
+	}
+finish:
+	{
+		char msg[1024];
+		int step_rc = rc;
+
+		snprintf(msg, sizeof(msg), "%s", kc_errmsg());
+		if ((rc = kc_engine_finish(e, &sum)) != KC_OK) {
+			fprintf(stderr, "%s: %s\n", kc_progname, kc_errmsg());
+			if (step_rc == KC_OK)
+				step_rc = rc;
+		} else {
+			print_digest(&sum);
+		}
+		if (step_rc != KC_OK) {
+			fprintf(stderr, "%s: %s\n", kc_progname, msg);
+			exit_rc = KC_EXIT_FAIL;
+			goto out;
+		}
+	}
+	exit_rc = KC_EXIT_OK;
+	goto out;
+fail:
+	exit_rc = kc_front_fail(rc);
+out:
+	kc_secret_free(pin);
+	kc_engine_free(e);
+	kc_site_free(site);
+	kc_ceremony_free(cer);
+	return exit_rc;
+}

@@ -1,0 +1,92 @@
+/* cmd_transcript.c: keyceremony transcript verify. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kc/error.h"
+#include "kc/transcript.h"
+
+#include "commands.h"
+#include "front.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: %s transcript verify FILE [--digest HEX|WORDS]\n"
+	    "\n"
+	    "Checks a ceremony transcript: every record chains to the one before\n"
+	    "(SHA-256), the numbering has no gap, the end record closes it, and\n"
+	    "with --digest the final digest is the one the witnesses wrote on\n"
+	    "paper (64 hex digits, spaces and colons allowed, or the 32 PGP\n"
+	    "words). Without --digest, a transcript rewritten from scratch\n"
+	    "cannot be told from the real one: always compare with the paper.\n"
+	    "\n"
+	    "  --digest D  the final digest written on paper\n"
+	    "  --help      this text\n",
+	    kc_progname);
+}
+
+int
+cmd_transcript_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "digest", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct kc_transcript_check chk;
+	const char *digest = NULL;
+	char words[32 * 12];
+	unsigned char raw[32];
+	int c, rc;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			digest = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return KC_EXIT_OK;
+		case ':':
+			usage(stderr);
+			return kc_front_usage("transcript verify: option '%s' "
+			    "needs a value", argv[optind - 1]);
+		default:
+			usage(stderr);
+			return kc_front_usage("transcript verify: bad option "
+			    "'%s'", argv[optind - 1]);
+		}
+	}
+	if (optind + 1 != argc) {
+		usage(stderr);
+		return kc_front_usage("transcript verify: give one transcript "
+		    "file");
+	}
+	if ((rc = kc_transcript_verify(argv[optind], digest, &chk)) != KC_OK)
+		return kc_front_fail(rc);
+	for (size_t i = 0; i < 32; i++) {
+		unsigned v;
+		sscanf(chk.digest + 2 * i, "%2x", &v);
+		raw[i] = (unsigned char)v;
+	}
+	if (kc_pgpwords(raw, sizeof(raw), words, sizeof(words)) != KC_OK)
+		return kc_front_fail(KC_ERR_INTERNAL);
+	printf("%s: %zu records, chain intact, ceremony '%s' %s%s\n",
+	    argv[optind], chk.records, chk.ceremony,
+	    chk.completed ? "completed" : "ABORTED",
+	    chk.rehearsal ? " (REHEARSAL on SoftHSM)" : "");
+	printf("final digest: %s\n", chk.digest);
+	printf("PGP words:    %s\n", words);
+	if (digest != NULL)
+		printf("matches the digest written on paper\n");
+	else
+		printf("compare the digest with the one written on paper "
+		    "(--digest)\n");
+	return KC_EXIT_OK;
+}

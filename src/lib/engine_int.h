@@ -1,0 +1,48 @@
+/*
+ * engine_int.h (libkc internal): the state of a ceremony run, shared by
+ * engine.c (the run), preflight.c (checks) and engine_actions.c (the step
+ * actions calling kc_op_*).
+ */
+#ifndef KC_ENGINE_INT_H
+#define KC_ENGINE_INT_H
+
+#include <stddef.h>
+
+#include "kc/engine.h"
+#include "kc/token.h"
+#include "kc/transcript.h"
+#include "ceremony_int.h"
+
+#define KC_NCHECKS 5
+
+struct kc_engine {
+	const struct kc_ceremony *c;
+	const struct kc_site	*s;
+	int			 flags;
+	struct kc_engine_ui	 ui;
+	const char		*state, *media;
+	struct kc_transcript	*tr;
+	char			**role_names;
+	struct kc_check_result	 checks[KC_NCHECKS];
+	struct kc_token_ctx	*ctx;
+	struct kc_token		*tok;
+	int			 rehearsal;
+	int			 begun, failed, finished;
+	size_t			 next;
+};
+
+void kc_preflight_init(struct kc_engine *e);
+int kc_engine_action_available(enum kc_action a);
+int kc_engine_run_action(struct kc_engine *e, const struct kc_step *s,
+    struct kc_step_result *r, char *outs, size_t outsz);
+
+void kc_engine_progress(struct kc_engine *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int kc_engine_ask(struct kc_engine *e, const char *role, const char *text,
+    char *how, size_t howsz);
+const char *kc_engine_role_name(const struct kc_engine *e, const char *role);
+/* <state>/<rel> */
+int kc_engine_path(const struct kc_engine *e, const char *rel, char *out,
+    size_t outsz);
+
+#endif

@@ -1,0 +1,473 @@
+/* preflight.c: the checks before a ceremony touches the token: network
+ * down, clock confirmed next to the validity it will write, the expected
+ * token with the mechanisms the steps need, the media mounted and
+ * writable, and no output existing yet. Each result is recorded in the
+ * transcript.
+ *
+ * KC_SYSFS (tests only) replaces /sys so that the network and removable-
+ * media checks can be exercised deterministically. */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kc/engine.h"
+#include "kc/error.h"
+#include "kc/fileio.h"
+#include "kc/media.h"
+#include "kc/token.h"
+#include "kc/transcript.h"
+#include "kc/x509.h"
+#include "ceremony_int.h"
+#include "engine_int.h"
+
+/* The earliest time this build believes in: a clock before it is wrong. */
+#define KC_CLOCK_FLOOR 1764547200	/* 2025-12-01T00:00:00Z */
+
+static const struct {
+	const char *id, *title;
+} check_defs[KC_NCHECKS] = {
+	{ "network", "Network interfaces other than loopback are down" },
+	{ "clock", "System clock (UTC) confirmed" },
+	{ "token", "Token present with the expected label, serial and "
+	  "mechanisms" },
+	{ "media", "Media directory mounted and writable" },
+	{ "files", "Inputs present, no output exists yet" },
+};
+
+void
+kc_preflight_init(struct kc_engine *e)
+{
+	for (size_t i = 0; i < KC_NCHECKS; i++) {
+		e->checks[i].id = check_defs[i].id;
+		e->checks[i].title = check_defs[i].title;
+		e->checks[i].status = KC_CHECK_PENDING;
+	}
+}
+
+size_t
+kc_engine_ncheck(const struct kc_engine *e)
+{
+	(void)e;
+	return KC_NCHECKS;
+}
+
+static void
+addf(struct kc_check_result *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+addf(struct kc_check_result *r, const char *fmt, ...)
+{
+	size_t used = strlen(r->detail);
+	va_list ap;
+
+	if (used + 2 >= sizeof(r->detail))
+		return;
+	if (used > 0)
+		r->detail[used++] = '\n';
+	va_start(ap, fmt);
+	vsnprintf(r->detail + used, sizeof(r->detail) - used, fmt, ap);
+	va_end(ap);
+}
+
+static void
+worse(struct kc_check_result *r, enum kc_check_status s)
+{
+	if (s > r->status)
+		r->status = s;
+}
+
+static const char *
+sysfs(void)
+{
+	const char *s = getenv("KC_SYSFS");
+	return s != NULL && s[0] != '\0' ? s : "/sys";
+}
+
+static int
+read_line(const char *path, char *buf, size_t bufsz)
+{
+	FILE *f = fopen(path, "re");
+	int ok;
+
+	buf[0] = '\0';
+	if (f == NULL)
+		return 0;
+	ok = fgets(buf, (int)bufsz, f) != NULL;
+	fclose(f);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return ok;
+}
+
+static void
+check_network(struct kc_engine *e, struct kc_check_result *r)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 300], state[64], flags[64];
+	char active[512] = "";
+	struct dirent *d;
+	DIR *dp;
+	int n = 0;
+
+	snprintf(dir, sizeof(dir), "%s/class/net", sysfs());
+	if ((dp = opendir(dir)) == NULL) {
+		r->status = e->s->network == KC_POLICY_REFUSE ?
+		    KC_CHECK_FAILED : KC_CHECK_WARNED;
+		addf(r, "cannot read %s: %s", dir, strerror(errno));
+		return;
+	}
+	while ((d = readdir(dp)) != NULL) {
+		unsigned long fl = 0;
+		if (d->d_name[0] == '.' || strcmp(d->d_name, "lo") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/operstate", dir, d->d_name);
+		read_line(path, state, sizeof(state));
+		snprintf(path, sizeof(path), "%s/%s/flags", dir, d->d_name);
+		if (read_line(path, flags, sizeof(flags)))
+			fl = strtoul(flags, NULL, 16);
+		/* up, or "unknown" (tun, dummy) while administratively up */
+		if (strcmp(state, "up") == 0 ||
+		    (strcmp(state, "unknown") == 0 && (fl & 0x1))) {
+			size_t used = strlen(active);
+			snprintf(active + used, sizeof(active) - used, "%s%s (%s)",
+			    n ? ", " : "", d->d_name, state);
+			n++;
+		}
+	}
+	closedir(dp);
+	if (n == 0) {
+		r->status = KC_CHECK_PASSED;
+		addf(r, "no interface other than lo is up");
+		return;
+	}
+	r->status = e->s->network == KC_POLICY_REFUSE ? KC_CHECK_FAILED :
+	    KC_CHECK_WARNED;
+	addf(r, "%d interface%s up: %s; take %s down (ip link set DEV down) "
+	    "or remove the hardware%s", n, n > 1 ? "s" : "", active,
+	    n > 1 ? "them" : "it", e->s->network == KC_POLICY_REFUSE ?
+	    " (the site profile says network: refuse)" :
+	    " (the site profile allows this: network: warn)");
+}
+
+static void
+check_clock(struct kc_engine *e, struct kc_check_result *r)
+{
+	char now_s[32], until[32], text[1200], how[256];
+	const char *role = e->c->steps[0].role;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(now_s, sizeof(now_s), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	addf(r, "system clock: %s", now_s);
+	for (size_t i = 0; i < e->c->nsteps; i++) {
+		const struct kc_step *s = &e->c->steps[i];
+		time_t end;
+		if (s->days == 0)
+			continue;
+		end = now + (time_t)s->days * 86400;
+		gmtime_r(&end, &tm);
+		strftime(until, sizeof(until), "%Y-%m-%d %H:%M:%S UTC", &tm);
+		addf(r, "step %s: %s %s (%d days from now)", s->id,
+		    s->info.action == KC_ACTION_CRL_ISSUE ? "next CRL update "
+		    "by" : "certificate valid until", until, s->days);
+	}
+	if (now < KC_CLOCK_FLOOR) {
+		r->status = KC_CHECK_FAILED;
+		addf(r, "the clock is earlier than this program's build: set "
+		    "the date (date -u -s ...) before the ceremony");
+		return;
+	}
+	snprintf(text, sizeof(text), "%s\nIs the date and time above "
+	    "correct (UTC)?", r->detail);
+	if (!kc_engine_ask(e, role, text, how, sizeof(how))) {
+		r->status = KC_CHECK_FAILED;
+		addf(r, "%s: fix the clock and run preflight again", how);
+		return;
+	}
+	r->status = KC_CHECK_PASSED;
+	addf(r, "%s", how);
+}
+
+/* The key algorithm a signing step will use, from its issuer certificate
+ * when it exists already, else from the step that makes it. */
+static enum kc_alg
+issuer_alg(struct kc_engine *e, const struct kc_step *s)
+{
+	char path[PATH_MAX];
+	enum kc_alg alg = KC_ALG_NONE;
+	X509 *x = NULL;
+
+	for (size_t i = 0; i < e->c->nsteps; i++)
+		if (e->c->steps[i].info.action == KC_ACTION_ROOT_CREATE &&
+		    strcmp(e->c->steps[i].output, s->issuer_cert) == 0)
+			return e->c->steps[i].alg;
+	if (kc_engine_path(e, s->issuer_cert, path, sizeof(path)) == KC_OK &&
+	    kc_cert_load(path, &x) == KC_OK) {
+		EVP_PKEY *k = X509_get0_pubkey(x);
+		if (k != NULL && kc_alg_of_key(k, &alg) != KC_OK)
+			alg = KC_ALG_NONE;
+	}
+	X509_free(x);
+	kc_err_clear();
+	return alg;
+}
+
+static int
+is_ec(enum kc_alg a)
+{
+	return a == KC_ALG_EC_P256 || a == KC_ALG_EC_P384;
+}
+
+static void
+check_token(struct kc_engine *e, struct kc_check_result *r)
+{
+	struct kc_token_info *infos = NULL, *t = NULL;
+	size_t n = 0;
+	char seen[512] = "";
+	int rc;
+
+	if (e->ctx == NULL &&
+	    (rc = kc_token_load(e->s->module, &e->ctx)) != KC_OK) {
+		r->status = KC_CHECK_FAILED;
+		addf(r, "%s", kc_errmsg());
+		return;
+	}
+	addf(r, "module: %s", kc_token_module(e->ctx));
+	if ((rc = kc_token_list(e->ctx, &infos, &n)) != KC_OK) {
+		r->status = KC_CHECK_FAILED;
+		addf(r, "%s", kc_errmsg());
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t used = strlen(seen);
+		if (!infos[i].present || !infos[i].initialized)
+			continue;
+		snprintf(seen + used, sizeof(seen) - used, "%s'%s' (serial %s)",
+		    used ? ", " : "", infos[i].label, infos[i].serial);
+		if (strcmp(infos[i].label, e->s->token_label) != 0)
+			continue;
+		if (e->s->token_serial != NULL &&
+		    strcmp(infos[i].serial, e->s->token_serial) != 0)
+			continue;
+		if (t != NULL) {
+			r->status = KC_CHECK_FAILED;
+			addf(r, "more than one token labelled '%s': give the "
+			    "serial in the site profile", e->s->token_label);
+			goto out;
+		}
+		t = &infos[i];
+	}
+	if (t == NULL) {
+		r->status = KC_CHECK_FAILED;
+		addf(r, "no token labelled '%s'%s%s; tokens present: %s",
+		    e->s->token_label, e->s->token_serial ? " with serial " : "",
+		    e->s->token_serial ? e->s->token_serial : "",
+		    seen[0] ? seen : "none");
+		goto out;
+	}
+	r->status = KC_CHECK_PASSED;
+	addf(r, "token '%s' serial %s in slot %lu: %s %s", t->label, t->serial,
+	    t->slot_id, t->manufacturer, t->model);
+	if (strstr(t->manufacturer, "SoftHSM") != NULL ||
+	    strstr(t->model, "SoftHSM") != NULL) {
+		e->rehearsal = 1;
+		addf(r, "REHEARSAL: this is SoftHSM, a software token; "
+		    "certificates made here are for practice only");
+	}
+	if (t->pin_locked) {
+		r->status = KC_CHECK_FAILED;
+		addf(r, "the user PIN is locked (CKR_PIN_LOCKED): the security "
+		    "officer must unlock it first");
+	} else if (t->pin_final_try) {
+		worse(r, KC_CHECK_WARNED);
+		addf(r, "the next wrong PIN locks the token");
+	} else if (t->pin_count_low) {
+		worse(r, KC_CHECK_WARNED);
+		addf(r, "a wrong PIN was entered before");
+	}
+	for (size_t i = 0; i < e->c->nsteps; i++) {
+		const struct kc_step *s = &e->c->steps[i];
+		enum kc_alg a;
+		if (s->info.action == KC_ACTION_ROOT_CREATE) {
+			a = s->alg;
+			if (is_ec(a) ? !(t->mech_ec_keygen && t->mech_ecdsa) :
+			    !(t->mech_rsa_keygen && t->mech_rsa_pkcs)) {
+				r->status = KC_CHECK_FAILED;
+				addf(r, "step %s: the token cannot generate "
+				    "and sign with %s keys", s->id,
+				    kc_alg_name(a));
+			}
+		} else if (s->issuer_cert != NULL) {
+			a = issuer_alg(e, s);
+			if (a != KC_ALG_NONE &&
+			    (is_ec(a) ? !t->mech_ecdsa : !t->mech_rsa_pkcs)) {
+				r->status = KC_CHECK_FAILED;
+				addf(r, "step %s: the token cannot sign with "
+				    "%s keys", s->id, kc_alg_name(a));
+			}
+		}
+	}
+	if (r->status != KC_CHECK_FAILED)
+		addf(r, "mechanisms: %s%s%s%s", t->mech_ec_keygen ?
+		    "EC-keygen " : "", t->mech_ecdsa ? "ECDSA " : "",
+		    t->mech_rsa_keygen ? "RSA-keygen " : "",
+		    t->mech_rsa_pkcs ? "RSA-PKCS" : "");
+out:
+	free(infos);
+}
+
+static void
+check_media(struct kc_engine *e, struct kc_check_result *r)
+{
+	char mp[PATH_MAX] = "";
+	int removable = -1, rc;
+
+	if ((rc = kc_media_probe(e->media, &removable, mp, sizeof(mp))) !=
+	    KC_OK) {
+		r->status = KC_CHECK_FAILED;
+		addf(r, "%s", kc_errmsg());
+		return;
+	}
+	r->status = KC_CHECK_PASSED;
+	addf(r, "%s is writable (mounted at %s)", e->media, mp);
+	if (strcmp(mp, "/") == 0) {
+		worse(r, e->s->removable == KC_POLICY_REFUSE ?
+		    KC_CHECK_FAILED : KC_CHECK_WARNED);
+		addf(r, "the media directory is on the system disk, not a "
+		    "separately mounted medium");
+	} else if (removable == 0) {
+		worse(r, e->s->removable == KC_POLICY_REFUSE ?
+		    KC_CHECK_FAILED : KC_CHECK_WARNED);
+		addf(r, "/sys/block says the device under %s is not "
+		    "removable", mp);
+	} else if (removable < 0) {
+		worse(r, e->s->removable == KC_POLICY_REFUSE ?
+		    KC_CHECK_FAILED : KC_CHECK_WARNED);
+		addf(r, "cannot tell whether the device under %s is "
+		    "removable (no block device)", mp);
+	} else {
+		addf(r, "removable device");
+	}
+}
+
+static int
+produced_before(const struct kc_ceremony *c, size_t step, const char *rel)
+{
+	for (size_t j = 0; j < step; j++)
+		if (c->steps[j].output && strcmp(c->steps[j].output, rel) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+need_input(struct kc_engine *e, size_t i, const char *rel,
+    struct kc_check_result *r)
+{
+	char path[PATH_MAX];
+
+	if (rel == NULL || produced_before(e->c, i, rel))
+		return;
+	if (kc_engine_path(e, rel, path, sizeof(path)) != KC_OK ||
+	    access(path, R_OK) != 0) {
+		r->status = KC_CHECK_FAILED;
+		addf(r, "step %s needs %s, which is missing%s", e->c->steps[i].id,
+		    path, e->c->steps[i].csr && strcmp(e->c->steps[i].csr,
+		    rel) == 0 ? " (bring it in with keyceremony import)" : "");
+	}
+}
+
+static void
+check_files(struct kc_engine *e, struct kc_check_result *r)
+{
+	char path[PATH_MAX];
+	int outs = 0;
+
+	r->status = KC_CHECK_PASSED;
+	for (size_t i = 0; i < e->c->nsteps; i++) {
+		const struct kc_step *s = &e->c->steps[i];
+
+		need_input(e, i, s->issuer_cert, r);
+		need_input(e, i, s->csr, r);
+		need_input(e, i, s->code_file, r);
+		for (size_t k = 0; k < s->nrevoke; k++)
+			need_input(e, i, s->revoke[k].cert, r);
+		if (s->output == NULL)
+			continue;
+		outs++;
+		if (kc_engine_path(e, s->output, path, sizeof(path)) != KC_OK ||
+		    kc_file_check_absent(path) != KC_OK) {
+			r->status = KC_CHECK_FAILED;
+			addf(r, "output %s exists already: this ceremony was "
+			    "run before, or the file is left over; move it "
+			    "away", path);
+		}
+	}
+	kc_err_clear();
+	if (r->status == KC_CHECK_PASSED)
+		addf(r, "%d output%s, none exists yet; every input is there",
+		    outs, outs == 1 ? "" : "s");
+}
+
+int
+kc_engine_check(struct kc_engine *e, size_t i, struct kc_check_result *r)
+{
+	struct kc_check_result *c;
+
+	if (i >= KC_NCHECKS)
+		return kc_err(KC_ERR_USAGE, "no preflight check %zu", i + 1);
+	if (e->begun)
+		return kc_err(KC_ERR_USAGE, "preflight is over: the ceremony "
+		    "has begun");
+	c = &e->checks[i];
+	c->status = KC_CHECK_PENDING;
+	c->detail[0] = '\0';
+	switch (i) {
+	case 0: check_network(e, c); break;
+	case 1: check_clock(e, c); break;
+	case 2: check_token(e, c); break;
+	case 3: check_media(e, c); break;
+	default: check_files(e, c); break;
+	}
+	kc_err_clear();
+	*r = *c;
+	if (i == 2)
+		return kc_transcript_add(e->tr, "check", "check", c->id,
+		    "result", kc_check_status_name(c->status),
+		    "rehearsal", e->rehearsal ? "yes" : "no",
+		    "detail", c->detail, NULL);
+	return kc_transcript_add(e->tr, "check", "check", c->id,
+	    "result", kc_check_status_name(c->status),
+	    "detail", c->detail, NULL);
+}
+
+int
+kc_engine_preflight(struct kc_engine *e)
+{
+	struct kc_check_result r;
+	int rc, failed = -1;
+
+	for (size_t i = 0; i < KC_NCHECKS; i++) {
+		if (e->checks[i].status != KC_CHECK_PENDING)
+			continue;
+		if ((rc = kc_engine_check(e, i, &r)) != KC_OK)
+			return rc;
+	}
+	for (size_t i = 0; i < KC_NCHECKS; i++)
+		if (e->checks[i].status == KC_CHECK_FAILED && failed < 0)
+			failed = (int)i;
+	if (failed >= 0)
+		return kc_err(KC_ERR_POLICY, "preflight check '%s' failed: %s",
+		    e->checks[failed].id, e->checks[failed].detail);
+	return KC_OK;
+}
