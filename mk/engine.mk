@@ -20,3 +20,16 @@ libkc_la_SOURCES += \
 keyceremony_SOURCES += \
 	src/ceremony/cmd_run.c src/ceremony/cmd_transcript.c \
 	src/ceremony/cmd_export.c src/ceremony/cmd_import.c
+TESTS += tests/softhsm/engine-run.sh
+TESTS += tests/softhsm/transcript.sh
+TESTS += tests/softhsm/export.sh
+TESTS += tests/softhsm/engine-bad.sh
+
+dist_man_MANS += docs/ceremony.5
+
+# The example ceremonies and the rehearsal site profile, installed for
+# companies to copy and edit.
+ceremonydir = $(pkgdatadir)/ceremony
+dist_ceremony_DATA = \
+	ceremony/root-ca.yaml \
+	ceremony/rehearsal.site

@@ -7,9 +7,10 @@
  *
  * seq counts from 1; prev is the SHA-256 (hex) of the previous line's
  * bytes without its newline (64 zeros for record 1); time is UTC
- * (2026-11-25T20:40:00Z); kind is begin, check, role, step or end. Values
- * are percent-encoded (bytes below 0x21, 0x7f, '%' and '=' as %XX) so a
- * record is exactly one line with single spaces. The final digest is the
+ * (2026-11-25T20:40:00Z); kind is begin, check, role, login, step or
+ * end. A value is written as is when it is printable text without spaces,
+ * quotes or backslashes, otherwise in double quotes with \" \\ \n and
+ * \xHH escapes, so a record is exactly one line. The final digest is the
  * SHA-256 of the last line; it is printed in hex and as PGP words for the
  * witnesses to write on paper. Lines starting with '#' are comments and
  * are not part of the chain.
@@ -42,7 +43,7 @@ const char *kc_transcript_path(const struct kc_transcript *t);
 /* Closes the file (no end record is written: callers add it). */
 void kc_transcript_close(struct kc_transcript *t);
 
-/* Percent-decoding of a record value into a malloc'd string. */
+/* Decodes a record value (quoted or not) into a malloc'd string. */
 char *kc_transcript_unescape(const char *v);
 
 struct kc_transcript_check {

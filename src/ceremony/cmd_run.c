@@ -226,6 +226,27 @@ cmd_run(int argc, char **argv)
 		exit_rc = KC_EXIT_OK;
 		goto out;
 	}
+	/* Roles are checked before anything is written. */
+	for (size_t i = 0; i < nroles; i++) {
+		const char *eq = strchr(roles[i], '=');
+		size_t k;
+		if (eq == NULL || eq == roles[i] || eq[1] == '\0') {
+			rc = kc_err(KC_ERR_USAGE, "--role wants ROLE=NAME, not "
+			    "'%s'", roles[i]);
+			goto fail;
+		}
+		for (k = 0; k < kc_ceremony_nroles(cer); k++)
+			if (strlen(kc_ceremony_role(cer, k)->id) ==
+			    (size_t)(eq - roles[i]) && strncmp(kc_ceremony_role(
+			    cer, k)->id, roles[i], (size_t)(eq - roles[i])) == 0)
+				break;
+		if (k == kc_ceremony_nroles(cer)) {
+			rc = kc_err(KC_ERR_USAGE, "ceremony '%s' has no role "
+			    "'%.*s'", kc_ceremony_name(cer),
+			    (int)(eq - roles[i]), roles[i]);
+			goto fail;
+		}
+	}
 	/* A PIN file is read (and its permissions checked) before the token
 	 * is touched. */
 	if (site->pin_file != NULL &&

@@ -57,8 +57,6 @@ root_create(struct kc_engine *e, const struct kc_step *s,
 	p.days = s->days;
 	p.out = r->out_path;
 	p.state_dir = e->state;
-	kc_engine_progress(e, "generating %s key '%s' inside the token",
-	    kc_alg_name(s->alg), s->key_label);
 	if ((rc = kc_op_root_create(e->tok, &p, &o)) != KC_OK)
 		return rc;
 	copy_result(&o, r);

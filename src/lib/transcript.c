@@ -80,29 +80,54 @@ size_t kc_transcript_count(const struct kc_transcript *t) { return t->count; }
 const char *kc_transcript_digest(const struct kc_transcript *t) { return t->digest; }
 const char *kc_transcript_path(const struct kc_transcript *t) { return t->path; }
 
+/* A value is written as is when it is plain printable text without
+ * spaces, quotes or backslashes; otherwise in double quotes with \" \\
+ * \n and \xHH escapes. Bytes >= 0x80 (UTF-8) are kept. */
 static int
-needs_escape(unsigned char c)
+plain_value(const char *v)
 {
-	return c < 0x21 || c == 0x7f || c == '%' || c == '=';
+	if (*v == '\0')
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if (*p <= 0x20 || *p == 0x7f || *p == '"' || *p == '\\')
+			return 0;
+	return 1;
 }
 
-/* Appends s (escaped when esc) to buf at *used; 0 when it fits. */
+/* Appends s (quoted and escaped when esc and needed) to buf at *used; 0
+ * when it fits. */
 static int
 put(char *buf, size_t *used, const char *s, int esc)
 {
-	static const char hx[] = "0123456789ABCDEF";
+	static const char hx[] = "0123456789abcdef";
+	int quote = esc && !plain_value(s);
 
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*used + 4 >= TR_LINE_MAX)
+	if (quote) {
+		if (*used + 2 >= TR_LINE_MAX)
 			return -1;
-		if (esc && needs_escape(*p)) {
-			buf[(*used)++] = '%';
+		buf[(*used)++] = '"';
+	}
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*used + 6 >= TR_LINE_MAX)
+			return -1;
+		if (!quote || (*p >= 0x20 && *p != 0x7f && *p != '"' &&
+		    *p != '\\')) {
+			buf[(*used)++] = (char)*p;
+		} else if (*p == '"' || *p == '\\') {
+			buf[(*used)++] = '\\';
+			buf[(*used)++] = (char)*p;
+		} else if (*p == '\n') {
+			buf[(*used)++] = '\\';
+			buf[(*used)++] = 'n';
+		} else {
+			buf[(*used)++] = '\\';
+			buf[(*used)++] = 'x';
 			buf[(*used)++] = hx[*p >> 4];
 			buf[(*used)++] = hx[*p & 15];
-		} else {
-			buf[(*used)++] = (char)*p;
 		}
 	}
+	if (quote)
+		buf[(*used)++] = '"';
 	return 0;
 }
 
@@ -189,17 +214,30 @@ char *
 kc_transcript_unescape(const char *v)
 {
 	char *out = malloc(strlen(v) + 1), *o = out;
+	size_t n = strlen(v);
 
 	if (out == NULL)
 		return NULL;
-	while (*v) {
-		if (v[0] == '%' && isxdigit((unsigned char)v[1]) &&
-		    isxdigit((unsigned char)v[2])) {
-			char h[3] = { v[1], v[2], 0 };
+	if (n < 2 || v[0] != '"' || v[n - 1] != '"') {
+		memcpy(out, v, n + 1);
+		return out;
+	}
+	for (size_t i = 1; i + 1 < n; i++) {
+		if (v[i] != '\\' || i + 2 >= n) {
+			*o++ = v[i];
+			continue;
+		}
+		i++;
+		if (v[i] == 'n') {
+			*o++ = '\n';
+		} else if (v[i] == 'x' && i + 2 < n - 1 &&
+		    isxdigit((unsigned char)v[i + 1]) &&
+		    isxdigit((unsigned char)v[i + 2])) {
+			char h[3] = { v[i + 1], v[i + 2], 0 };
 			*o++ = (char)strtoul(h, NULL, 16);
-			v += 3;
+			i += 2;
 		} else {
-			*o++ = *v++;
+			*o++ = v[i];
 		}
 	}
 	*o = '\0';
@@ -218,11 +256,26 @@ field(const char *line, const char *key, char *out, size_t outsz)
 	while ((p = strchr(p, ' ')) != NULL) {
 		p++;
 		if (strncmp(p, key, kl) == 0 && p[kl] == '=') {
-			size_t n = strcspn(p + kl + 1, " ");
+			const char *v = p + kl + 1;
+			size_t n;
+			char *u;
+			if (*v == '"') {
+				for (n = 1; v[n] && v[n] != '"'; n++)
+					if (v[n] == '\\' && v[n + 1])
+						n++;
+				if (v[n] == '"')
+					n++;
+			} else {
+				n = strcspn(v, " ");
+			}
 			if (n >= outsz)
 				n = outsz - 1;
-			memcpy(out, p + kl + 1, n);
+			memcpy(out, v, n);
 			out[n] = '\0';
+			if ((u = kc_transcript_unescape(out)) != NULL) {
+				snprintf(out, outsz, "%s", u);
+				free(u);
+			}
 			return 1;
 		}
 	}
@@ -285,7 +338,7 @@ kc_transcript_verify(const char *path, const char *paper_digest,
 {
 	struct kc_transcript_check chk;
 	unsigned char *buf = NULL;
-	char prev[65], paper[65], val[256];
+	char prev[65], paper[65], val[128];
 	size_t len, lineno = 0, expect = 1;
 	char *p, *nl;
 	int rc = KC_OK, ended = 0;
@@ -362,13 +415,9 @@ kc_transcript_verify(const char *path, const char *paper_digest,
 				    "record must be 'begin'", path, lineno);
 				goto out;
 			}
-			if (field(p, "ceremony", val, sizeof(val))) {
-				char *u = kc_transcript_unescape(val);
-				if (u != NULL)
-					snprintf(chk.ceremony,
-					    sizeof(chk.ceremony), "%s", u);
-				free(u);
-			}
+			if (field(p, "ceremony", val, sizeof(val)))
+				snprintf(chk.ceremony, sizeof(chk.ceremony),
+				    "%s", val);
 		}
 		if (strcmp(kind, "end") == 0) {
 			char cnt[32];
