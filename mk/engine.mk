@@ -31,5 +31,7 @@ dist_man_MANS += docs/ceremony.5
 # companies to copy and edit.
 ceremonydir = $(pkgdatadir)/ceremony
 dist_ceremony_DATA = \
-	ceremony/root-ca.yaml \
+	ceremony/root-ca.yaml ceremony/sign-intermediate.yaml \
+	ceremony/dps-proof-of-possession.yaml ceremony/revoke-intermediate.yaml \
 	ceremony/rehearsal.site
+TESTS += tests/softhsm/engine-all.sh

@@ -14,6 +14,7 @@
 #include "kc/engine.h"
 #include "kc/error.h"
 #include "kc/fileio.h"
+#include "kc/register.h"
 #include "kc/x509.h"
 #include "ceremony_int.h"
 #include "yamltree.h"
@@ -42,11 +43,6 @@ static const struct {
 	{ "export", KC_ACTION_EXPORT, { COMMON_KEYS, NULL } },
 };
 
-/* CRL reason names as RFC 5280 spells them. */
-static const char *const crl_reasons[] = {
-	"unspecified", "keyCompromise", "cACompromise", "superseded",
-	"cessationOfOperation", NULL
-};
 
 const char *
 kc_action_name(enum kc_action a)
@@ -313,8 +309,7 @@ parse_revoke(const struct yctx *y, struct ynode *m, struct kc_step *s)
 {
 	const char *reason;
 	char *cert = NULL;
-	size_t k;
-	int rc;
+	int rc, code;
 
 	if ((rc = get_path(y, m, "revoke", 0, &cert)) != KC_OK)
 		return rc;
@@ -333,14 +328,10 @@ parse_revoke(const struct yctx *y, struct ynode *m, struct kc_step *s)
 	s->revoke[0].line = ymap_get(m, "revoke")->line;
 	if ((rc = ymap_str(y, m, "reason", 1, &reason)) != KC_OK)
 		return rc;
-	for (k = 0; crl_reasons[k] != NULL; k++)
-		if (strcmp(crl_reasons[k], reason) == 0)
-			break;
-	if (crl_reasons[k] == NULL)
+	if (kc_reason_parse(reason, &code) != KC_OK)
 		return yerr(y, ymap_get(m, "reason")->line, "unknown "
 		    "revocation reason '%s' (use keyCompromise, cACompromise, "
-		    "superseded, cessationOfOperation or unspecified)",
-		    reason);
+		    "superseded or cessationOfOperation)", reason);
 	return dupstr(reason, &s->revoke[0].reason);
 }
 

@@ -12,19 +12,14 @@
 #include "kc/fileio.h"
 #include "kc/media.h"
 #include "kc/ops.h"
+#include "kc/register.h"
 #include "ceremony_int.h"
 #include "engine_int.h"
 
 int
 kc_engine_action_available(enum kc_action a)
 {
-	switch (a) {
-	case KC_ACTION_ROOT_CREATE:
-	case KC_ACTION_EXPORT:
-		return 1;
-	default:
-		return 0;
-	}
+	return a >= KC_ACTION_ROOT_CREATE && a <= KC_ACTION_EXPORT;
 }
 
 static void
@@ -68,6 +63,169 @@ root_create(struct kc_engine *e, const struct kc_step *s,
 	return KC_OK;
 }
 
+/* The operation's own confirmation (what will be issued next to what the
+ * CSR asked for) goes to the step's role. */
+struct ask_arg {
+	struct kc_engine	*e;
+	const struct kc_step	*s;
+	char			 how[256];
+};
+
+static int
+op_confirm(const char *summary, void *arg)
+{
+	struct ask_arg *a = arg;
+	char text[4096];
+
+	snprintf(text, sizeof(text), "%s\nSign this?", summary);
+	return kc_engine_ask(a->e, a->s->role, text, a->how, sizeof(a->how));
+}
+
+static void
+cert_detail(struct kc_step_result *r, const char *what)
+{
+	if (snprintf(r->detail, sizeof(r->detail), "%s %s\nsubject %s\n"
+	    "serial %s\nSHA-256 fingerprint %s", what, r->out_path, r->subject,
+	    r->serial, r->fingerprint) >= (int)sizeof(r->detail))
+		r->detail[sizeof(r->detail) - 1] = '\0';
+}
+
+static int
+intermediate_sign(struct kc_engine *e, const struct kc_step *s,
+    struct kc_step_result *r, char *outs, size_t outsz)
+{
+	struct kc_intermediate_params p;
+	struct kc_op_result o;
+	struct ask_arg aa;
+	char issuer[PATH_MAX], csr[PATH_MAX];
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	memset(&o, 0, sizeof(o));
+	memset(&aa, 0, sizeof(aa));
+	if ((rc = kc_engine_path(e, s->output, r->out_path,
+	    sizeof(r->out_path))) != KC_OK ||
+	    (rc = kc_engine_path(e, s->issuer_cert, issuer, sizeof(issuer))) !=
+	    KC_OK ||
+	    (rc = kc_engine_path(e, s->csr, csr, sizeof(csr))) != KC_OK)
+		return rc;
+	aa.e = e;
+	aa.s = s;
+	p.key_label = s->issuer_key;
+	p.issuer = issuer;
+	p.csr = csr;
+	p.subject = s->subject;
+	p.days = s->days;
+	p.path_len = s->path_len < 0 ? 0 : s->path_len;
+	p.out = r->out_path;
+	p.state_dir = e->state;
+	/* In batch mode the step's confirmation stands for this one. */
+	p.confirm = (e->flags & KC_ENGINE_BATCH) ? NULL : op_confirm;
+	p.confirm_arg = &aa;
+	if ((rc = kc_op_intermediate_sign(e->tok, &p, &o)) != KC_OK)
+		return rc;
+	copy_result(&o, r);
+	snprintf(outs, outsz, "%s:%s", s->output, o.out_sha256);
+	cert_detail(r, "intermediate certificate");
+	return KC_OK;
+}
+
+static int
+verification_sign(struct kc_engine *e, const struct kc_step *s,
+    struct kc_step_result *r, char *outs, size_t outsz)
+{
+	struct kc_verification_params p;
+	struct kc_op_result o;
+	char issuer[PATH_MAX], codepath[PATH_MAX], code[80];
+	unsigned char *buf = NULL;
+	size_t len;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	memset(&o, 0, sizeof(o));
+	if ((rc = kc_engine_path(e, s->output, r->out_path,
+	    sizeof(r->out_path))) != KC_OK ||
+	    (rc = kc_engine_path(e, s->issuer_cert, issuer, sizeof(issuer))) !=
+	    KC_OK)
+		return rc;
+	if (s->code_file != NULL) {
+		if ((rc = kc_engine_path(e, s->code_file, codepath,
+		    sizeof(codepath))) != KC_OK ||
+		    (rc = kc_file_read(codepath, 256, &buf, &len)) != KC_OK)
+			return rc;
+		while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' ||
+		    buf[len - 1] == ' '))
+			buf[--len] = '\0';
+		snprintf(code, sizeof(code), "%s", (char *)buf);
+		free(buf);
+		if (kc_verification_code_check(code) != KC_OK) {
+			char msg[512];
+			snprintf(msg, sizeof(msg), "%s", kc_errmsg());
+			return kc_err(KC_ERR_INPUT, "%s: %s", codepath, msg);
+		}
+	} else {
+		snprintf(code, sizeof(code), "%s", s->code);
+	}
+	p.key_label = s->issuer_key;
+	p.issuer = issuer;
+	p.code = code;
+	p.days = s->days;
+	p.out = r->out_path;
+	p.state_dir = e->state;
+	if ((rc = kc_op_verification_sign(e->tok, &p, &o)) != KC_OK)
+		return rc;
+	copy_result(&o, r);
+	snprintf(outs, outsz, "%s:%s", s->output, o.out_sha256);
+	cert_detail(r, "verification certificate");
+	return KC_OK;
+}
+
+static int
+crl_issue(struct kc_engine *e, const struct kc_step *s,
+    struct kc_step_result *r, char *outs, size_t outsz)
+{
+	struct kc_crl_params p;
+	struct kc_crl_result o;
+	char issuer[PATH_MAX], revoke[PATH_MAX], nu[32];
+	int rc, reason = KC_REASON_NONE;
+
+	memset(&p, 0, sizeof(p));
+	memset(&o, 0, sizeof(o));
+	if ((rc = kc_engine_path(e, s->output, r->out_path,
+	    sizeof(r->out_path))) != KC_OK ||
+	    (rc = kc_engine_path(e, s->issuer_cert, issuer, sizeof(issuer))) !=
+	    KC_OK)
+		return rc;
+	p.key_label = s->issuer_key;
+	p.issuer = issuer;
+	if (s->nrevoke > 0) {
+		if ((rc = kc_engine_path(e, s->revoke[0].cert, revoke,
+		    sizeof(revoke))) != KC_OK ||
+		    (rc = kc_reason_parse(s->revoke[0].reason, &reason)) !=
+		    KC_OK)
+			return rc;
+		p.revoke = revoke;
+	}
+	p.reason = reason;
+	p.days = s->days;
+	p.out = r->out_path;
+	p.state_dir = e->state;
+	if ((rc = kc_op_crl(e->tok, &p, &o)) != KC_OK)
+		return rc;
+	snprintf(r->out_sha256, sizeof(r->out_sha256), "%s", o.out_sha256);
+	r->not_before = o.this_update;
+	r->not_after = o.next_update;
+	snprintf(outs, outsz, "%s:%s", s->output, o.out_sha256);
+	kc_time_utc(o.next_update, nu);
+	if (snprintf(r->detail, sizeof(r->detail), "CRL %s: number %lld, %zu "
+	    "revoked%s%s%s, next update %s", r->out_path, o.number,
+	    o.n_revoked, o.revoked_serial[0] ? " (now revoked: serial " : "",
+	    o.revoked_serial, o.revoked_serial[0] ? ")" : "", nu) >=
+	    (int)sizeof(r->detail))
+		r->detail[sizeof(r->detail) - 1] = '\0';
+	return KC_OK;
+}
+
 static int
 export_step(struct kc_engine *e, const struct kc_step *s,
     struct kc_step_result *r, char *outs, size_t outsz)
@@ -106,6 +264,12 @@ kc_engine_run_action(struct kc_engine *e, const struct kc_step *s,
 	switch (s->info.action) {
 	case KC_ACTION_ROOT_CREATE:
 		return root_create(e, s, r, outs, outsz);
+	case KC_ACTION_INTERMEDIATE_SIGN:
+		return intermediate_sign(e, s, r, outs, outsz);
+	case KC_ACTION_VERIFICATION_SIGN:
+		return verification_sign(e, s, r, outs, outsz);
+	case KC_ACTION_CRL_ISSUE:
+		return crl_issue(e, s, r, outs, outsz);
 	case KC_ACTION_EXPORT:
 		return export_step(e, s, r, outs, outsz);
 	default:

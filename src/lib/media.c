@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -30,6 +31,7 @@
 #include "kc/error.h"
 #include "kc/fileio.h"
 #include "kc/media.h"
+#include "kc/register.h"
 
 #define MEDIA_FILE_MAX (16 * 1024 * 1024)
 #define SUMS "SHA256SUMS"
@@ -840,6 +842,87 @@ out:
 	return rc;
 }
 
+static void
+utc(time_t t, char out[32])
+{
+	struct tm tm;
+
+	if (t == 0) {
+		snprintf(out, 32, "-");
+		return;
+	}
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The register as text, named by its content so that an unchanged
+ * register is not exported twice. */
+static int
+add_register_dump(struct batch *b, const char *state_dir)
+{
+	struct kc_register *reg = NULL;
+	struct kc_reg_entry *list = NULL;
+	struct item it, *nb;
+	char path[PATH_MAX], *text = NULL;
+	size_t n = 0, cap, used = 0;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", state_dir, KC_REGISTER_FILE);
+	if (access(path, F_OK) != 0)
+		return KC_OK;
+	if ((rc = kc_register_open(state_dir, 0, &reg)) != KC_OK ||
+	    (rc = kc_register_list(reg, &list, &n)) != KC_OK)
+		goto out;
+	cap = 256 + n * 1400;
+	if ((text = malloc(cap)) == NULL) {
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	used = (size_t)snprintf(text, cap, "# keyceremony register dump: %zu "
+	    "entries\n# kind\tserial-or-crl-number\tsubject\tnot-before\t"
+	    "not-after\trevoked\treason\tsha256\tfile\tca\n", n);
+	for (size_t i = 0; i < n; i++) {
+		const struct kc_reg_entry *e = &list[i];
+		char nb_s[32], na_s[32], rv[32], num[48];
+
+		utc(e->not_before, nb_s);
+		utc(e->not_after, na_s);
+		utc(e->revoked_at, rv);
+		if (e->kind == KC_REG_CRL)
+			snprintf(num, sizeof(num), "crl#%lld", e->crl_number);
+		else
+			snprintf(num, sizeof(num), "%s", e->serial);
+		used += (size_t)snprintf(text + used, cap - used, "%s\t%s\t%s\t"
+		    "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", kc_reg_kind_name(e->kind),
+		    num, e->subject, nb_s, na_s, rv, e->revoked_at ?
+		    kc_reason_name(e->reason) : "-", e->sha256, e->path, e->ca);
+		if (used >= cap) {
+			rc = kc_err(KC_ERR_INTERNAL, "register dump too long");
+			goto out;
+		}
+	}
+	memset(&it, 0, sizeof(it));
+	kc_sha256_hex(text, used, it.sha256);
+	snprintf(it.name, sizeof(it.name), "register-%.12s.txt", it.sha256);
+	snprintf(it.src, sizeof(it.src), "%s", path);
+	it.data = (unsigned char *)text;
+	it.len = used;
+	it.type = KC_ART_REGISTER;
+	if ((nb = realloc(b->items, (b->n + 1) * sizeof(*nb))) == NULL) {
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	b->items = nb;
+	b->items[b->n++] = it;
+	text = NULL;
+	rc = KC_OK;
+out:
+	free(text);
+	free(list);
+	kc_register_close(reg);
+	return rc;
+}
+
 int
 kc_media_export(const char *state_dir, const char *media_dir, int flags,
     struct kc_export_result *res)
@@ -850,7 +933,8 @@ kc_media_export(const char *state_dir, const char *media_dir, int flags,
 
 	memset(res, 0, sizeof(*res));
 	memset(&b, 0, sizeof(b));
-	if ((rc = add_dir(&b, state_dir, 0)) != KC_OK)
+	if ((rc = add_dir(&b, state_dir, 0)) != KC_OK ||
+	    (rc = add_register_dump(&b, state_dir)) != KC_OK)
 		goto out;
 	if (!(flags & KC_EXPORT_NO_TRANSCRIPTS)) {
 		snprintf(tdir, sizeof(tdir), "%s/transcripts", state_dir);
