@@ -619,7 +619,8 @@ add_dir(struct batch *b, const char *dir, int transcripts_only)
 		names = nn;
 		n++;
 	}
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_names);
 	for (size_t i = 0; i < n && rc == KC_OK; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		if (lstat(path, &st) == -1) {
