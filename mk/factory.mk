@@ -20,6 +20,12 @@ factorysign_LDADD = libkcfront.la libkc.la $(CRYPTO_LIBS)
 
 dist_man_MANS += docs/factorysign.1
 
-TESTS += tests/softhsm/factory-sign.sh
+TESTS += tests/softhsm/factory-sign.sh tests/softhsm/factory-batch.sh \
+	tests/softhsm/factory-mqtt.sh
 EXTRA_DIST += tests/factory/setup.sh
 EXTRA_DIST += tests/factory/rawcsr.py
+
+# CSR generator for the batch/crash tests and the benchmark.
+check_PROGRAMS += tests/factory/gencsr
+tests_factory_gencsr_SOURCES = tests/factory/gencsr.c
+tests_factory_gencsr_LDADD = $(CRYPTO_LIBS)

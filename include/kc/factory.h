@@ -167,6 +167,10 @@ int kc_factory_issue_keygen(struct kc_factory *f, const char *id,
     enum kc_alg alg, const struct kc_factory_opts *o,
     struct kc_factory_result *res);
 
+/* Removes the temporary files an interrupted run left in out_dir
+ * (ID.<suffix>.tmp-<16 hex>, from kc_file_write); *removed counts them. */
+int kc_factory_clean_tmp(const char *out_dir, long *removed);
+
 /* Batches: between begin and end, rows are committed every commit_every
  * devices (after syncing the outputs) and at end. */
 int kc_factory_batch_begin(struct kc_factory *f, int commit_every);

@@ -128,6 +128,15 @@ cmd_batch(int argc, char **argv)
 		rc = kc_front_fail(rc);
 		goto out;
 	}
+	{
+		long removed = 0;
+		if ((rc = kc_factory_clean_tmp(a.o.out_dir, &removed)) != KC_OK)
+			goto fail;
+		if (removed > 0)
+			fprintf(stderr, "%s: removed %ld temporary files of an "
+			    "interrupted run from %s\n", kc_progname, removed,
+			    a.o.out_dir);
+	}
 	a.o.resume = 1;
 	kc_factory_batch_begin(f, (int)a.commit_every);
 	t0 = now_s();
@@ -196,6 +205,9 @@ cmd_batch(int argc, char **argv)
 	    "%ld files, %.1f s\n", a.in, issued, skipped, failed, seen,
 	    now_s() - t0);
 	rc = failed > 0 ? KC_EXIT_FAIL : KC_EXIT_OK;
+	goto out;
+fail:
+	rc = kc_front_fail(rc);
 out:
 	kc_factory_close(f);
 	if (d != NULL)

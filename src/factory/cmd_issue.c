@@ -152,6 +152,15 @@ cmd_issue(int argc, char **argv)
 		goto out;
 	if ((rc = kc_factory_check_opts(f, &a.o, 1)) != KC_OK)
 		goto fail;
+	{
+		long removed = 0;
+		if ((rc = kc_factory_clean_tmp(a.o.out_dir, &removed)) != KC_OK)
+			goto fail;
+		if (removed > 0)
+			fprintf(stderr, "%s: removed %ld temporary files of an "
+			    "interrupted run from %s\n", kc_progname, removed,
+			    a.o.out_dir);
+	}
 	a.o.resume = 1;
 	kc_factory_batch_begin(f, 100);
 	if (ids != NULL) {

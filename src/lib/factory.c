@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -475,6 +476,42 @@ const char *kc_factory_dir(const struct kc_factory *f)
 { return f->dir; }
 struct kc_ledger *kc_factory_ledger(struct kc_factory *f)
 { return f->ledger; }
+
+int
+kc_factory_clean_tmp(const char *out_dir, long *removed)
+{
+	static const char *const suffixes[] = { ".cert.pem", ".chain.pem",
+	    ".full-chain.pem", ".key.pem", ".pfx", ".c", ".at" };
+	struct dirent *de;
+	DIR *d;
+
+	*removed = 0;
+	if ((d = opendir(out_dir)) == NULL)
+		return kc_err(KC_ERR_IO, "%s: %s", out_dir, strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		const char *t = strstr(de->d_name, ".tmp-");
+		char path[PATH_MAX];
+		int ours = 0;
+
+		if (t == NULL || strlen(t + 5) != 16 ||
+		    strspn(t + 5, "0123456789abcdef") != 16)
+			continue;
+		for (size_t i = 0; i < sizeof(suffixes) / sizeof(*suffixes);
+		    i++) {
+			size_t sl = strlen(suffixes[i]);
+			if ((size_t)(t - de->d_name) > sl &&
+			    strncmp(t - sl, suffixes[i], sl) == 0)
+				ours = 1;
+		}
+		if (!ours || (size_t)snprintf(path, sizeof(path), "%s/%s",
+		    out_dir, de->d_name) >= sizeof(path))
+			continue;
+		if (unlink(path) == 0)
+			(*removed)++;
+	}
+	closedir(d);
+	return KC_OK;
+}
 
 int
 kc_factory_batch_begin(struct kc_factory *f, int commit_every)

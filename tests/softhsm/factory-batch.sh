@@ -1,0 +1,92 @@
+#!/bin/sh
+# factorysign batch: bad files reported and skipped, a summary, exit 1 when
+# any failed; a rerun completes without duplicates; kill -9 in the middle
+# of a batch leaves a consistent ledger (every recorded certificate on
+# disk, no serial twice) and the rerun completes it.
+. "$KC_TOP_SRCDIR/tests/lib.sh"
+. "$KC_TOP_SRCDIR/tests/factory/setup.sh"
+GENCSR="$KC_TOP_BUILDDIR/tests/factory/gencsr"
+fs_setup
+
+"$GENCSR" csr 20 dev- || bail gencsr
+# bad ones among them
+printf 'not a csr\n' > csr/readme.txt
+cp root.pem csr/a-certificate.pem
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout keys/ca.key -subj "/CN=ca-dev" \
+	-addext "basicConstraints=critical,CA:TRUE" -out csr/ca.csr >/dev/null 2>&1
+openssl req -new -key keys/ca.key -subj "/CN=dev-000003" -out csr/dup.csr >/dev/null 2>&1
+openssl req -new -key keys/ca.key -subj "/CN=bad name" -out csr/badcn.csr >/dev/null 2>&1
+
+"$FS" batch --dir D --csr-dir csr --out-dir out --pass-file "$PASS" > "$T/b1.out" 2> "$T/b1.err"
+rc=$?
+check "batch with bad files exits 1" test "$rc" = 1
+check "summary: 20 issued, 5 failed" grep -q "20 issued, 0 already issued, 5 failed, 25 files" "$T/b1.out"
+check "the non-CSR file is reported by name" grep -q "readme.txt: not a" "$T/b1.err"
+check "the certificate is reported" grep -q "a-certificate.pem: .*not a" "$T/b1.err"
+check "CA:TRUE is reported" grep -q "ca.csr: .*CA:TRUE" "$T/b1.err"
+check "the duplicate ID is reported" grep -Eq "(dup|dev-000003).csr: .*dev-000003.*already issued" "$T/b1.err"
+check "the bad CN is reported" grep -q "badcn.csr: .*registration ID" "$T/b1.err"
+check "20 x 3 files written" test "$(ls out | wc -l)" = 60
+ok_chains=0
+for c in out/*.cert.pem; do
+	openssl verify -x509_strict -purpose sslclient -CAfile root.pem -untrusted inter.pem "$c" >/dev/null 2>&1 && ok_chains=$((ok_chains + 1))
+done
+check "all 20 chains verify" test "$ok_chains" = 20
+check "ledger verify" "$FS" ledger verify --dir D
+
+"$FS" batch --dir D --csr-dir csr --out-dir out --pass-file "$PASS" > "$T/b2.out" 2>&1
+check "rerun: nothing new, 20 already issued" grep -q "0 issued, 20 already issued, 5 failed" "$T/b2.out"
+check "rerun: still 20 live rows" test "$("$FS" ledger export --dir D --format csv | tail -n +2 | wc -l)" = 20
+
+# a file that is not ours in OUT is never overwritten
+mkdir in2 out2
+"$GENCSR" in2 1 mine- || bail gencsr
+echo "precious" > out2/mine-000001.cert.pem
+check_fails "an existing foreign output file is refused" "mine-000001.cert.pem already exists" \
+	"$FS" batch --dir D --csr-dir in2 --out-dir out2 --pass-file "$PASS"
+check "  ... and left alone" grep -qx precious out2/mine-000001.cert.pem
+
+# crash safety: kill -9 twice in the middle of a batch, then complete it
+N=1500
+mkdir big bout
+"$GENCSR" big $N k- || bail gencsr
+"$FS" init --dir D2 --subject "/CN=Factory Crash/O=Example" --algorithm ec-p256 --pass-file "$PASS" >/dev/null
+openssl x509 -req -in D2/intermediate.csr -CA root.pem -CAkey root.key -CAcreateserial -days 1000 \
+	-extfile ca.cnf -extensions inter -out inter2.pem >/dev/null 2>&1
+"$FS" install --dir D2 --cert inter2.pem --root root.pem >/dev/null || bail install
+killed=0
+for round in 1 2; do
+	before=$(ls bout | wc -l)
+	"$FS" batch --dir D2 --csr-dir big --out-dir bout --commit-every 37 --pass-file "$PASS" --quiet >/dev/null 2>&1 &
+	pid=$!
+	# wait until it has written a few hundred more files (at most 60 s)
+	i=0
+	while [ $i -lt 600 ] && [ "$(ls bout | wc -l)" -lt $((before + 600)) ] && kill -0 $pid 2>/dev/null; do
+		sleep 0.1; i=$((i + 1))
+	done
+	if kill -9 $pid 2>/dev/null; then killed=$((killed + 1)); fi
+	wait $pid 2>/dev/null
+	"$FS" ledger verify --dir D2 > "$T/v$round.out" 2>&1
+	check "after kill -9 #$round: every recorded certificate is on disk" test $? = 0
+	live=$(sqlite3 D2/ledger.sqlite "select count(*) from certs where status='issued'")
+	dist=$(sqlite3 D2/ledger.sqlite "select count(distinct device_id) from certs where status='issued'")
+	check "after kill -9 #$round: one live row per device ($live)" test "$live" = "$dist"
+done
+check "the batch was killed mid-run at least once" test "$killed" -ge 1
+"$FS" batch --dir D2 --csr-dir big --out-dir bout --pass-file "$PASS" --quiet > "$T/final.out" 2>&1
+check "rerun completes with exit 0" test $? = 0
+check "rerun removed the temporary files of the killed runs" sh -c "! ls bout | grep -q tmp-"
+diag "$(cat "$T/final.out")"
+check "ledger: $N live device certificates" test "$(sqlite3 D2/ledger.sqlite "select count(*) from certs where status='issued'")" = $N
+check "ledger: no serial twice" test "$(sqlite3 D2/ledger.sqlite "select count(distinct serial) from certs")" = "$(sqlite3 D2/ledger.sqlite "select count(*) from certs")"
+check "ledger verify after the rerun" "$FS" ledger verify --dir D2
+check "3 files per device, nothing else" test "$(ls bout | wc -l)" = $((3 * N))
+for f in bout/*.cert.pem; do openssl x509 -in "$f" -noout -serial; done | sort > "$T/serials"
+check "no serial repeats among the certificate files" test "$(sort -u "$T/serials" | wc -l)" = $N
+check "every file's certificate is the recorded one" sh -c "'$FS' ledger export --dir D2 --format csv | tail -n +2 | cut -d, -f2 | tr a-f A-F | sed 's/^/serial=/' | sort | cmp -s - '$T/serials'"
+bad=0
+for c in bout/k-000001.cert.pem bout/k-000750.cert.pem bout/k-001500.cert.pem; do
+	openssl verify -x509_strict -purpose sslclient -CAfile root.pem -untrusted inter2.pem "$c" >/dev/null 2>&1 || bad=1
+done
+check "sample chains verify" test $bad = 0
+done_testing
