@@ -21,7 +21,8 @@ factorysign_LDADD = libkcfront.la libkc.la $(CRYPTO_LIBS)
 dist_man_MANS += docs/factorysign.1
 
 TESTS += tests/softhsm/factory-sign.sh tests/softhsm/factory-batch.sh \
-	tests/softhsm/factory-mqtt.sh
+	tests/softhsm/factory-mqtt.sh tests/softhsm/factory-formats.sh \
+	tests/softhsm/factory-check.sh
 EXTRA_DIST += tests/factory/setup.sh
 EXTRA_DIST += tests/factory/rawcsr.py
 

@@ -43,3 +43,39 @@ mkcsr() {
 
 # nothing_in DIR: DIR is empty (no output was written)
 nothing_in() { [ -z "$(ls -A "$1")" ]; }
+
+# backdated CSR CACERT CAKEY OUT SECTION [openssl-ca args...]: signs CSR
+# with validity 2020-01-01..2021-01-01 (an expired certificate), extensions
+# from SECTION of $T/ca.cnf ("inter" or "dev").
+backdated() {
+	_csr=$1; _cacert=$2; _cakey=$3; _out=$4; _sect=$5; shift 5
+	mkdir -p "$T/ca/db"; : > "$T/ca/db/index"; echo 1000 > "$T/ca/db/serial"
+	cat > "$T/ca/ca.conf" <<CNF
+[ca]
+default_ca = c
+[c]
+database = $T/ca/db/index
+serial = $T/ca/db/serial
+new_certs_dir = $T/ca
+default_md = sha256
+policy = p
+unique_subject = no
+[p]
+commonName = supplied
+organizationName = optional
+[inter]
+basicConstraints=critical,CA:TRUE,pathlen:0
+keyUsage=critical,keyCertSign,cRLSign,digitalSignature
+subjectKeyIdentifier=hash
+authorityKeyIdentifier=keyid
+[dev]
+basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature
+extendedKeyUsage=clientAuth
+subjectKeyIdentifier=hash
+authorityKeyIdentifier=keyid
+CNF
+	openssl ca -batch -notext -config "$T/ca/ca.conf" -cert "$_cacert" -keyfile "$_cakey" -in "$_csr" \
+		-startdate 20200101000000Z -enddate 20210101000000Z -extensions "$_sect" -out "$_out" "$@" >/dev/null 2>&1 ||
+		bail "openssl ca (backdated)"
+}

@@ -109,41 +109,10 @@ want=2 bad "--format pfx for a CSR" "pfx.*issue" "$FS" sign --dir D --csr csr/ta
 want=2 bad "--format at without --sec-tag" "sec-tag" "$FS" sign --dir D --csr csr/tamper.csr --format at --out-dir bad --pass-file "$PASS"
 
 # expired intermediate: install refuses; an expired installed one is refused too
-openssl x509 -req -in D/intermediate.csr -CA root.pem -CAkey root.key -CAcreateserial \
-	-not_before 20200101000000Z -not_after 20210101000000Z -extfile ca.cnf -extensions inter -out "$T/old.pem" >/dev/null 2>&1 ||
-	faketime_missing=1
-if [ -z "${faketime_missing:-}" ]; then
-	check_fails "install refuses an expired intermediate" "old.pem expired" "$FS" install --dir D --cert old.pem --root root.pem
-	cp -r D "$T/X"; cp old.pem "$T/X/intermediate.pem"
-	bad "intermediate expired" "intermediate certificate expired" "$FS" sign --dir "$T/X" --csr csr/tamper.csr --out-dir bad --pass-file "$PASS"
-else
-	# OpenSSL 3.0 has no -not_before: backdate with a CA config instead
-	mkdir -p "$T/ca/db"; : > "$T/ca/db/index"; echo 01 > "$T/ca/db/serial"
-	cat > "$T/ca.conf" <<CNF
-[ca]
-default_ca = c
-[c]
-database = $T/ca/db/index
-serial = $T/ca/db/serial
-new_certs_dir = $T/ca
-default_md = sha256
-policy = p
-unique_subject = no
-[p]
-commonName = supplied
-organizationName = optional
-[inter]
-basicConstraints=critical,CA:TRUE,pathlen:0
-keyUsage=critical,keyCertSign,cRLSign,digitalSignature
-subjectKeyIdentifier=hash
-authorityKeyIdentifier=keyid
-CNF
-	openssl ca -batch -config "$T/ca.conf" -cert root.pem -keyfile root.key -in D/intermediate.csr \
-		-startdate 20200101000000Z -enddate 20210101000000Z -extensions inter -out "$T/old.pem" >/dev/null 2>&1
-	check_fails "install refuses an expired intermediate" "old.pem expired" "$FS" install --dir D --cert old.pem --root root.pem
-	cp -r D "$T/X"; openssl x509 -in old.pem -out "$T/X/intermediate.pem"
-	bad "intermediate expired" "intermediate certificate expired" "$FS" sign --dir "$T/X" --csr csr/tamper.csr --out-dir bad --pass-file "$PASS"
-fi
+backdated D/intermediate.csr root.pem root.key "$T/old.pem" inter
+check_fails "install refuses an expired intermediate" "old.pem expired" "$FS" install --dir D --cert old.pem --root root.pem
+cp -r D "$T/X"; cp old.pem "$T/X/intermediate.pem"
+bad "intermediate expired" "intermediate certificate expired" "$FS" sign --dir "$T/X" --csr csr/tamper.csr --out-dir bad --pass-file "$PASS"
 # install: a certificate for another key, and a root that is not the issuer
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/other.key" -out "$T/other.pem" -days 30 \
 	-subj "/CN=Other CA" -addext "basicConstraints=critical,CA:TRUE" >/dev/null 2>&1
