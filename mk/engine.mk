@@ -35,3 +35,9 @@ dist_ceremony_DATA = \
 	ceremony/dps-proof-of-possession.yaml ceremony/revoke-intermediate.yaml \
 	ceremony/rehearsal.site
 TESTS += tests/softhsm/engine-all.sh
+
+check_PROGRAMS += tests/unit/test_engine_run
+tests_unit_test_engine_run_SOURCES = tests/unit/test_engine_run.c
+tests_unit_test_engine_run_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_engine_run_LDADD = libkc.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+TESTS += tests/softhsm/engine-api.sh

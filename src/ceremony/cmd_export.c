@@ -81,6 +81,9 @@ cmd_export(int argc, char **argv)
 		    res.ignored[i]);
 	printf("%zu file%s on %s, listed in SHA256SUMS and read back\n", res.n,
 	    res.n == 1 ? "" : "s", to);
+	if (res.n_ignored > 0)
+		printf("%zu file%s of %s not exported (see above)\n",
+		    res.n_ignored, res.n_ignored == 1 ? "" : "s", state);
 	kc_export_result_clear(&res);
 	return KC_EXIT_OK;
 }

@@ -250,9 +250,15 @@ export_step(struct kc_engine *e, const struct kc_step *s,
 		used += (size_t)n;
 	}
 	snprintf(r->out_path, sizeof(r->out_path), "%s", e->media);
-	snprintf(r->detail, sizeof(r->detail), "%zu file%s copied to %s "
-	    "with SHA256SUMS; the transcript follows when the ceremony is "
-	    "closed", x.n, x.n == 1 ? "" : "s", e->media);
+	{
+		size_t fresh = 0;
+		for (size_t i = 0; i < x.n; i++)
+			fresh += !x.files[i].skipped;
+		snprintf(r->detail, sizeof(r->detail), "%zu file%s copied to "
+		    "%s (%zu already there), listed in SHA256SUMS and read "
+		    "back; the transcript follows when the ceremony is closed",
+		    fresh, fresh == 1 ? "" : "s", e->media, x.n - fresh);
+	}
 	kc_export_result_clear(&x);
 	return KC_OK;
 }
