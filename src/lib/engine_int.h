@@ -24,6 +24,7 @@ struct kc_engine {
 	struct kc_transcript	*tr;
 	char			**role_names;
 	struct kc_check_result	 checks[KC_NCHECKS];
+	char			 why[KC_NCHECKS][512];	/* first failure */
 	struct kc_token_ctx	*ctx;
 	struct kc_token		*tok;
 	int			 rehearsal;

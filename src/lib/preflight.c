@@ -62,14 +62,16 @@ kc_engine_ncheck(const struct kc_engine *e)
 	return KC_NCHECKS;
 }
 
+/* Adds a line to the check's detail; the first line added once the check
+ * has failed is its one-line reason. */
 static void
-addf(struct kc_check_result *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+addf(struct kc_engine *e, struct kc_check_result *r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static void
-addf(struct kc_check_result *r, const char *fmt, ...)
+addf(struct kc_engine *e, struct kc_check_result *r, const char *fmt, ...)
 {
-	size_t used = strlen(r->detail);
+	size_t used = strlen(r->detail), idx = (size_t)(r - e->checks);
 	va_list ap;
 
 	if (used + 2 >= sizeof(r->detail))
@@ -79,6 +81,10 @@ addf(struct kc_check_result *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(r->detail + used, sizeof(r->detail) - used, fmt, ap);
 	va_end(ap);
+	if (r->status == KC_CHECK_FAILED && idx < KC_NCHECKS &&
+	    e->why[idx][0] == '\0')
+		snprintf(e->why[idx], sizeof(e->why[idx]), "%s",
+		    r->detail + used);
 }
 
 static void
@@ -123,7 +129,7 @@ check_network(struct kc_engine *e, struct kc_check_result *r)
 	if ((dp = opendir(dir)) == NULL) {
 		r->status = e->s->network == KC_POLICY_REFUSE ?
 		    KC_CHECK_FAILED : KC_CHECK_WARNED;
-		addf(r, "cannot read %s: %s", dir, strerror(errno));
+		addf(e, r, "cannot read %s: %s", dir, strerror(errno));
 		return;
 	}
 	while ((d = readdir(dp)) != NULL) {
@@ -147,12 +153,12 @@ check_network(struct kc_engine *e, struct kc_check_result *r)
 	closedir(dp);
 	if (n == 0) {
 		r->status = KC_CHECK_PASSED;
-		addf(r, "no interface other than lo is up");
+		addf(e, r, "no interface other than lo is up");
 		return;
 	}
 	r->status = e->s->network == KC_POLICY_REFUSE ? KC_CHECK_FAILED :
 	    KC_CHECK_WARNED;
-	addf(r, "%d interface%s up: %s; take %s down (ip link set DEV down) "
+	addf(e, r, "%d interface%s up: %s; take %s down (ip link set DEV down) "
 	    "or remove the hardware%s", n, n > 1 ? "s" : "", active,
 	    n > 1 ? "them" : "it", e->s->network == KC_POLICY_REFUSE ?
 	    " (the site profile says network: refuse)" :
@@ -169,7 +175,7 @@ check_clock(struct kc_engine *e, struct kc_check_result *r)
 
 	gmtime_r(&now, &tm);
 	strftime(now_s, sizeof(now_s), "%Y-%m-%d %H:%M:%S UTC", &tm);
-	addf(r, "system clock: %s", now_s);
+	addf(e, r, "system clock: %s", now_s);
 	for (size_t i = 0; i < e->c->nsteps; i++) {
 		const struct kc_step *s = &e->c->steps[i];
 		time_t end;
@@ -178,13 +184,13 @@ check_clock(struct kc_engine *e, struct kc_check_result *r)
 		end = now + (time_t)s->days * 86400;
 		gmtime_r(&end, &tm);
 		strftime(until, sizeof(until), "%Y-%m-%d %H:%M:%S UTC", &tm);
-		addf(r, "step %s: %s %s (%d days from now)", s->id,
+		addf(e, r, "step %s: %s %s (%d days from now)", s->id,
 		    s->info.action == KC_ACTION_CRL_ISSUE ? "next CRL update "
 		    "by" : "certificate valid until", until, s->days);
 	}
 	if (now < KC_CLOCK_FLOOR) {
 		r->status = KC_CHECK_FAILED;
-		addf(r, "the clock is earlier than this program's build: set "
+		addf(e, r, "the clock is earlier than this program's build: set "
 		    "the date (date -u -s ...) before the ceremony");
 		return;
 	}
@@ -192,11 +198,11 @@ check_clock(struct kc_engine *e, struct kc_check_result *r)
 	    "correct (UTC)?", r->detail);
 	if (!kc_engine_ask(e, role, text, how, sizeof(how))) {
 		r->status = KC_CHECK_FAILED;
-		addf(r, "%s: fix the clock and run preflight again", how);
+		addf(e, r, "%s: fix the clock and run preflight again", how);
 		return;
 	}
 	r->status = KC_CHECK_PASSED;
-	addf(r, "%s", how);
+	addf(e, r, "%s", how);
 }
 
 /* The key algorithm a signing step will use, from its issuer certificate
@@ -240,13 +246,13 @@ check_token(struct kc_engine *e, struct kc_check_result *r)
 	if (e->ctx == NULL &&
 	    (rc = kc_token_load(e->s->module, &e->ctx)) != KC_OK) {
 		r->status = KC_CHECK_FAILED;
-		addf(r, "%s", kc_errmsg());
+		addf(e, r, "%s", kc_errmsg());
 		return;
 	}
-	addf(r, "module: %s", kc_token_module(e->ctx));
+	addf(e, r, "module: %s", kc_token_module(e->ctx));
 	if ((rc = kc_token_list(e->ctx, &infos, &n)) != KC_OK) {
 		r->status = KC_CHECK_FAILED;
-		addf(r, "%s", kc_errmsg());
+		addf(e, r, "%s", kc_errmsg());
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -262,7 +268,7 @@ check_token(struct kc_engine *e, struct kc_check_result *r)
 			continue;
 		if (t != NULL) {
 			r->status = KC_CHECK_FAILED;
-			addf(r, "more than one token labelled '%s': give the "
+			addf(e, r, "more than one token labelled '%s': give the "
 			    "serial in the site profile", e->s->token_label);
 			goto out;
 		}
@@ -270,31 +276,31 @@ check_token(struct kc_engine *e, struct kc_check_result *r)
 	}
 	if (t == NULL) {
 		r->status = KC_CHECK_FAILED;
-		addf(r, "no token labelled '%s'%s%s; tokens present: %s",
+		addf(e, r, "no token labelled '%s'%s%s; tokens present: %s",
 		    e->s->token_label, e->s->token_serial ? " with serial " : "",
 		    e->s->token_serial ? e->s->token_serial : "",
 		    seen[0] ? seen : "none");
 		goto out;
 	}
 	r->status = KC_CHECK_PASSED;
-	addf(r, "token '%s' serial %s in slot %lu: %s %s", t->label, t->serial,
+	addf(e, r, "token '%s' serial %s in slot %lu: %s %s", t->label, t->serial,
 	    t->slot_id, t->manufacturer, t->model);
 	if (strstr(t->manufacturer, "SoftHSM") != NULL ||
 	    strstr(t->model, "SoftHSM") != NULL) {
 		e->rehearsal = 1;
-		addf(r, "REHEARSAL: this is SoftHSM, a software token; "
+		addf(e, r, "REHEARSAL: this is SoftHSM, a software token; "
 		    "certificates made here are for practice only");
 	}
 	if (t->pin_locked) {
 		r->status = KC_CHECK_FAILED;
-		addf(r, "the user PIN is locked (CKR_PIN_LOCKED): the security "
+		addf(e, r, "the user PIN is locked (CKR_PIN_LOCKED): the security "
 		    "officer must unlock it first");
 	} else if (t->pin_final_try) {
 		worse(r, KC_CHECK_WARNED);
-		addf(r, "the next wrong PIN locks the token");
+		addf(e, r, "the next wrong PIN locks the token");
 	} else if (t->pin_count_low) {
 		worse(r, KC_CHECK_WARNED);
-		addf(r, "a wrong PIN was entered before");
+		addf(e, r, "a wrong PIN was entered before");
 	}
 	for (size_t i = 0; i < e->c->nsteps; i++) {
 		const struct kc_step *s = &e->c->steps[i];
@@ -304,7 +310,7 @@ check_token(struct kc_engine *e, struct kc_check_result *r)
 			if (is_ec(a) ? !(t->mech_ec_keygen && t->mech_ecdsa) :
 			    !(t->mech_rsa_keygen && t->mech_rsa_pkcs)) {
 				r->status = KC_CHECK_FAILED;
-				addf(r, "step %s: the token cannot generate "
+				addf(e, r, "step %s: the token cannot generate "
 				    "and sign with %s keys", s->id,
 				    kc_alg_name(a));
 			}
@@ -313,13 +319,13 @@ check_token(struct kc_engine *e, struct kc_check_result *r)
 			if (a != KC_ALG_NONE &&
 			    (is_ec(a) ? !t->mech_ecdsa : !t->mech_rsa_pkcs)) {
 				r->status = KC_CHECK_FAILED;
-				addf(r, "step %s: the token cannot sign with "
+				addf(e, r, "step %s: the token cannot sign with "
 				    "%s keys", s->id, kc_alg_name(a));
 			}
 		}
 	}
 	if (r->status != KC_CHECK_FAILED)
-		addf(r, "mechanisms: %s%s%s%s", t->mech_ec_keygen ?
+		addf(e, r, "mechanisms: %s%s%s%s", t->mech_ec_keygen ?
 		    "EC-keygen " : "", t->mech_ecdsa ? "ECDSA " : "",
 		    t->mech_rsa_keygen ? "RSA-keygen " : "",
 		    t->mech_rsa_pkcs ? "RSA-PKCS" : "");
@@ -336,28 +342,28 @@ check_media(struct kc_engine *e, struct kc_check_result *r)
 	if ((rc = kc_media_probe(e->media, &removable, mp, sizeof(mp))) !=
 	    KC_OK) {
 		r->status = KC_CHECK_FAILED;
-		addf(r, "%s", kc_errmsg());
+		addf(e, r, "%s", kc_errmsg());
 		return;
 	}
 	r->status = KC_CHECK_PASSED;
-	addf(r, "%s is writable (mounted at %s)", e->media, mp);
+	addf(e, r, "%s is writable (mounted at %s)", e->media, mp);
 	if (strcmp(mp, "/") == 0) {
 		worse(r, e->s->removable == KC_POLICY_REFUSE ?
 		    KC_CHECK_FAILED : KC_CHECK_WARNED);
-		addf(r, "the media directory is on the system disk, not a "
+		addf(e, r, "the media directory is on the system disk, not a "
 		    "separately mounted medium");
 	} else if (removable == 0) {
 		worse(r, e->s->removable == KC_POLICY_REFUSE ?
 		    KC_CHECK_FAILED : KC_CHECK_WARNED);
-		addf(r, "/sys/block says the device under %s is not "
+		addf(e, r, "/sys/block says the device under %s is not "
 		    "removable", mp);
 	} else if (removable < 0) {
 		worse(r, e->s->removable == KC_POLICY_REFUSE ?
 		    KC_CHECK_FAILED : KC_CHECK_WARNED);
-		addf(r, "cannot tell whether the device under %s is "
+		addf(e, r, "cannot tell whether the device under %s is "
 		    "removable (no block device)", mp);
 	} else {
-		addf(r, "removable device");
+		addf(e, r, "removable device");
 	}
 }
 
@@ -381,7 +387,7 @@ need_input(struct kc_engine *e, size_t i, const char *rel,
 	if (kc_engine_path(e, rel, path, sizeof(path)) != KC_OK ||
 	    access(path, R_OK) != 0) {
 		r->status = KC_CHECK_FAILED;
-		addf(r, "step %s needs %s, which is missing%s", e->c->steps[i].id,
+		addf(e, r, "step %s needs %s, which is missing%s", e->c->steps[i].id,
 		    path, e->c->steps[i].csr && strcmp(e->c->steps[i].csr,
 		    rel) == 0 ? " (bring it in with keyceremony import)" : "");
 	}
@@ -408,14 +414,14 @@ check_files(struct kc_engine *e, struct kc_check_result *r)
 		if (kc_engine_path(e, s->output, path, sizeof(path)) != KC_OK ||
 		    kc_file_check_absent(path) != KC_OK) {
 			r->status = KC_CHECK_FAILED;
-			addf(r, "output %s exists already: this ceremony was "
+			addf(e, r, "output %s exists already: this ceremony was "
 			    "run before, or the file is left over; move it "
 			    "away", path);
 		}
 	}
 	kc_err_clear();
 	if (r->status == KC_CHECK_PASSED)
-		addf(r, "%d output%s, none exists yet; every input is there",
+		addf(e, r, "%d output%s, none exists yet; every input is there",
 		    outs, outs == 1 ? "" : "s");
 }
 
@@ -432,6 +438,7 @@ kc_engine_check(struct kc_engine *e, size_t i, struct kc_check_result *r)
 	c = &e->checks[i];
 	c->status = KC_CHECK_PENDING;
 	c->detail[0] = '\0';
+	e->why[i][0] = '\0';
 	switch (i) {
 	case 0: check_network(e, c); break;
 	case 1: check_clock(e, c); break;
@@ -468,6 +475,7 @@ kc_engine_preflight(struct kc_engine *e)
 			failed = (int)i;
 	if (failed >= 0)
 		return kc_err(KC_ERR_POLICY, "preflight check '%s' failed: %s",
-		    e->checks[failed].id, e->checks[failed].detail);
+		    e->checks[failed].id, e->why[failed][0] ? e->why[failed] :
+		    e->checks[failed].detail);
 	return KC_OK;
 }

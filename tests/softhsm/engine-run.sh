@@ -64,6 +64,12 @@ check_fails "an interface up with network refuse" "preflight check 'network' fai
 check "nothing signed after the network refusal" test ! -e S2/root.pem
 check "the refusal is in the transcript" sh -c "grep -q 'check=network result=failed' S2/transcripts/*.log"
 
+# Media missing: preflight fails before login.
+check_fails "media directory missing" "preflight check 'media' failed: media directory nomedia: No such file" \
+	"$KC" run "$CER/root-ca.yaml" --batch --module "$MODULE" --token keyceremony-demo \
+	--pin-file "$T/pin" --state S7 --media nomedia
+check "nothing signed without media" test ! -e S7/root.pem
+
 # Wrong token label: preflight names the tokens present.
 check_fails "unknown token label" "no token labelled 'nosuch'.*keyceremony-demo" \
 	"$KC" run "$CER/root-ca.yaml" --batch --module "$MODULE" --token nosuch \
