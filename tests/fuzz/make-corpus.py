@@ -185,7 +185,7 @@ def corpus_keygen(tmp):
         keygen_response(der, 9, uuid, 17) + b"OK\r\n# comment\n\n" +
         keygen_response(spki, 8, uuid, 0, True, False))
     # Nordic's published test strings, when the nrf area has them.
-    vec = os.path.join(TOP, "tests", "fixtures", "nrf91")
+    vec = os.path.join(TOP, "tests", "fixtures", "nrf")
     if os.path.isdir(vec):
         for n in sorted(os.listdir(vec)):
             with open(os.path.join(vec, n), "rb") as f:
