@@ -78,7 +78,7 @@ else
 memcheck: all $(check_PROGRAMS)
 	@rm -rf memcheck-logs && mkdir -p memcheck-logs
 	@list=""; for t in $(TESTS); do case $$t in \
-	    tests/softhsm/*.sh|tests/hostile/*.sh|tests/faults/*.sh) list="$$list $$t";; esac; done; \
+	    tests/softhsm/*.sh|tests/hostile/*.sh) list="$$list $$t";; esac; done; \
 	env KC_WRAPPER="$(MEMCHECK_VALGRIND)" $(MAKE) $(AM_MAKEFLAGS) check \
 	    TESTS="$$list" TEST_SUITE_LOG=memcheck-suite.log; \
 	rc=$$?; \
@@ -101,3 +101,10 @@ tests_hostile_csr_intake_LDADD = libkc.la $(CRYPTO_LIBS)
 TESTS += tests/hostile/csr_intake
 EXTRA_DIST += tests/hostile/csr tests/hostile/make-inputs.py
 TESTS += tests/hostile/csr.sh
+
+# --- fault injection ------------------------------------------------------
+check_PROGRAMS += tests/faults/mkcsrs
+tests_faults_mkcsrs_SOURCES = tests/faults/mkcsrs.c
+tests_faults_mkcsrs_LDADD = $(CRYPTO_LIBS)
+TESTS += tests/faults/batch-kill.sh
+EXTRA_DIST += tests/faults/ledger-check.py

@@ -1,0 +1,68 @@
+#!/bin/sh
+# kill -9 at random moments during `factorysign batch` (KC_FAULT_RUNS runs,
+# default 20): after each kill the ledger is consistent (every recorded
+# certificate on disk and byte-identical, no serial twice, no device live
+# twice: tests/faults/ledger-check.py), and rerunning the same batch
+# completes it: every CSR issued exactly once, no leftover temporary files.
+. "$KC_TOP_SRCDIR/tests/lib.sh"
+. "$KC_TOP_SRCDIR/tests/factory/setup.sh"
+RUNS=${KC_FAULT_RUNS:-20}
+NCSR=${KC_FAULT_CSRS:-200}
+CHECK="python3 $KC_TOP_SRCDIR/tests/faults/ledger-check.py"
+fs_setup
+mkdir -p "$T/in"
+"$KC_TOP_BUILDDIR/tests/faults/mkcsrs" "$T/in" "$NCSR" dev || bail "mkcsrs"
+cp -a "$T/D" "$T/D0"
+
+batch() {
+	"$FS" batch --dir "$T/D" --csr-dir "$T/in" --out-dir "$T/out" \
+		--commit-every 7 --pass-file "$PASS" --quiet
+}
+fresh() { rm -rf "$T/D" "$T/out"; cp -a "$T/D0" "$T/D"; mkdir "$T/out"; }
+now_ms() { date +%s%3N; }
+
+# How long an undisturbed batch takes here: kills land uniformly in it.
+fresh
+t0=$(now_ms)
+check "an undisturbed batch of $NCSR CSRs completes" batch
+span=$(( $(now_ms) - t0 ))
+check "  ... and its ledger is complete and consistent" $CHECK "$T/D/ledger.sqlite" "$T/out" "$T/in"
+diag "undisturbed batch: $span ms"
+
+killed=0 early=0 rows_at_kill=""
+i=1
+while [ "$i" -le "$RUNS" ]; do
+	fresh
+	r=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
+	delay=$(( r % (span * 9 / 10 + 1) ))
+	batch >"$T/batch.log" 2>&1 &
+	pid=$!
+	sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid"
+	rc=$?
+	if [ "$rc" -eq 137 ]; then
+		killed=$((killed + 1)); what="killed after $delay ms"
+	else
+		early=$((early + 1)); what="finished (exit $rc) before the kill at $delay ms"
+	fi
+	if $CHECK "$T/D/ledger.sqlite" "$T/out" >"$T/check.out" 2>&1; then
+		ok "run $i: $what: ledger consistent ($(tail -1 "$T/check.out" | sed 's/^# //'))"
+	else
+		not_ok "run $i: $what: ledger inconsistent"; sed 's/^/#   /' "$T/check.out"
+	fi
+	rows_at_kill="$rows_at_kill $(sed -n 's/^# \([0-9]*\) rows.*/\1/p' "$T/check.out")"
+	if batch >"$T/rerun.log" 2>&1 &&
+	    $CHECK "$T/D/ledger.sqlite" "$T/out" "$T/in" >"$T/check.out" 2>&1; then
+		ok "run $i: the rerun completes: every CSR issued once"
+	else
+		not_ok "run $i: the rerun does not complete cleanly"
+		sed 's/^/#   /' "$T/rerun.log" "$T/check.out" | tail -20
+	fi
+	i=$((i + 1))
+done
+diag "kill -9 runs: $RUNS; killed mid-run: $killed; finished first: $early; rows at kill:$rows_at_kill"
+check "at least half of the kills landed mid-run" test $((killed * 2)) -ge "$RUNS"
+check "a chain from the last run verifies" openssl verify -x509_strict -purpose sslclient \
+	-CAfile "$T/root.pem" -untrusted "$T/inter.pem" "$T/out/dev-00001.cert.pem"
+done_testing
