@@ -186,4 +186,12 @@ char *kc_nrf_cloud_name(const char *out, size_t i, size_t n);
  */
 int kc_nrf_fuzz(const uint8_t *data, size_t len);
 
+/*
+ * The same for binary input, so that a fuzzer mutates the CBOR and the DER
+ * rather than their base64url text: data[0] | data[1] << 8 is the length
+ * of part1 (clamped), then part1, then the COSE bytes; both are encoded
+ * as base64url, joined with '.', and parsed as one line. Returns 0.
+ */
+int kc_nrf_fuzz_raw(const uint8_t *data, size_t len);
+
 #endif

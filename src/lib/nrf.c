@@ -906,3 +906,59 @@ kc_nrf_fuzz(const uint8_t *data, size_t len)
 	kc_err_clear();
 	return 0;
 }
+
+static size_t
+b64url_encode(const uint8_t *d, size_t n, char *o)
+{
+	static const char a[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	size_t i, k = 0;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		o[k++] = a[d[i] >> 2];
+		o[k++] = a[((d[i] & 3) << 4) | (d[i + 1] >> 4)];
+		o[k++] = a[((d[i + 1] & 15) << 2) | (d[i + 2] >> 6)];
+		o[k++] = a[d[i + 2] & 63];
+	}
+	if (n - i == 1) {
+		o[k++] = a[d[i] >> 2];
+		o[k++] = a[(d[i] & 3) << 4];
+	} else if (n - i == 2) {
+		o[k++] = a[d[i] >> 2];
+		o[k++] = a[((d[i] & 3) << 4) | (d[i + 1] >> 4)];
+		o[k++] = a[(d[i + 1] & 15) << 2];
+	}
+	return k;
+}
+
+int
+kc_nrf_fuzz_raw(const uint8_t *data, size_t len)
+{
+	struct kc_nrf_msg *m;
+	struct kc_csr *csr;
+	size_t p1, k;
+	char *line;
+
+	if (len < 2 || len > KC_NRF_LINE_MAX)
+		return 0;
+	p1 = (size_t)data[0] | (size_t)data[1] << 8;
+	data += 2;
+	len -= 2;
+	if (p1 > len)
+		p1 = len;
+	if ((line = malloc(2 * len + 8)) == NULL)
+		return 0;
+	k = b64url_encode(data, p1, line);
+	line[k++] = '.';
+	k += b64url_encode(data + p1, len - p1, line + k);
+	if (kc_nrf_parse(line, k, "fuzz", &m) == KC_OK) {
+		if (m->type == KC_NRF_CSR &&
+		    kc_nrf_csr(m, "fuzz", KC_CSR_NO_SUBJECT_CHECK, &csr) ==
+		    KC_OK)
+			kc_csr_free(csr);
+		kc_nrf_msg_free(m);
+	}
+	free(line);
+	kc_err_clear();
+	return 0;
+}

@@ -1122,6 +1122,31 @@ test_fuzz_entry(void **state)
 		junk[i] = (unsigned char)(i * 37 + 11);
 	assert_int_equal(kc_nrf_fuzz(junk, sizeof(junk)), 0);
 	assert_int_equal(kc_nrf_fuzz(junk, 0), 0);
+	/* the binary entry point: a real response as bytes, too short an
+	 * input, a part1 length beyond the data */
+	{
+		struct cose c = { .sec_tag = 17 };
+		unsigned char *csr, *cose, *raw;
+		size_t csr_len, cose_len;
+
+		csr = csr_make(VEC_UUID, "P-256", 0, &csr_len);
+		cose = cose_make(&c, csr, csr_len, &cose_len);
+		raw = malloc(2 + csr_len + cose_len);
+		raw[0] = (unsigned char)csr_len;
+		raw[1] = (unsigned char)(csr_len >> 8);
+		memcpy(raw + 2, csr, csr_len);
+		memcpy(raw + 2 + csr_len, cose, cose_len);
+		assert_int_equal(kc_nrf_fuzz_raw(raw, 2 + csr_len + cose_len),
+		    0);
+		assert_int_equal(kc_nrf_fuzz_raw(raw, 1), 0);
+		raw[0] = 0xff;
+		raw[1] = 0xff;
+		assert_int_equal(kc_nrf_fuzz_raw(raw, 2 + csr_len + cose_len),
+		    0);
+		free(raw);
+		free(cose);
+		free(csr);
+	}
 	free(all);
 	free(a);
 	free(b);
