@@ -12,6 +12,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "kc/csr.h"
 #include "kc/error.h"
@@ -84,6 +85,15 @@ ca_pem_load(const char *path, char **out)
 	}
 	while ((x = PEM_read_bio_X509(in, NULL, NULL, NULL)) != NULL) {
 		n++;
+		if (X509_check_ca(x) < 1) {
+			char *sub = kc_name_string(X509_get_subject_name(x));
+			rc = kc_err(KC_ERR_INPUT, "%s: certificate %d (%s) is not "
+			    "a CA certificate; --ca-file takes the CA the device "
+			    "is to trust", path, n, sub ? sub : "?");
+			free(sub);
+			X509_free(x);
+			goto out;
+		}
 		if (PEM_write_bio_X509(mem, x) != 1) {
 			X509_free(x);
 			rc = kc_err_ssl(KC_ERR_CRYPTO, "%s: cannot encode", path);

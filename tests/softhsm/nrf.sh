@@ -229,6 +229,9 @@ check_fails "keygen: --sec-tag out of range" "2147483648.*0 to 2147483647" \
 check_fails "keygen: --ca-file not a certificate" "in4.txt.*not a PEM file" \
 	"$FS" keygen --dir "$F" --input "$T/in4.txt" --ca-file "$T/in4.txt" \
 	--pass-file "$T/pass" --out-dir "$T/out4"
+check_fails "keygen: --ca-file holding a leaf" "is not a CA certificate" \
+	"$FS" keygen --dir "$F" --input "$T/in4.txt" --ca-file "$T/leaf.pem" \
+	--pass-file "$T/pass" --out-dir "$T/out4"
 check "nothing written by refused runs" sh -c "[ -z \"\$(ls '$T/out4')\" ]"
 check "keygen: --id matching, --sec-tag matching, no CA" "$FS" keygen \
 	--dir "$F" --input "$T/in4.txt" --id dev-0004 --sec-tag 17 --days 30 \
