@@ -108,3 +108,11 @@ tests_faults_mkcsrs_SOURCES = tests/faults/mkcsrs.c
 tests_faults_mkcsrs_LDADD = $(CRYPTO_LIBS)
 TESTS += tests/faults/batch-kill.sh
 EXTRA_DIST += tests/faults/ledger-check.py
+TESTS += tests/faults/enospc.sh
+
+# --- unit tests of the hardening area ----------------------------------------
+check_PROGRAMS += tests/unit/test_hardening
+tests_unit_test_hardening_SOURCES = tests/unit/test_hardening.c
+tests_unit_test_hardening_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_hardening_LDADD = libkc.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+TESTS += tests/unit/test_hardening

@@ -13,10 +13,16 @@ static _Thread_local int errcode;
 static kc_log_fn *log_fn;
 static void *log_arg;
 
+/* Formats into a scratch buffer first: callers may pass kc_errmsg() itself
+ * as an argument ("%s: %s", name, kc_errmsg()), and vsnprintf() into the
+ * buffer it is reading from is undefined (it garbled messages). */
 static int
 verr(int code, const char *fmt, va_list ap)
 {
-	vsnprintf(errbuf, sizeof(errbuf), fmt, ap);
+	char tmp[sizeof(errbuf)];
+
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	memcpy(errbuf, tmp, sizeof(errbuf));
 	errcode = code;
 	return code;
 }

@@ -1,0 +1,171 @@
+/* test_hardening.c: unit tests of the hardening area: error messages that
+ * quote kc_errmsg() itself, kc_file_read() on files of every size and on a
+ * pipe, and secrets from files. */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "kc/error.h"
+#include "kc/fileio.h"
+#include "kc/secret.h"
+
+static char dir[64];
+
+static int
+setup(void **state)
+{
+	(void)state;
+	strcpy(dir, "/tmp/kc-unit-hard.XXXXXX");
+	return mkdtemp(dir) == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd);
+}
+
+/* kc_err("%s: %s", name, kc_errmsg()) once garbled the message (vsnprintf
+ * into the buffer it was reading). */
+static void
+test_err_quotes_itself(void **state)
+{
+	(void)state;
+	kc_err(KC_ERR_IO, "No space left on device");
+	kc_err(KC_ERR_INPUT, "%s: %s (nothing of this device is kept)",
+	    "/some/rather/long/path/in/bat-00020.csr", kc_errmsg());
+	assert_string_equal(kc_errmsg(), "/some/rather/long/path/in/"
+	    "bat-00020.csr: No space left on device (nothing of this device "
+	    "is kept)");
+	assert_int_equal(kc_errcode(), KC_ERR_INPUT);
+	kc_err(KC_ERR_IO, "x");
+	kc_err(KC_ERR_IO, "%s%s%s", kc_errmsg(), kc_errmsg(), kc_errmsg());
+	assert_string_equal(kc_errmsg(), "xxx");
+}
+
+static void
+write_n(const char *path, size_t n)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	for (size_t i = 0; i < n; i++)
+		fputc('a' + (int)(i % 26), f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void
+test_file_read_sizes(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 4095, 4096, 4097, 100000 };
+	char path[128];
+	unsigned char *d;
+	size_t len;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/f", dir);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		unlink(path);
+		write_n(path, sizes[i]);
+		assert_int_equal(kc_file_read(path, 100000, &d, &len), KC_OK);
+		assert_int_equal(len, sizes[i]);
+		assert_int_equal(d[len], '\0');
+		if (len > 0)
+			assert_int_equal(d[len - 1], 'a' + (int)((len - 1) % 26));
+		free(d);
+	}
+	unlink(path);
+	write_n(path, 100001);
+	assert_int_equal(kc_file_read(path, 100000, &d, &len), KC_ERR_INPUT);
+	assert_non_null(strstr(kc_errmsg(), "too large"));
+	assert_null(d);
+}
+
+/* A FIFO has no size: the buffer grows while reading. */
+static void
+read_fifo(size_t n, size_t max, int want)
+{
+	char path[128];
+	unsigned char *d = NULL;
+	size_t len = 0;
+	pid_t pid;
+	int st;
+
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	if ((pid = fork()) == 0) {
+		write_n(path, n);
+		_exit(0);
+	}
+	assert_int_equal(kc_file_read(path, max, &d, &len), want);
+	if (want == KC_OK) {
+		assert_int_equal(len, n);
+		assert_int_equal(d[n - 1], 'a' + (int)((n - 1) % 26));
+		free(d);
+	} else {
+		assert_null(d);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+}
+
+static void
+test_file_read_fifo(void **state)
+{
+	(void)state;
+	read_fifo(50000, 1 << 20, KC_OK);
+	read_fifo(50000, 20000, KC_ERR_INPUT);
+}
+
+static void
+test_secret_file(void **state)
+{
+	char path[128];
+	struct kc_secret *s = NULL;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/pin", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("123456\r\n", f);
+	fclose(f);
+	chmod(path, 0644);
+	assert_int_equal(kc_secret_read_file(path, "PIN", &s), KC_ERR_PIN);
+	assert_null(s);
+	chmod(path, 0600);
+	assert_int_equal(kc_secret_read_file(path, "PIN", &s), KC_OK);
+	assert_string_equal(s->buf, "123456");
+	assert_int_equal(s->len, 6);
+	kc_secret_free(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_err_quotes_itself),
+		cmocka_unit_test(test_file_read_sizes),
+		cmocka_unit_test(test_file_read_fifo),
+		cmocka_unit_test(test_secret_file),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
