@@ -250,6 +250,17 @@ check_fails "keygen: a device already in the ledger is refused" \
 	--out-dir "$T/out5"
 check "nothing written for it" sh -c "[ -z \"\$(ls '$T/out5')\" ]"
 
+# --- Nordic's installer test strings: a UUID CN and an IMEI-based CN ---
+mkdir "$T/out6"
+check "keygen: Nordic's installer responses (sec_tag 52, IMEI CN)" \
+	"$FS" keygen --dir "$F" --pass-file "$T/pass" --out-dir "$T/out6" \
+	--input "$VEC/nRFCloud-utils_test_device_credentials_installer_KEYGEN.txt"
+check "  ... nrf-355025930000000.at writes sec_tag 52" grep -q \
+	'AT%CMNG=0,52,1,"-----BEGIN CERTIFICATE-----' \
+	"$T/out6/nrf-355025930000000.at"
+check "  ... and the UUID-named one" test -s \
+	"$T/out6/50363953-3234-4723-80b9-1503d88271bf.at.sha256"
+
 # --- nRF Cloud onboarding CSV ---
 check "ledger export --format nrfcloud" sh -c "'$FS' ledger export \
 	--dir '$F' --format nrfcloud > '$T/cloud.csv'"
@@ -258,7 +269,8 @@ check "nrfcloud rows: no header, 5 fields, default fw_types, the certs" \
 import csv,subprocess
 rows=list(csv.reader(open('$T/cloud.csv',newline='')))
 ids=[r[0] for r in rows]
-assert ids==['$VUUID','$U2','$U3','dev-0004'], ids
+assert ids==['$VUUID','$U2','$U3','dev-0004',
+    '50363953-3234-4723-80b9-1503d88271bf','nrf-355025930000000'], ids
 for r in rows:
     assert len(r)==5 and r[1]=='' and r[2]=='' and r[3]=='APP|MODEM', r[:4]
     assert r[4].startswith('-----BEGIN CERTIFICATE-----\n')
@@ -288,16 +300,16 @@ mkdir "$T/many"
 check "issue 1000 more devices" sh -c "'$FS' issue --dir '$F' --count 1000 \
 	--prefix n- --plain-keys --pass-file '$T/pass' --out-dir '$T/many' \
 	>/dev/null 2>&1"
-check_fails "nrfcloud: over 1000 rows need --out" "1004 devices.*--out" \
+check_fails "nrfcloud: over 1000 rows need --out" "1006 devices.*--out" \
 	"$FS" ledger export --dir "$F" --format nrfcloud
-check "nrfcloud: 1004 devices in two files" "$FS" ledger export --dir "$F" \
+check "nrfcloud: 1006 devices in two files" "$FS" ledger export --dir "$F" \
 	--format nrfcloud --out "$T/onboard.csv"
-check "  ... onboard-1.csv has 1000 rows, onboard-2.csv 4" python3 -c "
+check "  ... onboard-1.csv has 1000 rows, onboard-2.csv 6" python3 -c "
 import csv,os
 a=list(csv.reader(open('$T/onboard-1.csv',newline='')))
 b=list(csv.reader(open('$T/onboard-2.csv',newline='')))
-assert len(a)==1000 and len(b)==4, (len(a),len(b))
+assert len(a)==1000 and len(b)==6, (len(a),len(b))
 assert not os.path.exists('$T/onboard.csv')
-assert len(set(r[0] for r in a+b))==1004"
+assert len(set(r[0] for r in a+b))==1006"
 
 done_testing
