@@ -746,6 +746,60 @@ kc_factory_check_opts(struct kc_factory *f, const struct kc_factory_opts *o,
 	return KC_OK;
 }
 
+/*
+ * Writes one output file of a device without an fsync (the batch commit
+ * syncs). fresh: the file must not exist (O_EXCL, so a file that appeared
+ * meanwhile is never clobbered); else it replaces an earlier output of this
+ * factory through a temporary file and rename(2). The mode is given at
+ * creation, so the umask can only narrow it. On failure the file is gone.
+ */
+static int
+write_out(const char *path, const void *data, size_t len, mode_t mode,
+    int fresh)
+{
+	static unsigned long counter;
+	char tmp[PATH_MAX + 32];
+	const char *target = path;
+	const unsigned char *p = data;
+	int fd, saved;
+
+	if (!fresh) {
+		snprintf(tmp, sizeof(tmp), "%s.tmp-%08lx%08lx", path,
+		    (unsigned long)getpid() & 0xffffffffUL,
+		    ++counter & 0xffffffffUL);
+		target = tmp;
+	}
+	fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, mode);
+	if (fd == -1)
+		return kc_err(errno == EEXIST ? KC_ERR_EXISTS : KC_ERR_IO,
+		    "cannot create %s: %s", path, strerror(errno));
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			goto fail;
+		p += n;
+		len -= (size_t)n;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	if (!fresh && rename(tmp, path) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	return KC_OK;
+fail:
+	saved = errno;
+	if (fd != -1)
+		close(fd);
+	unlink(target);
+	return kc_err(KC_ERR_IO, "cannot write %s: %s", path, strerror(saved));
+}
+
 /* One output file of a device. */
 struct out_file {
 	const char	*suffix;
@@ -849,7 +903,7 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 	size_t nfiles = 0, written = 0;
 	X509 *x = NULL;
 	time_t nb, na;
-	int rc, have_live = 0, r;
+	int rc, have_live = 0, r, fresh = 1;
 
 	memset(&live, 0, sizeof(live));
 	memset(&row, 0, sizeof(row));
@@ -886,7 +940,8 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 		goto out;
 	strncat(cert_path, ".cert.pem", sizeof(cert_path) - strlen(cert_path)
 	    - 1);
-	if (access(cert_path, F_OK) == 0 && !replaceable(f, cert_path,
+	fresh = access(cert_path, F_OK) != 0;
+	if (!fresh && !replaceable(f, cert_path,
 	    have_live ? live.serial : NULL)) {
 		rc = kc_err(KC_ERR_EXISTS, "%s: %s already exists and is not an "
 		    "unrecorded output of this factory; refusing to overwrite "
@@ -962,10 +1017,15 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 	for (written = 0; written < nfiles; written++) {
 		snprintf(path, sizeof(path), "%s/%s%s", o->out_dir, in->cn,
 		    files[written].suffix);
-		if ((rc = kc_file_write(path, files[written].data,
-		    files[written].len, files[written].mode, KC_WRITE_NOSYNC))) {
+		/* ID.cert.pem goes through a temporary file: a rerun after
+		 * a crash must find it complete to recognise it as ours */
+		if ((rc = write_out(path, files[written].data,
+		    files[written].len, files[written].mode, fresh &&
+		    written > 0)) != KC_OK) {
+			char why[512];
+			snprintf(why, sizeof(why), "%s", kc_errmsg());
 			rc = kc_err(rc, "%s: %s (nothing of this device is kept)",
-			    name, kc_errmsg());
+			    name, why);
 			goto out;
 		}
 	}

@@ -108,6 +108,20 @@ check "  ... nothing written" nothing_in "$T/ro"
 want=2 bad "--format pfx for a CSR" "pfx.*issue" "$FS" sign --dir D --csr csr/tamper.csr --format pfx --out-dir bad --pass-file "$PASS"
 want=2 bad "--format at without --sec-tag" "sec-tag" "$FS" sign --dir D --csr csr/tamper.csr --format at --out-dir bad --pass-file "$PASS"
 
+# disk full: OUT on a 64 KiB file system with one page left (a private
+# mount namespace; unshare -r when not root)
+mkdir "$T/full"
+if [ "$(id -u)" = 0 ]; then NS="unshare -m"; else NS="unshare -rm"; fi
+$NS sh -c 'mount -t tmpfs -o size=64k tmpfs "$1" || exit 99
+	dd if=/dev/zero of="$1/filler" bs=4k count=15 2>/dev/null
+	"$2" sign --dir "$3/D" --csr "$3/csr/tamper.csr" --out-dir "$1" --pass-file "$4" > "$3/full.out" 2>&1
+	echo $? > "$3/full.rc"; ls -A "$1" > "$3/full.ls"' sh "$T/full" "$FS" "$T" "$PASS"
+[ -s "$T/full.rc" ] || bail "cannot mount a small tmpfs for the disk-full test (unshare/mount)"
+check "disk full: exit 1" test "$(cat "$T/full.rc")" = 1
+check "  ... message names the file and the reason" grep -q "tamper.*No space left on device" "$T/full.out"
+check "  ... nothing half-written (only the filler is left)" test "$(cat "$T/full.ls")" = filler
+check "  ... nothing recorded" sh -c "! '$FS' ledger export --dir D --format csv | grep -q '^tamper,'"
+
 # expired intermediate: install refuses; an expired installed one is refused too
 backdated D/intermediate.csr root.pem root.key "$T/old.pem" inter
 check_fails "install refuses an expired intermediate" "old.pem expired" "$FS" install --dir D --cert old.pem --root root.pem

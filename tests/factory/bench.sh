@@ -1,0 +1,86 @@
+#!/bin/sh
+# tests/factory/bench.sh: `make bench`. Measures, in one run on this
+# machine: openssl speed ecdsap256 (sign/s, verify/s), the per-device limit
+# 1/(1/sign + 1/verify) (each device costs one CSR verification and one
+# signature), factorysign's certs/s (a) in memory and (b) end to end
+# (`factorysign batch`: default outputs and the ledger), each as a ratio to
+# the limit, the peak RSS of the batch at BENCH_N and BENCH_BIG CSRs, and a
+# shell loop of `openssl x509 -req` over 200 CSRs.
+set -eu
+N=${BENCH_N:-20000}
+BIG=${BENCH_BIG:-200000}
+B="$KC_TOP_BUILDDIR"
+W=$(mktemp -d "${TMPDIR:-/tmp}/kc-bench.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+cd "$W"
+TIME=/usr/bin/time
+[ -x $TIME ] || { echo "bench: /usr/bin/time missing (apt-get install time)"; exit 1; }
+
+( umask 077; printf 'bench passphrase\n' > pass )
+printf '[inter]\nbasicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n' > ca.cnf
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes -keyout root.key -out root.pem -days 3650 \
+	-subj "/CN=Bench Root" -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" >/dev/null 2>&1
+factory() {	# factory DIR: a P-256 intermediate, installed
+	"$FS" init --dir "$1" --subject "/CN=Bench Factory" --algorithm ec-p256 --pass-file pass >/dev/null
+	openssl x509 -req -in "$1/intermediate.csr" -CA root.pem -CAkey root.key -CAcreateserial -days 1000 \
+		-extfile ca.cnf -extensions inter -out "$1/inter.pem" >/dev/null 2>&1
+	"$FS" install --dir "$1" --cert "$1/inter.pem" --root root.pem >/dev/null
+}
+factory D
+
+echo "bench: generating $N P-256 CSRs (one key each)..."
+mkdir in out
+"$B/tests/factory/gencsr" in "$N" dev-
+
+echo "bench: openssl speed ecdsap256..."
+openssl speed -seconds 3 ecdsap256 2>/dev/null > speed.txt
+sign=$(awk '/256 bits ecdsa \(nistp256\)/ {print $(NF-1)}' speed.txt)
+verify=$(awk '/256 bits ecdsa \(nistp256\)/ {print $NF}' speed.txt)
+limit=$(awk -v s="$sign" -v v="$verify" 'BEGIN {printf "%.0f", 1 / (1 / s + 1 / v)}')
+
+echo "bench: (a) in memory..."
+inmem=$("$B/tests/factory/bench" D pass in "$N" | awk '{print $4}')
+
+echo "bench: (b) factorysign batch, $N CSRs, default outputs + ledger..."
+sync
+$TIME -f "%e %M" -o time.txt "$FS" batch --dir D --csr-dir in --out-dir out --pass-file pass --quiet > batch.txt
+e2e_s=$(cut -d' ' -f1 time.txt); rss=$(cut -d' ' -f2 time.txt)
+issued=$(sed -n 's/.*: \([0-9]*\) issued.*/\1/p' batch.txt)
+e2e=$(awk -v n="$issued" -v t="$e2e_s" 'BEGIN {printf "%.0f", n / t}')
+[ "$issued" = "$N" ] || { echo "bench: batch issued $issued of $N"; cat batch.txt; exit 1; }
+
+echo "bench: openssl x509 -req shell loop, 200 CSRs..."
+mkdir loop
+openssl ec -in D/intermediate.key -passin file:pass -out loop/ca.key 2>/dev/null
+t0=$(date +%s.%N)
+for c in $(ls in | head -200); do
+	openssl x509 -req -in "in/$c" -CA D/intermediate.pem -CAkey loop/ca.key -set_serial 0x$(openssl rand -hex 8) \
+		-days 365 -out "loop/$c.pem" 2>/dev/null
+done
+t1=$(date +%s.%N)
+loop=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", 200 / (b - a)}')
+
+rss_big=-; e2e_big=-
+if [ "$BIG" -gt 0 ]; then
+	echo "bench: memory at $BIG CSRs (generating, then a fresh factory)..."
+	rm -rf out loop; mkdir in2 out2
+	"$B/tests/factory/gencsr" in2 "$BIG" big-
+	factory D2
+	sync
+	$TIME -f "%e %M" -o time2.txt "$FS" batch --dir D2 --csr-dir in2 --out-dir out2 --pass-file pass --quiet > batch2.txt
+	rss_big=$(cut -d' ' -f2 time2.txt)
+	e2e_big=$(awk -v t="$(cut -d' ' -f1 time2.txt)" -v n="$BIG" 'BEGIN {printf "%.0f", n / t}')
+fi
+
+ratio() { awk -v a="$1" -v l="$limit" 'BEGIN {printf "%.2f", a / l}'; }
+cat <<REPORT
+
+factorysign bench ($(uname -m), $(nproc) cores, $(openssl version | cut -d' ' -f1-2), one process, one thread)
+  openssl speed ecdsap256        sign $sign/s   verify $verify/s
+  per-device limit               $limit/s   (1/(1/sign + 1/verify))
+  (a) in memory, $N CSRs      $inmem certs/s   ratio $(ratio "$inmem")   (target >= 0.60)
+  (b) batch end to end, $N    $e2e certs/s   ratio $(ratio "$e2e")   (target >= 0.35)
+      peak RSS                   $rss KiB
+  batch at $BIG CSRs          ${e2e_big} certs/s, peak RSS ${rss_big} KiB (flat memory: compare with $rss KiB)
+  openssl x509 -req shell loop   $loop certs/s (200 CSRs)
+REPORT
