@@ -15,13 +15,20 @@ static void *log_arg;
 
 /* Formats into a scratch buffer first: callers may pass kc_errmsg() itself
  * as an argument ("%s: %s", name, kc_errmsg()), and vsnprintf() into the
- * buffer it is reading from is undefined (it garbled messages). */
+ * buffer it is reading from is undefined (it garbled messages). Control
+ * characters become '?'. */
 static int
 verr(int code, const char *fmt, va_list ap)
 {
 	char tmp[sizeof(errbuf)];
 
 	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	/* One line, whatever the quoted input holds: a newline or an escape
+	 * sequence in a file name or a YAML value must not forge lines or
+	 * drive the terminal. */
+	for (char *p = tmp; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	memcpy(errbuf, tmp, sizeof(errbuf));
 	errcode = code;
 	return code;

@@ -42,7 +42,8 @@ teardown(void **state)
 }
 
 /* kc_err("%s: %s", name, kc_errmsg()) once garbled the message (vsnprintf
- * into the buffer it was reading). */
+ * into the buffer it was reading); a YAML value with a newline once made a
+ * two-line message (found by fuzz_ceremony). */
 static void
 test_err_quotes_itself(void **state)
 {
@@ -54,6 +55,10 @@ test_err_quotes_itself(void **state)
 	    "bat-00020.csr: No space left on device (nothing of this device "
 	    "is kept)");
 	assert_int_equal(kc_errcode(), KC_ERR_INPUT);
+	kc_err(KC_ERR_INPUT, "%s:2: 'name' may only hold letters, not '%s'",
+	    "evil\nkeyceremony: all checks passed.yaml", "a\nb\x1b[2Jc\x7f");
+	assert_string_equal(kc_errmsg(), "evil?keyceremony: all checks "
+	    "passed.yaml:2: 'name' may only hold letters, not 'a?b?[2Jc?'");
 	kc_err(KC_ERR_IO, "x");
 	kc_err(KC_ERR_IO, "%s%s%s", kc_errmsg(), kc_errmsg(), kc_errmsg());
 	assert_string_equal(kc_errmsg(), "xxx");
