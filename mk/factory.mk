@@ -48,3 +48,10 @@ bench: factorysign tests/factory/gencsr tests/factory/bench
 	KC_TOP_BUILDDIR=$(abs_top_builddir) KC_TOP_SRCDIR=$(abs_top_srcdir) \
 	$(SHELL) $(top_srcdir)/tests/factory/bench.sh
 .PHONY: bench
+
+check_PROGRAMS += tests/unit/test_factory
+tests_unit_test_factory_SOURCES = tests/unit/test_factory.c
+tests_unit_test_factory_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS) \
+	-I$(top_srcdir)/src/lib
+tests_unit_test_factory_LDADD = libkc.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+TESTS += tests/unit/test_factory
