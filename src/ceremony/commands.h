@@ -18,5 +18,6 @@ int cmd_run(int argc, char **argv);
 int cmd_transcript_verify(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_tui(int argc, char **argv);
 
 #endif

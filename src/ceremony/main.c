@@ -17,6 +17,9 @@ static const struct kc_cmd commands[] = {
 	{ "root", "create", cmd_root_create,
 	  "root create --token L --label K --algorithm ALG --subject DN "
 	  "--days N --out root.pem" },
+	{ "tui", NULL, cmd_tui,
+	  "tui [FILE] [--site SITE] [--module M] [--token L] [--pin-file F] "
+	  "[--state S] [--media M]" },
 	{ "quorum", "split", cmd_quorum_split,
 	  "quorum split --threshold K --shares N [--pin-file F] [--label L] "
 	  "[--out-dir DIR]" },
@@ -49,5 +52,8 @@ int
 main(int argc, char **argv)
 {
 	kc_front_init("keyceremony");
+	/* no subcommand: the guided ceremony screens */
+	if (argc == 1)
+		return cmd_tui(argc, argv);
 	return kc_front_dispatch(commands, argc, argv);
 }

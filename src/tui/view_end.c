@@ -1,0 +1,217 @@
+/*
+ * view_end.c: the end of the ceremony. The transcript is closed (completed
+ * or aborted) and its final digest shown large enough to copy onto paper:
+ * hex in groups of four, and the 32 PGP words numbered for reading aloud.
+ * Then the public artefacts go to the media (typed EXPORT) unless a step of
+ * the ceremony already did it.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kc/engine.h"
+#include "kc/error.h"
+#include "kc/media.h"
+#include "tui.h"
+
+struct endview {
+	int			finished;
+	int			rc;
+	char			err[1024];
+	struct kc_engine_summary sum;
+	int			had_export_step;
+	size_t			nexported;
+	char			export_msg[512];
+};
+
+struct finish_job {
+	struct kc_engine		*e;
+	struct kc_engine_summary	*sum;
+};
+
+static int
+run_finish(void *arg)
+{
+	struct finish_job *j = arg;
+
+	return kc_engine_finish(j->e, j->sum);
+}
+
+struct export_job {
+	struct kc_engine	*e;
+	struct kc_export_result	*res;
+};
+
+static int
+run_export(void *arg)
+{
+	struct export_job *j = arg;
+
+	return kc_engine_export(j->e, j->res);
+}
+
+static void finish(struct tui *t, struct endview *v);
+
+static int
+end_init(struct tui *t, void **state)
+{
+	struct endview *v = calloc(1, sizeof(*v));
+	size_t n = kc_ceremony_nsteps(t->ceremony);
+
+	if (v == NULL)
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		if (kc_ceremony_step(t->ceremony, i)->action == KC_ACTION_EXPORT)
+			v->had_export_step = 1;
+	*state = v;
+	finish(t, v);
+	return KC_OK;
+}
+
+static void
+end_free(void *state)
+{
+	free(state);
+}
+
+static void
+finish(struct tui *t, struct endview *v)
+{
+	struct finish_job j = { t->engine, &v->sum };
+
+	v->finished = 1;
+	v->rc = tui_job(t, "closing the transcript", run_finish, &j);
+	if (v->rc != KC_OK) {
+		snprintf(v->err, sizeof(v->err), "%s", kc_errmsg());
+		tui_status(t, 1, "%s", v->err);
+		return;
+	}
+	snprintf(t->summary_digest, sizeof(t->summary_digest), "%s",
+	    v->sum.digest);
+	snprintf(t->summary_words, sizeof(t->summary_words), "%s",
+	    v->sum.words);
+	snprintf(t->summary_transcript, sizeof(t->summary_transcript), "%s",
+	    v->sum.transcript);
+	t->summary_completed = v->sum.completed;
+	t->summary_records = v->sum.records;
+	t->exit_status = v->sum.completed ? 0 : 1;
+	tui_status(t, 0, "witnesses: copy the digest and the words; then %s",
+	    v->had_export_step || !v->sum.completed ? "press q to leave" :
+	    "press e to export to the media");
+}
+
+static void
+end_draw(struct tui *t, void *state)
+{
+	struct endview *v = state;
+	int rows, cols, y = 2;
+	char g[128], words[32][16];
+	int nw = 0;
+
+	tui_draw_size(&rows, &cols);
+	tui_frame(t, "End of the ceremony", v->had_export_step ||
+	    v->nexported > 0 || !v->sum.completed ? "q leave" :
+	    "e export to the media  q leave");
+	if (v->rc != KC_OK) {
+		tui_draw_text(y++, 1, TA_BOLD, "The transcript could not be "
+		    "closed:");
+		tui_draw_text(y++, 3, TA_NORMAL, "%.*s", cols - 4, v->err);
+		return;
+	}
+	tui_draw_text(y++, 1, TA_BOLD | (v->sum.completed ? 0 : TA_REVERSE),
+	    "%s%s", v->sum.completed ? "CEREMONY COMPLETED" :
+	    "CEREMONY ABORTED", v->sum.rehearsal ? " (REHEARSAL)" : "");
+	tui_draw_text(y++, 1, TA_NORMAL, "transcript %.*s, %zu records",
+	    cols - 30, v->sum.transcript, v->sum.records);
+	y++;
+	tui_draw_text(y++, 1, TA_BOLD, "Final digest (SHA-256):");
+	tui_hex_groups(v->sum.digest, g, sizeof(g));
+	/* two lines of eight groups, spaced for copying by hand */
+	for (int line = 0; line < 2; line++) {
+		char out[80];
+		size_t o = 0;
+		for (int k = 0; k < 8; k++) {
+			const char *grp = g + (line * 8 + k) * 5;
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "%.4s%s",
+			    grp, k < 7 ? "   " : "");
+		}
+		tui_draw_center(y++, TA_BOLD, "%s", out);
+	}
+	y++;
+	{
+		char *copy = strdup(v->sum.words), *s, *save = NULL;
+		for (s = copy ? strtok_r(copy, " ", &save) : NULL;
+		    s != NULL && nw < 32; s = strtok_r(NULL, " ", &save))
+			snprintf(words[nw++], sizeof(words[0]), "%s", s);
+		free(copy);
+	}
+	tui_draw_text(y++, 1, TA_BOLD, "The same as PGP words:");
+	for (int r = 0; r < 8 && r * 4 < nw; r++) {
+		for (int c = 0; c < 4 && r * 4 + c < nw; c++)
+			tui_draw_text(y, 4 + c * 19, TA_BOLD, "%2d %s",
+			    r * 4 + c + 1, words[r * 4 + c]);
+		y++;
+	}
+	if (v->export_msg[0] != '\0' && y < rows - 3)
+		tui_draw_text(y, 1, TA_NORMAL, "%.*s", cols - 2, v->export_msg);
+}
+
+static void
+do_export(struct tui *t, struct endview *v)
+{
+	struct kc_export_result res;
+	struct export_job j = { t->engine, &res };
+	const char *lines[] = {
+		"The public artefacts of the state directory go to the media:",
+		t->site->media_dir,
+		"",
+		"Every file is checked for private key material first; a file",
+		"with any is refused and nothing is written.",
+		NULL
+	};
+
+	if (!tui_confirm_word(t, "Export", lines, "EXPORT")) {
+		tui_status(t, 0, "export not done");
+		return;
+	}
+	memset(&res, 0, sizeof(res));
+	tui_job_set_word("EXPORT");
+	if (tui_job(t, "exporting to the media", run_export, &j) != KC_OK) {
+		tui_status(t, 1, "%s", kc_errmsg());
+		kc_export_result_clear(&res);
+		return;
+	}
+	v->nexported = res.n;
+	t->exported = 1;
+	snprintf(v->export_msg, sizeof(v->export_msg), "exported %zu file%s "
+	    "to %s (SHA256SUMS written)", res.n, res.n == 1 ? "" : "s",
+	    t->site->media_dir);
+	tui_status(t, 0, "%s; press q to leave", v->export_msg);
+	kc_export_result_clear(&res);
+}
+
+static int
+end_key(struct tui *t, void *state, int key)
+{
+	struct endview *v = state;
+
+	switch (key) {
+	case 'e':
+	case 'E':
+		if (v->rc == KC_OK && v->sum.completed && !v->had_export_step &&
+		    v->nexported == 0)
+			do_export(t, v);
+		return 1;
+	case 'q':
+	case 'Q':
+		t->quit = 1;
+		return 1;
+	}
+	return 0;
+}
+
+const struct tui_view tui_view_end = {
+	"end", end_init, end_draw, end_key, end_free
+};
