@@ -59,7 +59,7 @@ tui_draw_start(void)
 	getmaxyx(stdscr, rows, cols);
 	if (rows < TUI_MIN_ROWS || cols < TUI_MIN_COLS) {
 		tui_draw_stop();
-		return kc_err(KC_ERR_USAGE, "the terminal is %dx%d; the "
+		return kc_err(KC_ERR_POLICY, "the terminal is %dx%d; the "
 		    "ceremony screens need at least %dx%d: enlarge the window "
 		    "(or use a larger console font) and start again", cols,
 		    rows, TUI_MIN_COLS, TUI_MIN_ROWS);
@@ -149,23 +149,25 @@ tui_draw_center(int y, int attr, const char *fmt, ...)
 	put(y, x < 0 ? 0 : x, attr, buf);
 }
 
+/* Plain ASCII lines: they look the same on a VT100, on a console without
+ * line-drawing characters, in a screen capture and on paper. */
 void
 tui_draw_box(int y, int x, int h, int w)
 {
-	mvaddch(y, x, ACS_ULCORNER);
-	mvhline(y, x + 1, ACS_HLINE, w - 2);
-	mvaddch(y, x + w - 1, ACS_URCORNER);
-	mvvline(y + 1, x, ACS_VLINE, h - 2);
-	mvvline(y + 1, x + w - 1, ACS_VLINE, h - 2);
-	mvaddch(y + h - 1, x, ACS_LLCORNER);
-	mvhline(y + h - 1, x + 1, ACS_HLINE, w - 2);
-	mvaddch(y + h - 1, x + w - 1, ACS_LRCORNER);
+	mvaddch(y, x, '+');
+	mvhline(y, x + 1, '-', w - 2);
+	mvaddch(y, x + w - 1, '+');
+	mvvline(y + 1, x, '|', h - 2);
+	mvvline(y + 1, x + w - 1, '|', h - 2);
+	mvaddch(y + h - 1, x, '+');
+	mvhline(y + h - 1, x + 1, '-', w - 2);
+	mvaddch(y + h - 1, x + w - 1, '+');
 }
 
 void
 tui_draw_hline(int y, int x, int w)
 {
-	mvhline(y, x, ACS_HLINE, w);
+	mvhline(y, x, '-', w);
 }
 
 void

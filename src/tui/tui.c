@@ -110,7 +110,7 @@ too_small(void)
 void
 tui_frame(struct tui *t, const char *title, const char *keys)
 {
-	char clock[32], st[sizeof(t->status)];
+	char clock[32];
 	time_t now = time(NULL);
 	struct tm tm;
 	int rows, cols;
@@ -125,18 +125,13 @@ tui_frame(struct tui *t, const char *title, const char *keys)
 		tui_draw_text(0, cols - 35, TA_REVERSE | TA_BOLD, "REHEARSAL");
 	tui_draw_text(0, cols - 24, TA_REVERSE, "%s", clock);
 	if (t->status[0] != '\0') {
-		/* long messages take two lines */
-		snprintf(st, sizeof(st), "%s", t->status);
-		if ((int)strlen(st) > cols - 2) {
-			tui_draw_text(rows - 3, 1, t->status_error ?
-			    TA_REVERSE | TA_BOLD : TA_BOLD, "%.*s", cols - 2, st);
-			tui_draw_text(rows - 2, 1, t->status_error ?
-			    TA_REVERSE | TA_BOLD : TA_BOLD, "%.*s", cols - 2,
-			    st + cols - 2);
-		} else {
-			tui_draw_text(rows - 2, 1, t->status_error ?
-			    TA_REVERSE | TA_BOLD : TA_BOLD, "%s", st);
-		}
+		/* long messages take two lines, cut between words */
+		char l[2][128];
+		int n = tui_wrap(t->status, cols - 2, l, 2);
+
+		for (int i = 0; i < n; i++)
+			tui_draw_text(rows - 1 - n + i, 1, t->status_error ?
+			    TA_REVERSE | TA_BOLD : TA_BOLD, "%s", l[i]);
 	}
 	tui_draw_text(rows - 1, 0, TA_REVERSE, "%-*s", cols, "");
 	tui_draw_text(rows - 1, 1, TA_REVERSE, "%.*s", cols - 2, keys);
@@ -439,7 +434,6 @@ tui_job_confirm(const char *text, const char *word)
 	J.answered = 0;
 	while (!J.answered)
 		pthread_cond_wait(&J.cv, &J.mu);
-	J.ask_text = NULL;
 	a = J.answer;
 	pthread_mutex_unlock(&J.mu);
 	return a;
@@ -505,6 +499,7 @@ tui_job(struct tui *t, const char *title, int (*fn)(void *), void *arg)
 			a = box.stop_after ? 0 : ask_in_ui(t, ask, word);
 			cur_job = hidden;
 			pthread_mutex_lock(&J.mu);
+			J.ask_text = NULL;	/* answered: not asked again */
 			J.answer = a;
 			J.answered = 1;
 			pthread_cond_broadcast(&J.cv);

@@ -64,7 +64,7 @@ tui_hex_words(const char *hex, char *out, size_t outsz)
 int
 tui_wrap(const char *text, int w, char lines[][128], int maxlines)
 {
-	int n = 0;
+	int n = 0, lead = (int)strspn(text, " ");
 	const char *p = text;
 
 	if (w > 127)
@@ -74,21 +74,17 @@ tui_wrap(const char *text, int w, char lines[][128], int maxlines)
 		return 1;
 	}
 	while (*p != '\0' && n < maxlines) {
-		int len = (int)strlen(p), cut = len;
-		int indent = 0;
+		/* continuation lines keep the first line's indentation + 2 */
+		int indent = p == text ? 0 : (lead + 2) % 16;
+		int room = w - indent, len = (int)strlen(p), cut = len;
 
-		if (len > w) {
-			cut = w;
-			while (cut > w / 2 && p[cut] != ' ')
+		if (len > room) {
+			cut = room;
+			while (cut > room / 3 && p[cut] != ' ')
 				cut--;
 			if (p[cut] != ' ')
-				cut = w;
+				cut = room;	/* one long word: cut it */
 		}
-		/* continuation lines keep the first line's indentation */
-		if (p != text)
-			indent = (int)strspn(text, " ") + 2;
-		if (indent + cut > w)
-			cut = w - indent;
 		snprintf(lines[n], 128, "%*s%.*s", indent, "", cut, p);
 		n++;
 		p += cut;
@@ -125,24 +121,25 @@ tui_expand(const char *text, int w, char lines[][128], int maxlines)
 	for (s = strtok_r(copy, "\n", &save); s != NULL && n < maxlines;
 	    s = strtok_r(NULL, "\n", &save)) {
 		const char *v;
-		int indent = (int)strspn(s, " ") + 4;
+		char g[128], words[400], label[128];
+		int indent = (int)strspn(s, " ") % 16 + 4;
 
-		n += tui_wrap(s, w, lines + n, maxlines - n);
-		if (ends_in_sha256(s, &v) && n + 3 <= maxlines) {
-			char g[128], words[400];
-			int k;
-
-			tui_hex_groups(v, g, sizeof(g));
-			snprintf(lines[n++], 128, "%*s%s", indent, "", g);
-			tui_hex_words(v, words, sizeof(words));
-			k = tui_wrap(words, w - indent, lines + n, maxlines - n);
-			for (int i = 0; i < k; i++) {
-				char tmp[128];
-				snprintf(tmp, sizeof(tmp), "%*s%s", indent, "",
-				    lines[n + i]);
-				memcpy(lines[n + i], tmp, 128);
-			}
-			n += k;
+		if (!ends_in_sha256(s, &v) || n + 6 > maxlines) {
+			n += tui_wrap(s, w, lines + n, maxlines - n);
+			continue;
+		}
+		/* the label, then the value as two rows of eight groups of
+		 * four hex digits, then its PGP words */
+		snprintf(label, sizeof(label), "%.*s", (int)(v - s), s);
+		n += tui_wrap(label, w, lines + n, maxlines - n);
+		tui_hex_groups(v, g, sizeof(g));
+		snprintf(lines[n++], 128, "%*s%.39s", indent, "", g);
+		snprintf(lines[n++], 128, "%*s%.39s", indent, "", g + 40);
+		tui_hex_words(v, words, sizeof(words));
+		if (words[0] != '\0') {
+			char tmp[420];
+			snprintf(tmp, sizeof(tmp), "%*s%s", indent, "", words);
+			n += tui_wrap(tmp, w, lines + n, maxlines - n);
 		}
 	}
 	free(copy);

@@ -122,12 +122,12 @@ op_draw(struct tui *t, void *state)
 	if (!o->ran) {
 		n = tui_expand(si->summary ? si->summary : "", cols - 6, l, 120);
 	} else if (o->rc != KC_OK) {
-		char buf[2048];
+		char buf[4096];
 		snprintf(buf, sizeof(buf), "THIS STEP FAILED; the ceremony "
 		    "stops here.\n%s\n%s", o->err, o->res.detail);
 		n = tui_expand(buf, cols - 6, l, 120);
 	} else {
-		char buf[4096], nb[40], na[40];
+		char buf[8192], nb[40], na[40];
 		fmt_time(o->res.not_before, nb, sizeof(nb));
 		fmt_time(o->res.not_after, na, sizeof(na));
 		snprintf(buf, sizeof(buf), "%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s\n%s",

@@ -142,11 +142,11 @@ pin_draw(struct tui *t, void *state)
 			tui_draw_text(y++, 3, TA_NORMAL, "No share given yet.");
 		}
 		y++;
-		tui_draw_text(y, 3, TA_BOLD, "Custodian %d, share:",
+		tui_draw_text(y, 3, TA_BOLD, "Custodian %d, type your share:",
 		    p->naccepted + 1);
-		tui_field_draw(&p->share, y++, 24, cols - 28, 1);
-		tui_draw_text(y++, 24, TA_DIM, "%zu characters typed",
+		tui_draw_text(y++, 40, TA_DIM, "(%zu characters typed)",
 		    tui_field_len(&p->share));
+		tui_field_draw(&p->share, y++, 5, cols - 10, 1);
 		y++;
 		tui_draw_text(y++, 3, TA_DIM, "To type the PIN itself instead: "
 		    "press Tab.");
