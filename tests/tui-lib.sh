@@ -89,3 +89,24 @@ tui_preflight() {
 	echo "# preflight did not finish"; screen | sed 's/^/#   |/'
 	return 1
 }
+
+# cert_profile PEM: what a certificate says apart from its serial, key,
+# dates, signature and key identifiers (for comparing two runs).
+cert_profile() {
+	openssl x509 -in "$1" -noout -text -certopt no_serial,no_pubkey,no_sigdump,no_validity |
+	awk '/Subject Key Identifier|Authority Key Identifier/ { print; getline; next } { print }'
+}
+# fp_groups PEM: the SHA-256 fingerprint as the screens show it (two rows
+# of eight groups of four hex digits, printed here on one line).
+fp_groups() {
+	openssl x509 -in "$1" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' |
+	sed 's/\(....\)/\1 /g; s/ $//'
+}
+# tui_step WORD: on an Operation screen, starts the step, types WORD when
+# asked and waits until it is done.
+tui_step() {
+	keys Enter
+	wait_for "Type $1 and press Enter" 30 || return 1
+	type_text "$1"; keys Enter
+	wait_for "done; press Enter to go on" 60
+}

@@ -21,6 +21,7 @@ usage(FILE *f)
 	    "usage: keyceremony tui [FILE] [--site SITE] [--module PATH] "
 	    "[--token LABEL]\n"
 	    "           [--pin-file FILE] [--state DIR] [--media DIR]\n"
+	    "           [--serial SERIAL] [--network POLICY] [--role ROLE=NAME ...]\n"
 	    "           [--ceremony-dir DIR] [--quorum]\n"
 	    "  FILE               the ceremony file (else chosen on the first "
 	    "screen)\n"
@@ -30,6 +31,9 @@ usage(FILE *f)
 	    "  --pin-file FILE    read the PIN from FILE instead of asking\n"
 	    "  --state DIR        state directory (overrides the site)\n"
 	    "  --media DIR        media directory (overrides the site)\n"
+	    "  --serial SERIAL    token serial (overrides the site)\n"
+	    "  --network POLICY   warn or refuse when an interface is up\n"
+	    "  --role ROLE=NAME   fills in who plays ROLE on the Roles screen\n"
 	    "  --ceremony-dir DIR where the first screen looks for ceremony "
 	    "files\n"
 	    "  --quorum           custodians type PIN shares (quorum split)\n");
@@ -45,6 +49,9 @@ cmd_tui(int argc, char **argv)
 		{ "pin-file", required_argument, NULL, 'p' },
 		{ "state", required_argument, NULL, 'S' },
 		{ "media", required_argument, NULL, 'M' },
+		{ "serial", required_argument, NULL, 'n' },
+		{ "network", required_argument, NULL, 'w' },
+		{ "role", required_argument, NULL, 'r' },
 		{ "ceremony-dir", required_argument, NULL, 'd' },
 		{ "quorum", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -63,6 +70,23 @@ cmd_tui(int argc, char **argv)
 		case 'p': o.pin_file = optarg; break;
 		case 'S': o.state = optarg; break;
 		case 'M': o.media = optarg; break;
+		case 'n': o.serial = optarg; break;
+		case 'w':
+			if (strcmp(optarg, "warn") != 0 &&
+			    strcmp(optarg, "refuse") != 0)
+				return kc_front_usage("tui: --network: '%s' is "
+				    "not warn or refuse", optarg);
+			o.network = optarg;
+			break;
+		case 'r':
+			if (strchr(optarg, '=') == NULL || *optarg == '=')
+				return kc_front_usage("tui: --role: '%s' is not "
+				    "ROLE=NAME", optarg);
+			if (o.nroles == (int)(sizeof(o.roles) /
+			    sizeof(o.roles[0])))
+				return kc_front_usage("tui: too many --role");
+			o.roles[o.nroles++] = optarg;
+			break;
 		case 'd': o.ceremony_dir = optarg; break;
 		case 'q': o.quorum = 1; break;
 		case 'h': usage(stdout); return KC_EXIT_OK;

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@ static struct termios saved_tio;
 static int saved_ok;
 static int started;
 static SCREEN *screen;
+static FILE *tty_out;
 
 static attr_t
 attr_of(int a)
@@ -44,13 +46,20 @@ tui_draw_start(void)
 {
 	int rows, cols;
 
-	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+	if (!isatty(STDIN_FILENO))
 		return kc_err(KC_ERR_USAGE, "the ceremony screens need a "
 		    "terminal; for a scripted run use 'keyceremony run "
 		    "--batch'");
+	/* stdout may be redirected (to keep the final digest printed at
+	 * the end): the screens then go to the terminal itself */
+	if (!isatty(STDOUT_FILENO) &&
+	    (tty_out = fopen("/dev/tty", "w")) == NULL)
+		return kc_err(KC_ERR_USAGE, "the ceremony screens need a "
+		    "terminal: /dev/tty: %s", strerror(errno));
 	if (tcgetattr(STDIN_FILENO, &saved_tio) == 0)
 		saved_ok = 1;
-	if ((screen = newterm(NULL, stdout, stdin)) == NULL)
+	if ((screen = newterm(NULL, tty_out ? tty_out : stdout, stdin)) ==
+	    NULL)
 		return kc_err(KC_ERR_USAGE, "cannot drive this terminal "
 		    "(TERM=%s): set TERM to the console's type (vt100 works)",
 		    getenv("TERM") ? getenv("TERM") : "unset");
@@ -82,6 +91,10 @@ tui_draw_stop(void)
 		endwin();
 		delscreen(screen);
 		screen = NULL;
+	}
+	if (tty_out != NULL) {
+		fclose(tty_out);
+		tty_out = NULL;
 	}
 	if (saved_ok)
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tio);

@@ -536,6 +536,16 @@ tui_job(struct tui *t, const char *title, int (*fn)(void *), void *arg)
 	return rc;
 }
 
+/* libkc's notes (progress, warnings) must not reach stderr while curses
+ * owns the screen: they go to the progress line of the running job. */
+static void
+log_sink(enum kc_log_level level, const char *msg, void *arg)
+{
+	(void)arg;
+	if (level != KC_LOG_DEBUG)
+		tui_job_progress(msg);
+}
+
 /* ---- the loop ---- */
 
 static int
@@ -568,12 +578,16 @@ setup_site(const struct tui_opts *o, struct kc_site **out)
 		return rc;
 	if ((o->module && (rc = kc_site_set(&s->module, o->module))) ||
 	    (o->token && (rc = kc_site_set(&s->token_label, o->token))) ||
+	    (o->serial && (rc = kc_site_set(&s->token_serial, o->serial))) ||
 	    (o->pin_file && (rc = kc_site_set(&s->pin_file, o->pin_file))) ||
 	    (o->state && (rc = kc_site_set(&s->state_dir, o->state))) ||
 	    (o->media && (rc = kc_site_set(&s->media_dir, o->media)))) {
 		kc_site_free(s);
 		return rc;
 	}
+	if (o->network != NULL)
+		s->network = strcmp(o->network, "refuse") == 0 ?
+		    KC_POLICY_REFUSE : KC_POLICY_WARN;
 	*out = s;
 	return KC_OK;
 }
@@ -593,6 +607,7 @@ tui_main(const struct tui_opts *opts)
 		return rc;
 	}
 	install_signals();
+	kc_log_set_sink(log_sink, NULL);
 	if ((rc = tui_draw_start()) != KC_OK) {
 		kc_site_free(t->site);
 		free(t);

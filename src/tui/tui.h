@@ -106,8 +106,12 @@ struct tui_opts {
 	const char	*file;		/* ceremony file, or NULL: choose on Home */
 	const char	*site;		/* site profile, or NULL */
 	const char	*module, *token, *pin_file, *state, *media;
+	const char	*serial;	/* token serial */
+	const char	*network;	/* "warn" or "refuse" */
 	const char	*ceremony_dir;	/* where Home looks for ceremony files */
 	int		 quorum;	/* start PIN entry with custodian shares */
+	const char	*roles[16];	/* "role=name" to fill in the names */
+	int		 nroles;
 };
 
 #define TUI_MAX_ROLES 16

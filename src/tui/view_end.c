@@ -123,9 +123,9 @@ end_draw(struct tui *t, void *state)
 	tui_draw_text(y++, 1, TA_BOLD | (v->sum.completed ? 0 : TA_REVERSE),
 	    "%s%s", v->sum.completed ? "CEREMONY COMPLETED" :
 	    "CEREMONY ABORTED", v->sum.rehearsal ? " (REHEARSAL)" : "");
-	tui_draw_text(y++, 1, TA_NORMAL, "transcript %.*s, %zu records",
-	    cols - 30, v->sum.transcript, v->sum.records);
-	y++;
+	tui_draw_text(y++, 1, TA_NORMAL, "transcript (%zu records):",
+	    v->sum.records);
+	tui_draw_text(y++, 3, TA_NORMAL, "%.*s", cols - 4, v->sum.transcript);
 	tui_draw_text(y++, 1, TA_BOLD, "Final digest (SHA-256):");
 	tui_hex_groups(v->sum.digest, g, sizeof(g));
 	/* two lines of eight groups, spaced for copying by hand */

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,12 +49,38 @@ is_ceremony_name(const char *n)
 	    (l > 4 && strcmp(n + l - 4, ".yml") == 0));
 }
 
+/* A site profile is YAML too: it starts with "keyceremony-site:". */
+static int
+is_site_profile(const char *path)
+{
+	char line[256];
+	FILE *f = fopen(path, "r");
+	int site = 0;
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "keyceremony", 11) == 0) {
+			site = strncmp(line, "keyceremony-site:", 17) == 0;
+			break;
+		}
+	fclose(f);
+	return site;
+}
+
 static void
 add_file(struct home *h, const char *path)
 {
-	for (int i = 0; i < h->nfiles; i++)
-		if (strcmp(h->files[i], path) == 0)
+	char a[PATH_MAX], b[PATH_MAX];
+
+	if (realpath(path, a) == NULL)
+		snprintf(a, sizeof(a), "%s", path);
+	for (int i = 0; i < h->nfiles; i++) {
+		if (realpath(h->files[i], b) == NULL)
+			snprintf(b, sizeof(b), "%s", h->files[i]);
+		if (strcmp(a, b) == 0)
 			return;
+	}
 	if (h->nfiles < MAX_FILES && (h->files[h->nfiles] = strdup(path)))
 		h->nfiles++;
 }
@@ -85,7 +112,8 @@ find_files(struct tui *t, struct home *h)
 			if (!is_ceremony_name(e->d_name))
 				continue;
 			snprintf(buf, sizeof(buf), "%s/%s", h->dir, e->d_name);
-			add_file(h, buf);
+			if (!is_site_profile(buf))
+				add_file(h, buf);
 		}
 		closedir(d);
 	}

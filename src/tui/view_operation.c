@@ -111,20 +111,20 @@ op_draw(struct tui *t, void *state)
 	    "Enter start this step  PgUp/PgDn scroll  Ctrl-C abort" :
 	    "Enter continue  PgUp/PgDn scroll");
 	tui_draw_text(y++, 1, TA_BOLD, "%.*s", cols - 2, si->title);
-	tui_draw_text(y++, 3, TA_NORMAL, "performed by %s (%s)%s%s%s",
+	tui_draw_text(y++, 3, TA_NORMAL, "performed by %s (%s)%s%s",
 	    role_name(t, si->role), si->role, si->witness ? ", witnessed by " :
-	    "", si->witness ? role_name(t, si->witness) : "",
-	    si->days > 0 ? "" : "");
+	    "", si->witness ? role_name(t, si->witness) : "");
 	if (si->days > 0)
-		tui_draw_text(y - 1, cols - 24, TA_BOLD, "validity %d days",
-		    si->days);
+		tui_draw_text(y++, 3, TA_BOLD, "validity %d days", si->days);
 	y++;
 	if (!o->ran) {
 		n = tui_expand(si->summary ? si->summary : "", cols - 6, l, 120);
 	} else if (o->rc != KC_OK) {
 		char buf[4096];
-		snprintf(buf, sizeof(buf), "THIS STEP FAILED; the ceremony "
-		    "stops here.\n%s\n%s", o->err, o->res.detail);
+		snprintf(buf, sizeof(buf), "%s; the ceremony stops here.\n"
+		    "%s\n%s", o->res.status == KC_STEP_DECLINED ?
+		    "DECLINED: nothing was done" : "THIS STEP FAILED", o->err,
+		    o->res.detail);
 		n = tui_expand(buf, cols - 6, l, 120);
 	} else {
 		char buf[8192], nb[40], na[40];
@@ -144,7 +144,7 @@ op_draw(struct tui *t, void *state)
 		    o->res.not_after ? na : "",
 		    o->res.fingerprint[0] ? "\ncertificate SHA-256 fingerprint "
 		    "(read it aloud): " : "", o->res.fingerprint,
-		    o->res.detail);
+		    o->res.fingerprint[0] ? "" : o->res.detail);
 		n = tui_expand(buf, cols - 6, l, 120);
 	}
 	room = rows - 3 - y;
@@ -204,15 +204,15 @@ op_key(struct tui *t, void *state, int key)
 	}
 	o->ran = 1;
 	o->top = 0;
-	if (o->rc != KC_OK) {
+	if (o->res.status == KC_STEP_DECLINED) {
+		o->rc = KC_ERR_ABORT;
+		snprintf(o->err, sizeof(o->err), "%s", kc_errmsg());
+		tui_status(t, 1, "step declined: the ceremony stops; press "
+		    "Enter to close the transcript");
+	} else if (o->rc != KC_OK) {
 		snprintf(o->err, sizeof(o->err), "%s", kc_errmsg());
 		tui_status(t, 1, "step %zu failed: press Enter to close the "
 		    "transcript", o->step + 1);
-	} else if (o->res.status == KC_STEP_DECLINED) {
-		o->rc = KC_ERR_ABORT;
-		snprintf(o->err, sizeof(o->err), "declined by the officer");
-		tui_status(t, 1, "step declined: the ceremony stops; press "
-		    "Enter to close the transcript");
 	} else {
 		tui_status(t, 0, "step %zu done; press Enter to go on",
 		    o->step + 1);

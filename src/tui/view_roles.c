@@ -59,6 +59,16 @@ roles_init(struct tui *t, void **state)
 			return rc;
 		}
 		tui_field_set(&r->f[i], t->names[i]);
+		/* --role ROLE=NAME fills in a name not typed yet */
+		for (int k = 0; t->names[i][0] == '\0' && k < t->opts.nroles;
+		    k++) {
+			const char *eq = strchr(t->opts.roles[k], '=');
+			const char *id = kc_ceremony_role(t->ceremony,
+			    (size_t)i)->id;
+			if ((size_t)(eq - t->opts.roles[k]) == strlen(id) &&
+			    strncmp(t->opts.roles[k], id, strlen(id)) == 0)
+				tui_field_set(&r->f[i], eq + 1);
+		}
 	}
 	*state = r;
 	return KC_OK;
