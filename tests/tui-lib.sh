@@ -102,11 +102,21 @@ fp_groups() {
 	openssl x509 -in "$1" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' |
 	sed 's/\(....\)/\1 /g; s/ $//'
 }
-# tui_step WORD: on an Operation screen, starts the step, types WORD when
-# asked and waits until it is done.
+# tui_step WORD: on an Operation screen, starts the step, reads every
+# question to the end (PgDn) and types WORD, until the step is done.
 tui_step() {
 	keys Enter
-	wait_for "Type $1 and press Enter" 30 || return 1
-	type_text "$1"; keys Enter
-	wait_for "done; press Enter to go on" 60
+	_i=0
+	while [ "$_i" -lt 600 ]; do
+		_s=$(screen)
+		case $_s in
+		*"done; press Enter to go on"*) return 0 ;;
+		*"step declined"*|*"failed: press Enter"*) screen | sed 's/^/#   |/'; return 1 ;;
+		*"Read it all first"*) keys PageDown; sleep 0.2 ;;
+		*"Type $1 and press Enter"*) type_text "$1"; keys Enter; sleep 0.5 ;;
+		esac
+		sleep 0.1; _i=$((_i + 1))
+	done
+	echo "# step did not finish"; screen | sed 's/^/#   |/'
+	return 1
 }

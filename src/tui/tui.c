@@ -147,6 +147,7 @@ struct dialog {
 	int			 top;		/* first line shown */
 	const char		*prompt;
 	struct tui_field	*field;		/* typed answer, or NULL */
+	int			 seen_all;	/* the last line was shown */
 };
 
 struct jobbox {
@@ -186,28 +187,38 @@ draw_job(const struct jobbox *j)
 	    "The HSM is working; this cannot be interrupted.");
 }
 
+/* Width of the text inside a dialog for a screen of cols columns. */
+static int
+dialog_text_width(int cols)
+{
+	return (cols - 2 < 100 ? cols - 2 : 100) - 4;
+}
+
 static void
 draw_dialog(struct dialog *d)
 {
 	int rows, cols, w, h, y, x, body, n;
 
 	tui_draw_size(&rows, &cols);
-	w = cols - 6 < 100 ? cols - 6 : 100;
+	w = dialog_text_width(cols) + 4;
 	if (d->nwrapped == 0) {
 		for (int i = 0; d->lines[i] != NULL && d->nwrapped < 64; i++)
 			d->nwrapped += tui_wrap(d->lines[i], w - 4,
 			    d->wrapped + d->nwrapped, 64 - d->nwrapped);
 	}
+	/* up to the whole screen between the title and the key lines */
 	body = d->nwrapped;
-	if (body > rows - 9)
-		body = rows - 9;
-	h = body + 6;
+	if (body > rows - 7)
+		body = rows - 7;
+	h = body + 5;
 	y = (rows - h) / 2;
 	x = (cols - w) / 2;
 	if (d->top > d->nwrapped - body)
 		d->top = d->nwrapped - body;
 	if (d->top < 0)
 		d->top = 0;
+	if (d->top + body >= d->nwrapped)
+		d->seen_all = 1;
 	tui_draw_fill(y, x, h, w);
 	tui_draw_box(y, x, h, w);
 	tui_draw_text(y, x + 2, TA_BOLD, " %s ", d->title);
@@ -215,9 +226,12 @@ draw_dialog(struct dialog *d)
 		tui_draw_text(y + 1 + n, x + 2, TA_NORMAL, "%s",
 		    d->wrapped[d->top + n]);
 	if (d->nwrapped > body)
-		tui_draw_text(y + h - 1, x + w - 26, TA_NORMAL,
-		    " PgUp/PgDn: %d more ", d->nwrapped - body);
-	tui_draw_text(y + body + 2, x + 2, TA_BOLD, "%.*s", w - 4, d->prompt);
+		tui_draw_text(y + h - 1, x + w - 30, TA_BOLD,
+		    " lines %d-%d of %d, PgDn ", d->top + 1, d->top + body,
+		    d->nwrapped);
+	tui_draw_text(y + body + 2, x + 2, TA_BOLD, "%.*s", w - 4,
+	    d->seen_all || d->field == NULL ? d->prompt :
+	    "Read it all first: PgDn shows the rest.");
 	if (d->field != NULL)
 		tui_field_draw(d->field, y + body + 3, x + 2, 24, 1);
 }
@@ -310,6 +324,8 @@ tui_confirm_word(struct tui *t, const char *title, const char *const *lines,
 		else if (k == TK_PGDN || k == TK_DOWN)
 			d.top += k == TK_DOWN ? 1 : 10;
 		else if (k == TK_ENTER) {
+			if (!d.seen_all)
+				continue;	/* the prompt says: PgDn first */
 			if (strcmp(tui_field_text(&f), word) == 0) {
 				answer = 1;
 				break;
@@ -448,8 +464,7 @@ ask_in_ui(struct tui *t, const char *text, const char *word)
 	int rows, cols, n;
 
 	tui_draw_size(&rows, &cols);
-	n = tui_expand(text, (cols - 6 < 100 ? cols - 6 : 100) - 4, wrapped,
-	    60);
+	n = tui_expand(text, dialog_text_width(cols), wrapped, 60);
 	for (int i = 0; i < n; i++)
 		lines[i] = wrapped[i];
 	lines[n] = NULL;

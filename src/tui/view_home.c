@@ -230,8 +230,13 @@ home_draw(struct tui *t, void *state)
 		for (int i = 0; i < n && py < 10; i++) {
 			const struct kc_step_info *s =
 			    kc_ceremony_step(h->preview, (size_t)i);
-			tui_draw_text(py++, 38, TA_NORMAL, "%d. %.*s", i + 1,
-			    cols - 43, s->title);
+			char l[3][128], num[16];
+			int k = tui_wrap(s->title, cols - 43, l, 3);
+
+			snprintf(num, sizeof(num), "%d.", i + 1);
+			for (int j = 0; j < k && py < 10; j++)
+				tui_draw_text(py++, 38, TA_NORMAL, "%-3s%s",
+				    j == 0 ? num : "", l[j] + (j ? 2 : 0));
 		}
 	} else if (h->preview_err[0] != '\0') {
 		char l[6][128];

@@ -41,7 +41,10 @@ if pin_low; then not_ok "no login attempt after the mistyped share"; else ok "no
 expect "still waiting for custodian 1" "Custodian 1, type your share"
 
 # share 2, lower case without dashes: accepted
-type_text "$(share 2 | tr -d - | tr 'A-Z' 'a-z')"; keys Enter
+type_text "$(share 2 | tr -d - | tr 'A-Z' 'a-z')"
+expect "a share is masked in groups of four" "****-****-****-****-****-****-****-****-****-****-****"
+if screen | grep -qi "$(share 2 | cut -c1-9)"; then not_ok "the share is not shown"; else ok "the share is not shown"; fi
+keys Enter
 expect "share 2 accepted" "accepted share 2; 1 more needed"
 capture quorum-one-share
 # the same share again

@@ -36,6 +36,7 @@ capture preflight
 keys Enter
 expect "PIN screen" "The officer types the user PIN"
 type_text 123456
+expect "the PIN shows as six stars" "******"
 if screen | grep -q 123456; then not_ok "the PIN is not shown"; else ok "the PIN is not shown"; fi
 capture pin
 keys Enter
