@@ -16,7 +16,9 @@ tests_unit_test_quorum_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_quorum_LDADD = libkc.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 TESTS += tests/unit/test_quorum
 TESTS += tests/softhsm/quorum-cli.sh
-TESTS += tests/softhsm/tui-frame.sh tests/softhsm/tui-quorum.sh
+TESTS += tests/softhsm/tui-frame.sh tests/softhsm/tui-quorum.sh \
+	tests/softhsm/tui-root.sh tests/softhsm/tui-intermediate.sh
 
-EXTRA_DIST += tests/tui-lib.sh tests/fixtures/tui/root.yaml
+EXTRA_DIST += tests/tui-lib.sh tests/fixtures/tui/root.yaml \
+	tests/fixtures/tui/intermediate.yaml
 dist_doc_DATA += docs/runbook.md
