@@ -51,13 +51,49 @@ progress(void *arg, const char *msg)
 	fprintf(stderr, "%s: %s\n", kc_progname, msg);
 }
 
+struct run_ui {
+	const struct kc_ceremony *cer;
+	char	**names;	/* per role, as typed or from --role */
+};
+
 static int
 confirm(void *arg, const char *role, const char *text)
 {
-	(void)arg;
+	struct run_ui *u = arg;
+	const char *title = role, *name = "";
+	char q[256];
+
+	for (size_t i = 0; i < kc_ceremony_nroles(u->cer); i++)
+		if (strcmp(kc_ceremony_role(u->cer, i)->id, role) == 0) {
+			title = kc_ceremony_role(u->cer, i)->title;
+			name = u->names[i] ? u->names[i] : "";
+		}
 	fprintf(stderr, "\n%s\n", text);
-	return kc_front_confirm(role != NULL ? "(answer for the role above)" :
-	    "Go on?");
+	snprintf(q, sizeof(q), "%s%s%s%s, do you confirm?", title,
+	    name[0] ? " (" : "", name, name[0] ? ")" : "");
+	return kc_front_confirm(q);
+}
+
+/* Asks the terminal for the name of a role; NULL without a terminal. */
+static char *
+ask_name(const struct kc_role_info *r)
+{
+	char buf[128];
+	FILE *tty = fopen("/dev/tty", "r+");
+	char *name = NULL;
+
+	if (tty == NULL)
+		return NULL;
+	fprintf(tty, "Name of the %s (%s): ", r->title, r->duty[0] ? r->duty :
+	    r->id);
+	fflush(tty);
+	if (fgets(buf, sizeof(buf), tty) != NULL) {
+		buf[strcspn(buf, "\r\n")] = '\0';
+		if (buf[0] != '\0')
+			name = strdup(buf);
+	}
+	fclose(tty);
+	return name;
 }
 
 static void
@@ -143,7 +179,8 @@ cmd_run(int argc, char **argv)
 	struct kc_site *site = NULL;
 	struct kc_engine *e = NULL;
 	struct kc_secret *pin = NULL;
-	struct kc_engine_ui ui = { progress, confirm, NULL };
+	struct run_ui ru = { NULL, NULL };
+	struct kc_engine_ui ui = { progress, confirm, &ru };
 	struct kc_engine_summary sum;
 	size_t nroles = 0;
 	int c, rc, batch = 0, check_only = 0, exit_rc = KC_EXIT_FAIL;
@@ -259,6 +296,24 @@ cmd_run(int argc, char **argv)
 	for (size_t i = 0; i < nroles; i++)
 		if ((rc = set_role(e, roles[i])) != KC_OK)
 			goto fail;
+	ru.cer = cer;
+	if ((ru.names = calloc(kc_ceremony_nroles(cer) + 1,
+	    sizeof(char *))) == NULL) {
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	for (size_t k = 0; k < kc_ceremony_nroles(cer); k++) {
+		const struct kc_role_info *ri = kc_ceremony_role(cer, k);
+		for (size_t i = 0; i < nroles; i++)
+			if (strncmp(roles[i], ri->id, strlen(ri->id)) == 0 &&
+			    roles[i][strlen(ri->id)] == '=')
+				ru.names[k] = strdup(roles[i] +
+				    strlen(ri->id) + 1);
+		if (ru.names[k] == NULL && !batch &&
+		    (ru.names[k] = ask_name(ri)) != NULL &&
+		    (rc = kc_engine_set_role(e, ri->id, ru.names[k])) != KC_OK)
+			goto fail;
+	}
 	printf("Ceremony: %s (%s)\n  file %s\n  SHA-256 %s\n",
 	    kc_ceremony_title(cer), kc_ceremony_name(cer), argv[optind],
 	    kc_ceremony_sha256(cer));
@@ -293,9 +348,11 @@ cmd_run(int argc, char **argv)
 
 		printf("  %zu/%zu %s: %s\n", i + 1, kc_ceremony_nsteps(cer),
 		    si->id, si->title);
+		indent(si->summary);
 		rc = kc_engine_step(e, i, &r);
 		if (rc != KC_OK) {
-			printf("      FAILED\n");
+			printf("      %s\n", r.status == KC_STEP_DECLINED ?
+			    "DECLINED" : "FAILED");
 			goto finish;
 		}
 		indent(r.detail);
@@ -324,6 +381,10 @@ finish:
 fail:
 	exit_rc = kc_front_fail(rc);
 out:
+	if (ru.names != NULL)
+		for (size_t k = 0; k < kc_ceremony_nroles(cer); k++)
+			free(ru.names[k]);
+	free(ru.names);
 	kc_secret_free(pin);
 	kc_engine_free(e);
 	kc_site_free(site);
