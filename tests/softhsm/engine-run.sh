@@ -74,6 +74,12 @@ check "nothing signed without media" test ! -e S7/root.pem
 check_fails "unknown token label" "no token labelled 'nosuch'.*keyceremony-demo" \
 	"$KC" run "$CER/root-ca.yaml" --batch --module "$MODULE" --token nosuch \
 	--pin-file "$T/pin" --state S3 --media media2
+check_fails "token with the wrong serial" "no token labelled 'keyceremony-demo' with serial 0000000000000000" \
+	"$KC" run "$CER/root-ca.yaml" --batch --module "$MODULE" --token keyceremony-demo \
+	--serial 0000000000000000 --pin-file "$T/pin" --state S3 --media media2
+serial=$(softhsm2-util --show-slots | awk '/Serial number:/ { s = $3 } /Label: *keyceremony-demo/ { print s; exit }')
+[ -n "$serial" ] || serial=$(softhsm2-util --show-slots | grep -B8 'keyceremony-demo' | awk '/Serial number/ {print $3}' | head -1)
+check "the token check shows the serial" sh -c "grep -q 'serial $serial' run.out"
 # Wrong PIN: the login fails after preflight, recorded, no key.
 ( umask 077; echo 999999 > badpin )
 check_fails "wrong PIN" "PIN" \
