@@ -376,12 +376,21 @@ tui_ask_yes(struct tui *t, const char *question)
 void
 tui_interrupt(struct tui *t)
 {
-	if (tui_ask_yes(t, t->engine != NULL ?
-	    "Abort the ceremony? The transcript records it as aborted; "
-	    "nothing more is signed." :
+	int over = t->view == &tui_view_end;
+
+	if (t->engine != NULL && !over) {
+		/* the transcript is closed on the End screen, which shows
+		 * the digest of the aborted ceremony for the paper record */
+		if (tui_ask_yes(t, "Abort the ceremony? The transcript records "
+		    "it as aborted; nothing more is signed."))
+			t->stop = 1;
+		return;
+	}
+	if (tui_ask_yes(t, over ? "Leave keyceremony?" :
 	    "Leave keyceremony? Nothing has been done yet.")) {
 		t->quit = 1;
-		t->exit_status = 1;
+		if (!over)
+			t->exit_status = 1;
 	}
 }
 
@@ -544,10 +553,8 @@ tui_job(struct tui *t, const char *title, int (*fn)(void *), void *arg)
 	if (rc != KC_OK)
 		kc_err(code != KC_OK ? code : rc, "%s", msg[0] ? msg :
 		    kc_err_name(rc));
-	if (box.stop_after) {
-		t->quit = 1;
-		t->exit_status = 1;
-	}
+	if (box.stop_after)
+		t->stop = 1;
 	return rc;
 }
 
@@ -635,6 +642,25 @@ tui_main(const struct tui_opts *opts)
 	while (!t->quit) {
 		int k;
 
+		if (t->stop && t->engine != NULL && t->view != &tui_view_end) {
+			t->stop = 0;
+			t->exit_status = 1;
+			tui_goto(t, &tui_view_end);
+		}
+		while (t->next != NULL && !t->quit) {
+			const struct tui_view *v = t->next;
+
+			t->next = NULL;
+			if ((rc = switch_view(t, v)) != KC_OK) {
+				tui_status(t, 1, "%s", kc_errmsg());
+				if (v == &tui_view_home ||
+				    (rc = switch_view(t, &tui_view_home)) !=
+				    KC_OK)
+					goto out;	/* nothing to show */
+			}
+		}
+		if (t->quit)
+			break;
 		tui_redraw(t);
 		k = tui_input_key(1000);
 		if (common_key(t, k))
@@ -645,15 +671,6 @@ tui_main(const struct tui_opts *opts)
 		}
 		if (!t->view->key(t, t->vstate, k) && k == TK_ESC)
 			tui_status(t, 0, "%s", "");
-		while (t->next != NULL && !t->quit) {
-			const struct tui_view *v = t->next;
-
-			t->next = NULL;
-			if ((rc = switch_view(t, v)) != KC_OK) {
-				tui_status(t, 1, "%s", kc_errmsg());
-				switch_view(t, &tui_view_home);
-			}
-		}
 	}
 	rc = KC_OK;
 out:

@@ -133,6 +133,7 @@ struct tui {
 	void			*vstate;
 	const struct tui_view	*next;	/* switch after the current key */
 	int			 quit;	/* leave the loop */
+	int			 stop;	/* abort: close the transcript (End) */
 	int			 exit_status;
 	char			 status[512];	/* message line */
 	int			 status_error;

@@ -96,7 +96,8 @@ finish(struct tui *t, struct endview *v)
 	    v->sum.transcript);
 	t->summary_completed = v->sum.completed;
 	t->summary_records = v->sum.records;
-	t->exit_status = v->sum.completed ? 0 : 1;
+	if (!v->sum.completed)
+		t->exit_status = 1;
 	tui_status(t, 0, "witnesses: copy the digest and the words; then %s",
 	    v->had_export_step || !v->sum.completed ? "press q to leave" :
 	    "press e to export to the media");

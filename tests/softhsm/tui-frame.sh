@@ -63,6 +63,17 @@ expect "Ctrl-C on Roles asks" "Leave keyceremony?"
 keys y
 [ "$(wait_exit 10)" = 1 ] && ok "vt100 run left with Ctrl-C" || not_ok "vt100 run left with Ctrl-C"
 
+# `keyceremony` with no arguments starts the screens too
+mkdir -p "$T/noarg/ceremony"
+cp "$KC_TOP_SRCDIR/tests/fixtures/tui/root.yaml" "$T/noarg/ceremony/"
+tui_start "cd noarg && KEYCEREMONY_MODULE=$MODULE $KC"
+expect "no arguments: Home" "Ceremony files in ceremony"
+expect "no arguments: the ceremony in ./ceremony" "root.yaml"
+keys Enter
+expect "no token or directories: a clear refusal" "no token label: give --site or --token"
+keys C-c; wait_for "Leave keyceremony?"; keys y
+[ "$(wait_exit 10)" = 1 ] && ok "left" || not_ok "left"
+
 # SIGTERM: the terminal is restored too
 tui_start "stty -a > before2; sh -c 'echo \$\$ > pid; exec $KC tui $ARGS'; rc=\$?; stty -a > after2; exit \$rc"
 expect "started for SIGTERM" "Ceremony files in"

@@ -75,5 +75,9 @@ if screen | grep -q "$(share 1 | cut -c1-9)"; then not_ok "no share text on the 
 keys C-c
 expect "abort asks" "Abort the ceremony?"
 keys y
+expect "the aborted ceremony is closed with its digest" "CEREMONY ABORTED" 20
+keys q
 [ "$(wait_exit 15)" = 1 ] && ok "aborted run exits 1" || not_ok "aborted run exits 1"
+tr=$(ls -t "$T"/state/transcripts/*.log | head -1)
+check "the transcript says aborted" grep -q "result=aborted" "$tr"
 done_testing

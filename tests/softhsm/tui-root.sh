@@ -65,7 +65,20 @@ tui_preflight && ok "preflight passed again" || not_ok "preflight passed again"
 keys Enter
 wait_for "The officer types the user PIN"; type_text 123456; keys Enter
 wait_for "Step 1 of 2" 20
-tui_step GENERATE && ok "root key generated after a typed GENERATE" || not_ok "root key generated"
+# a resize in the middle of the ceremony: the step waits, then comes back
+tmx resize-window -t kc -x 72 -y 20
+expect "shrunk mid-ceremony: asked to enlarge" "Enlarge it to at least 80x24 to continue."
+keys Enter
+tmx resize-window -t kc -x 80 -y 24
+expect "enlarged: the step is back" "Step 1 of 2: root-create"
+if [ -e "$T/state/root.pem" ]; then not_ok "Enter while too small did nothing"; else ok "Enter while too small did nothing"; fi
+keys Enter
+expect "the question" "Type GENERATE and press Enter" 20
+tmx resize-window -t kc -x 100 -y 30
+expect "resized during the question: it is still there" "Type GENERATE and press Enter"
+tmx resize-window -t kc -x 80 -y 24
+type_text GENERATE; keys Enter
+expect "root key generated after a typed GENERATE" "done; press Enter to go on" 60
 capture operation-done
 check "root.pem written" test -s "$T/state/root.pem"
 fp=$(fp_groups "$T/state/root.pem")
