@@ -22,3 +22,9 @@ TESTS += tests/softhsm/tui-frame.sh tests/softhsm/tui-quorum.sh \
 EXTRA_DIST += tests/tui-lib.sh tests/fixtures/tui/root.yaml \
 	tests/fixtures/tui/intermediate.yaml
 dist_doc_DATA += docs/runbook.md
+
+check_PROGRAMS += tests/unit/test_tui
+tests_unit_test_tui_SOURCES = tests/unit/test_tui.c src/tui/field.c src/tui/util.c
+tests_unit_test_tui_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/src/tui
+tests_unit_test_tui_LDADD = libkc.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+TESTS += tests/unit/test_tui

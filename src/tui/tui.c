@@ -317,8 +317,18 @@ tui_confirm_word(struct tui *t, const char *title, const char *const *lines,
 				break;
 			continue;
 		}
-		if (k == TK_INTR || k == TK_ESC)
+		if (k == TK_ESC)
 			break;
+		if (k == TK_INTR) {
+			/* Ctrl-C asks too; yes declines and aborts */
+			if (tui_ask_yes(t, "Abort the ceremony? This question "
+			    "is declined and the transcript records the "
+			    "ceremony as aborted.")) {
+				t->stop = 1;
+				break;
+			}
+			continue;
+		}
 		if (k == TK_PGUP || k == TK_UP)
 			d.top -= k == TK_UP ? 1 : 10;
 		else if (k == TK_PGDN || k == TK_DOWN)

@@ -131,7 +131,8 @@ tui_expand(const char *text, int w, char lines[][128], int maxlines)
 		/* the label, then the value as two rows of eight groups of
 		 * four hex digits, then its PGP words */
 		snprintf(label, sizeof(label), "%.*s", (int)(v - s), s);
-		n += tui_wrap(label, w, lines + n, maxlines - n);
+		if (label[strspn(label, " ")] != '\0')
+			n += tui_wrap(label, w, lines + n, maxlines - n);
 		tui_hex_groups(v, g, sizeof(g));
 		snprintf(lines[n++], 128, "%*s%.39s", indent, "", g);
 		snprintf(lines[n++], 128, "%*s%.39s", indent, "", g + 40);

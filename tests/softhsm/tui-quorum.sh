@@ -21,15 +21,13 @@ grep -E '^    [0-9A-Z]{4}-' "$T/sheets" | sed 's/^ *//' > "$T/shares"
 share() { sed -n "${1}p" "$T/shares"; }
 pin_low() { "$KC" token list --module "$MODULE" 2>&1 | grep -q PIN-COUNT-LOW; }
 
-tui_start "$KC tui root.yaml --site site.yaml"
+tui_start "$KC tui root.yaml --site site.yaml --quorum"
 expect "home" "Ceremony files in"
 keys Enter
 tui_roles "Alice Admin" "Oscar Officer" "Wendy Witness"
 tui_preflight && ok "preflight passed" || not_ok "preflight passed"
 keys Enter
-expect "PIN screen" "The officer types the user PIN"
-keys Tab
-expect "shares mode" "Custodian 1, type your share"
+expect "--quorum: the PIN screen asks for shares" "Custodian 1, type your share"
 
 # a mistyped share: one character changed (the 3rd group's first)
 bad=$(share 1 | awk -F- '{ c = substr($3, 1, 1); r = (c == "7") ? "8" : "7"; $3 = r substr($3, 2); print }' OFS=-)

@@ -77,6 +77,10 @@ expect "the question" "Type GENERATE and press Enter" 20
 tmx resize-window -t kc -x 100 -y 30
 expect "resized during the question: it is still there" "Type GENERATE and press Enter"
 tmx resize-window -t kc -x 80 -y 24
+keys C-c
+expect "Ctrl-C at a question asks" "Abort the ceremony? This question is declined"
+keys n
+expect "n: back to the question" "Type GENERATE and press Enter"
 type_text GENERATE; keys Enter
 expect "root key generated after a typed GENERATE" "done; press Enter to go on" 60
 capture operation-done
