@@ -46,3 +46,4 @@ tests_unit_test_x509_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_x509_LDADD = libkc.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 TESTS += tests/unit/test_x509
 TESTS += tests/softhsm/root.sh
+TESTS += tests/softhsm/quickstart.sh
