@@ -3,6 +3,7 @@
 # binaries of this build in a fresh directory and check what it left.
 . "$KC_TOP_SRCDIR/tests/lib.sh"
 D=$T/demo
+chmod 711 "$T"   # the broker drops to the mosquitto user, which must reach $D/broker
 if KC_PREBUILT=$KC_TOP_BUILDDIR "$KC_TOP_SRCDIR/quickstart" "$D" > "$T/qs.log" 2>&1; then
 	ok "quickstart runs to the end"
 else
