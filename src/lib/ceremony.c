@@ -123,6 +123,10 @@ check_state_path(const struct yctx *y, int line, const char *key,
 	if (strncmp(v, "transcripts/", 12) == 0 || strcmp(v, "transcripts") == 0)
 		return yerr(y, line, "'%s: %s': transcripts/ belongs to the "
 		    "engine", key, v);
+	/* Export and import work on the top of the state directory. */
+	if (strchr(v, '/') != NULL)
+		return yerr(y, line, "'%s: %s': give a file name in the state "
+		    "directory, without '/'", key, v);
 	return KC_OK;
 }
 

@@ -139,6 +139,8 @@ test_ceremony_bad(void **state)
 	    "outside the state directory");
 	bad("    output: root.pem\n", "    output: a/../../x\n", 19,
 	    "outside the state directory");
+	bad("    output: root.pem\n", "    output: sub/root.pem\n", 19,
+	    "without '/'");
 	bad("    algorithm: ec-p384\n", "    algorithm: dsa\n", 16,
 	    "cannot make a root key");
 	bad("    role: officer\n", "    role: janitor\n", 13,
