@@ -20,6 +20,18 @@ TUI_COLS=100 TUI_ROWS=23 tui_start "$KC tui $ARGS"
 [ "$(wait_exit 10)" = 1 ] && ok "100x23 exits 1" || not_ok "100x23 exits 1"
 expect "100x23 is refused" "the terminal is 100x23"
 
+# bad command lines and site profiles: one line naming what is wrong,
+# before the screen starts
+check_fails "a missing site profile is named" "nosuch.site" "$KC" tui --site "$T/nosuch.site"
+printf 'keyceremony-site: 1\nname: x\nbogus: 1\n' > "$T/bad.site"
+check_fails "a bad site profile names file and line" "bad.site:3:" "$KC" tui --site "$T/bad.site"
+"$KC" tui --network sometimes >/dev/null 2>&1; [ $? -eq 2 ] && ok "--network other than warn/refuse exits 2" || not_ok "--network other than warn/refuse exits 2"
+check_fails "--network says what it takes" "not warn or refuse" "$KC" tui --network sometimes
+check_fails "--role needs ROLE=NAME" "is not ROLE=NAME" "$KC" tui --role officer
+check_fails "one ceremony file only" "unexpected argument 'b.yaml'" "$KC" tui a.yaml b.yaml
+"$KC" tui --bogus >/dev/null 2>&1; [ $? -eq 2 ] && ok "an unknown option exits 2" || not_ok "an unknown option exits 2"
+[ -z "$(ls "$T/state")" ] && ok "nothing written by refused command lines" || not_ok "nothing written by refused command lines"
+
 # no terminal at all
 check_fails "no terminal: a clear error" "need a terminal.*run --batch" sh -c "$KC tui $ARGS < /dev/null"
 
