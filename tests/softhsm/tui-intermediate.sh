@@ -71,6 +71,27 @@ tr=$(ls -t "$T"/state/transcripts/*.log | head -1)
 check "transcript verify with the digest" "$KC" transcript verify "$tr" --digest "$digest"
 check "the media has the certificate" cmp "$T/media/factory-ca.pem" "$T/state/factory-ca.pem"
 
+# a ceremony without an export step: End offers the export (typed EXPORT)
+sed -e '/^  - id: export/,$d' -e 's/factory-ca.pem/factory-ca-2.pem/' "$T/intermediate.yaml" > "$T/sign-only.yaml"
+tui_start "$KC tui sign-only.yaml --site site.yaml --role officer=Oscar --role witness=Wendy"
+wait_for "Ceremony files in"; keys Enter
+wait_for "Who is in the room?"; keys Enter
+tui_preflight && ok "second ceremony: preflight" || not_ok "second ceremony: preflight"
+keys Enter
+wait_for "The officer types the user PIN"; type_text 123456; keys Enter
+wait_for "Step 1 of 1" 20
+tui_step SIGN && ok "second ceremony: signed" || not_ok "second ceremony: signed"
+keys Enter
+expect "End offers the export" "e export to the media" 20
+keys e
+expect "the export asks for EXPORT" "Type EXPORT and press Enter"
+type_text EXPORT; keys Enter
+expect "exported from the End screen" "SHA256SUMS written" 20
+keys q
+[ "$(wait_exit 10)" = 0 ] && ok "second ceremony exits 0" || not_ok "second ceremony exits 0"
+check "the media has the second certificate" cmp "$T/media/factory-ca-2.pem" "$T/state/factory-ca-2.pem"
+check "SHA256SUMS on the media checks" sh -c "cd '$T/media' && sha256sum -c --strict SHA256SUMS"
+
 check "the same ceremony with run --batch" "$KC" run "$T/intermediate.yaml" --batch --module "$MODULE" \
 	--token root --pin-file "$T/pin" --state "$T/bstate" --media "$T/bmedia" --network warn
 cert_profile "$T/state/factory-ca.pem" > "$T/p-tui"
