@@ -22,8 +22,11 @@ keys Enter
 wait_for "Who is in the room?"
 keys Enter
 expect "a name is required" "a name is needed for every role"
-tui_roles "Alice Admin" "Oscar Officer" "Wendy Witness"
+tui_roles "Alice Admin" "Oscar Officer"
+type_text "Wendy Witness"
+expect "the names are on the Roles screen" "Wendy Witness"
 capture roles
+keys Enter
 wait_for "Preflight checks"
 keys Enter
 expect "the clock is shown for confirmation" "Is the date and time above correct (UTC)?"
