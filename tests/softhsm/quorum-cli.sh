@@ -58,6 +58,20 @@ check "split to --out-dir" "$KC" quorum split --threshold 3 --shares 5 --pin-fil
 check_fails "an existing share file is refused" "share-1-of-5.txt" \
 	"$KC" quorum split --threshold 3 --shares 5 --pin-file "$T/pin" --out-dir "$T/d"
 
+# custodians typing their shares on the terminal (no echo)
+. "$KC_TOP_SRCDIR/tests/tui-lib.sh"
+tui_start "$KC quorum combine --out typed-pin"
+expect "asks for the first share" "share 1:"
+type_text "$(cat "$T/bad")"; keys Enter
+expect "a mistyped share is refused at once" "checksum mismatch"
+type_text "$(cat "$T/s3")"; keys Enter
+expect "the share is accepted" "share 3 of 3"
+expect "then asks for the next" "share 2:"
+if screen | grep -q "$(cut -c1-9 "$T/s3")"; then not_ok "typed shares are not echoed"; else ok "typed shares are not echoed"; fi
+type_text "$(cat "$T/s2")"; keys Enter
+[ "$(wait_exit 10)" = 0 ] && ok "typed shares combine" || not_ok "typed shares combine"
+cmp -s "$T/pin" "$T/typed-pin" && ok "the typed shares rebuild the PIN" || not_ok "the typed shares rebuild the PIN"
+
 check_fails "threshold above shares is a usage error" "threshold 4 is more than --shares 3" \
 	"$KC" quorum split --threshold 4 --shares 3 --pin-file "$T/pin"
 "$KC" quorum split --threshold 1 --shares 3 --pin-file "$T/pin" >/dev/null 2>&1
