@@ -542,12 +542,18 @@ tui_job(struct tui *t, const char *title, int (*fn)(void *), void *arg)
 		}
 		tui_redraw(t);
 		k = tui_input_key(200);
-		if (k == TK_INTR || k == TK_TERM) {
-			if (k == TK_TERM || tui_ask_yes(t, "The HSM is working "
-			    "and cannot be interrupted. Stop the ceremony as "
-			    "soon as this operation ends?"))
+		if (k == TK_TERM) {
+			/* leave as soon as the HSM call returns */
+			box.stop_after = 1;
+			t->quit = 1;
+			t->exit_status = 1;
+			continue;
+		}
+		if (k == TK_INTR) {
+			if (tui_ask_yes(t, "The HSM is working and cannot be "
+			    "interrupted. Stop the ceremony as soon as this "
+			    "operation ends?"))
 				box.stop_after = 1;
-			t->quit = 0;
 			continue;
 		}
 		common_key(t, k);

@@ -270,8 +270,10 @@ home_draw(struct tui *t, void *state)
 	tui_draw_text(y++, 3, TA_NORMAL, "media %-30.30s %s",
 	    t->site->media_dir ? t->site->media_dir : "-", h->media_info);
 	if (t->site->token_label != NULL)
-		tui_draw_text(y++, 3, TA_NORMAL, "token %s%s",
-		    t->site->token_label, t->site->path ? "" : "");
+		tui_draw_text(y++, 3, TA_NORMAL, "token %s%s%s",
+		    t->site->token_label, t->site->token_serial ?
+		    " serial " : "", t->site->token_serial ?
+		    t->site->token_serial : "");
 	if (t->site->path != NULL)
 		tui_draw_text(y++, 3, TA_DIM, "site  %.*s", cols - 10,
 		    t->site->path);
