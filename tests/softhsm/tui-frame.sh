@@ -20,6 +20,18 @@ TUI_COLS=100 TUI_ROWS=23 tui_start "$KC tui $ARGS"
 [ "$(wait_exit 10)" = 1 ] && ok "100x23 exits 1" || not_ok "100x23 exits 1"
 expect "100x23 is refused" "the terminal is 100x23"
 
+# the layering: only the drawing and input modules include curses
+inc=$(grep -l '^#include <n\{0,1\}curses' "$KC_TOP_SRCDIR"/src/*/*.c "$KC_TOP_SRCDIR"/src/*/*.h "$KC_TOP_SRCDIR"/include/kc/*.h | sed 's|.*/src/||' | sort | tr '\n' ' ')
+[ "$inc" = "tui/draw.c tui/input.c " ] && ok "only draw.c and input.c include curses" || not_ok "only draw.c and input.c include curses (found: $inc)"
+
+# SIGHUP (the console closed) restores the terminal too
+tui_start "stty -a > before3; sh -c 'echo \$\$ > pid3; exec $KC tui $ARGS'; rc=\$?; stty -a > after3; exit \$rc"
+expect "started for SIGHUP" "Ceremony files in"
+kill -HUP "$(cat "$T/pid3")"
+rc=$(wait_exit 10)
+[ "$rc" != timeout ] && [ "$rc" != 0 ] && ok "SIGHUP ends it (status $rc)" || not_ok "SIGHUP ends it (status $rc)"
+cmp -s "$T/before3" "$T/after3" && ok "stty -a identical after SIGHUP" || not_ok "stty -a identical after SIGHUP"
+
 # bad command lines and site profiles: one line naming what is wrong,
 # before the screen starts
 check_fails "a missing site profile is named" "nosuch.site" "$KC" tui --site "$T/nosuch.site"
