@@ -116,3 +116,15 @@ tests_unit_test_hardening_SOURCES = tests/unit/test_hardening.c
 tests_unit_test_hardening_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_hardening_LDADD = libkc.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 TESTS += tests/unit/test_hardening
+
+# A PKCS#11 module that adds a real HSM's wrong-PIN counter in front of
+# SoftHSM (tests/faults/p11shim.c); built for `make check` only.
+check_DATA = tests/faults/p11shim.so
+tests/faults/p11shim.so: tests/faults/p11shim.c
+	@$(MKDIR_P) tests/faults
+	$(AM_V_CC)$(CC) -shared -fPIC -o $@ $(P11KIT_CFLAGS) \
+		$(srcdir)/tests/faults/p11shim.c -ldl
+CLEANFILES += tests/faults/p11shim.so
+EXTRA_DIST += tests/faults/p11shim.c
+TESTS += tests/faults/pin.sh
+TESTS += tests/faults/module.sh

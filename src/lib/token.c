@@ -690,6 +690,14 @@ kc_token_login(struct kc_token *tok, const struct kc_secret *pin)
 		return kc_err(KC_ERR_PIN, "the user PIN of token '%s' is locked "
 		    "(CKR_PIN_LOCKED); the security officer must unblock it",
 		    l);
+	/* keyceremony never retries a PIN by itself, and it does not spend
+	 * a token's last try: with one wrong PIN left before the lock, an
+	 * officer's typo would lock the root key's token. */
+	if (tok->info.pin_final_try)
+		return kc_err(KC_ERR_PIN, "token '%s' reports that the next "
+		    "wrong user PIN locks it (CKF_USER_PIN_FINAL_TRY); "
+		    "keyceremony will not risk the last try: have the "
+		    "security officer reset the user PIN first", l);
 	if (!tok->info.user_pin_initialized)
 		return kc_err(KC_ERR_PIN, "token '%s' has no user PIN "
 		    "(CKR_USER_PIN_NOT_INITIALIZED); initialise it first", l);

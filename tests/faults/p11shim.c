@@ -1,0 +1,132 @@
+/*
+ * p11shim.c: a PKCS#11 module for the PIN fault tests that forwards every
+ * call to a real module (KC_SHIM_MODULE, SoftHSM in the tests) and adds
+ * what SoftHSM lacks: a real HSM's wrong-PIN counter. SoftHSM never locks a
+ * PIN; many HSMs lock after 3 wrong tries. The shim keeps the count in the
+ * file KC_SHIM_STATE (it must survive across processes), reports it through
+ * C_GetTokenInfo (CKF_USER_PIN_COUNT_LOW after 1, CKF_USER_PIN_FINAL_TRY
+ * after 2, CKF_USER_PIN_LOCKED after 3, when C_Login then fails with
+ * CKR_PIN_LOCKED) and counts every C_Login it sees (KC_SHIM_STATE.logins).
+ * With KC_SHIM_REMOVED set, C_SignInit fails with CKR_DEVICE_REMOVED: the
+ * token pulled out in the middle of a run, after login.
+ * Not a mock: keys, signatures and PIN checks are SoftHSM's.
+ */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <p11-kit/pkcs11.h>
+
+static CK_FUNCTION_LIST real_copy, shim;
+static CK_FUNCTION_LIST_PTR real;
+
+static long
+get(const char *suffix)
+{
+	char path[4096];
+	const char *s = getenv("KC_SHIM_STATE");
+	long v = 0;
+	FILE *f;
+
+	if (s == NULL)
+		return 0;
+	snprintf(path, sizeof(path), "%s%s", s, suffix);
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
+static void
+put(const char *suffix, long v)
+{
+	char path[4096];
+	const char *s = getenv("KC_SHIM_STATE");
+	FILE *f;
+
+	if (s == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s%s", s, suffix);
+	if ((f = fopen(path, "w")) != NULL) {
+		fprintf(f, "%ld\n", v);
+		fclose(f);
+	}
+}
+
+static CK_RV
+shim_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
+{
+	CK_RV rv = real->C_GetTokenInfo(slot, info);
+	long wrong = get("");
+
+	if (rv == CKR_OK && (info->flags & CKF_TOKEN_INITIALIZED)) {
+		info->flags &= ~(CK_FLAGS)(CKF_USER_PIN_COUNT_LOW |
+		    CKF_USER_PIN_FINAL_TRY | CKF_USER_PIN_LOCKED);
+		if (wrong >= 3)
+			info->flags |= CKF_USER_PIN_LOCKED;
+		else if (wrong == 2)
+			info->flags |= CKF_USER_PIN_FINAL_TRY;
+		else if (wrong == 1)
+			info->flags |= CKF_USER_PIN_COUNT_LOW;
+	}
+	return rv;
+}
+
+static CK_RV
+shim_Login(CK_SESSION_HANDLE s, CK_USER_TYPE type, CK_UTF8CHAR_PTR pin,
+    CK_ULONG len)
+{
+	long wrong = get("");
+	CK_RV rv;
+
+	if (type != CKU_USER)
+		return real->C_Login(s, type, pin, len);
+	put(".logins", get(".logins") + 1);
+	if (wrong >= 3)
+		return CKR_PIN_LOCKED;
+	rv = real->C_Login(s, type, pin, len);
+	if (rv == CKR_PIN_INCORRECT)
+		put("", wrong + 1);
+	else if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN)
+		put("", 0);
+	return rv;
+}
+
+static CK_RV
+shim_SignInit(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k)
+{
+	if (getenv("KC_SHIM_REMOVED") != NULL)
+		return CKR_DEVICE_REMOVED;
+	return real->C_SignInit(s, m, k);
+}
+
+CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list);
+
+CK_RV
+C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list)
+{
+	CK_RV (*gfl)(CK_FUNCTION_LIST_PTR_PTR);
+	const char *path = getenv("KC_SHIM_MODULE");
+	void *h;
+	CK_RV rv;
+
+	if (real == NULL) {
+		if (path == NULL || (h = dlopen(path, RTLD_NOW)) == NULL ||
+		    (gfl = (CK_RV (*)(CK_FUNCTION_LIST_PTR_PTR))dlsym(h,
+		    "C_GetFunctionList")) == NULL)
+			return CKR_GENERAL_ERROR;
+		if ((rv = gfl(&real)) != CKR_OK)
+			return rv;
+		real_copy = *real;
+		shim = real_copy;
+		shim.C_GetFunctionList = C_GetFunctionList;
+		shim.C_GetTokenInfo = shim_GetTokenInfo;
+		shim.C_Login = shim_Login;
+		shim.C_SignInit = shim_SignInit;
+	}
+	*list = &shim;
+	return CKR_OK;
+}
