@@ -3,9 +3,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kc/error.h"
 #include "kc/factory.h"
@@ -63,6 +65,17 @@ set(int val, const char *arg, void *ctx)
 		break;
 	}
 	return -1;
+}
+
+static int
+have_tty(void)
+{
+	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
+
+	if (fd == -1)
+		return 0;
+	close(fd);
+	return 1;
 }
 
 /* Issues one ID; counts the outcome. */
@@ -141,6 +154,12 @@ cmd_issue(int argc, char **argv)
 	    (rc = kc_front_secret(a.pfx_file, "PKCS#12 password", 1, &pfx)))
 		goto fail;
 	a.o.pfx_pass = pfx;
+	if (!a.o.plain_keys && a.key_file == NULL && !have_tty()) {
+		rc = kc_err(KC_ERR_USAGE, "device keys are written encrypted and "
+		    "there is no terminal to ask for their passphrase: give "
+		    "--key-pass-file F (or --plain-keys for keys in clear)");
+		goto fail;
+	}
 	if (!a.o.plain_keys &&
 	    (rc = kc_front_secret(a.key_file, "device key passphrase", 1,
 	    &kp)) != KC_OK)

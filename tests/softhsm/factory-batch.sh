@@ -38,6 +38,14 @@ check "ledger verify" "$FS" ledger verify --dir D
 check "rerun: nothing new, 20 already issued" grep -q "0 issued, 20 already issued, 5 failed" "$T/b2.out"
 check "rerun: still 20 live rows" test "$("$FS" ledger export --dir D --format csv | tail -n +2 | wc -l)" = 20
 
+# on a terminal: a progress line (carriage returns), the summary at the end
+mkdir tin tout
+"$GENCSR" tin 5 tty- || bail gencsr
+script -qec "'$FS' batch --dir D --csr-dir tin --out-dir tout --pass-file '$PASS'" /dev/null > "$T/tty.out" 2>&1
+check "on a terminal: a progress line" sh -c "tr '\\r' '\\n' < '$T/tty.out' | grep -Eq '[0-9]+ files: [0-9]+ issued, 0 already done, 0 failed'"
+check "  ... and the summary" grep -q "5 issued, 0 already issued, 0 failed, 5 files" "$T/tty.out"
+check "  ... no per-device lines" sh -c "! grep -q 'tty-000001: serial' '$T/tty.out'"
+
 # a file that is not ours in OUT is never overwritten
 mkdir in2 out2
 "$GENCSR" in2 1 mine- || bail gencsr
@@ -45,6 +53,10 @@ echo "precious" > out2/mine-000001.cert.pem
 check_fails "an existing foreign output file is refused" "mine-000001.cert.pem already exists" \
 	"$FS" batch --dir D --csr-dir in2 --out-dir out2 --pass-file "$PASS"
 check "  ... and left alone" grep -qx precious out2/mine-000001.cert.pem
+
+# issue without a terminal and without --key-pass-file: a clear usage error
+check_fails "issue: encrypted keys need a passphrase source" "key-pass-file" \
+	setsid "$FS" issue --dir D --count 1 --prefix q- --out-dir out2 --pass-file "$PASS"
 
 # crash safety: kill -9 twice in the middle of a batch, then complete it
 N=1500
