@@ -25,6 +25,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 
 #include "kc/csr.h"
@@ -648,6 +649,77 @@ out:
 	return rc;
 }
 
+/*
+ * A new file on the medium: temporary file, fsync, then renamed into
+ * place without replacing anything (RENAME_NOREPLACE; on a file system
+ * without it, such as older vfat drivers, a plain rename after checking
+ * the name is free: the medium is in the hands of one officer). Hard links,
+ * which kc_file_write() uses for KC_WRITE_EXCL, do not exist on FAT, the
+ * usual format of USB sticks. The directory is synced by the caller.
+ */
+static int
+media_write(const char *path, const unsigned char *data, size_t len)
+{
+	char tmp[PATH_MAX + 32];
+	unsigned char rnd[6];
+	struct stat st;
+	size_t off = 0;
+	int fd, e;
+
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return kc_err_ssl(KC_ERR_CRYPTO, "random bytes");
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-%02x%02x%02x%02x%02x%02x",
+	    path, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]) >= sizeof(tmp))
+		return kc_err(KC_ERR_USAGE, "%s: path too long", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0644);
+	if (fd == -1)
+		return kc_err(KC_ERR_IO, "cannot create %s: %s", path,
+		    strerror(errno));
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			e = n == 0 ? ENOSPC : errno;
+			goto fail;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) == -1) {
+		e = errno;
+		goto fail;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		e = errno;
+		goto fail;
+	}
+	fd = -1;
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+		return KC_OK;
+	e = errno;
+	if (e == EINVAL || e == ENOSYS || e == EOPNOTSUPP) {
+		if (lstat(path, &st) == 0) {
+			e = EEXIST;
+		} else if (rename(tmp, path) == 0) {
+			return KC_OK;
+		} else {
+			e = errno;
+		}
+	}
+	unlink(tmp);
+	if (e == EEXIST)
+		return kc_err(KC_ERR_EXISTS, "%s already exists; refusing to "
+		    "overwrite it", path);
+	return kc_err(KC_ERR_IO, "cannot create %s: %s", path, strerror(e));
+fail:
+	if (fd != -1)
+		close(fd);
+	unlink(tmp);
+	return kc_err(KC_ERR_IO, "cannot write %s: %s", path, strerror(e));
+}
+
 static int
 fail_injected(size_t written)
 {
@@ -779,8 +851,8 @@ do_export(const char *media, struct batch *b, struct kc_export_result *res)
 			    strerror(ENOSPC));
 			goto rollback;
 		}
-		if ((rc = kc_file_write(path, b->items[i].data, b->items[i].len,
-		    0644, KC_WRITE_EXCL)) != KC_OK)
+		if ((rc = media_write(path, b->items[i].data,
+		    b->items[i].len)) != KC_OK)
 			goto rollback;
 		b->items[i].written = 1;
 		written++;
@@ -790,7 +862,8 @@ do_export(const char *media, struct batch *b, struct kc_export_result *res)
 		    strerror(ENOSPC));
 		goto rollback;
 	}
-	if ((rc = write_sums(media, b, sums_sha, sizeof(sums_sha))) != KC_OK)
+	if ((rc = write_sums(media, b, sums_sha, sizeof(sums_sha))) != KC_OK ||
+	    (rc = kc_dir_sync(media)) != KC_OK)
 		goto rollback;
 	for (size_t i = 0; i < b->n; i++) {
 		snprintf(path, sizeof(path), "%s/%s", media, b->items[i].name);
