@@ -1,12 +1,14 @@
 # tests/tui-lib.sh: driving the TUI in tmux for the shell tests. Source it
-# after tests/lib.sh. Each test gets a private tmux server (-L) with one
-# 80x24 window; the screen is read with capture-pane and every wait is
-# bounded.
+# after tests/lib.sh. Each test gets a private tmux server (-S, its socket
+# in $T) with one 80x24 window; the screen is read with capture-pane and
+# every wait is bounded.
 command -v tmux >/dev/null || bail "tmux missing: install tmux (./quickstart does)"
 _tui_n=0
-TMUX_SOCK="kc-test-$$-0"
+TMUX_SOCK="$T/tmux-0"
 unset TMUX
-tmx() { tmux -L "$TMUX_SOCK" -f /dev/null "$@"; }
+# the server's socket lives in the test's directory: nothing is left in
+# /tmp/tmux-UID after the test
+tmx() { tmux -S "$TMUX_SOCK" -f /dev/null "$@"; }
 _tui_cleanup() { tmx kill-server >/dev/null 2>&1; _tap_cleanup; }
 trap _tui_cleanup EXIT
 
@@ -15,7 +17,8 @@ trap _tui_cleanup EXIT
 tui_start() {
 	rm -f "$T/tui.rc"
 	tmx kill-server >/dev/null 2>&1
-	_tui_n=$((_tui_n + 1)); TMUX_SOCK="kc-test-$$-$_tui_n"
+	rm -f "$TMUX_SOCK"
+	_tui_n=$((_tui_n + 1)); TMUX_SOCK="$T/tmux-$_tui_n"
 	tmx new-session -d -x "${TUI_COLS:-80}" -y "${TUI_ROWS:-24}" -s kc \
 		"cd '$T' && ( $1 ); echo \$? > '$T/tui.rc'; exec sleep 600"
 	tmx set-option -t kc status off >/dev/null
