@@ -128,3 +128,8 @@ CLEANFILES += tests/faults/p11shim.so
 EXTRA_DIST += tests/faults/p11shim.c
 TESTS += tests/faults/pin.sh
 TESTS += tests/faults/module.sh
+
+# --- secrets ------------------------------------------------------------------
+# tests/scan-secrets.sh DIR...: reusable private-key scanner.
+TESTS += tests/secrets/core.sh tests/secrets/scan.sh
+EXTRA_DIST += tests/scan-secrets.sh
