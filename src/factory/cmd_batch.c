@@ -22,8 +22,8 @@
 #include "opts.h"
 
 static const char usage[] = "batch --dir D --csr-dir IN --out-dir OUT "
-    "[--format pem,c,at] [--days N] [--sec-tag N] [--commit-every N] "
-    "[--pass-file F] [--quiet]";
+    "[--format pem,c,at] [--days N] [--sec-tag N] [--reissue] "
+    "[--commit-every N] [--pass-file F] [--quiet]";
 
 struct args {
 	const char *dir, *in, *pass_file, *format;
@@ -45,6 +45,7 @@ set(int val, const char *arg, void *ctx)
 	case 'f': a->format = arg; break;
 	case 'o': a->o.out_dir = arg; break;
 	case 'q': a->quiet = 1; break;
+	case 'r': a->o.reissue = 1; break;
 	case 'n':
 		if (fs_int("--days", arg, 1, KC_DAYS_MAX, &v) != 0)
 			return KC_EXIT_USAGE;
@@ -86,6 +87,7 @@ cmd_batch(int argc, char **argv)
 		{ "commit-every", required_argument, NULL, 'C' },
 		{ "pass-file", required_argument, NULL, 'p' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "reissue", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};

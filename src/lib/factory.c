@@ -38,7 +38,8 @@ struct kc_factory {
 	struct kc_signer sg;
 	struct kc_ledger *ledger;
 	struct kc_buf	 inter_pem, root_pem;
-	int		 checked;	/* first certificate re-checked */
+	int		 checked;	/* bit 1 << keyenc: the first certificate
+					   of each shape was re-checked */
 	int		 batch, commit_every, pending;
 	char		*pending_dir;	/* out dir with unsynced files */
 };
@@ -903,7 +904,7 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 	size_t nfiles = 0, written = 0;
 	X509 *x = NULL;
 	time_t nb, na;
-	int rc, have_live = 0, r, fresh = 1;
+	int rc, have_live = 0, r, fresh = 1, keyenc;
 
 	memset(&live, 0, sizeof(live));
 	memset(&row, 0, sizeof(row));
@@ -950,15 +951,16 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 	}
 	if ((rc = new_serial(f, serial, shex)) != KC_OK)
 		goto out;
+	keyenc = in->alg == KC_ALG_RSA_2048 || in->alg == KC_ALG_RSA_3072 ||
+	    in->alg == KC_ALG_RSA_4096;
 	if ((rc = kc_signer_issue(&f->sg, in->subject, in->subject_len,
-	    in->spki, in->spki_len, in->keybits, in->keybits_len,
-	    in->alg == KC_ALG_RSA_2048 || in->alg == KC_ALG_RSA_3072 ||
-	    in->alg == KC_ALG_RSA_4096, serial, nb, na, &der, &der_len)))
+	    in->spki, in->spki_len, in->keybits, in->keybits_len, keyenc,
+	    serial, nb, na, &der, &der_len)))
 		goto out;
-	if (!f->checked) {
+	if (!(f->checked & (1 << keyenc))) {
 		if ((rc = self_check(f, der, der_len, KC_PROFILE_DEVICE)))
 			goto out;
-		f->checked = 1;
+		f->checked |= 1 << keyenc;
 	}
 	if ((rc = kc_buf_pem(&leaf, "CERTIFICATE", der, der_len)) ||
 	    (rc = kc_buf_add(&chain, leaf.p, leaf.len)) ||
@@ -1158,7 +1160,7 @@ kc_factory_sign_mem(struct kc_factory *f, const unsigned char *csr,
 	struct kc_buf b = { 0 };
 	char shex[41];
 	time_t nb, na;
-	int rc;
+	int rc, keyenc;
 
 	*pem = NULL;
 	if ((rc = validity(f, days ? days : KC_FACTORY_DAYS, &nb, &na)) ||
@@ -1168,10 +1170,11 @@ kc_factory_sign_mem(struct kc_factory *f, const unsigned char *csr,
 	    c.spki_len, c.keybits, c.keybits_len, c.alg != KC_ALG_EC_P256 &&
 	    c.alg != KC_ALG_EC_P384, serial, nb, na, &cert, &cert_len)))
 		goto out;
-	if (!f->checked) {
+	keyenc = c.alg != KC_ALG_EC_P256 && c.alg != KC_ALG_EC_P384;
+	if (!(f->checked & (1 << keyenc))) {
 		if ((rc = self_check(f, cert, cert_len, KC_PROFILE_DEVICE)))
 			goto out;
-		f->checked = 1;
+		f->checked |= 1 << keyenc;
 	}
 	if ((rc = kc_buf_pem(&b, "CERTIFICATE", cert, cert_len)) != KC_OK)
 		goto out;

@@ -38,6 +38,17 @@ check "ledger verify" "$FS" ledger verify --dir D
 check "rerun: nothing new, 20 already issued" grep -q "0 issued, 20 already issued, 5 failed" "$T/b2.out"
 check "rerun: still 20 live rows" test "$("$FS" ledger export --dir D --format csv | tail -n +2 | wc -l)" = 20
 
+# files of a device lost: a rerun reports it, --reissue issues it again
+loser=$(sed -n "s/^factorysign: skipped: \(csr\/[a-z0-9-]*\.csr\): device ID 'dev-000003'.*/\1/p" "$T/b1.err")
+rm out/dev-000007.* "$loser"	# the duplicate that lost (directory order)
+check_fails "lost files: the rerun reports the issued ID" "dev-000007.*already issued.*--reissue" \
+	"$FS" batch --dir D --csr-dir csr --out-dir out --pass-file "$PASS"
+"$FS" batch --dir D --csr-dir csr --out-dir out --reissue --pass-file "$PASS" > "$T/b3.out" 2>&1
+check "batch --reissue issues it again (and only it)" grep -q "1 issued, 19 already issued, 4 failed" "$T/b3.out"
+check "  ... ledger verify" "$FS" ledger verify --dir D
+check "  ... still 20 live rows" test "$("$FS" ledger export --dir D --format csv | tail -n +2 | wc -l)" = 20
+check "  ... the earlier one is superseded" sh -c "'$FS' ledger export --dir D --format csv --all | grep '^dev-000007,' | grep -q ',superseded\$'"
+
 # on a terminal: a progress line (carriage returns), the summary at the end
 mkdir tin tout
 "$GENCSR" tin 5 tty- || bail gencsr
