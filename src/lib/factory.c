@@ -751,12 +751,15 @@ kc_factory_check_opts(struct kc_factory *f, const struct kc_factory_opts *o,
  * Writes one output file of a device without an fsync (the batch commit
  * syncs). fresh: the file must not exist (O_EXCL, so a file that appeared
  * meanwhile is never clobbered); else it replaces an earlier output of this
- * factory through a temporary file and rename(2). The mode is given at
+ * factory through a temporary file and rename(2); with staged, the
+ * temporary file is left for the caller to rename (its name in staged),
+ * so that all files of a device replace the old ones only once all are
+ * written. The mode is given at
  * creation, so the umask can only narrow it. On failure the file is gone.
  */
 static int
 write_out(const char *path, const void *data, size_t len, mode_t mode,
-    int fresh)
+    int fresh, char *staged, size_t staged_sz)
 {
 	static unsigned long counter;
 	char tmp[PATH_MAX + 32];
@@ -787,6 +790,11 @@ write_out(const char *path, const void *data, size_t len, mode_t mode,
 	if (close(fd) == -1) {
 		fd = -1;
 		goto fail;
+	}
+	if (!fresh && staged != NULL) {
+		/* the caller renames it into place later */
+		snprintf(staged, staged_sz, "%s", tmp);
+		return KC_OK;
 	}
 	if (!fresh && rename(tmp, path) == -1) {
 		fd = -1;
@@ -901,6 +909,7 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 	struct kc_buf leaf = { 0 }, chain = { 0 }, full = { 0 }, keyb = { 0 };
 	struct kc_buf pfx = { 0 }, cfile = { 0 }, atf = { 0 }, plain = { 0 };
 	struct out_file files[8];
+	char staged[8][PATH_MAX + 32];
 	size_t nfiles = 0, written = 0;
 	X509 *x = NULL;
 	time_t nb, na;
@@ -1020,16 +1029,28 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 		snprintf(path, sizeof(path), "%s/%s%s", o->out_dir, in->cn,
 		    files[written].suffix);
 		/* ID.cert.pem goes through a temporary file: a rerun after
-		 * a crash must find it complete to recognise it as ours */
+		 * a crash must find it complete to recognise it as ours.
+		 * Replacing: every file is staged first, renamed below. */
 		if ((rc = write_out(path, files[written].data,
 		    files[written].len, files[written].mode, fresh &&
-		    written > 0)) != KC_OK) {
+		    written > 0, fresh ? NULL : staged[written],
+		    sizeof(staged[written]))) != KC_OK) {
 			char why[512];
 			snprintf(why, sizeof(why), "%s", kc_errmsg());
 			rc = kc_err(rc, "%s: %s (nothing of this device is kept)",
 			    name, why);
 			goto out;
 		}
+	}
+	for (size_t i = 0; !fresh && i < nfiles; i++) {
+		snprintf(path, sizeof(path), "%s/%s%s", o->out_dir, in->cn,
+		    files[i].suffix);
+		if (rename(staged[i], path) == -1) {
+			rc = kc_err(KC_ERR_IO, "%s: cannot replace %s: %s", name,
+			    path, strerror(errno));
+			goto out;
+		}
+		staged[i][0] = '\0';
 	}
 	if (f->pending_dir != NULL && strcmp(f->pending_dir, o->out_dir) != 0 &&
 	    (rc = sync_outputs(f)) != KC_OK)
@@ -1082,7 +1103,10 @@ out:
 			written--;
 			snprintf(path, sizeof(path), "%s/%s%s", o->out_dir,
 			    in->cn, files[written].suffix);
-			unlink(path);
+			if (fresh)
+				unlink(path);
+			else if (staged[written][0] != '\0')
+				unlink(staged[written]);
 		}
 		if (!f->batch && kc_ledger_in_transaction(f->ledger))
 			kc_ledger_rollback(f->ledger);

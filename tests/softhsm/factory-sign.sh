@@ -122,6 +122,22 @@ check "  ... message names the file and the reason" grep -q "tamper.*No space le
 check "  ... nothing half-written (only the filler is left)" test "$(cat "$T/full.ls")" = filler
 check "  ... nothing recorded" sh -c "! '$FS' ledger export --dir D --format csv | grep -q '^tamper,'"
 
+# disk full while replacing (--reissue): the old files stay as they were
+mkdir "$T/full2"
+mkcsr full-dev
+cp -r "$T/D" "$T/D3"	# its ledger will point into the vanished tmpfs
+$NS sh -c 'mount -t tmpfs -o size=64k tmpfs "$1" || exit 99
+	"$2" sign --dir "$3/D3" --csr "$3/csr/full-dev.csr" --out-dir "$1" --pass-file "$4" >/dev/null 2>&1 || exit 98
+	cat "$1"/full-dev.* > "$3/before"
+	dd if=/dev/zero of="$1/filler" bs=4k count=16 2>/dev/null
+	"$2" sign --dir "$3/D3" --csr "$3/csr/full-dev.csr" --reissue --out-dir "$1" --pass-file "$4" > "$3/full2.out" 2>&1
+	echo $? > "$3/full2.rc"; rm "$1/filler"; cat "$1"/full-dev.* > "$3/after"; ls -A "$1" > "$3/full2.ls"
+	"$2" ledger verify --dir "$3/D3" > "$3/full2.verify" 2>&1; echo $? >> "$3/full2.rc"' sh "$T/full2" "$FS" "$T" "$PASS"
+check "disk full during --reissue: exit 1" test "$(head -1 "$T/full2.rc")" = 1
+check "  ... the old files are intact" cmp -s "$T/before" "$T/after"
+check "  ... no temporary file left" test "$(cat "$T/full2.ls" | tr '\n' ' ')" = "full-dev.cert.pem full-dev.chain.pem full-dev.full-chain.pem "
+check "  ... the ledger still matches the files" test "$(tail -1 "$T/full2.rc")" = 0
+
 # expired intermediate: install refuses; an expired installed one is refused too
 backdated D/intermediate.csr root.pem root.key "$T/old.pem" inter
 check_fails "install refuses an expired intermediate" "old.pem expired" "$FS" install --dir D --cert old.pem --root root.pem
