@@ -42,6 +42,7 @@ struct kc_factory {
 					   of each shape was re-checked */
 	int		 batch, commit_every, pending;
 	char		*pending_dir;	/* out dir with unsynced files */
+	char		*cwd;		/* for absolute paths in the ledger */
 };
 
 static int
@@ -404,6 +405,7 @@ kc_factory_open(const char *dir, const struct kc_secret *pass,
 	if ((rc = path_join(path, sizeof(path), dir, "ledger.sqlite")) ||
 	    (rc = kc_ledger_open(path, 1, &f->ledger)))
 		goto fail;
+	f->cwd = getcwd(NULL, 0);	/* NULL: paths stay as given */
 	*out = f;
 	return KC_OK;
 fail:
@@ -465,6 +467,7 @@ kc_factory_close(struct kc_factory *f)
 	X509_free(f->inter);
 	X509_free(f->root);
 	free(f->pending_dir);
+	free(f->cwd);
 	free(f->dir);
 	free(f);
 }
@@ -905,6 +908,7 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 	unsigned char serial[KC_SERIAL_LEN], *der = NULL;
 	size_t der_len = 0;
 	char shex[41], path[PATH_MAX], cert_path[PATH_MAX];
+	char abs_path[2 * PATH_MAX];
 	struct kc_ledger_row live, row;
 	struct kc_buf leaf = { 0 }, chain = { 0 }, full = { 0 }, keyb = { 0 };
 	struct kc_buf pfx = { 0 }, cfile = { 0 }, atf = { 0 }, plain = { 0 };
@@ -1068,7 +1072,12 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 	row.not_after = na;
 	strcpy(row.kind, "device");
 	strcpy(row.status, "issued");
-	row.cert_path = cert_path;
+	if (cert_path[0] != '/' && f->cwd != NULL &&
+	    (size_t)snprintf(abs_path, sizeof(abs_path), "%s/%s", f->cwd,
+	    cert_path) < sizeof(abs_path))
+		row.cert_path = abs_path;
+	else
+		row.cert_path = cert_path;
 	row.cert_der = der;
 	row.cert_der_len = der_len;
 	if (have_live && (rc = kc_ledger_supersede(f->ledger, live.serial)))

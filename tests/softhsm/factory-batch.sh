@@ -103,6 +103,7 @@ diag "$(cat "$T/final.out")"
 check "ledger: $N live device certificates" test "$(sqlite3 D2/ledger.sqlite "select count(*) from certs where status='issued'")" = $N
 check "ledger: no serial twice" test "$(sqlite3 D2/ledger.sqlite "select count(distinct serial) from certs")" = "$(sqlite3 D2/ledger.sqlite "select count(*) from certs")"
 check "ledger verify after the rerun" "$FS" ledger verify --dir D2
+check "  ... from another directory too (absolute paths)" sh -c "cd / && '$FS' ledger verify --dir '$T/D2'"
 check "3 files per device, nothing else" test "$(ls bout | wc -l)" = $((3 * N))
 for f in bout/*.cert.pem; do openssl x509 -in "$f" -noout -serial; done | sort > "$T/serials"
 check "no serial repeats among the certificate files" test "$(sort -u "$T/serials" | wc -l)" = $N
