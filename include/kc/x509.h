@@ -43,6 +43,9 @@ const EVP_MD *kc_alg_digest(enum kc_alg alg);
 int kc_name_parse(const char *s, X509_NAME **out);
 /* Checks an existing name the same way (for CSR subjects). */
 int kc_name_check(const X509_NAME *n, const char *what);
+/* 1 when the DER encodings of a and b are identical (RFC 5280 name
+ * chaining as it is actually compared by many verifiers). */
+int kc_name_der_equal(const X509_NAME *a, const X509_NAME *b);
 /* "/CN=.../O=..." in a malloc'd string, or NULL. */
 char *kc_name_string(const X509_NAME *n);
 
@@ -98,6 +101,9 @@ int kc_cert_sign(X509 *x, EVP_PKEY *signer, const X509 *issuer,
 int kc_cert_load(const char *path, X509 **out);
 /* PEM encoding in a malloc'd buffer. */
 int kc_cert_pem(const X509 *x, char **pem, size_t *len);
+/* The contents of a memory BIO in a malloc'd, NUL-terminated buffer; frees
+ * the BIO. what names the object in the error message. */
+int kc_bio_take(BIO *b, const char *what, char **buf, size_t *len);
 /* SHA-256 of the DER: "AB:CD:..." (95 chars + NUL) and plain hex. */
 int kc_cert_fingerprint(const X509 *x, char colon[96], char hex[65]);
 /* Serial as lower-case hex, malloc'd. */

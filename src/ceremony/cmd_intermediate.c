@@ -88,7 +88,7 @@ cmd_intermediate_sign(int argc, char **argv)
 	X509 *issuer = NULL;
 	const char *token = NULL, *pin_file = NULL, *module = NULL;
 	const char *days = NULL, *path_len = "0";
-	char *end, t1[32], t2[32];
+	char *end;
 	long v;
 	int c, rc, yes = 0;
 
@@ -160,13 +160,7 @@ cmd_intermediate_sign(int argc, char **argv)
 	if (rc != KC_OK)
 		return kc_front_fail(rc);
 
-	kc_time_utc(res.not_before, t1);
-	kc_time_utc(res.not_after, t2);
-	printf("intermediate certificate written to %s\n", p.out);
-	printf("  %-11s %s\n", "subject", res.subject);
-	printf("  %-11s %s\n", "serial", res.serial);
-	printf("  %-11s %s\n", "not before", t1);
-	printf("  %-11s %s\n", "not after", t2);
+	kc_session_print_issued("intermediate", p.out, &res);
 	printf("  %-11s %s\n", "CSR SHA-256", res.in_sha256);
 	printf("  %-11s %s/%s\n", "recorded in", p.state_dir, KC_REGISTER_FILE);
 	printf("SHA-256 fingerprint:\n  %s\n", res.fingerprint);

@@ -30,17 +30,6 @@ static const char usage[] =
     "  --state DIR      register of everything the root signs\n"
     "                   (default ./keyceremony-state)\n";
 
-static void
-print_time(const char *label, time_t t)
-{
-	char buf[64];
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S UTC", &tm);
-	printf("  %-11s %s\n", label, buf);
-}
-
 int
 cmd_root_create(int argc, char **argv)
 {
@@ -115,11 +104,7 @@ cmd_root_create(int argc, char **argv)
 	if (rc != KC_OK)
 		return kc_front_fail(rc);
 
-	printf("root certificate written to %s\n", p.out);
-	printf("  %-11s %s\n", "subject", res.subject);
-	printf("  %-11s %s\n", "serial", res.serial);
-	print_time("not before", res.not_before);
-	print_time("not after", res.not_after);
+	kc_session_print_issued("root", p.out, &res);
 	printf("  %-11s %s, label '%s' in token '%s' (generated inside the "
 	    "token; sensitive, never extractable, sign only)\n", "key",
 	    kc_alg_name(p.alg), p.key_label, token);

@@ -53,7 +53,7 @@ cmd_verification_sign(int argc, char **argv)
 	X509 *issuer = NULL;
 	const char *token = NULL, *pin_file = NULL, *module = NULL;
 	const char *days = "2";
-	char *end, t1[32], t2[32];
+	char *end;
 	long v;
 	int c, rc;
 
@@ -101,13 +101,7 @@ cmd_verification_sign(int argc, char **argv)
 	if (rc != KC_OK)
 		return kc_front_fail(rc);
 
-	kc_time_utc(res.not_before, t1);
-	kc_time_utc(res.not_after, t2);
-	printf("verification certificate written to %s\n", p.out);
-	printf("  %-11s %s\n", "subject", res.subject);
-	printf("  %-11s %s\n", "serial", res.serial);
-	printf("  %-11s %s\n", "not before", t1);
-	printf("  %-11s %s\n", "not after", t2);
+	kc_session_print_issued("verification", p.out, &res);
 	printf("  %-11s throwaway P-256, generated in memory and discarded; "
 	    "no private key was written\n", "key");
 	printf("\nNext step: upload it to DPS as proof that you hold the root "

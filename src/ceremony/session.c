@@ -1,6 +1,7 @@
 /* session.c: open + login helper shared by keyceremony's commands. */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "kc/error.h"
@@ -43,4 +44,19 @@ kc_session_close(struct kc_session *s)
 	kc_token_unload(s->ctx);
 	s->tok = NULL;
 	s->ctx = NULL;
+}
+
+void
+kc_session_print_issued(const char *what, const char *out,
+    const struct kc_op_result *res)
+{
+	char nb[32], na[32];
+
+	kc_time_utc(res->not_before, nb);
+	kc_time_utc(res->not_after, na);
+	printf("%s certificate written to %s\n", what, out);
+	printf("  %-11s %s\n", "subject", res->subject);
+	printf("  %-11s %s\n", "serial", res->serial);
+	printf("  %-11s %s\n", "not before", nb);
+	printf("  %-11s %s\n", "not after", na);
 }

@@ -3,6 +3,7 @@
 #ifndef KC_SESSION_H
 #define KC_SESSION_H
 
+#include "kc/ops.h"
 #include "kc/token.h"
 
 struct kc_session {
@@ -17,5 +18,10 @@ int kc_session_open(const char *module, const char *token_label,
     const char *pin_file, struct kc_session *s);
 /* Logs out, closes and unloads; safe on a zeroed or failed session. */
 void kc_session_close(struct kc_session *s);
+
+/* Prints "<what> certificate written to <out>" and the subject, serial and
+ * validity of res, in the layout every command shares. */
+void kc_session_print_issued(const char *what, const char *out,
+    const struct kc_op_result *res);
 
 #endif

@@ -112,20 +112,6 @@ out:
 	return rc;
 }
 
-static int
-name_der_equal(const X509_NAME *a, const X509_NAME *b)
-{
-	unsigned char *da = NULL, *db = NULL;
-	int la, lb, eq;
-
-	la = i2d_X509_NAME(a, &da);
-	lb = i2d_X509_NAME(b, &db);
-	eq = la > 0 && la == lb && memcmp(da, db, (size_t)la) == 0;
-	OPENSSL_free(da);
-	OPENSSL_free(db);
-	return eq;
-}
-
 int
 kc_crl_lint(X509_CRL *crl, const X509 *issuer)
 {
@@ -140,7 +126,7 @@ kc_crl_lint(X509_CRL *crl, const X509 *issuer)
 	int rc = KC_OK, crit;
 
 	LINT(X509_CRL_get_version(crl) == X509_CRL_VERSION_2, "not a v2 CRL");
-	LINT(name_der_equal(X509_CRL_get_issuer(crl),
+	LINT(kc_name_der_equal(X509_CRL_get_issuer(crl),
 	    X509_get_subject_name(issuer)),
 	    "issuer name differs from the root's subject");
 	LINT(last != NULL && next != NULL, "thisUpdate or nextUpdate missing");
@@ -305,8 +291,6 @@ int
 kc_crl_pem(const X509_CRL *crl, char **pem, size_t *len)
 {
 	BIO *b;
-	char *p;
-	long n;
 
 	*pem = NULL;
 	*len = 0;
@@ -315,14 +299,5 @@ kc_crl_pem(const X509_CRL *crl, char **pem, size_t *len)
 		BIO_free(b);
 		return kc_err_ssl(KC_ERR_CRYPTO, "PEM encoding failed");
 	}
-	n = BIO_get_mem_data(b, &p);
-	if ((*pem = malloc((size_t)n + 1)) == NULL) {
-		BIO_free(b);
-		return kc_err(KC_ERR_NOMEM, "out of memory");
-	}
-	memcpy(*pem, p, (size_t)n);
-	(*pem)[n] = '\0';
-	*len = (size_t)n;
-	BIO_free(b);
-	return KC_OK;
+	return kc_bio_take(b, "a CRL", pem, len);
 }

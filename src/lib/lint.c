@@ -29,20 +29,6 @@ get_ext(const X509 *x, int nid, int *crit)
 	return v;
 }
 
-static int
-name_der_equal(const X509_NAME *a, const X509_NAME *b)
-{
-	unsigned char *da = NULL, *db = NULL;
-	int la, lb, eq;
-
-	la = i2d_X509_NAME(a, &da);
-	lb = i2d_X509_NAME(b, &db);
-	eq = la > 0 && la == lb && memcmp(da, db, (size_t)la) == 0;
-	OPENSSL_free(da);
-	OPENSSL_free(db);
-	return eq;
-}
-
 int
 kc_cert_lint(X509 *x, const X509 *issuer, enum kc_profile profile)
 {
@@ -67,7 +53,7 @@ kc_cert_lint(X509 *x, const X509 *issuer, enum kc_profile profile)
 	    "%s: notBefore is not before notAfter", pn);
 	LINT(X509_NAME_entry_count(X509_get_subject_name(x)) > 0 || !is_ca,
 	    "%s: a CA certificate needs a subject", pn);
-	LINT(name_der_equal(X509_get_issuer_name(x), X509_get_subject_name(iss)),
+	LINT(kc_name_der_equal(X509_get_issuer_name(x), X509_get_subject_name(iss)),
 	    "%s: issuer name differs from the issuer's subject", pn);
 	if (issuer != NULL) {
 		cmp = ASN1_TIME_compare(X509_get0_notAfter(x),

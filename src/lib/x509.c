@@ -336,6 +336,20 @@ kc_name_check(const X509_NAME *n, const char *what)
 	return KC_OK;
 }
 
+int
+kc_name_der_equal(const X509_NAME *a, const X509_NAME *b)
+{
+	unsigned char *da = NULL, *db = NULL;
+	int la, lb, eq;
+
+	la = i2d_X509_NAME(a, &da);
+	lb = i2d_X509_NAME(b, &db);
+	eq = la > 0 && la == lb && memcmp(da, db, (size_t)la) == 0;
+	OPENSSL_free(da);
+	OPENSSL_free(db);
+	return eq;
+}
+
 char *
 kc_name_string(const X509_NAME *n)
 {
@@ -461,11 +475,29 @@ kc_cert_load(const char *path, X509 **out)
 }
 
 int
+kc_bio_take(BIO *b, const char *what, char **buf, size_t *len)
+{
+	char *p;
+	long n;
+
+	*buf = NULL;
+	*len = 0;
+	n = BIO_get_mem_data(b, &p);
+	if (n < 0 || (*buf = malloc((size_t)n + 1)) == NULL) {
+		BIO_free(b);
+		return kc_err(KC_ERR_NOMEM, "out of memory encoding %s", what);
+	}
+	memcpy(*buf, p, (size_t)n);
+	(*buf)[n] = '\0';
+	*len = (size_t)n;
+	BIO_free(b);
+	return KC_OK;
+}
+
+int
 kc_cert_pem(const X509 *x, char **pem, size_t *len)
 {
 	BIO *b;
-	char *p;
-	long n;
 
 	*pem = NULL;
 	*len = 0;
@@ -474,16 +506,7 @@ kc_cert_pem(const X509 *x, char **pem, size_t *len)
 		BIO_free(b);
 		return kc_err_ssl(KC_ERR_CRYPTO, "PEM encoding failed");
 	}
-	n = BIO_get_mem_data(b, &p);
-	if ((*pem = malloc((size_t)n + 1)) == NULL) {
-		BIO_free(b);
-		return kc_err(KC_ERR_NOMEM, "out of memory");
-	}
-	memcpy(*pem, p, (size_t)n);
-	(*pem)[n] = '\0';
-	*len = (size_t)n;
-	BIO_free(b);
-	return KC_OK;
+	return kc_bio_take(b, "a certificate", pem, len);
 }
 
 int
