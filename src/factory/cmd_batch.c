@@ -153,7 +153,10 @@ cmd_batch(int argc, char **argv)
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", a.in,
 		    de->d_name) >= sizeof(path))
 			continue;
-		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		/* regular files only; d_type saves a stat per file */
+		if (de->d_type != DT_REG && ((de->d_type != DT_UNKNOWN &&
+		    de->d_type != DT_LNK) ||
+		    stat(path, &st) != 0 || !S_ISREG(st.st_mode)))
 			continue;
 		seen++;
 		rc = kc_file_read(path, KC_FILE_MAX, &data, &len);
