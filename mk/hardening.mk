@@ -76,7 +76,7 @@ memcheck:
 	@exit 1
 else
 memcheck: all $(check_PROGRAMS)
-	@rm -rf memcheck-logs && mkdir -p memcheck-logs
+	@rm -rf memcheck-logs && mkdir -p memcheck-logs && chmod 1777 memcheck-logs
 	@list=""; for t in $(TESTS); do case $$t in \
 	    tests/softhsm/*.sh|tests/hostile/*.sh) list="$$list $$t";; esac; done; \
 	env KC_WRAPPER="$(MEMCHECK_VALGRIND)" $(MAKE) $(AM_MAKEFLAGS) check \

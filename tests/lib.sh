@@ -16,9 +16,10 @@ export KC FS KC_TOP_SRCDIR KC_TOP_BUILDDIR
 # KC_WRAPPER (e.g. "valgrind --leak-check=full ..." from `make memcheck`):
 # when set, $KC and $FS become small scripts that run the real programs
 # under it, so that tests keep calling "$KC" unchanged.
+# The wrappers live outside $T (mode 700) so that tests may run the
+# programs as another user; they hold no secret.
 _kc_wrap() {
-	_w=$T/.wrap/$(basename "$1")
-	mkdir -p "$T/.wrap"
+	_w=$_kc_wrapdir/$(basename "$1")
 	printf '#!/bin/sh\nexec %s "%s" "$@"\n' "$KC_WRAPPER" "$1" > "$_w"
 	chmod 755 "$_w"
 	echo "$_w"
@@ -30,9 +31,12 @@ _tap_n=0
 _tap_fail=0
 _tap_cleanup() {
 	if [ "$_tap_fail" -eq 0 ]; then rm -rf "$T"; else echo "# kept $T"; fi
+	[ -z "${_kc_wrapdir:-}" ] || rm -rf "$_kc_wrapdir"
 }
 trap _tap_cleanup EXIT
 if [ -n "${KC_WRAPPER:-}" ]; then
+	_kc_wrapdir=$(mktemp -d "${TMPDIR:-/tmp}/kc-wrap.XXXXXX")
+	chmod 755 "$_kc_wrapdir"
 	KC=$(_kc_wrap "$KC"); FS=$(_kc_wrap "$FS")
 fi
 
