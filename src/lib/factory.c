@@ -907,7 +907,7 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 	unsigned fm = o->formats ? o->formats : KC_FMT_PEM;
 	unsigned char serial[KC_SERIAL_LEN], *der = NULL;
 	size_t der_len = 0;
-	char shex[41], path[PATH_MAX], cert_path[PATH_MAX];
+	char shex[41], path[PATH_MAX], cert_path[PATH_MAX], absdir[PATH_MAX];
 	char abs_path[2 * PATH_MAX];
 	struct kc_ledger_row live, row;
 	struct kc_buf leaf = { 0 }, chain = { 0 }, full = { 0 }, keyb = { 0 };
@@ -949,7 +949,13 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 		    "--reissue to replace it)", name, in->cn, live.serial, d);
 		goto out;
 	}
-	if ((rc = path_join(cert_path, sizeof(cert_path), o->out_dir,
+	/* The ledger records an absolute path, so that `ledger verify` works
+	 * from any directory. */
+	if (realpath(o->out_dir, absdir) == NULL) {
+		rc = kc_err(KC_ERR_IO, "%s: %s", o->out_dir, strerror(errno));
+		goto out;
+	}
+	if ((rc = path_join(cert_path, sizeof(cert_path), absdir,
 	    in->cn)) != KC_OK)
 		goto out;
 	strncat(cert_path, ".cert.pem", sizeof(cert_path) - strlen(cert_path)

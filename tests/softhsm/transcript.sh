@@ -101,8 +101,8 @@ check_fails "a record cut short" "cut short" "$KC" transcript verify t.log
 bad=$(echo "$digest" | sed 's/^./x/;s/^x/0/'); [ "$bad" = "$digest" ] && bad=$(echo "$digest" | sed 's/^./1/')
 check_fails "a wrong hex digest" "written on paper" "$KC" transcript verify good.log --digest "$bad"
 check_fails "a digest with 63 digits" "63 hex digits" "$KC" transcript verify good.log --digest "${digest%?}"
-wbad=$(echo "$words" | awk '{ t = $3; $3 = $5; $5 = t; print }')
-check_fails "PGP words with two words swapped" "PGP|paper" "$KC" transcript verify good.log --digest "$wbad"
+wbad=$(echo "$words" | awk '{ t = $3; $3 = $4; $4 = t; print }')
+check_fails "PGP words with two neighbouring words swapped" "swapped|PGP|paper" "$KC" transcript verify good.log --digest "$wbad"
 wdrop=$(echo "$words" | cut -d' ' -f2-)
 check_fails "PGP words with the first word left out" "left out|PGP" "$KC" transcript verify good.log --digest "$wdrop"
 check_fails "not a transcript" "not a transcript" "$KC" transcript verify S/root.pem
