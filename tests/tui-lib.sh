@@ -33,7 +33,7 @@ type_text() { tmx send-keys -t kc -l "$1"; }
 # wait_for TEXT [SECONDS]: polls the screen until it shows TEXT (fixed
 # string); on timeout prints the screen as a diagnostic and fails.
 wait_for() {
-	_w=$1; _limit=$(( ${2:-10} * 10 )); _i=0
+	_w=$1; _limit=$(( ${2:-20} * 10 )); _i=0
 	while [ "$_i" -lt "$_limit" ]; do
 		if screen | grep -Fq -- "$_w"; then return 0; fi
 		sleep 0.1; _i=$((_i + 1))
@@ -42,7 +42,7 @@ wait_for() {
 	return 1
 }
 # expect DESCRIPTION TEXT [SECONDS]: a test point for wait_for.
-expect() { if wait_for "$2" "${3:-10}"; then ok "$1"; else not_ok "$1"; fi; }
+expect() { if wait_for "$2" "${3:-20}"; then ok "$1"; else not_ok "$1"; fi; }
 # wait_exit [SECONDS]: waits for the program to end; prints its status.
 wait_exit() {
 	_limit=$(( ${1:-10} * 10 )); _i=0
