@@ -56,8 +56,7 @@ cmd_crl(int argc, char **argv)
 	X509 *issuer = NULL;
 	const char *token = NULL, *pin_file = NULL, *module = NULL;
 	const char *days = "365", *reason = NULL;
-	char *end, t1[32], t2[32];
-	long v;
+	char t1[32], t2[32];
 	int c, rc;
 
 	memset(&p, 0, sizeof(p));
@@ -87,11 +86,8 @@ cmd_crl(int argc, char **argv)
 	    p.out == NULL)
 		return kc_front_usage("crl needs --token, --label, --issuer and "
 		    "--out (see --help)");
-	v = strtol(days, &end, 10);
-	if (*days == '\0' || *end != '\0' || v <= 0 || v > KC_DAYS_MAX)
-		return kc_front_usage("--days '%s' must be a whole number from "
-		    "1 to %d", days, KC_DAYS_MAX);
-	p.days = (int)v;
+	if ((rc = kc_front_days(days, KC_DAYS_MAX, &p.days)) != KC_EXIT_OK)
+		return rc;
 	if (reason != NULL) {
 		if (p.revoke == NULL)
 			return kc_front_usage("--reason goes with --revoke");

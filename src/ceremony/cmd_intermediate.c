@@ -120,11 +120,8 @@ cmd_intermediate_sign(int argc, char **argv)
 	    p.csr == NULL || days == NULL || p.out == NULL)
 		return kc_front_usage("intermediate sign needs --token, --label, "
 		    "--issuer, --csr, --days and --out (see --help)");
-	v = strtol(days, &end, 10);
-	if (*days == '\0' || *end != '\0' || v <= 0 || v > KC_DAYS_MAX)
-		return kc_front_usage("--days '%s' must be a whole number from "
-		    "1 to %d", days, KC_DAYS_MAX);
-	p.days = (int)v;
+	if ((rc = kc_front_days(days, KC_DAYS_MAX, &p.days)) != KC_EXIT_OK)
+		return rc;
 	v = strtol(path_len, &end, 10);
 	if (*path_len == '\0' || *end != '\0' || v < 0 || v > 8)
 		return kc_front_usage("--path-len '%s' must be a whole number "

@@ -51,8 +51,6 @@ cmd_root_create(int argc, char **argv)
 	struct kc_session s;
 	const char *token = NULL, *pin_file = NULL, *module = NULL;
 	const char *alg = "ec-p384", *days = NULL;
-	char *end;
-	long d;
 	int c, rc;
 
 	memset(&p, 0, sizeof(p));
@@ -80,11 +78,8 @@ cmd_root_create(int argc, char **argv)
 	    days == NULL || p.out == NULL)
 		return kc_front_usage("root create needs --token, --label, "
 		    "--subject, --days and --out (see --help)");
-	d = strtol(days, &end, 10);
-	if (*days == '\0' || *end != '\0' || d <= 0 || d > KC_DAYS_MAX)
-		return kc_front_usage("--days '%s' must be a whole number from "
-		    "1 to %d (30 years)", days, KC_DAYS_MAX);
-	p.days = (int)d;
+	if ((rc = kc_front_days(days, KC_DAYS_MAX, &p.days)) != KC_EXIT_OK)
+		return rc;
 	if ((rc = kc_alg_parse(alg, &p.alg)) != KC_OK)
 		return kc_front_fail(rc);
 	/* Cheap checks before the PIN is asked for. */

@@ -53,8 +53,6 @@ cmd_verification_sign(int argc, char **argv)
 	X509 *issuer = NULL;
 	const char *token = NULL, *pin_file = NULL, *module = NULL;
 	const char *days = "2";
-	char *end;
-	long v;
 	int c, rc;
 
 	memset(&p, 0, sizeof(p));
@@ -82,11 +80,8 @@ cmd_verification_sign(int argc, char **argv)
 	    p.code == NULL || p.out == NULL)
 		return kc_front_usage("verification sign needs --token, --label, "
 		    "--issuer, --code and --out (see --help)");
-	v = strtol(days, &end, 10);
-	if (*days == '\0' || *end != '\0' || v <= 0 || v > KC_DAYS_MAX)
-		return kc_front_usage("--days '%s' must be a whole number from "
-		    "1 to %d", days, KC_DAYS_MAX);
-	p.days = (int)v;
+	if ((rc = kc_front_days(days, KC_DAYS_MAX, &p.days)) != KC_EXIT_OK)
+		return rc;
 	if ((rc = kc_verification_code_check(p.code)) != KC_OK)
 		return kc_front_fail(rc);
 	if ((rc = kc_file_check_output(p.out)) != KC_OK ||

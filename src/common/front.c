@@ -65,6 +65,21 @@ kc_front_usage(const char *fmt, ...)
 }
 
 int
+kc_front_days(const char *s, int max, int *days)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v <= 0 || v > max)
+		return kc_front_usage("--days '%s' must be a whole number from "
+		    "1 to %d%s", s, max, max >= 10950 ? " (30 years)" : "");
+	*days = (int)v;
+	return KC_EXIT_OK;
+}
+
+int
 kc_front_tty(void)
 {
 	return isatty(STDERR_FILENO);

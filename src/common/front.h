@@ -34,6 +34,10 @@ int kc_front_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int kc_front_secret(const char *file, const char *what, int confirm,
     struct kc_secret **out);
 
+/* Parses a --days value: a whole number from 1 to max. On failure prints
+ * the usage line and returns KC_EXIT_USAGE; KC_EXIT_OK otherwise. */
+int kc_front_days(const char *s, int max, int *days);
+
 /* Asks "question [y/N]" on the terminal; 1 for yes. Without a terminal it
  * returns 0 (the caller tells the user about --yes). */
 int kc_front_confirm(const char *question);
