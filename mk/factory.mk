@@ -4,7 +4,8 @@
 libkc_la_SOURCES += \
 	include/kc/ledger.h src/lib/ledger.c \
 	include/kc/factory.h src/lib/factory_int.h src/lib/factory.c \
-	src/lib/factory_fast.c src/lib/formats.c src/lib/factory_check.c
+	src/lib/factory_fast.c src/lib/factory_out.c src/lib/formats.c \
+	src/lib/factory_check.c
 
 bin_PROGRAMS += factorysign
 factorysign_SOURCES = \
@@ -35,15 +36,16 @@ tests_factory_gencsr_LDADD = $(CRYPTO_LIBS)
 # measured in the same run (not part of make check). BENCH_N (default
 # 20000) P-256 CSRs; BENCH_BIG (default 200000, 0 to skip) for the memory
 # comparison.
-EXTRA_PROGRAMS = tests/factory/bench
+EXTRA_PROGRAMS = tests/factory/bench tests/factory/fsbench
 tests_factory_bench_SOURCES = tests/factory/bench.c
 tests_factory_bench_CPPFLAGS = $(AM_CPPFLAGS)
 tests_factory_bench_LDADD = libkc.la $(CRYPTO_LIBS)
-CLEANFILES += tests/factory/bench
+tests_factory_fsbench_SOURCES = tests/factory/fsbench.c
+CLEANFILES += tests/factory/bench tests/factory/fsbench
 EXTRA_DIST += tests/factory/bench.sh
 BENCH_N = 20000
 BENCH_BIG = 200000
-bench: factorysign tests/factory/gencsr tests/factory/bench
+bench: factorysign tests/factory/gencsr tests/factory/bench tests/factory/fsbench
 	BENCH_N=$(BENCH_N) BENCH_BIG=$(BENCH_BIG) FS=$(abs_top_builddir)/factorysign \
 	KC_TOP_BUILDDIR=$(abs_top_builddir) KC_TOP_SRCDIR=$(abs_top_srcdir) \
 	$(SHELL) $(top_srcdir)/tests/factory/bench.sh

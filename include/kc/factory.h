@@ -21,10 +21,12 @@
  * a handle is also decoded again by OpenSSL, linted (kc_cert_lint) and its
  * signature verified, so that a fault in the fast builder stops the run.
  *
- * Durability: output files are written atomically (temp + rename) but not
+ * Durability: output files are written atomically (an unnamed file linked
+ * in, or temp + rename; the whole set when replacing) but not
  * fsynced one by one; the ledger commit is the durability point. Before a
  * commit the output file system is synced, so every recorded certificate is
- * on disk. Files of an interrupted run that never reached the ledger are
+ * on disk. In a batch a writer thread creates the files while the signer
+ * goes on (see kc_factory_batch_begin). Files of an interrupted run that never reached the ledger are
  * recognised on the next run (same issuer, serial unknown to the ledger) and
  * replaced; any other existing file is refused.
  *
@@ -168,13 +170,24 @@ int kc_factory_issue_keygen(struct kc_factory *f, const char *id,
     struct kc_factory_result *res);
 
 /* Removes the temporary files an interrupted run left in out_dir
- * (ID.<suffix>.tmp-<16 hex>, from kc_file_write); *removed counts them. */
+ * (ID.<suffix>.tmp-<16 hex>); *removed counts them. */
 int kc_factory_clean_tmp(const char *out_dir, long *removed);
 
-/* Batches: between begin and end, rows are committed every commit_every
- * devices (after syncing the outputs) and at end. */
+/*
+ * Batches: between begin and end, the output files are written by a
+ * writer thread while the next devices are signed, and the rows are
+ * committed every commit_every devices (after the writer has caught up and
+ * the outputs are synced) and at end. A device reported issued is durable
+ * only once its rows are committed: when a write, sync or commit fails,
+ * the rows since the last commit are rolled back (their files stay as
+ * unrecorded outputs a rerun replaces), the call that finds the failure
+ * returns it, and *lost of kc_factory_batch_end counts the devices that
+ * were reported issued and then rolled back. begin fails only when the
+ * thread cannot start.
+ */
+#define KC_FACTORY_QUEUE	64	/* devices queued for the writer */
 int kc_factory_batch_begin(struct kc_factory *f, int commit_every);
-int kc_factory_batch_end(struct kc_factory *f);
+int kc_factory_batch_end(struct kc_factory *f, long *lost);
 
 /*
  * The in-memory path of the benchmark: parse, verify, check, build, sign

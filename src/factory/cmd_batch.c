@@ -140,7 +140,8 @@ cmd_batch(int argc, char **argv)
 			    a.o.out_dir);
 	}
 	a.o.resume = 1;
-	kc_factory_batch_begin(f, (int)a.commit_every);
+	if ((rc = kc_factory_batch_begin(f, (int)a.commit_every)) != KC_OK)
+		goto fail;
 	t0 = now_s();
 	while ((errno = 0, de = readdir(d)) != NULL) {
 		char path[PATH_MAX];
@@ -170,8 +171,7 @@ cmd_batch(int argc, char **argv)
 			fprintf(stderr, "%s: skipped: %s\n", kc_progname,
 			    kc_errmsg());
 			failed++;
-			if (rc == KC_ERR_DB || rc == KC_ERR_IO ||
-			    rc == KC_ERR_NOMEM || rc == KC_ERR_INTERNAL) {
+			if (fs_fatal(rc)) {
 				fprintf(stderr, "%s: stopping: this error "
 				    "affects every device\n", kc_progname);
 				break;
@@ -199,11 +199,7 @@ cmd_batch(int argc, char **argv)
 		    strerror(errno));
 		failed++;
 	}
-	if ((rc = kc_factory_batch_end(f)) != KC_OK) {
-		kc_front_fail(rc);
-		failed += issued;
-		issued = 0;
-	}
+	fs_batch_end(f, &issued, &failed);
 	if (tty)
 		fputs("\r\033[K", stderr);
 	printf("batch %s: %ld issued, %ld already issued, %ld failed, "

@@ -78,23 +78,29 @@ have_tty(void)
 	return 1;
 }
 
-/* Issues one ID; counts the outcome. */
-static void
+/* Issues one ID; counts the outcome. Returns the error code. */
+static int
 one(struct kc_factory *f, const char *id, enum kc_alg alg,
     const struct kc_factory_opts *o, long *ok, long *skipped, long *failed)
 {
 	struct kc_factory_result res;
 
-	if (kc_factory_issue_keygen(f, id, alg, o, &res) != KC_OK) {
+	int rc;
+
+	if ((rc = kc_factory_issue_keygen(f, id, alg, o, &res)) != KC_OK) {
 		fprintf(stderr, "%s: skipped: %s\n", kc_progname, kc_errmsg());
 		(*failed)++;
-		return;
+		if (fs_fatal(rc))
+			fprintf(stderr, "%s: stopping: this error affects "
+			    "every device\n", kc_progname);
+		return rc;
 	}
 	fs_print_result(&res, o->out_dir);
 	if (res.outcome == KC_FACTORY_SKIPPED)
 		(*skipped)++;
 	else
 		(*ok)++;
+	return KC_OK;
 }
 
 int
@@ -181,14 +187,17 @@ cmd_issue(int argc, char **argv)
 			    a.o.out_dir);
 	}
 	a.o.resume = 1;
-	kc_factory_batch_begin(f, 100);
+	if ((rc = kc_factory_batch_begin(f, 100)) != KC_OK)
+		goto fail;
 	if (ids != NULL) {
 		char line[256];
 		while (fgets(line, sizeof(line), ids) != NULL) {
 			line[strcspn(line, "\r\n")] = '\0';
 			if (line[0] == '\0' || line[0] == '#')
 				continue;
-			one(f, line, alg, &a.o, &ok, &skipped, &failed);
+			if (fs_fatal(one(f, line, alg, &a.o, &ok, &skipped,
+			    &failed)))
+				break;
 		}
 	} else {
 		int width = snprintf(NULL, 0, "%ld", a.start + a.count - 1);
@@ -198,14 +207,12 @@ cmd_issue(int argc, char **argv)
 			char id[128];
 			snprintf(id, sizeof(id), "%s%0*ld", a.prefix, width,
 			    a.start + i);
-			one(f, id, alg, &a.o, &ok, &skipped, &failed);
+			if (fs_fatal(one(f, id, alg, &a.o, &ok, &skipped,
+			    &failed)))
+				break;
 		}
 	}
-	if ((rc = kc_factory_batch_end(f)) != KC_OK) {
-		kc_front_fail(rc);
-		failed += ok;
-		ok = 0;
-	}
+	fs_batch_end(f, &ok, &failed);
 	printf("issue: %ld issued, %ld already issued, %ld failed; keys were "
 	    "generated off-device: %s\n", ok, skipped, failed,
 	    a.o.plain_keys ? "IN CLEAR TEXT, protect and delete after "

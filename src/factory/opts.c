@@ -98,3 +98,28 @@ fs_print_result(const struct kc_factory_result *r, const char *out_dir)
 		fprintf(stderr, "%s: %s: requested extensions ignored (the "
 		    "profile decides): %s\n", kc_progname, r->id, r->ignored);
 }
+
+int
+fs_fatal(int rc)
+{
+	return rc == KC_ERR_DB || rc == KC_ERR_IO || rc == KC_ERR_NOMEM ||
+	    rc == KC_ERR_INTERNAL;
+}
+
+void
+fs_batch_end(struct kc_factory *f, long *issued, long *failed)
+{
+	long lost = 0;
+	int rc;
+
+	if ((rc = kc_factory_batch_end(f, &lost)) != KC_OK)
+		kc_front_fail(rc);
+	if (lost > 0) {
+		fprintf(stderr, "%s: %ld device%s reported issued above %s not "
+		    "recorded (rolled back after the error); their files are "
+		    "replaced when the same run is repeated\n", kc_progname,
+		    lost, lost == 1 ? "" : "s", lost == 1 ? "is" : "are");
+		*issued -= lost < *issued ? lost : *issued;
+		*failed += lost;
+	}
+}

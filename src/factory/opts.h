@@ -27,4 +27,12 @@ struct kc_factory *fs_open(const char *dir, const char *pass_file, int *rc);
  * extensions. */
 void fs_print_result(const struct kc_factory_result *r, const char *out_dir);
 
+/* Whether a device's error stops a batch: it would hit every device (I/O,
+ * ledger, memory, a bug), unlike a bad CSR or a duplicate ID. */
+int fs_fatal(int rc);
+
+/* The end of a batch: commits, prints a failure and what it cost;
+ * *issued loses, and *failed gains, the devices that were rolled back. */
+void fs_batch_end(struct kc_factory *f, long *issued, long *failed);
+
 #endif

@@ -42,7 +42,9 @@ struct kc_factory {
 					   of each shape was re-checked */
 	int		 batch, commit_every, pending;
 	char		*pending_dir;	/* out dir with unsynced files */
-	char		*cwd;		/* for absolute paths in the ledger */
+	struct kc_fwriter *writer;	/* batch: writes the files */
+	long		 lost;		/* issued, then rolled back */
+	char		*abs_src, *abs_dir;	/* realpath(abs_src) cached */
 };
 
 static int
@@ -405,7 +407,6 @@ kc_factory_open(const char *dir, const struct kc_secret *pass,
 	if ((rc = path_join(path, sizeof(path), dir, "ledger.sqlite")) ||
 	    (rc = kc_ledger_open(path, 1, &f->ledger)))
 		goto fail;
-	f->cwd = getcwd(NULL, 0);	/* NULL: paths stay as given */
 	*out = f;
 	return KC_OK;
 fail:
@@ -418,6 +419,8 @@ sync_outputs(struct kc_factory *f)
 {
 	int fd, rc = KC_OK;
 
+	if (f->writer != NULL && (rc = kc_fwriter_wait(f->writer)) != KC_OK)
+		return rc;
 	if (f->pending_dir == NULL)
 		return KC_OK;
 	if ((fd = open(f->pending_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC))
@@ -437,8 +440,9 @@ sync_outputs(struct kc_factory *f)
 	return rc;
 }
 
-/* Makes the pending rows durable: outputs on disk first, then the ledger
- * commit (the durability point). */
+/* Makes the pending rows durable: outputs written (the writer's queue
+ * drained) and on disk first, then the ledger commit (the durability
+ * point). */
 static int
 flush(struct kc_factory *f)
 {
@@ -452,13 +456,30 @@ flush(struct kc_factory *f)
 	return KC_OK;
 }
 
+/* A batch cannot go on as it was: the rows since the last commit are
+ * rolled back (their files, if written, stay as unrecorded outputs that a
+ * rerun replaces). Returns rc. */
+static int
+batch_fail(struct kc_factory *f, int rc)
+{
+	if (f->writer != NULL)
+		kc_fwriter_reset(f->writer);
+	if (kc_ledger_in_transaction(f->ledger))
+		kc_ledger_rollback(f->ledger);
+	f->lost += f->pending;
+	f->pending = 0;
+	return rc;
+}
+
 void
 kc_factory_close(struct kc_factory *f)
 {
 	if (f == NULL)
 		return;
-	if (f->ledger != NULL && kc_ledger_in_transaction(f->ledger))
-		flush(f);
+	if (f->ledger != NULL && kc_ledger_in_transaction(f->ledger) &&
+	    flush(f) != KC_OK)
+		batch_fail(f, KC_OK);
+	kc_fwriter_free(f->writer);
 	kc_ledger_close(f->ledger);
 	kc_signer_clear(&f->sg);
 	kc_buf_free(&f->inter_pem);
@@ -467,7 +488,8 @@ kc_factory_close(struct kc_factory *f)
 	X509_free(f->inter);
 	X509_free(f->root);
 	free(f->pending_dir);
-	free(f->cwd);
+	free(f->abs_src);
+	free(f->abs_dir);
 	free(f->dir);
 	free(f);
 }
@@ -520,16 +542,30 @@ kc_factory_clean_tmp(const char *out_dir, long *removed)
 int
 kc_factory_batch_begin(struct kc_factory *f, int commit_every)
 {
+	int rc;
+
+	if (f->writer == NULL &&
+	    (rc = kc_fwriter_new(KC_FACTORY_QUEUE, &f->writer)) != KC_OK)
+		return rc;
 	f->batch = 1;
+	f->lost = 0;
 	f->commit_every = commit_every > 0 ? commit_every : 1000;
 	return KC_OK;
 }
 
 int
-kc_factory_batch_end(struct kc_factory *f)
+kc_factory_batch_end(struct kc_factory *f, long *lost)
 {
+	int rc = KC_OK;
+
+	if ((rc = flush(f)) != KC_OK)
+		batch_fail(f, rc);
+	kc_fwriter_free(f->writer);
+	f->writer = NULL;
 	f->batch = 0;
-	return flush(f);
+	if (lost != NULL)
+		*lost = f->lost;
+	return rc;
 }
 
 /* --- the issue path ------------------------------------------------------- */
@@ -750,76 +786,6 @@ kc_factory_check_opts(struct kc_factory *f, const struct kc_factory_opts *o,
 	return KC_OK;
 }
 
-/*
- * Writes one output file of a device without an fsync (the batch commit
- * syncs). fresh: the file must not exist (O_EXCL, so a file that appeared
- * meanwhile is never clobbered); else it replaces an earlier output of this
- * factory through a temporary file and rename(2); with staged, the
- * temporary file is left for the caller to rename (its name in staged),
- * so that all files of a device replace the old ones only once all are
- * written. The mode is given at
- * creation, so the umask can only narrow it. On failure the file is gone.
- */
-static int
-write_out(const char *path, const void *data, size_t len, mode_t mode,
-    int fresh, char *staged, size_t staged_sz)
-{
-	static unsigned long counter;
-	char tmp[PATH_MAX + 32];
-	const char *target = path;
-	const unsigned char *p = data;
-	int fd, saved;
-
-	if (!fresh) {
-		snprintf(tmp, sizeof(tmp), "%s.tmp-%08lx%08lx", path,
-		    (unsigned long)getpid() & 0xffffffffUL,
-		    ++counter & 0xffffffffUL);
-		target = tmp;
-	}
-	fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, mode);
-	if (fd == -1)
-		return kc_err(errno == EEXIST ? KC_ERR_EXISTS : KC_ERR_IO,
-		    "cannot create %s: %s", path, strerror(errno));
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			goto fail;
-		p += n;
-		len -= (size_t)n;
-	}
-	if (close(fd) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	if (!fresh && staged != NULL) {
-		/* the caller renames it into place later */
-		snprintf(staged, staged_sz, "%s", tmp);
-		return KC_OK;
-	}
-	if (!fresh && rename(tmp, path) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	return KC_OK;
-fail:
-	saved = errno;
-	if (fd != -1)
-		close(fd);
-	unlink(target);
-	return kc_err(KC_ERR_IO, "cannot write %s: %s", path, strerror(saved));
-}
-
-/* One output file of a device. */
-struct out_file {
-	const char	*suffix;
-	const char	*data;
-	size_t		 len;
-	mode_t		 mode;
-};
-
 /* Whether an existing OUT/ID.cert.pem may be replaced: it was written by
  * an interrupted run of this factory (our issuer, serial not recorded) or
  * it is the live certificate being reissued. */
@@ -899,6 +865,28 @@ struct subject_in {
 	const char		*ignored;
 };
 
+/* The absolute path of out_dir (the ledger records absolute paths, so that
+ * `ledger verify` works from any directory), cached for a batch. */
+static int
+abs_out_dir(struct kc_factory *f, const char *out_dir, const char **abs)
+{
+	char buf[PATH_MAX];
+
+	if (f->abs_src == NULL || strcmp(f->abs_src, out_dir) != 0) {
+		free(f->abs_src);
+		free(f->abs_dir);
+		f->abs_src = f->abs_dir = NULL;
+		if (realpath(out_dir, buf) == NULL)
+			return kc_err(KC_ERR_IO, "%s: %s", out_dir,
+			    strerror(errno));
+		if ((f->abs_src = strdup(out_dir)) == NULL ||
+		    (f->abs_dir = strdup(buf)) == NULL)
+			return kc_err(KC_ERR_NOMEM, "out of memory");
+	}
+	*abs = f->abs_dir;
+	return KC_OK;
+}
+
 static int
 issue_one(struct kc_factory *f, const struct subject_in *in,
     const char *name, const struct kc_factory_opts *o,
@@ -907,17 +895,15 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 	unsigned fm = o->formats ? o->formats : KC_FMT_PEM;
 	unsigned char serial[KC_SERIAL_LEN], *der = NULL;
 	size_t der_len = 0;
-	char shex[41], path[PATH_MAX], cert_path[PATH_MAX], absdir[PATH_MAX];
-	char abs_path[2 * PATH_MAX];
+	char shex[41], cert_path[PATH_MAX];
+	const char *absdir = NULL;
 	struct kc_ledger_row live, row;
 	struct kc_buf leaf = { 0 }, chain = { 0 }, full = { 0 }, keyb = { 0 };
 	struct kc_buf pfx = { 0 }, cfile = { 0 }, atf = { 0 }, plain = { 0 };
-	struct out_file files[8];
-	char staged[8][PATH_MAX + 32];
-	size_t nfiles = 0, written = 0;
+	struct kc_fjob *job = NULL;
 	X509 *x = NULL;
 	time_t nb, na;
-	int rc, have_live = 0, r, fresh = 1, keyenc;
+	int rc, have_live = 0, r, fresh = 1, keyenc, key_in_c = 0;
 
 	memset(&live, 0, sizeof(live));
 	memset(&row, 0, sizeof(row));
@@ -930,6 +916,13 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 		goto out;
 	}
 	have_live = r == 1;
+	/* the files of that row may still be queued: let the writer catch
+	 * up before looking at them */
+	if (have_live && f->writer != NULL &&
+	    (rc = kc_fwriter_wait(f->writer)) != KC_OK) {
+		rc = batch_fail(f, rc);
+		goto out;
+	}
 	if (have_live && o->resume && already_done(&live, in->csr_sha256)) {
 		res->outcome = KC_FACTORY_SKIPPED;
 		snprintf(res->id, sizeof(res->id), "%s", live.device_id);
@@ -949,13 +942,8 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 		    "--reissue to replace it)", name, in->cn, live.serial, d);
 		goto out;
 	}
-	/* The ledger records an absolute path, so that `ledger verify` works
-	 * from any directory. */
-	if (realpath(o->out_dir, absdir) == NULL) {
-		rc = kc_err(KC_ERR_IO, "%s: %s", o->out_dir, strerror(errno));
-		goto out;
-	}
-	if ((rc = path_join(cert_path, sizeof(cert_path), absdir,
+	if ((rc = abs_out_dir(f, o->out_dir, &absdir)) != KC_OK ||
+	    (rc = path_join(cert_path, sizeof(cert_path), absdir,
 	    in->cn)) != KC_OK)
 		goto out;
 	strncat(cert_path, ".cert.pem", sizeof(cert_path) - strlen(cert_path)
@@ -987,21 +975,11 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 	    (rc = kc_buf_add(&full, chain.p, chain.len)) ||
 	    (rc = kc_buf_add(&full, f->root_pem.p, f->root_pem.len)))
 		goto out;
-	/* ID.cert.pem first: its presence tells a rerun whether the other
-	 * files of this ID are ours */
-	files[nfiles++] = (struct out_file){ ".cert.pem", leaf.p, leaf.len,
-	    0644 };
-	files[nfiles++] = (struct out_file){ ".chain.pem", chain.p, chain.len,
-	    0644 };
-	files[nfiles++] = (struct out_file){ ".full-chain.pem", full.p,
-	    full.len, 0644 };
 	if (in->key != NULL) {
 		if ((rc = kc_key_pem(in->key, NULL, 0, &plain)) != KC_OK ||
 		    (rc = kc_key_pem(in->key, o->plain_keys ? NULL :
 		    o->key_pass, 0, &keyb)) != KC_OK)
 			goto out;
-		files[nfiles++] = (struct out_file){ ".key.pem", keyb.p,
-		    keyb.len, 0600 };
 	}
 	if (fm & (KC_FMT_PFX | KC_FMT_C | KC_FMT_AT)) {
 		struct kc_outputs out = { in->cn, leaf.p, leaf.len, chain.p,
@@ -1025,80 +1003,79 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 		if ((fm & KC_FMT_AT) &&
 		    (rc = kc_format_at(&out, kp, o->sec_tag, &atf)) != KC_OK)
 			goto out;
-		if (fm & KC_FMT_PFX)
-			files[nfiles++] = (struct out_file){ ".pfx", pfx.p,
-			    pfx.len, 0600 };
-		if (fm & KC_FMT_C)
-			files[nfiles++] = (struct out_file){ ".c", cfile.p,
-			    cfile.len, kp != NULL ? 0600 : 0644 };
-		if (fm & KC_FMT_AT)
-			files[nfiles++] = (struct out_file){ ".at", atf.p,
-			    atf.len, kp != NULL ? 0600 : 0644 };
+		key_in_c = kp != NULL;
 	}
-	for (written = 0; written < nfiles; written++) {
-		snprintf(path, sizeof(path), "%s/%s%s", o->out_dir, in->cn,
-		    files[written].suffix);
-		/* ID.cert.pem goes through a temporary file: a rerun after
-		 * a crash must find it complete to recognise it as ours.
-		 * Replacing: every file is staged first, renamed below. */
-		if ((rc = write_out(path, files[written].data,
-		    files[written].len, files[written].mode, fresh &&
-		    written > 0, fresh ? NULL : staged[written],
-		    sizeof(staged[written]))) != KC_OK) {
-			char why[512];
-			snprintf(why, sizeof(why), "%s", kc_errmsg());
-			rc = kc_err(rc, "%s: %s (nothing of this device is kept)",
-			    name, why);
-			goto out;
-		}
-	}
-	for (size_t i = 0; !fresh && i < nfiles; i++) {
-		snprintf(path, sizeof(path), "%s/%s%s", o->out_dir, in->cn,
-		    files[i].suffix);
-		if (rename(staged[i], path) == -1) {
-			rc = kc_err(KC_ERR_IO, "%s: cannot replace %s: %s", name,
-			    path, strerror(errno));
-			goto out;
-		}
-		staged[i][0] = '\0';
-	}
-	if (f->pending_dir != NULL && strcmp(f->pending_dir, o->out_dir) != 0 &&
-	    (rc = sync_outputs(f)) != KC_OK)
+	/* the files, ID.cert.pem first: its presence tells a rerun whether
+	 * the other files of this ID are ours */
+	if ((job = calloc(1, sizeof(*job))) == NULL ||
+	    (job->name = strdup(name)) == NULL ||
+	    (job->out_dir = strdup(o->out_dir)) == NULL) {
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
 		goto out;
+	}
+	snprintf(job->id, sizeof(job->id), "%s", in->cn);
+	job->fresh = fresh;
+	kc_sha256_hex(der, der_len, row.cert_sha256);
+	if ((rc = kc_fjob_add(job, ".cert.pem", &leaf, 0644)) ||
+	    (rc = kc_fjob_add(job, ".chain.pem", &chain, 0644)) ||
+	    (rc = kc_fjob_add(job, ".full-chain.pem", &full, 0644)) ||
+	    (keyb.p != NULL &&
+	    (rc = kc_fjob_add(job, ".key.pem", &keyb, 0600))) ||
+	    (pfx.p != NULL && (rc = kc_fjob_add(job, ".pfx", &pfx, 0600))) ||
+	    (cfile.p != NULL && (rc = kc_fjob_add(job, ".c", &cfile,
+	    key_in_c ? 0600 : 0644))) ||
+	    (atf.p != NULL && (rc = kc_fjob_add(job, ".at", &atf,
+	    key_in_c ? 0600 : 0644))))
+		goto out;
+	if (f->pending_dir != NULL && strcmp(f->pending_dir, o->out_dir) != 0 &&
+	    (rc = sync_outputs(f)) != KC_OK) {
+		if (f->batch)
+			rc = batch_fail(f, rc);
+		goto out;
+	}
 	if (f->pending_dir == NULL &&
 	    (f->pending_dir = strdup(o->out_dir)) == NULL) {
 		rc = kc_err(KC_ERR_NOMEM, "out of memory");
 		goto out;
 	}
+	/* The row first, then the files: the row becomes durable only with
+	 * the commit below, after the files are written and synced. */
 	memcpy(row.serial, shex, sizeof(shex));
 	snprintf(row.device_id, sizeof(row.device_id), "%s", in->cn);
-	kc_sha256_hex(der, der_len, row.cert_sha256);
 	memcpy(row.csr_sha256, in->csr_sha256, sizeof(row.csr_sha256));
 	row.issued_at = nb;
 	row.not_after = na;
 	strcpy(row.kind, "device");
 	strcpy(row.status, "issued");
-	if (cert_path[0] != '/' && f->cwd != NULL &&
-	    (size_t)snprintf(abs_path, sizeof(abs_path), "%s/%s", f->cwd,
-	    cert_path) < sizeof(abs_path))
-		row.cert_path = abs_path;
-	else
-		row.cert_path = cert_path;
+	row.cert_path = cert_path;
 	row.cert_der = der;
 	row.cert_der_len = der_len;
 	if (have_live && (rc = kc_ledger_supersede(f->ledger, live.serial)))
 		goto out;
 	if ((rc = kc_ledger_record(f->ledger, &row)) != KC_OK)
 		goto out;
+	if (f->writer != NULL) {
+		/* a failure of an earlier device's files surfaces here */
+		rc = kc_fwriter_put(f->writer, job);
+		job = NULL;
+		if (rc != KC_OK) {
+			rc = batch_fail(f, rc);
+			goto out;
+		}
+	} else if ((rc = kc_fjob_write(job)) != KC_OK)
+		goto out;
 	f->pending++;
 	if (!f->batch || f->pending >= f->commit_every) {
 		if ((rc = flush(f)) != KC_OK) {
-			/* the rows of the batch are lost with the rollback;
-			 * their files stay as unrecorded output a rerun
-			 * replaces */
-			kc_ledger_rollback(f->ledger);
-			f->pending = 0;
-			written = 0;
+			if (f->batch)
+				rc = batch_fail(f, rc);
+			else {
+				/* the row is lost with the rollback; the
+				 * files stay as unrecorded output a rerun
+				 * replaces */
+				kc_ledger_rollback(f->ledger);
+				f->pending = 0;
+			}
 			goto out;
 		}
 	}
@@ -1110,24 +1087,11 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 	res->not_after = na;
 	snprintf(res->ignored, sizeof(res->ignored), "%s",
 	    in->ignored != NULL ? in->ignored : "");
-	written = 0;
 out:
-	if (rc != KC_OK) {
-		/* this device leaves nothing behind */
-		while (written > 0) {
-			written--;
-			snprintf(path, sizeof(path), "%s/%s%s", o->out_dir,
-			    in->cn, files[written].suffix);
-			if (fresh)
-				unlink(path);
-			else if (staged[written][0] != '\0')
-				unlink(staged[written]);
-		}
-		if (!f->batch && kc_ledger_in_transaction(f->ledger))
-			kc_ledger_rollback(f->ledger);
-	} else if (!f->batch && kc_ledger_in_transaction(f->ledger)) {
-		kc_ledger_rollback(f->ledger);	/* skipped: nothing to keep */
-	}
+	/* not in a batch, a failed or skipped device leaves no row */
+	if (!f->batch && kc_ledger_in_transaction(f->ledger))
+		kc_ledger_rollback(f->ledger);
+	kc_fjob_free(job);
 	kc_ledger_row_clear(&live);
 	X509_free(x);
 	free(der);

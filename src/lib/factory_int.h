@@ -5,6 +5,8 @@
 #ifndef KC_FACTORY_INT_H
 #define KC_FACTORY_INT_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <time.h>
 
@@ -98,5 +100,59 @@ int kc_key_pem(EVP_PKEY *key, const struct kc_secret *pass, int scrypt,
 /* Loads an (encrypted) private key PEM; a wrong passphrase is KC_ERR_PIN. */
 int kc_key_load(const char *path, const struct kc_secret *pass,
     EVP_PKEY **out);
+
+/* --- output files (factory_out.c) ---------------------------------------- */
+
+#define KC_FJOB_MAX	8
+
+/* One output file of a device; the buffer belongs to the job. */
+struct kc_fout {
+	const char	*suffix;	/* static: ".cert.pem", ... */
+	struct kc_buf	 data;
+	mode_t		 mode;
+};
+
+/* All the output files of one device, OUT/ID<suffix>, written together:
+ * fresh: each must not exist (O_EXCL; ID.cert.pem, the first, is
+ * written unnamed (O_TMPFILE) and linked in, or through a temporary file +
+ * rename, so that a rerun after a crash finds it complete or not at all);
+ * else every file is staged in a temporary file and renamed over the old
+ * one once all are written. No fsync (the caller syncs before its ledger
+ * commit). Allocated by the caller (calloc)
+ * with name and out_dir malloc'd; kc_fjob_free frees it all, buffers
+ * cleansed (they may hold keys). */
+struct kc_fjob {
+	char		*name;		/* the CSR, for messages */
+	char		*out_dir;
+	char		 id[KC_FACTORY_ID_MAX + 1];
+	int		 fresh;
+	size_t		 n;
+	struct kc_fout	 f[KC_FJOB_MAX];
+};
+/* Moves *data into the job (data is left empty). */
+int kc_fjob_add(struct kc_fjob *j, const char *suffix, struct kc_buf *data,
+    mode_t mode);
+/* Writes the files now; on failure none of them is left and the message
+ * names the CSR and the file. */
+int kc_fjob_write(const struct kc_fjob *j);
+void kc_fjob_free(struct kc_fjob *j);
+
+/*
+ * A writer thread with a bounded queue of jobs, so that file creation (the
+ * kernel's work) overlaps with parsing and signing. The first failure is
+ * kept: later jobs are dropped unwritten and every put/wait returns that
+ * error (as this thread's kc_err) until kc_fwriter_reset. Only one thread
+ * may call put/wait/reset.
+ */
+struct kc_fwriter;
+int kc_fwriter_new(size_t depth, struct kc_fwriter **out);
+/* Queues j (owned by the writer from now on, also on failure); blocks
+ * while the queue is full. */
+int kc_fwriter_put(struct kc_fwriter *w, struct kc_fjob *j);
+/* Returns once every queued job is written or dropped. */
+int kc_fwriter_wait(struct kc_fwriter *w);
+void kc_fwriter_reset(struct kc_fwriter *w);
+/* Writes what is queued, then stops the thread and frees; NULL: no-op. */
+void kc_fwriter_free(struct kc_fwriter *w);
 
 #endif
