@@ -36,6 +36,7 @@ struct kc_ledger_row {
 	char		*cert_path;		/* owned by the row (lookups) */
 	unsigned char	*cert_der;		/* owned by the row (lookups) */
 	size_t		 cert_der_len;
+	long long	 rowid;			/* lookups: order of insertion */
 };
 
 /* Opens (creating when create is set) the ledger at path and applies the
@@ -74,6 +75,9 @@ int kc_ledger_foreach(struct kc_ledger *l, const char *kind,
 
 /* Number of rows (all kinds and statuses). */
 int kc_ledger_count(struct kc_ledger *l, long *n);
+/* The rowid of the newest row (0 when empty): rows inserted later have
+ * greater ones. */
+int kc_ledger_last_rowid(struct kc_ledger *l, long long *rowid);
 
 /* Frees what a lookup allocated in row and zeroes it. */
 void kc_ledger_row_clear(struct kc_ledger_row *row);

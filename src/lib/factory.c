@@ -44,6 +44,7 @@ struct kc_factory {
 	char		*pending_dir;	/* out dir with unsynced files */
 	struct kc_fwriter *writer;	/* batch: writes the files */
 	long		 lost;		/* issued, then rolled back */
+	long long	 batch_rowid;	/* ledger rows after it: this batch */
 	char		*abs_src, *abs_dir;	/* realpath(abs_src) cached */
 };
 
@@ -547,6 +548,8 @@ kc_factory_batch_begin(struct kc_factory *f, int commit_every)
 	if (f->writer == NULL &&
 	    (rc = kc_fwriter_new(KC_FACTORY_QUEUE, &f->writer)) != KC_OK)
 		return rc;
+	if ((rc = kc_ledger_last_rowid(f->ledger, &f->batch_rowid)) != KC_OK)
+		return rc;
 	f->batch = 1;
 	f->lost = 0;
 	f->commit_every = commit_every > 0 ? commit_every : 1000;
@@ -934,6 +937,15 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 		rc = KC_OK;
 		goto out;
 	}
+	if (have_live && f->batch && live.rowid > f->batch_rowid) {
+		/* two CSRs of one device in a batch: which is the device's
+		 * key cannot be told here, so the second one is not taken,
+		 * also with --reissue */
+		rc = kc_err(KC_ERR_EXISTS, "%s: device ID '%s' was issued "
+		    "earlier in this batch from another CSR (serial %s); one "
+		    "CSR per device ID in a batch", name, in->cn, live.serial);
+		goto out;
+	}
 	if (have_live && !o->reissue) {
 		char d[40];
 		fmt_date(live.issued_at, d, sizeof(d));
@@ -1067,9 +1079,12 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 	f->pending++;
 	if (!f->batch || f->pending >= f->commit_every) {
 		if ((rc = flush(f)) != KC_OK) {
-			if (f->batch)
+			if (f->batch) {
+				/* this device is reported failed, not
+				 * issued: the others are the lost ones */
+				f->pending--;
 				rc = batch_fail(f, rc);
-			else {
+			} else {
 				/* the row is lost with the rollback; the
 				 * files stay as unrecorded output a rerun
 				 * replaces */

@@ -198,13 +198,13 @@ kc_fjob_write(const struct kc_fjob *j)
 	for (size_t i = 0; !j->fresh && i < j->n; i++) {
 		file_path(j, i, path, sizeof(path));
 		if (rename(staged[i], path) == -1) {
-			rc = kc_err(KC_ERR_IO, "cannot replace %s: %s", path,
-			    strerror(errno));
+			rc = kc_err(KC_ERR_IO, "%s: cannot replace %s: %s",
+			    j->name, path, strerror(errno));
 			/* the ones renamed are complete new outputs of this
-			 * factory; the rest are removed */
+			 * factory (a rerun replaces them); the rest go */
 			for (size_t k = i; k < j->n; k++)
 				unlink(staged[k]);
-			goto msg;
+			return rc;
 		}
 	}
 	return KC_OK;
@@ -218,7 +218,6 @@ fail:
 		} else
 			unlink(staged[written]);
 	}
-msg:
 	{
 		char why[768];
 		snprintf(why, sizeof(why), "%s", kc_errmsg());
@@ -356,6 +355,10 @@ kc_fwriter_new(size_t depth, struct kc_fwriter **out)
 static void
 sleep_on_room(struct kc_fwriter *w)
 {
+	/* never both asleep: an idle writer with work is woken first
+	 * (the queue may hold fewer than KICK jobs) */
+	if (w->idle && w->count > 0)
+		pthread_cond_signal(&w->more);
 	w->waiting = 1;
 	pthread_cond_wait(&w->room, &w->mu);
 	w->waiting = 0;
@@ -399,8 +402,6 @@ kc_fwriter_wait(struct kc_fwriter *w)
 	int rc;
 
 	pthread_mutex_lock(&w->mu);
-	if (w->idle && w->count > 0)
-		pthread_cond_signal(&w->more);
 	while (w->count > 0 || w->busy)
 		sleep_on_room(w);
 	rc = writer_error(w);
@@ -413,8 +414,6 @@ kc_fwriter_reset(struct kc_fwriter *w)
 {
 	/* waits as kc_fwriter_wait, leaving this thread's kc_err alone */
 	pthread_mutex_lock(&w->mu);
-	if (w->idle && w->count > 0)
-		pthread_cond_signal(&w->more);
 	while (w->count > 0 || w->busy)
 		sleep_on_room(w);
 	w->err = KC_OK;

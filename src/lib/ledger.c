@@ -93,7 +93,7 @@ kc_ledger_open(const char *path, int create, struct kc_ledger **out)
 	if ((rc = prep(l, "SELECT 1 FROM certs WHERE serial = ?1",
 	    &l->st_serial)) != KC_OK ||
 	    (rc = prep(l, "SELECT serial, device_id, cert_sha256, csr_sha256,"
-	    " issued_at, not_after, kind, status, cert_path, cert_der"
+	    " issued_at, not_after, kind, status, cert_path, cert_der, rowid"
 	    " FROM certs WHERE device_id = ?1 COLLATE NOCASE AND"
 	    " status = 'issued' AND kind = 'device'", &l->st_find)) != KC_OK ||
 	    (rc = prep(l, "INSERT INTO certs (serial, device_id, cert_sha256,"
@@ -205,6 +205,7 @@ row_from(sqlite3_stmt *st, struct kc_ledger_row *r, int own)
 	r->not_after = (time_t)sqlite3_column_int64(st, 5);
 	copy_col(r->kind, sizeof(r->kind), st, 6);
 	copy_col(r->status, sizeof(r->status), st, 7);
+	r->rowid = sqlite3_column_int64(st, 10);
 	p = sqlite3_column_text(st, 8);
 	b = sqlite3_column_blob(st, 9);
 	n = sqlite3_column_bytes(st, 9);
@@ -299,7 +300,7 @@ kc_ledger_foreach(struct kc_ledger *l, const char *kind,
 	int s, rc;
 
 	if ((rc = prep(l, "SELECT serial, device_id, cert_sha256, csr_sha256,"
-	    " issued_at, not_after, kind, status, cert_path, cert_der"
+	    " issued_at, not_after, kind, status, cert_path, cert_der, rowid"
 	    " FROM certs WHERE ?1 IS NULL OR kind = ?1 ORDER BY rowid",
 	    &st)) != KC_OK)
 		return rc;
@@ -329,6 +330,24 @@ kc_ledger_count(struct kc_ledger *l, long *n)
 		*n = (long)sqlite3_column_int64(st, 0);
 	else
 		rc = db_err(l, "count");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+kc_ledger_last_rowid(struct kc_ledger *l, long long *rowid)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*rowid = 0;
+	if ((rc = prep(l, "SELECT coalesce(max(rowid), 0) FROM certs", &st))
+	    != KC_OK)
+		return rc;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*rowid = sqlite3_column_int64(st, 0);
+	else
+		rc = db_err(l, "last row");
 	sqlite3_finalize(st);
 	return rc;
 }

@@ -24,7 +24,7 @@ check "summary: 20 issued, 5 failed" grep -q "20 issued, 0 already issued, 5 fai
 check "the non-CSR file is reported by name" grep -q "readme.txt: not a" "$T/b1.err"
 check "the certificate is reported" grep -q "a-certificate.pem: .*not a" "$T/b1.err"
 check "CA:TRUE is reported" grep -q "ca.csr: .*CA:TRUE" "$T/b1.err"
-check "the duplicate ID is reported" grep -Eq "(dup|dev-000003).csr: .*dev-000003.*already issued" "$T/b1.err"
+check "the duplicate ID is reported" grep -Eq "(dup|dev-000003).csr: .*dev-000003.*issued earlier in this batch" "$T/b1.err"
 check "the bad CN is reported" grep -q "badcn.csr: .*registration ID" "$T/b1.err"
 check "20 x 3 files written" test "$(ls out | wc -l)" = 60
 ok_chains=0
@@ -64,6 +64,26 @@ echo "precious" > out2/mine-000001.cert.pem
 check_fails "an existing foreign output file is refused" "mine-000001.cert.pem already exists" \
 	"$FS" batch --dir D --csr-dir in2 --out-dir out2 --pass-file "$PASS"
 check "  ... and left alone" grep -qx precious out2/mine-000001.cert.pem
+
+# two CSRs of one device ID (different keys) in one batch: the second is
+# refused even with --reissue (which key is the device's cannot be told)
+mkdir in3 out3
+for k in 1 2; do
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "keys/twin$k.key" \
+		-subj "/CN=twin-1" -out "in3/twin-$k.csr" >/dev/null 2>&1
+done
+"$FS" batch --dir D --csr-dir in3 --out-dir out3 --reissue --pass-file "$PASS" > "$T/b4.out" 2> "$T/b4.err"
+check "one device ID twice in a batch, --reissue: 1 issued, 1 failed" \
+	grep -q "1 issued, 0 already issued, 1 failed, 2 files" "$T/b4.out"
+check "  ... the second CSR is named with the reason" \
+	grep -Eq "in3/twin-[12].csr: device ID 'twin-1' was issued earlier in this batch" "$T/b4.err"
+check "  ... one row for the ID, nothing superseded" sh -c \
+	"test \"\$('$FS' ledger export --dir D --format csv --all | grep -c '^twin-1,')\" = 1"
+check "  ... the certificate is the first CSR's key" sh -c '
+	w=$(sed -n "s/.*in3\/twin-\([12]\)\.csr: device ID.*/\1/p" "$1")
+	k=$((3 - w))
+	[ "$(openssl x509 -in out3/twin-1.cert.pem -noout -pubkey)" = "$(openssl pkey -in keys/twin$k.key -pubout)" ]' \
+	sh "$T/b4.err"
 
 # issue without a terminal and without --key-pass-file: a clear usage error
 check_fails "issue: encrypted keys need a passphrase source" "key-pass-file" \

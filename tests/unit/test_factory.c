@@ -3,7 +3,8 @@
  * registration-ID rules, --format lists, the ledger's uniqueness rules, and
  * the fast CSR path against the shared CSR intake (kc_csr_parse): on
  * generated CSRs and on every DER file of the hostile corpus, both must
- * accept or refuse the same inputs.
+ * accept or refuse the same inputs; the output writer (kc_fjob,
+ * kc_fwriter): files, modes, order, and a failure that stops the queue.
  */
 #include "config.h"
 
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -349,6 +351,121 @@ signer_teardown(void **state)
 	return 0;
 }
 
+/* A job for OUT/ID with the three default files (contents "ID<suffix>"). */
+static struct kc_fjob *
+job(const char *out, const char *id, int fresh)
+{
+	static const char *const sfx[] = { ".cert.pem", ".chain.pem",
+	    ".full-chain.pem" };
+	struct kc_fjob *j = calloc(1, sizeof(*j));
+
+	assert_non_null(j);
+	j->name = strdup(id);
+	j->out_dir = strdup(out);
+	snprintf(j->id, sizeof(j->id), "%s", id);
+	j->fresh = fresh;
+	for (size_t i = 0; i < 3; i++) {
+		struct kc_buf b = { 0 };
+		char text[128];
+		snprintf(text, sizeof(text), "%s%s", id, sfx[i]);
+		assert_int_equal(kc_buf_add(&b, text, strlen(text)), KC_OK);
+		assert_int_equal(kc_fjob_add(j, sfx[i], &b, i == 2 ? 0600 :
+		    0644), KC_OK);
+		assert_null(b.p);	/* moved */
+	}
+	return j;
+}
+
+static int
+has(const char *dir, const char *name, const char *want, mode_t mode)
+{
+	char path[256], buf[256];
+	struct stat st;
+	FILE *fp;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((fp = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	return stat(path, &st) == 0 && (st.st_mode & 0777) == mode &&
+	    strcmp(buf, want) == 0;
+}
+
+static void
+test_fjob_write(void **state)
+{
+	struct kc_fjob *j;
+	DIR *d;
+	struct dirent *de;
+	int n = 0;
+
+	(void)state;
+	umask(022);
+	j = job(tmpdir, "dev-1", 1);
+	assert_int_equal(kc_fjob_write(j), KC_OK);
+	kc_fjob_free(j);
+	assert_true(has(tmpdir, "dev-1.cert.pem", "dev-1.cert.pem", 0644));
+	assert_true(has(tmpdir, "dev-1.chain.pem", "dev-1.chain.pem", 0644));
+	assert_true(has(tmpdir, "dev-1.full-chain.pem",
+	    "dev-1.full-chain.pem", 0600));
+	/* fresh again: every file exists, nothing is overwritten */
+	j = job(tmpdir, "dev-1", 1);
+	assert_int_equal(kc_fjob_write(j), KC_ERR_EXISTS);
+	assert_non_null(strstr(kc_errmsg(), "dev-1.cert.pem"));
+	kc_fjob_free(j);
+	/* replacing: the new set, no temporary file left */
+	j = job(tmpdir, "dev-1", 0);
+	kc_buf_free(&j->f[0].data);
+	assert_int_equal(kc_buf_add(&j->f[0].data, "new", 3), KC_OK);
+	assert_int_equal(kc_fjob_write(j), KC_OK);
+	kc_fjob_free(j);
+	assert_true(has(tmpdir, "dev-1.cert.pem", "new", 0644));
+	assert_non_null(d = opendir(tmpdir));
+	while ((de = readdir(d)) != NULL)
+		n += de->d_name[0] != '.';
+	closedir(d);
+	assert_int_equal(n, 3);
+}
+
+static void
+test_fwriter(void **state)
+{
+	struct kc_fwriter *w;
+	char bad[128];
+
+	(void)state;
+	assert_int_equal(kc_fwriter_new(4, &w), KC_OK);
+	/* more jobs than the queue holds: put blocks, then all are written
+	 * in order */
+	for (int i = 0; i < 50; i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "w-%02d", i);
+		assert_int_equal(kc_fwriter_put(w, job(tmpdir, id, 1)), KC_OK);
+	}
+	assert_int_equal(kc_fwriter_wait(w), KC_OK);
+	assert_true(has(tmpdir, "w-49.full-chain.pem", "w-49.full-chain.pem",
+	    0600));
+	/* a failure (no such directory) is kept: the jobs after it are
+	 * dropped unwritten, and put and wait report it in this thread */
+	snprintf(bad, sizeof(bad), "%s/missing", tmpdir);
+	assert_int_equal(kc_fwriter_put(w, job(bad, "x-1", 1)), KC_OK);
+	(void)kc_fwriter_wait(w);
+	assert_int_equal(kc_fwriter_put(w, job(tmpdir, "x-2", 1)),
+	    KC_ERR_IO);
+	assert_non_null(strstr(kc_errmsg(), "x-1: cannot create"));
+	assert_non_null(strstr(kc_errmsg(), "missing/x-1.cert.pem"));
+	assert_int_equal(kc_fwriter_wait(w), KC_ERR_IO);
+	assert_false(has(tmpdir, "x-2.cert.pem", "x-2.cert.pem", 0644));
+	/* reset: writing again */
+	kc_fwriter_reset(w);
+	assert_int_equal(kc_fwriter_put(w, job(tmpdir, "x-3", 1)), KC_OK);
+	kc_fwriter_free(w);	/* writes what is queued */
+	assert_true(has(tmpdir, "x-3.cert.pem", "x-3.cert.pem", 0644));
+}
+
 int
 main(void)
 {
@@ -360,6 +477,9 @@ main(void)
 		    signer_setup, signer_teardown),
 		cmocka_unit_test_setup_teardown(test_fast_vs_intake_corpus,
 		    signer_setup, signer_teardown),
+		cmocka_unit_test_setup_teardown(test_fjob_write, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_fwriter, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
