@@ -8,18 +8,23 @@
 # tests/fuzz/replay_<t>, which replays the seed corpus and every regression
 # input; with --enable-fuzzing (CC=clang) it is also a libFuzzer binary
 # tests/fuzz/fuzz_<t> that `make fuzz` runs.
-FUZZ_TARGETS = csr keygen ceremony transcript
+FUZZ_TARGETS = csr keygen keygenraw ceremony transcript
 FUZZ_SECONDS = 60
 FUZZ_LDADD = libkc.la $(CRYPTO_LIBS)
 
 check_PROGRAMS += tests/fuzz/replay_csr tests/fuzz/replay_keygen \
-	tests/fuzz/replay_ceremony tests/fuzz/replay_transcript
+	tests/fuzz/replay_keygenraw tests/fuzz/replay_ceremony \
+	tests/fuzz/replay_transcript
 TESTS += tests/fuzz/replay_csr tests/fuzz/replay_keygen \
-	tests/fuzz/replay_ceremony tests/fuzz/replay_transcript
+	tests/fuzz/replay_keygenraw tests/fuzz/replay_ceremony \
+	tests/fuzz/replay_transcript
 tests_fuzz_replay_csr_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_csr.c
 tests_fuzz_replay_csr_LDADD = $(FUZZ_LDADD)
 tests_fuzz_replay_keygen_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_keygen.c
 tests_fuzz_replay_keygen_LDADD = $(FUZZ_LDADD)
+tests_fuzz_replay_keygenraw_SOURCES = tests/fuzz/replay.c \
+	tests/fuzz/fuzz_keygenraw.c
+tests_fuzz_replay_keygenraw_LDADD = $(FUZZ_LDADD)
 tests_fuzz_replay_ceremony_SOURCES = tests/fuzz/replay.c \
 	tests/fuzz/fuzz_ceremony.c tests/fuzz/fuzz_file.h
 tests_fuzz_replay_ceremony_LDADD = $(FUZZ_LDADD)
@@ -29,13 +34,17 @@ tests_fuzz_replay_transcript_LDADD = $(FUZZ_LDADD)
 
 if FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz_csr tests/fuzz/fuzz_keygen \
-	tests/fuzz/fuzz_ceremony tests/fuzz/fuzz_transcript
+	tests/fuzz/fuzz_keygenraw tests/fuzz/fuzz_ceremony \
+	tests/fuzz/fuzz_transcript
 tests_fuzz_fuzz_csr_SOURCES = tests/fuzz/fuzz_csr.c
 tests_fuzz_fuzz_csr_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_csr_LDADD = $(FUZZ_LDADD)
 tests_fuzz_fuzz_keygen_SOURCES = tests/fuzz/fuzz_keygen.c
 tests_fuzz_fuzz_keygen_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_keygen_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_keygenraw_SOURCES = tests/fuzz/fuzz_keygenraw.c
+tests_fuzz_fuzz_keygenraw_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_keygenraw_LDADD = $(FUZZ_LDADD)
 tests_fuzz_fuzz_ceremony_SOURCES = tests/fuzz/fuzz_ceremony.c \
 	tests/fuzz/fuzz_file.h
 tests_fuzz_fuzz_ceremony_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer

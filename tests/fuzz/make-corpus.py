@@ -329,7 +329,27 @@ def corpus_transcript(tmp):
         b"ACCRUE aggregate\n")
 
 
+def corpus_keygenraw(tmp):
+    """The keygen seeds as kc_nrf_fuzz_raw() takes them: the length of the
+    first part (2 bytes, little endian), its bytes, then the COSE bytes."""
+    import re
+    src = os.path.join(CORPUS, "keygen")
+    for n in sorted(os.listdir(src)):
+        text = open(os.path.join(src, n), "rb").read()
+        found = re.finditer(rb"([A-Za-z0-9_-]{40,})\.([A-Za-z0-9_-]{8,})",
+                            text)
+        for i, m in enumerate(found):
+            try:
+                parts = [base64.urlsafe_b64decode(g + b"=" * (-len(g) % 4))
+                         for g in m.groups()]
+            except ValueError:
+                continue
+            put("keygenraw", "%s-%d.bin" % (n.rsplit(".", 1)[0], i),
+                len(parts[0]).to_bytes(2, "little") + parts[0] + parts[1])
+
+
 TARGETS = {"csr": corpus_csr, "keygen": corpus_keygen,
+           "keygenraw": corpus_keygenraw,
            "ceremony": corpus_ceremony, "transcript": corpus_transcript}
 
 
