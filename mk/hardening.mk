@@ -119,7 +119,7 @@ tests_faults_mkcsrs_SOURCES = tests/faults/mkcsrs.c
 tests_faults_mkcsrs_LDADD = $(CRYPTO_LIBS)
 TESTS += tests/faults/batch-kill.sh
 EXTRA_DIST += tests/faults/ledger-check.py
-TESTS += tests/faults/enospc.sh
+TESTS += tests/faults/enospc.sh tests/faults/no-tmpfile.sh
 
 # --- unit tests of the hardening area ----------------------------------------
 check_PROGRAMS += tests/unit/test_hardening

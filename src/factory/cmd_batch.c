@@ -135,9 +135,9 @@ cmd_batch(int argc, char **argv)
 		if ((rc = kc_factory_clean_tmp(a.o.out_dir, &removed)) != KC_OK)
 			goto fail;
 		if (removed > 0)
-			fprintf(stderr, "%s: removed %ld temporary files of an "
+			fprintf(stderr, "%s: removed %ld temporary file%s of an "
 			    "interrupted run from %s\n", kc_progname, removed,
-			    a.o.out_dir);
+			    removed == 1 ? "" : "s", a.o.out_dir);
 	}
 	a.o.resume = 1;
 	if ((rc = kc_factory_batch_begin(f, (int)a.commit_every)) != KC_OK)
