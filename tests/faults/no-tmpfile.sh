@@ -1,7 +1,8 @@
 #!/bin/sh
 # Where an unnamed file (O_TMPFILE) cannot be linked in, ID.cert.pem falls
-# back to a temporary name and rename(2). Here /proc is hidden (a tmpfs over
-# it, in factorysign's own mount namespace: unshare -rm), so linkat from
+# back to a temporary name and rename(2). Here factorysign's /proc/self/fd
+# is hidden (a tmpfs over it, in its own mount namespace: unshare -rm; only
+# that directory, as the sanitizers need the rest of /proc), so linkat from
 # /proc/self/fd fails: the batch must still complete, every chain verify,
 # the ledger be consistent with nothing else in OUT, and a temporary file
 # left by a killed run be removed by the rerun.
@@ -10,16 +11,16 @@
 CHECK="python3 $KC_TOP_SRCDIR/tests/faults/ledger-check.py"
 fs_setup
 
-# hide CMD...: runs CMD with an empty /proc
+# hide CMD...: runs CMD with an empty /proc/self/fd (exec keeps the pid)
 hide() {
-	unshare -rm sh -c 'mount -t tmpfs none /proc && exec "$@"' sh "$@"
+	unshare -rm sh -c 'mount -t tmpfs none "/proc/$$/fd" && exec "$@"' sh "$@"
 }
-hide sh -c 'test ! -e /proc/self/fd' ||
-	bail "cannot hide /proc in a mount namespace (unshare -rm)"
+hide sh -c 'test -d /proc/self/task && test ! -e /proc/self/fd/0' ||
+	bail "cannot hide /proc/self/fd in a mount namespace (unshare -rm)"
 
 mkdir in
 "$KC_TOP_BUILDDIR/tests/factory/gencsr" in 30 fb- || bail gencsr
-check "batch with /proc hidden (rename fallback)" \
+check "batch with /proc/self/fd hidden (rename fallback)" \
 	hide "$FS" batch --dir D --csr-dir in --out-dir out --pass-file "$PASS" --quiet
 check "  ... 30 x 3 files" test "$(ls out | wc -l)" = 90
 ok_chains=0
