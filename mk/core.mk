@@ -32,6 +32,8 @@ keyceremony_LDADD = libkcfront.la libkc.la $(NCURSES_LIBS) $(CRYPTO_LIBS)
 dist_man_MANS += docs/keyceremony.1
 
 # Unit tests (cmocka, TAP output).
+# the cmocka fixture for tests that need a scratch directory
+EXTRA_DIST += tests/unit/tmpdir.h
 check_PROGRAMS += tests/unit/test_core
 tests_unit_test_core_SOURCES = tests/unit/test_core.c
 tests_unit_test_core_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)

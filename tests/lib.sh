@@ -79,5 +79,22 @@ softhsm_setup() {
 		|| bail "softhsm2-util --init-token failed"
 }
 
+# demo_site FILE: the site profile of the shipped ceremonies' rehearsal
+# (token keyceremony-demo on $MODULE; pin, state/ and media/ relative to
+# the directory the ceremonies run in).
+demo_site() {
+	cat > "$1" <<EOS
+keyceremony-site: 1
+name: rehearsal
+module: $MODULE
+token:
+  label: keyceremony-demo
+pin-file: pin
+state: state
+media: media
+network: warn
+EOS
+}
+
 # p11 ARGS...: pkcs11-tool on the test module, logged in with the test PIN.
 p11() { pkcs11-tool --module "$MODULE" "$@"; }

@@ -26,6 +26,10 @@ enum {
 int kc_file_write(const char *path, const void *data, size_t len,
     mode_t mode, int flags);
 
+/* write(2) until all of data is written, retrying on EINTR; -1 with errno
+ * set on failure. For writers that manage the file themselves. */
+int kc_write_all(int fd, const void *data, size_t len);
+
 /* Reads at most max bytes; a larger file is an error (KC_ERR_INPUT naming
  * the file and the limit). *data is NUL-terminated (not counted in *len);
  * the caller frees it with free(), or with OPENSSL_clear_free() when it may

@@ -18,24 +18,8 @@
 #include <unistd.h>
 
 #include "kc/error.h"
+#include "kc/fileio.h"
 #include "factory_int.h"
-
-static int
-write_all(int fd, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /*
  * A new file that appears complete or not at all, never over an existing
@@ -45,19 +29,15 @@ write_all(int fd, const void *data, size_t len)
  * fallback by a directory entry, and a crash leaves no temporary file.
  */
 static int
-new_unnamed(const char *path, const void *data, size_t len, mode_t mode)
+new_unnamed(const char *dir, const char *path, const void *data, size_t len,
+    mode_t mode)
 {
 	static atomic_int unusable;
-	char dir[PATH_MAX], proc[64];
-	const char *slash;
+	char proc[64];
 	int fd, saved;
 
-	if (atomic_load(&unusable) ||
-	    (slash = strrchr(path, '/')) == NULL ||
-	    (size_t)(slash - path) >= sizeof(dir))
+	if (atomic_load(&unusable))
 		return 1;
-	memcpy(dir, path, (size_t)(slash - path));
-	dir[slash - path] = '\0';
 	if ((fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode)) == -1) {
 		if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) {
 			atomic_store(&unusable, 1);
@@ -66,7 +46,7 @@ new_unnamed(const char *path, const void *data, size_t len, mode_t mode)
 		return kc_err(KC_ERR_IO, "cannot create %s: %s", path,
 		    strerror(errno));
 	}
-	if (write_all(fd, data, len) == -1) {
+	if (kc_write_all(fd, data, len) == -1) {
 		saved = errno;
 		close(fd);
 		return kc_err(KC_ERR_IO, "cannot write %s: %s", path,
@@ -106,8 +86,8 @@ new_unnamed(const char *path, const void *data, size_t len, mode_t mode)
  * syncs the file system. On failure nothing of this file is left.
  */
 static int
-write_one(const char *path, const void *data, size_t len, mode_t mode,
-    int excl, char *staged, size_t staged_sz)
+write_one(const char *dir, const char *path, const void *data, size_t len,
+    mode_t mode, int excl, char *staged, size_t staged_sz)
 {
 	static atomic_ulong counter;
 	static pid_t pid;
@@ -116,7 +96,7 @@ write_one(const char *path, const void *data, size_t len, mode_t mode,
 	int fd, saved, r;
 
 	if (!excl && staged == NULL &&
-	    (r = new_unnamed(path, data, len, mode)) != 1)
+	    (r = new_unnamed(dir, path, data, len, mode)) != 1)
 		return r;
 	if (!excl) {
 		if (pid == 0)
@@ -131,7 +111,7 @@ write_one(const char *path, const void *data, size_t len, mode_t mode,
 	if (fd == -1)
 		return kc_err(errno == EEXIST ? KC_ERR_EXISTS : KC_ERR_IO,
 		    "cannot create %s: %s", path, strerror(errno));
-	if (write_all(fd, data, len) == -1)
+	if (kc_write_all(fd, data, len) == -1)
 		goto fail;
 	if (close(fd) == -1) {
 		fd = -1;
@@ -190,9 +170,9 @@ kc_fjob_write(const struct kc_fjob *j)
 		 * Replacing: every file is staged first, renamed below, so
 		 * that the old set is replaced only once the new one is
 		 * complete. */
-		if ((rc = write_one(path, o->data.p, o->data.len, o->mode,
-		    j->fresh && written > 0, j->fresh ? NULL : staged[written],
-		    sizeof(staged[written]))) != KC_OK)
+		if ((rc = write_one(j->out_dir, path, o->data.p, o->data.len,
+		    o->mode, j->fresh && written > 0, j->fresh ? NULL :
+		    staged[written], sizeof(staged[written]))) != KC_OK)
 			goto fail;
 	}
 	for (size_t i = 0; !j->fresh && i < j->n; i++) {

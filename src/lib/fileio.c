@@ -45,9 +45,11 @@ kc_dir_sync(const char *path)
 	return rc;
 }
 
-static int
-write_all(int fd, const unsigned char *p, size_t len)
+int
+kc_write_all(int fd, const void *data, size_t len)
 {
+	const unsigned char *p = data;
+
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
 		if (n == -1 && errno == EINTR)
@@ -83,7 +85,7 @@ kc_file_write(const char *path, const void *data, size_t len, mode_t mode,
 	if (fd == -1)
 		return kc_err(KC_ERR_IO, "cannot create %s: %s", path,
 		    strerror(errno));
-	if (fchmod(fd, mode) == -1 || write_all(fd, data, len) == -1 ||
+	if (fchmod(fd, mode) == -1 || kc_write_all(fd, data, len) == -1 ||
 	    (!(flags & KC_WRITE_NOSYNC) && fsync(fd) == -1)) {
 		saved = errno;
 		close(fd);

@@ -36,17 +36,7 @@ check "scan-secrets passes certificates, CSRs and a register" $SCAN plant
 
 # --- after every ceremony ------------------------------------------------
 mkdir media usb
-cat > demo.site <<EOS
-keyceremony-site: 1
-name: rehearsal
-module: $MODULE
-token:
-  label: keyceremony-demo
-pin-file: pin
-state: state
-media: media
-network: warn
-EOS
+demo_site demo.site
 mkdir work
 runc() {
 	(cd work && "$KC" run "$CER/$1.yaml" --site ../demo.site --batch) > "$1.out" 2>&1 ||

@@ -8,17 +8,7 @@ softhsm_setup keyceremony-demo
 CER=$KC_TOP_SRCDIR/ceremony
 cd "$T" || bail "no temp dir"
 mkdir media usb
-cat > demo.site <<EOS
-keyceremony-site: 1
-name: rehearsal
-module: $MODULE
-token:
-  label: keyceremony-demo
-pin-file: pin
-state: state
-media: media
-network: warn
-EOS
+demo_site demo.site
 runc() {	# runc NAME: runs ceremony NAME and checks its transcript digest
 	"$KC" run "$CER/$1.yaml" --site demo.site --batch --role officer="Olga Officer" \
 		--role witness="Wim Witness" > "$1.out" 2>&1

@@ -31,25 +31,7 @@
 #include "kc/ledger.h"
 #include "factory_int.h"
 
-static char tmpdir[64];
-
-static int
-setup(void **state)
-{
-	(void)state;
-	strcpy(tmpdir, "/tmp/kc-unit.XXXXXX");
-	return mkdtemp(tmpdir) == NULL ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	return system(cmd);
-}
+#include "tmpdir.h"
 
 static void
 test_id_rules(void **state)

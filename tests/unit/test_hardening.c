@@ -21,25 +21,7 @@
 #include "kc/fileio.h"
 #include "kc/secret.h"
 
-static char dir[64];
-
-static int
-setup(void **state)
-{
-	(void)state;
-	strcpy(dir, "/tmp/kc-unit-hard.XXXXXX");
-	return mkdtemp(dir) == NULL ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
-}
+#include "tmpdir.h"
 
 /* kc_err("%s: %s", name, kc_errmsg()) once garbled the message (vsnprintf
  * into the buffer it was reading); a YAML value with a newline once made a
@@ -84,7 +66,7 @@ test_file_read_sizes(void **state)
 	size_t len;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/f", dir);
+	snprintf(path, sizeof(path), "%s/f", tmpdir);
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		unlink(path);
 		write_n(path, sizes[i]);
@@ -112,7 +94,7 @@ read_fifo(size_t n, size_t max, int want)
 	pid_t pid;
 	int st;
 
-	snprintf(path, sizeof(path), "%s/fifo", dir);
+	snprintf(path, sizeof(path), "%s/fifo", tmpdir);
 	unlink(path);
 	assert_int_equal(mkfifo(path, 0600), 0);
 	if ((pid = fork()) == 0) {
@@ -147,7 +129,7 @@ test_secret_file(void **state)
 	FILE *f;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/pin", dir);
+	snprintf(path, sizeof(path), "%s/pin", tmpdir);
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fputs("123456\r\n", f);

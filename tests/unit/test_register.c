@@ -23,25 +23,7 @@
 #include "kc/register.h"
 #include "kc/x509.h"
 
-static char dir[64];
-
-static int
-setup(void **state)
-{
-	(void)state;
-	strcpy(dir, "/tmp/kc-reg.XXXXXX");
-	return mkdtemp(dir) == NULL ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
-}
+#include "tmpdir.h"
 
 static void
 entry(struct kc_reg_entry *e, enum kc_reg_kind kind, const char *serial)
@@ -69,7 +51,7 @@ test_register(void **state)
 	long long num;
 
 	(void)state;
-	snprintf(state_dir, sizeof(state_dir), "%s/state", dir);
+	snprintf(state_dir, sizeof(state_dir), "%s/state", tmpdir);
 	assert_int_equal(kc_register_open(state_dir, 0, &r), KC_ERR_NOTFOUND);
 	assert_null(r);
 	assert_non_null(strstr(kc_errmsg(), "register.sqlite"));
@@ -131,7 +113,7 @@ test_register(void **state)
 	assert_int_equal(kc_register_serial_used(r, "ca1", "abcd"), 0);
 
 	/* Write + record: an existing output means no entry. */
-	snprintf(out, sizeof(out), "%s/out.pem", dir);
+	snprintf(out, sizeof(out), "%s/out.pem", tmpdir);
 	assert_int_equal(kc_file_write(out, "x", 1, 0644, 0), KC_OK);
 	entry(&e, KC_REG_INTERMEDIATE, "beef");
 	assert_int_equal(kc_register_write(r, &e, out, "y", 1, 0644),
