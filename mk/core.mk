@@ -4,6 +4,7 @@
 noinst_LTLIBRARIES += libkc.la
 libkc_la_SOURCES = \
 	include/kc/error.h src/lib/error.c \
+	include/kc/display.h src/lib/display.c \
 	include/kc/secret.h src/lib/secret.c \
 	include/kc/fileio.h src/lib/fileio.c \
 	include/kc/x509.h src/lib/x509.c src/lib/profile.c src/lib/lint.c \

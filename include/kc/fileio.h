@@ -12,6 +12,7 @@
 #define KC_FILEIO_H
 
 #include <sys/types.h>
+#include <sys/stat.h>
 #include <stddef.h>
 
 enum {
@@ -30,7 +31,25 @@ int kc_file_write(const char *path, const void *data, size_t len,
  * set on failure. For writers that manage the file themselves. */
 int kc_write_all(int fd, const void *data, size_t len);
 
-/* Reads at most max bytes; a larger file is an error (KC_ERR_INPUT naming
+/*
+ * Opens path for reading as a hostile input: whatever the medium, a factory
+ * or an attacker put there. The last component is not followed
+ * (O_NOFOLLOW), the open does not block (O_NONBLOCK: a FIFO cannot hang
+ * it), and the file must be a regular file owned by the caller or root, no
+ * larger than max bytes. On success *fdp is an open descriptor (O_CLOEXEC,
+ * blocking again) and *st its fstat; the caller closes it. On failure a
+ * one-line message names the file and the reason: "is a symbolic link",
+ * "is a FIFO", "is owned by uid N", "file too large".
+ * what names the input in messages ("PIN file", "CSR"); NULL for none.
+ */
+int kc_file_open(const char *path, const char *what, size_t max, int *fdp,
+    struct stat *st);
+/* The same check for a file already opened (by openat(2) in a directory
+ * walk); name is used in messages. KC_OK or an error, fd stays open. */
+int kc_file_check_fd(int fd, const char *name, const char *what, size_t max,
+    struct stat *st);
+
+/* Reads at most max bytes of a file opened by kc_file_open() rules; a larger file is an error (KC_ERR_INPUT naming
  * the file and the limit). *data is NUL-terminated (not counted in *len);
  * the caller frees it with free(), or with OPENSSL_clear_free() when it may
  * hold a secret. */

@@ -6,6 +6,7 @@
 
 #include <openssl/err.h>
 
+#include "kc/display.h"
 #include "kc/error.h"
 
 static _Thread_local char errbuf[1024];
@@ -16,20 +17,18 @@ static void *log_arg;
 /* Formats into a scratch buffer first: callers may pass kc_errmsg() itself
  * as an argument ("%s: %s", name, kc_errmsg()), and vsnprintf() into the
  * buffer it is reading from is undefined (it garbled messages). Control
- * characters become '?'. */
+ * and format characters are escaped (kc/display.h). */
 static int
 verr(int code, const char *fmt, va_list ap)
 {
 	char tmp[sizeof(errbuf)];
 
 	vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	/* One line, whatever the quoted input holds: a newline or an escape
-	 * sequence in a file name or a YAML value must not forge lines or
-	 * drive the terminal. */
-	for (char *p = tmp; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	memcpy(errbuf, tmp, sizeof(errbuf));
+	/* One line, whatever the quoted input holds: a newline, an escape
+	 * sequence, a C1 control or a bidi override in a file name, a
+	 * subject or a YAML value must not forge lines, drive the terminal
+	 * or reorder what is shown. The one escaper does it. */
+	kc_display_line(tmp, errbuf, sizeof(errbuf));
 	errcode = code;
 	return code;
 }

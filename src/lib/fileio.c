@@ -121,6 +121,86 @@ kc_file_write(const char *path, const void *data, size_t len, mode_t mode,
 	return KC_OK;
 }
 
+static const char *
+file_kind(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISSOCK(m))
+		return "a socket";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISLNK(m))
+		return "a symbolic link";
+	return "not a regular file";
+}
+
+int
+kc_file_check_fd(int fd, const char *name, const char *what, size_t max,
+    struct stat *st)
+{
+	const char *w = what ? what : "", *sp = what ? " " : "";
+	uid_t me = geteuid();
+	int fl;
+
+	if (fstat(fd, st) == -1)
+		return kc_err(KC_ERR_IO, "%s%s%s: %s", w, sp, name,
+		    strerror(errno));
+	if (!S_ISREG(st->st_mode))
+		return kc_err(KC_ERR_INPUT, "%s%s%s: is %s, not a regular "
+		    "file; refusing it", w, sp, name, file_kind(st->st_mode));
+	if (st->st_uid != me && st->st_uid != 0)
+		return kc_err(KC_ERR_POLICY, "%s%s%s: is owned by uid %lu, not "
+		    "by you (uid %lu) or root; refusing it", w, sp, name,
+		    (unsigned long)st->st_uid, (unsigned long)me);
+	if ((unsigned long long)st->st_size > (unsigned long long)max)
+		return kc_err(KC_ERR_INPUT, "%s%s%s: file too large (%lld "
+		    "bytes; the limit is %zu)", w, sp, name,
+		    (long long)st->st_size, max);
+	if ((fl = fcntl(fd, F_GETFL)) != -1 && (fl & O_NONBLOCK))
+		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	return KC_OK;
+}
+
+int
+kc_file_open(const char *path, const char *what, size_t max, int *fdp,
+    struct stat *st)
+{
+	const char *w = what ? what : "", *sp = what ? " " : "";
+	struct stat lst;
+	int fd, rc;
+
+	*fdp = -1;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
+	    O_NOCTTY);
+	if (fd == -1) {
+		int saved = errno;
+
+		if (saved == ELOOP || (saved == ENXIO &&
+		    lstat(path, &lst) == 0)) {
+			if (saved == ELOOP)
+				return kc_err(KC_ERR_POLICY, "%s%s%s: is a "
+				    "symbolic link; refusing to follow it",
+				    w, sp, path);
+			return kc_err(KC_ERR_INPUT, "%s%s%s: is %s, not a "
+			    "regular file; refusing it", w, sp, path,
+			    file_kind(lst.st_mode));
+		}
+		return kc_err(saved == ENOENT ? KC_ERR_NOTFOUND : KC_ERR_IO,
+		    "%s%s%s: %s", w, sp, path, strerror(saved));
+	}
+	if ((rc = kc_file_check_fd(fd, path, what, max, st)) != KC_OK) {
+		close(fd);
+		return rc;
+	}
+	*fdp = fd;
+	return KC_OK;
+}
+
 int
 kc_file_read(const char *path, size_t max, unsigned char **data, size_t *len)
 {
@@ -128,74 +208,39 @@ kc_file_read(const char *path, size_t max, unsigned char **data, size_t *len)
 	unsigned char *buf = NULL;
 	size_t have = 0, cap;
 	ssize_t n;
-	int fd;
+	int fd, rc;
 
 	*data = NULL;
 	*len = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return kc_err(errno == ENOENT ? KC_ERR_NOTFOUND : KC_ERR_IO,
-		    "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) == -1) {
-		close(fd);
-		return kc_err(KC_ERR_IO, "%s: %s", path, strerror(errno));
-	}
-	if (S_ISDIR(st.st_mode)) {
-		close(fd);
-		return kc_err(KC_ERR_INPUT, "%s: is a directory", path);
-	}
-	if (S_ISREG(st.st_mode) && (size_t)st.st_size > max) {
-		close(fd);
-		return kc_err(KC_ERR_INPUT, "%s: file too large (%lld bytes; "
-		    "the limit is %zu)", path, (long long)st.st_size, max);
-	}
-	/* A regular file gets a buffer of its size (it is read to EOF all
-	 * the same, in case it grows); others start small. The buffer only
-	 * grows up to max + 1 bytes, which is how "too large" is seen. */
-	cap = S_ISREG(st.st_mode) ? (size_t)st.st_size : 4096;
-	if (cap > max)
-		cap = max;
-	if ((buf = malloc(cap + 1)) == NULL) {
+	if ((rc = kc_file_open(path, NULL, max, &fd, &st)) != KC_OK)
+		return rc;
+	/* A buffer of the file's size + 1; reading one byte more than it
+	 * says is how a file that grew past max is seen. Never grown: the
+	 * file was checked to be regular and no larger than max. */
+	cap = (size_t)st.st_size;
+	if ((buf = malloc(cap + 2)) == NULL) {
 		close(fd);
 		return kc_err(KC_ERR_NOMEM, "out of memory reading %s", path);
 	}
 	for (;;) {
-		if (have == cap + 1) {
-			size_t ncap = cap < max / 2 ? 2 * cap + 4096 : max;
-			unsigned char *nbuf;
-
-			if (ncap > max)
-				ncap = max;
-			/* Not realloc(): the old buffer may hold a secret
-			 * and is wiped before it is freed. */
-			if ((nbuf = malloc(ncap + 1)) == NULL) {
-				close(fd);
-				OPENSSL_clear_free(buf, have);
-				return kc_err(KC_ERR_NOMEM, "out of memory "
-				    "reading %s", path);
-			}
-			memcpy(nbuf, buf, have);
-			OPENSSL_clear_free(buf, have);
-			buf = nbuf;
-			cap = ncap;
-		}
 		n = read(fd, buf + have, cap + 1 - have);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
 			int saved = errno;
 			close(fd);
-			free(buf);
+			OPENSSL_clear_free(buf, cap + 2);
 			return kc_err(KC_ERR_IO, "%s: %s", path,
 			    strerror(saved));
 		}
 		if (n == 0)
 			break;
 		have += (size_t)n;
-		if (have > max) {
+		if (have > cap) {
 			close(fd);
-			free(buf);
-			return kc_err(KC_ERR_INPUT, "%s: file too large (the "
-			    "limit is %zu bytes)", path, max);
+			OPENSSL_clear_free(buf, cap + 2);
+			return kc_err(KC_ERR_INPUT, "%s: file changed while "
+			    "it was read (grew past %zu bytes)", path, cap);
 		}
 	}
 	close(fd);

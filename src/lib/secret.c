@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 
 #include "kc/error.h"
+#include "kc/fileio.h"
 #include "kc/secret.h"
 
 int
@@ -65,19 +66,17 @@ kc_secret_read_file(const char *path, const char *what, struct kc_secret **out)
 {
 	struct kc_secret *s = NULL;
 	struct stat st;
+	char wf[64];
 	ssize_t n;
 	size_t len = 0;
 	int fd, rc;
 
 	*out = NULL;
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
-		return kc_err(KC_ERR_PIN, "%s file %s: %s", what, path,
-		    strerror(errno));
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return kc_err(KC_ERR_PIN, "%s file %s: not a regular file",
-		    what, path);
-	}
+	/* Not a link, not a FIFO (that would hang), a regular file of ours
+	 * or root's. */
+	snprintf(wf, sizeof(wf), "%s file", what);
+	if ((rc = kc_file_open(path, wf, 64 * 1024, &fd, &st)) != KC_OK)
+		return kc_err_recode(KC_ERR_PIN);
 	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
 		close(fd);
 		return kc_err(KC_ERR_PIN, "%s file %s is accessible by group or "

@@ -1,0 +1,58 @@
+/*
+ * kc/display.h: the one escaper for text shown to a person.
+ *
+ * Everything that reaches a terminal, a screen or a printed page and holds
+ * a byte that did not come from this program (a subject, a file name, a
+ * YAML value, a token label, a transcript field) goes through
+ * kc_display*() first. The output is one line of printable text that reads
+ * the same in every terminal:
+ *
+ *   - C0 controls (including TAB, CR, LF and ESC), DEL, C1 controls (raw
+ *     bytes 0x80-0x9f and their UTF-8 forms U+0080-U+009F, such as CSI
+ *     U+009B) and bytes that are not valid UTF-8 become \xHH;
+ *   - Unicode format and invisible characters (bidirectional controls such
+ *     as U+202E, zero-width characters, the BOM, line and paragraph
+ *     separators, tag characters) become \u{XXXX};
+ *   - a backslash becomes \\, so an escape can never be forged by text.
+ *
+ * Everything else, including printable non-ASCII letters, is kept.
+ * kc_err() messages are escaped when they are recorded (kc_display_line:
+ * backslashes kept, so a message quoting kc_errmsg() is not escaped
+ * twice): kc_err() arguments need no escaping of their own.
+ */
+#ifndef KC_DISPLAY_H
+#define KC_DISPLAY_H
+
+#include <stddef.h>
+
+/* Escapes len bytes of s (NULs included) into out, NUL-terminated. Output
+ * that does not fit is cut at a character boundary and ends in "...".
+ * Returns out. outsz must be at least 4. */
+char *kc_display_mem(const void *s, size_t len, char *out, size_t outsz);
+
+/* The same for a C string; NULL shows as "(null)". */
+char *kc_display_buf(const char *s, char *out, size_t outsz);
+
+/* As kc_display_buf() but a backslash is kept as it is, so that escaping
+ * an escaped text again changes nothing: for messages built from parts
+ * that may already be escaped (kc_err() uses it). */
+char *kc_display_line(const char *s, char *out, size_t outsz);
+
+/* The same into one of 8 thread-local buffers of KC_DISPLAY_MAX bytes used
+ * in turn, for printf-style arguments: valid until 8 more calls. */
+#define KC_DISPLAY_MAX 2048
+const char *kc_disp(const char *s);
+
+/* The same, quoted: "..." around the escaped text (a '"' inside becomes
+ * \x22), so that where an attacker's string starts and ends is visible. */
+const char *kc_disp_quoted(const char *s);
+
+/*
+ * 1 when len bytes of s are valid UTF-8 and hold nothing kc_display_mem()
+ * would escape (a backslash is plain text here). 0 otherwise, with
+ * a reason in why (e.g. "a bidirectional control character U+202E at byte
+ * 12"). For refusing subjects and names before they are signed.
+ */
+int kc_text_plain(const void *s, size_t len, char *why, size_t whysz);
+
+#endif
