@@ -1,0 +1,1 @@
+# Hardening II (issue 12), media: tests of the hostile-input area.

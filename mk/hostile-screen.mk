@@ -1,0 +1,1 @@
+# Hardening II (issue 12), screen: tests of the hostile-input area.
