@@ -38,10 +38,21 @@ char *kc_display_buf(const char *s, char *out, size_t outsz);
  * that may already be escaped (kc_err() uses it). */
 char *kc_display_line(const char *s, char *out, size_t outsz);
 
+/* Multi-line text for a terminal, in a malloc'd string (NULL when out of
+ * memory; the caller frees it): as kc_display_line() but every '\n' is
+ * kept, so that a summary built by this program (with the attacker's
+ * strings in it already quoted) prints as its lines and nothing in it can
+ * reach the terminal as a control. */
+char *kc_display_text(const char *s);
+
 /* The same into one of 8 thread-local buffers of KC_DISPLAY_MAX bytes used
  * in turn, for printf-style arguments: valid until 8 more calls. */
 #define KC_DISPLAY_MAX 2048
 const char *kc_disp(const char *s);
+
+/* kc_display_line() into the same buffers: for text this program built
+ * with the foreign parts already escaped (messages, library summaries). */
+const char *kc_disp_line(const char *s);
 
 /* The same, quoted: "..." around the escaped text (a '"' inside becomes
  * \x22), so that where an attacker's string starts and ends is visible. */

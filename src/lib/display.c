@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kc/display.h"
@@ -85,12 +86,56 @@ escape_kind(uint32_t c)
 	return NULL;
 }
 
+/* Flags of display(). */
+#define D_QUOTE		1	/* '"' becomes \x22 */
+#define D_KEEP_BS	2	/* a backslash stays as it is */
+#define D_KEEP_NL	4	/* '\n' stays as it is (multi-line text) */
+
+/* The escaped form of the character at s (n bytes left) into tmp (16
+ * bytes); returns how many input bytes it took. */
+static size_t
+piece(const unsigned char *s, size_t n, int flags, char tmp[16])
+{
+	uint32_t cp = 0;
+	size_t k = utf8_next(s, n, &cp);
+
+	if (k == 0) {
+		snprintf(tmp, 16, "\\x%02x", s[0]);
+		return 1;
+	}
+	if (cp == '\\' && !(flags & D_KEEP_BS))
+		memcpy(tmp, "\\\\", 3);
+	else if (cp == '\n' && (flags & D_KEEP_NL))
+		memcpy(tmp, "\n", 2);
+	else if (escape_kind(cp) != NULL || ((flags & D_QUOTE) && cp == '"'))
+		snprintf(tmp, 16, cp < 0x100 ? "\\x%02x" : "\\u{%04X}",
+		    (unsigned)cp);
+	else {
+		memcpy(tmp, s, k);
+		tmp[k] = '\0';
+	}
+	return k;
+}
+
+/* Length of the escaped form of len bytes at s. */
+static size_t
+escaped_len(const unsigned char *s, size_t len, int flags)
+{
+	size_t i = 0, total = 0;
+	char tmp[16];
+
+	while (i < len) {
+		i += piece(s + i, len - i, flags, tmp);
+		total += strlen(tmp);
+	}
+	return total;
+}
+
 static char *
-display(const void *data, size_t len, char *out, size_t outsz, int quote,
-    int keep_backslash)
+display(const void *data, size_t len, char *out, size_t outsz, int flags)
 {
 	const unsigned char *s = data;
-	size_t i = 0, o = 0;
+	size_t i = 0, o = 0, fits = 0;
 	char tmp[16];
 
 	if (outsz < 4) {
@@ -99,28 +144,14 @@ display(const void *data, size_t len, char *out, size_t outsz, int quote,
 		return out;
 	}
 	while (i < len) {
-		uint32_t cp = 0;
-		size_t n = utf8_next(s + i, len - i, &cp), t;
+		size_t n = piece(s + i, len - i, flags, tmp), t = strlen(tmp);
 
-		if (n == 0) {
-			snprintf(tmp, sizeof(tmp), "\\x%02x", s[i]);
-			n = 1;
-		} else if (cp == '\\' && !keep_backslash) {
-			memcpy(tmp, "\\\\", 3);
-		} else if (escape_kind(cp) != NULL || (quote && cp == '"')) {
-			if (cp < 0x100)
-				snprintf(tmp, sizeof(tmp), "\\x%02x",
-				    (unsigned)cp);
-			else
-				snprintf(tmp, sizeof(tmp), "\\u{%04X}",
-				    (unsigned)cp);
-		} else {
-			memcpy(tmp, s + i, n);
-			tmp[n] = '\0';
-		}
-		t = strlen(tmp);
-		/* Room for this piece, and for "..." if more follows. */
-		if (o + t + (i + n < len ? 3 : 0) > outsz - 1) {
+		/* Room for this piece, and for "..." if more follows (unless
+		 * all the rest fits: then it is not cut at all). */
+		if (!fits && i + n < len && o + t + 3 > outsz - 1 &&
+		    o + escaped_len(s + i, len - i, flags) <= outsz - 1)
+			fits = 1;
+		if (o + t + (i + n < len && !fits ? 3 : 0) > outsz - 1) {
 			memcpy(out + o, "...", 3);
 			o += 3;
 			break;
@@ -136,7 +167,7 @@ display(const void *data, size_t len, char *out, size_t outsz, int quote,
 char *
 kc_display_mem(const void *s, size_t len, char *out, size_t outsz)
 {
-	return display(s, len, out, outsz, 0, 0);
+	return display(s, len, out, outsz, 0);
 }
 
 char *
@@ -150,7 +181,22 @@ kc_display_buf(const char *s, char *out, size_t outsz)
 char *
 kc_display_line(const char *s, char *out, size_t outsz)
 {
-	return display(s, strlen(s), out, outsz, 0, 1);
+	return display(s, strlen(s), out, outsz, D_KEEP_BS);
+}
+
+char *
+kc_display_text(const char *s)
+{
+	size_t len = s != NULL ? strlen(s) : 0, sz;
+	char *out;
+
+	/* No piece is longer than 4 bytes per input byte ("\xHH" for one
+	 * byte, "\u{XXXX}" for three, "\u{XXXXX}" for four). */
+	sz = 4 * len + 4;
+	if ((out = malloc(sz)) == NULL)
+		return NULL;
+	return display(s != NULL ? s : "", len, out, sz,
+	    D_KEEP_BS | D_KEEP_NL);
 }
 
 static _Thread_local char ring[8][KC_DISPLAY_MAX];
@@ -165,6 +211,14 @@ kc_disp(const char *s)
 }
 
 const char *
+kc_disp_line(const char *s)
+{
+	char *b = ring[ring_next++ % 8];
+
+	return kc_display_line(s != NULL ? s : "(null)", b, KC_DISPLAY_MAX);
+}
+
+const char *
 kc_disp_quoted(const char *s)
 {
 	char *b = ring[ring_next++ % 8];
@@ -174,7 +228,7 @@ kc_disp_quoted(const char *s)
 		return "(null)";
 	/* A quote inside is shown as \x22: the closing quote is ours. */
 	b[0] = '"';
-	display(s, strlen(s), b + 1, KC_DISPLAY_MAX - 2, 1, 0);
+	display(s, strlen(s), b + 1, KC_DISPLAY_MAX - 2, D_QUOTE);
 	n = strlen(b);
 	b[n] = '"';
 	b[n + 1] = '\0';
