@@ -1,1 +1,2 @@
 # Hardening II (issue 12), secrets: tests of the hostile-input area.
+TESTS += tests/hostile/secret-argv.sh

@@ -76,7 +76,9 @@ cmd_crl(int argc, char **argv)
 		case 'm': module = optarg; break;
 		case 'S': p.state_dir = optarg; break;
 		case 'h': fputs(usage, stdout); return KC_EXIT_OK;
-		default: fputs(usage, stderr); return KC_EXIT_USAGE;
+		default:
+			fputs(usage, stderr);
+			return kc_front_badopt("crl", argv);
 		}
 	}
 	if (optind != argc)

@@ -54,11 +54,11 @@ cmd_export(int argc, char **argv)
 		case ':':
 			usage(stderr);
 			return kc_front_usage("export: option '%s' needs a value",
-			    argv[optind - 1]);
+			    kc_front_optname(argv[optind - 1]));
 		default:
 			usage(stderr);
 			return kc_front_usage("export: bad option '%s'",
-			    argv[optind - 1]);
+			    kc_front_optname(argv[optind - 1]));
 		}
 	}
 	if (optind != argc) {

@@ -57,11 +57,11 @@ cmd_import(int argc, char **argv)
 		case ':':
 			usage(stderr);
 			return kc_front_usage("import: option '%s' needs a value",
-			    argv[optind - 1]);
+			    kc_front_optname(argv[optind - 1]));
 		default:
 			usage(stderr);
 			return kc_front_usage("import: bad option '%s'",
-			    argv[optind - 1]);
+			    kc_front_optname(argv[optind - 1]));
 		}
 	}
 	if (from == NULL || state == NULL) {

@@ -110,7 +110,9 @@ cmd_intermediate_sign(int argc, char **argv)
 		case 'm': module = optarg; break;
 		case 'S': p.state_dir = optarg; break;
 		case 'h': fputs(usage, stdout); return KC_EXIT_OK;
-		default: fputs(usage, stderr); return KC_EXIT_USAGE;
+		default:
+			fputs(usage, stderr);
+			return kc_front_badopt("intermediate sign", argv);
 		}
 	}
 	if (optind != argc)

@@ -95,7 +95,9 @@ cmd_quorum_split(int argc, char **argv)
 		case 'l': label = optarg; break;
 		case 'o': out_dir = optarg; break;
 		case 'h': split_usage(stdout); return KC_EXIT_OK;
-		default: split_usage(stderr); return KC_EXIT_USAGE;
+		default:
+			split_usage(stderr);
+			return kc_front_badopt("quorum split", argv);
 		}
 	}
 	if (optind != argc)
@@ -207,7 +209,9 @@ cmd_quorum_combine(int argc, char **argv)
 			break;
 		case 'o': out = optarg; break;
 		case 'h': combine_usage(stdout); return KC_EXIT_OK;
-		default: combine_usage(stderr); return KC_EXIT_USAGE;
+		default:
+			combine_usage(stderr);
+			return kc_front_badopt("quorum combine", argv);
 		}
 	}
 	if (optind != argc)

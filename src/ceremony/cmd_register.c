@@ -46,7 +46,9 @@ cmd_register_list(int argc, char **argv)
 		switch (c) {
 		case 'S': state = optarg; break;
 		case 'h': fputs(usage, stdout); return KC_EXIT_OK;
-		default: fputs(usage, stderr); return KC_EXIT_USAGE;
+		default:
+			fputs(usage, stderr);
+			return kc_front_badopt("register list", argv);
 		}
 	}
 	if (optind != argc)

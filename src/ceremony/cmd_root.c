@@ -68,7 +68,9 @@ cmd_root_create(int argc, char **argv)
 		case 'm': module = optarg; break;
 		case 'S': p.state_dir = optarg; break;
 		case 'h': fputs(usage, stdout); return KC_EXIT_OK;
-		default: fputs(usage, stderr); return KC_EXIT_USAGE;
+		default:
+			fputs(usage, stderr);
+			return kc_front_badopt("root create", argv);
 		}
 	}
 	if (optind != argc)

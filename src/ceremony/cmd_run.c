@@ -210,11 +210,11 @@ cmd_run(int argc, char **argv)
 		case ':':
 			usage(stderr);
 			return kc_front_usage("run: option '%s' needs a value",
-			    argv[optind - 1]);
+			    kc_front_optname(argv[optind - 1]));
 		default:
 			usage(stderr);
 			return kc_front_usage("run: bad option '%s'",
-			    argv[optind - 1]);
+			    kc_front_optname(argv[optind - 1]));
 		}
 	}
 	if (optind + 1 != argc) {

@@ -88,11 +88,11 @@ cmd_token_list(int argc, char **argv)
 		case ':':
 			list_usage(stderr);
 			return kc_front_usage("token list: option '%s' needs a "
-			    "value", argv[optind - 1]);
+			    "value", kc_front_optname(argv[optind - 1]));
 		default:
 			list_usage(stderr);
 			return kc_front_usage("token list: bad option '%s'",
-			    argv[optind - 1]);
+			    kc_front_optname(argv[optind - 1]));
 		}
 	}
 	if (optind != argc) {
@@ -196,11 +196,11 @@ cmd_token_init(int argc, char **argv)
 		case ':':
 			init_usage(stderr);
 			return kc_front_usage("token init: option '%s' needs a "
-			    "value", argv[optind - 1]);
+			    "value", kc_front_optname(argv[optind - 1]));
 		default:
 			init_usage(stderr);
 			return kc_front_usage("token init: bad option '%s'",
-			    argv[optind - 1]);
+			    kc_front_optname(argv[optind - 1]));
 		}
 	}
 	if (optind != argc) {
@@ -302,11 +302,11 @@ cmd_token_keys(int argc, char **argv)
 		case ':':
 			keys_usage(stderr);
 			return kc_front_usage("token keys: option '%s' needs a "
-			    "value", argv[optind - 1]);
+			    "value", kc_front_optname(argv[optind - 1]));
 		default:
 			keys_usage(stderr);
 			return kc_front_usage("token keys: bad option '%s'",
-			    argv[optind - 1]);
+			    kc_front_optname(argv[optind - 1]));
 		}
 	}
 	if (optind != argc) {

@@ -56,11 +56,12 @@ cmd_transcript_verify(int argc, char **argv)
 		case ':':
 			usage(stderr);
 			return kc_front_usage("transcript verify: option '%s' "
-			    "needs a value", argv[optind - 1]);
+			    "needs a value",
+			    kc_front_optname(argv[optind - 1]));
 		default:
 			usage(stderr);
 			return kc_front_usage("transcript verify: bad option "
-			    "'%s'", argv[optind - 1]);
+			    "'%s'", kc_front_optname(argv[optind - 1]));
 		}
 	}
 	if (optind + 1 != argc) {

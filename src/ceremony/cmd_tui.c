@@ -90,7 +90,9 @@ cmd_tui(int argc, char **argv)
 		case 'd': o.ceremony_dir = optarg; break;
 		case 'q': o.quorum = 1; break;
 		case 'h': usage(stdout); return KC_EXIT_OK;
-		default: usage(stderr); return KC_EXIT_USAGE;
+		default:
+			usage(stderr);
+			return kc_front_badopt("tui", argv);
 		}
 	}
 	if (optind < argc)

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 
 #include <openssl/crypto.h>
 
+#include "kc/display.h"
 #include "kc/error.h"
 #include "front.h"
 
@@ -220,36 +222,116 @@ print_commands(FILE *f, const struct kc_cmd *cmds)
 	    "man %s for the whole story.\n", kc_progname, kc_progname);
 }
 
-/* getopt_long accepts unambiguous prefixes, so "--pin 1234" would be
- * taken as "--pin-file 1234" and the PIN echoed back in an error. Refuse
- * any option that looks like a secret given on the command line, without
- * repeating its value. */
+/*
+ * getopt_long accepts unambiguous prefixes, so "--pi 1234" is taken as
+ * "--pin-file 1234" and the PIN is echoed back in "cannot open 1234".
+ * Refused, without repeating a byte of the word (its name may hold the
+ * secret too: "--pi1234"), is every "--NAME[=VALUE]" whose NAME is not
+ * exactly one of secret_real[] and that, in lower case,
+ *  - is a prefix of a secret word or of a secret-file option (--p, --s,
+ *    --k: abbreviations, ambiguous or not), or
+ *  - shares its first two characters or more with one (--pi, --pa, --pfx,
+ *    --se, --sh, --ke, --pass-f, --pi1234), or
+ *  - contains a secret stem (--new-pin, --pin-fil, --mypwd...).
+ * secret_real[] is every real option of either program caught by these
+ * rules; tests/hostile/secret-argv.sh checks it against the option tables.
+ */
+static const char *const secret_words[] = { "pin", "pins", "so-pin",
+    "sopin", "user-pin", "pass", "passin", "passphrase", "password",
+    "passwd", "pw", "pwd", "secret", "pfx-pass", "pfx-password", "p12-pass",
+    "key-pass", "key-passphrase", "share", "puk",
+    "pin-file", "so-pin-file", "pass-file", "pfx-pass-file",
+    "key-pass-file", "share-file", NULL };
+static const char *const secret_stems[] = { "pin", "pass", "pwd", "secret",
+    "share", "puk", NULL };
+static const char *const secret_real[] = { "key", "key-pass-file",
+    "pass-file", "path-len", "pfx-pass-file", "pin-file", "sec-tag",
+    "serial", "share-file", "shares", "so-pin-file", NULL };
+
+static int
+secret_name(const char *word)
+{
+	char name[64];
+	size_t n = 0;
+
+	for (const char *p = word + 2; *p != '\0' && *p != '='; p++) {
+		if (n + 1 >= sizeof(name))
+			return 1;	/* no real option is that long */
+		name[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+	}
+	name[n] = '\0';
+	if (n == 0)
+		return 0;
+	for (int k = 0; secret_real[k] != NULL; k++)
+		if (strlen(secret_real[k]) == n &&
+		    strncmp(word + 2, secret_real[k], n) == 0)
+			return 0;	/* exactly a real option, same case */
+	for (int k = 0; secret_words[k] != NULL; k++) {
+		const char *w = secret_words[k];
+		size_t c = 0;
+
+		while (c < n && w[c] != '\0' && w[c] == name[c])
+			c++;
+		if (c == n || c >= 2)
+			return 1;
+	}
+	for (int k = 0; secret_stems[k] != NULL; k++)
+		if (strstr(name, secret_stems[k]) != NULL)
+			return 1;
+	return 0;
+}
+
 static int
 secret_on_argv(int argc, char **argv)
 {
-	static const char *const bad[] = { "--pin", "--so-pin", "--pass",
-	    "--passphrase", "--password", "--pw", "--secret", "--pfx-pass",
-	    "--share", NULL };
-
 	for (int i = 1; i < argc; i++) {
-		size_t n;
-
 		if (strcmp(argv[i], "--") == 0)
 			break;
-		for (int k = 0; bad[k] != NULL; k++) {
-			n = strlen(bad[k]);
-			if (strncmp(argv[i], bad[k], n) == 0 &&
-			    (argv[i][n] == '\0' || argv[i][n] == '=')) {
-				fprintf(stderr, "%s: %s: PINs and passphrases are "
-				    "never taken from the command line; use the "
-				    "matching --...-file option with a file of "
-				    "mode 0600, or type it when asked\n",
-				    kc_progname, bad[k]);
-				return 1;
-			}
-		}
+		if (strncmp(argv[i], "--", 2) != 0 || !secret_name(argv[i]))
+			continue;
+		fprintf(stderr, "%s: argument %d looks like a secret option "
+		    "(abbreviated, misspelled or with a value): refused, not "
+		    "repeated. PINs, passphrases and shares are never taken "
+		    "from the command line: spell the file option in full "
+		    "(--pin-file, --pass-file, --share-file...) and give a "
+		    "file of mode 0600, or type the secret when asked\n",
+		    kc_progname, i);
+		return 1;
 	}
 	return 0;
+}
+
+const char *
+kc_front_optname(const char *word)
+{
+	char name[80];
+	size_t n = 0;
+
+	/* "--" and lower-case letters or dashes only (every real option is
+	 * spelled so): "--days=30", "--p1234" and "--pX1" show as "--days...",
+	 * "--p..." and "--p...", so a value glued on is not repeated */
+	while (n < 64 && ((word[n] >= 'a' && word[n] <= 'z') || word[n] == '-'))
+		n++;
+	snprintf(name, sizeof(name), "%.*s%s", (int)n, word,
+	    word[n] != '\0' ? "..." : "");
+	return kc_disp(name);
+}
+
+int
+kc_front_badopt(const char *cmd, char **argv)
+{
+	const char *w = optind > 0 ? argv[optind - 1] : NULL;
+
+	if (w != NULL && strncmp(w, "--", 2) == 0)
+		fprintf(stderr, "%s: %s: bad option '%s' (unknown, ambiguous, "
+		    "missing its value or given one it does not take)\n",
+		    kc_progname, cmd, kc_front_optname(w));
+	else if (optopt > 0x20 && optopt < 0x7f)
+		fprintf(stderr, "%s: %s: bad option '-%c'\n", kc_progname, cmd,
+		    optopt);
+	else
+		fprintf(stderr, "%s: %s: bad option\n", kc_progname, cmd);
+	return KC_EXIT_USAGE;
 }
 
 int
@@ -259,6 +341,7 @@ kc_front_dispatch(const struct kc_cmd *cmds, int argc, char **argv)
 
 	if (secret_on_argv(argc, argv))
 		return KC_EXIT_USAGE;
+	opterr = 0;	/* getopt would print "--name=value": commands say it */
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {

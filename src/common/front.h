@@ -47,6 +47,15 @@ int kc_front_confirm_word(const char *prompt, const char *word);
 /* 1 when stderr is a terminal (for progress lines). */
 int kc_front_tty(void);
 
+/* The name of a command-line word without its value ("--days=x" gives
+ * "--days=..."), escaped for display: for "bad option" messages, which must
+ * never repeat a value. Thread-local ring buffer of kc_disp(). */
+const char *kc_front_optname(const char *word);
+
+/* After getopt_long returned '?' or ':': prints "cmd: bad option
+ * '--name'" (never its value) and returns KC_EXIT_USAGE. */
+int kc_front_badopt(const char *cmd, char **argv);
+
 /* A subcommand: "token list" is {"token", "list", ...}; a one-word command
  * has sub NULL. */
 struct kc_cmd {

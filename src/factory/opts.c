@@ -27,11 +27,12 @@ fs_getopt(int argc, char **argv, const struct option *longopts,
 		}
 		if (c == '?')
 			return kc_front_usage("%s: unknown option '%s'\n"
-			    "usage: %s %s", argv[0], argv[optind - 1],
+			    "usage: %s %s", argv[0],
+			    kc_front_optname(argv[optind - 1]),
 			    kc_progname, usage);
 		if (c == ':')
 			return kc_front_usage("%s: option '%s' needs a value",
-			    argv[0], argv[optind - 1]);
+			    argv[0], kc_front_optname(argv[optind - 1]));
 		if ((rc = set(c, optarg, ctx)) >= 0)
 			return rc;
 	}

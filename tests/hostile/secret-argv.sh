@@ -1,0 +1,159 @@
+#!/bin/sh
+# Issue 12, item 10: a secret on the command line is never echoed. getopt
+# accepts abbreviations, so "--pi 654321" used to be taken as
+# "--pin-file 654321" and the PIN came back in "cannot open 654321". Every
+# prefix of every secret-looking option name, in every spelling (separate
+# value, "=value", value glued on, upper case), before and after the command
+# word, in both programs, must exit 2 without one byte of the value on the
+# terminal. getopt's own messages ("unrecognized option '--x=VALUE'") are
+# off: bad options are named without their value, in every command.
+# Positive controls: every real option of both programs (read from the
+# option tables in the sources) spelled in full passes the screen, and the
+# full-spelled file options still work.
+. "$KC_TOP_SRCDIR/tests/lib.sh"
+
+V=Zq7x654321Wk			# the "secret": must never appear in any output
+gen=$T/gen.py
+cat > "$gen" <<'EOF'
+import re, sys, glob, os
+mode = sys.argv[1]
+top = os.environ["KC_TOP_SRCDIR"]
+if mode == "prefixes":
+    # every prefix of these names is refused
+    words = ("pin pins so-pin sopin user-pin pass passin passphrase password "
+             "passwd pw pwd secret pfx-pass pfx-password p12-pass key-pass "
+             "key-passphrase share puk pin-file so-pin-file pass-file "
+             "pfx-pass-file key-pass-file share-file pins-file pinfile "
+             "passfile secret-file puk-file").split()
+    # these are refused from the first prefix that holds a stem on
+    stemmed = ("new-pin old-pin token-pin user-password mypassword "
+               "admin-pass card-pin hsm-secret my-share root-pwd").split()
+    stems = "pin pass pwd secret share puk".split()
+    real = set()
+    for f in glob.glob(top + "/src/*/*.c"):
+        real |= set(re.findall(r'\{\s*"([a-z0-9-]+)",\s*(?:no|required|optional)_argument',
+                               open(f).read()))
+    out = set()
+    for w in words:
+        for i in range(1, len(w) + 1):
+            if w[:i] not in real:
+                out.add(w[:i])
+    for w in stemmed:
+        for i in range(1, len(w) + 1):
+            if w[:i] not in real and any(st in w[:i] for st in stems):
+                out.add(w[:i])
+    print("\n".join(sorted(out)))
+elif mode == "real":
+    real = set()
+    for f in glob.glob(top + "/src/*/*.c"):
+        real |= set(re.findall(r'\{\s*"([a-z0-9-]+)",\s*(?:no|required|optional)_argument',
+                               open(f).read()))
+    print("\n".join(sorted(real)))
+EOF
+python3 "$gen" prefixes > "$T/prefixes" || bail "generator failed"
+python3 "$gen" real > "$T/real" || bail "generator failed"
+[ "$(wc -l < "$T/prefixes")" -gt 120 ] && ok "corpus: $(wc -l < "$T/prefixes") secret-looking names" ||
+	not_ok "corpus too small"
+[ "$(wc -l < "$T/real")" -gt 40 ] && ok "corpus: $(wc -l < "$T/real") real options" ||
+	not_ok "real option tables not found"
+
+# refused PROG ARGS...: exit status 2, the screen's message, no V anywhere
+refused() {
+	"$@" > "$T/o" 2>&1 < /dev/null
+	_st=$?
+	[ $_st -eq 2 ] && grep -q 'looks like a secret option' "$T/o" &&
+		! grep -q "$V" "$T/o" && ! grep -qi "${V#Zq7x}" "$T/o"
+}
+# noecho PROG ARGS...: exit 2, no V
+noecho() {
+	"$@" > "$T/o" 2>&1 < /dev/null
+	_st=$?
+	[ $_st -eq 2 ] && ! grep -q "$V" "$T/o" && ! grep -q "${V#Zq7x}" "$T/o"
+}
+
+for prog in KC FS; do
+	eval "P=\$$prog"
+	[ $prog = KC ] && cmd="quorum split" || cmd="sign"
+	while read -r p; do
+		up=$(printf '%s' "$p" | tr a-z A-Z)
+		bad=""
+		for form in sep eq glue up before; do
+			case $form in
+			sep)    set -- $cmd "--$p" "$V" ;;
+			eq)     set -- $cmd "--$p=$V" ;;
+			glue)   [ ${#p} -ge 2 ] || continue	# "--pZq..": see below
+				set -- $cmd "--$p$V" ;;
+			up)     set -- $cmd "--$up" "$V" ;;
+			before) set -- "--$p=$V" $cmd ;;
+			esac
+			refused $P "$@" || { bad="$bad $form"; sed 's/^/#   /' "$T/o"; }
+		done
+		[ -z "$bad" ] && ok "$prog --$p: refused, value not echoed" ||
+			not_ok "$prog --$p: echoed or not refused ($bad)"
+	done < "$T/prefixes"
+done
+
+# a one-letter name with the value glued on ("--pZq...") is not refused by
+# the screen (it could be any option) but is named only as "--p..."
+check_fails "a glued one-letter name is shown without the value" \
+	"bad option '--p\.\.\.'" $KC export "--p$V"
+
+# positive: every real option spelled in full passes the screen (the
+# command word is unknown, so nothing runs: only the screen is tested)
+bad=""
+while read -r o; do
+	for prog in KC FS; do
+		eval "P=\$$prog"
+		$P no-such-command "--$o" x > "$T/o" 2>&1
+		grep -q 'looks like a secret option' "$T/o" && bad="$bad $prog:--$o"
+		$P no-such-command "--$o=x" > "$T/o" 2>&1
+		grep -q 'looks like a secret option' "$T/o" && bad="$bad $prog:--$o="
+	done
+done < "$T/real"
+[ -z "$bad" ] && ok "every real option spelled in full passes the screen" ||
+	not_ok "real options refused:$bad"
+
+# a value after "--" is an argument, not an option: not screened
+$KC no-such-command -- --pin "$V" > "$T/o" 2>&1
+grep -q 'looks like a secret option' "$T/o" && not_ok "'--' ends the screen" ||
+	ok "'--' ends the screen"
+
+# bad options in every command are named without their value
+cmds_kc="token_list token_init token_keys root_create tui quorum_split
+quorum_combine intermediate_sign verification_sign crl register_list run
+transcript_verify export import"
+cmds_fs="init install sign batch issue verification check keygen attest
+ledger_export ledger_verify"
+for prog in KC FS; do
+	eval "P=\$$prog"; [ $prog = KC ] && cl=$cmds_kc || cl=$cmds_fs
+	for c in $cl; do
+		c=$(echo "$c" | tr _ ' ')
+		bad=""
+		# shellcheck disable=SC2086
+		for a in "--zzz=$V" "--zzz$V" "--zzz9$V" "--yes=$V" "--help=$V" \
+		    "-x$V" "--ZZZ$V" "--p$V" "--s$V" "--k$V" "--u$V" \
+		    "--new-p$V" "--o-$V"; do
+			noecho $P $c "$a" || { bad="$bad $a"; sed 's/^/#   /' "$T/o"; }
+		done
+		[ -z "$bad" ] && ok "$prog $c: bad options named without the value" ||
+			not_ok "$prog $c: value echoed or wrong status:$bad"
+	done
+done
+check_fails "unknown option is named" "bad option '--zzz\.\.\.'" $KC export "--zzz=$V"
+check_fails "factorysign names it too" "unknown option '--zzz\.\.\.'" $FS sign "--zzz=$V"
+
+# positive controls: the full-spelled file options work
+( umask 077; printf '%s\n' 123456 > "$T/pin" )
+check "quorum split --pin-file (full spelling) works" \
+	$KC quorum split --threshold 2 --shares 2 --pin-file "$T/pin"
+check "quorum split --pin-file=F (full spelling) works" \
+	$KC quorum split --threshold=2 --shares=2 --pin-file="$T/pin"
+( umask 077; printf '%s\n' 'correct horse battery' > "$T/pass" )
+check "factorysign init --pass-file (full spelling) works" \
+	$FS init --dir "$T/fd" --subject "/CN=argv test factory" --algorithm ec-p256 \
+	--pass-file "$T/pass"
+check_fails "an abbreviated --pass-f is refused even with a real file" \
+	"looks like a secret option" \
+	$FS init --dir "$T/fd2" --subject "/CN=x" --algorithm ec-p256 --pass-f "$T/pass"
+[ ! -e "$T/fd2" ] && ok "... and nothing was created" || not_ok "... and nothing was created"
+done_testing
