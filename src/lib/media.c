@@ -33,6 +33,7 @@
 #include "kc/fileio.h"
 #include "kc/media.h"
 #include "kc/register.h"
+#include "kc/transcript.h"
 
 #define MEDIA_FILE_MAX (16 * 1024 * 1024)
 #define SUMS "SHA256SUMS"
@@ -225,6 +226,69 @@ pem_body_scan(const unsigned char *b, size_t bl)
 	return what;
 }
 
+static int
+b64c(unsigned char c)
+{
+	return isalnum(c) || c == '+' || c == '/' || c == '=';
+}
+
+static unsigned
+nib(unsigned char c)
+{
+	return isdigit(c) ? (unsigned)(c - '0') :
+	    (unsigned)(tolower(c) - 'a' + 10);
+}
+
+/* Runs of base64 or hex text without PEM armour (lines joined), decoded
+ * and scanned: a key pasted as bare base64 or hex, say into a transcript
+ * value or after a certificate, is seen too. */
+static const char *
+run_scan(const unsigned char *buf, size_t len)
+{
+	unsigned char *clean = NULL, *bin = NULL;
+	const char *what = NULL;
+	size_t i = 0;
+
+	while (i < len && what == NULL) {
+		size_t cl = 0, j;
+		int hex = 1;
+
+		if (!b64c(buf[i])) {
+			i++;
+			continue;
+		}
+		if (clean == NULL && ((clean = malloc(len + 1)) == NULL ||
+		    (bin = malloc(len + 1)) == NULL))
+			break;
+		for (j = i; j < len && (b64c(buf[j]) || buf[j] == '\n' ||
+		    buf[j] == '\r'); j++)
+			if (b64c(buf[j])) {
+				clean[cl++] = buf[j];
+				hex &= isxdigit(buf[j]) != 0;
+			}
+		if (cl >= 40) {
+			for (size_t a = 0; a < 4 && what == NULL; a++) {
+				size_t n = (cl - a) & ~(size_t)3;
+				int m = EVP_DecodeBlock(bin, clean + a, (int)n);
+				if (m > 0)
+					what = der_scan(bin, (size_t)m);
+			}
+			if (what == NULL && hex && cl >= 64) {
+				for (size_t k = 0; k + 1 < cl; k += 2)
+					bin[k / 2] = (unsigned char)(
+					    nib(clean[k]) << 4 | nib(clean[k + 1]));
+				what = der_scan(bin, cl / 2);
+			}
+		}
+		i = j;
+	}
+	if (clean != NULL)
+		OPENSSL_clear_free(clean, len + 1);
+	if (bin != NULL)
+		OPENSSL_clear_free(bin, len + 1);
+	return what;
+}
+
 int
 kc_media_has_private(const unsigned char *buf, size_t len, char *why,
     size_t whysz)
@@ -270,6 +334,10 @@ kc_media_has_private(const unsigned char *buf, size_t len, char *why,
 	}
 	if ((what = der_scan(buf, len)) != NULL) {
 		snprintf(why, whysz, "%s", what);
+		return 1;
+	}
+	if ((what = run_scan(buf, len)) != NULL) {
+		snprintf(why, whysz, "%s, as bare base64 or hex text", what);
 		return 1;
 	}
 	return 0;
@@ -472,12 +540,182 @@ kc_media_probe(const char *dir, int *removable, char *mountpoint,
 	return KC_OK;
 }
 
+/* ---- opening files on the medium and in the state directory ---- */
+
+static const char *
+kind_of(mode_t m)
+{
+	if (S_ISLNK(m))
+		return "a symbolic link";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISSOCK(m))
+		return "a socket";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISDIR(m))
+		return "a directory";
+	return "not a regular file";
+}
+
+/* A name export and import handle: one plain component of letters,
+ * digits, '-', '_', '.', '+', not hidden, not ours (SHA256SUMS, temp
+ * files, the register). */
+static int
+name_ok(const char *n)
+{
+	size_t len = strlen(n);
+
+	if (len == 0 || len > 200 || n[0] == '.' || strcmp(n, SUMS) == 0 ||
+	    strstr(n, ".tmp-") != NULL || strncmp(n, KC_REGISTER_FILE,
+	    strlen(KC_REGISTER_FILE)) == 0)
+		return 0;
+	for (const char *p = n; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' &&
+		    *p != '.' && *p != '+')
+			return 0;
+	return 1;
+}
+
+/*
+ * Opens name in the directory dirfd as a hostile input: lstat first, so a
+ * link, FIFO, socket or device is refused before open(2) can follow or
+ * block on it; then O_NOFOLLOW|O_NONBLOCK and kc_file_check_fd() (regular,
+ * owned by the caller or root, at most max bytes). disp names the file in
+ * messages. KC_ERR_NOTFOUND when absent.
+ */
+static int
+open_at(int dirfd, const char *name, const char *disp, const char *what,
+    size_t max, int *fdp, struct stat *st)
+{
+	struct stat lst;
+	int fd, rc;
+
+	*fdp = -1;
+	if (fstatat(dirfd, name, &lst, AT_SYMLINK_NOFOLLOW) == -1)
+		return kc_err(errno == ENOENT ? KC_ERR_NOTFOUND : KC_ERR_IO,
+		    "%s: %s", disp, strerror(errno));
+	if (S_ISLNK(lst.st_mode))
+		return kc_err(KC_ERR_POLICY, "%s: is a symbolic link; refusing "
+		    "to follow it", disp);
+	if (!S_ISREG(lst.st_mode))
+		return kc_err(KC_ERR_INPUT, "%s: is %s, not a regular file; "
+		    "refusing it", disp, kind_of(lst.st_mode));
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC | O_NOCTTY);
+	if (fd == -1)
+		return kc_err(errno == ELOOP ? KC_ERR_POLICY : KC_ERR_IO,
+		    "%s: %s", disp, errno == ELOOP ? "is a symbolic link; "
+		    "refusing to follow it" : strerror(errno));
+	if ((rc = kc_file_check_fd(fd, disp, what, max, st)) != KC_OK) {
+		close(fd);
+		return rc;
+	}
+	if (st->st_nlink > 1) {
+		close(fd);
+		return kc_err(KC_ERR_POLICY, "%s: has %lu hard links (another "
+		    "name for the same file); refusing it", disp,
+		    (unsigned long)st->st_nlink);
+	}
+	*fdp = fd;
+	return KC_OK;
+}
+
+/* Reads the whole of fd (size from st, checked against max by open_at)
+ * into a NUL-terminated buffer; the file may not grow meanwhile. */
+static int
+read_fd(int fd, const char *disp, const struct stat *st, unsigned char **data,
+    size_t *len)
+{
+	size_t cap = (size_t)st->st_size, have = 0;
+	unsigned char *buf;
+	ssize_t n;
+
+	*data = NULL;
+	*len = 0;
+	if ((buf = malloc(cap + 2)) == NULL)
+		return kc_err(KC_ERR_NOMEM, "out of memory reading %s", disp);
+	for (;;) {
+		n = read(fd, buf + have, cap + 1 - have);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			int e = errno;
+			OPENSSL_clear_free(buf, cap + 2);
+			return kc_err(KC_ERR_IO, "%s: %s", disp, strerror(e));
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+		if (have > cap) {
+			OPENSSL_clear_free(buf, cap + 2);
+			return kc_err(KC_ERR_INPUT, "%s: file changed while it "
+			    "was read", disp);
+		}
+	}
+	buf[have] = '\0';
+	*data = buf;
+	*len = have;
+	return KC_OK;
+}
+
+/* SHA-256 of fd from its start, streamed in small blocks (memory does not
+ * grow with the file). */
+static int
+hash_fd(int fd, const char *disp, char hex[65])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char blk[16384], md[32];
+	EVP_MD_CTX *ctx;
+	unsigned int mdlen = 0;
+	ssize_t n;
+	int rc = KC_OK;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(ctx);
+		return kc_err_ssl(KC_ERR_CRYPTO, "SHA-256");
+	}
+	if (lseek(fd, 0, SEEK_SET) == (off_t)-1) {
+		rc = kc_err(KC_ERR_IO, "%s: %s", disp, strerror(errno));
+		goto out;
+	}
+	for (;;) {
+		n = read(fd, blk, sizeof(blk));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			rc = kc_err(KC_ERR_IO, "%s: %s", disp, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (EVP_DigestUpdate(ctx, blk, (size_t)n) != 1) {
+			rc = kc_err_ssl(KC_ERR_CRYPTO, "SHA-256");
+			goto out;
+		}
+	}
+	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32) {
+		rc = kc_err_ssl(KC_ERR_CRYPTO, "SHA-256");
+		goto out;
+	}
+	for (int i = 0; i < 32; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[64] = '\0';
+out:
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
 /* ---- export ---- */
 
 struct item {
-	char		 src[PATH_MAX];
 	char		 name[256];
-	unsigned char	*data;
+	unsigned char	*data;		/* the re-encoded bytes to write */
 	size_t		 len;
 	char		 sha256[65];
 	enum kc_artefact type;
@@ -488,8 +726,12 @@ struct item {
 struct batch {
 	struct item	*items;
 	size_t		 n;
-	char		**ignored;
+	char		**ignored;	/* unused since the whitelist: every
+					   file is exported or refused */
 	size_t		 n_ignored;
+	char		(*codes)[65];	/* SHA-256 of the verification
+					   codes the register recorded */
+	size_t		 n_codes;
 };
 
 static void
@@ -501,6 +743,7 @@ batch_free(struct batch *b)
 	for (size_t i = 0; i < b->n_ignored; i++)
 		free(b->ignored[i]);
 	free(b->ignored);
+	free(b->codes);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -515,72 +758,389 @@ kc_export_result_clear(struct kc_export_result *r)
 }
 
 static int
-add_ignored(struct batch *b, const char *path)
+batch_add(struct batch *b, const char *name, unsigned char *data, size_t len,
+    enum kc_artefact type)
 {
-	char **n = realloc(b->ignored, (b->n_ignored + 1) * sizeof(*n));
-
-	if (n == NULL)
-		return kc_err(KC_ERR_NOMEM, "out of memory");
-	b->ignored = n;
-	if ((n[b->n_ignored] = strdup(path)) == NULL)
-		return kc_err(KC_ERR_NOMEM, "out of memory");
-	b->n_ignored++;
-	return KC_OK;
-}
-
-/* Reads and screens one file; adds it when it is a public artefact. */
-static int
-add_file(struct batch *b, const char *path, const char *name)
-{
-	struct item it;
-	char why[160];
 	struct item *n;
-	int rc;
 
-	memset(&it, 0, sizeof(it));
-	if ((rc = kc_file_read(path, MEDIA_FILE_MAX, &it.data, &it.len)) !=
-	    KC_OK)
-		return rc;
-	if (kc_media_has_private(it.data, it.len, why, sizeof(why))) {
-		OPENSSL_cleanse(it.data, it.len);
-		free(it.data);
-		return kc_err(KC_ERR_POLICY, "%s holds %s: refusing to export "
-		    "anything; private keys never leave the room (remove the "
-		    "file from the state directory)", path, why);
-	}
-	it.type = kc_media_classify(name, it.data, it.len);
-	if (it.type == KC_ART_UNKNOWN) {
-		free(it.data);
-		return add_ignored(b, path);
-	}
-	snprintf(it.src, sizeof(it.src), "%s", path);
-	snprintf(it.name, sizeof(it.name), "%s", name);
-	kc_sha256_hex(it.data, it.len, it.sha256);
 	for (size_t i = 0; i < b->n; i++)
 		if (strcmp(b->items[i].name, name) == 0) {
-			free(it.data);
+			OPENSSL_clear_free(data, len);
 			return kc_err(KC_ERR_EXISTS, "two files named %s to "
 			    "export", name);
 		}
 	if ((n = realloc(b->items, (b->n + 1) * sizeof(*n))) == NULL) {
-		free(it.data);
+		OPENSSL_clear_free(data, len);
 		return kc_err(KC_ERR_NOMEM, "out of memory");
 	}
 	b->items = n;
-	b->items[b->n++] = it;
+	memset(&n[b->n], 0, sizeof(n[b->n]));
+	snprintf(n[b->n].name, sizeof(n[b->n].name), "%s", name);
+	n[b->n].data = data;
+	n[b->n].len = len;
+	n[b->n].type = type;
+	kc_sha256_hex(data, len, n[b->n].sha256);
+	b->n++;
 	return KC_OK;
 }
 
 static int
-name_ok(const char *n)
+only_space(const unsigned char *p, size_t n)
 {
-	if (n[0] == '.' || strcmp(n, SUMS) == 0 || strstr(n, ".tmp-") != NULL)
-		return 0;
-	for (const char *p = n; *p; p++)
-		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' &&
-		    *p != '.' && *p != '+')
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
 			return 0;
 	return 1;
+}
+
+/* The kinds a name may hold, by its extension. */
+enum { K_CERT = 1, K_CRL = 2, K_CSR = 4 };
+
+static int
+kinds_of_name(const char *name, int *pem_only)
+{
+	*pem_only = 0;
+	if (ends_with(name, ".pem")) {
+		*pem_only = 1;
+		return K_CERT | K_CRL | K_CSR;
+	}
+	if (ends_with(name, ".crt") || ends_with(name, ".cer"))
+		return K_CERT;
+	if (ends_with(name, ".der"))
+		return K_CERT | K_CRL | K_CSR;
+	if (ends_with(name, ".crl"))
+		return K_CRL;
+	if (ends_with(name, ".csr") || ends_with(name, ".req"))
+		return K_CSR;
+	return 0;
+}
+
+/*
+ * One certificate, CRL or CSR, exactly: PEM with one block and nothing but
+ * white space around it (no headers), or DER with no trailing byte; the
+ * DER must be what OpenSSL re-encodes from the parsed object. *out is the
+ * object re-encoded (canonical PEM, or DER when the input was DER).
+ */
+static int
+reencode(const char *disp, const unsigned char *buf, size_t len, int kinds,
+    int pem_only, enum kc_artefact *type, unsigned char **out, size_t *outlen)
+{
+	char *pname = NULL, *header = NULL;
+	unsigned char *der = NULL, *re = NULL;
+	const unsigned char *p, *start = buf;
+	long derlen = 0;
+	size_t skip = 0;
+	int pem = 0, kind = 0, relen = -1, rc;
+	void *obj = NULL;
+	BIO *b = NULL, *w = NULL;
+	BUF_MEM *bm;
+
+	*out = NULL;
+	while (skip < len && only_space(buf + skip, 1))
+		skip++;
+	if (len - skip >= 11 && memcmp(buf + skip, "-----BEGIN ", 11) == 0) {
+		pem = 1;
+		if ((b = BIO_new_mem_buf(buf + skip, (int)(len - skip))) ==
+		    NULL) {
+			rc = kc_err_ssl(KC_ERR_NOMEM, "BIO");
+			goto out;
+		}
+		if (PEM_read_bio(b, &pname, &header, &der, &derlen) != 1) {
+			rc = kc_err(KC_ERR_INPUT, "%s: not a valid PEM block; "
+			    "refusing it", disp);
+			goto out;
+		}
+		if (header[0] != '\0') {
+			rc = kc_err(KC_ERR_INPUT, "%s: the PEM block has header "
+			    "lines; refusing it", disp);
+			goto out;
+		}
+		{
+			char *rest;
+			long rl = BIO_get_mem_data(b, &rest);
+			if (rl > 0 && !only_space((unsigned char *)rest,
+			    (size_t)rl)) {
+				rc = kc_err(KC_ERR_INPUT, "%s: holds something "
+				    "after the first PEM block (one object per "
+				    "file); refusing it", disp);
+				goto out;
+			}
+		}
+		if (strcmp(pname, "CERTIFICATE") == 0)
+			kind = K_CERT;
+		else if (strcmp(pname, "X509 CRL") == 0)
+			kind = K_CRL;
+		else if (strcmp(pname, "CERTIFICATE REQUEST") == 0 ||
+		    strcmp(pname, "NEW CERTIFICATE REQUEST") == 0)
+			kind = K_CSR;
+		if ((kind & kinds) == 0) {
+			rc = kc_err(KC_ERR_INPUT, "%s: a PEM '%s' block is not "
+			    "what this file may hold; refusing it", disp,
+			    pname);
+			goto out;
+		}
+		start = der;
+		len = (size_t)derlen;
+	} else if (pem_only) {
+		rc = kc_err(KC_ERR_INPUT, "%s: is not one PEM certificate, CRL "
+		    "or CSR (it must start with '-----BEGIN '); refusing it",
+		    disp);
+		goto out;
+	}
+	/* The DER: each allowed type in turn, whole input consumed. */
+	for (int k = K_CERT; k <= K_CSR && obj == NULL; k <<= 1) {
+		if (!(kinds & k) || (kind != 0 && kind != k))
+			continue;
+		p = start;
+		if (k == K_CERT)
+			obj = d2i_X509(NULL, &p, (long)len);
+		else if (k == K_CRL)
+			obj = d2i_X509_CRL(NULL, &p, (long)len);
+		else
+			obj = d2i_X509_REQ(NULL, &p, (long)len);
+		if (obj != NULL && p != start + len) {
+			rc = kc_err(KC_ERR_INPUT, "%s: %zu bytes of trailing data "
+			    "after the %s; refusing it", disp,
+			    (size_t)(start + len - p), k == K_CERT ?
+			    "certificate" : k == K_CRL ? "CRL" : "CSR");
+			if (k == K_CERT)
+				X509_free(obj);
+			else if (k == K_CRL)
+				X509_CRL_free(obj);
+			else
+				X509_REQ_free(obj);
+			obj = NULL;
+			goto out;
+		}
+		if (obj != NULL)
+			kind = k;
+	}
+	if (obj == NULL) {
+		rc = kc_err(KC_ERR_INPUT, "%s: is not a certificate, CRL or CSR "
+		    "that parses; refusing it", disp);
+		goto out;
+	}
+	if (kind == K_CERT)
+		relen = i2d_X509(obj, &re);
+	else if (kind == K_CRL)
+		relen = i2d_X509_CRL(obj, &re);
+	else
+		relen = i2d_X509_REQ(obj, &re);
+	if (relen <= 0 || (size_t)relen != len || memcmp(re, start, len) != 0) {
+		rc = kc_err(KC_ERR_INPUT, "%s: its DER is not canonical (it "
+		    "does not re-encode to the same bytes); refusing it", disp);
+		goto out;
+	}
+	if (!pem) {
+		*out = re;
+		*outlen = (size_t)relen;
+		re = NULL;
+	} else {
+		int ok;
+		if ((w = BIO_new(BIO_s_mem())) == NULL) {
+			rc = kc_err_ssl(KC_ERR_NOMEM, "BIO");
+			goto out;
+		}
+		ok = kind == K_CERT ? PEM_write_bio_X509(w, obj) :
+		    kind == K_CRL ? PEM_write_bio_X509_CRL(w, obj) :
+		    PEM_write_bio_X509_REQ(w, obj);
+		BIO_get_mem_ptr(w, &bm);
+		if (ok != 1 || bm == NULL || (*out = malloc(bm->length + 1)) ==
+		    NULL) {
+			rc = kc_err_ssl(KC_ERR_NOMEM, "PEM encoding of %s",
+			    disp);
+			goto out;
+		}
+		memcpy(*out, bm->data, bm->length);
+		(*out)[bm->length] = '\0';
+		*outlen = bm->length;
+	}
+	*type = kind == K_CERT ? KC_ART_CERT : kind == K_CRL ? KC_ART_CRL :
+	    KC_ART_CSR;
+	rc = KC_OK;
+out:
+	if (obj != NULL) {
+		if (kind == K_CERT)
+			X509_free(obj);
+		else if (kind == K_CRL)
+			X509_CRL_free(obj);
+		else
+			X509_REQ_free(obj);
+	}
+	OPENSSL_free(pname);
+	OPENSSL_free(header);
+	OPENSSL_free(der);
+	OPENSSL_free(re);
+	BIO_free(b);
+	BIO_free(w);
+	ERR_clear_error();
+	return rc;
+}
+
+/* A verification code: 1 to 64 letters and digits, an optional line end.
+ * *code gets the code without it. */
+static int
+code_text(const char *disp, const unsigned char *buf, size_t len,
+    char code[65])
+{
+	size_t n = len;
+
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' ||
+	    buf[n - 1] == ' '))
+		n--;
+	if (n == 0 || n > 64)
+		return kc_err(KC_ERR_INPUT, "%s: is not a verification code (1 "
+		    "to 64 letters and digits on one line); refusing it", disp);
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum(buf[i]))
+			return kc_err(KC_ERR_INPUT, "%s: is not a verification "
+			    "code (1 to 64 letters and digits on one line); "
+			    "refusing it", disp);
+	memcpy(code, buf, n);
+	code[n] = '\0';
+	return KC_OK;
+}
+
+#define EXPORT_KINDS "a certificate (.pem, .crt, .cer, .der), a CRL (.crl), " \
+	"a CSR (.csr, .req), a verification code (.code) or a transcript " \
+	"(transcripts/*.log)"
+
+/* How big a file of each kind may be. */
+#define CODE_MAX 256
+#define X509_MAX KC_FILE_MAX
+#define TRANSCRIPT_MAX MEDIA_FILE_MAX
+
+/*
+ * Validates one file of the state directory (dirfd/name, disp in messages)
+ * and adds its re-encoded form to the batch; anything that is not one of
+ * the kinds export knows, or does not validate, is refused by name.
+ */
+static int
+export_one(struct batch *b, int dirfd, const char *disp, const char *name,
+    int in_transcripts)
+{
+	unsigned char *data = NULL, *out = NULL;
+	size_t len = 0, outlen = 0, max;
+	enum kc_artefact type = KC_ART_UNKNOWN;
+	char why[160], code[65], hex[65];
+	struct stat st, st2;
+	int kinds = 0, pem_only = 0, fd = -1, rc;
+
+	if (!name_ok(name))
+		return kc_err(KC_ERR_POLICY, "%s: not a plain file name export "
+		    "handles (letters, digits, '-', '_', '.', '+'); refusing "
+		    "to export anything: remove it from the state directory",
+		    disp);
+	if (in_transcripts) {
+		if (!ends_with(name, ".log"))
+			return kc_err(KC_ERR_POLICY, "%s: not a transcript "
+			    "(*.log); refusing to export anything: remove it "
+			    "from the state directory", disp);
+		type = KC_ART_TRANSCRIPT;
+		max = TRANSCRIPT_MAX;
+	} else if (ends_with(name, ".code")) {
+		type = KC_ART_CODE;
+		max = CODE_MAX;
+	} else if ((kinds = kinds_of_name(name, &pem_only)) != 0) {
+		max = X509_MAX;
+	} else {
+		max = MEDIA_FILE_MAX;	/* read only for the key screen */
+	}
+	if ((rc = open_at(dirfd, name, disp, NULL, max, &fd, &st)) != KC_OK)
+		goto out;
+	if ((rc = read_fd(fd, disp, &st, &data, &len)) != KC_OK)
+		goto out;
+	if (kc_media_has_private(data, len, why, sizeof(why))) {
+		rc = kc_err(KC_ERR_POLICY, "%s holds %s: refusing to export "
+		    "anything; private keys never leave the room (remove the "
+		    "file from the state directory)", disp, why);
+		goto out;
+	}
+	if (type == KC_ART_UNKNOWN && kinds == 0) {
+		rc = kc_err(KC_ERR_POLICY, "%s: not a file export knows (only "
+		    EXPORT_KINDS " leave the room); refusing to export "
+		    "anything: remove it from the state directory", disp);
+		goto out;
+	}
+	switch (type) {
+	case KC_ART_TRANSCRIPT:
+		if ((rc = kc_transcript_verify(disp, NULL, NULL)) != KC_OK) {
+			char msg[512];
+			snprintf(msg, sizeof(msg), "%s", kc_errmsg());
+			rc = kc_err(KC_ERR_POLICY, "%s: does not verify as a "
+			    "transcript (%s); refusing to export it", disp, msg);
+			goto out;
+		}
+		/* what was verified is what was read */
+		if (fstatat(dirfd, name, &st2, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    st2.st_ino != st.st_ino || st2.st_dev != st.st_dev ||
+		    st2.st_size != st.st_size ||
+		    st2.st_mtim.tv_sec != st.st_mtim.tv_sec ||
+		    st2.st_mtim.tv_nsec != st.st_mtim.tv_nsec) {
+			rc = kc_err(KC_ERR_IO, "%s: changed while it was "
+			    "verified; refusing to export it", disp);
+			goto out;
+		}
+		out = data;
+		outlen = len;
+		data = NULL;
+		break;
+	case KC_ART_CODE: {
+		int known = 0;
+		if ((rc = code_text(disp, data, len, code)) != KC_OK)
+			goto out;
+		kc_sha256_hex(code, strlen(code), hex);
+		for (size_t i = 0; i < b->n_codes; i++)
+			known |= strcmp(b->codes[i], hex) == 0;
+		OPENSSL_cleanse(code, sizeof(code));
+		if (!known) {
+			rc = kc_err(KC_ERR_POLICY, "%s: no verification "
+			    "certificate in the register was signed for this "
+			    "code; only recorded verification codes are "
+			    "exported (remove the file from the state "
+			    "directory)", disp);
+			goto out;
+		}
+		outlen = strlen((char *)data);
+		if ((out = malloc(outlen + 2)) == NULL) {
+			rc = kc_err(KC_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		(void)code_text(disp, data, len, (char *)out);
+		outlen = strlen((char *)out);
+		out[outlen++] = '\n';
+		out[outlen] = '\0';
+		break;
+	}
+	default:
+		if ((rc = reencode(disp, data, len, kinds, pem_only, &type,
+		    &out, &outlen)) != KC_OK)
+			goto out;
+		if (type == KC_ART_CSR) {
+			struct kc_csr *csr = NULL;
+			if ((rc = kc_csr_parse(data, len, disp,
+			    KC_CSR_NO_SUBJECT_CHECK, &csr)) != KC_OK)
+				goto out;
+			kc_csr_free(csr);
+		}
+		break;
+	}
+	/* the second line: the bytes that leave, scanned again */
+	if (kc_media_has_private(out, outlen, why, sizeof(why))) {
+		rc = kc_err(KC_ERR_POLICY, "%s holds %s: refusing to export "
+		    "anything; private keys never leave the room", disp, why);
+		goto out;
+	}
+	rc = batch_add(b, name, out, outlen, type);
+	out = NULL;
+out:
+	if (fd != -1)
+		close(fd);
+	if (data != NULL)
+		OPENSSL_clear_free(data, len);
+	if (out != NULL)
+		OPENSSL_clear_free(out, outlen);
+	return rc;
 }
 
 static int
@@ -589,63 +1149,277 @@ cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Adds the regular files of dir (sorted, not following symlinks). */
+/* The names in a directory, sorted; "." and ".." left out. */
 static int
-add_dir(struct batch *b, const char *dir, int transcripts_only)
+list_dir(DIR *dp, const char *dir, char ***names, size_t *n)
 {
-	char path[PATH_MAX], **names = NULL;
-	size_t n = 0;
 	struct dirent *d;
-	struct stat st;
-	DIR *dp;
-	int rc = KC_OK;
+	char **v = NULL;
+	size_t k = 0;
 
-	if ((dp = opendir(dir)) == NULL) {
-		if (errno == ENOENT && transcripts_only)
-			return KC_OK;
-		return kc_err(KC_ERR_IO, "state directory %s: %s", dir,
-		    strerror(errno));
-	}
+	*names = NULL;
+	*n = 0;
+	errno = 0;
 	while ((d = readdir(dp)) != NULL) {
-		char **nn;
+		char **nv;
 		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
 			continue;
-		if ((nn = realloc(names, (n + 1) * sizeof(*nn))) == NULL ||
-		    (nn[n] = strdup(d->d_name)) == NULL) {
-			if (nn != NULL)
-				names = nn;
-			rc = kc_err(KC_ERR_NOMEM, "out of memory");
-			goto out;
+		if (k >= 100000 || (nv = realloc(v, (k + 1) * sizeof(*nv))) ==
+		    NULL || (nv[k] = strdup(d->d_name)) == NULL) {
+			if (k < 100000 && nv != NULL)
+				v = nv;
+			for (size_t i = 0; i < k; i++)
+				free(v[i]);
+			free(v);
+			return kc_err(k >= 100000 ? KC_ERR_INPUT : KC_ERR_NOMEM,
+			    "%s: %s", dir, k >= 100000 ? "more than 100000 "
+			    "entries" : "out of memory");
 		}
-		names = nn;
-		n++;
+		v = nv;
+		k++;
 	}
-	if (n > 1)
-		qsort(names, n, sizeof(*names), cmp_names);
+	if (k > 1)
+		qsort(v, k, sizeof(*v), cmp_names);
+	*names = v;
+	*n = k;
+	return KC_OK;
+}
+
+static void
+free_names(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Every file of a state directory (or of its transcripts/) is exported or
+ * refused; the register and transcripts/ are handled by the caller. */
+static int
+add_dir(struct batch *b, const char *dir, int transcripts)
+{
+	char disp[PATH_MAX], **names = NULL;
+	size_t n = 0;
+	struct stat st;
+	DIR *dp;
+	int rc, fd;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) ==
+	    -1 || (dp = fdopendir(fd)) == NULL) {
+		int e = errno;
+		if (fd != -1)
+			close(fd);
+		if (e == ENOENT && transcripts)
+			return KC_OK;
+		return kc_err(KC_ERR_IO, "state directory %s: %s", dir,
+		    e == ELOOP ? "is a symbolic link" : strerror(e));
+	}
+	if ((rc = list_dir(dp, dir, &names, &n)) != KC_OK)
+		goto out;
 	for (size_t i = 0; i < n && rc == KC_OK; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		if (lstat(path, &st) == -1) {
-			rc = kc_err(KC_ERR_IO, "%s: %s", path, strerror(errno));
+		snprintf(disp, sizeof(disp), "%s/%s", dir, names[i]);
+		if (!transcripts && strncmp(names[i], KC_REGISTER_FILE,
+		    strlen(KC_REGISTER_FILE)) == 0)
+			continue;	/* the register: dumped as text */
+		if (fstatat(fd, names[i], &st, AT_SYMLINK_NOFOLLOW) == -1) {
+			rc = kc_err(KC_ERR_IO, "%s: %s", disp, strerror(errno));
 			break;
 		}
-		if (S_ISDIR(st.st_mode) || strncmp(names[i], "register.sqlite",
-		    15) == 0)
+		if (!transcripts && S_ISDIR(st.st_mode) &&
+		    strcmp(names[i], "transcripts") == 0)
 			continue;
-		if (!S_ISREG(st.st_mode) || !name_ok(names[i])) {
-			rc = add_ignored(b, path);
-			continue;
+		if (!S_ISREG(st.st_mode)) {
+			rc = kc_err(KC_ERR_POLICY, "%s: is %s; export takes only "
+			    "regular files (" EXPORT_KINDS "); refusing to "
+			    "export anything: remove it from the state "
+			    "directory", disp, kind_of(st.st_mode));
+			break;
 		}
-		if (transcripts_only && !ends_with(names[i], ".log")) {
-			rc = add_ignored(b, path);
-			continue;
-		}
-		rc = add_file(b, path, names[i]);
+		rc = export_one(b, fd, disp, names[i], transcripts);
 	}
 out:
 	closedir(dp);
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	free_names(names, n);
+	return rc;
+}
+
+/* ---- the medium before an export ---- */
+
+struct sums {
+	char	(*name)[256];
+	char	(*sha)[65];
+	size_t	  n;
+};
+
+static void
+sums_free(struct sums *s)
+{
+	free(s->name);
+	free(s->sha);
+	memset(s, 0, sizeof(*s));
+}
+
+static int
+sums_add(struct sums *s, const char *name, const char *sha)
+{
+	char (*nn)[256], (*ns)[65];
+
+	if ((nn = realloc(s->name, (s->n + 1) * sizeof(*nn))) == NULL)
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	s->name = nn;
+	if ((ns = realloc(s->sha, (s->n + 1) * sizeof(*ns))) == NULL)
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	s->sha = ns;
+	snprintf(s->name[s->n], sizeof(s->name[0]), "%s", name);
+	snprintf(s->sha[s->n], sizeof(s->sha[0]), "%s", sha);
+	s->n++;
+	return KC_OK;
+}
+
+/*
+ * The SHA256SUMS already on the medium, parsed strictly: every line is
+ * "<64 lower-case hex>  <name>\n" with a name export could have written,
+ * no name twice, and the file it names is on the medium, a regular file
+ * with that SHA-256. Anything else is an error naming the line. Nothing
+ * of the old file is copied: the new one is generated from these entries.
+ */
+static int
+sums_parse(int mfd, const char *media, struct sums *s)
+{
+	char disp[PATH_MAX], ldisp[PATH_MAX + 32], fdisp[PATH_MAX], hex[65];
+	unsigned char *buf = NULL;
+	size_t len = 0, off = 0;
+	struct stat st;
+	int fd = -1, rc, line = 0;
+
+	snprintf(disp, sizeof(disp), "%s/%s", media, SUMS);
+	rc = open_at(mfd, SUMS, disp, NULL, KC_FILE_MAX, &fd, &st);
+	if (rc == KC_ERR_NOTFOUND) {
+		kc_err_clear();
+		return KC_OK;
+	}
+	if (rc != KC_OK || (rc = read_fd(fd, disp, &st, &buf, &len)) != KC_OK)
+		goto out;
+	while (off < len && rc == KC_OK) {
+		const char *l = (const char *)buf + off;
+		const char *nl = memchr(l, '\n', len - off);
+		size_t ll = nl ? (size_t)(nl - l) : len - off, nlen;
+		char name[256];
+		int fok = 1;
+
+		line++;
+		snprintf(ldisp, sizeof(ldisp), "%s:%d", disp, line);
+		for (size_t i = 0; i < 64 && i < ll; i++)
+			fok &= (l[i] >= '0' && l[i] <= '9') ||
+			    (l[i] >= 'a' && l[i] <= 'f');
+		nlen = ll > 66 ? ll - 66 : 0;
+		if (nl == NULL || ll < 67 || !fok || l[64] != ' ' ||
+		    l[65] != ' ' || nlen >= sizeof(name) ||
+		    memchr(l, '\0', ll) != NULL) {
+			rc = kc_err(KC_ERR_INPUT, "%s: not a line '<64 "
+			    "lower-case hex>  <name>' (an existing %s must hold "
+			    "only such lines); refusing to export: use an "
+			    "empty medium", ldisp, SUMS);
+			break;
+		}
+		memcpy(name, l + 66, nlen);
+		name[nlen] = '\0';
+		if (!name_ok(name)) {
+			rc = kc_err(KC_ERR_INPUT, "%s: names a file export "
+			    "would never write; refusing to export: use an "
+			    "empty medium", ldisp);
+			break;
+		}
+		for (size_t i = 0; i < s->n; i++)
+			if (strcmp(s->name[i], name) == 0)
+				rc = kc_err(KC_ERR_INPUT, "%s: %s is listed "
+				    "twice; refusing to export: use an empty "
+				    "medium", ldisp, name);
+		if (rc != KC_OK)
+			break;
+		snprintf(fdisp, sizeof(fdisp), "%s/%s", media, name);
+		{
+			int ffd;
+			struct stat fst;
+			if ((rc = open_at(mfd, name, fdisp, NULL, MEDIA_FILE_MAX,
+			    &ffd, &fst)) != KC_OK) {
+				char msg[512];
+				snprintf(msg, sizeof(msg), "%s", kc_errmsg());
+				rc = kc_err(rc, "%s: the file it lists cannot be "
+				    "checked (%s); refusing to export: use an "
+				    "empty medium", ldisp, msg);
+				break;
+			}
+			rc = hash_fd(ffd, fdisp, hex);
+			close(ffd);
+			if (rc != KC_OK)
+				break;
+		}
+		if (memcmp(hex, l, 64) != 0) {
+			rc = kc_err(KC_ERR_INPUT, "%s: %s on the medium does not "
+			    "have the SHA-256 listed; refusing to export: use "
+			    "an empty medium", ldisp, name);
+			break;
+		}
+		rc = sums_add(s, name, hex);
+		off += ll + 1;
+	}
+out:
+	if (fd != -1)
+		close(fd);
+	free(buf);
+	return rc;
+}
+
+/* Everything on the top of the medium is a regular file (owned by the
+ * caller or root, one link) or a directory; anything else is refused by
+ * name before the export reads or writes anything. */
+static int
+media_scan(int mfd, const char *media)
+{
+	char disp[PATH_MAX], **names = NULL;
+	size_t n = 0;
+	struct stat st;
+	DIR *dp;
+	int dfd, rc;
+
+	if ((dfd = dup(mfd)) == -1 || (dp = fdopendir(dfd)) == NULL) {
+		if (dfd != -1)
+			close(dfd);
+		return kc_err(KC_ERR_IO, "media directory %s: %s", media,
+		    strerror(errno));
+	}
+	rewinddir(dp);
+	if ((rc = list_dir(dp, media, &names, &n)) != KC_OK)
+		goto out;
+	for (size_t i = 0; i < n && rc == KC_OK; i++) {
+		snprintf(disp, sizeof(disp), "%s/%s", media, names[i]);
+		if (fstatat(mfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == -1) {
+			rc = kc_err(KC_ERR_IO, "%s: %s", disp, strerror(errno));
+			break;
+		}
+		if (S_ISDIR(st.st_mode))
+			continue;
+		if (!S_ISREG(st.st_mode)) {
+			rc = kc_err(KC_ERR_POLICY, "%s: is %s; the medium must "
+			    "hold only regular files and directories: refusing "
+			    "to export (remove it, or use an empty medium)",
+			    disp, kind_of(st.st_mode));
+			break;
+		}
+		if (st.st_uid != geteuid() && st.st_uid != 0)
+			rc = kc_err(KC_ERR_POLICY, "%s: is owned by uid %lu, not "
+			    "by you or root: refusing to export (use an empty "
+			    "medium)", disp, (unsigned long)st.st_uid);
+		else if (st.st_nlink > 1)
+			rc = kc_err(KC_ERR_POLICY, "%s: has %lu hard links "
+			    "(another name for the same file): refusing to "
+			    "export (use an empty medium)", disp,
+			    (unsigned long)st.st_nlink);
+	}
+out:
+	closedir(dp);
+	free_names(names, n);
 	return rc;
 }
 
@@ -655,15 +1429,16 @@ out:
  * without it, such as older vfat drivers, a plain rename after checking
  * the name is free: the medium is in the hands of one officer). Hard links,
  * which kc_file_write() uses for KC_WRITE_EXCL, do not exist on FAT, the
- * usual format of USB sticks. The directory is synced by the caller.
+ * usual format of USB sticks. replace: SHA256SUMS, which is renamed over
+ * the old one. The directory is synced by the caller.
  */
 static int
-media_write(const char *path, const unsigned char *data, size_t len)
+media_write(const char *path, const unsigned char *data, size_t len,
+    int replace)
 {
 	char tmp[PATH_MAX + 32];
 	unsigned char rnd[6];
 	struct stat st;
-	size_t off = 0;
 	int fd, e;
 
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
@@ -676,15 +1451,9 @@ media_write(const char *path, const unsigned char *data, size_t len)
 	if (fd == -1)
 		return kc_err(KC_ERR_IO, "cannot create %s: %s", path,
 		    strerror(errno));
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			e = n == 0 ? ENOSPC : errno;
-			goto fail;
-		}
-		off += (size_t)n;
+	if (kc_write_all(fd, data, len) == -1) {
+		e = errno == 0 ? ENOSPC : errno;
+		goto fail;
 	}
 	if (fsync(fd) == -1) {
 		e = errno;
@@ -696,6 +1465,14 @@ media_write(const char *path, const unsigned char *data, size_t len)
 		goto fail;
 	}
 	fd = -1;
+	if (replace) {
+		if (rename(tmp, path) == 0)
+			return KC_OK;
+		e = errno;
+		unlink(tmp);
+		return kc_err(KC_ERR_IO, "cannot create %s: %s", path,
+		    strerror(e));
+	}
 	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
 		return KC_OK;
 	e = errno;
@@ -728,119 +1505,112 @@ fail_injected(size_t written)
 	return s != NULL && s[0] != '\0' && written >= strtoul(s, NULL, 10);
 }
 
-/* Reads path back from the medium (page cache dropped first) and compares
- * its SHA-256. */
+/* Reads name back from the medium (page cache dropped first, no link
+ * followed) and compares its SHA-256. */
 static int
-read_back(const char *path, const char *sha256)
+read_back(int mfd, const char *media, const char *name, const char *sha256)
 {
-	unsigned char *buf = NULL;
-	char hex[65];
-	size_t len;
+	char disp[PATH_MAX], hex[65];
+	struct stat st;
 	int fd, rc;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
-		(void)fdatasync(fd);
-		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-		close(fd);
-	}
-	if ((rc = kc_file_read(path, MEDIA_FILE_MAX, &buf, &len)) != KC_OK)
+	snprintf(disp, sizeof(disp), "%s/%s", media, name);
+	if ((rc = open_at(mfd, name, disp, NULL, MEDIA_FILE_MAX, &fd, &st)) !=
+	    KC_OK)
 		return rc;
-	kc_sha256_hex(buf, len, hex);
-	free(buf);
+	(void)fdatasync(fd);
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	rc = hash_fd(fd, disp, hex);
+	close(fd);
+	if (rc != KC_OK)
+		return rc;
 	if (strcmp(hex, sha256) != 0)
 		return kc_err(KC_ERR_IO, "%s reads back with SHA-256 %s, not "
-		    "%s: the medium is faulty; use another", path, hex, sha256);
+		    "%s: the medium is faulty; use another", disp, hex, sha256);
 	return KC_OK;
 }
 
-/* SHA256SUMS lines already on the media, merged with the batch. */
-static int
-write_sums(const char *media, struct batch *b, char *sums_sha, size_t shasz)
+/* SHA256SUMS text: the validated old entries not in the batch, then the
+ * batch. NULL b: the old entries only (for a rollback). */
+static char *
+sums_text(const struct sums *old, const struct batch *b, size_t *len)
 {
-	char path[PATH_MAX], *out = NULL;
-	unsigned char *old = NULL;
-	size_t oldlen = 0, used = 0, cap;
-	int rc;
+	size_t cap = (old->n + (b ? b->n : 0)) * 330 + 1, used = 0;
+	char *out = malloc(cap);
 
-	snprintf(path, sizeof(path), "%s/%s", media, SUMS);
-	rc = kc_file_read(path, MEDIA_FILE_MAX, &old, &oldlen);
-	if (rc != KC_OK && rc != KC_ERR_NOTFOUND)
-		return rc;
-	kc_err_clear();
-	cap = oldlen + b->n * 400 + 1;
-	if ((out = malloc(cap)) == NULL) {
-		free(old);
-		return kc_err(KC_ERR_NOMEM, "out of memory");
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < old->n; i++) {
+		int again = 0;
+		for (size_t j = 0; b != NULL && j < b->n; j++)
+			again |= strcmp(b->items[j].name, old->name[i]) == 0;
+		if (!again)
+			used += (size_t)snprintf(out + used, cap - used,
+			    "%s  %s\n", old->sha[i], old->name[i]);
 	}
-	/* keep old lines for files not in this batch */
-	for (char *line = (char *)old; line && *line;) {
-		char *nl = strchr(line, '\n');
-		size_t ll = nl ? (size_t)(nl - line) : strlen(line);
-		int replaced = 0;
-		if (ll > 66)
-			for (size_t i = 0; i < b->n; i++)
-				if (ll - 66 == strlen(b->items[i].name) &&
-				    memcmp(line + 66, b->items[i].name, ll - 66)
-				    == 0)
-					replaced = 1;
-		if (!replaced && ll > 0) {
-			memcpy(out + used, line, ll);
-			used += ll;
-			out[used++] = '\n';
-		}
-		line = nl ? nl + 1 : line + ll;
-	}
-	for (size_t i = 0; i < b->n; i++)
+	for (size_t j = 0; b != NULL && j < b->n; j++)
 		used += (size_t)snprintf(out + used, cap - used, "%s  %s\n",
-		    b->items[i].sha256, b->items[i].name);
-	kc_sha256_hex(out, used, sums_sha);
-	(void)shasz;
-	rc = kc_file_write(path, out, used, 0644, 0);
-	free(out);
-	free(old);
-	return rc;
+		    b->items[j].sha256, b->items[j].name);
+	*len = used;
+	return out;
 }
 
 static int
 do_export(const char *media, struct batch *b, struct kc_export_result *res)
 {
-	char path[PATH_MAX], sums_sha[65], msg[1024];
-	int removable, rc;
-	size_t written = 0;
-	unsigned char *old = NULL;
-	size_t oldlen = 0;
-	char sumspath[PATH_MAX];
-	int had_sums;
+	char path[PATH_MAX], sums_sha[65], msg[1024], sumspath[PATH_MAX];
+	struct sums old;
+	char *text = NULL;
+	size_t written = 0, tlen = 0;
+	int removable, rc, mfd = -1, had_sums = 0;
 
+	memset(&old, 0, sizeof(old));
 	if ((rc = kc_media_probe(media, &removable, path, sizeof(path))) !=
 	    KC_OK)
 		return rc;
+	if ((mfd = open(media, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return kc_err(KC_ERR_IO, "media directory %s: %s", media,
+		    strerror(errno));
+	if ((rc = media_scan(mfd, media)) != KC_OK ||
+	    (rc = sums_parse(mfd, media, &old)) != KC_OK)
+		goto out;
+	snprintf(sumspath, sizeof(sumspath), "%s/%s", media, SUMS);
+	{
+		struct stat sst;
+		had_sums = fstatat(mfd, SUMS, &sst, AT_SYMLINK_NOFOLLOW) == 0;
+	}
 	/* Every target checked before anything is written. */
 	for (size_t i = 0; i < b->n; i++) {
-		unsigned char *buf = NULL;
-		size_t len;
+		struct stat st;
 		char hex[65];
+		int fd;
 
 		snprintf(path, sizeof(path), "%s/%s", media, b->items[i].name);
-		rc = kc_file_read(path, MEDIA_FILE_MAX, &buf, &len);
+		rc = open_at(mfd, b->items[i].name, path, NULL, MEDIA_FILE_MAX,
+		    &fd, &st);
 		if (rc == KC_ERR_NOTFOUND) {
 			kc_err_clear();
+			rc = KC_OK;
 			continue;
 		}
+		if (rc != KC_OK) {
+			snprintf(msg, sizeof(msg), "%s", kc_errmsg());
+			rc = kc_err(rc, "%s; refusing to export: use an empty "
+			    "medium", msg);
+			goto out;
+		}
+		rc = hash_fd(fd, path, hex);
+		close(fd);
 		if (rc != KC_OK)
-			return rc;
-		kc_sha256_hex(buf, len, hex);
-		free(buf);
-		if (strcmp(hex, b->items[i].sha256) != 0)
-			return kc_err(KC_ERR_EXISTS, "%s already exists on the "
+			goto out;
+		if (strcmp(hex, b->items[i].sha256) != 0) {
+			rc = kc_err(KC_ERR_EXISTS, "%s already exists on the "
 			    "media with other content: refusing to overwrite "
 			    "it; use an empty medium", path);
+			goto out;
+		}
 		b->items[i].skip = 1;
 	}
-	snprintf(sumspath, sizeof(sumspath), "%s/%s", media, SUMS);
-	had_sums = kc_file_read(sumspath, MEDIA_FILE_MAX, &old, &oldlen) ==
-	    KC_OK;
-	kc_err_clear();
 
 	for (size_t i = 0; i < b->n; i++) {
 		if (b->items[i].skip)
@@ -852,7 +1622,7 @@ do_export(const char *media, struct batch *b, struct kc_export_result *res)
 			goto rollback;
 		}
 		if ((rc = media_write(path, b->items[i].data,
-		    b->items[i].len)) != KC_OK)
+		    b->items[i].len, 0)) != KC_OK)
 			goto rollback;
 		b->items[i].written = 1;
 		written++;
@@ -862,15 +1632,19 @@ do_export(const char *media, struct batch *b, struct kc_export_result *res)
 		    strerror(ENOSPC));
 		goto rollback;
 	}
-	if ((rc = write_sums(media, b, sums_sha, sizeof(sums_sha))) != KC_OK ||
-	    (rc = kc_dir_sync(media)) != KC_OK)
+	if ((text = sums_text(&old, b, &tlen)) == NULL) {
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
 		goto rollback;
-	for (size_t i = 0; i < b->n; i++) {
-		snprintf(path, sizeof(path), "%s/%s", media, b->items[i].name);
-		if ((rc = read_back(path, b->items[i].sha256)) != KC_OK)
-			goto rollback;
 	}
-	if ((rc = read_back(sumspath, sums_sha)) != KC_OK)
+	kc_sha256_hex(text, tlen, sums_sha);
+	if ((rc = media_write(sumspath, (unsigned char *)text, tlen, 1)) !=
+	    KC_OK || (rc = kc_dir_sync(media)) != KC_OK)
+		goto rollback;
+	for (size_t i = 0; i < b->n; i++)
+		if ((rc = read_back(mfd, media, b->items[i].name,
+		    b->items[i].sha256)) != KC_OK)
+			goto rollback;
+	if ((rc = read_back(mfd, media, SUMS, sums_sha)) != KC_OK)
 		goto rollback;
 
 	if ((res->files = calloc(b->n ? b->n : 1, sizeof(*res->files))) ==
@@ -887,32 +1661,33 @@ do_export(const char *media, struct batch *b, struct kc_export_result *res)
 		f->skipped = b->items[i].skip;
 	}
 	res->n = b->n;
-	res->ignored = b->ignored;
-	res->n_ignored = b->n_ignored;
-	b->ignored = NULL;
-	b->n_ignored = 0;
 	rc = KC_OK;
 	goto out;
 
 rollback:
 	/* Leave the media as it was: remove what this export created and
-	 * put the old SHA256SUMS back. */
+	 * put back a SHA256SUMS generated from the old, validated entries. */
 	snprintf(msg, sizeof(msg), "%s", kc_errmsg());
 	for (size_t i = 0; i < b->n; i++) {
 		if (!b->items[i].written)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", media, b->items[i].name);
-		unlink(path);
+		if (unlinkat(mfd, b->items[i].name, 0) == -1 && errno != ENOENT)
+			continue;
 	}
-	if (had_sums)
-		(void)kc_file_write(sumspath, old, oldlen, 0644, 0);
-	else
-		unlink(sumspath);
+	free(text);
+	text = NULL;
+	if (had_sums && (text = sums_text(&old, NULL, &tlen)) != NULL)
+		(void)media_write(sumspath, (unsigned char *)text, tlen, 1);
+	else if (!had_sums)
+		(void)unlinkat(mfd, SUMS, 0);
 	(void)kc_dir_sync(media);
 	kc_err(rc, "%s; the export was rolled back: the media holds what it "
 	    "held before", msg);
 out:
-	free(old);
+	free(text);
+	sums_free(&old);
+	if (mfd != -1)
+		close(mfd);
 	return rc;
 }
 
@@ -930,23 +1705,31 @@ utc(time_t t, char out[32])
 }
 
 /* The register as text, named by its content so that an unchanged
- * register is not exported twice. */
+ * register is not exported twice; the verification codes it recorded are
+ * kept for the .code check. */
 static int
 add_register_dump(struct batch *b, const char *state_dir)
 {
 	struct kc_register *reg = NULL;
 	struct kc_reg_entry *list = NULL;
-	struct item it, *nb;
-	char path[PATH_MAX], *text = NULL;
+	char path[PATH_MAX], name[64], sha[65], *text = NULL;
 	size_t n = 0, cap, used = 0;
+	struct stat st;
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/%s", state_dir, KC_REGISTER_FILE);
-	if (access(path, F_OK) != 0)
+	if (lstat(path, &st) != 0)
 		return KC_OK;
+	if (!S_ISREG(st.st_mode))
+		return kc_err(KC_ERR_POLICY, "%s: is %s, not the register; "
+		    "refusing to export", path, kind_of(st.st_mode));
 	if ((rc = kc_register_open(state_dir, 0, &reg)) != KC_OK ||
 	    (rc = kc_register_list(reg, &list, &n)) != KC_OK)
 		goto out;
+	if (n > 0 && (b->codes = calloc(n, sizeof(*b->codes))) == NULL) {
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
 	cap = 256 + n * 1400;
 	if ((text = malloc(cap)) == NULL) {
 		rc = kc_err(KC_ERR_NOMEM, "out of memory");
@@ -959,6 +1742,9 @@ add_register_dump(struct batch *b, const char *state_dir)
 		const struct kc_reg_entry *e = &list[i];
 		char nb_s[32], na_s[32], rv[32], num[48];
 
+		if (e->kind == KC_REG_VERIFICATION && e->inputs_sha256[0])
+			snprintf(b->codes[b->n_codes++], sizeof(b->codes[0]),
+			    "%s", e->inputs_sha256);
 		utc(e->not_before, nb_s);
 		utc(e->not_after, na_s);
 		utc(e->revoked_at, rv);
@@ -975,21 +1761,10 @@ add_register_dump(struct batch *b, const char *state_dir)
 			goto out;
 		}
 	}
-	memset(&it, 0, sizeof(it));
-	kc_sha256_hex(text, used, it.sha256);
-	snprintf(it.name, sizeof(it.name), "register-%.12s.txt", it.sha256);
-	snprintf(it.src, sizeof(it.src), "%s", path);
-	it.data = (unsigned char *)text;
-	it.len = used;
-	it.type = KC_ART_REGISTER;
-	if ((nb = realloc(b->items, (b->n + 1) * sizeof(*nb))) == NULL) {
-		rc = kc_err(KC_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	b->items = nb;
-	b->items[b->n++] = it;
+	kc_sha256_hex(text, used, sha);
+	snprintf(name, sizeof(name), "register-%.12s.txt", sha);
+	rc = batch_add(b, name, (unsigned char *)text, used, KC_ART_REGISTER);
 	text = NULL;
-	rc = KC_OK;
 out:
 	free(text);
 	free(list);
@@ -1007,8 +1782,9 @@ kc_media_export(const char *state_dir, const char *media_dir, int flags,
 
 	memset(res, 0, sizeof(*res));
 	memset(&b, 0, sizeof(b));
-	if ((rc = add_dir(&b, state_dir, 0)) != KC_OK ||
-	    (rc = add_register_dump(&b, state_dir)) != KC_OK)
+	/* the register first: the .code check needs its codes */
+	if ((rc = add_register_dump(&b, state_dir)) != KC_OK ||
+	    (rc = add_dir(&b, state_dir, 0)) != KC_OK)
 		goto out;
 	if (!(flags & KC_EXPORT_NO_TRANSCRIPTS)) {
 		snprintf(tdir, sizeof(tdir), "%s/transcripts", state_dir);
@@ -1035,17 +1811,28 @@ kc_media_export_files(const char *media_dir, const char *const *paths,
 	memset(res, 0, sizeof(*res));
 	memset(&b, 0, sizeof(b));
 	for (size_t i = 0; i < n && rc == KC_OK; i++) {
+		char dir[PATH_MAX];
 		const char *base = strrchr(paths[i], '/');
-		base = base ? base + 1 : paths[i];
-		if (!name_ok(base)) {
-			rc = kc_err(KC_ERR_USAGE, "%s: not a name to export",
-			    paths[i]);
+		int dfd;
+
+		if (base == NULL) {
+			snprintf(dir, sizeof(dir), ".");
+			base = paths[i];
+		} else {
+			snprintf(dir, sizeof(dir), "%.*s",
+			    (int)(base - paths[i]), paths[i]);
+			base++;
+			if (dir[0] == '\0')
+				snprintf(dir, sizeof(dir), "/");
+		}
+		if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+		    -1) {
+			rc = kc_err(KC_ERR_IO, "%s: %s", dir, strerror(errno));
 			break;
 		}
-		if ((rc = add_file(&b, paths[i], base)) == KC_OK &&
-		    b.n_ignored > 0)
-			rc = kc_err(KC_ERR_POLICY, "%s is not a public artefact "
-			    "(certificate, CRL, CSR, transcript)", paths[i]);
+		rc = export_one(&b, dfd, paths[i], base, ends_with(base,
+		    ".log"));
+		close(dfd);
 	}
 	if (rc == KC_OK)
 		rc = do_export(media_dir, &b, res);
@@ -1054,6 +1841,10 @@ kc_media_export_files(const char *media_dir, const char *const *paths,
 }
 
 /* ---- import ---- */
+
+/* Caps of what comes in: CSRs are a few kB, codes one line. */
+#define IMPORT_CSR_MAX (64 * 1024)
+#define IMPORT_CODE_MAX CODE_MAX
 
 static int
 hex_equal(const char *a, const char *b)
@@ -1066,18 +1857,179 @@ hex_equal(const char *a, const char *b)
 	return *a == '\0' && *b == '\0' && n == 64;
 }
 
+/* A name import looks at: *.csr, *.req, *.pem, *.der (CSRs) and *.code. */
+static int
+import_candidate(const char *name)
+{
+	return ends_with(name, ".csr") || ends_with(name, ".req") ||
+	    ends_with(name, ".pem") || ends_with(name, ".der") ||
+	    ends_with(name, ".code");
+}
+
+/*
+ * Reads and checks one file of the medium: no link or FIFO, size capped by
+ * kind, no private key, a CSR whose signature verifies or a verification
+ * code. *keep is 0 for a certificate or CRL met in a directory scan (not
+ * imported, not an error). The bytes are returned (at most the cap) when
+ * data is not NULL, freed otherwise: memory stays bounded by one file.
+ */
+static int
+import_one(int mfd, const char *media, const char *name, int named,
+    struct item *it, int *keep, unsigned char **datap)
+{
+	char disp[PATH_MAX], why[160], code[65];
+	unsigned char *data = NULL;
+	size_t len = 0;
+	struct stat st;
+	int fd = -1, rc, is_code = ends_with(name, ".code");
+
+	*keep = 0;
+	snprintf(disp, sizeof(disp), "%s/%s", media, name);
+	if (!name_ok(name)) {
+		rc = kc_err(KC_ERR_USAGE, "%s: give a file name on the media, "
+		    "not a path (letters, digits, '-', '_', '.', '+')", disp);
+		goto out;
+	}
+	if (named && !import_candidate(name)) {
+		rc = kc_err(KC_ERR_INPUT, "%s: import takes CSRs (*.csr, *.req, "
+		    "*.pem, *.der) and verification codes (*.code); refusing "
+		    "it", disp);
+		goto out;
+	}
+	if ((rc = open_at(mfd, name, disp, is_code ? "verification code" :
+	    "CSR", is_code ? IMPORT_CODE_MAX : IMPORT_CSR_MAX, &fd, &st)) !=
+	    KC_OK || (rc = read_fd(fd, disp, &st, &data, &len)) != KC_OK)
+		goto out;
+	if (kc_media_has_private(data, len, why, sizeof(why))) {
+		rc = kc_err(KC_ERR_POLICY, "%s holds %s: refusing to import it",
+		    disp, why);
+		goto out;
+	}
+	memset(it, 0, sizeof(*it));
+	snprintf(it->name, sizeof(it->name), "%s", name);
+	kc_sha256_hex(data, len, it->sha256);
+	it->len = len;
+	if (is_code) {
+		if ((rc = code_text(disp, data, len, code)) != KC_OK)
+			goto out;
+		OPENSSL_cleanse(code, sizeof(code));
+		it->type = KC_ART_CODE;
+	} else {
+		struct kc_csr *csr = NULL;
+		enum kc_artefact k = kc_media_classify(name, data, len);
+
+		if (k != KC_ART_CSR && !named && (k == KC_ART_CERT ||
+		    k == KC_ART_CRL)) {
+			rc = KC_OK;	/* an exported certificate or CRL */
+			goto out;
+		}
+		if ((rc = kc_csr_parse(data, len, disp, KC_CSR_NO_SUBJECT_CHECK,
+		    &csr)) != KC_OK)
+			goto out;
+		kc_csr_free(csr);
+		it->type = KC_ART_CSR;
+	}
+	*keep = 1;
+	if (datap != NULL) {
+		*datap = data;
+		data = NULL;
+	}
+	rc = KC_OK;
+out:
+	if (fd != -1)
+		close(fd);
+	if (data != NULL)
+		OPENSSL_clear_free(data, len);
+	return rc;
+}
+
+/* The names to import: those given, or the candidates of the medium
+ * (every entry a regular file or a directory: anything else is refused by
+ * name, as for a named file). */
+static int
+import_names(int mfd, const char *media, const char *const *names,
+    char ***out, size_t *n)
+{
+	char disp[PATH_MAX], **v = NULL;
+	size_t k = 0;
+	struct stat st;
+	DIR *dp;
+	int dfd, rc = KC_OK;
+
+	*out = NULL;
+	*n = 0;
+	if (names != NULL) {
+		size_t c = 0;
+		while (names[c] != NULL)
+			c++;
+		if ((v = calloc(c + 1, sizeof(*v))) == NULL)
+			return kc_err(KC_ERR_NOMEM, "out of memory");
+		for (size_t i = 0; i < c; i++)
+			if ((v[i] = strdup(names[i])) == NULL) {
+				free_names(v, i);
+				return kc_err(KC_ERR_NOMEM, "out of memory");
+			}
+		*out = v;
+		*n = c;
+		return KC_OK;
+	}
+	if ((dfd = dup(mfd)) == -1 || (dp = fdopendir(dfd)) == NULL) {
+		if (dfd != -1)
+			close(dfd);
+		return kc_err(KC_ERR_IO, "media directory %s: %s", media,
+		    strerror(errno));
+	}
+	rc = list_dir(dp, media, &v, &k);
+	closedir(dp);
+	if (rc != KC_OK)
+		return rc;
+	for (size_t i = 0; i < k; i++) {
+		snprintf(disp, sizeof(disp), "%s/%s", media, v[i]);
+		if (fstatat(mfd, v[i], &st, AT_SYMLINK_NOFOLLOW) == -1) {
+			rc = kc_err(KC_ERR_IO, "%s: %s", disp, strerror(errno));
+			break;
+		}
+		if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+			rc = kc_err(KC_ERR_POLICY, "%s: is %s; the medium must "
+			    "hold only regular files and directories: refusing "
+			    "to import anything", disp, kind_of(st.st_mode));
+			break;
+		}
+		if (S_ISDIR(st.st_mode) || !import_candidate(v[i])) {
+			free(v[i]);
+			v[i] = NULL;
+		}
+	}
+	if (rc != KC_OK) {
+		free_names(v, k);
+		return rc;
+	}
+	/* compact */
+	{
+		size_t j = 0;
+		for (size_t i = 0; i < k; i++)
+			if (v[i] != NULL)
+				v[j++] = v[i];
+		k = j;
+	}
+	*out = v;
+	*n = k;
+	return KC_OK;
+}
+
 int
 kc_media_import(const char *media_dir, const char *state_dir,
     const char *const *names, const char *expect_sha256,
     struct kc_export_result *res)
 {
-	struct batch b, all;
-	char path[PATH_MAX];
-	int rc = KC_OK;
+	struct batch b;
+	char path[PATH_MAX], **list = NULL;
+	size_t nlist = 0;
+	struct stat st;
+	int rc = KC_OK, mfd = -1;
 
 	memset(res, 0, sizeof(*res));
 	memset(&b, 0, sizeof(b));
-	memset(&all, 0, sizeof(all));
 	if (expect_sha256 != NULL) {
 		size_t n = 0;
 		for (const char *p = expect_sha256; *p; p++, n++)
@@ -1087,55 +2039,33 @@ kc_media_import(const char *media_dir, const char *state_dir,
 			return kc_err(KC_ERR_USAGE, "--expect-sha256 must be 64 "
 			    "hex digits");
 	}
-	if (names != NULL) {
-		for (size_t i = 0; names[i] != NULL && rc == KC_OK; i++) {
-			if (!name_ok(names[i])) {
-				rc = kc_err(KC_ERR_USAGE, "%s: give a file name "
-				    "on the media, not a path", names[i]);
-				break;
-			}
-			snprintf(path, sizeof(path), "%s/%s", media_dir,
-			    names[i]);
-			rc = add_file(&all, path, names[i]);
-			if (rc == KC_OK && all.n_ignored > 0)
-				rc = kc_err(KC_ERR_INPUT, "%s is not a CSR", path);
-		}
-	} else {
-		struct stat st;
-		if (stat(media_dir, &st) == -1 || !S_ISDIR(st.st_mode))
-			return kc_err(KC_ERR_NOTFOUND, "media directory %s: %s; "
-			    "insert and mount the medium", media_dir,
-			    errno ? strerror(errno) : "not a directory");
-		rc = add_dir(&all, media_dir, 0);
-	}
-	if (rc != KC_OK)
+	if (stat(media_dir, &st) == -1 || !S_ISDIR(st.st_mode))
+		return kc_err(KC_ERR_NOTFOUND, "media directory %s: %s; "
+		    "insert and mount the medium", media_dir,
+		    errno ? strerror(errno) : "not a directory");
+	if ((mfd = open(media_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return kc_err(KC_ERR_IO, "media directory %s: %s", media_dir,
+		    strerror(errno));
+	if ((rc = import_names(mfd, media_dir, names, &list, &nlist)) !=
+	    KC_OK)
 		goto out;
-	/* Only CSRs and verification codes come in. */
-	for (size_t i = 0; i < all.n; i++) {
-		struct item *it = &all.items[i];
-		struct kc_csr *csr = NULL;
-		struct item *nb;
+	/* Pass 1: every file checked, one at a time; only name, size and
+	 * SHA-256 are kept. */
+	for (size_t i = 0; i < nlist; i++) {
+		struct item it, *nb;
+		int keep;
 
-		if (it->type != KC_ART_CSR && it->type != KC_ART_CODE) {
-			if (names != NULL) {
-				rc = kc_err(KC_ERR_INPUT, "%s is a %s, not a CSR",
-				    it->src, kc_artefact_name(it->type));
-				goto out;
-			}
-			continue;
-		}
-		if (it->type == KC_ART_CSR &&
-		    (rc = kc_csr_parse(it->data, it->len, it->src,
-		    KC_CSR_NO_SUBJECT_CHECK, &csr)) != KC_OK)
+		if ((rc = import_one(mfd, media_dir, list[i], names != NULL,
+		    &it, &keep, NULL)) != KC_OK)
 			goto out;
-		kc_csr_free(csr);
+		if (!keep)
+			continue;
 		if ((nb = realloc(b.items, (b.n + 1) * sizeof(*nb))) == NULL) {
 			rc = kc_err(KC_ERR_NOMEM, "out of memory");
 			goto out;
 		}
 		b.items = nb;
-		b.items[b.n++] = *it;
-		it->data = NULL;
+		b.items[b.n++] = it;
 	}
 	if (b.n == 0) {
 		rc = kc_err(KC_ERR_NOTFOUND, "no CSR on the media (%s)",
@@ -1157,10 +2087,10 @@ kc_media_import(const char *media_dir, const char *state_dir,
 			goto out;
 		}
 		if (!hex_equal(c->sha256, expect_sha256)) {
-			rc = kc_err(KC_ERR_POLICY, "%s has SHA-256 %s, not the "
+			rc = kc_err(KC_ERR_POLICY, "%s/%s has SHA-256 %s, not the "
 			    "expected %s: it is not the CSR the factory sent; "
-			    "nothing was imported", c->src, c->sha256,
-			    expect_sha256);
+			    "nothing was imported", media_dir, c->name,
+			    c->sha256, expect_sha256);
 			goto out;
 		}
 	}
@@ -1173,7 +2103,7 @@ kc_media_import(const char *media_dir, const char *state_dir,
 		char hex[65];
 
 		snprintf(path, sizeof(path), "%s/%s", state_dir, b.items[i].name);
-		rc = kc_file_read(path, MEDIA_FILE_MAX, &buf, &len);
+		rc = kc_file_read(path, KC_FILE_MAX, &buf, &len);
 		if (rc == KC_ERR_NOTFOUND) {
 			kc_err_clear();
 			rc = KC_OK;
@@ -1191,21 +2121,36 @@ kc_media_import(const char *media_dir, const char *state_dir,
 		}
 		b.items[i].skip = 1;
 	}
-	for (size_t i = 0; i < b.n; i++) {
+	/* Pass 2: each file read again, checked again, the same bytes
+	 * written. */
+	for (size_t i = 0; i < b.n && rc == KC_OK; i++) {
+		unsigned char *data = NULL;
+		struct item again;
+		int keep;
+
 		if (b.items[i].skip)
 			continue;
+		rc = import_one(mfd, media_dir, b.items[i].name, 1, &again,
+		    &keep, &data);
+		if (rc == KC_OK && strcmp(again.sha256, b.items[i].sha256) != 0)
+			rc = kc_err(KC_ERR_INPUT, "%s/%s: changed on the medium "
+			    "while it was imported; nothing was imported",
+			    media_dir, b.items[i].name);
 		snprintf(path, sizeof(path), "%s/%s", state_dir, b.items[i].name);
-		if ((rc = kc_file_write(path, b.items[i].data, b.items[i].len,
-		    0644, KC_WRITE_EXCL)) != KC_OK) {
-			for (size_t j = 0; j < i; j++)
-				if (b.items[j].written) {
-					snprintf(path, sizeof(path), "%s/%s",
-					    state_dir, b.items[j].name);
-					unlink(path);
-				}
-			goto out;
-		}
-		b.items[i].written = 1;
+		if (rc == KC_OK && (rc = kc_file_write(path, data, again.len,
+		    0644, KC_WRITE_EXCL)) == KC_OK)
+			b.items[i].written = 1;
+		if (data != NULL)
+			OPENSSL_clear_free(data, again.len);
+	}
+	if (rc != KC_OK) {
+		for (size_t j = 0; j < b.n; j++)
+			if (b.items[j].written) {
+				snprintf(path, sizeof(path), "%s/%s", state_dir,
+				    b.items[j].name);
+				unlink(path);
+			}
+		goto out;
 	}
 	if ((res->files = calloc(b.n, sizeof(*res->files))) == NULL) {
 		rc = kc_err(KC_ERR_NOMEM, "out of memory");
@@ -1222,7 +2167,9 @@ kc_media_import(const char *media_dir, const char *state_dir,
 	res->n = b.n;
 	rc = KC_OK;
 out:
+	if (mfd != -1)
+		close(mfd);
+	free_names(list, nlist);
 	batch_free(&b);
-	batch_free(&all);
 	return rc;
 }
