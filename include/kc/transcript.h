@@ -12,17 +12,31 @@
  * quotes or backslashes, otherwise in double quotes with \" \\ \n and
  * \xHH escapes, so a record is exactly one line. The final digest is the
  * SHA-256 of the last line; it is printed in hex and as PGP words for the
- * witnesses to write on paper. Lines starting with '#' are comments and
- * are not part of the chain.
+ * witnesses to write on paper. The file starts with two fixed comment
+ * lines ('#'), which are not part of the chain; no other comment is
+ * allowed.
  *
  * Each record is written with one write(2) and fsync(2): a crash leaves a
  * valid prefix. The "end" record carries the number of records, so a
  * truncated transcript is detected; anything after it is refused.
+ *
+ * The verifier accepts exactly what the writer writes: the fixed header,
+ * then records, each line ending in '\n' (no CR, no NUL, no blank line,
+ * no comment, no BOM, at most KC_TRANSCRIPT_LINE_MAX bytes), single
+ * spaces, every value spelled as the writer spells it (unquoted only when
+ * it needs no quoting; in quotes only \" \\ \n and \xHH with lower-case
+ * hex; printable UTF-8 other than C1 controls and format characters kept,
+ * every other byte \xHH), no field twice, "begin" first and only there,
+ * numbers 1, 2, 3..., nothing after "end". Any other byte is an error
+ * naming the line and the reason.
  */
 #ifndef KC_TRANSCRIPT_H
 #define KC_TRANSCRIPT_H
 
 #include <stddef.h>
+
+#define KC_TRANSCRIPT_LINE_MAX 32768		/* bytes, without '\n' */
+#define KC_TRANSCRIPT_FILE_MAX (64 * 1024 * 1024)
 
 struct kc_transcript;
 
@@ -54,6 +68,31 @@ struct kc_transcript_check {
 	int	rehearsal;	/* begin rehearsal=yes */
 	char	ceremony[128];
 };
+/* One verified record, for kc_transcript_scan(): values are decoded.
+ * Valid only during the callback. */
+struct kc_transcript_rec {
+	size_t			 line;	/* in the file, from 1 */
+	size_t			 seq;
+	const char		*kind;
+	const char		*time;	/* 2026-11-25T20:40:00Z */
+	size_t			 n;
+	const char *const	*keys;
+	const char *const	*values;
+};
+/* The decoded value of key in r, NULL when the record has none. */
+const char *kc_transcript_rec_get(const struct kc_transcript_rec *r,
+    const char *key);
+typedef int kc_transcript_rec_fn(const struct kc_transcript_rec *r,
+    void *arg);
+/* A transcript without its end record (a ceremony that was killed) is
+ * accepted as the valid prefix it is; res->ended tells. */
+#define KC_TRANSCRIPT_UNFINISHED 0x1
+/* Verifies path as kc_transcript_verify() does (without the paper digest)
+ * and calls fn (may be NULL) for each record once it is checked and
+ * chained; an error fn returns stops the scan and is returned. */
+int kc_transcript_scan(const char *path, int flags, kc_transcript_rec_fn *fn,
+    void *arg, struct kc_transcript_check *res);
+
 /* Verifies a transcript file: format, sequence numbers, the chain, the end
  * record and its count, and (when paper_digest is not NULL) the final
  * digest against what the witnesses wrote: hex (any case, spaces and
