@@ -39,8 +39,19 @@ test_err_quotes_itself(void **state)
 	assert_int_equal(kc_errcode(), KC_ERR_INPUT);
 	kc_err(KC_ERR_INPUT, "%s:2: 'name' may only hold letters, not '%s'",
 	    "evil\nkeyceremony: all checks passed.yaml", "a\nb\x1b[2Jc\x7f");
-	assert_string_equal(kc_errmsg(), "evil?keyceremony: all checks "
-	    "passed.yaml:2: 'name' may only hold letters, not 'a?b?[2Jc?'");
+	assert_string_equal(kc_errmsg(), "evil\\x0akeyceremony: all checks "
+	    "passed.yaml:2: 'name' may only hold letters, not "
+	    "'a\\x0ab\\x1b[2Jc\\x7f'");
+	/* C1 controls (raw and as UTF-8) and bidi overrides are escaped too;
+	 * printable UTF-8 is kept; quoting the message again changes
+	 * nothing. */
+	kc_err(KC_ERR_INPUT, "subject %s", "M\xc3\xbcller\xc2\x9b" "2J\x9b"
+	    "\xe2\x80\xae" "abc");
+	assert_string_equal(kc_errmsg(), "subject M\xc3\xbcller\\x9b2J\\x9b"
+	    "\\u{202E}abc");
+	kc_err(KC_ERR_INPUT, "%s", kc_errmsg());
+	assert_string_equal(kc_errmsg(), "subject M\xc3\xbcller\\x9b2J\\x9b"
+	    "\\u{202E}abc");
 	kc_err(KC_ERR_IO, "x");
 	kc_err(KC_ERR_IO, "%s%s%s", kc_errmsg(), kc_errmsg(), kc_errmsg());
 	assert_string_equal(kc_errmsg(), "xxx");
@@ -84,41 +95,67 @@ test_file_read_sizes(void **state)
 	assert_null(d);
 }
 
-/* A FIFO has no size: the buffer grows while reading. */
+/* Hostile inputs: a FIFO (with or without a writer), a symbolic link, a
+ * file of another user, a directory. Each is refused at once with its
+ * kind in the message: nothing hangs (alarm() turns a hang into a
+ * failure). */
 static void
-read_fifo(size_t n, size_t max, int want)
+refused(const char *path, const char *what)
 {
-	char path[128];
 	unsigned char *d = NULL;
 	size_t len = 0;
-	pid_t pid;
-	int st;
+	struct kc_secret *s = NULL;
 
-	snprintf(path, sizeof(path), "%s/fifo", tmpdir);
-	unlink(path);
-	assert_int_equal(mkfifo(path, 0600), 0);
-	if ((pid = fork()) == 0) {
-		write_n(path, n);
-		_exit(0);
-	}
-	assert_int_equal(kc_file_read(path, max, &d, &len), want);
-	if (want == KC_OK) {
-		assert_int_equal(len, n);
-		assert_int_equal(d[n - 1], 'a' + (int)((n - 1) % 26));
-		free(d);
-	} else {
-		assert_null(d);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
+	alarm(10);
+	assert_int_not_equal(kc_file_read(path, 1 << 20, &d, &len), KC_OK);
+	assert_non_null(strstr(kc_errmsg(), what));
+	assert_non_null(strstr(kc_errmsg(), path));
+	assert_null(d);
+	assert_int_equal(kc_secret_read_file(path, "PIN", &s), KC_ERR_PIN);
+	assert_non_null(strstr(kc_errmsg(), what));
+	assert_null(s);
+	alarm(0);
 }
 
 static void
-test_file_read_fifo(void **state)
+test_file_read_hostile(void **state)
 {
+	char path[128], target[128];
+	pid_t pid;
+	int st;
+
 	(void)state;
-	read_fifo(50000, 1 << 20, KC_OK);
-	read_fifo(50000, 20000, KC_ERR_INPUT);
+	snprintf(path, sizeof(path), "%s/fifo", tmpdir);
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	refused(path, "is a FIFO");
+	/* A writer waiting on the other end changes nothing. */
+	if ((pid = fork()) == 0) {
+		write_n(path, 50000);
+		_exit(0);
+	}
+	refused(path, "is a FIFO");
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	unlink(path);
+
+	snprintf(target, sizeof(target), "%s/real", tmpdir);
+	write_n(target, 100);
+	chmod(target, 0600);
+	snprintf(path, sizeof(path), "%s/link", tmpdir);
+	unlink(path);
+	assert_int_equal(symlink(target, path), 0);
+	refused(path, "symbolic link");
+	unlink(path);
+
+	refused(tmpdir, "is a directory");
+
+	if (geteuid() == 0) {
+		assert_int_equal(chown(target, 65534, 65534), 0);
+		refused(target, "owned by uid 65534");
+		assert_int_equal(chown(target, 0, 0), 0);
+	}
+	unlink(target);
 }
 
 static void
@@ -150,7 +187,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_err_quotes_itself),
 		cmocka_unit_test(test_file_read_sizes),
-		cmocka_unit_test(test_file_read_fifo),
+		cmocka_unit_test(test_file_read_hostile),
 		cmocka_unit_test(test_secret_file),
 	};
 
