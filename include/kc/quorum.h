@@ -3,17 +3,19 @@
  * (Shamir's scheme over GF(256), libgfshare).
  *
  * A share is printed for its custodian in Crockford base32, in groups of
- * four ("0A1B-C2D3-...": 11 groups for a PIN of up to 15 bytes). It carries a format version, a
- * random set identifier (shares of different splits never mix), K, N, its
- * own number (1..N), the share bytes and a 32-bit checksum, so that a
+ * four ("0A1B-C2D3-...", 31 groups, 124 characters). It carries a format
+ * version, a random set identifier (shares of different splits never mix),
+ * K, N, its own number (1..N), the share bytes and a 32-bit checksum, so that a
  * mistyped share is refused when it is typed, before anything is sent to a
  * token that might count a wrong PIN. Decoding accepts lower case, spaces
  * and dashes anywhere, and O/I/L for 0/1/1.
  *
- * The PIN (at most KC_QUORUM_PIN_MAX bytes) is split as a block of 16, 32 or
- * 64 bytes (its length, the PIN, random padding), so a share shows at most
- * the PIN's length class. Nothing in a share lets a custodian test guesses
- * of the PIN: there is no hash of the secret.
+ * The PIN (1 to KC_QUORUM_PIN_MAX bytes) is split as one block of 66 bytes
+ * (its length, the PIN, random padding), so every share has the same length
+ * whatever the PIN's: a share tells nothing about the PIN. (Version 1
+ * shares, made before issue 12, split 16, 32 or 64 bytes by PIN length,
+ * 44, 69 or 120 characters; they are still read.) Nothing in a share lets a
+ * custodian test guesses of the PIN: there is no hash of the secret.
  *
  * Shares are secrets too: kc_quorum_split() returns them in struct
  * kc_secret, and struct kc_quorum wipes what it was given when freed.
@@ -26,7 +28,7 @@
 #include "kc/secret.h"
 
 #define KC_QUORUM_MAX_SHARES	16	/* N */
-#define KC_QUORUM_PIN_MAX	63	/* bytes */
+#define KC_QUORUM_PIN_MAX	64	/* bytes */
 #define KC_QUORUM_TEXT_MAX	160	/* characters of one encoded share */
 
 /* What a share says about itself. */

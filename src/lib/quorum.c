@@ -3,9 +3,16 @@
  * format (see kc/quorum.h).
  *
  * Share bytes: version (1) | set id (3) | K (1) | N (1) | number (1) |
- * y (16, 32 or 64) | check (4) where check is the first four bytes of
+ * y (66) | check (4) where check is the first four bytes of
  * SHA-256("keyceremony quorum share v1" | all bytes before it). The bytes
  * are written in Crockford base32, upper case, in groups of four.
+ *
+ * Version 2 (written since issue 12) always splits a 66-byte block
+ * (length, PIN, random padding), so every share has 124 characters (31
+ * groups) whatever the PIN's length, from 1 to 64 bytes (a 64-digit hex PIN
+ * fits). Version 1 split 16, 32 or 64 bytes by PIN length (44, 69 or 120
+ * characters: the length told whether the PIN was <= 15 or <= 31 bytes);
+ * such shares are still read.
  */
 #include "config.h"
 
@@ -21,10 +28,11 @@
 #include "kc/error.h"
 #include "kc/quorum.h"
 
-#define Q_VERSION	1
+#define Q_VERSION	2	/* written */
+#define Q_VERSION_OLD	1	/* still read: 16, 32 or 64 bytes */
 #define Q_HDR		7
 #define Q_CHECK		4
-#define Q_BLOCK_MAX	64
+#define Q_BLOCK_MAX	66	/* version 2 block (31 groups); version 1: <= 64 */
 #define Q_BYTES_MAX	(Q_HDR + Q_BLOCK_MAX + Q_CHECK)
 #define Q_CHARS_MAX	((Q_BYTES_MAX * 8 + 4) / 5)
 
@@ -32,6 +40,7 @@ static const char b32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 static const char q_domain[] = "keyceremony quorum share v1";
 
 struct share {
+	int		version;
 	unsigned char	set[3];
 	int		k, n, x;
 	size_t		ylen;
@@ -143,12 +152,14 @@ decode(const char *text, size_t len, unsigned char *b, size_t *blen)
 	}
 	nbytes = nchars * 5 / 8;
 	if (nchars == 0 || (nbytes != Q_HDR + 16 + Q_CHECK &&
-	    nbytes != Q_HDR + 32 + Q_CHECK && nbytes != Q_HDR + 64 + Q_CHECK) ||
+	    nbytes != Q_HDR + 32 + Q_CHECK && nbytes != Q_HDR + 64 + Q_CHECK &&
+	    nbytes != Q_HDR + Q_BLOCK_MAX + Q_CHECK) ||
 	    (nbytes * 8 + 4) / 5 != nchars) {
 		OPENSSL_cleanse(v, sizeof(v));
 		return kc_err(KC_ERR_INPUT, "share: %zu characters; a share has "
-		    "44, 69 or 120 (in groups of four): a group is missing or "
-		    "doubled; type it again", nchars);
+		    "124 (in groups of four; shares made before version 2: 44, "
+		    "69 or 120): a group is missing or doubled; type it again",
+		    nchars);
 	}
 	memset(b, 0, nbytes);
 	for (size_t i = 0; i < nchars; i++)
@@ -181,6 +192,14 @@ parse(const char *text, size_t len, struct share *sh,
 	memset(sh, 0, sizeof(*sh));
 	if ((rc = decode(text, len, b, &blen)) != KC_OK)
 		goto out;
+	/* a version 2 share of another length lost or gained a group (a
+	 * mistyped first group falls to the checksum below) */
+	if (b[0] == Q_VERSION && blen != Q_HDR + Q_BLOCK_MAX + Q_CHECK) {
+		rc = kc_err(KC_ERR_INPUT, "share: %zu characters; a share has "
+		    "124 (31 groups of four): a group is missing or doubled; "
+		    "type it again", (blen * 8 + 4) / 5);
+		goto out;
+	}
 	q_check(b, blen - Q_CHECK, chk);
 	if (CRYPTO_memcmp(chk, b + blen - Q_CHECK, Q_CHECK) != 0) {
 		rc = kc_err(KC_ERR_INPUT, "share does not check out (checksum "
@@ -188,11 +207,15 @@ parse(const char *text, size_t len, struct share *sh,
 		    "the token; type the share again");
 		goto out;
 	}
-	if (b[0] != Q_VERSION) {
-		rc = kc_err(KC_ERR_INPUT, "share: format version %u, this "
-		    "program reads version %d", b[0], Q_VERSION);
+	if ((b[0] != Q_VERSION && b[0] != Q_VERSION_OLD) ||
+	    (b[0] == Q_VERSION_OLD && blen == Q_HDR + Q_BLOCK_MAX + Q_CHECK)) {
+		rc = kc_err(KC_ERR_INPUT, "share: format version %u of %zu "
+		    "characters; this program reads version %d (124 characters) "
+		    "and version %d (44, 69 or 120)", b[0], (blen * 8 + 4) / 5,
+		    Q_VERSION, Q_VERSION_OLD);
 		goto out;
 	}
+	sh->version = b[0];
 	memcpy(sh->set, b + 1, 3);
 	sh->k = b[4];
 	sh->n = b[5];
@@ -249,7 +272,7 @@ kc_quorum_split(const struct kc_secret *pin, int k, int n,
 	if (pin->len > KC_QUORUM_PIN_MAX)
 		return kc_err(KC_ERR_PIN, "PIN of %zu bytes: a quorum splits at "
 		    "most %d", pin->len, KC_QUORUM_PIN_MAX);
-	L = pin->len < 16 ? 16 : pin->len < 32 ? 32 : 64;
+	L = Q_BLOCK_MAX;	/* one length for every PIN: no length class */
 
 	rand_failed = 0;
 	block[0] = (unsigned char)pin->len;
@@ -322,7 +345,8 @@ kc_quorum_add(struct kc_quorum *q, const char *text, size_t len,
 	if ((rc = parse(text, len, &sh, info)) != KC_OK)
 		return rc;
 	if (q->given > 0 && (memcmp(sh.set, first->set, 3) != 0 ||
-	    sh.k != first->k || sh.n != first->n || sh.ylen != first->ylen)) {
+	    sh.k != first->k || sh.n != first->n || sh.ylen != first->ylen ||
+	    sh.version != first->version)) {
 		rc = kc_err(KC_ERR_INPUT, "share %d belongs to set %02X%02X%02X "
 		    "(%d of %d), the shares given so far to set %02X%02X%02X "
 		    "(%d of %d): they come from different splits", sh.x,
@@ -388,8 +412,9 @@ kc_quorum_combine(const struct kc_quorum *q, struct kc_secret **pin)
 	OPENSSL_cleanse(y, sizeof(y));
 	gfshare_ctx_dec_extract(g, block);
 	gfshare_ctx_free(g);
-	if (block[0] == 0 || block[0] >= L ||
-	    (L > 16 && block[0] < (L == 32 ? 16 : 32))) {
+	if (block[0] == 0 || block[0] >= L || block[0] > KC_QUORUM_PIN_MAX ||
+	    (q->s[0].version == Q_VERSION_OLD && L > 16 &&
+	    block[0] < (L == 32 ? 16 : 32))) {
 		rc = kc_err(KC_ERR_INPUT, "the shares do not combine to a PIN: "
 		    "one of them was altered (its checksum is right, its "
 		    "content is not); nothing was sent to the token");

@@ -64,8 +64,11 @@ test_roundtrip_lengths(void **state)
 	static const char *pins[] = { "1", "123456", "abcdefghijklmno",
 	    "abcdefghijklmnop", "0123456789012345678901234567890",
 	    "01234567890123456789012345678901",
-	    "012345678901234567890123456789012345678901234567890123456789012" };
-	static const size_t chars[] = { 44, 44, 44, 69, 69, 120, 120 };
+	    "012345678901234567890123456789012345678901234567890123456789012",
+	    "0123456789012345678901234567890123456789012345678901234567890123" };
+	/* issue 12: one length for every PIN (it used to be 44, 69 or 120
+	 * characters by PIN length class) */
+	static const size_t chars[] = { 124, 124, 124, 124, 124, 124, 124, 124 };
 
 	(void)state;
 	for (size_t t = 0; t < sizeof(pins) / sizeof(pins[0]); t++) {
@@ -83,6 +86,99 @@ test_roundtrip_lengths(void **state)
 		free_shares(sh, 3);
 		kc_secret_free(pin);
 	}
+}
+
+/* Shares of one split have the same text length whatever the PIN: the
+ * length of a share tells nothing about the length of the PIN. */
+static void
+test_length_hides_pin_length(void **state)
+{
+	static const size_t lens[] = { 1, 4, 8, 15, 16, 31, 32, 33, 40, 63,
+	    64 };
+	char buf[KC_QUORUM_PIN_MAX + 2];
+	size_t want = 0;
+
+	(void)state;
+	for (size_t t = 0; t < sizeof(lens) / sizeof(lens[0]); t++) {
+		struct kc_secret *pin, *sh[5];
+
+		memset(buf, 'x', lens[t]);
+		buf[lens[t]] = '\0';
+		pin = pin_of(buf);
+		assert_int_equal(kc_quorum_split(pin, 3, 5, sh), KC_OK);
+		for (int i = 0; i < 5; i++) {
+			if (want == 0)
+				want = sh[i]->len;
+			assert_int_equal(sh[i]->len, want);
+			assert_int_equal(sh[i]->len, 154);	/* 31 groups */
+		}
+		free_shares(sh, 5);
+		kc_secret_free(pin);
+	}
+	/* one byte more is refused */
+	{
+		struct kc_secret *pin, *sh[2];
+
+		memset(buf, 'x', KC_QUORUM_PIN_MAX + 1);
+		buf[KC_QUORUM_PIN_MAX + 1] = '\0';
+		pin = pin_of(buf);
+		assert_int_equal(kc_quorum_split(pin, 2, 2, sh), KC_ERR_PIN);
+		kc_secret_free(pin);
+	}
+}
+
+/* Version 1 shares (made by the code before issue 12, padded to 16, 32 or
+ * 64 bytes by PIN length) still combine. */
+static void
+test_version1_shares(void **state)
+{
+	static const char *v1[][4] = {
+	    { "123456",
+	      "04ZF-BZG2-0C0X-4XDS-2SYK-A0FS-A7VB-HZ05-12G6-R1QP-0FW0",
+	      "04ZF-BZG2-0C1B-7E9S-F6K3-AP6Z-801C-D49Y-GCZ9-J12Z-VY9G",
+	      "04ZF-BZG2-0C1P-FZDJ-BKQK-AVSP-9YJY-RGEW-ZAZW-M2Y5-B710" },
+	    { "abcdefghijklmnopqrst",
+	      "06MA-KH82-0C0R-Q8YH-96BP-2KQH-VXNA-NV58-EX3S-0KPS-Q7YF-J574-"
+	      "NH5K-DY5N-XV98-8817-2HTG-6",
+	      "06MA-KH82-0C13-FY0S-6YFP-TDJP-3DQZ-EY7S-B4Y8-R31W-Z5R7-672A-"
+	      "6MZQ-KVAZ-WQY4-C18P-N7N1-G",
+	      "06MA-KH82-0C1T-GENA-3NP6-J7P0-NHP3-FZSX-8CAQ-6CMM-6BZZ-XVYV-"
+	      "889V-E5FJ-2ZKF-7VDV-5K3F-R" },
+	    { "0123456789012345678901234567890123456789",
+	      "07S9-NYG2-0C0T-2VJN-CY3A-WP36-S7XR-C6X2-JQPG-3MT0-1XVK-DMHT-"
+	      "A50D-K269-SPW8-5BGM-AMKG-SHZ7-HYAE-FV2Z-GMRJ-42V9-TCMF-T3CM-"
+	      "V8ZS-HKKT-Y1ZH-381X-8SEY-QD2W",
+	      "07S9-NYG2-0C12-F37S-K121-VVWP-TTHN-MSGA-C695-XS6T-8YK2-FT97-"
+	      "YKAZ-6MPN-VRJN-44BV-ZGDM-9K49-B9YS-GVAE-EF2W-JDYC-K297-5MEP-"
+	      "MFC2-TZTZ-S8J2-MW4J-REW0-A45G",
+	      "07S9-NYG2-0C1T-XMMX-SQRR-F0P6-51GE-AKCS-RS66-P0NC-FZMJ-G2SC-"
+	      "JYK1-XVSA-4JJY-K3TY-KC7Q-RFJR-WB8M-C4J1-45H9-08XF-M47Z-RVQ8-"
+	      "FY2V-A45Q-VKKC-HJZQ-9D26-P6A4" },
+	};
+	struct kc_secret *mix[3], *sh[3], *pin;
+	struct kc_quorum *q = NULL;
+
+	(void)state;
+	for (size_t t = 0; t < sizeof(v1) / sizeof(v1[0]); t++) {
+		static const int a[] = { 1, 3 }, b[] = { 2, 1 };
+
+		for (int i = 0; i < 3; i++)
+			sh[i] = pin_of(v1[t][i + 1]);
+		combine_expect(sh, a, 2, v1[t][0]);
+		combine_expect(sh, b, 2, v1[t][0]);
+		free_shares(sh, 3);
+	}
+	/* a version 1 share and a version 2 share never mix */
+	pin = pin_of("123456");
+	assert_int_equal(kc_quorum_split(pin, 2, 3, mix), KC_OK);
+	assert_int_equal(kc_quorum_new(&q), KC_OK);
+	assert_int_equal(kc_quorum_add(q, v1[0][1], strlen(v1[0][1]), NULL),
+	    KC_OK);
+	assert_int_equal(kc_quorum_add(q, mix[1]->buf, mix[1]->len, NULL),
+	    KC_ERR_INPUT);
+	kc_quorum_free(q);
+	free_shares(mix, 3);
+	kc_secret_free(pin);
 }
 
 static void
@@ -245,7 +341,7 @@ test_bad_parameters(void **state)
 	long_pin[sizeof(long_pin) - 1] = '\0';
 	big = pin_of(long_pin);
 	assert_int_equal(kc_quorum_split(big, 2, 3, sh), KC_ERR_PIN);
-	assert_non_null(strstr(kc_errmsg(), "at most 63"));
+	assert_non_null(strstr(kc_errmsg(), "at most 64"));
 	assert_int_equal(kc_secret_new(8, &empty), KC_OK);
 	assert_int_equal(kc_quorum_split(empty, 2, 3, sh), KC_ERR_PIN);
 	/* the largest split works */
@@ -279,6 +375,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip_lengths),
+		cmocka_unit_test(test_length_hides_pin_length),
+		cmocka_unit_test(test_version1_shares),
 		cmocka_unit_test(test_three_of_five),
 		cmocka_unit_test(test_duplicate_and_mixed_sets),
 		cmocka_unit_test(test_mistyped_shares),
