@@ -1,1 +1,2 @@
 # Hardening II (issue 12), token: tests of the hostile-input area.
+TESTS += tests/hostile/token-module.sh

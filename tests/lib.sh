@@ -32,6 +32,7 @@ _tap_fail=0
 _tap_cleanup() {
 	if [ "$_tap_fail" -eq 0 ]; then rm -rf "$T"; else echo "# kept $T"; fi
 	[ -z "${_kc_wrapdir:-}" ] || rm -rf "$_kc_wrapdir"
+	[ -z "${SAFE:-}" ] || rm -rf "$SAFE"
 }
 trap _tap_cleanup EXIT
 if [ -n "${KC_WRAPPER:-}" ]; then
@@ -98,3 +99,42 @@ EOS
 
 # p11 ARGS...: pkcs11-tool on the test module, logged in with the test PIN.
 p11() { pkcs11-tool --module "$MODULE" "$@"; }
+
+# _kc_dir_safe DIR: every directory from DIR up to / is owned by root or
+# this user and not writable by group or others (what keyceremony demands
+# of the directories that hold a PKCS#11 module).
+_kc_dir_safe() {
+	_p=$(cd "$1" 2>/dev/null && pwd -P) || return 1
+	_me=$(id -u)
+	while :; do
+		_s=$(stat -c '%u %a' "$_p") || return 1
+		_u=${_s% *}; _m=${_s#* }
+		[ "$_u" = 0 ] || [ "$_u" = "$_me" ] || return 1
+		[ $(( 0$_m & 022 )) -eq 0 ] || return 1
+		[ "$_p" = / ] && return 0
+		_p=$(dirname "$_p")
+	done
+}
+# safe_dir: sets SAFE to a fresh directory (removed at exit) on such a path,
+# for a module a test wants accepted: keyceremony refuses modules under
+# /tmp, where $T is. Tries the build tree, then $HOME, then /run.
+safe_dir() {
+	[ -n "${SAFE:-}" ] && return 0
+	for _b in "$KC_TOP_BUILDDIR/tests" "${HOME:-/nonexistent}" /run; do
+		if [ -d "$_b" ] && [ -w "$_b" ] && _kc_dir_safe "$_b"; then
+			SAFE=$(mktemp -d "$_b/.kc-safe.XXXXXX") || continue
+			chmod 755 "$SAFE"
+			return 0
+		fi
+	done
+	bail "no directory on a path only root or $(id -un) can write (build tree, HOME, /run)"
+}
+# shim_setup: SHIM, a copy of tests/faults/p11shim.so (the PKCS#11 shim in
+# front of SoftHSM) in $SAFE; KC_SHIM_MODULE and KC_SHIM_STATE exported.
+shim_setup() {
+	[ -f "$KC_TOP_BUILDDIR/tests/faults/p11shim.so" ] || bail "tests/faults/p11shim.so missing (make check builds it)"
+	safe_dir
+	SHIM=$SAFE/p11shim.so
+	cp "$KC_TOP_BUILDDIR/tests/faults/p11shim.so" "$SHIM" && chmod 755 "$SHIM" || bail "cp p11shim.so"
+	export KC_SHIM_MODULE="$MODULE" KC_SHIM_STATE="$T/shim"
+}

@@ -183,7 +183,7 @@ struct kc_check_result {
 					   "media", "outputs" */
 	const char		*title;	/* "Network interfaces down" */
 	enum kc_check_status	 status;
-	char			 detail[1024];	/* one or more lines */
+	char			 detail[4096];	/* one or more lines */
 };
 
 size_t kc_engine_ncheck(const struct kc_engine *e);
@@ -218,6 +218,10 @@ struct kc_step_result {
 	char	out_path[1024];		/* main output, "" when none */
 	char	out_sha256[65];
 	char	fingerprint[96];	/* certificate SHA-256, AB:CD:.. */
+	/* SHA-256 (hex) of the CSR or code the step signs, as the operation
+	 * hashed it; set before the operation's own confirmation, so that a
+	 * screen can show it from this field, never from the text. */
+	char	in_sha256[65];
 	char	serial[41];
 	char	subject[512];
 	time_t	not_before, not_after;

@@ -31,6 +31,9 @@ struct kc_token_info {
 	char		serial[17];
 	char		manufacturer[33];
 	char		model[17];
+	char		hw_version[8];	/* "2.6" (C_GetTokenInfo) */
+	char		fw_version[8];
+	unsigned long	min_pin, max_pin; /* PIN length in bytes; 0 unknown */
 	int		initialized;
 	int		user_pin_initialized;
 	int		login_required;
@@ -53,6 +56,38 @@ int kc_token_load(const char *module, struct kc_token_ctx **out);
 void kc_token_unload(struct kc_token_ctx *ctx);
 /* The module path actually loaded. */
 const char *kc_token_module(const struct kc_token_ctx *ctx);
+
+/* The module file as it was loaded, and what C_GetInfo says about it.
+ * kc_token_load() refuses a module that someone other than root and the
+ * caller could have replaced: the file, or a directory on its real path
+ * (symbolic links resolved), writable by group or others (sticky ones such
+ * as /tmp too) or owned by another user. It then hashes the very file it
+ * loads. Strings come from the module: escape them for display. */
+struct kc_module_info {
+	char			realpath[4096];
+	char			sha256[65];
+	unsigned long long	size;
+	char			manufacturer[33];	/* manufacturerID */
+	char			description[33];	/* libraryDescription */
+	char			version[16];		/* libraryVersion */
+	char			cryptoki[16];		/* cryptokiVersion */
+};
+const struct kc_module_info *kc_token_module_info(
+    const struct kc_token_ctx *ctx);
+
+/* The environment variables that decide what code runs beside the module
+ * or which configuration the module and OpenSSL read, recorded by every
+ * ceremony: kc_token_env_name(i) for i = 0, 1, ... until NULL
+ * (LD_PRELOAD, LD_AUDIT, LD_LIBRARY_PATH, OPENSSL_CONF, OPENSSL_MODULES,
+ * OPENSSL_ENGINES, SOFTHSM2_CONF). */
+const char *kc_token_env_name(size_t i);
+/* 1 when foreign code is preloaded into this process (LD_PRELOAD or
+ * LD_AUDIT set, or /etc/ld.so.preload not empty), with what in why; 0
+ * when not. kc_token_open() refuses such a process for any token that is
+ * not a rehearsal token. */
+int kc_token_preloaded(char *why, size_t whysz);
+/* 1 for a rehearsal token: SoftHSM (manufacturer or model says so). */
+int kc_token_is_rehearsal(const struct kc_token_info *ti);
 /* The default module path (see kc_token_load). */
 const char *kc_token_default_module(void);
 
@@ -65,9 +100,17 @@ int kc_token_list(struct kc_token_ctx *ctx, struct kc_token_info **infos,
  * (SoftHSM always offers one), with this label, SO PIN and user PIN. */
 int kc_token_init(struct kc_token_ctx *ctx, const char *label,
     const struct kc_secret *so_pin, const struct kc_secret *user_pin);
+/* The same; so_file / user_file (NULL: typed) name the PINs in the message
+ * when a PIN's length is outside the token's ulMinPinLen..ulMaxPinLen,
+ * checked before anything is sent to the token. */
+int kc_token_init_named(struct kc_token_ctx *ctx, const char *label,
+    const struct kc_secret *so_pin, const char *so_file,
+    const struct kc_secret *user_pin, const char *user_file);
 
 /* Opens the token whose label matches exactly (labels are unique or the
- * call fails); serial, when not NULL, must match too. */
+ * call fails); serial, when not NULL, must match too. Refused
+ * (KC_ERR_POLICY) when kc_token_preloaded() and the token is not a
+ * rehearsal token. */
 int kc_token_open(struct kc_token_ctx *ctx, const char *label,
     const char *serial, struct kc_token **out);
 void kc_token_close(struct kc_token *tok);
@@ -77,6 +120,11 @@ const struct kc_token_info *kc_token_get_info(const struct kc_token *tok);
  * CKR_PIN_INCORRECT and how many tries the token reports; a locked PIN
  * gives KC_ERR_PIN naming CKR_PIN_LOCKED. */
 int kc_token_login(struct kc_token *tok, const struct kc_secret *pin);
+/* The same; a PIN whose length is outside the token's ulMinPinLen ..
+ * ulMaxPinLen is refused before C_Login (no try spent), the message naming
+ * pin_file (NULL: the PIN was typed or combined from shares). */
+int kc_token_login_file(struct kc_token *tok, const struct kc_secret *pin,
+    const char *pin_file);
 
 /* Random bytes from the token's RNG (C_GenerateRandom). */
 int kc_token_random(struct kc_token *tok, unsigned char *buf, size_t len);
@@ -87,8 +135,11 @@ int kc_token_key_exists(struct kc_token *tok, const char *label);
 
 /* Generates a sign-only, sensitive, never-extractable key pair inside the
  * token (raw C_GenerateKeyPair), then reads the attributes back
- * (kc_token_key_check) and destroys the pair if they are wrong. Refuses an
- * existing label. */
+ * (kc_token_key_check) and destroys the pair if they are wrong. Both halves
+ * are made CKA_MODIFIABLE=FALSE and the private one CKA_COPYABLE=FALSE
+ * (left out only when the module does not know the attribute:
+ * CKR_ATTRIBUTE_TYPE_INVALID); both are read back too. CKA_DESTROYABLE is
+ * left as the module makes it. Refuses an existing label. */
 int kc_token_keygen(struct kc_token *tok, const char *label, enum kc_alg alg);
 
 /* Destroys both halves of a key pair (used to roll back a failed
@@ -98,6 +149,7 @@ int kc_token_key_destroy(struct kc_token *tok, const char *label);
 struct kc_key_attrs {
 	int sensitive, always_sensitive, never_extractable, extractable,
 	    local, sign, decrypt, unwrap, derive, token, private_;
+	int modifiable, copyable;	/* read, not checked; -1 unknown */
 };
 /* Reads the private key's attributes and checks them: SENSITIVE,
  * ALWAYS_SENSITIVE, NEVER_EXTRACTABLE, LOCAL, SIGN true; EXTRACTABLE,
@@ -120,6 +172,7 @@ struct kc_key_info {
 	int		has_public;	/* a public key with the same CKA_ID */
 	int		policy_ok;	/* kc_token_key_check() would pass */
 	char		policy[192];	/* why not, "" when policy_ok */
+	int		modifiable, copyable;	/* -1: the module does not say */
 };
 /* The private keys of the token (needs login). *keys is freed with
  * free(). */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kc/display.h"
 #include "kc/error.h"
 #include "kc/secret.h"
 #include "kc/token.h"
@@ -27,6 +28,30 @@ list_usage(FILE *f)
 	    "                 %s)\n"
 	    "  --help         this text\n",
 	    kc_progname, KC_DEFAULT_MODULE[0] ? KC_DEFAULT_MODULE : "none");
+}
+
+/* The module file and library as loaded, and the environment that
+ * decides what else runs beside it. */
+static void
+print_module(const struct kc_token_ctx *ctx)
+{
+	const struct kc_module_info *mi = kc_token_module_info(ctx);
+	const char *name, *v;
+
+	printf("module: %s\n", kc_disp(kc_token_module(ctx)));
+	printf("  file:         %s, %llu bytes\n", kc_disp(mi->realpath),
+	    mi->size);
+	printf("  SHA-256:      %s\n", mi->sha256);
+	printf("  library:      %s", kc_disp_quoted(mi->manufacturer));
+	printf(" %s version %s (Cryptoki %s)\n",
+	    kc_disp_quoted(mi->description), kc_disp(mi->version),
+	    kc_disp(mi->cryptoki));
+	for (size_t i = 0; (name = kc_token_env_name(i)) != NULL; i++)
+		if ((v = getenv(name)) != NULL)
+			printf("  environment:  %s=%s\n", name,
+			    kc_disp_quoted(v));
+		else
+			printf("  environment:  %s unset\n", name);
 }
 
 static void
@@ -106,7 +131,7 @@ cmd_token_list(int argc, char **argv)
 		kc_token_unload(ctx);
 		return kc_front_fail(rc);
 	}
-	printf("module: %s\n", kc_token_module(ctx));
+	print_module(ctx);
 	if (n == 0)
 		printf("no slots\n");
 	for (i = 0; i < n; i++) {
@@ -122,10 +147,15 @@ cmd_token_list(int argc, char **argv)
 			    "'%s token init')\n", kc_progname);
 			continue;
 		}
-		printf("  label:        %s\n", t->label);
-		printf("  serial:       %s\n", t->serial);
-		printf("  manufacturer: %s\n", t->manufacturer);
-		printf("  model:        %s\n", t->model);
+		printf("  label:        %s\n", kc_disp(t->label));
+		printf("  serial:       %s\n", kc_disp(t->serial));
+		printf("  manufacturer: %s\n", kc_disp(t->manufacturer));
+		printf("  model:        %s\n", kc_disp(t->model));
+		printf("  versions:     hardware %s, firmware %s\n",
+		    kc_disp(t->hw_version), kc_disp(t->fw_version));
+		if (t->max_pin != 0)
+			printf("  PIN length:   %lu to %lu bytes\n", t->min_pin,
+			    t->max_pin);
 		print_flags(t);
 		print_mechs(t);
 	}
@@ -216,7 +246,8 @@ cmd_token_init(int argc, char **argv)
 		return kc_front_fail(rc);
 	if ((rc = kc_front_secret(so_file, "SO PIN", 1, &so)) != KC_OK ||
 	    (rc = kc_front_secret(pin_file, "user PIN", 1, &pin)) != KC_OK ||
-	    (rc = kc_token_init(ctx, label, so, pin)) != KC_OK) {
+	    (rc = kc_token_init_named(ctx, label, so, so_file, pin,
+	    pin_file)) != KC_OK) {
 		ret = kc_front_fail(rc);
 		goto out;
 	}
@@ -322,7 +353,7 @@ cmd_token_keys(int argc, char **argv)
 		return kc_front_fail(rc);
 	if ((rc = kc_token_open(ctx, label, NULL, &tok)) != KC_OK ||
 	    (rc = kc_front_secret(pin_file, "PIN", 0, &pin)) != KC_OK ||
-	    (rc = kc_token_login(tok, pin)) != KC_OK) {
+	    (rc = kc_token_login_file(tok, pin, pin_file)) != KC_OK) {
 		ret = kc_front_fail(rc);
 		goto out;
 	}
@@ -333,9 +364,9 @@ cmd_token_keys(int argc, char **argv)
 		goto out;
 	}
 	printf("token '%s' (serial %s): %zu private key%s\n", label,
-	    kc_token_get_info(tok)->serial, n, n == 1 ? "" : "s");
+	    kc_disp(kc_token_get_info(tok)->serial), n, n == 1 ? "" : "s");
 	for (i = 0; i < n; i++) {
-		printf("key '%s'\n", ki[i].label);
+		printf("key '%s'\n", kc_disp(ki[i].label));
 		printf("  algorithm:  %s\n", ki[i].alg == KC_ALG_NONE ?
 		    "other (not usable for a ceremony)" :
 		    ki[i].alg == KC_ALG_EC_P256 ? "ec-p256" :
@@ -351,6 +382,11 @@ cmd_token_keys(int argc, char **argv)
 			    "extractable, local)\n");
 		else
 			printf("  policy:     REFUSED: %s\n", ki[i].policy);
+		printf("  attributes: modifiable %s, copyable %s\n",
+		    ki[i].modifiable < 0 ? "unknown" : ki[i].modifiable ?
+		    "TRUE" : "FALSE", ki[i].copyable < 0 ? "unknown (not "
+		    "known to the module)" : ki[i].copyable ? "TRUE" :
+		    "FALSE");
 	}
 	ret = KC_EXIT_OK;
 out:

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kc/display.h"
 #include "kc/error.h"
 #include "front.h"
 #include "session.h"
@@ -29,7 +30,7 @@ kc_session_open(const char *module, const char *token_label,
 		goto out;
 	if (pin == NULL && (rc = kc_front_secret(NULL, "PIN", 0, &pin)) != KC_OK)
 		goto out;
-	rc = kc_token_login(s->tok, pin);
+	rc = kc_token_login_file(s->tok, pin, pin_file);
 out:
 	kc_secret_free(pin);
 	if (rc != KC_OK)
@@ -54,8 +55,8 @@ kc_session_print_issued(const char *what, const char *out,
 
 	kc_time_utc(res->not_before, nb);
 	kc_time_utc(res->not_after, na);
-	printf("%s certificate written to %s\n", what, out);
-	printf("  %-11s %s\n", "subject", res->subject);
+	printf("%s certificate written to %s\n", what, kc_disp_quoted(out));
+	printf("  %-11s %s\n", "subject", kc_disp_quoted(res->subject));
 	printf("  %-11s %s\n", "serial", res->serial);
 	printf("  %-11s %s\n", "not before", nb);
 	printf("  %-11s %s\n", "not after", na);

@@ -267,7 +267,7 @@ kc_engine_begin(struct kc_engine *e, const struct kc_secret *pin)
 			return rc;
 	if ((rc = kc_token_open(e->ctx, e->s->token_label, e->s->token_serial,
 	    &e->tok)) != KC_OK ||
-	    (rc = kc_token_login(e->tok, pin)) != KC_OK) {
+	    (rc = kc_token_login_file(e->tok, pin, e->s->pin_file)) != KC_OK) {
 		char msg[1024];
 		snprintf(msg, sizeof(msg), "%s", kc_errmsg());
 		(void)kc_transcript_add(e->tr, "login", "result", "failed",

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kc/display.h"
 #include "kc/engine.h"
 #include "kc/error.h"
 #include "kc/fileio.h"
@@ -168,7 +169,7 @@ check_network(struct kc_engine *e, struct kc_check_result *r)
 static void
 check_clock(struct kc_engine *e, struct kc_check_result *r)
 {
-	char now_s[32], until[32], text[1200], how[256];
+	char now_s[32], until[32], text[sizeof(r->detail) + 64], how[256];
 	const char *role = e->c->steps[0].role;
 	time_t now = time(NULL);
 	struct tm tm;
@@ -235,21 +236,69 @@ is_ec(enum kc_alg a)
 	return a == KC_ALG_EC_P256 || a == KC_ALG_EC_P384;
 }
 
+/* What the token check learnt about the module, the token and the
+ * environment, for its transcript record (the first one about the token,
+ * before any key work). Values are as the module and the environment gave
+ * them: the transcript escapes them. */
+struct token_facts {
+	const struct kc_module_info *mod;
+	struct kc_token_info	 tok;
+	int			 have_tok;
+};
+
+/* One value shown in a check's detail: escaped, and cut at max bytes. */
+static const char *
+shown(const char *s, char *buf, size_t max)
+{
+	return kc_display_buf(s, buf, max);
+}
+
+/* The environment line: every variable of kc_token_env_name(), set or
+ * not, values escaped and quoted. */
 static void
-check_token(struct kc_engine *e, struct kc_check_result *r)
+env_line(struct kc_engine *e, struct kc_check_result *r)
+{
+	char line[1600] = "environment:", v[260];
+	const char *name, *val;
+
+	for (size_t i = 0; (name = kc_token_env_name(i)) != NULL; i++) {
+		size_t used = strlen(line);
+		val = getenv(name);
+		if (val != NULL)
+			snprintf(line + used, sizeof(line) - used, "%s %s=\"%s\"",
+			    i ? "," : "", name, shown(val, v, sizeof(v)));
+		else
+			snprintf(line + used, sizeof(line) - used, "%s %s unset",
+			    i ? "," : "", name);
+	}
+	addf(e, r, "%s", line);
+}
+
+static void
+check_token(struct kc_engine *e, struct kc_check_result *r,
+    struct token_facts *f)
 {
 	struct kc_token_info *infos = NULL, *t = NULL;
+	const struct kc_module_info *mi;
 	size_t n = 0;
-	char seen[512] = "";
+	char seen[512] = "", sa[520], sb[260], sc[80], sd[80], why[128];
 	int rc;
 
 	if (e->ctx == NULL &&
 	    (rc = kc_token_load(e->s->module, &e->ctx)) != KC_OK) {
 		r->status = KC_CHECK_FAILED;
 		addf(e, r, "%s", kc_errmsg());
+		env_line(e, r);
 		return;
 	}
-	addf(e, r, "module: %s", kc_token_module(e->ctx));
+	mi = f->mod = kc_token_module_info(e->ctx);
+	addf(e, r, "module: %s", shown(kc_token_module(e->ctx), sa, 520));
+	addf(e, r, "module file: %s, %llu bytes, SHA-256 %s",
+	    shown(mi->realpath, sa, 520), mi->size, mi->sha256);
+	addf(e, r, "library: \"%s\" \"%s\" version %s, Cryptoki %s",
+	    shown(mi->manufacturer, sc, 80), shown(mi->description, sd, 80),
+	    shown(mi->version, sb, 40), shown(mi->cryptoki, sa, 40));
+	env_line(e, r);
 	if ((rc = kc_token_list(e->ctx, &infos, &n)) != KC_OK) {
 		r->status = KC_CHECK_FAILED;
 		addf(e, r, "%s", kc_errmsg());
@@ -283,13 +332,30 @@ check_token(struct kc_engine *e, struct kc_check_result *r)
 		goto out;
 	}
 	r->status = KC_CHECK_PASSED;
-	addf(e, r, "token '%s' serial %s in slot %lu: %s %s", t->label, t->serial,
-	    t->slot_id, t->manufacturer, t->model);
-	if (strstr(t->manufacturer, "SoftHSM") != NULL ||
-	    strstr(t->model, "SoftHSM") != NULL) {
+	f->tok = *t;
+	f->have_tok = 1;
+	addf(e, r, "token '%s' serial %s in slot %lu: %s %s",
+	    shown(t->label, sa, 140), shown(t->serial, sb, 80), t->slot_id,
+	    shown(t->manufacturer, sc, 80), shown(t->model, sd, 80));
+	addf(e, r, "token hardware %s, firmware %s; PIN length %lu to %lu "
+	    "bytes", shown(t->hw_version, sc, 40), shown(t->fw_version, sd, 40),
+	    t->min_pin, t->max_pin);
+	if (kc_token_is_rehearsal(t)) {
 		e->rehearsal = 1;
 		addf(e, r, "REHEARSAL: this is SoftHSM, a software token; "
 		    "certificates made here are for practice only");
+	}
+	if (kc_token_preloaded(why, sizeof(why))) {
+		if (e->rehearsal)
+			addf(e, r, "%s: allowed only because this is a "
+			    "rehearsal token", why);
+		else {
+			r->status = KC_CHECK_FAILED;
+			addf(e, r, "%s: foreign code would run beside the PIN "
+			    "and the keys of a production token; unset it "
+			    "(env -u LD_PRELOAD -u LD_AUDIT), or empty "
+			    "/etc/ld.so.preload, and run again", why);
+		}
 	}
 	if (t->pin_locked) {
 		r->status = KC_CHECK_FAILED;
@@ -425,10 +491,67 @@ check_files(struct kc_engine *e, struct kc_check_result *r)
 		    outs, outs == 1 ? "" : "s");
 }
 
+/* The token check's record: its result and detail, then the module file
+ * (real path, size, SHA-256), the library (C_GetInfo), the token
+ * (C_GetTokenInfo) and the environment, each as a field of its own. */
+static int
+record_token_check(struct kc_engine *e, const struct kc_check_result *c,
+    const struct token_facts *f)
+{
+	const char *kv[64], *name, *val;
+	char size[32] = "", lib[160] = "", pins[48] = "";
+	char env[16][40], envv[16][520];
+	size_t n = 0, k = 0;
+
+	if (f->mod != NULL) {
+		snprintf(size, sizeof(size), "%llu", f->mod->size);
+		snprintf(lib, sizeof(lib), "%s / %s / %s / Cryptoki %s",
+		    f->mod->manufacturer, f->mod->description,
+		    f->mod->version, f->mod->cryptoki);
+	}
+	if (f->have_tok)
+		snprintf(pins, sizeof(pins), "%lu-%lu", f->tok.min_pin,
+		    f->tok.max_pin);
+#define KV(key, v) do { kv[n++] = (key); kv[n++] = (v); } while (0)
+	KV("check", c->id);
+	KV("result", kc_check_status_name(c->status));
+	KV("rehearsal", e->rehearsal ? "yes" : "no");
+	KV("module-path", f->mod ? f->mod->realpath : "");
+	KV("module-size", size);
+	KV("module-sha256", f->mod ? f->mod->sha256 : "");
+	KV("library", lib);
+	KV("token-manufacturer", f->have_tok ? f->tok.manufacturer : "");
+	KV("token-model", f->have_tok ? f->tok.model : "");
+	KV("token-serial", f->have_tok ? f->tok.serial : "");
+	KV("token-hardware", f->have_tok ? f->tok.hw_version : "");
+	KV("token-firmware", f->have_tok ? f->tok.fw_version : "");
+	KV("pin-length", pins);
+	for (size_t i = 0; (name = kc_token_env_name(i)) != NULL && k < 16;
+	    i++, k++) {
+		size_t j;
+		/* LD_PRELOAD -> env-ld-preload */
+		snprintf(env[k], sizeof(env[k]), "env-%s", name);
+		for (j = 4; env[k][j] != '\0'; j++)
+			env[k][j] = env[k][j] == '_' ? '-' :
+			    (char)(env[k][j] >= 'A' && env[k][j] <= 'Z' ?
+			    env[k][j] - 'A' + 'a' : env[k][j]);
+		val = getenv(name);
+		if (val == NULL)
+			snprintf(envv[k], sizeof(envv[k]), "unset");
+		else
+			snprintf(envv[k], sizeof(envv[k]), "set %.500s", val);
+		KV(env[k], envv[k]);
+	}
+	KV("detail", c->detail);
+#undef KV
+	return kc_transcript_addv(e->tr, "check", kv, n / 2);
+}
+
 int
 kc_engine_check(struct kc_engine *e, size_t i, struct kc_check_result *r)
 {
 	struct kc_check_result *c;
+	struct token_facts facts;
 
 	if (i >= KC_NCHECKS)
 		return kc_err(KC_ERR_USAGE, "no preflight check %zu", i + 1);
@@ -436,23 +559,21 @@ kc_engine_check(struct kc_engine *e, size_t i, struct kc_check_result *r)
 		return kc_err(KC_ERR_USAGE, "preflight is over: the ceremony "
 		    "has begun");
 	c = &e->checks[i];
+	memset(&facts, 0, sizeof(facts));
 	c->status = KC_CHECK_PENDING;
 	c->detail[0] = '\0';
 	e->why[i][0] = '\0';
 	switch (i) {
 	case 0: check_network(e, c); break;
 	case 1: check_clock(e, c); break;
-	case 2: check_token(e, c); break;
+	case 2: check_token(e, c, &facts); break;
 	case 3: check_media(e, c); break;
 	default: check_files(e, c); break;
 	}
 	kc_err_clear();
 	*r = *c;
 	if (i == 2)
-		return kc_transcript_add(e->tr, "check", "check", c->id,
-		    "result", kc_check_status_name(c->status),
-		    "rehearsal", e->rehearsal ? "yes" : "no",
-		    "detail", c->detail, NULL);
+		return record_token_check(e, c, &facts);
 	return kc_transcript_add(e->tr, "check", "check", c->id,
 	    "result", kc_check_status_name(c->status),
 	    "detail", c->detail, NULL);

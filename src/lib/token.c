@@ -22,12 +22,15 @@
 #include <sys/stat.h>
 
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -44,6 +47,7 @@
 
 struct kc_token_ctx {
 	char			*module;
+	struct kc_module_info	 info;
 	void			*dl;		/* our dlopen handle */
 	CK_FUNCTION_LIST_PTR	 f;		/* raw function list */
 	PKCS11_CTX		*p11;
@@ -182,14 +186,282 @@ kc_token_module(const struct kc_token_ctx *ctx)
 	return ctx->module;
 }
 
+const struct kc_module_info *
+kc_token_module_info(const struct kc_token_ctx *ctx)
+{
+	return &ctx->info;
+}
+
+static void padded_copy(char *dst, size_t dstlen, const unsigned char *src,
+    size_t n);
+
+/* "group and others", "group" or "others" for the write bits of mode. */
+static const char *
+writers(mode_t mode)
+{
+	if ((mode & S_IWGRP) && (mode & S_IWOTH))
+		return "group and others";
+	return (mode & S_IWGRP) ? "group" : "others";
+}
+
+/* Refuses a directory on the module's real path that a user other than
+ * root and the caller could change. */
+static int
+module_check_dir(const char *module, const char *dir)
+{
+	struct stat st;
+	uid_t me = geteuid();
+
+	if (lstat(dir, &st) == -1)
+		return kc_err(KC_ERR_IO, "PKCS#11 module %s: directory %s: %s",
+		    module, dir, strerror(errno));
+	if (st.st_uid != 0 && st.st_uid != me)
+		return kc_err(KC_ERR_POLICY, "PKCS#11 module %s: directory %s "
+		    "is owned by uid %lu, not by root or you (uid %lu): that "
+		    "user could replace the module; install the module in a "
+		    "directory owned by root (e.g. /usr/local/lib)", module,
+		    dir, (unsigned long)st.st_uid, (unsigned long)me);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return kc_err(KC_ERR_POLICY, "PKCS#11 module %s: directory %s "
+		    "is writable by %s (mode %04o%s): anyone who can write "
+		    "there could replace the module; move the module to a "
+		    "directory only root can write (e.g. /usr/local/lib)%s",
+		    module, dir, writers(st.st_mode),
+		    (unsigned)(st.st_mode & 07777),
+		    (st.st_mode & S_ISVTX) ? ", sticky like /tmp: a module "
+		    "must not live there" : "",
+		    (st.st_mode & S_ISVTX) ? "" : " or chmod go-w that "
+		    "directory");
+	return KC_OK;
+}
+
+/* Resolves module to its real path and checks every directory on it, from
+ * the root down. */
+static int
+module_check_path(const char *module, char *real, size_t realsz)
+{
+	char buf[PATH_MAX], dir[PATH_MAX];
+	size_t i, n;
+	int rc;
+
+	if (realpath(module, buf) == NULL)
+		return kc_err(errno == ENOENT ? KC_ERR_NOTFOUND : KC_ERR_IO,
+		    "PKCS#11 module %s: %s", module, strerror(errno));
+	if ((n = strlen(buf)) >= realsz || buf[0] != '/')
+		return kc_err(KC_ERR_USAGE, "PKCS#11 module %s: path too long",
+		    module);
+	memcpy(real, buf, n + 1);
+	if ((rc = module_check_dir(module, "/")) != KC_OK)
+		return rc;
+	for (i = 1; i < n; i++) {
+		if (buf[i] != '/')
+			continue;
+		memcpy(dir, buf, i);
+		dir[i] = '\0';
+		if ((rc = module_check_dir(module, dir)) != KC_OK)
+			return rc;
+	}
+	return KC_OK;
+}
+
+/* Opens the module file (its real path) and checks its owner and mode. */
+static int
+module_open(const char *module, const char *real, int *fdp, struct stat *st)
+{
+	uid_t me = geteuid();
+	int fd;
+
+	*fdp = -1;
+	fd = open(real, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1)
+		return kc_err(KC_ERR_IO, "PKCS#11 module %s: %s", module,
+		    strerror(errno));
+	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		return kc_err(KC_ERR_PKCS11, "PKCS#11 module %s: not a regular "
+		    "file", module);
+	}
+	if (st->st_uid != 0 && st->st_uid != me) {
+		close(fd);
+		return kc_err(KC_ERR_POLICY, "PKCS#11 module %s%s%s is owned by "
+		    "uid %lu, not by root or you (uid %lu): that user could "
+		    "change the code that handles the PIN and the keys; have "
+		    "root install the module (chown root)", module,
+		    strcmp(module, real) ? " -> " : "",
+		    strcmp(module, real) ? real : "",
+		    (unsigned long)st->st_uid, (unsigned long)me);
+	}
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		close(fd);
+		return kc_err(KC_ERR_POLICY, "PKCS#11 module %s%s%s is writable "
+		    "by %s (mode %04o): anyone could change the code that "
+		    "handles the PIN and the keys; chmod go-w it, or reinstall "
+		    "the vendor's module", module,
+		    strcmp(module, real) ? " -> " : "",
+		    strcmp(module, real) ? real : "",
+		    writers(st->st_mode), (unsigned)(st->st_mode & 07777));
+	}
+	*fdp = fd;
+	return KC_OK;
+}
+
+/* SHA-256 of the open module file, which must be st->st_size bytes. */
+static int
+module_hash(const char *module, int fd, const struct stat *st,
+    char hex[65])
+{
+	static const char hx[] = "0123456789abcdef";
+	unsigned char buf[65536], md[32];
+	unsigned long long total = 0;
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *mctx;
+	ssize_t r;
+	int rc = KC_OK;
+
+	if ((mctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(mctx, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(mctx);
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	}
+	for (;;) {
+		r = read(fd, buf, sizeof(buf));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			rc = kc_err(KC_ERR_IO, "PKCS#11 module %s: %s", module,
+			    strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		total += (unsigned long long)r;
+		EVP_DigestUpdate(mctx, buf, (size_t)r);
+	}
+	if (total != (unsigned long long)st->st_size) {
+		rc = kc_err(KC_ERR_IO, "PKCS#11 module %s changed while it was "
+		    "read (%llu bytes, %llu expected)", module, total,
+		    (unsigned long long)st->st_size);
+		goto out;
+	}
+	EVP_DigestFinal_ex(mctx, md, &mdlen);
+	for (unsigned int i = 0; i < 32; i++) {
+		hex[2 * i] = hx[md[i] >> 4];
+		hex[2 * i + 1] = hx[md[i] & 15];
+	}
+	hex[64] = '\0';
+out:
+	EVP_MD_CTX_free(mctx);
+	return rc;
+}
+
+/* Checks the module file and fills ctx->info (path, size, SHA-256);
+ * *fdp stays open on it so the caller can check that the file loaded is
+ * the one hashed. */
+static int
+module_inspect(struct kc_token_ctx *ctx, const char *module, int *fdp,
+    struct stat *st)
+{
+	int rc;
+
+	*fdp = -1;
+	if ((rc = module_check_path(module, ctx->info.realpath,
+	    sizeof(ctx->info.realpath))) != KC_OK ||
+	    (rc = module_open(module, ctx->info.realpath, fdp, st)) != KC_OK)
+		return rc;
+	if ((rc = module_hash(module, *fdp, st, ctx->info.sha256)) != KC_OK) {
+		close(*fdp);
+		*fdp = -1;
+		return rc;
+	}
+	ctx->info.size = (unsigned long long)st->st_size;
+	return KC_OK;
+}
+
+/* C_GetInfo into ctx->info (best effort: a module that fails it is shown
+ * as "?"). */
+static void
+module_getinfo(struct kc_token_ctx *ctx)
+{
+	CK_INFO in;
+
+	snprintf(ctx->info.manufacturer, sizeof(ctx->info.manufacturer),
+	    "?");
+	if (ctx->f->C_GetInfo == NULL || ctx->f->C_GetInfo(&in) != CKR_OK)
+		return;
+	padded_copy(ctx->info.manufacturer, sizeof(ctx->info.manufacturer),
+	    in.manufacturerID, sizeof(in.manufacturerID));
+	padded_copy(ctx->info.description, sizeof(ctx->info.description),
+	    in.libraryDescription, sizeof(in.libraryDescription));
+	snprintf(ctx->info.version, sizeof(ctx->info.version), "%u.%u",
+	    in.libraryVersion.major, in.libraryVersion.minor);
+	snprintf(ctx->info.cryptoki, sizeof(ctx->info.cryptoki), "%u.%u",
+	    in.cryptokiVersion.major, in.cryptokiVersion.minor);
+}
+
+static const char *const env_names[] = {
+	"LD_PRELOAD", "LD_AUDIT", "LD_LIBRARY_PATH", "OPENSSL_CONF",
+	"OPENSSL_MODULES", "OPENSSL_ENGINES", "SOFTHSM2_CONF", NULL
+};
+
+const char *
+kc_token_env_name(size_t i)
+{
+	if (i >= sizeof(env_names) / sizeof(env_names[0]))
+		return NULL;
+	return env_names[i];
+}
+
+int
+kc_token_preloaded(char *why, size_t whysz)
+{
+	const char *v;
+	char line[256];
+	FILE *f;
+	int any = 0;
+
+	if (whysz > 0)
+		why[0] = '\0';
+	if ((v = getenv("LD_PRELOAD")) != NULL && *v != '\0') {
+		snprintf(why, whysz, "LD_PRELOAD is set");
+		return 1;
+	}
+	if ((v = getenv("LD_AUDIT")) != NULL && *v != '\0') {
+		snprintf(why, whysz, "LD_AUDIT is set");
+		return 1;
+	}
+	if ((f = fopen("/etc/ld.so.preload", "re")) != NULL) {
+		while (!any && fgets(line, sizeof(line), f) != NULL)
+			for (char *p = line; *p; p++)
+				if (*p != ' ' && *p != '\t' && *p != '\n' &&
+				    *p != '#') {
+					any = 1;
+					break;
+				} else if (*p == '#')
+					break;
+		fclose(f);
+	}
+	if (any) {
+		snprintf(why, whysz, "/etc/ld.so.preload names a library");
+		return 1;
+	}
+	return 0;
+}
+
+int
+kc_token_is_rehearsal(const struct kc_token_info *ti)
+{
+	return strstr(ti->manufacturer, "SoftHSM") != NULL ||
+	    strstr(ti->model, "SoftHSM") != NULL;
+}
+
 int
 kc_token_load(const char *module, struct kc_token_ctx **out)
 {
 	struct kc_token_ctx *ctx = NULL;
 	CK_C_GetFunctionList getfl;
-	struct stat st;
+	struct stat st, fst, lst;
 	CK_RV rv;
-	int rc = KC_OK;
+	int rc = KC_OK, fd = -1;
 
 	*out = NULL;
 	if (loaded > 0)
@@ -213,11 +485,21 @@ kc_token_load(const char *module, struct kc_token_ctx **out)
 		rc = kc_err(KC_ERR_NOMEM, "out of memory");
 		goto out;
 	}
+	/* Who could have replaced it, and what exactly is loaded. */
+	if ((rc = module_inspect(ctx, module, &fd, &fst)) != KC_OK)
+		goto out;
 	dlerror();
-	if ((ctx->dl = dlopen(module, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+	if ((ctx->dl = dlopen(ctx->info.realpath, RTLD_NOW | RTLD_LOCAL)) ==
+	    NULL) {
 		const char *e = dlerror();
 		rc = kc_err(KC_ERR_PKCS11, "PKCS#11 module %s: cannot be "
 		    "loaded (%s)", module, e != NULL ? e : "dlopen failed");
+		goto out;
+	}
+	if (stat(ctx->info.realpath, &lst) == -1 ||
+	    lst.st_dev != fst.st_dev || lst.st_ino != fst.st_ino) {
+		rc = kc_err(KC_ERR_POLICY, "PKCS#11 module %s was replaced "
+		    "while it was being loaded; refusing it", module);
 		goto out;
 	}
 	*(void **)&getfl = dlsym(ctx->dl, "C_GetFunctionList");
@@ -236,7 +518,7 @@ kc_token_load(const char *module, struct kc_token_ctx **out)
 		rc = kc_err(KC_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if (PKCS11_CTX_load(ctx->p11, module) != 0) {
+	if (PKCS11_CTX_load(ctx->p11, ctx->info.realpath) != 0) {
 		rv = p11_last_rv();
 		PKCS11_CTX_free(ctx->p11);
 		ctx->p11 = NULL;
@@ -248,10 +530,13 @@ kc_token_load(const char *module, struct kc_token_ctx **out)
 		    : "");
 		goto out;
 	}
+	module_getinfo(ctx);
 	loaded++;
 	*out = ctx;
 	ctx = NULL;
 out:
+	if (fd != -1)
+		close(fd);
 	kc_token_unload(ctx);
 	return rc;
 }
@@ -355,6 +640,14 @@ slot_info(struct kc_token_ctx *ctx, CK_SLOT_ID id, struct kc_token_info *ti)
 	    tk.manufacturerID, sizeof(tk.manufacturerID));
 	padded_copy(ti->model, sizeof(ti->model), tk.model,
 	    sizeof(tk.model));
+	snprintf(ti->hw_version, sizeof(ti->hw_version), "%u.%u",
+	    tk.hardwareVersion.major, tk.hardwareVersion.minor);
+	snprintf(ti->fw_version, sizeof(ti->fw_version), "%u.%u",
+	    tk.firmwareVersion.major, tk.firmwareVersion.minor);
+	ti->min_pin = tk.ulMinPinLen == CK_UNAVAILABLE_INFORMATION ? 0 :
+	    (unsigned long)tk.ulMinPinLen;
+	ti->max_pin = tk.ulMaxPinLen == CK_UNAVAILABLE_INFORMATION ? 0 :
+	    (unsigned long)tk.ulMaxPinLen;
 	ti->initialized = !!(tk.flags & CKF_TOKEN_INITIALIZED);
 	ti->user_pin_initialized = !!(tk.flags & CKF_USER_PIN_INITIALIZED);
 	ti->login_required = !!(tk.flags & CKF_LOGIN_REQUIRED);
@@ -370,18 +663,27 @@ slot_info(struct kc_token_ctx *ctx, CK_SLOT_ID id, struct kc_token_info *ti)
 	return KC_OK;
 }
 
-/* PIN length limits of the token in slot id (0 when unknown). */
-static void
-pin_limits(struct kc_token_ctx *ctx, CK_SLOT_ID id, CK_ULONG *min,
-    CK_ULONG *max)
+/* KC_OK when a PIN of len bytes is within the token's ulMinPinLen ..
+ * ulMaxPinLen (a bound of 0 is unknown and not checked); else KC_ERR_PIN
+ * naming the PIN file (or "the <what>" when it was typed). Called before
+ * the PIN is sent anywhere, so no try is spent. */
+static int
+pin_length_check(unsigned long min, unsigned long max, size_t len,
+    const char *what, const char *file, const char *token)
 {
-	CK_TOKEN_INFO tk;
+	char pre[PATH_MAX + 64] = "";
 
-	*min = *max = 0;
-	if (ctx->f->C_GetTokenInfo(id, &tk) == CKR_OK) {
-		*min = tk.ulMinPinLen;
-		*max = tk.ulMaxPinLen;
-	}
+	if ((min == 0 || len >= min) && (max == 0 || max < min || len <= max))
+		return KC_OK;
+	if (file != NULL)
+		snprintf(pre, sizeof(pre), "%s file %s: ", what, file);
+	if (max != 0 && max >= min)
+		return kc_err(KC_ERR_PIN, "%sthe %s is %zu bytes but %s "
+		    "accepts %lu to %lu; nothing was sent to the token", pre,
+		    what, len, token, min, max);
+	return kc_err(KC_ERR_PIN, "%sthe %s is %zu bytes but %s accepts at "
+	    "least %lu; nothing was sent to the token", pre, what, len, token,
+	    min);
 }
 
 int
@@ -453,10 +755,18 @@ int
 kc_token_init(struct kc_token_ctx *ctx, const char *label,
     const struct kc_secret *so_pin, const struct kc_secret *user_pin)
 {
+	return kc_token_init_named(ctx, label, so_pin, NULL, user_pin, NULL);
+}
+
+int
+kc_token_init_named(struct kc_token_ctx *ctx, const char *label,
+    const struct kc_secret *so_pin, const char *so_file,
+    const struct kc_secret *user_pin, const char *user_file)
+{
 	struct kc_token_info *ti = NULL;
 	unsigned char padded[32];
+	char where[64];
 	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
-	CK_ULONG minl, maxl;
 	size_t n = 0, i, llen, pick = (size_t)-1;
 	CK_SLOT_ID id;
 	CK_RV rv;
@@ -497,14 +807,14 @@ kc_token_init(struct kc_token_ctx *ctx, const char *label,
 		goto out;
 	}
 	id = (CK_SLOT_ID)ti[pick].slot_id;
-	pin_limits(ctx, id, &minl, &maxl);
-	if (minl != 0 && maxl != 0 && (so_pin->len < minl || so_pin->len > maxl
-	    || user_pin->len < minl || user_pin->len > maxl)) {
-		rc = kc_err(KC_ERR_PIN, "PINs for this token must be %lu to "
-		    "%lu characters", (unsigned long)minl,
-		    (unsigned long)maxl);
+	/* Both PINs, before C_InitToken sends the SO PIN. */
+	snprintf(where, sizeof(where), "the token in slot %lu",
+	    (unsigned long)id);
+	if ((rc = pin_length_check(ti[pick].min_pin, ti[pick].max_pin,
+	    so_pin->len, "SO PIN", so_file, where)) != KC_OK ||
+	    (rc = pin_length_check(ti[pick].min_pin, ti[pick].max_pin,
+	    user_pin->len, "user PIN", user_file, where)) != KC_OK)
 		goto out;
-	}
 	memset(padded, ' ', sizeof(padded));
 	memcpy(padded, label, llen);
 	rv = ctx->f->C_InitToken(id, (CK_UTF8CHAR_PTR)so_pin->buf,
@@ -589,6 +899,16 @@ kc_token_open(struct kc_token_ctx *ctx, const char *label,
 		rc = kc_err(KC_ERR_POLICY, "token label '%s' is ambiguous: %zu "
 		    "tokens in %s carry it; relabel one of them", label, match,
 		    ctx->module);
+		goto out;
+	}
+	if (kc_token_preloaded(names, sizeof(names)) &&
+	    !kc_token_is_rehearsal(&ti[pick])) {
+		rc = kc_err(KC_ERR_POLICY, "%s: code that is neither the module "
+		    "nor keyceremony would run beside the PIN and the keys of "
+		    "token '%s' (%s %s), which is not a rehearsal token; "
+		    "refusing it: unset it (env -u LD_PRELOAD -u LD_AUDIT) or "
+		    "empty /etc/ld.so.preload and run again", names, label,
+		    ti[pick].manufacturer, ti[pick].model);
 		goto out;
 	}
 	if ((tok = calloc(1, sizeof(*tok))) == NULL) {
@@ -680,8 +1000,17 @@ refresh_info(struct kc_token *tok)
 int
 kc_token_login(struct kc_token *tok, const struct kc_secret *pin)
 {
+	return kc_token_login_file(tok, pin, NULL);
+}
+
+int
+kc_token_login_file(struct kc_token *tok, const struct kc_secret *pin,
+    const char *pin_file)
+{
 	const char *l = tok->info.label;
+	char where[64];
 	CK_RV rv;
+	int rc;
 
 	if (tok->logged_in)
 		return KC_OK;
@@ -703,6 +1032,10 @@ kc_token_login(struct kc_token *tok, const struct kc_secret *pin)
 		    "(CKR_USER_PIN_NOT_INITIALIZED); initialise it first", l);
 	if (pin == NULL || pin->buf == NULL || pin->len == 0)
 		return kc_err(KC_ERR_PIN, "empty PIN for token '%s'", l);
+	snprintf(where, sizeof(where), "token '%s'", l);
+	if ((rc = pin_length_check(tok->info.min_pin, tok->info.max_pin,
+	    pin->len, "PIN", pin_file, where)) != KC_OK)
+		return rc;
 	if (PKCS11_login(tok->slot, 0, pin->buf) == 0) {
 		tok->logged_in = 1;
 		return KC_OK;
@@ -906,6 +1239,19 @@ static const struct {
 	  offsetof(struct kc_key_attrs, private_), 1 },
 };
 
+/* A CK_BBOOL attribute: 1 TRUE, 0 FALSE, -1 when it cannot be read
+ * (CKR_ATTRIBUTE_TYPE_INVALID: a module that does not know it). */
+static int
+bool_attr(struct kc_token *tok, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type)
+{
+	CK_BBOOL v = CK_FALSE;
+	CK_ULONG len = sizeof(v);
+
+	if (get_attr(tok, h, type, &v, &len) != CKR_OK || len != sizeof(v))
+		return -1;
+	return v == CK_TRUE;
+}
+
 /* Reads and checks the private key h; what names it in messages. */
 static int
 check_priv(struct kc_token *tok, CK_OBJECT_HANDLE h, const char *what,
@@ -939,9 +1285,38 @@ check_priv(struct kc_token *tok, CK_OBJECT_HANDLE h, const char *what,
 			    *field ? "TRUE" : "FALSE",
 			    key_attrs[i].want ? "TRUE" : "FALSE");
 	}
+	a.modifiable = bool_attr(tok, h, CKA_MODIFIABLE);
+	a.copyable = bool_attr(tok, h, CKA_COPYABLE);
 	if (attrs != NULL)
 		*attrs = a;
 	return rc;
+}
+
+/* What a freshly generated pair must also show: both halves
+ * CKA_MODIFIABLE=FALSE, the private one CKA_COPYABLE=FALSE unless the
+ * module does not know the attribute. Not required of older keys. */
+static int
+check_new_pair(struct kc_token *tok, CK_OBJECT_HANDLE hpriv,
+    CK_OBJECT_HANDLE hpub, const char *label)
+{
+	int m = bool_attr(tok, hpriv, CKA_MODIFIABLE);
+	int pm = bool_attr(tok, hpub, CKA_MODIFIABLE);
+	int c = bool_attr(tok, hpriv, CKA_COPYABLE);
+
+	if (m != 0)
+		return kc_err(KC_ERR_POLICY, "key '%s' in token '%s': "
+		    "CKA_MODIFIABLE %s, must be FALSE; refusing to use it",
+		    label, tok->info.label, m < 0 ? "cannot be read" :
+		    "is TRUE");
+	if (pm != 0)
+		return kc_err(KC_ERR_POLICY, "public key '%s' in token '%s': "
+		    "CKA_MODIFIABLE %s, must be FALSE", label, tok->info.label,
+		    pm < 0 ? "cannot be read" : "is TRUE");
+	if (c == 1)
+		return kc_err(KC_ERR_POLICY, "key '%s' in token '%s': "
+		    "CKA_COPYABLE is TRUE, must be FALSE; refusing to use it",
+		    label, tok->info.label);
+	return KC_OK;
 }
 
 /* The public half must verify only. */
@@ -1136,7 +1511,7 @@ kc_token_keygen(struct kc_token *tok, const char *label, enum kc_alg alg)
 			break;
 	}
 	{
-		CK_ATTRIBUTE pub[10], priv[12];
+		CK_ATTRIBUTE pub[12], priv[14];
 		CK_ULONG np = 0, nv = 0;
 
 #define A(t, ty, v, l) do { (t).type = (ty); (t).pValue = (void *)(v); \
@@ -1146,6 +1521,7 @@ kc_token_keygen(struct kc_token *tok, const char *label, enum kc_alg alg)
 		A(pub[np], CKA_VERIFY, &yes, sizeof(yes)); np++;
 		A(pub[np], CKA_ENCRYPT, &no, sizeof(no)); np++;
 		A(pub[np], CKA_WRAP, &no, sizeof(no)); np++;
+		A(pub[np], CKA_MODIFIABLE, &no, sizeof(no)); np++;
 		A(pub[np], CKA_LABEL, (uintptr_t)label, label_len); np++;
 		A(pub[np], CKA_ID, id, sizeof(id)); np++;
 		if (oid != NULL) {
@@ -1168,9 +1544,19 @@ kc_token_keygen(struct kc_token *tok, const char *label, enum kc_alg alg)
 		A(priv[nv], CKA_DERIVE, &no, sizeof(no)); nv++;
 		A(priv[nv], CKA_LABEL, (uintptr_t)label, label_len); nv++;
 		A(priv[nv], CKA_ID, id, sizeof(id)); nv++;
+		A(priv[nv], CKA_MODIFIABLE, &no, sizeof(no)); nv++;
+		/* last: left out for a module that does not know it */
+		A(priv[nv], CKA_COPYABLE, &no, sizeof(no)); nv++;
 #undef A
 		rv = f->C_GenerateKeyPair(tok->session, &mech, pub, np, priv,
 		    nv, &hpub, &hpriv);
+		if (rv == CKR_ATTRIBUTE_TYPE_INVALID) {
+			kc_log(KC_LOG_INFO, "token '%s' does not know "
+			    "CKA_COPYABLE: generating without it",
+			    tok->info.label);
+			rv = f->C_GenerateKeyPair(tok->session, &mech, pub, np,
+			    priv, nv - 1, &hpub, &hpriv);
+		}
 	}
 	if (rv != CKR_OK)
 		return kc_err(rv == CKR_PIN_EXPIRED || rv ==
@@ -1179,7 +1565,8 @@ kc_token_keygen(struct kc_token *tok, const char *label, enum kc_alg alg)
 		    tok->info.label, oid != NULL ? "EC" : "RSA", label,
 		    ckr_name(rv));
 	if ((rc = check_priv(tok, hpriv, label, NULL)) != KC_OK ||
-	    (rc = check_pub(tok, hpub, label)) != KC_OK) {
+	    (rc = check_pub(tok, hpub, label)) != KC_OK ||
+	    (rc = check_new_pair(tok, hpriv, hpub, label)) != KC_OK) {
 		snprintf(msg, sizeof(msg), "%s", kc_errmsg());
 		f->C_DestroyObject(tok->session, hpriv);
 		f->C_DestroyObject(tok->session, hpub);
@@ -1564,6 +1951,8 @@ kc_token_key_list(struct kc_token *tok, struct kc_key_info **keys,
 			free(v);
 		}
 		ki[i].alg = priv_alg(tok, hs[i]);
+		ki[i].modifiable = bool_attr(tok, hs[i], CKA_MODIFIABLE);
+		ki[i].copyable = bool_attr(tok, hs[i], CKA_COPYABLE);
 		if (check_priv(tok, hs[i], ki[i].label, NULL) == KC_OK)
 			ki[i].policy_ok = 1;
 		else

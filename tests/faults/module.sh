@@ -5,16 +5,16 @@
 . "$KC_TOP_SRCDIR/tests/lib.sh"
 softhsm_setup test
 cd "$T" || bail "cd"
-SHIM=$KC_TOP_BUILDDIR/tests/faults/p11shim.so
-export KC_SHIM_MODULE="$MODULE" KC_SHIM_STATE="$T/shim"
+shim_setup	# SHIM: tests/faults/p11shim.so, copied where modules are accepted
 root() { "$KC" root create --token test --pin-file "$T/pin" --state "$T/state" \
 	--label root --algorithm ec-p384 --subject "/CN=Module Test" --days 30 "$@"; }
 
 check_fails "module file missing" "/nonexistent/libpkcs11\.so" \
 	root --module /nonexistent/libpkcs11.so --out a.pem
 check "  ... no output" test ! -e a.pem
-printf 'not a library\n' > notalib.so
-check_fails "module is not a shared library" "notalib\.so" root --module "$T/notalib.so" --out a.pem
+printf 'not a library\n' > "$SAFE/notalib.so"
+check_fails "module is not a shared library" "notalib\.so: cannot be loaded" \
+	root --module "$SAFE/notalib.so" --out a.pem
 libc=$(ldd "$(command -v sh)" | sed -n 's/.*libc\.so\.6 => \([^ ]*\).*/\1/p')
 check_fails "module is a library without C_GetFunctionList" "C_GetFunctionList|not a PKCS#11" \
 	root --module "$libc" --out a.pem

@@ -9,6 +9,18 @@
  * CKR_PIN_LOCKED) and counts every C_Login it sees (KC_SHIM_STATE.logins).
  * With KC_SHIM_REMOVED set, C_SignInit fails with CKR_DEVICE_REMOVED: the
  * token pulled out in the middle of a run, after login.
+ * Other real-HSM traits, for the token tests (tests/hostile/token-*.sh):
+ *  KC_SHIM_MINPIN / KC_SHIM_MAXPIN   ulMinPinLen / ulMaxPinLen reported;
+ *  KC_SHIM_MANUFACTURER / _MODEL     manufacturerID / model reported (a
+ *                                    production HSM instead of SoftHSM);
+ *  KC_SHIM_NO_COPYABLE               a module that does not know
+ *                                    CKA_COPYABLE (CKR_ATTRIBUTE_TYPE_INVALID
+ *                                    in templates and reads);
+ *  KC_SHIM_IGNORE_MODIFIABLE         a module that drops CKA_MODIFIABLE from
+ *                                    key templates (the key stays modifiable).
+ * SO logins are counted in KC_SHIM_STATE.so-logins, C_InitToken calls in
+ * KC_SHIM_STATE.inittoken, C_GetFunctionList calls (the module was loaded
+ * and used) in KC_SHIM_STATE.loaded.
  * Not a mock: keys, signatures and PIN checks are SoftHSM's.
  */
 #include <dlfcn.h>
@@ -56,11 +68,37 @@ put(const char *suffix, long v)
 	}
 }
 
+/* Copies the value of environment variable name, blank-padded, into a
+ * PKCS#11 string field of n bytes. */
+static void
+pad_env(const char *name, unsigned char *field, size_t n)
+{
+	const char *v = getenv(name);
+	size_t l;
+
+	if (v == NULL)
+		return;
+	l = strlen(v);
+	memset(field, ' ', n);
+	memcpy(field, v, l < n ? l : n);
+}
+
 static CK_RV
 shim_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 {
 	CK_RV rv = real->C_GetTokenInfo(slot, info);
 	long wrong = get("");
+	const char *v;
+
+	if (rv == CKR_OK) {
+		if ((v = getenv("KC_SHIM_MINPIN")) != NULL)
+			info->ulMinPinLen = strtoul(v, NULL, 10);
+		if ((v = getenv("KC_SHIM_MAXPIN")) != NULL)
+			info->ulMaxPinLen = strtoul(v, NULL, 10);
+		pad_env("KC_SHIM_MANUFACTURER", info->manufacturerID,
+		    sizeof(info->manufacturerID));
+		pad_env("KC_SHIM_MODEL", info->model, sizeof(info->model));
+	}
 
 	if (rv == CKR_OK && (info->flags & CKF_TOKEN_INITIALIZED)) {
 		info->flags &= ~(CK_FLAGS)(CKF_USER_PIN_COUNT_LOW |
@@ -82,8 +120,10 @@ shim_Login(CK_SESSION_HANDLE s, CK_USER_TYPE type, CK_UTF8CHAR_PTR pin,
 	long wrong = get("");
 	CK_RV rv;
 
-	if (type != CKU_USER)
+	if (type != CKU_USER) {
+		put(".so-logins", get(".so-logins") + 1);
 		return real->C_Login(s, type, pin, len);
+	}
 	put(".logins", get(".logins") + 1);
 	if (wrong >= 3)
 		return CKR_PIN_LOCKED;
@@ -103,6 +143,70 @@ shim_SignInit(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k)
 	return real->C_SignInit(s, m, k);
 }
 
+static CK_RV
+shim_InitToken(CK_SLOT_ID slot, CK_UTF8CHAR_PTR pin, CK_ULONG len,
+    CK_UTF8CHAR_PTR label)
+{
+	put(".inittoken", get(".inittoken") + 1);
+	return real->C_InitToken(slot, pin, len, label);
+}
+
+/* Drops attributes of type t from a template copy; the new count. */
+static CK_ULONG
+drop(CK_ATTRIBUTE_PTR out, CK_ATTRIBUTE_PTR in, CK_ULONG n,
+    CK_ATTRIBUTE_TYPE t)
+{
+	CK_ULONG i, k = 0;
+
+	for (i = 0; i < n && k < 64; i++)
+		if (in[i].type != t)
+			out[k++] = in[i];
+	return k;
+}
+
+static CK_RV
+shim_GenerateKeyPair(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m,
+    CK_ATTRIBUTE_PTR pub, CK_ULONG npub, CK_ATTRIBUTE_PTR priv,
+    CK_ULONG npriv, CK_OBJECT_HANDLE_PTR hpub, CK_OBJECT_HANDLE_PTR hpriv)
+{
+	CK_ATTRIBUTE p2[64], v2[64];
+	CK_ULONG i;
+
+	if (npub > 64 || npriv > 64)
+		return CKR_ARGUMENTS_BAD;
+	if (getenv("KC_SHIM_NO_COPYABLE") != NULL)
+		for (i = 0; i < npriv; i++)
+			if (priv[i].type == CKA_COPYABLE)
+				return CKR_ATTRIBUTE_TYPE_INVALID;
+	if (getenv("KC_SHIM_IGNORE_MODIFIABLE") != NULL) {
+		npub = drop(p2, pub, npub, CKA_MODIFIABLE);
+		npriv = drop(v2, priv, npriv, CKA_MODIFIABLE);
+		pub = p2;
+		priv = v2;
+	}
+	return real->C_GenerateKeyPair(s, m, pub, npub, priv, npriv, hpub,
+	    hpriv);
+}
+
+static CK_RV
+shim_GetAttributeValue(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
+    CK_ATTRIBUTE_PTR t, CK_ULONG n)
+{
+	CK_ULONG i;
+
+	if (getenv("KC_SHIM_NO_COPYABLE") != NULL)
+		for (i = 0; i < n; i++)
+			if (t[i].type == CKA_COPYABLE) {
+				if (n == 1) {
+					t[i].ulValueLen =
+					    CK_UNAVAILABLE_INFORMATION;
+					return CKR_ATTRIBUTE_TYPE_INVALID;
+				}
+				return CKR_ARGUMENTS_BAD;
+			}
+	return real->C_GetAttributeValue(s, o, t, n);
+}
+
 CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list);
 
 CK_RV
@@ -113,6 +217,7 @@ C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list)
 	void *h;
 	CK_RV rv;
 
+	put(".loaded", get(".loaded") + 1);
 	if (real == NULL) {
 		if (path == NULL || (h = dlopen(path, RTLD_NOW)) == NULL ||
 		    (gfl = (CK_RV (*)(CK_FUNCTION_LIST_PTR_PTR))dlsym(h,
@@ -126,6 +231,9 @@ C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list)
 		shim.C_GetTokenInfo = shim_GetTokenInfo;
 		shim.C_Login = shim_Login;
 		shim.C_SignInit = shim_SignInit;
+		shim.C_InitToken = shim_InitToken;
+		shim.C_GenerateKeyPair = shim_GenerateKeyPair;
+		shim.C_GetAttributeValue = shim_GetAttributeValue;
 	}
 	*list = &shim;
 	return CKR_OK;

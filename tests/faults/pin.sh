@@ -7,9 +7,7 @@
 . "$KC_TOP_SRCDIR/tests/lib.sh"
 softhsm_setup test
 cd "$T" || bail "cd"
-SHIM=$KC_TOP_BUILDDIR/tests/faults/p11shim.so
-[ -f "$SHIM" ] || bail "$SHIM missing (make check builds it)"
-export KC_SHIM_MODULE="$MODULE" KC_SHIM_STATE="$T/shim"
+shim_setup	# SHIM: tests/faults/p11shim.so, copied where modules are accepted
 ( umask 077; printf '999999\n' > wrong )
 keys() { "$KC" token keys --token test --module "$SHIM" --pin-file "$1"; }
 logins() { cat "$T/shim.logins" 2>/dev/null || echo 0; }

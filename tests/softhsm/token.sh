@@ -71,9 +71,10 @@ libz=$(for d in /lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu /lib64 /usr/lib6
 check_fails "a shared library that is not a PKCS#11 module" \
 	"$libz is not a PKCS#11 module \\(it has no C_GetFunctionList\\)" \
 	"$KC" token list --module "$libz"
-printf 'not an ELF file\n' > "$T/text.so"
-check_fails "a file that is no shared library" "PKCS#11 module $T/text.so: cannot be loaded" \
-	"$KC" token list --module "$T/text.so"
+safe_dir	# modules under /tmp ($T) are refused: tests/hostile/token-module.sh
+printf 'not an ELF file\n' > "$SAFE/text.so"
+check_fails "a file that is no shared library" "PKCS#11 module $SAFE/text.so: cannot be loaded" \
+	"$KC" token list --module "$SAFE/text.so"
 check_fails "a directory as module" "not a regular file" \
 	"$KC" token list --module "$T"
 check_fails "token init with a missing module" "No such file" \

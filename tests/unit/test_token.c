@@ -15,6 +15,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -368,8 +369,39 @@ test_mismatched_halves(void **state)
 	assert_int_equal(raw->C_GetAttributeValue(rs, h[0], &ida, 1), CKR_OK);
 	assert_int_equal(raw->C_DestroyObject(rs, h[0]), CKR_OK);
 	assert_int_equal(raw_find(CKO_PUBLIC_KEY, "k-other", other, 2), 1);
+	/* The new public half is CKA_MODIFIABLE=FALSE: its CKA_ID cannot be
+	 * changed; a copy of it under k-swap's CKA_ID is made instead. */
 	assert_int_equal(raw->C_SetAttributeValue(rs, other[0], &ida, 1),
-	    CKR_OK);
+	    CKR_ACTION_PROHIBITED);
+	{
+		CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
+		CK_KEY_TYPE kt = CKK_EC;
+		CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+		unsigned char params[32], point[80];
+		CK_ATTRIBUTE rd[] = {
+			{ CKA_EC_PARAMS, params, sizeof(params) },
+			{ CKA_EC_POINT, point, sizeof(point) },
+		};
+		CK_ATTRIBUTE t[] = {
+			{ CKA_CLASS, &cls, sizeof(cls) },
+			{ CKA_KEY_TYPE, &kt, sizeof(kt) },
+			{ CKA_TOKEN, &yes, sizeof(yes) },
+			{ CKA_VERIFY, &yes, sizeof(yes) },
+			{ CKA_ENCRYPT, &no, sizeof(no) },
+			{ CKA_WRAP, &no, sizeof(no) },
+			{ CKA_LABEL, (void *)(uintptr_t)"k-swap", 6 },
+			{ CKA_ID, id, ida.ulValueLen },
+			{ CKA_EC_PARAMS, params, 0 },
+			{ CKA_EC_POINT, point, 0 },
+		};
+		CK_OBJECT_HANDLE nh;
+
+		assert_int_equal(raw->C_GetAttributeValue(rs, other[0], rd, 2),
+		    CKR_OK);
+		t[8].ulValueLen = rd[0].ulValueLen;
+		t[9].ulValueLen = rd[1].ulValueLen;
+		assert_int_equal(raw->C_CreateObject(rs, t, 10, &nh), CKR_OK);
+	}
 	assert_int_equal(kc_token_key_check(tok, "k-swap", NULL), KC_OK);
 	assert_int_equal(kc_token_key_get(tok, "k-swap", &sk, &pk),
 	    KC_ERR_INTERNAL);
