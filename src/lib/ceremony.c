@@ -130,6 +130,34 @@ check_state_path(const struct yctx *y, int line, const char *key,
 	return KC_OK;
 }
 
+/*
+ * An output of a step: a plain name (check_state_path() already refused
+ * '/', '..' and a leading '.') with the extension of its kind (.pem for a
+ * certificate, .crl for a CRL), and none of the names the state directory
+ * and the medium keep for themselves: the register and its journals,
+ * SHA256SUMS, transcripts, the register dump, temporary files.
+ */
+static int
+check_output_name(const struct yctx *y, int line, enum kc_action a,
+    const char *v)
+{
+	const char *ext = a == KC_ACTION_CRL_ISSUE ? ".crl" : ".pem";
+	size_t n = strlen(v), el = strlen(ext);
+
+	if (strncmp(v, KC_REGISTER_FILE, strlen(KC_REGISTER_FILE)) == 0 ||
+	    strcmp(v, "SHA256SUMS") == 0 || strcmp(v, "transcripts") == 0 ||
+	    strncmp(v, "register-", 9) == 0 || strstr(v, ".tmp-") != NULL)
+		return yerr(y, line, "'output: %s' is a name the state "
+		    "directory or the medium keeps for itself (the register, "
+		    "SHA256SUMS, transcripts, temporary files); choose another",
+		    v);
+	if (n <= el || strcmp(v + n - el, ext) != 0)
+		return yerr(y, line, "'output: %s': a %s is written to a name "
+		    "ending in '%s'", v, a == KC_ACTION_CRL_ISSUE ? "CRL" :
+		    "certificate", ext);
+	return KC_OK;
+}
+
 static int
 dupstr(const char *s, char **out)
 {
@@ -527,6 +555,9 @@ parse_step(const struct yctx *y, struct ynode *m, struct kc_ceremony *c,
 	case KC_ACTION_EXPORT:
 		break;
 	}
+	if (s->output != NULL && (rc = check_output_name(y,
+	    ymap_get(m, "output")->line, s->info.action, s->output)) != KC_OK)
+		return rc;
 	if ((rc = ymap_no_unknown(y, m, where)) != KC_OK)
 		return rc;
 	if ((rc = build_summary(s)) != KC_OK)

@@ -1918,8 +1918,8 @@ import_one(int mfd, const char *media, const char *name, int named,
 		struct kc_csr *csr = NULL;
 		enum kc_artefact k = kc_media_classify(name, data, len);
 
-		if (k != KC_ART_CSR && !named && (k == KC_ART_CERT ||
-		    k == KC_ART_CRL)) {
+		if (!named && (k == KC_ART_CERT || k == KC_ART_CRL) &&
+		    (ends_with(name, ".pem") || ends_with(name, ".der"))) {
 			rc = KC_OK;	/* an exported certificate or CRL */
 			goto out;
 		}

@@ -1,0 +1,126 @@
+#!/bin/sh
+# The removable medium and the state directory are hostile (issue 12,
+# items 1, 2, 7, 11). A golden state directory is made by the shipped
+# ceremonies on SoftHSM (root, first CRL, a DPS verification code and its
+# certificate, transcripts, register); then:
+#   - positives: a clean export and a clean import round trip, the re-encoded
+#     files, SHA256SUMS regenerated and checked, the recorded .code exported;
+#   - the corpus of tests/hostile/make-media.py (links of every kind, FIFOs,
+#     sockets, devices, hard links to the PIN, other owners, oversized
+#     files, one-object-per-file violations, keys disguised as codes,
+#     certificates and transcripts, bad SHA256SUMS lines, odd and reserved
+#     names, ceremony outputs with reserved names or the wrong extension):
+#     each refused by name, exit 1 or 2, medium and state unchanged, no key
+#     on the medium, the PIN nowhere;
+#   - import memory: a medium of ten 16 MB files keeps the peak RSS of
+#     keyceremony import under 40 MB (/usr/bin/time -v).
+. "$KC_TOP_SRCDIR/tests/lib.sh"
+H=$KC_TOP_SRCDIR/tests/hostile
+CER=$KC_TOP_SRCDIR/ceremony
+cd "$T" || bail "no temp dir"
+
+# A token whose PIN is a string that cannot appear by chance.
+softhsm_setup unused
+PIN=kcMediaPin4711qz
+( umask 077; printf '%s\n' "$PIN" > pin )
+softhsm2-util --init-token --free --label keyceremony-demo --pin "$PIN" --so-pin 12345678 >/dev/null \
+	|| bail "softhsm2-util --init-token"
+demo_site demo.site
+mkdir media usb
+runc() {
+	"$KC" run "$CER/$1.yaml" --site demo.site --batch --role officer="Olga Officer" \
+		--role witness="Wim Witness" > "$1.out" 2>&1 || { sed 's/^/#   /' "$1.out"; bail "ceremony $1"; }
+}
+runc root-ca
+echo 5C7E0A1B2C3D4E5F > usb/dps-verification.code
+"$KC" import --from usb --state state dps-verification.code >/dev/null 2>&1 || bail "import code"
+runc dps-proof-of-possession
+cp -a state golden
+
+# ---- positives ----
+rm -rf m1; mkdir m1
+check "a clean export of the golden state" "$KC" export --state golden --to m1
+cp .out export.out
+check "SHA256SUMS checks" sh -c "cd m1 && sha256sum -c --strict SHA256SUMS"
+check "the recorded verification code is exported" cmp golden/dps-verification.code m1/dps-verification.code
+check "certificates and CRLs are exported byte for byte (already canonical PEM)" sh -c \
+	"cmp golden/root.pem m1/root.pem && cmp golden/root-0001.crl m1/root-0001.crl && cmp golden/dps-verification.pem m1/dps-verification.pem"
+check "the transcripts and the register dump are exported" sh -c \
+	"ls m1/root-ca-*.log m1/dps-proof-of-possession-*.log m1/register-*.txt"
+check "the exported medium holds no key" sh "$KC_TOP_SRCDIR/tests/scan-secrets.sh" m1
+check "the PIN is not on the medium" sh -c "! grep -rq '$PIN' m1"
+check "export again onto the same medium: identical files kept" "$KC" export --state golden --to m1
+check "SHA256SUMS still checks" sh -c "cd m1 && sha256sum -c --strict SHA256SUMS"
+cp m1/SHA256SUMS sums.before
+check "export onto a medium with an earlier export: old entries kept, regenerated" sh -c \
+	"rm -rf m2 && mkdir m2 && cp golden/root.pem m2/old.pem && (cd m2 && sha256sum old.pem > SHA256SUMS) &&
+	 '$KC' export --state golden --to m2 >/dev/null && cd m2 && sha256sum -c --strict SHA256SUMS &&
+	 grep -q '  old.pem\$' SHA256SUMS && test \$(wc -l < SHA256SUMS) = \$(ls | grep -vc SHA256SUMS)"
+# A certificate written by hand (CRLF, no final newline) is re-encoded, not copied.
+rm -rf S3 m3; cp -a golden S3; mkdir m3
+sed 's/$/\r/' golden/root.pem | head -c -2 > S3/hand.pem
+check "a CRLF certificate without its final newline is exported" "$KC" export --state S3 --to m3
+check "... re-encoded to canonical PEM" cmp golden/root.pem m3/hand.pem
+openssl x509 -in golden/root.pem -outform DER -out S3/root.der
+rm -rf m3; mkdir m3
+check "a DER certificate is exported as its DER" sh -c "'$KC' export --state S3 --to m3 >/dev/null && cmp S3/root.der m3/root.der"
+
+# Rollback of a medium with an earlier export: SHA256SUMS as before.
+rm -rf m4; mkdir m4; cp golden/root.pem m4/old.pem; (cd m4 && sha256sum old.pem > SHA256SUMS)
+cp m4/SHA256SUMS m4.sums
+check_fails "a failed write is rolled back" "rolled back" env KC_TEST_MEDIA_FAIL_AFTER=2 "$KC" export --state golden --to m4
+check "... SHA256SUMS regenerated as it was, nothing else left" sh -c \
+	"cmp m4.sums m4/SHA256SUMS && test \"\$(ls m4 | tr '\n' ' ')\" = 'SHA256SUMS old.pem '"
+
+# Import round trip: a CSR and a code come in, unchanged, with their hash.
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout csr.key \
+	-subj "/CN=Media Round Trip" -out usb/factory.csr 2>/dev/null || bail "openssl req"
+cp golden/root.pem usb/root.pem; cp golden/root-0001.crl usb/root.crl
+truncate -s 16M usb/big-transcript.log
+rm -rf st; mkdir st
+check "import by directory scan (certificates and other files left alone)" "$KC" import --from usb --state st
+check "the CSR and the code are in the state, unchanged" sh -c \
+	"cmp usb/factory.csr st/factory.csr && cmp usb/dps-verification.code st/dps-verification.code && test ! -e st/root.pem"
+check "import again: already there" "$KC" import --from usb --state st factory.csr
+cp .out again.out
+check "... said so" grep -q "already there" again.out
+check_fails "a named certificate is not a CSR" "usb/root.pem" "$KC" import --from usb --state st root.pem
+
+# ---- the corpus ----
+mkdir w
+python3 "$H/make-media.py" "$KC" "$T/golden" "$T/w" "$T/pin" "$KC_TOP_SRCDIR/tests/scan-secrets.sh" \
+	"$T/corpus.tap" || bail "make-media.py failed"
+n=0
+while IFS='	' read -r res what detail; do
+	n=$((n + 1))
+	if [ "$res" = ok ]; then
+		ok "$what"
+	else
+		not_ok "$what"; diag "  $detail"
+	fi
+done < corpus.tap
+check "the corpus has at least 200 cases ($n)" test "$n" -ge 200
+
+# ---- import memory (item 11) ----
+rm -rf big st2; mkdir big st2
+for i in 0 1 2 3 4 5 6 7 8 9; do
+	head -c 16777216 /dev/urandom > "big/transcript-$i.log"
+done
+cp usb/factory.csr big/
+rss() { sed -n 's/.*Maximum resident set size (kbytes): *//p' "$1"; }
+check "import from a medium of ten 16 MB files" /usr/bin/time -v -o time1.txt \
+	"$KC" import --from big --state st2
+r1=$(rss time1.txt); diag "peak RSS, directory scan over 10 x 16 MB: $r1 kB"
+check "... peak RSS under 40 MB ($r1 kB)" test "${r1:-999999}" -lt 40960
+for i in 0 1 2 3 4 5 6 7 8 9; do mv "big/transcript-$i.log" "big/x$i.csr"; done
+/usr/bin/time -v -o time2.txt "$KC" import --from big --state st2 > imp2.out 2>&1
+rc=$?
+r2=$(rss time2.txt); diag "peak RSS, ten 16 MB files named *.csr: $r2 kB"
+check "ten 16 MB *.csr: refused by name as too large" sh -c \
+	"test $rc = 1 && grep -q 'big/x0.csr.*too large' imp2.out"
+check "... peak RSS under 40 MB ($r2 kB)" test "${r2:-999999}" -lt 40960
+/usr/bin/time -v -o time3.txt "$KC" import --from big --state st2 x5.csr > imp3.out 2>&1
+r3=$(rss time3.txt); diag "peak RSS, one named 16 MB file: $r3 kB"
+check "a named 16 MB file: refused, RSS under 40 MB ($r3 kB)" sh -c \
+	"grep -q 'x5.csr.*too large' imp3.out && test ${r3:-999999} -lt 40960"
+done_testing
