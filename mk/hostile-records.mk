@@ -7,3 +7,5 @@ tests_unit_test_records_SOURCES = tests/unit/test_records.c tests/unit/tmpdir.h
 tests_unit_test_records_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_records_LDADD = libkc.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 TESTS += tests/unit/test_records
+TESTS += tests/hostile/ca-names.sh
+EXTRA_DIST += tests/hostile/ca-names.sh

@@ -131,6 +131,18 @@ int kc_register_entry_cert(const X509 *x, const char *ca,
     enum kc_reg_kind kind, const char *inputs_sha256, const char *path,
     struct kc_reg_entry *e);
 
+/* The first valid CA certificate (intermediate: not revoked, notAfter
+ * after now) of this CA whose subject equals name as RFC 5280 compares
+ * names (X509_NAME_cmp on the canonical encodings: case and runs of
+ * spaces ignored). 1 with *e filled when there is one, 0 when none,
+ * negative on a database error. */
+int kc_register_ca_subject_used(struct kc_register *reg, const char *ca,
+    const X509_NAME *name, time_t now, struct kc_reg_entry *e);
+
+/* 1 when two names are equal as RFC 5280 compares them (see above) or
+ * byte for byte. */
+int kc_name_same(const X509_NAME *a, const X509_NAME *b);
+
 /* Every entry (all CAs), in the order recorded. */
 int kc_register_list(struct kc_register *reg, struct kc_reg_entry **list,
     size_t *n);

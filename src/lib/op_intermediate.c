@@ -77,6 +77,62 @@ out:
 	return out;
 }
 
+/* A CA's name must tell it apart: not its issuer's (a certificate without
+ * an authority key identifier would be matched to the root by name), and
+ * not that of another valid CA this root issued. Names compare as RFC
+ * 5280 does (case and runs of spaces ignored). Reads the register only. */
+static int
+check_ca_name(const struct kc_intermediate_params *p,
+    const struct kc_issuer *is, const X509_NAME *subject)
+{
+	struct kc_register *reg = NULL;
+	struct kc_reg_entry e;
+	char *s = kc_name_string(subject), until[32];
+	const char *from = p->subject != NULL ? "--subject or the ceremony "
+	    "file" : p->csr;
+	int rc = KC_OK, used;
+
+	if (s == NULL)
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	if (kc_name_same(subject, X509_get_subject_name(is->cert))) {
+		rc = kc_err(KC_ERR_POLICY, "the intermediate's subject %s (from "
+		    "%s) is the root's own subject %s (names compare without "
+		    "regard to case and spaces): a certificate without an "
+		    "authority key identifier would be matched to the root; "
+		    "give the intermediate a name of its own (--subject)", s,
+		    from, is->subject);
+		goto out;
+	}
+	if (p->state_dir == NULL)
+		goto out;
+	if ((rc = kc_register_open(p->state_dir, 0, &reg)) == KC_ERR_NOTFOUND) {
+		kc_err_clear();
+		rc = KC_OK;
+		goto out;
+	}
+	if (rc != KC_OK)
+		goto out;
+	if ((used = kc_register_ca_subject_used(reg, is->ca, subject,
+	    time(NULL), &e)) < 0) {
+		rc = used;
+		goto out;
+	}
+	if (used) {
+		kc_time_utc(e.not_after, until);
+		rc = kc_err(KC_ERR_POLICY, "the intermediate's subject %s (from "
+		    "%s) is already the subject of the intermediate CA serial "
+		    "%s (%s, valid until %s, not revoked) that this root "
+		    "issued (register %s): two valid CAs with one name make "
+		    "chains ambiguous; give the new one another name, or "
+		    "revoke the old one first", s, from, e.serial, e.path,
+		    until, kc_register_path(reg));
+	}
+out:
+	kc_register_close(reg);
+	free(s);
+	return rc;
+}
+
 int
 kc_op_intermediate_sign(struct kc_token *tok,
     const struct kc_intermediate_params *p, struct kc_op_result *res)
@@ -129,6 +185,9 @@ kc_op_intermediate_sign(struct kc_token *tok,
 	}
 	if ((rc = kc_issuer_window(&is, p->days, time(NULL), &req.not_before,
 	    &req.not_after)) != KC_OK)
+		goto out;
+	if ((rc = check_ca_name(p, &is, override != NULL ? override :
+	    csr->subject)) != KC_OK)
 		goto out;
 
 	/* The token: is --issuer the certificate of this key? */

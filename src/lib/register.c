@@ -13,6 +13,8 @@
 
 #include <sqlite3.h>
 
+#include <openssl/err.h>
+
 #include "kc/error.h"
 #include "kc/fileio.h"
 #include "kc/register.h"
@@ -447,6 +449,85 @@ kc_register_revoked(struct kc_register *r, const char *ca,
 {
 	return select_list(r, "WHERE ca = ? AND kind != 'crl' AND "
 	    "revoked_at IS NOT NULL ORDER BY revoked_at, id", ca, list, n);
+}
+
+int
+kc_name_same(const X509_NAME *a, const X509_NAME *b)
+{
+	int eq;
+
+	if (kc_name_der_equal(a, b))
+		return 1;
+	eq = X509_NAME_cmp(a, b) == 0;
+	ERR_clear_error();
+	return eq;
+}
+
+/* A subject as the register holds it (kc_name_string()), lower-cased with
+ * runs of spaces folded and the ends of each value trimmed, for names
+ * kc_name_parse() cannot read back. */
+static void
+fold_subject(const char *in, char *out, size_t outsz)
+{
+	size_t n = 0;
+	int space = 0, start = 1;
+
+	for (; *in != '\0' && n + 1 < outsz; in++) {
+		unsigned char c = (unsigned char)*in;
+		if (isspace(c)) {
+			space = !start;
+			continue;
+		}
+		if (c == '/' || c == '=') {
+			space = 0;
+			start = 1;
+		} else if (space && n + 1 < outsz) {
+			out[n++] = ' ';
+			space = 0;
+		}
+		if (c != '/' && c != '=')
+			start = 0;
+		out[n++] = (char)tolower(c);
+	}
+	out[n] = '\0';
+}
+
+int
+kc_register_ca_subject_used(struct kc_register *r, const char *ca,
+    const X509_NAME *name, time_t now, struct kc_reg_entry *e)
+{
+	struct kc_reg_entry *l = NULL;
+	char *want = NULL, a[1024], b[1024];
+	size_t n = 0;
+	int rc, found = 0;
+
+	if ((rc = select_list(r, "WHERE ca = ? AND kind = 'intermediate' AND "
+	    "revoked_at IS NULL ORDER BY id", ca, &l, &n)) != KC_OK)
+		return rc;
+	if ((want = kc_name_string(name)) == NULL) {
+		free(l);
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	}
+	fold_subject(want, a, sizeof(a));
+	for (size_t i = 0; i < n && !found; i++) {
+		X509_NAME *old = NULL;
+
+		if (l[i].not_after <= now)
+			continue;
+		if (kc_name_parse(l[i].subject, &old) == KC_OK) {
+			found = kc_name_same(old, name);
+		} else {
+			fold_subject(l[i].subject, b, sizeof(b));
+			found = strcmp(a, b) == 0;
+		}
+		kc_err_clear();
+		X509_NAME_free(old);
+		if (found)
+			*e = l[i];
+	}
+	free(want);
+	free(l);
+	return found;
 }
 
 int

@@ -53,8 +53,9 @@ cat "$H/MANIFEST" "$T/extra" | while IFS='	' read -r f outcome re; do
 		check "  ... and the chain verifies" openssl verify -x509_strict \
 			-purpose sslclient -CAfile "$T/root.pem" -untrusted "$T/inter.pem" \
 			"$out/hostile-dev-01.cert.pem"
+		# one register each: the accepted CSRs share one subject
 		check "keyceremony intermediate sign accepts $f" "$KC" intermediate sign \
-			--token test --pin-file "$T/pin" --state "$S" --label root \
+			--token test --pin-file "$T/pin" --state "$S-$f" --label root \
 			--issuer "$T/kcroot.pem" --csr "$dir/$f" --days 30 --yes --out "$kcout"
 		check "  ... and it verifies" openssl verify -x509_strict \
 			-CAfile "$T/kcroot.pem" "$kcout"

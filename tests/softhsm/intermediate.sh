@@ -26,8 +26,10 @@ csr_sha=$(sha256sum inter.csr | cut -d' ' -f1)
 check "intermediate sign (EC P-256 CSR, PEM)" \
 	"$KC" intermediate sign $common --label root --issuer root.pem \
 	--csr inter.csr --days 1825 --path-len 0 --yes --out inter.pem
+# The same CSR again needs a name of its own (the first is still valid).
 "$KC" intermediate sign $common --label root --issuer root.pem \
-	--csr inter.csr --days 30 --yes --out inter-b.pem > sign.out 2>&1
+	--csr inter.csr --days 30 --subject "/CN=Factory 1b Intermediate CA/O=Example" \
+	--yes --out inter-b.pem > sign.out 2>&1
 check "summary shows the CSR's SHA-256" grep -q "CSR SHA-256 *$csr_sha" sign.out
 check "summary lists the ignored CSR extensions" grep -q "IGNORED" sign.out
 check "summary shows the requested keyEncipherment" grep -q "Key Encipherment" sign.out
@@ -137,12 +139,12 @@ check_fails "--subject with a control character" "control" \
 	"$KC" intermediate sign $common --label root --issuer root.pem --csr inter.csr --days 30 --yes \
 	--subject "/CN=a$(printf '\002')b" --out bad.pem
 # Confirmation on a terminal (a pty from script(1)): "n" declines.
-printf 'n\n' | script -qec "'$KC' intermediate sign $common --label root --issuer root.pem --csr inter.csr --days 30 --out declined.pem" /dev/null > confirm.out 2>&1
+printf 'n\n' | script -qec "'$KC' intermediate sign $common --label root --issuer root.pem --csr inter.csr --subject /CN=Declined --days 30 --out declined.pem" /dev/null > confirm.out 2>&1
 rc=$?
 [ $rc -eq 1 ] && grep -q "not confirmed; nothing was signed" confirm.out && grep -q "Sign this intermediate CA certificate" confirm.out \
 	&& ok "answering n declines (exit 1)" || { not_ok "declining: exit $rc"; sed 's/^/#   /' confirm.out; }
 [ ! -e declined.pem ] && ok "declined: nothing written" || not_ok "declined: file written"
 [ "$(nreg)" -eq "$before" ] && ok "register unchanged after all refusals" || not_ok "register changed"
-printf 'y\n' | script -qec "'$KC' intermediate sign $common --label root --issuer root.pem --csr inter.csr --days 30 --out confirmed.pem" /dev/null > confirm.out 2>&1
+printf 'y\n' | script -qec "'$KC' intermediate sign $common --label root --issuer root.pem --csr inter.csr --subject /CN=Confirmed --days 30 --out confirmed.pem" /dev/null > confirm.out 2>&1
 check "answering y signs" openssl verify -x509_strict -CAfile root.pem confirmed.pem
 done_testing
