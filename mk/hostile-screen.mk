@@ -6,3 +6,7 @@ tests_unit_test_display_SOURCES = tests/unit/test_display.c
 tests_unit_test_display_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_display_LDADD = libkc.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 TESTS += tests/unit/test_display
+
+# the injection corpus (items 3 and 4) and its checker
+TESTS += tests/hostile/screen-inject.sh
+EXTRA_DIST += tests/hostile/screen-inject.sh tests/hostile/screen-corpus.py

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "kc/csr.h"
+#include "kc/display.h"
 #include "kc/error.h"
 #include "kc/fileio.h"
 #include "kc/ops.h"
@@ -41,8 +42,12 @@ static int
 confirm(const char *summary, void *arg)
 {
 	int yes = *(const int *)arg;
+	char *text = kc_display_text(summary);
 
-	printf("%s\n", summary);
+	/* the library's summary quotes what is not ours; escaped once more
+	 * here, lines kept, so nothing in it reaches the terminal raw */
+	printf("%s\n", text != NULL ? text : "(out of memory)");
+	free(text);
 	if (yes) {
 		printf("signing without asking (--yes)\n");
 		return 1;
@@ -161,7 +166,8 @@ cmd_intermediate_sign(int argc, char **argv)
 
 	kc_session_print_issued("intermediate", p.out, &res);
 	printf("  %-11s %s\n", "CSR SHA-256", res.in_sha256);
-	printf("  %-11s %s/%s\n", "recorded in", p.state_dir, KC_REGISTER_FILE);
+	printf("  %-11s %s/%s\n", "recorded in", kc_disp(p.state_dir),
+	    KC_REGISTER_FILE);
 	printf("SHA-256 fingerprint:\n  %s\n", res.fingerprint);
 	return KC_EXIT_OK;
 fail:

@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kc/display.h"
 #include "kc/engine.h"
 #include "kc/error.h"
 #include "kc/secret.h"
+#include "kc/transcript.h"
 
 #include "commands.h"
 #include "front.h"
@@ -48,12 +50,35 @@ static void
 progress(void *arg, const char *msg)
 {
 	(void)arg;
-	fprintf(stderr, "%s: %s\n", kc_progname, msg);
+	fprintf(stderr, "%s: %s\n", kc_progname, kc_disp_line(msg));
+}
+
+/* Multi-line text from the library (summaries, details, questions: our
+ * words with the strings that are not ours quoted in them), each line
+ * escaped once more (kc_display_text) and printed after prefix. */
+static void
+print_text(FILE *f, const char *prefix, const char *text)
+{
+	char *safe = kc_display_text(text), *p;
+
+	if (safe == NULL) {
+		fprintf(f, "%s(out of memory)\n", prefix);
+		return;
+	}
+	for (p = safe; *p != '\0';) {
+		size_t n = strcspn(p, "\n");
+		fprintf(f, "%s%.*s\n", prefix, (int)n, p);
+		p += n;
+		if (*p == '\n')
+			p++;
+	}
+	free(safe);
 }
 
 struct run_ui {
 	const struct kc_ceremony *cer;
 	char	**names;	/* per role, as typed or from --role */
+	const struct kc_step_result *cur;	/* the step being run */
 };
 
 static int
@@ -68,9 +93,29 @@ confirm(void *arg, const char *role, const char *text)
 			title = kc_ceremony_role(u->cer, i)->title;
 			name = u->names[i] ? u->names[i] : "";
 		}
-	fprintf(stderr, "\n%s\n", text);
-	snprintf(q, sizeof(q), "%s%s%s%s, do you confirm?", title,
-	    name[0] ? " (" : "", name, name[0] ? ")" : "");
+	/* The CSR's hash from the step's structured field (set by the
+	 * operation before it asks), first; then the text, escaped. */
+	fputc('\n', stderr);
+	if (u->cur != NULL && u->cur->in_sha256[0] != '\0') {
+		unsigned char raw[32];
+		char words[32 * 12];
+		unsigned v;
+
+		fprintf(stderr, "CSR SHA-256 (of the CSR file's bytes, computed "
+		    "by keyceremony):\n  %s\n", u->cur->in_sha256);
+		for (size_t i = 0; i < 32; i++) {
+			v = 0;
+			sscanf(u->cur->in_sha256 + 2 * i, "%2x", &v);
+			raw[i] = (unsigned char)v;
+		}
+		if (kc_pgpwords(raw, sizeof(raw), words, sizeof(words)) ==
+		    KC_OK)
+			fprintf(stderr, "  PGP words: %s\n", words);
+		fputc('\n', stderr);
+	}
+	print_text(stderr, "", text);
+	snprintf(q, sizeof(q), "%s%s%s%s, do you confirm?", kc_disp(title),
+	    name[0] ? " (" : "", kc_disp(name), name[0] ? ")" : "");
 	return kc_front_confirm(q);
 }
 
@@ -84,8 +129,8 @@ ask_name(const struct kc_role_info *r)
 
 	if (tty == NULL)
 		return NULL;
-	fprintf(tty, "Name of the %s (%s): ", r->title, r->duty[0] ? r->duty :
-	    r->id);
+	fprintf(tty, "Name of the %s (%s): ", kc_disp(r->title),
+	    kc_disp(r->duty[0] ? r->duty : r->id));
 	fflush(tty);
 	if (fgets(buf, sizeof(buf), tty) != NULL) {
 		buf[strcspn(buf, "\r\n")] = '\0';
@@ -99,21 +144,14 @@ ask_name(const struct kc_role_info *r)
 static void
 indent(const char *text)
 {
-	const char *p = text;
-
-	while (*p) {
-		size_t n = strcspn(p, "\n");
-		printf("      %.*s\n", (int)n, p);
-		p += n;
-		if (*p == '\n')
-			p++;
-	}
+	if (text[0] != '\0')
+		print_text(stdout, "      ", text);
 }
 
 static void
 print_digest(const struct kc_engine_summary *sum)
 {
-	printf("\nTranscript: %s (%zu records, %s)\n", sum->transcript,
+	printf("\nTranscript: %s (%zu records, %s)\n", kc_disp(sum->transcript),
 	    sum->records, sum->completed ? "completed" : "ABORTED");
 	printf("Final digest (witnesses write it on paper):\n  ");
 	for (int i = 0; i < 64; i += 4)
@@ -137,7 +175,7 @@ print_digest(const struct kc_engine_summary *sum)
 		printf("REHEARSAL: SoftHSM token; nothing made here is for "
 		    "production.\n");
 	printf("Check later with: %s transcript verify %s --digest HEX\n",
-	    kc_progname, sum->transcript);
+	    kc_progname, kc_disp(sum->transcript));
 }
 
 static int
@@ -179,7 +217,7 @@ cmd_run(int argc, char **argv)
 	struct kc_site *site = NULL;
 	struct kc_engine *e = NULL;
 	struct kc_secret *pin = NULL;
-	struct run_ui ru = { NULL, NULL };
+	struct run_ui ru = { NULL, NULL, NULL };
 	struct kc_engine_ui ui = { progress, confirm, &ru };
 	struct kc_engine_summary sum;
 	size_t nroles = 0;
@@ -257,7 +295,8 @@ cmd_run(int argc, char **argv)
 	}
 	if (check_only) {
 		printf("%s: ceremony '%s' is valid: %zu roles, %zu steps "
-		    "(SHA-256 %s)\n", argv[optind], kc_ceremony_name(cer),
+		    "(SHA-256 %s)\n", kc_disp(argv[optind]),
+		    kc_disp(kc_ceremony_name(cer)),
 		    kc_ceremony_nroles(cer), kc_ceremony_nsteps(cer),
 		    kc_ceremony_sha256(cer));
 		exit_rc = KC_EXIT_OK;
@@ -315,18 +354,21 @@ cmd_run(int argc, char **argv)
 			goto fail;
 	}
 	printf("Ceremony: %s (%s)\n  file %s\n  SHA-256 %s\n",
-	    kc_ceremony_title(cer), kc_ceremony_name(cer), argv[optind],
+	    kc_disp_quoted(kc_ceremony_title(cer)),
+	    kc_disp(kc_ceremony_name(cer)), kc_disp_quoted(argv[optind]),
 	    kc_ceremony_sha256(cer));
-	printf("Site: %s; token '%s'; state %s; media %s\n",
-	    site->name ? site->name : "(command line)", site->token_label,
-	    site->state_dir, site->media_dir);
+	printf("Site: %s; token %s; state %s; media %s\n",
+	    site->name ? kc_disp_quoted(site->name) : "(command line)",
+	    kc_disp_quoted(site->token_label), kc_disp_quoted(site->state_dir),
+	    kc_disp_quoted(site->media_dir));
 
 	printf("\nPreflight:\n");
 	for (size_t i = 0; i < kc_engine_ncheck(e); i++) {
 		struct kc_check_result r;
 		if ((rc = kc_engine_check(e, i, &r)) != KC_OK)
 			goto fail;
-		printf("  [%s] %s\n", kc_check_status_name(r.status), r.title);
+		printf("  [%s] %s\n", kc_check_status_name(r.status),
+		    kc_disp_line(r.title));
 		indent(r.detail);
 	}
 	if (kc_engine_rehearsal(e))
@@ -347,9 +389,11 @@ cmd_run(int argc, char **argv)
 		struct kc_step_result r;
 
 		printf("  %zu/%zu %s: %s\n", i + 1, kc_ceremony_nsteps(cer),
-		    si->id, si->title);
+		    kc_disp(si->id), kc_disp_quoted(si->title));
 		indent(si->summary);
+		ru.cur = &r;
 		rc = kc_engine_step(e, i, &r);
+		ru.cur = NULL;
 		if (rc != KC_OK) {
 			printf("      %s\n", r.status == KC_STEP_DECLINED ?
 			    "DECLINED" : "FAILED");

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kc/display.h"
 #include "kc/error.h"
 #include "kc/transcript.h"
 
@@ -78,8 +79,12 @@ cmd_transcript_verify(int argc, char **argv)
 	}
 	if (kc_pgpwords(raw, sizeof(raw), words, sizeof(words)) != KC_OK)
 		return kc_front_fail(KC_ERR_INTERNAL);
-	printf("%s: %zu records, chain intact, ceremony '%s' %s%s\n",
-	    argv[optind], chk.records, chk.ceremony,
+	/* The file name and the ceremony field are not ours (a forged
+	 * transcript chains correctly too): quoted and escaped. The digest
+	 * is ours, computed over the bytes. */
+	printf("%s: %zu records, chain intact, ceremony %s %s%s\n",
+	    kc_disp_quoted(argv[optind]), chk.records,
+	    kc_disp_quoted(chk.ceremony),
 	    chk.completed ? "completed" : "ABORTED",
 	    chk.rehearsal ? " (REHEARSAL on SoftHSM)" : "");
 	printf("final digest: %s\n", chk.digest);

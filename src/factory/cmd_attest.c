@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 
 #include "kc/csr.h"
+#include "kc/display.h"
 #include "kc/error.h"
 #include "kc/fileio.h"
 #include "kc/nrf.h"
@@ -70,8 +71,24 @@ utf8_len(const unsigned char *s)
 	return n;
 }
 
+/* The code point of the n-byte UTF-8 character at s (utf8_len() said it
+ * is valid). */
+static unsigned long
+utf8_cp(const unsigned char *s, int n)
+{
+	unsigned long cp = n == 1 ? s[0] : n == 2 ? s[0] & 0x1f :
+	    n == 3 ? s[0] & 0x0f : s[0] & 0x07;
+
+	for (int i = 1; i < n; i++)
+		cp = (cp << 6) | (s[i] & 0x3f);
+	return cp;
+}
+
 /* A JSON string: quotes, backslashes and control characters escaped,
- * invalid UTF-8 replaced by U+FFFD, so that the output always parses. */
+ * invalid UTF-8 replaced by U+FFFD, so that the output always parses;
+ * C1 controls, bidirectional and invisible format characters (what
+ * kc/display.h escapes) as \uXXXX too, so that the JSON on a terminal
+ * cannot drive or reorder it. */
 static void
 jstr(const char *str)
 {
@@ -87,6 +104,16 @@ jstr(const char *str)
 		} else if ((n = utf8_len(s)) == 0) {
 			fputs("\\ufffd", stdout);
 			s++;
+		} else if (!kc_text_plain(s, (size_t)n, NULL, 0)) {
+			unsigned long cp = utf8_cp(s, n);
+
+			if (cp > 0xffff)
+				printf("\\u%04lx\\u%04lx",
+				    0xd800 + ((cp - 0x10000) >> 10),
+				    0xdc00 + ((cp - 0x10000) & 0x3ff));
+			else
+				printf("\\u%04lx", cp);
+			s += n;
 		} else {
 			fwrite(s, 1, (size_t)n, stdout);
 			s += n;
@@ -155,15 +182,16 @@ print_text(const struct report *r)
 		fprintf(stderr, "%s: %s\n", kc_progname, r->error);
 		return;
 	}
-	printf("%s:%lu: %s%s%s (message type %d)\n", r->file, r->line,
-	    *m->wrapper ? m->wrapper : "", *m->wrapper ? " " : "",
+	printf("%s:%lu: %s%s%s (message type %d)\n", kc_disp(r->file),
+	    r->line, *m->wrapper ? kc_disp(m->wrapper) : "",
+	    *m->wrapper ? " " : "",
 	    kc_nrf_type_name(m->type), m->type);
-	printf("  device UUID:     %s\n", m->uuid_str);
+	printf("  device UUID:     %s\n", kc_disp(m->uuid_str));
 	if (m->type == KC_NRF_IDENTITY) {
 		const char *dn = kc_nrf_device_type_name(m->dev_type);
 		printf("  device type:     %ld%s%s%s\n", m->dev_type,
 		    dn ? " (" : "", dn ? dn : "", dn ? ")" : "");
-		printf("  modem firmware:  %s\n", m->fw_uuid_str);
+		printf("  modem firmware:  %s\n", kc_disp(m->fw_uuid_str));
 	} else {
 		printf("  sec_tag:         %ld\n", m->sec_tag);
 		printf("  digest:          match: SHA-256 of the %s = %s\n",
@@ -171,14 +199,15 @@ print_text(const struct report *r)
 		    m->digest_hex);
 	}
 	if (r->csr != NULL) {
-		printf("  CSR subject:     %s\n", r->csr->subject_str);
+		printf("  CSR subject (from the CSR): %s\n",
+		    kc_disp_quoted(r->csr->subject_str));
 		printf("  CSR signature:   valid%s\n", r->csr->legacy_sigalg ?
 		    " (legacy ecdsa-with-SHA256 NULL parameter, normalised)" :
 		    "");
 	}
 	if (r->key[0] != '\0') {
 		printf("  %s key:%s%s\n", r->csr ? "CSR" : "public",
-		    r->csr ? "         " : "      ", r->key);
+		    r->csr ? "         " : "      ", kc_disp(r->key));
 		printf("  key SHA-256:     %s\n", r->key_sha256);
 	}
 	hex(m->nonce, 16, nonce);
@@ -315,7 +344,10 @@ one(const char *file, unsigned long lineno, const char *line, size_t len,
 		if (csr != NULL) {
 			r.cn = kc_nrf_csr_cn(csr);
 			key_of(csr->pubkey, &r);
-			if (!csr->subject_ok)
+			/* the name rules' own reason (which character,
+			 * which attribute) */
+			if (!csr->subject_ok &&
+			    (rc = kc_name_check(csr->subject, what)) == KC_OK)
 				rc = kc_err(KC_ERR_POLICY, "%s: CSR subject %s "
 				    "refused by the name rules", what,
 				    csr->subject_str);
@@ -390,7 +422,7 @@ cmd_attest(int argc, char **argv)
 	}
 	if (bad > 0) {
 		fprintf(stderr, "%s: %lu of %lu responses in %s refused\n",
-		    kc_progname, bad, n, a.input);
+		    kc_progname, bad, n, kc_disp_quoted(a.input));
 		return KC_EXIT_FAIL;
 	}
 	return KC_EXIT_OK;

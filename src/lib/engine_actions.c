@@ -27,6 +27,7 @@ copy_result(const struct kc_op_result *o, struct kc_step_result *r)
 {
 	snprintf(r->out_sha256, sizeof(r->out_sha256), "%s", o->out_sha256);
 	snprintf(r->fingerprint, sizeof(r->fingerprint), "%s", o->fingerprint);
+	snprintf(r->in_sha256, sizeof(r->in_sha256), "%s", o->in_sha256);
 	snprintf(r->serial, sizeof(r->serial), "%s", o->serial);
 	snprintf(r->subject, sizeof(r->subject), "%s", o->subject);
 	r->not_before = o->not_before;
@@ -68,6 +69,8 @@ root_create(struct kc_engine *e, const struct kc_step *s,
 struct ask_arg {
 	struct kc_engine	*e;
 	const struct kc_step	*s;
+	const struct kc_op_result *o;	/* in_sha256 set before the question */
+	struct kc_step_result	*r;
 	char			 how[256];
 };
 
@@ -77,6 +80,9 @@ op_confirm(const char *summary, void *arg)
 	struct ask_arg *a = arg;
 	char text[4096];
 
+	if (a->o != NULL && a->r != NULL)
+		snprintf(a->r->in_sha256, sizeof(a->r->in_sha256), "%s",
+		    a->o->in_sha256);
 	snprintf(text, sizeof(text), "%s\nSign this?", summary);
 	return kc_engine_ask(a->e, a->s->role, text, a->how, sizeof(a->how));
 }
@@ -111,6 +117,8 @@ intermediate_sign(struct kc_engine *e, const struct kc_step *s,
 		return rc;
 	aa.e = e;
 	aa.s = s;
+	aa.o = &o;
+	aa.r = r;
 	p.key_label = s->issuer_key;
 	p.issuer = issuer;
 	p.csr = csr;

@@ -10,6 +10,7 @@
 #include <openssl/bio.h>
 
 #include "kc/csr.h"
+#include "kc/display.h"
 #include "kc/error.h"
 #include "kc/fileio.h"
 #include "kc/ops.h"
@@ -32,15 +33,21 @@ summary(const struct kc_intermediate_params *p, const struct kc_issuer *is,
 		goto out;
 	kc_time_utc(nb, t1);
 	kc_time_utc(na, t2);
-	BIO_printf(b, "The root '%s' (%s) will sign this intermediate CA "
-	    "certificate for the request %s:\n", is->subject, is->path,
-	    p->csr);
-	BIO_printf(b, "  subject          %s\n", subj);
-	if (p->subject != NULL)
-		BIO_printf(b, "                   (--subject; the CSR asked for "
-		    "%s)\n", csr->subject_str);
-	else
-		BIO_printf(b, "                   (as in the CSR)\n");
+	/* The CSR's hash first; every string that is not ours (subjects,
+	 * file names) quoted, escaped and labelled with where it is from. */
+	BIO_printf(b, "  CSR SHA-256      %s\n", csr->sha256);
+	BIO_printf(b, "The root will sign this intermediate CA certificate "
+	    "for the CSR file %s:\n", kc_disp_quoted(p->csr));
+	BIO_printf(b, "  root             %s (file %s)\n",
+	    kc_disp_quoted(is->subject), kc_disp_quoted(is->path));
+	if (p->subject != NULL) {
+		BIO_printf(b, "  subject (from --subject or the ceremony file): "
+		    "%s\n", kc_disp_quoted(subj));
+		BIO_printf(b, "  the CSR asked for (ignored): %s\n",
+		    kc_disp_quoted(csr->subject_str));
+	} else
+		BIO_printf(b, "  subject (from the CSR): %s\n",
+		    kc_disp_quoted(subj));
 	BIO_printf(b, "  key              %s (from the CSR)\n",
 	    kc_alg_name(csr->alg));
 	BIO_printf(b, "  validity         %s to %s (%d days)\n", t1, t2,
@@ -60,12 +67,12 @@ summary(const struct kc_intermediate_params *p, const struct kc_issuer *is,
 		BIO_printf(b, "  CSR extensions   IGNORED (the profile decides):"
 		    "\n");
 		for (size_t i = 0; i < csr->n_ext; i++)
-			BIO_printf(b, "                   %s\n", csr->ext_text[i]);
+			BIO_printf(b, "                   %s\n",
+			    kc_disp(csr->ext_text[i]));
 	}
-	BIO_printf(b, "  CSR SHA-256      %s", csr->sha256);
 	if (csr->legacy_sigalg)
-		BIO_printf(b, "\n  note             legacy ecdsa-with-SHA256 "
-		    "NULL parameter in the CSR was normalised");
+		BIO_printf(b, "  note             legacy ecdsa-with-SHA256 "
+		    "NULL parameter in the CSR was normalised\n");
 	BIO_get_mem_ptr(b, &bm);
 	if ((out = malloc(bm->length + 1)) != NULL) {
 		memcpy(out, bm->data, bm->length);

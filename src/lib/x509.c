@@ -11,6 +11,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "kc/display.h"
 #include "kc/error.h"
 #include "kc/fileio.h"
 #include "kc/x509.h"
@@ -205,6 +206,7 @@ static int
 check_value(int nid, const unsigned char *v, size_t len, const char *what)
 {
 	const char *sn = OBJ_nid2sn(nid);
+	char why[128];
 	int chars, maxlen = 64;
 
 	for (size_t i = 0; i < sizeof(name_attrs) / sizeof(name_attrs[0]); i++)
@@ -215,6 +217,11 @@ check_value(int nid, const unsigned char *v, size_t len, const char *what)
 	if (memchr(v, '\0', len) != NULL)
 		return kc_err(KC_ERR_INPUT, "%s: %s contains a NUL byte", what,
 		    sn);
+	/* C0, DEL, C1, bidirectional and invisible format characters and
+	 * bad UTF-8 are refused, naming the character (kc/display.h). */
+	if (!kc_text_plain(v, len, why, sizeof(why)))
+		return kc_err(KC_ERR_INPUT, "%s: %s contains %s; a subject may "
+		    "hold only printable UTF-8 text", what, sn, why);
 	if ((chars = utf8_printable_len(v, len)) < 0)
 		return kc_err(KC_ERR_INPUT, "%s: %s contains control characters "
 		    "or invalid UTF-8", what, sn);

@@ -16,6 +16,7 @@
 
 #include <curses.h>
 
+#include "kc/display.h"
 #include "kc/error.h"
 #include "tui.h"
 
@@ -120,17 +121,24 @@ tui_draw_clear(void)
 	erase();
 }
 
+/* Every text of every screen passes here: it is escaped once more
+ * (kc_display_line: controls, C1, bidirectional and invisible characters
+ * become \xHH or \u{XXXX}; backslashes are kept, so text escaped before
+ * is shown as it was), so nothing a view draws can move the cursor,
+ * reorder the line or hide text, whatever it came from. */
 static void
 put(int y, int x, int attr, const char *s)
 {
+	char safe[4096];
 	int rows, cols, room;
 
 	getmaxyx(stdscr, rows, cols);
 	if (y < 0 || y >= rows || x < 0 || x >= cols)
 		return;
 	room = cols - x;
+	kc_display_line(s, safe, sizeof(safe));
 	attrset(attr_of(attr));
-	mvaddnstr(y, x, s, room);
+	mvaddnstr(y, x, safe, room);
 	attrset(A_NORMAL);
 }
 

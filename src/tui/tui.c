@@ -420,8 +420,12 @@ static struct {
 	char		 word[32];
 	int		 (*fn)(void *);
 	void		*arg;
+	/* a structured SHA-256 field the worker fills before it asks (the
+	 * step result's in_sha256), shown first in its questions */
+	const char	*hash_label;
+	const char	*hash_hex;
 } J = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-	0, 0, 0, "", "", NULL, 0, 0, "", NULL, NULL };
+	0, 0, 0, "", "", NULL, 0, 0, "", NULL, NULL, NULL, NULL };
 
 static void *
 worker(void *unused)
@@ -450,6 +454,15 @@ tui_job_set_word(const char *word)
 }
 
 void
+tui_job_set_hash(const char *label, const char *hex)
+{
+	pthread_mutex_lock(&J.mu);
+	J.hash_label = label;
+	J.hash_hex = hex;
+	pthread_mutex_unlock(&J.mu);
+}
+
+void
 tui_job_progress(const char *msg)
 {
 	pthread_mutex_lock(&J.mu);
@@ -474,16 +487,23 @@ tui_job_confirm(const char *text, const char *word)
 	return a;
 }
 
-/* A question from the library, as a dialog in the UI thread. */
+/* A question from the library, as a dialog in the UI thread. The
+ * structured SHA-256 (tui_job_set_hash) comes first, as a block; the
+ * library's text follows as plain, escaped text. */
 static int
-ask_in_ui(struct tui *t, const char *text, const char *word)
+ask_in_ui(struct tui *t, const char *text, const char *word,
+    const char *hlabel, const char *hhex)
 {
 	static char wrapped[60][128];
 	const char *lines[61];
-	int rows, cols, n;
+	int rows, cols, n = 0, w;
 
 	tui_draw_size(&rows, &cols);
-	n = tui_expand(text, dialog_text_width(cols), wrapped, 60);
+	w = dialog_text_width(cols);
+	if (hlabel != NULL && hhex != NULL && hhex[0] != '\0' &&
+	    (n = tui_hash_block(hlabel, hhex, w, wrapped, 60)) > 0)
+		snprintf(wrapped[n++], 128, "%s", "");
+	n += tui_expand(text, w, wrapped + n, 60 - n);
 	for (int i = 0; i < n; i++)
 		lines[i] = wrapped[i];
 	lines[n] = NULL;
@@ -513,13 +533,18 @@ tui_job(struct tui *t, const char *title, int (*fn)(void *), void *arg)
 		    strerror(errno));
 	cur_job = &box;
 	for (;;) {
-		const char *ask;
-		char word[32];
+		const char *ask, *hlabel, *hhex;
+		char word[32], hash[96];
 		int k, done;
 
 		pthread_mutex_lock(&J.mu);
 		done = J.done;
 		ask = J.ask_text;
+		hlabel = J.hash_label;
+		hhex = J.hash_hex;
+		/* the worker wrote it before asking; it waits now */
+		snprintf(hash, sizeof(hash), "%s", ask != NULL && hhex != NULL ?
+		    hhex : "");
 		snprintf(box.progress, sizeof(box.progress), "%s", J.progress);
 		snprintf(word, sizeof(word), "%s", J.word);
 		pthread_mutex_unlock(&J.mu);
@@ -530,7 +555,8 @@ tui_job(struct tui *t, const char *title, int (*fn)(void *), void *arg)
 			int a;
 
 			cur_job = NULL;
-			a = box.stop_after ? 0 : ask_in_ui(t, ask, word);
+			a = box.stop_after ? 0 : ask_in_ui(t, ask, word,
+			    hlabel, hash);
 			cur_job = hidden;
 			pthread_mutex_lock(&J.mu);
 			J.ask_text = NULL;	/* answered: not asked again */
@@ -565,6 +591,7 @@ tui_job(struct tui *t, const char *title, int (*fn)(void *), void *arg)
 	code = J.code;
 	snprintf(msg, sizeof(msg), "%s", J.msg);
 	J.word[0] = '\0';
+	J.hash_label = J.hash_hex = NULL;
 	pthread_mutex_unlock(&J.mu);
 	if (rc != KC_OK)
 		kc_err(code != KC_OK ? code : rc, "%s", msg[0] ? msg :

@@ -198,6 +198,10 @@ int tui_job_confirm(const char *text, const char *word);
 /* The word the next confirmation asks for (set by a view before it
  * starts a step). */
 void tui_job_set_word(const char *word);
+/* A structured SHA-256 field (hex, 64 digits) the next job's worker fills
+ * before it asks, with its label: its questions show it first, as a hash
+ * block (tui_hash_block). Cleared when the job ends. */
+void tui_job_set_hash(const char *label, const char *hex);
 
 /* ---- helpers for the views (util.c) ---- */
 /* "AB:CD:EF..." or "abcdef..." (SHA-256) as "ABCD EF01 ..." */
@@ -207,8 +211,14 @@ void tui_hex_words(const char *hex, char *out, size_t outsz);
 /* Word-wraps text into at most maxlines lines of width w; returns the
  * count. Each line is copied into lines[i] (w+1 bytes each). */
 int tui_wrap(const char *text, int w, char lines[][128], int maxlines);
-/* Multi-line text wrapped to width w; a line ending in a SHA-256 value is
- * followed by the value in groups of four and by its PGP words. */
+/* Multi-line text wrapped to width w, every line escaped (kc_display_line).
+ * Nothing in the text is ever drawn as a hash: a SHA-256 in it stays
+ * plain text. */
 int tui_expand(const char *text, int w, char lines[][128], int maxlines);
+/* A SHA-256 from a structured field (a result, never text): the label,
+ * the value as two rows of eight groups of four hex digits, then its PGP
+ * words. 0 lines when hex is not 64 hex digits (colons allowed). */
+int tui_hash_block(const char *label, const char *hex, int w,
+    char lines[][128], int maxlines);
 
 #endif

@@ -1,5 +1,6 @@
 /* util.c: text helpers for the views: fingerprints in groups of four hex
- * digits and as PGP words, word wrapping. */
+ * digits and as PGP words (from structured fields only), word wrapping,
+ * escaped multi-line text. */
 #include "config.h"
 
 #include <ctype.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kc/display.h"
 #include "kc/transcript.h"
 #include "tui.h"
 
@@ -94,54 +96,46 @@ tui_wrap(const char *text, int w, char lines[][128], int maxlines)
 	return n;
 }
 
-/* 1 when the last word of line is a SHA-256 (64 hex digits, or 32 bytes
- * written AB:CD:...); *v points at it. */
-static int
-ends_in_sha256(const char *line, const char **v)
+int
+tui_hash_block(const char *label, const char *hex, int w, char lines[][128],
+    int maxlines)
 {
-	const char *p = strrchr(line, ' ');
-	size_t n;
+	char d[160], g[128], words[400], tmp[420];
+	size_t n = hex_digits(hex, d, sizeof(d));
+	int k = 0;
 
-	p = p ? p + 1 : line;
-	n = strspn(p, "0123456789abcdefABCDEF:");
-	if (p[n] != '\0' || !(n == 64 || (n == 95 && p[2] == ':')))
+	/* Only a whole SHA-256 (32 bytes) makes a block; anything else is
+	 * not a value of ours and is not drawn as one. */
+	if (n != 64 || maxlines < 6)
 		return 0;
-	*v = p;
-	return 1;
+	k += tui_wrap(label, w, lines + k, maxlines - k);
+	tui_hex_groups(d, g, sizeof(g));
+	snprintf(lines[k++], 128, "    %.39s", g);
+	snprintf(lines[k++], 128, "    %.39s", g + 40);
+	tui_hex_words(d, words, sizeof(words));
+	if (words[0] != '\0' && k < maxlines) {
+		snprintf(tmp, sizeof(tmp), "    %s", words);
+		k += tui_wrap(tmp, w, lines + k, maxlines - k);
+	}
+	return k;
 }
 
 int
 tui_expand(const char *text, int w, char lines[][128], int maxlines)
 {
-	char *copy = strdup(text), *s, *save = NULL;
+	char *copy = strdup(text), *s, *save = NULL, line[1024];
 	int n = 0;
 
 	if (copy == NULL)
 		return 0;
+	/* Text is text: a hash in it (a subject "ST=CSR SHA-256 <hex>")
+	 * is never drawn as a hash block; blocks come from structured
+	 * fields only (tui_hash_block). Each line is escaped here, before
+	 * it is wrapped, so that no control of the text reaches curses. */
 	for (s = strtok_r(copy, "\n", &save); s != NULL && n < maxlines;
 	    s = strtok_r(NULL, "\n", &save)) {
-		const char *v;
-		char g[128], words[400], label[128];
-		int indent = (int)strspn(s, " ") % 16 + 4;
-
-		if (!ends_in_sha256(s, &v) || n + 6 > maxlines) {
-			n += tui_wrap(s, w, lines + n, maxlines - n);
-			continue;
-		}
-		/* the label, then the value as two rows of eight groups of
-		 * four hex digits, then its PGP words */
-		snprintf(label, sizeof(label), "%.*s", (int)(v - s), s);
-		if (label[strspn(label, " ")] != '\0')
-			n += tui_wrap(label, w, lines + n, maxlines - n);
-		tui_hex_groups(v, g, sizeof(g));
-		snprintf(lines[n++], 128, "%*s%.39s", indent, "", g);
-		snprintf(lines[n++], 128, "%*s%.39s", indent, "", g + 40);
-		tui_hex_words(v, words, sizeof(words));
-		if (words[0] != '\0') {
-			char tmp[420];
-			snprintf(tmp, sizeof(tmp), "%*s%s", indent, "", words);
-			n += tui_wrap(tmp, w, lines + n, maxlines - n);
-		}
+		kc_display_line(s, line, sizeof(line));
+		n += tui_wrap(line, w, lines + n, maxlines - n);
 	}
 	free(copy);
 	return n;

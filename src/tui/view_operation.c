@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kc/display.h"
 #include "kc/engine.h"
 #include "kc/error.h"
 #include "tui.h"
@@ -130,22 +131,31 @@ op_draw(struct tui *t, void *state)
 		char buf[8192], nb[40], na[40];
 		fmt_time(o->res.not_before, nb, sizeof(nb));
 		fmt_time(o->res.not_after, na, sizeof(na));
-		snprintf(buf, sizeof(buf), "%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s\n%s",
+		/* the output's name and the subject are quoted (they may come
+		 * from a CSR); the fingerprint is a block from its field */
+		snprintf(buf, sizeof(buf), "%s%s%s%s%s%s%s%s%s%s%s%s%s%s\n%s",
 		    o->res.status == KC_STEP_DECLINED ? "DECLINED by the "
 		    "officer: nothing was done.\n" : "Done.\n",
-		    o->res.out_path[0] ? "output: " : "", o->res.out_path,
+		    o->res.out_path[0] ? "output: " : "", o->res.out_path[0] ?
+		    kc_disp_quoted(o->res.out_path) : "",
 		    o->res.out_path[0] ? "\n" : "",
-		    o->res.subject[0] ? "subject: " : "", o->res.subject,
+		    o->res.subject[0] ? "subject: " : "", o->res.subject[0] ?
+		    kc_disp_quoted(o->res.subject) : "",
 		    o->res.subject[0] ? "\n" : "",
 		    o->res.serial[0] ? "serial: " : "", o->res.serial,
 		    o->res.serial[0] ? "\n" : "",
 		    o->res.not_after ? "valid from " : "",
 		    o->res.not_after ? nb : "", o->res.not_after ? " to " : "",
 		    o->res.not_after ? na : "",
-		    o->res.fingerprint[0] ? "\ncertificate SHA-256 fingerprint "
-		    "(read it aloud): " : "", o->res.fingerprint,
 		    o->res.fingerprint[0] ? "" : o->res.detail);
 		n = tui_expand(buf, cols - 6, l, 120);
+		if (o->res.fingerprint[0] != '\0')
+			n += tui_hash_block("certificate SHA-256 fingerprint "
+			    "(read it aloud):", o->res.fingerprint, cols - 6,
+			    l + n, 120 - n);
+		else if (o->res.out_sha256[0] != '\0')
+			n += tui_hash_block("output SHA-256:", o->res.out_sha256,
+			    cols - 6, l + n, 120 - n);
 	}
 	room = rows - 3 - y;
 	if (o->top > n - room)
@@ -199,6 +209,12 @@ op_key(struct tui *t, void *state, int key)
 
 		snprintf(title, sizeof(title), "%s", si->title);
 		tui_job_set_word(word_for(si->action));
+		/* the CSR's hash as the operation computed it from the
+		 * file's bytes: the first thing the SIGN question shows */
+		if (si->action == KC_ACTION_INTERMEDIATE_SIGN)
+			tui_job_set_hash("CSR SHA-256 (of the CSR file's bytes, "
+			    "computed by keyceremony; compare it with the "
+			    "value the factory sent):", o->res.in_sha256);
 		tui_status(t, 0, "%s", "");
 		o->rc = tui_job(t, title, run_step, &j);
 	}

@@ -42,8 +42,8 @@ expect "the end of the text" "Type SIGN and press Enter"
 capture confirm-sign-end
 g=$(echo "$csr_sha" | tr a-f A-F | sed 's/\(....\)/\1 /g')
 g1=$(echo "$g" | cut -d' ' -f1-8)
-if grep -Fq "$g1" "$T/confirm-sign-end.txt"; then ok "the CSR's SHA-256 is shown in groups of four"
-else not_ok "the CSR's SHA-256 is shown in groups of four"; diag "want $g1"; fi
+if grep -Fq "$g1" "$T/confirm-sign.txt"; then ok "the CSR's SHA-256 is shown in groups of four, on page 1"
+else not_ok "the CSR's SHA-256 is shown in groups of four, on page 1"; diag "want $g1"; fi
 cat "$T/confirm-sign.txt" "$T/confirm-sign-end.txt" > "$T/confirm-all.txt"
 grep -q "IGNORED" "$T/confirm-all.txt" && grep -q "pathlen:3" "$T/confirm-all.txt" && grep -q "pathLen 0" "$T/confirm-all.txt" \
 	&& ok "requested (pathlen:3, ignored) vs issued (pathLen 0) is shown" || not_ok "requested vs issued is shown"

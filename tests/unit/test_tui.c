@@ -1,6 +1,7 @@
 /* test_tui.c: the curses-free parts of the TUI: the line editor (masking,
  * groups, limits), fingerprint groups and PGP words, word wrapping and the
- * SHA-256 expansion. Drawing is replaced by a recorder. */
+ * hash blocks from structured fields only. Drawing is replaced by a
+ * recorder. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -147,31 +148,70 @@ test_wrap(void **state)
 	assert_int_equal(n, 2);
 }
 
+/* A hash in text stays text (issue 12: a subject "ST=CSR SHA-256 <hash>"
+ * was drawn as a hash block); every line is escaped. */
 static void
-test_expand_sha256(void **state)
+test_expand_is_text(void **state)
 {
 	static const char text[] = "subject /CN=x\nCSR SHA-256 "
 	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-	    "\nnot a hash 0123\n";
+	    "\nsubject (from the CSR): \"/ST=CSR SHA-256 "
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	    "\"\nnot a hash 0123\n";
 	char l[32][128];
 	int n;
 
 	(void)state;
 	n = tui_expand(text, 70, l, 32);
-	assert_true(n >= 6);
 	assert_string_equal(l[0], "subject /CN=x");
-	assert_int_equal(strncmp(l[1], "CSR SHA-256", 11), 0);
-	assert_string_equal(l[2], "    0123 4567 89AB CDEF 0123 4567 89AB CDEF");
-	assert_string_equal(l[3], "    0123 4567 89AB CDEF 0123 4567 89AB CDEF");
-	/* 0x01 at an even position is "absurd", 0x23 at an odd one "Atlantic" */
-	assert_int_equal(strncmp(l[4], "    absurd", 10), 0);
+	for (int i = 0; i < n; i++) {
+		assert_true(strlen(l[i]) <= 70);
+		/* no groups of four, no PGP words */
+		assert_null(strstr(l[i], "0123 4567"));
+		assert_null(strstr(l[i], "absurd"));
+	}
 	assert_string_equal(l[n - 1], "not a hash 0123");
+	/* controls, C1 and bidirectional characters are escaped, an escape
+	 * made before is kept as it was */
+	n = tui_expand("a\x1b[2Jb \xc2\x9b c \xe2\x80\xae d \\x22\tz\r", 70,
+	    l, 32);
+	assert_int_equal(n, 1);
+	assert_string_equal(l[0], "a\\x1b[2Jb \\x9b c \\u{202E} d \\x22\\x09z"
+	    "\\x0d");
+}
+
+static void
+test_hash_block(void **state)
+{
+	char l[32][128];
+	int n;
+
+	(void)state;
+	n = tui_hash_block("CSR SHA-256:", "0123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef", 70, l, 32);
+	assert_true(n >= 4);
+	assert_string_equal(l[0], "CSR SHA-256:");
+	assert_string_equal(l[1], "    0123 4567 89AB CDEF 0123 4567 89AB CDEF");
+	assert_string_equal(l[2], "    0123 4567 89AB CDEF 0123 4567 89AB CDEF");
+	/* 0x01 at an even position is "absurd", 0x23 at an odd one "Atlantic" */
+	assert_int_equal(strncmp(l[3], "    absurd", 10), 0);
 	for (int i = 0; i < n; i++)
 		assert_true(strlen(l[i]) <= 70);
-	/* a value alone on its line gets no empty label line */
-	n = tui_expand("  0123456789abcdef0123456789abcdef0123456789abcdef"
-	    "0123456789abcdef", 70, l, 32);
-	assert_int_equal(strncmp(l[0], "      0123 4567", 15), 0);
+	/* the AB:CD:.. form of a fingerprint */
+	n = tui_hash_block("fp:", "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:"
+	    "CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF", 70, l, 32);
+	assert_true(n >= 4);
+	assert_string_equal(l[1], "    0123 4567 89AB CDEF 0123 4567 89AB CDEF");
+	/* anything but a whole SHA-256 makes no block */
+	assert_int_equal(tui_hash_block("x", "0123", 70, l, 32), 0);
+	assert_int_equal(tui_hash_block("x", "", 70, l, 32), 0);
+	assert_int_equal(tui_hash_block("x", "0123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0123456789abcdeg", 70, l, 32), 0);
+	assert_int_equal(tui_hash_block("x", "0123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef00", 70, l, 32), 0);
+	/* too few lines: nothing rather than half a block */
+	assert_int_equal(tui_hash_block("x", "0123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef", 70, l, 3), 0);
 }
 
 int
@@ -182,7 +222,8 @@ main(void)
 		cmocka_unit_test(test_field_groups),
 		cmocka_unit_test(test_hex_groups_words),
 		cmocka_unit_test(test_wrap),
-		cmocka_unit_test(test_expand_sha256),
+		cmocka_unit_test(test_expand_is_text),
+		cmocka_unit_test(test_hash_block),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
