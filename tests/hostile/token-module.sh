@@ -167,7 +167,7 @@ check "KEYCEREMONY_MODULE naming the safe one: accepted" \
 check_fails "root create with a refused module: refused, no key made" "directory $SAFE/open is writable" \
 	"$KCRAW" root create --module "$SAFE/open/p11.so" --token keyceremony-demo --pin-file pin \
 	--state st0 --label r0 --algorithm ec-p256 --subject /CN=x --days 30 --out r0.pem
-check "  ... no certificate, no key" sh -c "test ! -e r0.pem && ! p11 --token-label keyceremony-demo --login --pin 123456 -O 2>/dev/null | grep -q 'label: *r0'"
+check "  ... no certificate, no key" sh -c "test ! -e r0.pem && ! pkcs11-tool --module '$MODULE' --token-label keyceremony-demo --login --pin 123456 -O 2>/dev/null | grep -q 'label: *r0'"
 # the site profile, through a ceremony run
 mkdir media
 site() {
@@ -262,7 +262,7 @@ check_fails "root create on a production token with LD_PRELOAD: refused, no key"
 	prod env LD_PRELOAD="$PRE" "$KCRAW" root create --module "$M/p11.so" --token keyceremony-demo \
 	--pin-file pin --state st1 --label r1 --algorithm ec-p256 --subject /CN=x --days 30 --out r1.pem
 check "  ... no certificate, no key, no login" sh -c "test ! -e r1.pem && test \"\$(cat '$T/shim.logins')\" = 1 &&
-	! p11 --token-label keyceremony-demo --login --pin 123456 -O 2>/dev/null | grep -q 'label: *r1'"
+	! pkcs11-tool --module '$MODULE' --token-label keyceremony-demo --login --pin 123456 -O 2>/dev/null | grep -q 'label: *r1'"
 check "a rehearsal token (SoftHSM) with LD_PRELOAD: token keys works" \
 	env LD_PRELOAD="$PRE" "$KCRAW" token keys --token keyceremony-demo --module "$M/p11.so" --pin-file pin
 check "  ... token list shows LD_PRELOAD and its value" sh -c \
