@@ -10,3 +10,5 @@ TESTS += tests/unit/test_display
 # the injection corpus (items 3 and 4) and its checker
 TESTS += tests/hostile/screen-inject.sh
 EXTRA_DIST += tests/hostile/screen-inject.sh tests/hostile/screen-corpus.py
+TESTS += tests/hostile/screen-tui-spoof.sh
+EXTRA_DIST += tests/hostile/screen-tui-spoof.sh
