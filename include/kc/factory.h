@@ -63,9 +63,17 @@ enum {
 int kc_format_parse(const char *list, unsigned *out);
 
 /* 1 when id is a valid DPS registration ID: 1..64 characters of
- * [A-Za-z0-9-._:], the last alphanumeric or '-'. When not, and why is not
- * NULL, *why says what is wrong. */
+ * [A-Za-z0-9-._:], the first a letter or a digit (a leading '-' reads as
+ * an option, or as a formula in a spreadsheet opening the enrollment CSV),
+ * the last alphanumeric or '-'. When not, and why is not NULL, *why says
+ * what is wrong. */
 int kc_factory_id_ok(const char *id, const char **why);
+
+/* One CSV field per RFC 4180 into a new string (the caller frees it):
+ * always in double quotes, each '"' doubled. Refused (KC_ERR_INPUT naming
+ * what) when s starts with '=', '+', '-', '@', a tab or a CR, which a
+ * spreadsheet runs as a formula even inside quotes. */
+int kc_csv_field(const char *s, const char *what, char **out);
 
 /*
  * factorysign init: makes D (0700) with a new key (alg) encrypted under

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kc/display.h"
 #include "kc/error.h"
 #include "kc/factory.h"
 #include "commands.h"
@@ -143,6 +144,19 @@ cmd_issue(int argc, char **argv)
 		return kc_front_usage("issue: give --ids FILE or --count N "
 		    "--prefix P, and --out-dir\nusage: %s %s", kc_progname,
 		    usage);
+	if (a.prefix != NULL) {
+		const char *why;
+		char first[128];
+
+		/* the IDs are PREFIX0001...: a bad first character is bad in
+		 * every one of them, so say it once, before anything */
+		snprintf(first, sizeof(first), "%s0001", a.prefix);
+		if (!kc_factory_id_ok(first, &why))
+			return kc_front_usage("issue: --prefix '%s' makes device "
+			    "IDs such as '%s', which is not a valid DPS "
+			    "registration ID: %s", kc_disp(a.prefix),
+			    kc_disp(first), why);
+	}
 	if (a.key_file != NULL && a.o.plain_keys)
 		return kc_front_usage("issue: --key-pass-file and --plain-keys "
 		    "exclude each other");

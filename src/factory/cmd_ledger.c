@@ -72,12 +72,26 @@ csv_row(const struct kc_ledger_row *r, void *arg)
 		return 0;
 	gmtime_r(&r->not_after, &tm);
 	strftime(d, sizeof(d), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (c->all)
-		fprintf(c->f, "%s,%s,%s,%s,%s\n", r->device_id, r->serial,
-		    r->cert_sha256, d, r->status);
-	else
-		fprintf(c->f, "%s,%s,%s,%s\n", r->device_id, r->serial,
-		    r->cert_sha256, d);
+	{
+		/* every field quoted (RFC 4180); a device ID a spreadsheet
+		 * would run as a formula (from a ledger written before such
+		 * IDs were refused) stops the export, naming it */
+		const char *v[5] = { r->device_id, r->serial, r->cert_sha256, d,
+		    r->status };
+		static const char *const what[5] = { "device ID", "serial",
+		    "certificate SHA-256", "notAfter", "status" };
+		int nf = c->all ? 5 : 4, rc = KC_OK;
+
+		for (int i = 0; i < nf && rc == KC_OK; i++) {
+			char *q = NULL;
+
+			if ((rc = kc_csv_field(v[i], what[i], &q)) == KC_OK)
+				fprintf(c->f, "%s%c", q, i + 1 < nf ? ',' : '\n');
+			free(q);
+		}
+		if (rc != KC_OK)
+			return rc;
+	}
 	c->n++;
 	return 0;
 }
@@ -127,8 +141,9 @@ cmd_ledger_export(int argc, char **argv)
 		rc = kc_err(KC_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	fprintf(c.f, a.all ? "id,serial,sha256,not_after,status\n" :
-	    "id,serial,sha256,not_after\n");
+	fprintf(c.f, a.all ?
+	    "\"id\",\"serial\",\"sha256\",\"not_after\",\"status\"\n" :
+	    "\"id\",\"serial\",\"sha256\",\"not_after\"\n");
 	rc = kc_ledger_foreach(l, "device", csv_row, &c);
 	fclose(c.f);
 	if (rc != KC_OK)

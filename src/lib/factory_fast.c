@@ -432,6 +432,10 @@ kc_factory_id_ok(const char *id, const char **why)
 		w = "it is empty";
 	else if (n > KC_FACTORY_ID_MAX)
 		w = "it is longer than 64 characters";
+	else if (!isalnum((unsigned char)id[0]))
+		w = "the first character must be a letter or a digit (a "
+		    "leading '-', '=', '+', '@', '.', '_' or ':' reads as an "
+		    "option, a spreadsheet formula or a hidden file)";
 	else if (strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "0123456789-._:") != n)
 		w = "only letters, digits and - . _ : are allowed";

@@ -12,6 +12,7 @@
 #include <openssl/sha.h>
 
 #include "kc/error.h"
+#include "kc/factory.h"
 #include "kc/nrf.h"
 
 /* The modem's limit for one credential. */
@@ -193,14 +194,26 @@ kc_nrf_cloud_row(const char *device_id, const char *subtype,
 	    == NULL)
 		return kc_err(KC_ERR_INPUT, "device %s: no certificate PEM",
 		    device_id);
-	buf_str(&b, device_id);
-	buf_str(&b, ",");
-	buf_str(&b, subtype);
-	buf_str(&b, ",");
-	buf_str(&b, tags);
-	buf_str(&b, ",");
-	buf_str(&b, fw_types);
-	buf_str(&b, ",\"");
+	{
+		/* every field quoted (RFC 4180); no field a spreadsheet would
+		 * run as a formula, whoever opens the file */
+		const char *v[4] = { device_id, subtype, tags, fw_types };
+		static const char *const what[4] = { "device ID", "subtype",
+		    "tags", "fw_types" };
+
+		for (int i = 0; i < 4; i++) {
+			char *q = NULL;
+
+			if ((rc = kc_csv_field(v[i], what[i], &q)) != KC_OK) {
+				free(b.p);
+				return rc;
+			}
+			buf_str(&b, q);
+			buf_str(&b, ",");
+			free(q);
+		}
+	}
+	buf_str(&b, "\"");
 	for (p = cert_pem; *p != '\0'; p++) {
 		if (*p == '"') {
 			free(b.p);

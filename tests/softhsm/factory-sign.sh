@@ -120,7 +120,7 @@ $NS sh -c 'mount -t tmpfs -o size=64k tmpfs "$1" || exit 99
 check "disk full: exit 1" test "$(cat "$T/full.rc")" = 1
 check "  ... message names the file and the reason" grep -q "tamper.*No space left on device" "$T/full.out"
 check "  ... nothing half-written (only the filler is left)" test "$(cat "$T/full.ls")" = filler
-check "  ... nothing recorded" sh -c "! '$FS' ledger export --dir D --format csv | grep -q '^tamper,'"
+check "  ... nothing recorded" sh -c "! '$FS' ledger export --dir D --format csv | grep -q '^\"tamper\",'"
 
 # disk full while replacing (--reissue): the old files stay as they were
 mkdir "$T/full2"
@@ -150,9 +150,9 @@ check_fails "install refuses a certificate for another key" "other.pem.*not the 
 check_fails "install refuses a chain to another root" "does not verify" "$FS" install --dir D --cert inter.pem --root other.pem
 
 # the ledger has one live row per issued device
-check "ledger export lists the issued devices" sh -c "'$FS' ledger export --dir D --format csv > '$T/l.csv' && head -1 '$T/l.csv' | grep -qx 'id,serial,sha256,not_after' && grep -qi '^dev-0001,$serial,' '$T/l.csv' && [ \$(wc -l < '$T/l.csv') = 4 ]"
+check "ledger export lists the issued devices" sh -c "'$FS' ledger export --dir D --format csv > '$T/l.csv' && head -1 '$T/l.csv' | grep -qx '\"id\",\"serial\",\"sha256\",\"not_after\"' && grep -qi '^\"dev-0001\",\"$serial\",' '$T/l.csv' && [ \$(wc -l < '$T/l.csv') = 4 ]"
 check "ledger verify" "$FS" ledger verify --dir D
 check "reissue replaces the certificate" "$FS" sign --dir D --csr csr/dev-0001.csr --reissue --out-dir out --pass-file "$PASS"
 check "  ... with a new serial" sh -c "[ \"\$(openssl x509 -in out/dev-0001.cert.pem -noout -serial | cut -d= -f2)\" != '$serial' ]"
-check "  ... and one live row" sh -c "[ \$('$FS' ledger export --dir D --format csv | grep -c '^dev-0001,') = 1 ]"
+check "  ... and one live row" sh -c "[ \$('$FS' ledger export --dir D --format csv | grep -c '^\"dev-0001\",') = 1 ]"
 done_testing

@@ -286,7 +286,7 @@ check "nrfcloud: --subtype, --tags, --fw-types, --out" "$FS" ledger export \
 	--dir "$F" --format nrfcloud --subtype gw --tags "line-3|batch-7" \
 	--fw-types APP --out "$T/cloud2.csv"
 check "nrfcloud: the options are in the rows" sh -c \
-	"head -n 1 '$T/cloud2.csv' | grep -qx '$VUUID,gw,line-3|batch-7,APP,\"-----BEGIN CERTIFICATE-----'"
+	"head -n 1 '$T/cloud2.csv' | grep -qx '\"$VUUID\",\"gw\",\"line-3|batch-7\",\"APP\",\"-----BEGIN CERTIFICATE-----'"
 check_fails "nrfcloud: --out exists" "cloud2.csv.*exists" "$FS" ledger export \
 	--dir "$F" --format nrfcloud --out "$T/cloud2.csv"
 check_fails "nrfcloud: a comma in --tags" "tags \"a,b\" holds a character" \

@@ -27,6 +27,7 @@
 
 #include "kc/csr.h"
 #include "kc/error.h"
+#include "kc/factory.h"
 #include "kc/fileio.h"
 #include "kc/nrf.h"
 
@@ -1055,13 +1056,15 @@ test_cloud_row(void **state)
 	(void)state;
 	assert_int_equal(kc_nrf_cloud_row("dev-1", "", "a|b", "APP|MODEM",
 	    PEM1, &row, &len), KC_OK);
-	assert_string_equal(row, "dev-1,,a|b,APP|MODEM,\"-----BEGIN "
+	assert_string_equal(row, "\"dev-1\",\"\",\"a|b\",\"APP|MODEM\","
+	    "\"-----BEGIN "
 	    "CERTIFICATE-----\nMIIBAAAA\nBBBB\n-----END CERTIFICATE-----\n\"\n");
 	assert_int_equal(strlen(row), len);
 	free(row);
 	assert_int_equal(kc_nrf_cloud_row("dev-2", "st", "", "", PEM2, &row,
 	    &len), KC_OK);
-	assert_string_equal(row, "dev-2,st,,,\"-----BEGIN CERTIFICATE-----\n"
+	assert_string_equal(row, "\"dev-2\",\"st\",\"\",\"\","
+	    "\"-----BEGIN CERTIFICATE-----\n"
 	    "MIICCCC\n-----END CERTIFICATE-----\n\"\n");
 	free(row);
 	row = NULL;
@@ -1074,6 +1077,32 @@ test_cloud_row(void **state)
 	    &len), KC_ERR_INPUT);
 	assert_int_equal(kc_nrf_cloud_row("", "", "", "", PEM1, &row, &len),
 	    KC_ERR_INPUT);
+	/* a field a spreadsheet would run as a formula (issue 12) */
+	assert_int_equal(kc_nrf_cloud_row("-2-3", "", "", "", PEM1, &row,
+	    &len), KC_ERR_INPUT);
+	assert_non_null(strstr(kc_errmsg(), "formula"));
+	assert_int_equal(kc_nrf_cloud_row("a", "=1+1", "", "", PEM1, &row,
+	    &len), KC_ERR_INPUT);
+	assert_int_equal(kc_nrf_cloud_row("a", "", "@SUM(A1)", "", PEM1, &row,
+	    &len), KC_ERR_INPUT);
+	assert_int_equal(kc_nrf_cloud_row("a", "", "", "+APP", PEM1, &row,
+	    &len), KC_ERR_INPUT);
+	/* RFC 4180: quoted, quotes doubled; formulas refused */
+	{
+		char *q = NULL;
+
+		assert_int_equal(kc_csv_field("a\"b\"\"c,d", "x", &q), KC_OK);
+		assert_string_equal(q, "\"a\"\"b\"\"\"\"c,d\"");
+		free(q);
+		assert_int_equal(kc_csv_field("", "x", &q), KC_OK);
+		assert_string_equal(q, "\"\"");
+		free(q);
+		for (const char *const *f = (const char *const[]){ "=1", "+1",
+		    "-1", "@1", "\t1", "\r1", NULL }; *f != NULL; f++) {
+			assert_int_equal(kc_csv_field(*f, "x", &q), KC_ERR_INPUT);
+			assert_null(q);
+		}
+	}
 	assert_int_equal(kc_nrf_cloud_row("a", "", "", "", "junk", &row,
 	    &len), KC_ERR_INPUT);
 	assert_null(row);
