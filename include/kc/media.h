@@ -1,21 +1,36 @@
 /*
  * kc/media.h: moving files across the air gap.
  *
- * kc_media_export() copies the public artefacts of a state directory
- * (certificates, CRLs, CSRs, transcripts, the register dump) to a media
- * directory and writes SHA256SUMS there. Every file in the state directory
- * is inspected first; if any of them is or contains private key material
- * (a PEM private key block of any kind, PKCS#8 plain or encrypted,
- * PKCS#12, raw RSA/EC/DSA key structures in DER, an OpenSSH key) the
- * export is refused before anything is written. Files go through temp +
- * fsync + link, the directory is fsynced, then everything is read back and
- * compared with the hashes. On any failure (media full, read-only,
- * removed) the files this export created are removed again, so the media
- * holds what it held before and SHA256SUMS matches it.
+ * kc_media_export() copies the public artefacts of a state directory to a
+ * media directory and writes SHA256SUMS there. It is a whitelist: every
+ * file of the state directory (top level and transcripts/) must validate
+ * as one of the kinds below, and what is written is its re-encoded form:
+ * a certificate, CRL or CSR (one object per file, canonical DER, written as
+ * canonical PEM or as the DER; a CSR's signature verified), a transcript
+ * that kc_transcript_verify() accepts, a verification code that the
+ * register recorded; plus the generated register dump. Anything else (a
+ * name of no known kind, a link, FIFO, device, hard link, a file of another
+ * user, one over its kind's size cap) refuses the export by name before
+ * anything is written; the private-key screen (a PEM private key block of
+ * any kind, PKCS#8 plain or encrypted, PKCS#12, raw RSA/EC/DSA key
+ * structures in DER, also as bare base64 or hex, an OpenSSH key) runs over
+ * every input and output as a second line. The medium is hostile: its top
+ * level may hold only regular files (the caller's or root's, one link)
+ * and directories; nothing on it is opened through a link; an existing
+ * SHA256SUMS must hold only "<64 hex>  <name>" lines matching the files,
+ * and the new one is generated from those entries, never copied. Files go
+ * through temp + fsync + rename without replacing, the directory is
+ * fsynced, then everything is read back and compared with the hashes. On
+ * any failure (media full, read-only, removed) the files this export
+ * created are removed again and SHA256SUMS regenerated from the old
+ * entries, so the media holds what it held before.
  *
- * kc_media_import() brings CSRs from the media into the state directory
- * and reports the SHA-256 of each, so that it can be compared with the
- * value the factory sent by another channel.
+ * kc_media_import() brings CSRs and verification codes from the media into
+ * the state directory and reports the SHA-256 of each, so that it can be
+ * compared with the value the factory sent by another channel. Files are
+ * opened without following links or blocking, capped by kind (64 kB for a
+ * CSR, 256 bytes for a code), checked one at a time and read again when
+ * written: memory does not grow with what the medium holds.
  */
 #ifndef KC_MEDIA_H
 #define KC_MEDIA_H
@@ -53,8 +68,8 @@ struct kc_media_file {
 struct kc_export_result {
 	struct kc_media_file	*files;	/* exported, in order; free() */
 	size_t			 n;
-	char			**ignored;	/* state files not exported
-						   (unknown type); free each */
+	char			**ignored;	/* always empty: export refuses
+						   what it does not know */
 	size_t			 n_ignored;
 };
 void kc_export_result_clear(struct kc_export_result *r);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kc/display.h"
 #include "kc/error.h"
 #include "kc/media.h"
 
@@ -17,11 +18,16 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: %s export --state DIR --to MEDIA\n"
 	    "\n"
-	    "Copies the public artefacts of the state directory (certificates,\n"
-	    "CRLs, CSRs, transcripts, register dump) to MEDIA and writes\n"
-	    "SHA256SUMS there. Every file is inspected first: if any holds\n"
-	    "private key material, nothing is exported. Files are written\n"
-	    "atomically and read back; on failure the media is left as it was.\n"
+	    "Copies the public artefacts of the state directory to MEDIA and\n"
+	    "writes SHA256SUMS there. Export is a whitelist: certificates and\n"
+	    "CRLs (one object per file, re-encoded), CSRs (signature checked),\n"
+	    "transcripts that verify, verification codes the register recorded\n"
+	    "and the register dump; any other file, link or FIFO in the state\n"
+	    "directory, any link, FIFO or device on MEDIA, a SHA256SUMS line\n"
+	    "that is not '<hex>  <name>', or private key material anywhere\n"
+	    "refuses the export by name and nothing is written. Files are\n"
+	    "written atomically and read back; on failure the media is left as\n"
+	    "it was.\n"
 	    "\n"
 	    "  --state DIR  the ceremony's state directory\n"
 	    "  --to MEDIA   the mounted medium (a directory)\n"
@@ -74,16 +80,11 @@ cmd_export(int argc, char **argv)
 		return kc_front_fail(rc);
 	for (size_t i = 0; i < res.n; i++)
 		printf("%s  %s  (%s%s)\n", res.files[i].sha256,
-		    res.files[i].name, kc_artefact_name(res.files[i].type),
-		    res.files[i].skipped ? ", already there" : "");
-	for (size_t i = 0; i < res.n_ignored; i++)
-		printf("not exported (not a public artefact): %s\n",
-		    res.ignored[i]);
+		    kc_disp(res.files[i].name), kc_artefact_name(
+		    res.files[i].type), res.files[i].skipped ?
+		    ", already there" : "");
 	printf("%zu file%s on %s, listed in SHA256SUMS and read back\n", res.n,
-	    res.n == 1 ? "" : "s", to);
-	if (res.n_ignored > 0)
-		printf("%zu file%s of %s not exported (see above)\n",
-		    res.n_ignored, res.n_ignored == 1 ? "" : "s", state);
+	    res.n == 1 ? "" : "s", kc_disp(to));
 	kc_export_result_clear(&res);
 	return KC_EXIT_OK;
 }

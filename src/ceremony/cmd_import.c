@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kc/display.h"
 #include "kc/error.h"
 #include "kc/media.h"
 
@@ -18,10 +19,13 @@ usage(FILE *f)
 	    "usage: %s import --from MEDIA --state DIR [--expect-sha256 HEX] "
 	    "[NAME...]\n"
 	    "\n"
-	    "Brings the CSRs (and DPS verification codes, *.code) on MEDIA, or\n"
-	    "only the files NAMEd, into the state directory. Each CSR is parsed\n"
-	    "and its SHA-256 shown: compare it with the value the factory sent\n"
-	    "by another channel, or give it with --expect-sha256.\n"
+	    "Brings the CSRs (*.csr, *.req, *.pem, *.der) and DPS verification\n"
+	    "codes (*.code) on MEDIA, or only the files NAMEd, into the state\n"
+	    "directory. Links, FIFOs, devices, hard links, other users' files\n"
+	    "and files over 64 kB (CSRs) or 256 bytes (codes) are refused by\n"
+	    "name; each CSR is parsed, its signature checked and its SHA-256\n"
+	    "shown: compare it with the value the factory sent by another\n"
+	    "channel, or give it with --expect-sha256.\n"
 	    "\n"
 	    "  --from MEDIA         the mounted medium (a directory)\n"
 	    "  --state DIR          the ceremony's state directory\n"
@@ -76,7 +80,8 @@ cmd_import(int argc, char **argv)
 		const char *h = res.files[i].sha256;
 		printf("%s %s: %s/%s\n  SHA-256 ", res.files[i].skipped ?
 		    "already there" : "imported", kc_artefact_name(
-		    res.files[i].type), state, res.files[i].name);
+		    res.files[i].type), kc_disp(state),
+		    kc_disp(res.files[i].name));
 		for (int k = 0; k < 64; k += 8)
 			printf("%.8s%s", h + k, k < 56 ? " " : "\n");
 	}
