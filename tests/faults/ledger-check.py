@@ -9,7 +9,10 @@ serial appears twice, neither in the ledger nor among the certificate files
 in OUTDIR; no device ID is live twice.
 With CSRDIR (after a run that completed): every CSR there was issued
 exactly once (one live row, no superseded rows), and OUTDIR holds nothing
-else. Prints one line per problem; exit 1 when there is any."""
+else. Prints one line per problem; exit 1 when there is any.
+A kill can land before the ledger exists (or before its table does): no
+ledger is no rows, consistent as long as OUTDIR holds no certificate; a
+run that completed (CSRDIR given) must have one."""
 import base64
 import glob
 import hashlib
@@ -44,16 +47,30 @@ def der_serial(der):
     return der[j:j + n].lstrip(b"\0").hex()
 
 
-def main():
-    ledger, outdir = sys.argv[1], sys.argv[2]
-    csrdir = sys.argv[3] if len(sys.argv) > 3 else None
-    bad = []
+def read_rows(ledger, bad):
+    """The ledger's rows, and a note when there is no ledger (or no table
+    yet): a kill before the ledger was made leaves nothing to check."""
+    if not os.path.exists(ledger):
+        return [], "no ledger %s" % ledger
     db = sqlite3.connect("file:%s?mode=ro" % ledger, uri=True)
     ic = db.execute("PRAGMA integrity_check").fetchone()[0]
     if ic != "ok":
         bad.append("integrity_check: %s" % ic)
-    rows = db.execute("SELECT serial, device_id, cert_sha256, kind, status,"
-                      " cert_path, cert_der FROM certs").fetchall()
+    have = db.execute("SELECT count(*) FROM sqlite_master WHERE type ="
+                      " 'table' AND name = 'certs'").fetchone()[0]
+    if not have:
+        return [], "no certs table in %s" % ledger
+    return db.execute("SELECT serial, device_id, cert_sha256, kind, status,"
+                      " cert_path, cert_der FROM certs").fetchall(), None
+
+
+def main():
+    ledger, outdir = sys.argv[1], sys.argv[2]
+    csrdir = sys.argv[3] if len(sys.argv) > 3 else None
+    bad = []
+    rows, note = read_rows(ledger, bad)
+    if note and csrdir:
+        bad.append("%s after a completed run" % note)
     serials = {}
     live = {}
     for serial, dev, sha, kind, status, path, der in rows:
@@ -82,6 +99,9 @@ def main():
         if s in seen:
             bad.append("serial %s in both %s and %s" % (s, seen[s], f))
         seen[s] = f
+    if note and files:
+        bad.append("%d certificate files in %s but %s" % (len(files), outdir,
+                                                         note))
     tmp = [f for f in os.listdir(outdir) if f.startswith(".")]
     if tmp and csrdir:
         bad.append("temporary files left in %s: %s" % (outdir, tmp[:3]))
@@ -101,8 +121,8 @@ def main():
                        (len(files), outdir, len(ids)))
     for b in bad[:20]:
         print(b)
-    print("# %d rows, %d certificate files, %d problems" %
-          (len(rows), len(files), len(bad)))
+    print("# %d rows, %d certificate files, %d problems%s" %
+          (len(rows), len(files), len(bad), " (%s)" % note if note else ""))
     return 1 if bad else 0
 
 
