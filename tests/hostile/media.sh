@@ -87,6 +87,19 @@ cp .out again.out
 check "... said so" grep -q "already there" again.out
 check_fails "a named certificate is not a CSR" "usb/root.pem" "$KC" import --from usb --state st root.pem
 
+# FIFOs given on the command line do not hang either (timeout only guards
+# against a hang; a correct run answers at once).
+mkfifo fifo.pin fifo.csr
+check_fails "--pin-file naming a FIFO is refused at once" "fifo.pin.*FIFO" \
+	timeout 60 "$KC" root create --token keyceremony-demo --label fifo-test --algorithm ec-p256 \
+	--subject /CN=Fifo --days 30 --out fifo-root.pem --pin-file fifo.pin --state fifo-state
+check "... nothing written" sh -c "test ! -e fifo-root.pem && test ! -e fifo-state"
+check_fails "--csr naming a FIFO is refused at once" "fifo.csr.*FIFO" \
+	timeout 60 "$KC" intermediate sign --token keyceremony-demo --label root-2026 --issuer golden/root.pem \
+	--csr fifo.csr --days 30 --out fifo-int.pem --pin-file pin --state fifo-state --yes
+check "... nothing written" sh -c "test ! -e fifo-int.pem"
+rm -f fifo.pin fifo.csr
+
 # ---- the corpus ----
 mkdir w
 python3 "$H/make-media.py" "$KC" "$T/golden" "$T/w" "$T/pin" "$KC_TOP_SRCDIR/tests/scan-secrets.sh" \
