@@ -264,9 +264,19 @@ kc_file_check_absent(const char *path)
 int
 kc_file_check_output(const char *path)
 {
+	const char *base = strrchr(path, '/');
 	char dir[PATH_MAX];
 	int rc;
 
+	/* The names a state directory and a medium keep for themselves
+	 * (the register and its journals, the manifest) are never an
+	 * output (issue 12 item 7). */
+	base = base ? base + 1 : path;
+	if (strncmp(base, "register.sqlite", 15) == 0 ||
+	    strcmp(base, "SHA256SUMS") == 0)
+		return kc_err(KC_ERR_USAGE, "%s: '%s' is a name the state "
+		    "directory or the medium keeps for itself; choose another "
+		    "output name", path, base);
 	if ((rc = kc_file_check_absent(path)) != KC_OK)
 		return rc;
 	if ((rc = dirname_of(path, dir, sizeof(dir))) != KC_OK)

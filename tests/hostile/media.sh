@@ -100,6 +100,23 @@ check_fails "--csr naming a FIFO is refused at once" "fifo.csr.*FIFO" \
 check "... nothing written" sh -c "test ! -e fifo-int.pem"
 rm -f fifo.pin fifo.csr
 
+# Reserved output names on the command line too (item 7): refused before the
+# token is touched, the register untouched.
+rm -rf S7; cp -a golden S7
+for out in register.sqlite-journal register.sqlite-wal register.sqlite SHA256SUMS; do
+	cp -a S7 S7.before
+	check_fails "crl --out S7/$out is refused" "$out.*keeps for itself" \
+		"$KC" crl --token keyceremony-demo --label root-2026 --issuer S7/root.pem \
+		--out "S7/$out" --pin-file pin --state S7
+	check_fails "root create --out S7/$out is refused" "$out.*keeps for itself" \
+		"$KC" root create --token keyceremony-demo --label r7 --algorithm ec-p256 \
+		--subject /CN=R7 --days 30 --out "S7/$out" --pin-file pin --state S7
+	check "... the state directory is unchanged ($out)" diff -r S7.before S7
+	rm -rf S7.before
+done
+check "a CRL with a plain name is still signed" "$KC" crl --token keyceremony-demo --label root-2026 \
+	--issuer S7/root.pem --out S7/root-0002.crl --pin-file pin --state S7
+
 # ---- the corpus ----
 mkdir w
 python3 "$H/make-media.py" "$KC" "$T/golden" "$T/w" "$T/pin" "$KC_TOP_SRCDIR/tests/scan-secrets.sh" \
