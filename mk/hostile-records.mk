@@ -9,3 +9,5 @@ tests_unit_test_records_LDADD = libkc.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 TESTS += tests/unit/test_records
 TESTS += tests/hostile/ca-names.sh
 EXTRA_DIST += tests/hostile/ca-names.sh
+TESTS += tests/hostile/register-rollback.sh
+EXTRA_DIST += tests/hostile/register-rollback.sh

@@ -31,7 +31,10 @@ static const char usage[] =
     "  --pin-file F     user PIN from F (mode 0600); else asked on the terminal\n"
     "  --module PATH    PKCS#11 module (default: $KEYCEREMONY_MODULE or SoftHSM)\n"
     "  --state DIR      register of everything the root signs\n"
-    "                   (default ./keyceremony-state)\n";
+    "                   (default ./keyceremony-state)\n"
+    "Before signing, the register is checked against the root's CRL files\n"
+    "(in DIR and beside --out) and the transcripts in DIR/transcripts: a\n"
+    "rolled-back register (lower CRL number, missing revocations) is refused.\n";
 
 int
 cmd_crl(int argc, char **argv)

@@ -2,6 +2,8 @@
  * (see kc/crl.h). */
 #include "config.h"
 
+#include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +14,9 @@
 
 #include "kc/crl.h"
 #include "kc/error.h"
+#include "kc/fileio.h"
 #include "kc/register.h"
+#include "kc/transcript.h"
 #include "kc/x509.h"
 
 #define LINT(cond, ...) do { if (!(cond)) { \
@@ -300,4 +304,263 @@ kc_crl_pem(const X509_CRL *crl, char **pem, size_t *len)
 		return kc_err_ssl(KC_ERR_CRYPTO, "PEM encoding failed");
 	}
 	return kc_bio_take(b, "a CRL", pem, len);
+}
+
+/* ---- reading a signed CRL back ---- */
+
+void
+kc_crl_info_free(struct kc_crl_info *info)
+{
+	if (info == NULL)
+		return;
+	free(info->revoked);
+	info->revoked = NULL;
+	info->n = 0;
+}
+
+/* Exactly one CRL, PEM or DER. */
+static int
+crl_parse(const char *path, const unsigned char *data, size_t len,
+    X509_CRL **out)
+{
+	const unsigned char *p = data;
+	X509_CRL *crl = NULL;
+	BIO *b = NULL;
+	char *name = NULL, *header = NULL;
+	unsigned char *der = NULL;
+	long dlen = 0;
+
+	*out = NULL;
+	if (len > 11 && memcmp(data, "-----BEGIN ", 11) == 0) {
+		if ((b = BIO_new_mem_buf(data, (int)len)) == NULL ||
+		    !PEM_read_bio(b, &name, &header, &der, &dlen) ||
+		    strcmp(name, "X509 CRL") != 0 || header[0] != '\0') {
+			BIO_free(b);
+			OPENSSL_free(name);
+			OPENSSL_free(header);
+			OPENSSL_free(der);
+			ERR_clear_error();
+			return kc_err(KC_ERR_INPUT, "%s: not a PEM CRL", path);
+		}
+		OPENSSL_free(name);
+		OPENSSL_free(header);
+		name = NULL;
+		/* Nothing but blank space after the one block. */
+		{
+			char rest[64];
+			int r;
+			while ((r = BIO_read(b, rest, sizeof(rest))) > 0)
+				for (int i = 0; i < r; i++)
+					if (!isspace((unsigned char)rest[i])) {
+						BIO_free(b);
+						OPENSSL_free(der);
+						return kc_err(KC_ERR_INPUT, "%s: "
+						    "more than one CRL, or data "
+						    "after it", path);
+					}
+		}
+		BIO_free(b);
+		p = der;
+		len = (size_t)dlen;
+		data = der;
+	}
+	crl = d2i_X509_CRL(NULL, &p, (long)len);
+	if (crl == NULL || p != data + len) {
+		X509_CRL_free(crl);
+		OPENSSL_free(der);
+		ERR_clear_error();
+		return kc_err(KC_ERR_INPUT, "%s: not a CRL (or data after it)",
+		    path);
+	}
+	OPENSSL_free(der);
+	*out = crl;
+	return KC_OK;
+}
+
+int
+kc_crl_info_load(const char *path, const X509 *issuer,
+    struct kc_crl_info *info)
+{
+	unsigned char *data = NULL;
+	X509_CRL *crl = NULL;
+	STACK_OF(X509_REVOKED) *revs;
+	ASN1_INTEGER *num = NULL;
+	BIGNUM *bn = NULL;
+	struct tm tm;
+	size_t len;
+	int rc, crit;
+
+	memset(info, 0, sizeof(*info));
+	if ((rc = kc_file_read(path, KC_FILE_MAX, &data, &len)) != KC_OK)
+		return rc;
+	if ((rc = crl_parse(path, data, len, &crl)) != KC_OK)
+		goto out;
+	if (!kc_name_der_equal(X509_CRL_get_issuer(crl),
+	    X509_get_subject_name(issuer))) {
+		rc = kc_err(KC_ERR_NOTFOUND, "%s: a CRL of another CA", path);
+		goto out;
+	}
+	if (X509_CRL_verify(crl, X509_get0_pubkey(issuer)) != 1) {
+		ERR_clear_error();
+		rc = kc_err(KC_ERR_CRYPTO, "%s: names the root as its issuer but "
+		    "its signature does not verify with the root's key", path);
+		goto out;
+	}
+	num = X509_CRL_get_ext_d2i(crl, NID_crl_number, &crit, NULL);
+	if (num == NULL || (bn = ASN1_INTEGER_to_BN(num, NULL)) == NULL ||
+	    BN_is_negative(bn) || BN_num_bits(bn) > 62) {
+		rc = kc_err(KC_ERR_INPUT, "%s: no usable CRL number", path);
+		goto out;
+	}
+	info->number = (long long)BN_get_word(bn);
+	if (ASN1_TIME_to_tm(X509_CRL_get0_lastUpdate(crl), &tm))
+		info->this_update = timegm(&tm);
+	revs = X509_CRL_get_REVOKED(crl);
+	if (sk_X509_REVOKED_num(revs) > 0 && (info->revoked = calloc(
+	    (size_t)sk_X509_REVOKED_num(revs), sizeof(*info->revoked)))
+	    == NULL) {
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < sk_X509_REVOKED_num(revs); i++) {
+		X509_REVOKED *rv = sk_X509_REVOKED_value(revs, i);
+		ASN1_ENUMERATED *reason;
+		BIGNUM *s = ASN1_INTEGER_to_BN(
+		    X509_REVOKED_get0_serialNumber(rv), NULL);
+		char *h = s != NULL ? BN_bn2hex(s) : NULL;
+		struct kc_crl_revoked *e = &info->revoked[info->n];
+
+		BN_free(s);
+		if (h == NULL || strlen(h) >= sizeof(e->serial)) {
+			OPENSSL_free(h);
+			rc = kc_err(KC_ERR_INPUT, "%s: a revoked serial that is "
+			    "not a certificate serial of this tool", path);
+			goto out;
+		}
+		for (size_t k = 0; h[k]; k++)
+			e->serial[k] = (char)tolower((unsigned char)h[k]);
+		OPENSSL_free(h);
+		e->reason = KC_REASON_NONE;
+		reason = X509_REVOKED_get_ext_d2i(rv, NID_crl_reason, &crit,
+		    NULL);
+		if (reason != NULL)
+			e->reason = (int)ASN1_ENUMERATED_get(reason);
+		ASN1_ENUMERATED_free(reason);
+		info->n++;
+	}
+	rc = KC_OK;
+out:
+	if (rc != KC_OK)
+		kc_crl_info_free(info);
+	ERR_clear_error();
+	ASN1_INTEGER_free(num);
+	BN_free(bn);
+	X509_CRL_free(crl);
+	free(data);
+	return rc;
+}
+
+int
+kc_crl_revoked_format(const struct kc_crl_info *info, char **out)
+{
+	size_t cap = 1 + info->n * 64, used = 0;
+	char *s;
+
+	if ((s = malloc(cap)) == NULL)
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	s[0] = '\0';
+	for (size_t i = 0; i < info->n; i++)
+		used += (size_t)snprintf(s + used, cap - used, "%s%s:%s",
+		    i ? "," : "", info->revoked[i].serial,
+		    kc_reason_name(info->revoked[i].reason));
+	*out = s;
+	return KC_OK;
+}
+
+int
+kc_crl_revoked_parse(const char *s, struct kc_crl_info *info)
+{
+	size_t n = *s != '\0', k = 0;
+	const char *p;
+
+	info->n = 0;
+	info->revoked = NULL;
+	for (p = s; *p; p++)
+		n += *p == ',';
+	if (n > 0 && (info->revoked = calloc(n, sizeof(*info->revoked))) ==
+	    NULL)
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	for (p = s; n > 0 && k < n; k++) {
+		struct kc_crl_revoked *e = &info->revoked[k];
+		size_t sl = strspn(p, "0123456789abcdef"), rl;
+		char reason[32];
+
+		if (sl == 0 || sl >= sizeof(e->serial) || p[sl] != ':')
+			goto bad;
+		memcpy(e->serial, p, sl);
+		p += sl + 1;
+		rl = strcspn(p, ",");
+		if (rl == 0 || rl >= sizeof(reason))
+			goto bad;
+		memcpy(reason, p, rl);
+		reason[rl] = '\0';
+		if (strcmp(reason, "none") == 0)
+			e->reason = KC_REASON_NONE;
+		else if (strcmp(reason, "unspecified") == 0)
+			e->reason = KC_REASON_UNSPECIFIED;
+		else if (kc_reason_parse(reason, &e->reason) != KC_OK)
+			goto bad;
+		p += rl;
+		if (*p == ',')
+			p++;
+	}
+	if (*p != '\0')
+		goto bad;
+	info->n = n;
+	return KC_OK;
+bad:
+	kc_crl_info_free(info);
+	return kc_err(KC_ERR_INPUT, "a revoked list that is not "
+	    "serial:reason,...");
+}
+
+int
+kc_crl_transcript_record(struct kc_transcript *tr, const char *path,
+    const char *issuer_path)
+{
+	struct kc_crl_info info;
+	X509 *issuer = NULL;
+	unsigned char *data = NULL;
+	char ca[65], sha[65], num[32], cnt[32], *list = NULL, lsha[65];
+	const char *base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 :
+	    path;
+	size_t len;
+	int rc;
+
+	memset(&info, 0, sizeof(info));
+	if ((rc = kc_cert_load(issuer_path, &issuer)) != KC_OK ||
+	    (rc = kc_cert_fingerprint(issuer, NULL, ca)) != KC_OK ||
+	    (rc = kc_crl_info_load(path, issuer, &info)) != KC_OK ||
+	    (rc = kc_file_read(path, KC_FILE_MAX, &data, &len)) != KC_OK ||
+	    (rc = kc_crl_revoked_format(&info, &list)) != KC_OK)
+		goto out;
+	kc_sha256_hex(data, len, sha);
+	snprintf(num, sizeof(num), "%lld", info.number);
+	snprintf(cnt, sizeof(cnt), "%zu", info.n);
+	if (strlen(list) <= KC_TRANSCRIPT_LINE_MAX / 2) {
+		rc = kc_transcript_add(tr, "crl", "ca", ca, "number", num,
+		    "revoked-count", cnt, "revoked", list, "file", base,
+		    "sha256", sha, NULL);
+	} else {
+		kc_sha256_hex(list, strlen(list), lsha);
+		rc = kc_transcript_add(tr, "crl", "ca", ca, "number", num,
+		    "revoked-count", cnt, "revoked-sha256", lsha, "file", base,
+		    "sha256", sha, NULL);
+	}
+out:
+	kc_crl_info_free(&info);
+	X509_free(issuer);
+	free(data);
+	free(list);
+	return rc;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kc/engine.h"
+#include "kc/crl.h"
 #include "kc/error.h"
 #include "kc/fileio.h"
 #include "kc/media.h"
@@ -219,6 +220,11 @@ crl_issue(struct kc_engine *e, const struct kc_step *s,
 	p.out = r->out_path;
 	p.state_dir = e->state;
 	if ((rc = kc_op_crl(e->tok, &p, &o)) != KC_OK)
+		return rc;
+	/* What was signed, for checking later registers against (the "crl"
+	 * record, before this step's own record). */
+	if ((rc = kc_crl_transcript_record(e->tr, r->out_path, issuer)) !=
+	    KC_OK)
 		return rc;
 	snprintf(r->out_sha256, sizeof(r->out_sha256), "%s", o.out_sha256);
 	r->not_before = o.this_update;
