@@ -1064,7 +1064,9 @@ export_one(struct batch *b, int dirfd, const char *disp, const char *name,
 	}
 	switch (type) {
 	case KC_ART_TRANSCRIPT:
-		if ((rc = kc_transcript_verify(disp, NULL, NULL)) != KC_OK) {
+		/* a killed ceremony's transcript is the valid prefix it is */
+		if ((rc = kc_transcript_scan(disp, KC_TRANSCRIPT_UNFINISHED,
+		    NULL, NULL, NULL)) != KC_OK) {
 			char msg[512];
 			snprintf(msg, sizeof(msg), "%s", kc_errmsg());
 			rc = kc_err(KC_ERR_POLICY, "%s: does not verify as a "
@@ -1204,8 +1206,12 @@ add_dir(struct batch *b, const char *dir, int transcripts)
 	DIR *dp;
 	int rc, fd;
 
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) ==
-	    -1 || (dp = fdopendir(fd)) == NULL) {
+	/* transcripts/ was seen to be a directory, not a link, by the scan
+	 * of the state directory; the state directory itself is the
+	 * officer's choice */
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	    (transcripts ? O_NOFOLLOW : 0))) == -1 ||
+	    (dp = fdopendir(fd)) == NULL) {
 		int e = errno;
 		if (fd != -1)
 			close(fd);
@@ -1964,11 +1970,18 @@ import_names(int mfd, const char *media, const char *const *names,
 			c++;
 		if ((v = calloc(c + 1, sizeof(*v))) == NULL)
 			return kc_err(KC_ERR_NOMEM, "out of memory");
-		for (size_t i = 0; i < c; i++)
+		for (size_t i = 0; i < c; i++) {
+			for (size_t j = 0; j < i; j++)
+				if (strcmp(names[j], names[i]) == 0) {
+					free_names(v, i);
+					return kc_err(KC_ERR_USAGE, "%s/%s: "
+					    "named twice", media, names[i]);
+				}
 			if ((v[i] = strdup(names[i])) == NULL) {
 				free_names(v, i);
 				return kc_err(KC_ERR_NOMEM, "out of memory");
 			}
+		}
 		*out = v;
 		*n = c;
 		return KC_OK;

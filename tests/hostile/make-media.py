@@ -278,6 +278,10 @@ for i, text in enumerate(BADSUMS):
          seq(put("M", "old.pem", CERT), sums(text)))
 case("export", "old.pem", "symbolic link",
      seq(symlink("M", "old.pem", "@PIN"), sums("%s  old.pem\n" % H)))
+case("export", "SHA256SUMS", "too large", seq(put("M", "old.pem", CERT),
+     sums(("%s  old.pem\n" % H) * 20000)))
+case("export", "SHA256SUMS", r"SHA256SUMS:2:.*twice", seq(
+     put("M", "old.pem", CERT), sums(("%s  old.pem\n" % H) * 2000)))
 # the same strictness on a rolled-back export
 case("export", "SHA256SUMS", "symbolic link",
      symlink("M", "SHA256SUMS", "@PIN"), env={"KC_TEST_MEDIA_FAIL_AFTER": "1"})
@@ -404,6 +408,28 @@ case("export", "a.pem", "directory", mkdir("S", "a.pem"))
 case("export", "big.pem", "too large", sparse("S", "big.pem", 2 << 20))
 case("export", "t.log", "symbolic link",
      symlink("S", "transcripts/t.log", "@PIN"))
+
+
+def replace_transcripts(how):
+    def b(st, md):
+        shutil.rmtree(os.path.join(st, "transcripts"))
+        how(st, md)
+    return b
+
+
+case("export", "transcripts", "symbolic link", replace_transcripts(
+     symlink("S", "transcripts", "/etc")))
+case("export", "transcripts", "FIFO", replace_transcripts(
+     fifo("S", "transcripts")))
+case("export", "transcripts", "not a file export knows", replace_transcripts(
+     put("S", "transcripts", TR)))
+case("export", "register.sqlite", "symbolic link|not the register",
+     seq(lambda st, md: os.unlink(os.path.join(st, "register.sqlite")),
+         symlink("S", "register.sqlite", "@PIN")))
+case("export", "cut.log", "does not verify", put("S", "transcripts/cut.log",
+     TR[:len(TR) // 2]))
+case("export", "dup.log", "does not verify", put("S", "transcripts/dup.log",
+     TR + TR.split(b"\n")[-2] + b"\n"))
 if ROOT:
     case("export", "theirs.pem", "owned by uid 4242",
          chowned("S", "theirs.pem", CERT))
@@ -474,6 +500,10 @@ case("importn", "ctl.code", "not a verification code",
 case("import", "x.csr", "already exists in the state directory",
      seq(put("M", "x.csr", CSR), put("S", "x.csr", CSR2)))
 case("import", None, "no CSR", put("M", "notes.txt", PIN))
+case("importn", "x.csr", "named twice", put("M", "x.csr", CSR),
+     names=["x.csr", "x.csr"])
+case("importn", "y.csr", "y.csr", put("M", "x.csr", CSR),
+     names=["x.csr", "y.csr"])
 
 # -- 5. ceremony outputs: plain names with the extension of their kind --
 CER = """keyceremony: 1

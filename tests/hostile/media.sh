@@ -66,6 +66,13 @@ openssl x509 -in golden/root.pem -outform DER -out S3/root.der
 rm -rf m3; mkdir m3
 check "a DER certificate is exported as its DER" sh -c "'$KC' export --state S3 --to m3 >/dev/null && cmp S3/root.der m3/root.der"
 
+# A killed ceremony's transcript (no end record) is still evidence: exported.
+rm -rf S5 m5; cp -a golden S5; mkdir m5
+tr=$(ls S5/transcripts/root-ca-*.log)
+sed '$d' "$tr" > S5/transcripts/killed.log
+check "a transcript without its end record (a killed ceremony) is exported" \
+	sh -c "'$KC' export --state S5 --to m5 >/dev/null && cmp S5/transcripts/killed.log m5/killed.log"
+
 # Rollback of a medium with an earlier export: SHA256SUMS as before.
 rm -rf m4; mkdir m4; cp golden/root.pem m4/old.pem; (cd m4 && sha256sum old.pem > SHA256SUMS)
 cp m4/SHA256SUMS m4.sums
