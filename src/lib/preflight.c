@@ -274,6 +274,24 @@ env_line(struct kc_engine *e, struct kc_check_result *r)
 	addf(e, r, "%s", line);
 }
 
+/* The module lines: the path as configured, the file loaded (real path,
+ * size), its SHA-256 on a line of its own (read aloud, never wrapped) and
+ * what C_GetInfo says. */
+static void
+module_lines(struct kc_engine *e, struct kc_check_result *r,
+    const struct kc_module_info *mi)
+{
+	char sa[520], sb[80], sc[80], sd[80];
+
+	addf(e, r, "module: %s", shown(kc_token_module(e->ctx), sa, 520));
+	addf(e, r, "module file: %s, %llu bytes", shown(mi->realpath, sa, 520),
+	    mi->size);
+	addf(e, r, "SHA-256: %s", mi->sha256);
+	addf(e, r, "library: \"%s\" \"%s\" version %s, Cryptoki %s",
+	    shown(mi->manufacturer, sc, 80), shown(mi->description, sd, 80),
+	    shown(mi->version, sb, 40), shown(mi->cryptoki, sa, 40));
+}
+
 static void
 check_token(struct kc_engine *e, struct kc_check_result *r,
     struct token_facts *f)
@@ -292,16 +310,11 @@ check_token(struct kc_engine *e, struct kc_check_result *r,
 		return;
 	}
 	mi = f->mod = kc_token_module_info(e->ctx);
-	addf(e, r, "module: %s", shown(kc_token_module(e->ctx), sa, 520));
-	addf(e, r, "module file: %s, %llu bytes, SHA-256 %s",
-	    shown(mi->realpath, sa, 520), mi->size, mi->sha256);
-	addf(e, r, "library: \"%s\" \"%s\" version %s, Cryptoki %s",
-	    shown(mi->manufacturer, sc, 80), shown(mi->description, sd, 80),
-	    shown(mi->version, sb, 40), shown(mi->cryptoki, sa, 40));
-	env_line(e, r);
 	if ((rc = kc_token_list(e->ctx, &infos, &n)) != KC_OK) {
 		r->status = KC_CHECK_FAILED;
 		addf(e, r, "%s", kc_errmsg());
+		module_lines(e, r, mi);
+		env_line(e, r);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -390,12 +403,19 @@ check_token(struct kc_engine *e, struct kc_check_result *r,
 			}
 		}
 	}
+	module_lines(e, r, mi);
+	env_line(e, r);
+	mi = NULL;	/* shown */
 	if (r->status != KC_CHECK_FAILED)
 		addf(e, r, "mechanisms: %s%s%s%s", t->mech_ec_keygen ?
 		    "EC-keygen " : "", t->mech_ecdsa ? "ECDSA " : "",
 		    t->mech_rsa_keygen ? "RSA-keygen " : "",
 		    t->mech_rsa_pkcs ? "RSA-PKCS" : "");
 out:
+	if (mi != NULL) {	/* the token was not found: still shown */
+		module_lines(e, r, mi);
+		env_line(e, r);
+	}
 	free(infos);
 }
 

@@ -3,6 +3,10 @@
  * worker (the token check may take a while), each shown with its state.
  * The clock check asks an officer to confirm the UTC time (a typed YES).
  * The ceremony goes on only when every check ran and none failed.
+ * The selected check's detail is shown below the list (PgDn/PgUp when it
+ * is longer than the screen); once all have passed, the token check is
+ * selected: which module file (real path, size, SHA-256), library, token
+ * and environment (LD_PRELOAD...) the ceremony runs with.
  */
 #include "config.h"
 
@@ -21,7 +25,10 @@ struct preflight {
 	struct kc_check_result	r[MAX_CHECKS];
 	int			ran[MAX_CHECKS];
 	int			sel;
+	int			off;	/* first detail line shown */
 };
+
+#define DETAIL_MAX 64
 
 struct check_job {
 	struct kc_engine	*e;
@@ -83,13 +90,13 @@ static void
 pf_draw(struct tui *t, void *state)
 {
 	struct preflight *p = state;
-	int rows, cols, y = 2;
-	char l[8][128];
+	int rows, cols, y = 2, n, avail;
+	char l[DETAIL_MAX][128];
 
 	tui_draw_size(&rows, &cols);
 	tui_frame(t, "Preflight", all_ok(p) ?
-	    "Up/Down details  Enter continue  r re-run  Ctrl-C abort" :
-	    "Up/Down details  Enter run the checks  Ctrl-C abort");
+	    "Up/Down details  PgDn more  Enter continue  r re-run  Ctrl-C" :
+	    "Up/Down details  PgDn more  Enter run the checks  Ctrl-C abort");
 	tui_draw_text(y++, 1, TA_BOLD, "Preflight checks");
 	y++;
 	for (size_t i = 0; i < p->n; i++) {
@@ -102,15 +109,24 @@ pf_draw(struct tui *t, void *state)
 		    "(not run yet)");
 	}
 	y++;
-	if (p->ran[p->sel] && p->r[p->sel].detail[0] != '\0') {
-		char *copy = strdup(p->r[p->sel].detail), *s, *save = NULL;
-		for (s = copy ? strtok_r(copy, "\n", &save) : NULL;
-		    s != NULL && y < rows - 3; s = strtok_r(NULL, "\n", &save)) {
-			int n = tui_wrap(s, cols - 6, l, 8);
-			for (int k = 0; k < n && y < rows - 3; k++)
-				tui_draw_text(y++, 3, TA_NORMAL, "%s", l[k]);
+	if (!p->ran[p->sel] || p->r[p->sel].detail[0] == '\0')
+		return;
+	/* escaped line by line; a hash in the text stays plain text */
+	n = tui_expand(p->r[p->sel].detail, cols - 6, l, DETAIL_MAX);
+	avail = rows - 3 - y;
+	if (avail < 2)
+		return;
+	if (p->off > n - (avail - 1))
+		p->off = n - (avail - 1);
+	if (p->off < 0)
+		p->off = 0;
+	for (int k = p->off; k < n && y < rows - 3; k++) {
+		if (n > avail && y == rows - 4) {
+			tui_draw_text(y++, 3, TA_BOLD, "(%d more line%s: PgDn; "
+			    "PgUp back)", n - k, n - k == 1 ? "" : "s");
+			break;
 		}
-		free(copy);
+		tui_draw_text(y++, 3, TA_NORMAL, "%s", l[k]);
 	}
 }
 
@@ -136,6 +152,7 @@ run_checks(struct tui *t, struct preflight *p, int failed_only)
 		if (kc_engine_rehearsal(t->engine))
 			t->rehearsal = 1;
 	}
+	p->off = 0;
 	for (size_t i = 0; i < p->n; i++)
 		if (p->r[i].status == KC_CHECK_FAILED) {
 			p->sel = (int)i;
@@ -144,6 +161,9 @@ run_checks(struct tui *t, struct preflight *p, int failed_only)
 			    p->r[i].title);
 			return;
 		}
+	for (size_t i = 0; i < p->n; i++)
+		if (p->r[i].id != NULL && strcmp(p->r[i].id, "token") == 0)
+			p->sel = (int)i;	/* what the ceremony runs with */
 	tui_status(t, 0, "all checks passed%s; press Enter to log in to the "
 	    "token", kc_engine_rehearsal(t->engine) ? " (REHEARSAL token)" :
 	    "");
@@ -161,10 +181,18 @@ pf_key(struct tui *t, void *state, int key)
 	case TK_UP:
 		if (p->sel > 0)
 			p->sel--;
+		p->off = 0;
 		return 1;
 	case TK_DOWN:
 		if (p->sel + 1 < (int)p->n)
 			p->sel++;
+		p->off = 0;
+		return 1;
+	case TK_PGDN:
+		p->off += 5;	/* clamped when drawn */
+		return 1;
+	case TK_PGUP:
+		p->off = p->off > 5 ? p->off - 5 : 0;
 		return 1;
 	case 'r':
 	case 'R':

@@ -220,8 +220,9 @@ chk "  ... LD_PRELOAD unset" 'env-ld-preload=unset '
 chk "  ... OPENSSL_CONF unset" 'env-openssl-conf=unset '
 chk "  ... OPENSSL_MODULES unset" 'env-openssl-modules=unset '
 chk "  ... SOFTHSM2_CONF and its value" "env-softhsm2-conf=\"set $SOFTHSM2_CONF\""
-check "the run's preflight output shows the module file, size and SHA-256" \
-	grep -q "module file: $M/p11.so, $(stat -c %s "$M/p11.so") bytes, SHA-256 $(sum "$M/p11.so")" run1.out
+check "the run's preflight output shows the module file, size and SHA-256" sh -c \
+	"grep -q '^      module file: $M/p11.so, $(stat -c %s "$M/p11.so") bytes\$' run1.out &&
+	 grep -q '^      SHA-256: $(sum "$M/p11.so")\$' run1.out"
 check "  ... the library, the token's versions and PIN length" sh -c \
 	"grep -q 'library: \"SoftHSM\" \"Implementation of PKCS11\" version' run1.out &&
 	 grep -Eq 'token hardware [0-9.]+, firmware [0-9.]+; PIN length 4 to 255 bytes' run1.out"
