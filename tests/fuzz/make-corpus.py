@@ -296,7 +296,12 @@ def corpus_ceremony(tmp):
 
 def transcript(records, end=True, ceremony="root ca"):
     """A valid transcript: the hash chain of kc/transcript.h."""
-    lines = ["# keyceremony transcript (fuzz seed)"]
+    # The fixed header of kc_transcript_create(): the strict verifier
+    # refuses anything else on the first two lines.
+    lines = ["# keyceremony transcript, format 1 (see keyceremony(1), "
+             "TRANSCRIPT).",
+             "# Each record: KC1 seq prev-sha256 utc-time kind key=value...; "
+             "the final digest is the SHA-256 of the last line."]
     prev = "0" * 64
     recs = [("begin", "ceremony=%s rehearsal=yes file-sha256=%s" %
              (ceremony.replace(" ", "%20"), "ab" * 32))] + records
@@ -323,8 +328,8 @@ def corpus_transcript(tmp):
     put("transcript", "unfinished.log", transcript(recs, end=False)[0])
     put("transcript", "minimal.log", transcript([])[0])
     t = text.split(b"\n")
-    put("transcript", "swapped.log", b"\n".join(t[:3] + [t[4], t[3]] +
-                                                t[5:]))
+    put("transcript", "swapped.log", b"\n".join(t[:4] + [t[5], t[4]] +
+                                                t[6:]))
     put("transcript", "words.txt", b"aardvark adroitness absurd adviser "
         b"ACCRUE aggregate\n")
 
