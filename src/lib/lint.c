@@ -3,6 +3,7 @@
  * certificate itself, never from OpenSSL's cached view of it. */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/bn.h>
@@ -53,6 +54,15 @@ kc_cert_lint(X509 *x, const X509 *issuer, enum kc_profile profile)
 	    "%s: notBefore is not before notAfter", pn);
 	LINT(X509_NAME_entry_count(X509_get_subject_name(x)) > 0 || !is_ca,
 	    "%s: a CA certificate needs a subject", pn);
+	/* a second line behind the intake checks: no control, C1,
+	 * bidirectional or format character in what is signed */
+	if (kc_name_check(X509_get_subject_name(x), "subject") != KC_OK) {
+		char m[512];
+
+		snprintf(m, sizeof(m), "%s", kc_errmsg());
+		rc = kc_err(KC_ERR_INTERNAL, "lint: %s: %s", pn, m);
+		goto out;
+	}
 	LINT(kc_name_der_equal(X509_get_issuer_name(x), X509_get_subject_name(iss)),
 	    "%s: issuer name differs from the issuer's subject", pn);
 	if (issuer != NULL) {
