@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -410,11 +411,13 @@ der_kind(const unsigned char *buf, size_t len)
 	return KC_ART_UNKNOWN;
 }
 
+/* Extensions are matched without regard to case (FAT media often hold
+ * FACTORY.CSR). */
 static int
 ends_with(const char *s, const char *suffix)
 {
 	size_t a = strlen(s), b = strlen(suffix);
-	return a >= b && strcmp(s + a - b, suffix) == 0;
+	return a >= b && strcasecmp(s + a - b, suffix) == 0;
 }
 
 enum kc_artefact
@@ -1377,11 +1380,20 @@ out:
 	return rc;
 }
 
-/* Everything on the top of the medium is a regular file (owned by the
- * caller or root, one link) or a directory; anything else is refused by
- * name before the export reads or writes anything. */
+/* How deep and how many entries the medium walk looks at. */
+#define MEDIA_DEPTH_MAX 16
+#define MEDIA_ENTRIES_MAX 100000
+
+/*
+ * Everything on the medium, in every directory, is a regular file or a
+ * directory; anything else (a link, FIFO, socket, device) is refused by
+ * name before anything is read or written. strict (export, onto a medium
+ * of the room): a regular file must also belong to the caller or root and
+ * have one link. verb names the operation in messages.
+ */
 static int
-media_scan(int mfd, const char *media)
+media_walk(int dirfd, const char *dir, int depth, int strict,
+    const char *verb, size_t *count)
 {
 	char disp[PATH_MAX], **names = NULL;
 	size_t n = 0;
@@ -1389,44 +1401,73 @@ media_scan(int mfd, const char *media)
 	DIR *dp;
 	int dfd, rc;
 
-	if ((dfd = dup(mfd)) == -1 || (dp = fdopendir(dfd)) == NULL) {
+	if (depth > MEDIA_DEPTH_MAX)
+		return kc_err(KC_ERR_POLICY, "%s: directories nested more than "
+		    "%d deep on the medium: refusing to %s", dir,
+		    MEDIA_DEPTH_MAX, verb);
+	if ((dfd = dup(dirfd)) == -1 || (dp = fdopendir(dfd)) == NULL) {
 		if (dfd != -1)
 			close(dfd);
-		return kc_err(KC_ERR_IO, "media directory %s: %s", media,
-		    strerror(errno));
+		return kc_err(KC_ERR_IO, "%s: %s", dir, strerror(errno));
 	}
 	rewinddir(dp);
-	if ((rc = list_dir(dp, media, &names, &n)) != KC_OK)
+	if ((rc = list_dir(dp, dir, &names, &n)) != KC_OK)
 		goto out;
 	for (size_t i = 0; i < n && rc == KC_OK; i++) {
-		snprintf(disp, sizeof(disp), "%s/%s", media, names[i]);
-		if (fstatat(mfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		snprintf(disp, sizeof(disp), "%s/%s", dir, names[i]);
+		if (++*count > MEDIA_ENTRIES_MAX) {
+			rc = kc_err(KC_ERR_POLICY, "%s: more than %d entries on "
+			    "the medium: refusing to %s", dir,
+			    MEDIA_ENTRIES_MAX, verb);
+			break;
+		}
+		if (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == -1) {
 			rc = kc_err(KC_ERR_IO, "%s: %s", disp, strerror(errno));
 			break;
 		}
-		if (S_ISDIR(st.st_mode))
+		if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
+			if (sub == -1) {
+				rc = kc_err(KC_ERR_IO, "%s: %s", disp,
+				    strerror(errno));
+				break;
+			}
+			rc = media_walk(sub, disp, depth + 1, strict, verb, count);
+			close(sub);
 			continue;
+		}
 		if (!S_ISREG(st.st_mode)) {
 			rc = kc_err(KC_ERR_POLICY, "%s: is %s; the medium must "
 			    "hold only regular files and directories: refusing "
-			    "to export (remove it, or use an empty medium)",
-			    disp, kind_of(st.st_mode));
+			    "to %s (remove it, or use an empty medium)", disp,
+			    kind_of(st.st_mode), verb);
 			break;
 		}
+		if (!strict)
+			continue;
 		if (st.st_uid != geteuid() && st.st_uid != 0)
 			rc = kc_err(KC_ERR_POLICY, "%s: is owned by uid %lu, not "
-			    "by you or root: refusing to export (use an empty "
-			    "medium)", disp, (unsigned long)st.st_uid);
+			    "by you or root: refusing to %s (use an empty "
+			    "medium)", disp, (unsigned long)st.st_uid, verb);
 		else if (st.st_nlink > 1)
 			rc = kc_err(KC_ERR_POLICY, "%s: has %lu hard links "
-			    "(another name for the same file): refusing to "
-			    "export (use an empty medium)", disp,
-			    (unsigned long)st.st_nlink);
+			    "(another name for the same file): refusing to %s "
+			    "(use an empty medium)", disp,
+			    (unsigned long)st.st_nlink, verb);
 	}
 out:
 	closedir(dp);
 	free_names(names, n);
 	return rc;
+}
+
+static int
+media_scan(int mfd, const char *media, int strict, const char *verb)
+{
+	size_t count = 0;
+
+	return media_walk(mfd, media, 0, strict, verb, &count);
 }
 
 /*
@@ -1577,7 +1618,7 @@ do_export(const char *media, struct batch *b, struct kc_export_result *res)
 	if ((mfd = open(media, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return kc_err(KC_ERR_IO, "media directory %s: %s", media,
 		    strerror(errno));
-	if ((rc = media_scan(mfd, media)) != KC_OK ||
+	if ((rc = media_scan(mfd, media, 1, "export")) != KC_OK ||
 	    (rc = sums_parse(mfd, media, &old)) != KC_OK)
 		goto out;
 	snprintf(sumspath, sizeof(sumspath), "%s/%s", media, SUMS);
@@ -1764,6 +1805,15 @@ add_register_dump(struct batch *b, const char *state_dir)
 		    kc_reason_name(e->reason) : "-", e->sha256, e->path, e->ca);
 		if (used >= cap) {
 			rc = kc_err(KC_ERR_INTERNAL, "register dump too long");
+			goto out;
+		}
+	}
+	{
+		char why[160];
+		if (kc_media_has_private((unsigned char *)text, used, why,
+		    sizeof(why))) {
+			rc = kc_err(KC_ERR_POLICY, "the register dump of %s holds "
+			    "%s: refusing to export anything", path, why);
 			goto out;
 		}
 	}
@@ -1992,6 +2042,7 @@ import_names(int mfd, const char *media, const char *const *names,
 		return kc_err(KC_ERR_IO, "media directory %s: %s", media,
 		    strerror(errno));
 	}
+	rewinddir(dp);	/* the offset is shared with mfd */
 	rc = list_dir(dp, media, &v, &k);
 	closedir(dp);
 	if (rc != KC_OK)
@@ -2059,8 +2110,8 @@ kc_media_import(const char *media_dir, const char *state_dir,
 	if ((mfd = open(media_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return kc_err(KC_ERR_IO, "media directory %s: %s", media_dir,
 		    strerror(errno));
-	if ((rc = import_names(mfd, media_dir, names, &list, &nlist)) !=
-	    KC_OK)
+	if ((rc = media_scan(mfd, media_dir, 0, "import anything")) != KC_OK ||
+	    (rc = import_names(mfd, media_dir, names, &list, &nlist)) != KC_OK)
 		goto out;
 	/* Pass 1: every file checked, one at a time; only name, size and
 	 * SHA-256 are kept. */

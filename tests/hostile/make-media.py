@@ -241,6 +241,40 @@ for nm in ["a\nb", "\u202egnp.pem", "\x1b[2J", "x\x9bm", "tab\there",
            "\u2066iso"]:
     case("export", disp(nm), "symbolic link", symlink("M", nm, "@PIN"))
 
+# ... in every directory of the medium, however deep
+def nested(kind):
+    def b(st, md):
+        d = os.path.join(md, "sub", "deeper")
+        os.makedirs(d)
+        p = os.path.join(d, "x.csr")
+        if kind == "link":
+            os.symlink(PINFILE, p)
+        elif kind == "fifo":
+            os.mkfifo(p)
+        else:
+            s = socket.socket(socket.AF_UNIX)
+            s.bind(p)
+            s.close()
+    return b
+
+
+def deep(st, md):
+    d = md
+    for k in range(18):
+        d = os.path.join(d, "d%d" % k)
+    os.makedirs(d)
+
+
+for kind, word in [("link", "symbolic link"), ("fifo", "FIFO"),
+                   ("sock", "socket")]:
+    case("export", "sub/deeper/x.csr", word, nested(kind))
+    case("import", "sub/deeper/x.csr", word,
+         seq(put("M", "ok.csr", CSR), nested(kind)))
+case("export", "d16", "nested more than", deep)
+case("import", "d16", "nested more than", seq(put("M", "ok.csr", CSR), deep))
+case("export", "sub/pin.txt", "hard links", seq(mkdir("M", "sub"),
+     hardlink("M", "sub/pin.txt", "@PIN")))
+
 # -- 2. export: an existing SHA256SUMS, parsed strictly --
 H = hashlib.sha256(CERT).hexdigest()
 BADSUMS = [

@@ -89,6 +89,13 @@ rm -rf st; mkdir st
 check "import by directory scan (certificates and other files left alone)" "$KC" import --from usb --state st
 check "the CSR and the code are in the state, unchanged" sh -c \
 	"cmp usb/factory.csr st/factory.csr && cmp usb/dps-verification.code st/dps-verification.code && test ! -e st/root.pem"
+mkdir fat; cp usb/factory.csr fat/FACTORY.CSR; mkdir fat/SYSTEM~1; echo x > fat/SYSTEM~1/IndexerVolumeGuid
+check "a FAT medium: FACTORY.CSR is found (extensions without regard to case)" sh -c \
+	"'$KC' import --from fat --state stfat >/dev/null && cmp fat/FACTORY.CSR stfat/FACTORY.CSR"
+rm -rf mfat; mkdir mfat
+check "... and exported again" sh -c "'$KC' export --state stfat --to mfat >/dev/null && cmp stfat/FACTORY.CSR mfat/FACTORY.CSR"
+check_fails "an imported code the register never recorded is not exported" \
+	"st/dps-verification.code: no verification certificate in the register" "$KC" export --state st --to mfat
 check "import again: already there" "$KC" import --from usb --state st factory.csr
 cp .out again.out
 check "... said so" grep -q "already there" again.out
