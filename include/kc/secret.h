@@ -41,4 +41,20 @@ int kc_secret_read_file(const char *path, const char *what,
 /* Constant-time comparison; 1 when equal. */
 int kc_secret_equal(const struct kc_secret *a, const struct kc_secret *b);
 
+/* Minimum lengths of the passphrases factorysign sets (docs/factorysign.1). */
+#define KC_PASS_MIN_FACTORY	12	/* the intermediate (factory) key */
+#define KC_PASS_MIN_DEVICE	8	/* device keys and PKCS#12 files */
+
+/*
+ * Refuses (KC_ERR_PIN, naming what, never quoting it) a new passphrase
+ * shorter than min bytes, with fewer than 5 different characters, made of
+ * one short unit repeated ("abcabcabc"), of one or two runs of the
+ * alphabet, the digits or a keyboard row, forwards or backwards
+ * ("12345678", "qwertyuiop", "abcd4321"), or a common word with at most a
+ * run after it ("password123"). Letters compare case-insensitively. For
+ * passphrases being set, not for ones being used.
+ */
+int kc_secret_check_strength(const struct kc_secret *s, size_t min,
+    const char *what);
+
 #endif

@@ -136,9 +136,11 @@ kc_factory_init(const char *dir, const char *subject, enum kc_alg alg,
 
 	if (csr_path != NULL)
 		*csr_path = NULL;
-	if (pass == NULL || pass->len < 8)
-		return kc_err(KC_ERR_PIN, "the passphrase for the intermediate "
-		    "key must have at least 8 characters");
+	/* only when the key is made: factories made with a weaker one still
+	 * open */
+	if ((rc = kc_secret_check_strength(pass, KC_PASS_MIN_FACTORY,
+	    "passphrase of the intermediate key")) != KC_OK)
+		return rc;
 	if ((rc = kc_name_parse(subject, &name)) != KC_OK)
 		return rc;
 	if ((rc = path_join(kpath, sizeof(kpath), dir, "intermediate.key")) ||
@@ -783,6 +785,12 @@ kc_factory_check_opts(struct kc_factory *f, const struct kc_factory_opts *o,
 	if (keys_here && !o->plain_keys && o->key_pass == NULL)
 		return kc_err(KC_ERR_USAGE, "device keys are written encrypted: "
 		    "give --key-pass-file (or --plain-keys)");
+	if (keys_here && !o->plain_keys && (rc = kc_secret_check_strength(
+	    o->key_pass, KC_PASS_MIN_DEVICE, "device key passphrase")) != KC_OK)
+		return rc;
+	if ((fm & KC_FMT_PFX) && (rc = kc_secret_check_strength(o->pfx_pass,
+	    KC_PASS_MIN_DEVICE, "PKCS#12 password")) != KC_OK)
+		return rc;
 	if (f != NULL &&
 	    (rc = validity(f, o->days ? o->days : KC_FACTORY_DAYS, &nb, &na)))
 		return rc;

@@ -768,8 +768,15 @@ kc_buf_add(struct kc_buf *b, const void *data, size_t len)
 		char *np;
 		while (nc < b->len + len + 1)
 			nc *= 2;
-		if ((np = realloc(b->p, nc)) == NULL)
+		/* no realloc: these buffers hold device keys in clear (the
+		 * PEM, the C and AT formats), and realloc would leave the old
+		 * block unwiped in the heap; copy, then wipe and free it */
+		if ((np = malloc(nc)) == NULL)
 			return kc_err(KC_ERR_NOMEM, "out of memory");
+		if (b->p != NULL) {
+			memcpy(np, b->p, b->len);
+			OPENSSL_clear_free(b->p, b->cap);
+		}
 		b->p = np;
 		b->cap = nc;
 	}
@@ -804,7 +811,7 @@ void
 kc_buf_free(struct kc_buf *b)
 {
 	if (b->p != NULL)
-		OPENSSL_cleanse(b->p, b->len);
+		OPENSSL_cleanse(b->p, b->cap);
 	free(b->p);
 	memset(b, 0, sizeof(*b));
 }

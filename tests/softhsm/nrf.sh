@@ -23,6 +23,8 @@ F=$T/factory
 "$FS" init --dir "$F" --subject "/CN=nRF Factory/O=Example" \
 	--algorithm ec-p256 --pass-file "$T/pass" >/dev/null 2>&1 ||
 	bail "factorysign init failed"
+. "$KC_TOP_SRCDIR/tests/factory/setup.sh"	# fs_fast_key: PASS is $T/pass
+fs_fast_key "$F"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes \
 	-keyout "$T/root.key" -out "$T/root.pem" -days 3650 -subj "/CN=Test Root" \
 	-addext "basicConstraints=critical,CA:TRUE" \
