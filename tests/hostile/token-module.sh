@@ -134,6 +134,40 @@ if [ -d /dev/shm ] && [ -w /dev/shm ]; then
 	rm -rf "$shm"
 fi
 
+# --- the whole matrix: file mode x directory mode x file owner x directory
+# owner (generated, 80 cases), the verdict and the reason computed here.
+nob=$(id -u nobody)
+X=$SAFE/mx/d
+mkdir -p "$X" && chmod 755 "$SAFE/mx"
+cp "$SHIM" "$X/p11.so"
+ok_n=0; bad_n=0; wrong=""
+for fm in 0755 0775 0757 0700; do
+for dm in 0755 0775 0757 01777 0700; do
+for fo in me nobody; do
+for do_ in me nobody; do
+	chown "$( [ $fo = me ] && id -u || echo "$nob")" "$X/p11.so"; chmod "$fm" "$X/p11.so"
+	chown "$( [ $do_ = me ] && id -u || echo "$nob")" "$X"; chmod "0$dm" "$X"
+	if [ $do_ = nobody ]; then want="directory $X is owned by uid $nob"
+	elif [ $(( dm & 022 )) -ne 0 ]; then want="directory $X is writable by"
+	elif [ $fo = nobody ]; then want="p11\.so is owned by uid $nob"
+	elif [ $(( fm & 022 )) -ne 0 ]; then want="p11\.so is writable by"
+	else want=""; fi
+	rm -f "$T/shim.loaded"
+	if "$KCRAW" token list --module "$X/p11.so" > "$T/mx.out" 2>&1; then
+		if [ -n "$want" ]; then wrong="$wrong [$fm $dm $fo $do_: accepted]"; else ok_n=$((ok_n + 1)); fi
+	elif [ -n "$want" ] && grep -Eq "$want" "$T/mx.out" && [ ! -e "$T/shim.loaded" ]; then
+		bad_n=$((bad_n + 1))
+	else
+		wrong="$wrong [$fm $dm $fo $do_: $(head -c 200 "$T/mx.out")]"
+	fi
+done; done; done; done
+chown "$(id -u)" "$X" "$X/p11.so"; chmod 755 "$X" "$X/p11.so"
+check "matrix of 80 file/directory modes and owners: each verdict and reason as computed" \
+	sh -c "test -z '$(echo "$wrong" | tr -d "'")' && test $ok_n = 4 && test $bad_n = 76" || diag "wrong:$wrong ok=$ok_n refused=$bad_n"
+cd "$X" || bail "cd $X"
+check "a relative module path (./p11.so) in a safe directory: accepted" "$KCRAW" token list --module ./p11.so
+cd "$T" || bail "cd"
+
 # --- symbolic links: the real path is checked -------------------------------
 ln -s "$M/p11.so" "$T/link.so"
 accepted "a link in /tmp to a module in a safe directory: accepted (the target is what is loaded)" "$T/link.so"
