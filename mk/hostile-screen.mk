@@ -12,3 +12,5 @@ TESTS += tests/hostile/screen-inject.sh
 EXTRA_DIST += tests/hostile/screen-inject.sh tests/hostile/screen-corpus.py
 TESTS += tests/hostile/screen-tui-spoof.sh
 EXTRA_DIST += tests/hostile/screen-tui-spoof.sh
+TESTS += tests/hostile/screen-factory.sh
+EXTRA_DIST += tests/hostile/screen-factory.sh

@@ -9,6 +9,7 @@ and 4) and the checker of what the programs print.
   screen-corpus.py ceremony KC DIR      subjects/titles in ceremony files
   screen-corpus.py transcript KC DIR    forged, correctly chained transcripts
   screen-corpus.py factory FS DIR       the factory CA subject (init)
+  screen-corpus.py device FS DIR        device CSR subjects, IDs, codes
   screen-corpus.py count                how many hostile strings there are
 
 Every mode runs the program once per hostile string, asserts that the
@@ -462,6 +463,48 @@ def mode_factory(fs, d):
     return n
 
 
+def mode_device(fs, d):
+    """The device side on the factory DIR/D (tests/factory/setup.sh): CSR
+    subjects and --id of sign, --ids of issue, verification --code."""
+    n = 0
+    pw = os.path.join(d, "pass")
+    fd = os.path.join(d, "D")
+    for nm, s in corpus():
+        out = os.path.join(d, "hout")
+        os.makedirs(out, exist_ok=True)
+        csr = os.path.join(d, "hdev.csr")
+        make_csr(d, [(OID_CN, 0x0c, b"dev-" + s)], csr)
+        rc, both = run([fs, "sign", "--dir", fd, "--csr", csr, "--out-dir",
+                        out, "--pass-file", pw],
+                       "device CSR CN " + nm, refused=True)
+        make_csr(d, [(OID_CN, 0x0c, b"dev-0001"), (OID_O, 0x0c, s)], csr)
+        rc, both = run([fs, "sign", "--dir", fd, "--csr", csr, "--out-dir",
+                        out, "--pass-file", pw],
+                       "device CSR O " + nm, refused=True)
+        good = os.path.join(d, "csr", "dev-0001.csr")
+        run([fs, "sign", "--dir", fd, "--csr", good, "--id", b"dev-" + s,
+             "--out-dir", out, "--pass-file", pw], "device --id " + nm,
+            refused=True)
+        ids = os.path.join(d, "ids.txt")
+        with open(ids, "wb") as f:
+            f.write(b"dev-" + s + b"\n")
+        if b"\n" not in s and b"\r" not in s:  # line ends: good IDs
+            run([fs, "issue", "--dir", fd, "--ids", ids, "--out-dir", out,
+                 "--pass-file", pw, "--plain-keys"],
+                "device issue --ids " + nm, refused=True)
+        v = os.path.join(d, "v.pem")
+        run([fs, "verification", "--dir", fd, "--code", b"AB" + s,
+             "--out", v, "--pass-file", pw], "verification --code " + nm,
+            refused=True, absent=[v])
+        left = os.listdir(out)
+        if left:
+            fail("device " + nm, "written: %r" % left)
+            for x in left:
+                os.unlink(os.path.join(out, x))
+        n += 1
+    return n
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
@@ -479,7 +522,8 @@ def main():
         sys.exit(bad)
     fn = {"subject-arg": mode_subject_arg, "csr": mode_csr,
           "attest": mode_attest, "ceremony": mode_ceremony,
-          "transcript": mode_transcript, "factory": mode_factory}[m]
+          "transcript": mode_transcript, "factory": mode_factory,
+          "device": mode_device}[m]
     n = fn(os.fsencode(sys.argv[2]), sys.argv[3])
     print("%d hostile inputs, %d problems" % (n, len(FAILS)))
     sys.exit(1 if FAILS else 0)
