@@ -302,6 +302,28 @@ check "a rehearsal token (SoftHSM) with LD_PRELOAD: token keys works" \
 	env LD_PRELOAD="$PRE" "$KCRAW" token keys --token keyceremony-demo --module "$M/p11.so" --pin-file pin
 check "  ... token list shows LD_PRELOAD and its value" sh -c \
 	"env LD_PRELOAD='$PRE' '$KCRAW' token list --module '$M/p11.so' | grep -q '^  environment: *LD_PRELOAD=\"$PRE\"\$'"
+# /etc/ld.so.preload does what LD_PRELOAD does, for every program: tested
+# in a private mount namespace with a tmpfs over /etc (the host's /etc is
+# untouched), holding only the linker cache and the preload list.
+cp /etc/ld.so.cache "$T/ld.so.cache" 2>/dev/null || : > "$T/ld.so.cache"
+# withpreload CONTENT CMD...: CMD with /etc/ld.so.preload holding CONTENT.
+withpreload() {
+	_c=$1; shift
+	unshare -m sh -c 'mount -t tmpfs -o mode=0755 kc-etc /etc && cp "$0" /etc/ld.so.cache &&
+		printf "%s" "$1" > /etc/ld.so.preload && shift 2 && exec "$@"' "$T/ld.so.cache" "$_c" -- "$@"
+}
+l1=$(logins)
+check_fails "/etc/ld.so.preload naming a library, production token: refused before the login" \
+	"/etc/ld.so.preload names a library: code that is neither the module nor keyceremony .*not a rehearsal token" \
+	prod withpreload "$PRE
+" "$KCRAW" token keys --token keyceremony-demo --module "$M/p11.so" --pin-file pin
+check "  ... no C_Login" test "$(logins)" = "$l1"
+check "/etc/ld.so.preload with only comments and blank lines, production token: accepted" \
+	prod withpreload "# nothing here
+   
+" "$KCRAW" token keys --token keyceremony-demo --module "$M/p11.so" --pin-file pin
+check "/etc/ld.so.preload naming a library, rehearsal token: accepted" \
+	withpreload "$PRE" "$KCRAW" token keys --token keyceremony-demo --module "$M/p11.so" --pin-file pin
 # Through a ceremony run: the token check fails for production.
 site prod.site production "$M/p11.so" S3
 sed -i 's/^media: media$/media: media3/' prod.site; mkdir media3
