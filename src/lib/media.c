@@ -934,6 +934,18 @@ reencode(const char *disp, const unsigned char *buf, size_t len, int kinds,
 		    "does not re-encode to the same bytes); refusing it", disp);
 		goto out;
 	}
+	{
+		/* a key hidden inside the object's own DER (an extension, a
+		 * name) is seen too */
+		char why[160];
+		if (kc_media_has_private(start, len, why, sizeof(why))) {
+			rc = kc_err(KC_ERR_POLICY, "%s holds %s inside the %s: "
+			    "refusing to export anything", disp, why,
+			    kind == K_CERT ? "certificate" : kind == K_CRL ?
+			    "CRL" : "CSR");
+			goto out;
+		}
+	}
 	if (!pem) {
 		*out = re;
 		*outlen = (size_t)relen;
@@ -1850,6 +1862,15 @@ kc_media_export(const char *state_dir, const char *media_dir, int flags,
 	if (b.n == 0) {
 		rc = kc_err(KC_ERR_NOTFOUND, "nothing to export in %s", state_dir);
 		goto out;
+	}
+	{
+		struct stat a, m;
+		if (stat(state_dir, &a) == 0 && stat(media_dir, &m) == 0 &&
+		    a.st_dev == m.st_dev && a.st_ino == m.st_ino) {
+			rc = kc_err(KC_ERR_USAGE, "%s is the state directory "
+			    "itself; export to the medium", media_dir);
+			goto out;
+		}
 	}
 	rc = do_export(media_dir, &b, res);
 out:

@@ -374,6 +374,14 @@ case("export", "tailcsr.csr", "trailing|after|not|CSR",
 case("export", "badsig.csr", "signature|CSR|verif",
      put("S", "badsig.csr", pem(b"CERTIFICATE REQUEST", bytes(BADSIG))))
 case("export", "twocsr.csr", ONE, put("S", "twocsr.csr", CSR + CSR2))
+# a certificate with a key inside its own DER (an extension)
+KEYEXT = openssl("req", "-x509", "-key", keyp, "-subj", "/CN=Ext", "-days",
+                 "2", "-addext", "nsComment=" +
+                 b64.b64encode(EC8DER).decode())
+case("export", "keyext.pem", "holds .*inside the certificate",
+     put("S", "keyext.pem", KEYEXT))
+case("export", "keyext.der", "holds",
+     put("S", "keyext.der", openssl("x509", "-outform", "DER", data=KEYEXT)))
 # keys disguised as everything
 case("export", "ec8.der", "holds", put("S", "ec8.der", EC8DER))
 case("export", "ecraw.crl", "holds", put("S", "ecraw.crl", ECRAW))

@@ -66,6 +66,9 @@ openssl x509 -in golden/root.pem -outform DER -out S3/root.der
 rm -rf m3; mkdir m3
 check "a DER certificate is exported as its DER" sh -c "'$KC' export --state S3 --to m3 >/dev/null && cmp S3/root.der m3/root.der"
 
+check_fails "the state directory is not a medium" "is the state directory itself" \
+	"$KC" export --state golden --to golden
+
 # A killed ceremony's transcript (no end record) is still evidence: exported.
 rm -rf S5 m5; cp -a golden S5; mkdir m5
 tr=$(ls S5/transcripts/root-ca-*.log)
