@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kc/display.h"
 #include "kc/error.h"
 #include "kc/fileio.h"
 #include "kc/ops.h"
@@ -115,9 +116,10 @@ cmd_crl(int argc, char **argv)
 	kc_time_utc(res.next_update, t2);
 	if (res.revoked_serial[0] != '\0')
 		printf("revoked serial %s (%s), reason %s\n",
-		    res.revoked_serial, res.revoked_subject,
+		    res.revoked_serial, kc_disp_quoted(res.revoked_subject),
 		    kc_reason_name(p.reason));
-	printf("CRL number %lld written to %s\n", res.number, p.out);
+	printf("CRL number %lld written to %s\n", res.number,
+	    kc_disp(p.out));
 	printf("  %-12s %zu\n", "revoked", res.n_revoked);
 	printf("  %-12s %s\n", "this update", t1);
 	printf("  %-12s %s  (publish a new CRL before then)\n", "next update",

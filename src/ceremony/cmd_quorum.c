@@ -12,6 +12,7 @@
 
 #include <openssl/crypto.h>
 
+#include "kc/display.h"
 #include "kc/error.h"
 #include "kc/fileio.h"
 #include "kc/quorum.h"
@@ -53,7 +54,7 @@ print_share(FILE *f, const struct kc_quorum_info *qi, const char *label,
 	fprintf(f, "keyceremony PIN share %d of %d    set %s    any %d of %d "
 	    "rebuild the PIN\n", qi->index, qi->n, qi->set_id, qi->k, qi->n);
 	if (label != NULL)
-		fprintf(f, "token: %s\n", label);
+		fprintf(f, "token: %s\n", kc_disp(label));
 	fprintf(f, "custodian: ______________________________\n\n"
 	    "    %s\n\n"
 	    "Keep this sheet sealed. Type it at the ceremony when asked for "
@@ -162,7 +163,7 @@ cmd_quorum_split(int argc, char **argv)
 	}
 	fprintf(stderr, "%s: PIN split into %d shares, any %d rebuild it%s%s\n",
 	    kc_progname, n, k, out_dir ? "; written to " : "",
-	    out_dir ? out_dir : "");
+	    out_dir ? kc_disp(out_dir) : "");
 	st = KC_EXIT_OK;
 out:
 	kc_secret_free(pin);

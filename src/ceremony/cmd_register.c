@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kc/display.h"
 #include "kc/error.h"
 #include "kc/ops.h"
 #include "kc/register.h"
@@ -59,7 +60,7 @@ cmd_register_list(int argc, char **argv)
 		kc_register_close(reg);
 		return kc_front_fail(rc);
 	}
-	printf("register %s: %zu entr%s\n", kc_register_path(reg), n,
+	printf("register %s: %zu entr%s\n", kc_disp(kc_register_path(reg)), n,
 	    n == 1 ? "y" : "ies");
 	for (size_t i = 0; i < n; i++) {
 		struct kc_reg_entry *e = &l[i];
@@ -67,7 +68,7 @@ cmd_register_list(int argc, char **argv)
 
 		if (strcmp(e->ca, ca) != 0) {
 			ca = e->ca;
-			printf("\nCA %s\n", ca);
+			printf("\nCA %s\n", kc_disp(ca));
 			printf("  %-20s %-12s %-32s %-10s %-10s %s\n", "signed",
 			    "kind", "serial / CRL number", "from", "until",
 			    "status  subject");
@@ -81,14 +82,14 @@ cmd_register_list(int argc, char **argv)
 			snprintf(num, sizeof(num), "CRL #%lld", e->crl_number);
 			printf("  %-20s %-12s %-32s %-10s %-10s -       %s\n",
 			    signed_at, kc_reg_kind_name(e->kind), num, nb, na,
-			    e->path);
+			    kc_disp(e->path));
 		} else {
 			if (e->revoked_at != 0)
 				day(e->revoked_at, rv);
 			printf("  %-20s %-12s %-32s %-10s %-10s %s %s\n",
 			    signed_at, kc_reg_kind_name(e->kind), e->serial,
 			    nb, na, e->revoked_at != 0 ? "REVOKED" : "valid  ",
-			    e->subject);
+			    kc_disp_quoted(e->subject));
 			if (e->revoked_at != 0)
 				printf("  %-20s revoked %s, reason %s\n", "", rv,
 				    kc_reason_name(e->reason));

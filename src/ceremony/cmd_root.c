@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kc/display.h"
 #include "kc/error.h"
 #include "kc/fileio.h"
 #include "kc/ops.h"
@@ -104,7 +105,7 @@ cmd_root_create(int argc, char **argv)
 	kc_session_print_issued("root", p.out, &res);
 	printf("  %-11s %s, label '%s' in token '%s' (generated inside the "
 	    "token; sensitive, never extractable, sign only)\n", "key",
-	    kc_alg_name(p.alg), p.key_label, token);
+	    kc_alg_name(p.alg), kc_disp(p.key_label), kc_disp(token));
 	printf("SHA-256 fingerprint:\n  %s\n", res.fingerprint);
 	return KC_EXIT_OK;
 }

@@ -137,7 +137,7 @@ cmd_token_list(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		const struct kc_token_info *t = &ti[i];
 
-		printf("slot %lu: %s\n", t->slot_id, t->slot_desc);
+		printf("slot %lu: %s\n", t->slot_id, kc_disp(t->slot_desc));
 		if (!t->present) {
 			printf("  no token\n");
 			continue;
@@ -263,10 +263,10 @@ cmd_token_init(int argc, char **argv)
 		    strcmp(ti[i].label, label) == 0)
 			break;
 	if (i < n)
-		printf("initialised token '%s', serial %s\n", label,
-		    ti[i].serial);
+		printf("initialised token '%s', serial %s\n",
+		    kc_disp(label), kc_disp(ti[i].serial));
 	else
-		printf("initialised token '%s'\n", label);
+		printf("initialised token '%s'\n", kc_disp(label));
 	ret = KC_EXIT_OK;
 out:
 	kc_secret_free(so);
@@ -381,7 +381,8 @@ cmd_token_keys(int argc, char **argv)
 			printf("  policy:     ok (sign only, sensitive, never "
 			    "extractable, local)\n");
 		else
-			printf("  policy:     REFUSED: %s\n", ki[i].policy);
+			printf("  policy:     REFUSED: %s\n",
+			    kc_disp_line(ki[i].policy));
 		printf("  attributes: modifiable %s, copyable %s\n",
 		    ki[i].modifiable < 0 ? "unknown" : ki[i].modifiable ?
 		    "TRUE" : "FALSE", ki[i].copyable < 0 ? "unknown (not "

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kc/display.h"
 #include "kc/error.h"
 #include "kc/factory.h"
 #include "kc/fileio.h"
@@ -137,7 +138,7 @@ cmd_batch(int argc, char **argv)
 		if (removed > 0)
 			fprintf(stderr, "%s: removed %ld temporary file%s of an "
 			    "interrupted run from %s\n", kc_progname, removed,
-			    removed == 1 ? "" : "s", a.o.out_dir);
+			    removed == 1 ? "" : "s", kc_disp(a.o.out_dir));
 	}
 	a.o.resume = 1;
 	if ((rc = kc_factory_batch_begin(f, (int)a.commit_every)) != KC_OK)
@@ -184,8 +185,8 @@ cmd_batch(int argc, char **argv)
 				fs_print_result(&res, a.o.out_dir);
 			else if (res.ignored[0] != '\0' && !a.quiet)
 				fprintf(stderr, "%s: %s: requested extensions "
-				    "ignored: %s\n", kc_progname, res.id,
-				    res.ignored);
+				    "ignored: %s\n", kc_progname, kc_disp(res.id),
+				    kc_disp_line(res.ignored));
 		}
 		if (tty && now_s() - last > 0.2) {
 			last = now_s();

@@ -198,7 +198,7 @@ cmd_issue(int argc, char **argv)
 		if (removed > 0)
 			fprintf(stderr, "%s: removed %ld temporary file%s of an "
 			    "interrupted run from %s\n", kc_progname, removed,
-			    removed == 1 ? "" : "s", a.o.out_dir);
+			    removed == 1 ? "" : "s", kc_disp(a.o.out_dir));
 	}
 	a.o.resume = 1;
 	if ((rc = kc_factory_batch_begin(f, 100)) != KC_OK)

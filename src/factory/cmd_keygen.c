@@ -15,6 +15,7 @@
 #include <openssl/x509v3.h>
 
 #include "kc/csr.h"
+#include "kc/display.h"
 #include "kc/error.h"
 #include "kc/factory.h"
 #include "kc/fileio.h"
@@ -282,7 +283,8 @@ issue_one(const struct args *a, struct kc_factory *f, const char *what,
 	}
 	fs_print_result(&res, a->o.out_dir);
 	printf("%s: sec_tag %ld -> %s; AT%%CMNG=1 lists %ld,1 with SHA-256 "
-	    "%s\n", res.id, it->m->sec_tag, at, it->m->sec_tag, h_cred);
+	    "%s\n", kc_disp(res.id), it->m->sec_tag, kc_disp(at),
+	    it->m->sec_tag, h_cred);
 	rc = KC_OK;
 out:
 	free(chain);
@@ -368,7 +370,7 @@ cmd_keygen(int argc, char **argv)
 				break;
 		if (i < n) {
 			fprintf(stderr, "%s: %s: device %s already on line "
-			    "%lu\n", kc_progname, what, items[n].id,
+			    "%lu\n", kc_progname, kc_disp(what), kc_disp(items[n].id),
 			    items[i].lineno);
 			item_clear(&items[n]);
 			bad++;
@@ -403,7 +405,7 @@ cmd_keygen(int argc, char **argv)
 		}
 	}
 	fprintf(stderr, "%s: %lu issued, %lu refused, of %lu responses in "
-	    "%s\n", kc_progname, done, bad, total, a.input);
+	    "%s\n", kc_progname, done, bad, total, kc_disp(a.input));
 	fprintf(stderr, "%s: note: the modems' COSE signatures were NOT "
 	    "verified (only Nordic's identity service holds their keys); the "
 	    "CSR digests were checked\n", kc_progname);

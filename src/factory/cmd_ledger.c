@@ -11,6 +11,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "kc/display.h"
 #include "kc/error.h"
 #include "kc/factory.h"
 #include "kc/fileio.h"
@@ -158,7 +159,7 @@ out:
 	if (rc != KC_OK)
 		return kc_front_fail(rc);
 	if (a.out != NULL)
-		fprintf(stderr, "%s: %ld devices\n", a.out, c.n);
+		fprintf(stderr, "%s: %ld devices\n", kc_disp(a.out), c.n);
 	return KC_EXIT_OK;
 }
 
@@ -183,7 +184,7 @@ verify_row(const struct kc_ledger_row *r, void *arg)
 	kc_sha256_hex(r->cert_der, r->cert_der_len, hex);
 	if (strcmp(hex, r->cert_sha256) != 0) {
 		printf("%s: ledger row %s: stored certificate does not match "
-		    "its SHA-256\n", r->device_id, r->serial);
+		    "its SHA-256\n", kc_disp(r->device_id), kc_disp(r->serial));
 		v->bad++;
 		return 0;
 	}
@@ -197,7 +198,8 @@ verify_row(const struct kc_ledger_row *r, void *arg)
 	if (n <= 0 || (kc_sha256_hex(der, (size_t)n, hex),
 	    strcmp(hex, r->cert_sha256) != 0)) {
 		printf("%s: %s is missing or is not the recorded certificate "
-		    "(serial %s)\n", r->device_id, r->cert_path, r->serial);
+		    "(serial %s)\n", kc_disp(r->device_id),
+		    kc_disp_quoted(r->cert_path), kc_disp(r->serial));
 		v->bad++;
 	}
 	kc_err_clear();
@@ -231,6 +233,6 @@ cmd_ledger_verify(int argc, char **argv)
 	if (rc != KC_OK)
 		return kc_front_fail(rc);
 	printf("ledger %s: %ld live device certificates, %ld problems\n",
-	    a.dir, v.n, v.bad);
+	    kc_disp(a.dir), v.n, v.bad);
 	return v.bad ? KC_EXIT_FAIL : KC_EXIT_OK;
 }

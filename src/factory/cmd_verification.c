@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "kc/display.h"
 #include "kc/error.h"
 #include "kc/factory.h"
 #include "commands.h"
@@ -64,7 +65,8 @@ cmd_verification(int argc, char **argv)
 	gmtime_r(&res.not_after, &tm);
 	strftime(d, sizeof(d), "%Y-%m-%d %H:%M UTC", &tm);
 	printf("%s: verification certificate for code %s (serial %s), valid "
-	    "until %s; upload it in DPS and press Verify\n", a.out, a.code,
+	    "until %s; upload it in DPS and press Verify\n", kc_disp(a.out),
+	    kc_disp(a.code),
 	    res.serial, d);
 	return KC_EXIT_OK;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kc/display.h"
 #include "kc/error.h"
 #include "kc/fileio.h"
 #include "kc/ledger.h"
@@ -74,7 +75,7 @@ fs_export_nrfcloud(const char *dir, const char *out, const char *subtype,
 		    KC_WRITE_EXCL)) != KC_OK)
 			goto out;
 	for (i = 0; i < c.nfiles; i++)
-		fprintf(stderr, "%s: %s\n", kc_progname, names[i]);
+		fprintf(stderr, "%s: %s\n", kc_progname, kc_disp(names[i]));
 	fprintf(stderr, "%s: %ld devices in %zu file%s\n", kc_progname,
 	    c.nrows, c.nfiles, c.nfiles == 1 ? "" : "s");
 out:

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kc/display.h"
 #include "kc/error.h"
 #include "front.h"
 #include "opts.h"
@@ -90,14 +91,16 @@ fs_print_result(const struct kc_factory_result *r, const char *out_dir)
 	gmtime_r(&r->not_after, &tm);
 	strftime(d, sizeof(d), "%Y-%m-%d", &tm);
 	if (r->outcome == KC_FACTORY_SKIPPED)
-		printf("%s: already issued (serial %s), files intact\n", r->id,
-		    r->serial);
+		printf("%s: already issued (serial %s), files intact\n",
+		    kc_disp(r->id), kc_disp(r->serial));
 	else
 		printf("%s: serial %s, valid until %s -> %s/%s.chain.pem\n",
-		    r->id, r->serial, d, out_dir, r->id);
+		    kc_disp(r->id), kc_disp(r->serial), d, kc_disp(out_dir),
+		    kc_disp(r->id));
 	if (r->ignored[0] != '\0')
 		fprintf(stderr, "%s: %s: requested extensions ignored (the "
-		    "profile decides): %s\n", kc_progname, r->id, r->ignored);
+		    "profile decides): %s\n", kc_progname, kc_disp(r->id),
+		    kc_disp_line(r->ignored));
 }
 
 int

@@ -66,8 +66,26 @@ test_name_parse_bad(void **state)
 		{ "/CN=", "empty CN" },
 		{ "/C=Germany", "two upper-case letters" },
 		{ "/C=de", "two upper-case letters" },
-		{ "/CN=a\x01" "b", "control characters" },
-		{ "/CN=\xff\xfe", "invalid UTF-8" },
+		{ "/CN=a\x01" "b", "CN contains a control character U+0001 at "
+		  "byte 2" },
+		{ "/CN=\xff\xfe", "CN contains a byte that is not UTF-8 text "
+		  "(0xff) at byte 1" },
+		/* C1, bidirectional and format characters (issue 12) */
+		{ "/CN=a\xc2\x9b" "2J", "C1 control character U+009B at byte 2" },
+		{ "/O=x/CN=a\x9b" "b", "CN contains a byte that is not UTF-8" },
+		{ "/CN=Root \xe2\x80\xae" "AC", "bidirectional control character "
+		  "U+202E at byte 6" },
+		{ "/ST=\xe2\x81\xa6" "x", "bidirectional control character "
+		  "U+2066" },
+		{ "/CN=Exa\xe2\x80\x8bmple", "invisible format character "
+		  "U+200B" },
+		{ "/CN=\xef\xbb\xbfRoot", "invisible format character U+FEFF" },
+		{ "/CN=a\xe2\x80\xa8" "b", "U+2028" },
+		{ "/CN=CA\xf3\xa0\x80\x81", "invisible format character U+E0001" },
+		{ "/CN=a\xc0\xaf", "not UTF-8" },
+		{ "/CN=a\xed\xa0\x80", "not UTF-8" },
+		{ "/CN=a\x1b[2J", "control character U+001B" },
+		{ "/CN=a\x7f", "control character U+007F" },
 		{ "/CN=0123456789012345678901234567890123456789012345678901234567890123456789",
 		  "at most 64" },
 	};
