@@ -13,3 +13,5 @@ tests_unit_test_keyheap_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=realloc \
 	-Wl,--wrap=free
 tests_unit_test_keyheap_LDADD = libkc.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 TESTS += tests/unit/test_keyheap
+EXTRA_DIST += tests/hostile/secret-argv.sh tests/hostile/quorum-length.sh \
+	tests/hostile/csv-inject.sh tests/hostile/passphrase.sh
