@@ -29,7 +29,7 @@ log_stderr(enum kc_log_level level, const char *msg, void *arg)
 	if (level == KC_LOG_DEBUG && getenv("KC_DEBUG") == NULL)
 		return;
 	fprintf(stderr, "%s: %s%s\n", kc_progname,
-	    level == KC_LOG_WARN ? "warning: " : "", msg);
+	    level == KC_LOG_WARN ? "warning: " : "", kc_disp_line(msg));
 }
 
 void
@@ -56,13 +56,15 @@ kc_front_fail(int rc)
 int
 kc_front_usage(const char *fmt, ...)
 {
+	char msg[2048];
 	va_list ap;
 
-	fprintf(stderr, "%s: ", kc_progname);
+	/* the arguments are often the user's words (argv): escaped, with
+	 * any escape made before kept */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "%s: %s\n", kc_progname, kc_disp_line(msg));
 	return KC_EXIT_USAGE;
 }
 
@@ -363,10 +365,10 @@ kc_front_dispatch(const struct kc_cmd *cmds, int argc, char **argv)
 	}
 	if (known_name)
 		fprintf(stderr, "%s: unknown '%s' command '%s'\n", kc_progname,
-		    argv[1], argc >= 3 ? argv[2] : "");
+		    kc_disp(argv[1]), argc >= 3 ? kc_disp(argv[2]) : "");
 	else
 		fprintf(stderr, "%s: unknown command '%s'\n", kc_progname,
-		    argv[1]);
+		    kc_disp(argv[1]));
 	print_commands(stderr, cmds);
 	return KC_EXIT_USAGE;
 }

@@ -10,6 +10,7 @@ and 4) and the checker of what the programs print.
   screen-corpus.py transcript KC DIR    forged, correctly chained transcripts
   screen-corpus.py factory FS DIR       the factory CA subject (init)
   screen-corpus.py device FS DIR        device CSR subjects, IDs, codes
+  screen-corpus.py argv KC:FS DIR       hostile words on the command line
   screen-corpus.py count                how many hostile strings there are
 
 Every mode runs the program once per hostile string, asserts that the
@@ -505,6 +506,30 @@ def mode_device(fs, d):
     return n
 
 
+def mode_argv(kc, d):
+    """Hostile words on the command line of both programs (KC is
+    "keyceremony:factorysign"): commands, option values, file names;
+    every one refused and every message clean."""
+    k, f = kc.split(b":")
+    n = 0
+    for nm, s in corpus():
+        for argv in ([k, s], [k, b"intermediate", s], [f, s],
+                     [k, b"intermediate", b"sign", b"--days", s],
+                     [k, b"intermediate", b"sign", b"--path-len", s,
+                      b"--days", b"3"],
+                     [k, b"run", b"x.yaml", b"--network", s],
+                     [k, b"run", s], [k, b"transcript", b"verify", s],
+                     [k, b"transcript", b"verify", b"x", b"--digest", s],
+                     [k, b"import", b"--from", s, b"--state", s],
+                     [f, b"attest", b"--input", s],
+                     [f, b"sign", b"--dir", s, b"--csr", s, b"--out-dir", s],
+                     [f, b"check", b"--cert", s, b"--key", s, b"--root", s],
+                     [k, b"crl", b"--" + s]):
+            run(argv, "argv %s %r" % (nm, argv[1:3]), refused=True)
+        n += 1
+    return n
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
@@ -523,7 +548,7 @@ def main():
     fn = {"subject-arg": mode_subject_arg, "csr": mode_csr,
           "attest": mode_attest, "ceremony": mode_ceremony,
           "transcript": mode_transcript, "factory": mode_factory,
-          "device": mode_device}[m]
+          "device": mode_device, "argv": mode_argv}[m]
     n = fn(os.fsencode(sys.argv[2]), sys.argv[3])
     print("%d hostile inputs, %d problems" % (n, len(FAILS)))
     sys.exit(1 if FAILS else 0)

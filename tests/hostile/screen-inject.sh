@@ -49,6 +49,8 @@ check "forged chained transcripts: fields printed escaped, one real final digest
 	python3 "$C" transcript "$KC" "$T"
 check "factorysign init --subject: refused, naming it; no key written" \
 	python3 "$C" factory "$FS" "$T"
+check "hostile words on the command line of both programs: messages clean" \
+	python3 "$C" argv "$KC:$FS" "$T"
 
 # the report of the old bug, exactly: U+009B and U+202E in --subject
 check_fails "--subject with U+009B (CSI) refused, named" 'C1 control character U\+009B' \

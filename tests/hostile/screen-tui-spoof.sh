@@ -4,8 +4,9 @@
 # (ST=CSR SHA-256 <hash>) is shown with its OWN hash first, as the only
 # hash block (groups of four, PGP words) on page 1; the subject's text only
 # quoted inside the labelled subject line, never in groups of four.
-# Declining signs nothing. Positive pair: the legitimate CSR's dialog shows
-# its hash the same way.
+# Declining signs nothing. The same through `keyceremony run` on a
+# terminal. Positive pair: the legitimate CSR's dialog shows its hash the
+# same way.
 . "$KC_TOP_SRCDIR/tests/lib.sh"
 . "$KC_TOP_SRCDIR/tests/tui-lib.sh"
 softhsm_setup root
@@ -65,6 +66,32 @@ check "nothing was signed" test ! -e "$T/state/factory-ca.pem"
 sign_dialog "$T/good.csr" good && ok "positive: the legitimate CSR reaches the SIGN dialog" || not_ok "positive: the legitimate CSR reaches the SIGN dialog"
 check "positive: page 1 shows its SHA-256 in groups of four" grep -Fq "$g_good" "$T/good-p1.txt"
 check "positive: its subject is quoted and labelled" sh -c "cat '$T/good-p1.txt' '$T/good-p2.txt' | grep -q 'subject (from the CSR): \"/CN=Example Factory CA 1'"
+# the same CSR through `keyceremony run` on a terminal: the CSR's own hash
+# (and its PGP words) printed first, from the step's field; declined
+rm -rf "$T/state" "$T/media"; mkdir -p "$T/state" "$T/media"
+cp "$T/rstate/root.pem" "$T/state/"; cp "$T/evil.csr" "$T/state/factory.csr"
+tui_start "$KC run intermediate.yaml --site site.yaml --role officer=Oscar --role witness=Wendy --pin-file '$T/pin' 2> run.err > run.out"
+answered=0; i=0
+while [ "$i" -lt 300 ] && [ ! -s "$T/tui.rc" ]; do
+	c=$(screen | grep -c '\[y/N\]')
+	if [ "$c" -gt "$answered" ]; then
+		answered=$c
+		if grep -q "will sign this intermediate CA" "$T/run.err"; then type_text n; else type_text y; fi
+		keys Enter
+	fi
+	sleep 0.1; i=$((i + 1))
+done
+[ "$(wait_exit 20)" != 0 ] && ok "run: declined, the run fails" || not_ok "run: declined, the run fails"
+check "run: nothing was signed" test ! -e "$T/state/factory-ca.pem"
+l_hash=$(grep -n "^  $evil\$" "$T/run.err" | head -1 | cut -d: -f1)
+l_text=$(grep -n "will sign this intermediate CA" "$T/run.err" | head -1 | cut -d: -f1)
+if [ -n "$l_hash" ] && [ -n "$l_text" ] && [ "$l_hash" -lt "$l_text" ]; then ok "run: the CSR's real SHA-256 comes first"
+else not_ok "run: the CSR's real SHA-256 comes first ($l_hash, $l_text)"; sed 's/^/#   /' "$T/run.err"; fi
+check "run: the hash is labelled as computed from the file" grep -q "^CSR SHA-256 (of the CSR file's bytes, computed by keyceremony):" "$T/run.err"
+check "run: its PGP words follow" grep -q "^  PGP words: " "$T/run.err"
+check "run: the legitimate hash only inside the quoted subject" sh -c "! grep -q '^ *$good\$' '$T/run.err' && grep -q 'subject (from the CSR): \"/CN=Evil Factory CA/ST=CSR SHA-256 $good\"' '$T/run.err'"
+check "run: stderr and stdout are clean" python3 "$KC_TOP_SRCDIR/tests/hostile/screen-corpus.py" check "$T/run.err" "$T/run.out"
+
 for f in evil-p1 evil-p2 good-p1 good-p2; do
 	check "screen $f is clean" python3 "$KC_TOP_SRCDIR/tests/hostile/screen-corpus.py" check "$T/$f.txt"
 done
