@@ -97,6 +97,7 @@ mkdir big bout
 openssl x509 -req -in D2/intermediate.csr -CA root.pem -CAkey root.key -CAcreateserial -days 1000 \
 	-extfile ca.cnf -extensions inter -out inter2.pem >/dev/null 2>&1
 "$FS" install --dir D2 --cert inter2.pem --root root.pem >/dev/null || bail install
+fs_fast_key "$T/D2"	# the kill rounds below time out waiting for files
 killed=0
 for round in 1 2; do
 	before=$(ls bout | wc -l)
