@@ -141,4 +141,20 @@ for v in "=1+1" "+x" "-x" "@x" "$(printf '\tx')"; do
 		"$FS" ledger export --dir D --format nrfcloud --tags "$v" --out "$T/bad.csv"
 done
 check "  ... nothing written" test ! -e "$T/bad.csv"
+
+# a ledger written before the rule (an ID "-2-3" issued by the old code):
+# neither export writes it, and the message names the device
+cp -a D "$T/Dold"
+sqlite3 "$T/Dold/ledger.sqlite" "UPDATE certs SET device_id = '-2-3' WHERE device_id = 'good-0001'" ||
+	bail "sqlite3"
+check_fails "csv export of a legacy formula ID is refused, naming it" \
+	"device ID '-2-3' starts with a character a spreadsheet reads as a formula" \
+	"$FS" ledger export --dir "$T/Dold" --format csv --out "$T/old.csv"
+check "  ... nothing written" test ! -e "$T/old.csv"
+check_fails "nrfcloud export of it is refused too" "device ID '-2-3' starts with" \
+	"$FS" ledger export --dir "$T/Dold" --format nrfcloud --out "$T/old2.csv"
+check "  ... nothing written" test ! -e "$T/old2.csv"
+sqlite3 "$T/Dold/ledger.sqlite" "UPDATE certs SET device_id = 'good-0001' WHERE device_id = '-2-3'"
+check "  ... and exports once the ID is a plain one again (positive)" \
+	"$FS" ledger export --dir "$T/Dold" --format csv --out "$T/old.csv"
 done_testing
