@@ -2,3 +2,5 @@
 TESTS += tests/hostile/token-module.sh
 TESTS += tests/hostile/token-pin.sh
 TESTS += tests/hostile/token-tui.sh
+EXTRA_DIST += tests/hostile/token-module.sh tests/hostile/token-pin.sh \
+	tests/hostile/token-tui.sh
