@@ -429,15 +429,16 @@ kc_token_preloaded(char *why, size_t whysz)
 		snprintf(why, whysz, "LD_AUDIT is set");
 		return 1;
 	}
+	/* Anything but white space counts: the dynamic linker's own parser
+	 * decides what it loads, not ours. */
 	if ((f = fopen("/etc/ld.so.preload", "re")) != NULL) {
 		while (!any && fgets(line, sizeof(line), f) != NULL)
 			for (char *p = line; *p; p++)
 				if (*p != ' ' && *p != '\t' && *p != '\n' &&
-				    *p != '#') {
+				    *p != '\r' && *p != ':') {
 					any = 1;
 					break;
-				} else if (*p == '#')
-					break;
+				}
 		fclose(f);
 	}
 	if (any) {

@@ -318,9 +318,13 @@ check_fails "/etc/ld.so.preload naming a library, production token: refused befo
 	prod withpreload "$PRE
 " "$KCRAW" token keys --token keyceremony-demo --module "$M/p11.so" --pin-file pin
 check "  ... no C_Login" test "$(logins)" = "$l1"
-check "/etc/ld.so.preload with only comments and blank lines, production token: accepted" \
-	prod withpreload "# nothing here
+check "/etc/ld.so.preload with only blank lines, production token: accepted" \
+	prod withpreload "
    
+" "$KCRAW" token keys --token keyceremony-demo --module "$M/p11.so" --pin-file pin
+check_fails "/etc/ld.so.preload with a '#' line (the linker has no comments): refused" \
+	"/etc/ld.so.preload names a library" \
+	prod withpreload "# $PRE
 " "$KCRAW" token keys --token keyceremony-demo --module "$M/p11.so" --pin-file pin
 check "/etc/ld.so.preload naming a library, rehearsal token: accepted" \
 	withpreload "$PRE" "$KCRAW" token keys --token keyceremony-demo --module "$M/p11.so" --pin-file pin
