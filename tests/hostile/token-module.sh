@@ -168,6 +168,18 @@ cd "$X" || bail "cd $X"
 check "a relative module path (./p11.so) in a safe directory: accepted" "$KCRAW" token list --module ./p11.so
 cd "$T" || bail "cd"
 
+# A module whose name holds controls: the refusal is one escaped line.
+evil=$(printf '%s/\033[2J\302\233fake\nkeyceremony: all good\342\200\256.so' "$T")
+cp "$SHIM" "$evil"
+check_fails "a module named with ESC, CSI, a newline and U+202E, under /tmp: refused" \
+	"directory /tmp is writable" list "$evil"
+check "  ... one line, no raw control or bidi character on the terminal" sh -c \
+	"test \$(wc -l < '$T/list.out') = 1 && ! LC_ALL=C grep -q \"\$(printf '\\033')\" '$T/list.out' &&
+	 ! LC_ALL=C grep -q \"\$(printf '\\342\\200\\256')\" '$T/list.out' && grep -q 'x1b\\[2J' '$T/list.out'"
+cp "$SHIM" "$M/$(printf 'odd\033name.so')"
+accepted "  ... the same name in a safe directory: accepted" "$M/$(printf 'odd\033name.so')"
+check "  ... its path is shown escaped" sh -c "grep -q 'odd\\\\x1bname.so' '$T/list.out' && ! LC_ALL=C grep -q \"\$(printf '\\033')\" '$T/list.out'"
+
 # --- symbolic links: the real path is checked -------------------------------
 ln -s "$M/p11.so" "$T/link.so"
 accepted "a link in /tmp to a module in a safe directory: accepted (the target is what is loaded)" "$T/link.so"
@@ -264,7 +276,7 @@ check "  ... and the environment" grep -q "environment: LD_PRELOAD unset, LD_AUD
 check "the transcript verifies" "$KCRAW" transcript verify "$tr"
 
 # Environment values are escaped on the screen and in the transcript.
-esc=$(printf 'x\033[2J\302\233y\342\200\256z')
+esc=$(printf 'x\033[2J\302\233y\342\200\256z\nw')
 mkdir media2
 site esc.site rehearsal "$M/p11.so" S2
 sed -i 's/^media: media$/media: media2/' esc.site
@@ -274,7 +286,7 @@ check "control characters in an environment value: the run completes" test -s S2
 check "  ... no ESC, CSI or bidi byte reached the terminal" sh -c \
 	"! LC_ALL=C grep -q \"\$(printf '\\033')\" run2.out && ! LC_ALL=C grep -q \"\$(printf '\\302\\233')\" run2.out &&
 	 ! LC_ALL=C grep -q \"\$(printf '\\342\\200\\256')\" run2.out"
-check "  ... the value is shown escaped" grep -q 'OPENSSL_MODULES="x\\x1b\[2J\\x9by\\u{202E}z"' run2.out
+check "  ... the value is shown escaped" grep -q 'OPENSSL_MODULES="x\\x1b\[2J\\x9by\\u{202E}z\\x0aw"' run2.out
 check "  ... OPENSSL_CONF recorded as set, with its value" \
 	grep -q 'env-openssl-conf="set /nonexistent/openssl.cnf"' S2/transcripts/root-ca-*.log
 check "  ... the transcript holds no raw ESC" sh -c "! LC_ALL=C grep -q \"\$(printf '\\033')\" S2/transcripts/*.log"
