@@ -87,16 +87,16 @@ cmd_register_list(int argc, char **argv)
 			if (e->revoked_at != 0)
 				day(e->revoked_at, rv);
 			printf("  %-20s %-12s %-32s %-10s %-10s %s %s\n",
-			    signed_at, kc_reg_kind_name(e->kind), e->serial,
+			    signed_at, kc_reg_kind_name(e->kind), kc_disp(e->serial),
 			    nb, na, e->revoked_at != 0 ? "REVOKED" : "valid  ",
 			    kc_disp_quoted(e->subject));
 			if (e->revoked_at != 0)
 				printf("  %-20s revoked %s, reason %s\n", "", rv,
 				    kc_reason_name(e->reason));
 		}
-		printf("  %-20s sha256 %s%s%s\n", "", e->sha256,
+		printf("  %-20s sha256 %s%s%s\n", "", kc_disp(e->sha256),
 		    e->inputs_sha256[0] ? "  input sha256 " : "",
-		    e->inputs_sha256);
+		    kc_disp(e->inputs_sha256));
 	}
 	free(l);
 	kc_register_close(reg);

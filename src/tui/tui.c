@@ -19,6 +19,7 @@
 
 #include <openssl/crypto.h>
 
+#include "kc/display.h"
 #include "kc/engine.h"
 #include "kc/error.h"
 #include "tui.h"
@@ -730,7 +731,7 @@ out:
 		/* the digest stays on the terminal for the paper record */
 		printf("ceremony %s: transcript %s\nfinal digest %s\n%s\n",
 		    t->summary_completed ? "completed" : "ABORTED",
-		    t->summary_transcript, t->summary_digest,
+		    kc_disp(t->summary_transcript), t->summary_digest,
 		    t->summary_words);
 	} else if (rc == KC_OK && had_engine) {
 		fprintf(stderr, "keyceremony: ceremony aborted; the transcript "

@@ -11,6 +11,7 @@ and 4) and the checker of what the programs print.
   screen-corpus.py factory FS DIR       the factory CA subject (init)
   screen-corpus.py device FS DIR        device CSR subjects, IDs, codes
   screen-corpus.py argv KC:FS DIR       hostile words on the command line
+  screen-corpus.py tamper DB TABLE COLS  hostile bytes into a database
   screen-corpus.py count                how many hostile strings there are
 
 Every mode runs the program once per hostile string, asserts that the
@@ -530,10 +531,30 @@ def mode_argv(kc, d):
     return n
 
 
+def tamper(db, table, cols, n=12):
+    """Writes hostile strings into cols of the first n rows of table."""
+    import sqlite3
+    con = sqlite3.connect(db)
+    ids = [r[0] for r in con.execute("SELECT rowid FROM %s" % table)]
+    c = corpus()
+    for i, rid in enumerate(ids[:n]):
+        v = c[(i * 13) % len(c)][1] + b"\x1b[2J\xe2\x80\xae\xc2\x9b"
+        for col in cols:
+            con.execute("UPDATE %s SET %s = ? WHERE rowid = ?" % (table, col),
+                        (v.decode("utf-8", "surrogateescape")
+                         .encode("utf-8", "surrogateescape"), rid))
+    con.commit()
+    con.close()
+    return len(ids[:n])
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     m = sys.argv[1]
+    if m == "tamper":
+        print(tamper(sys.argv[2], sys.argv[3], sys.argv[4].split(",")))
+        return
     if m == "count":
         print(len(corpus()))
         return

@@ -19,4 +19,15 @@ check "positive: the output is clean" python3 "$C" check "$T/sign.out"
 mkcsr "dev-Müller"
 check_fails "a device CN outside the DPS alphabet is refused" "registration ID|device ID|CN" \
 	"$FS" sign --dir D --csr "csr/dev-Müller.csr" --out-dir out --pass-file "$PASS"
+
+# a ledger rewritten by hand: ledger verify reports the rows, escaped
+cp D/ledger.sqlite "$T/ledger.bak"
+check "the ledger is tampered with" python3 "$C" tamper D/ledger.sqlite certs device_id,serial,cert_path,cert_sha256
+"$FS" ledger verify --dir D > "$T/lv.out" 2>&1
+check "ledger verify of a tampered ledger fails" test -s "$T/lv.out"
+check "... and its output is clean" python3 "$C" check "$T/lv.out"
+check "... the rewritten fields shown escaped" grep -qF '\x1b[2J\u{202E}\x9b' "$T/lv.out"
+cp "$T/ledger.bak" D/ledger.sqlite
+check "positive: the real ledger verifies" sh -c "'$FS' ledger verify --dir D > '$T/lv-good.out' 2>&1"
+check "positive: with clean output" python3 "$C" check "$T/lv-good.out"
 done_testing

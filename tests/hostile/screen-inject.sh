@@ -80,4 +80,16 @@ check "a Japanese CSR subject is signed" sh -c "'$KC' intermediate sign --token 
 check "... shown unchanged, quoted and labelled" grep -q 'subject (from the CSR): "/CN=日本認証局 工場 CA/O=株式会社例"' "$T/jp.out"
 check "... the CSR SHA-256 comes first" sh -c "head -1 '$T/jp.out' | grep -q \"CSR SHA-256 *\$(sha256sum '$T/jp.csr' | cut -c1-64)\""
 check "... the output is clean" python3 "$C" check "$T/jp.out"
+
+# a register rewritten by hand (its text columns hold ESC, RLO and CSI):
+# listed escaped, or refused, never raw
+cp -r "$T/rstate" "$T/tstate"
+check "the register is tampered with" python3 "$C" tamper "$T/tstate/register.sqlite" issued \
+	subject,path,sha256,inputs_sha256,serial,ca
+"$KC" register list --state "$T/tstate" > "$T/reg.out" 2>&1
+check "register list of a tampered register: output clean" python3 "$C" check "$T/reg.out"
+check "... the rewritten fields shown escaped" grep -qF '\x1b[2J\u{202E}\x9b' "$T/reg.out"
+"$KC" register list --state "$T/rstate" > "$T/reg-good.out" 2>&1
+check "positive: the real register lists the Japanese subject unchanged" grep -q '日本認証局' "$T/reg-good.out"
+check "positive: and is clean" python3 "$C" check "$T/reg-good.out"
 done_testing
