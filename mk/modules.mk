@@ -1,0 +1,7 @@
+# Other PKCS#11 modules (issue 13): tests/lib-modules.sh gives a test private
+# tokens of tpm2-pkcs11 on swtpm (tpm2-abrmd on a private bus, or straight),
+# openCryptoki's soft token with pkcsslotd and p11-kit-proxy in front of
+# SoftHSM, in its temp dir and a private mount+IPC namespace; smoke.sh proves
+# each works and reports what `keyceremony token list` does on it.
+TESTS += tests/modules/smoke.sh
+EXTRA_DIST += tests/lib-modules.sh tests/modules/smoke.sh
