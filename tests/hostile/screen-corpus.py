@@ -11,6 +11,7 @@ and 4) and the checker of what the programs print.
   screen-corpus.py factory FS DIR       the factory CA subject (init)
   screen-corpus.py device FS DIR        device CSR subjects, IDs, codes
   screen-corpus.py argv KC:FS DIR       hostile words on the command line
+  screen-corpus.py site KC DIR          site profile values (run)
   screen-corpus.py tamper DB TABLE COLS  hostile bytes into a database
   screen-corpus.py count                how many hostile strings there are
 
@@ -507,6 +508,43 @@ def mode_device(fs, d):
     return n
 
 
+SITE = b"""keyceremony-site: 1
+name: %(name)s
+module: %(module)s
+token:
+  label: %(label)s
+pin-file: %(pin)s
+state: %(state)s
+media: %(media)s
+network: warn
+removable-media: warn
+"""
+
+
+def mode_site(kc, d):
+    """Site profile values (name, token label, directories): refused or
+    printed escaped by run, never raw."""
+    n = 0
+    cer = ceremony_file(d)
+    mod = os.environ.get("MODULE", "/usr/lib/softhsm/libsofthsm2.so")
+    for nm, s in corpus():
+        if b"\n" in s or b"\r" in s:
+            continue
+        for key in ("name", "label", "state"):
+            v = {"name": b"site", "label": b"none", "module": mod.encode(),
+                 "pin": os.path.join(d, "pin").encode(),
+                 "state": os.path.join(d, "sstate").encode(),
+                 "media": os.path.join(d, "smedia").encode()}
+            v[key] = (v[key] + s) if key == "state" else b"x" + s
+            path = os.path.join(d, "hsite.yaml")
+            with open(path, "wb") as f:
+                f.write(SITE % {k.encode(): x for k, x in v.items()})
+            run([kc, "run", cer, "--site", path, "--batch"],
+                "site %s %s" % (key, nm), refused=True)
+        n += 1
+    return n
+
+
 def mode_argv(kc, d):
     """Hostile words on the command line of both programs (KC is
     "keyceremony:factorysign"): commands, option values, file names;
@@ -569,7 +607,7 @@ def main():
     fn = {"subject-arg": mode_subject_arg, "csr": mode_csr,
           "attest": mode_attest, "ceremony": mode_ceremony,
           "transcript": mode_transcript, "factory": mode_factory,
-          "device": mode_device, "argv": mode_argv}[m]
+          "device": mode_device, "argv": mode_argv, "site": mode_site}[m]
     n = fn(os.fsencode(sys.argv[2]), sys.argv[3])
     print("%d hostile inputs, %d problems" % (n, len(FAILS)))
     sys.exit(1 if FAILS else 0)

@@ -51,6 +51,8 @@ check "factorysign init --subject: refused, naming it; no key written" \
 	python3 "$C" factory "$FS" "$T"
 check "hostile words on the command line of both programs: messages clean" \
 	python3 "$C" argv "$KC:$FS" "$T"
+check "site profiles (name, token label, state): refused; messages clean" \
+	python3 "$C" site "$KC" "$T"
 
 # the report of the old bug, exactly: U+009B and U+202E in --subject
 check_fails "--subject with U+009B (CSI) refused, named" 'C1 control character U\+009B' \
