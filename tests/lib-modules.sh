@@ -109,7 +109,6 @@ tpm2_setup() {
 	_l=${1:-test}; _t0=$(_mods_ms)
 	_mods_need "$KC_TPM2_MODULE" libtpm2-pkcs11-1
 	_mods_need swtpm swtpm
-	_mods_need swtpm_setup swtpm-tools
 	_mods_need pkcs11-tool opensc
 	_mods_need /usr/lib/x86_64-linux-gnu/libtss2-tcti-swtpm.so.0 libtss2-tcti-swtpm0
 	[ -n "${TPM2_DIR:-}" ] && bail "tpm2_setup: one TPM per test"
@@ -134,6 +133,7 @@ tpm2_setup() {
 	else
 		_mods_need tpm2-abrmd tpm2-abrmd
 		_mods_need dbus-daemon dbus-daemon
+		_mods_need dbus-send dbus-bin
 		_mods_need /usr/lib/x86_64-linux-gnu/libtss2-tcti-tabrmd.so.0 libtss2-tcti-tabrmd0
 		_mods_need tpm2_ptool libtpm2-pkcs11-tools
 		# A private session bus: tpm2-abrmd only talks D-Bus.
