@@ -92,6 +92,27 @@ check "run: its PGP words follow" grep -q "^  PGP words: " "$T/run.err"
 check "run: the legitimate hash only inside the quoted subject" sh -c "! grep -q '^ *$good\$' '$T/run.err' && grep -q 'subject (from the CSR): \"/CN=Evil Factory CA/ST=CSR SHA-256 $good\"' '$T/run.err'"
 check "run: stderr and stdout are clean" python3 "$KC_TOP_SRCDIR/tests/hostile/screen-corpus.py" check "$T/run.err" "$T/run.out"
 
+# bidi and invisible characters in a ceremony file's titles (YAML takes
+# them; they are not signed): every screen shows them escaped
+mkdir -p "$T/bidi"
+printf '%s\n' 'keyceremony: 1' 'name: bidi' \
+	"title: $(printf 'Root \342\200\256AC 1 \342\201\246x\342\201\251')" \
+	'roles:' '  - id: officer' "    title: $(printf 'Officer\342\200\213 one')" \
+	'steps:' '  - id: root' "    title: $(printf 'Make \357\273\277the root')" \
+	'    action: root-create' '    role: officer' '    key-label: root-bidi' \
+	'    algorithm: ec-p384' '    subject: /CN=Bidi Root/O=Example GmbH/C=DE' \
+	'    days: 7300' '    output: root.pem' > "$T/bidi/bidi.yaml"
+tui_start "$KC tui --ceremony-dir '$T/bidi' --site site.yaml"
+expect "Home lists the ceremony with U+202E escaped" 'Root \u{202E}AC 1 \u{2066}x\u{2069}'
+capture bidi-home
+keys Enter
+expect "the roles screen shows U+200B escaped" 'Officer\u{200B} one'
+capture bidi-roles
+keys C-c
+for f in bidi-home bidi-roles; do
+	check "screen $f is clean" python3 "$KC_TOP_SRCDIR/tests/hostile/screen-corpus.py" check "$T/$f.txt"
+done
+
 for f in evil-p1 evil-p2 good-p1 good-p2; do
 	check "screen $f is clean" python3 "$KC_TOP_SRCDIR/tests/hostile/screen-corpus.py" check "$T/$f.txt"
 done
