@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/x509.h>
 
@@ -269,6 +270,51 @@ parse_roles(const struct yctx *y, struct ynode *seq, struct kc_ceremony *c)
 	return KC_OK;
 }
 
+/*
+ * An input of a step is read from the state directory, where import put
+ * what came on the medium: its name has the extension of its kind, so that
+ * no other file there (a PIN file, the register, a note) can be fed to a
+ * step as a CSR, a certificate or a verification code (a PIN of letters and
+ * digits is a valid code, and would become a certificate's subject).
+ * Extensions without regard to case, as import takes them.
+ */
+static int
+check_input_name(const struct yctx *y, int line, const char *key,
+    const char *v)
+{
+	static const char *const csr[] = { ".csr", ".req", ".pem", ".der",
+		NULL };
+	static const char *const cert[] = { ".pem", ".crt", ".cer", ".der",
+		NULL };
+	static const char *const code[] = { ".code", NULL };
+	const char *const *ext = NULL, *what = NULL, *list = NULL;
+	size_t n = strlen(v);
+
+	if (strcmp(key, "csr") == 0) {
+		ext = csr;
+		what = "a CSR";
+		list = ".csr, .req, .pem or .der";
+	} else if (strcmp(key, "issuer-cert") == 0 ||
+	    strcmp(key, "revoke") == 0) {
+		ext = cert;
+		what = "a certificate";
+		list = ".pem, .crt, .cer or .der";
+	} else if (strcmp(key, "code-file") == 0) {
+		ext = code;
+		what = "a verification code";
+		list = ".code";
+	}
+	if (ext == NULL)
+		return KC_OK;
+	for (; *ext != NULL; ext++) {
+		size_t el = strlen(*ext);
+		if (n > el && strcasecmp(v + n - el, *ext) == 0)
+			return KC_OK;
+	}
+	return yerr(y, line, "'%s: %s': %s is read from a file whose name ends "
+	    "in %s", key, v, what, list);
+}
+
 /* A state path parameter: key (required or not) stored in *out. */
 static int
 get_path(const struct yctx *y, struct ynode *m, const char *key, int required,
@@ -282,7 +328,8 @@ get_path(const struct yctx *y, struct ynode *m, const char *key, int required,
 	if (v == NULL)
 		return KC_OK;
 	if ((rc = check_state_path(y, ymap_get(m, key)->line, key, v)) !=
-	    KC_OK)
+	    KC_OK || (rc = check_input_name(y, ymap_get(m, key)->line, key,
+	    v)) != KC_OK)
 		return rc;
 	return dupstr(v, out);
 }

@@ -200,8 +200,17 @@ find_bytes(const unsigned char *h, size_t hl, const char *needle)
 	return NULL;
 }
 
+/* How run_scan() joins text into runs. */
+enum run_mode {
+	RUN_PLAIN,	/* base64 or hex, lines joined */
+	RUN_SPACED,	/* base64 in groups split by blanks */
+	RUN_COLONS,	/* hex bytes split by ':' or blanks (openssl -text) */
+};
+static const char *run_scan(const unsigned char *buf, size_t len,
+    enum run_mode mode);
+
 /* Decodes the base64 body of a PEM block (headers like Proc-Type are
- * skipped) and scans the bytes. */
+ * skipped) and scans the bytes, as DER and as text. */
 static const char *
 pem_body_scan(const unsigned char *b, size_t bl)
 {
@@ -220,8 +229,13 @@ pem_body_scan(const unsigned char *b, size_t bl)
 	while (cl % 4)
 		cl--;
 	if (cl > 0 && (bin = malloc(cl)) != NULL &&
-	    (n = EVP_DecodeBlock(bin, clean, (int)cl)) > 0)
-		what = der_scan(bin, (size_t)n);
+	    (n = EVP_DecodeBlock(bin, clean, (int)cl)) > 0 &&
+	    (what = der_scan(bin, (size_t)n)) == NULL) {
+		/* a key as text inside the object (a CSR attribute, a
+		 * certificate comment) */
+		for (int m = RUN_PLAIN; m <= RUN_COLONS && what == NULL; m++)
+			what = run_scan(bin, (size_t)n, (enum run_mode)m);
+	}
 	free(bin);
 	free(clean);
 	return what;
@@ -240,11 +254,25 @@ nib(unsigned char c)
 	    (unsigned)(tolower(c) - 'a' + 10);
 }
 
-/* Runs of base64 or hex text without PEM armour (lines joined), decoded
- * and scanned: a key pasted as bare base64 or hex, say into a transcript
- * value or after a certificate, is seen too. */
+static int
+run_char(enum run_mode m, unsigned char c)
+{
+	return m == RUN_COLONS ? isxdigit(c) != 0 : b64c(c);
+}
+
+static int
+run_joiner(enum run_mode m, unsigned char c)
+{
+	return c == '\n' || c == '\r' || (m != RUN_PLAIN && (c == ' ' ||
+	    c == '\t')) || (m == RUN_COLONS && c == ':');
+}
+
+/* Runs of base64 or hex text without PEM armour (lines joined, and in the
+ * looser modes groups split by blanks or colons), decoded and scanned: a
+ * key pasted as bare base64 or hex, say into a transcript value, a
+ * certificate comment or a CSR attribute, is seen too. */
 static const char *
-run_scan(const unsigned char *buf, size_t len)
+run_scan(const unsigned char *buf, size_t len, enum run_mode mode)
 {
 	unsigned char *clean = NULL, *bin = NULL;
 	const char *what = NULL;
@@ -254,31 +282,33 @@ run_scan(const unsigned char *buf, size_t len)
 		size_t cl = 0, j;
 		int hex = 1;
 
-		if (!b64c(buf[i])) {
+		if (!run_char(mode, buf[i])) {
 			i++;
 			continue;
 		}
 		if (clean == NULL && ((clean = malloc(len + 1)) == NULL ||
 		    (bin = malloc(len + 1)) == NULL))
 			break;
-		for (j = i; j < len && (b64c(buf[j]) || buf[j] == '\n' ||
-		    buf[j] == '\r'); j++)
-			if (b64c(buf[j])) {
+		for (j = i; j < len && (run_char(mode, buf[j]) ||
+		    run_joiner(mode, buf[j])); j++)
+			if (run_char(mode, buf[j])) {
 				clean[cl++] = buf[j];
 				hex &= isxdigit(buf[j]) != 0;
 			}
 		if (cl >= 40) {
-			for (size_t a = 0; a < 4 && what == NULL; a++) {
+			for (size_t a = 0; a < 4 && what == NULL &&
+			    mode != RUN_COLONS; a++) {
 				size_t n = (cl - a) & ~(size_t)3;
 				int m = EVP_DecodeBlock(bin, clean + a, (int)n);
 				if (m > 0)
 					what = der_scan(bin, (size_t)m);
 			}
-			if (what == NULL && hex && cl >= 64) {
-				for (size_t k = 0; k + 1 < cl; k += 2)
-					bin[k / 2] = (unsigned char)(
+			for (size_t a = 0; a < 2 && what == NULL && hex &&
+			    cl >= 64; a++) {
+				for (size_t k = a; k + 1 < cl; k += 2)
+					bin[(k - a) / 2] = (unsigned char)(
 					    nib(clean[k]) << 4 | nib(clean[k + 1]));
-				what = der_scan(bin, cl / 2);
+				what = der_scan(bin, (cl - a) / 2);
 			}
 		}
 		i = j;
@@ -337,8 +367,17 @@ kc_media_has_private(const unsigned char *buf, size_t len, char *why,
 		snprintf(why, whysz, "%s", what);
 		return 1;
 	}
-	if ((what = run_scan(buf, len)) != NULL) {
+	if ((what = run_scan(buf, len, RUN_PLAIN)) != NULL) {
 		snprintf(why, whysz, "%s, as bare base64 or hex text", what);
+		return 1;
+	}
+	if ((what = run_scan(buf, len, RUN_SPACED)) != NULL) {
+		snprintf(why, whysz, "%s, as base64 text split by blanks", what);
+		return 1;
+	}
+	if ((what = run_scan(buf, len, RUN_COLONS)) != NULL) {
+		snprintf(why, whysz, "%s, as hex bytes split by colons or "
+		    "blanks", what);
 		return 1;
 	}
 	return 0;
@@ -501,28 +540,45 @@ removable_flag(dev_t dev)
 	return -1;
 }
 
-int
-kc_media_probe(const char *dir, int *removable, char *mountpoint,
-    size_t mpsz)
+/*
+ * A name of our own for a new file in the medium directory mfd: base
+ * followed by 12 random hex digits; the file is created there (O_EXCL,
+ * no link followed) and its descriptor returned. Everything an export
+ * does on the medium goes through mfd: the directory that was checked is
+ * the one written, even if its name is swapped for a link meanwhile.
+ */
+static int
+create_at(int mfd, const char *base, char *name, size_t namesz, mode_t mode)
 {
-	char probe[PATH_MAX], real[PATH_MAX];
-	struct stat st;
+	unsigned char rnd[6];
+
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+		ERR_clear_error();
+		errno = EIO;
+		return -1;
+	}
+	if ((size_t)snprintf(name, namesz, "%s%02x%02x%02x%02x%02x%02x", base,
+	    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]) >= namesz) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return openat(mfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC | O_NOCTTY, mode);
+}
+
+/* kc_media_probe() on the directory already open as mfd. */
+static int
+probe_at(int mfd, const char *dir, const struct stat *st, int *removable,
+    char *mountpoint, size_t mpsz)
+{
+	char probe[64], real[PATH_MAX];
 	int fd;
 
 	*removable = -1;
 	if (mpsz > 0)
 		mountpoint[0] = '\0';
-	if (stat(dir, &st) == -1)
-		return kc_err(errno == ENOENT ? KC_ERR_NOTFOUND : KC_ERR_IO,
-		    "media directory %s: %s; insert and mount the medium",
-		    dir, strerror(errno));
-	if (!S_ISDIR(st.st_mode))
-		return kc_err(KC_ERR_IO, "media directory %s is not a "
-		    "directory", dir);
-	if ((size_t)snprintf(probe, sizeof(probe), "%s/.kc-probe-XXXXXX",
-	    dir) >= sizeof(probe))
-		return kc_err(KC_ERR_USAGE, "%s: path too long", dir);
-	if ((fd = mkstemp(probe)) == -1)
+	if ((fd = create_at(mfd, ".kc-probe-", probe, sizeof(probe), 0600)) ==
+	    -1)
 		return kc_err(KC_ERR_IO, "media directory %s is not writable: "
 		    "%s%s", dir, strerror(errno), errno == EROFS ?
 		    " (mounted read-only, or the write-protect switch is on)" :
@@ -530,17 +586,64 @@ kc_media_probe(const char *dir, int *removable, char *mountpoint,
 	if (write(fd, "k", 1) != 1 || fsync(fd) == -1) {
 		int e = errno;
 		close(fd);
-		unlink(probe);
+		unlinkat(mfd, probe, 0);
 		return kc_err(KC_ERR_IO, "media directory %s is not writable: "
 		    "%s", dir, strerror(e));
 	}
 	close(fd);
-	unlink(probe);
+	unlinkat(mfd, probe, 0);
 	if (realpath(dir, real) == NULL)
 		snprintf(real, sizeof(real), "%s", dir);
 	mount_point(real, mountpoint, mpsz);
-	*removable = removable_flag(st.st_dev);
+	*removable = removable_flag(st->st_dev);
 	return KC_OK;
+}
+
+/* Opens the media directory dir (*mfd) and probes it. */
+static int
+media_open(const char *dir, int *mfd, int *removable, char *mountpoint,
+    size_t mpsz)
+{
+	struct stat st;
+	int rc;
+
+	*mfd = -1;
+	*removable = -1;
+	if (mpsz > 0)
+		mountpoint[0] = '\0';
+	if ((*mfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		int e = errno;
+		if (e == ENOENT)
+			return kc_err(KC_ERR_NOTFOUND, "media directory %s: %s; "
+			    "insert and mount the medium", dir, strerror(e));
+		if (e == ENOTDIR)
+			return kc_err(KC_ERR_IO, "media directory %s is not a "
+			    "directory", dir);
+		return kc_err(KC_ERR_IO, "media directory %s: %s", dir,
+		    strerror(e));
+	}
+	if (fstat(*mfd, &st) == -1)
+		rc = kc_err(KC_ERR_IO, "media directory %s: %s", dir,
+		    strerror(errno));
+	else
+		rc = probe_at(*mfd, dir, &st, removable, mountpoint, mpsz);
+	if (rc != KC_OK) {
+		close(*mfd);
+		*mfd = -1;
+	}
+	return rc;
+}
+
+int
+kc_media_probe(const char *dir, int *removable, char *mountpoint,
+    size_t mpsz)
+{
+	int mfd, rc;
+
+	if ((rc = media_open(dir, &mfd, removable, mountpoint, mpsz)) ==
+	    KC_OK)
+		close(mfd);
+	return rc;
 }
 
 /* ---- opening files on the medium and in the state directory ---- */
@@ -665,10 +768,13 @@ read_fd(int fd, const char *disp, const struct stat *st, unsigned char **data,
 }
 
 /* SHA-256 of fd from its start, streamed in small blocks (memory does not
- * grow with the file). */
+ * grow with the file); the file may not grow past size (what fstat said
+ * when it was opened) while it is read: one that keeps growing would
+ * otherwise be read for ever. */
 static int
-hash_fd(int fd, const char *disp, char hex[65])
+hash_fd(int fd, const char *disp, off_t size, char hex[65])
 {
+	off_t total = 0;
 	static const char digits[] = "0123456789abcdef";
 	unsigned char blk[16384], md[32];
 	EVP_MD_CTX *ctx;
@@ -695,6 +801,11 @@ hash_fd(int fd, const char *disp, char hex[65])
 		}
 		if (n == 0)
 			break;
+		if ((total += n) > size) {
+			rc = kc_err(KC_ERR_INPUT, "%s: file changed while it "
+			    "was read", disp);
+			goto out;
+		}
 		if (EVP_DigestUpdate(ctx, blk, (size_t)n) != 1) {
 			rc = kc_err_ssl(KC_ERR_CRYPTO, "SHA-256");
 			goto out;
@@ -1297,6 +1408,10 @@ sums_add(struct sums *s, const char *name, const char *sha)
 	return KC_OK;
 }
 
+/* What the files an existing SHA256SUMS lists may hold in all: each is
+ * read and hashed, and sparse files cost nothing to plant. */
+#define SUMS_LISTED_MAX (256 << 20)
+
 /*
  * The SHA256SUMS already on the medium, parsed strictly: every line is
  * "<64 lower-case hex>  <name>\n" with a name export could have written,
@@ -1311,6 +1426,7 @@ sums_parse(int mfd, const char *media, struct sums *s)
 	unsigned char *buf = NULL;
 	size_t len = 0, off = 0;
 	struct stat st;
+	off_t listed = 0;
 	int fd = -1, rc, line = 0;
 
 	snprintf(disp, sizeof(disp), "%s/%s", media, SUMS);
@@ -1351,11 +1467,14 @@ sums_parse(int mfd, const char *media, struct sums *s)
 			    "empty medium", ldisp);
 			break;
 		}
-		for (size_t i = 0; i < s->n; i++)
-			if (strcmp(s->name[i], name) == 0)
+		/* without regard to case: on FAT both lines name one file */
+		for (size_t i = 0; i < s->n && rc == KC_OK; i++)
+			if (strcasecmp(s->name[i], name) == 0)
 				rc = kc_err(KC_ERR_INPUT, "%s: %s is listed "
-				    "twice; refusing to export: use an empty "
-				    "medium", ldisp, name);
+				    "twice%s; refusing to export: use an empty "
+				    "medium", ldisp, name, strcmp(s->name[i],
+				    name) ? " (the names differ only in case)" :
+				    "");
 		if (rc != KC_OK)
 			break;
 		snprintf(fdisp, sizeof(fdisp), "%s/%s", media, name);
@@ -1371,7 +1490,15 @@ sums_parse(int mfd, const char *media, struct sums *s)
 				    "empty medium", ldisp, msg);
 				break;
 			}
-			rc = hash_fd(ffd, fdisp, hex);
+			if ((listed += fst.st_size) > SUMS_LISTED_MAX) {
+				close(ffd);
+				rc = kc_err(KC_ERR_INPUT, "%s: the files it lists "
+				    "hold more than %d MiB; refusing to export: "
+				    "use an empty medium", ldisp,
+				    SUMS_LISTED_MAX >> 20);
+				break;
+			}
+			rc = hash_fd(ffd, fdisp, fst.st_size, hex);
 			close(ffd);
 			if (rc != KC_OK)
 				break;
@@ -1389,6 +1516,75 @@ out:
 	if (fd != -1)
 		close(fd);
 	free(buf);
+	return rc;
+}
+
+/* A name export gives its temporary files on the medium (NAME.tmp- and
+ * 12 hex digits, .kc-probe-XXXXXX...): one found there was left by an
+ * export that was killed or lost power. */
+static int
+our_temp(const char *n)
+{
+	const char *t = strstr(n, ".tmp-");
+
+	if (strncmp(n, ".kc-probe-", 10) == 0)
+		return 1;
+	for (; t != NULL; t = strstr(t + 1, ".tmp-")) {
+		size_t k = 0;
+		while (isxdigit((unsigned char)t[5 + k]))
+			k++;
+		if (k == 12 && t[5 + k] == '\0')
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * FAT and exFAT, the usual formats of USB sticks, take names that differ
+ * only in case for one file: root.pem and ROOT.PEM would overwrite each
+ * other, and a SHA256SUMS listing both would lie. Refuses the export when
+ * two files to write, or a file to write and a different name on the
+ * medium (SHA256SUMS included), differ only in case.
+ */
+static int
+case_clash(int mfd, const char *media, const struct batch *b)
+{
+	char **names = NULL;
+	size_t n = 0;
+	DIR *dp;
+	int dfd, rc = KC_OK;
+
+	for (size_t i = 0; i < b->n; i++)
+		for (size_t j = i + 1; j < b->n; j++)
+			if (strcasecmp(b->items[i].name, b->items[j].name) == 0)
+				return kc_err(KC_ERR_POLICY, "%s and %s differ "
+				    "only in case: a FAT medium takes them for "
+				    "one file; refusing to export (rename one in "
+				    "the state directory)", b->items[i].name,
+				    b->items[j].name);
+	if ((dfd = dup(mfd)) == -1 || (dp = fdopendir(dfd)) == NULL) {
+		if (dfd != -1)
+			close(dfd);
+		return kc_err(KC_ERR_IO, "%s: %s", media, strerror(errno));
+	}
+	rewinddir(dp);
+	rc = list_dir(dp, media, &names, &n);
+	closedir(dp);
+	for (size_t k = 0; k < n && rc == KC_OK; k++) {
+		const char *clash = NULL;
+		if (strcasecmp(names[k], SUMS) == 0 && strcmp(names[k], SUMS))
+			clash = SUMS;
+		for (size_t i = 0; i < b->n && clash == NULL; i++)
+			if (strcasecmp(names[k], b->items[i].name) == 0 &&
+			    strcmp(names[k], b->items[i].name) != 0)
+				clash = b->items[i].name;
+		if (clash != NULL)
+			rc = kc_err(KC_ERR_POLICY, "%s/%s: differs only in case "
+			    "from %s, which this export writes (a FAT medium "
+			    "takes them for one file); refusing to export: use "
+			    "an empty medium", media, names[k], clash);
+	}
+	free_names(names, n);
 	return rc;
 }
 
@@ -1458,7 +1654,12 @@ media_walk(int dirfd, const char *dir, int depth, int strict,
 		}
 		if (!strict)
 			continue;
-		if (st.st_uid != geteuid() && st.st_uid != 0)
+		if (depth == 0 && our_temp(names[i]))
+			rc = kc_err(KC_ERR_POLICY, "%s: a temporary file left by "
+			    "an export that did not finish (killed, or the "
+			    "medium pulled): refusing to %s (check the medium "
+			    "and remove it, or use an empty medium)", disp, verb);
+		else if (st.st_uid != geteuid() && st.st_uid != 0)
 			rc = kc_err(KC_ERR_POLICY, "%s: is owned by uid %lu, not "
 			    "by you or root: refusing to %s (use an empty "
 			    "medium)", disp, (unsigned long)st.st_uid, verb);
@@ -1483,31 +1684,29 @@ media_scan(int mfd, const char *media, int strict, const char *verb)
 }
 
 /*
- * A new file on the medium: temporary file, fsync, then renamed into
- * place without replacing anything (RENAME_NOREPLACE; on a file system
- * without it, such as older vfat drivers, a plain rename after checking
- * the name is free: the medium is in the hands of one officer). Hard links,
- * which kc_file_write() uses for KC_WRITE_EXCL, do not exist on FAT, the
- * usual format of USB sticks. replace: SHA256SUMS, which is renamed over
- * the old one. The directory is synced by the caller.
+ * A new file name in the medium directory mfd (media names it in
+ * messages): temporary file, fsync, then renamed into place without
+ * replacing anything (RENAME_NOREPLACE; on a file system without it, such
+ * as older vfat drivers, a plain rename after checking the name is free:
+ * the medium is in the hands of one officer). Hard links, which
+ * kc_file_write() uses for KC_WRITE_EXCL, do not exist on FAT, the usual
+ * format of USB sticks. replace: SHA256SUMS, which is renamed over the
+ * old one. Every step is relative to mfd, never a path. The directory is
+ * synced by the caller.
  */
 static int
-media_write(const char *path, const unsigned char *data, size_t len,
-    int replace)
+media_write(int mfd, const char *media, const char *name,
+    const unsigned char *data, size_t len, int replace)
 {
-	char tmp[PATH_MAX + 32];
-	unsigned char rnd[6];
+	char path[PATH_MAX], base[300], tmp[320];
 	struct stat st;
 	int fd, e;
 
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-		return kc_err_ssl(KC_ERR_CRYPTO, "random bytes");
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-%02x%02x%02x%02x%02x%02x",
-	    path, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]) >= sizeof(tmp))
-		return kc_err(KC_ERR_USAGE, "%s: path too long", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    0644);
-	if (fd == -1)
+	snprintf(path, sizeof(path), "%s/%s", media, name);
+	if ((size_t)snprintf(base, sizeof(base), "%s.tmp-", name) >=
+	    sizeof(base))
+		return kc_err(KC_ERR_USAGE, "%s: name too long", path);
+	if ((fd = create_at(mfd, base, tmp, sizeof(tmp), 0644)) == -1)
 		return kc_err(KC_ERR_IO, "cannot create %s: %s", path,
 		    strerror(errno));
 	if (kc_write_all(fd, data, len) == -1) {
@@ -1525,26 +1724,26 @@ media_write(const char *path, const unsigned char *data, size_t len,
 	}
 	fd = -1;
 	if (replace) {
-		if (rename(tmp, path) == 0)
+		if (renameat(mfd, tmp, mfd, name) == 0)
 			return KC_OK;
 		e = errno;
-		unlink(tmp);
+		unlinkat(mfd, tmp, 0);
 		return kc_err(KC_ERR_IO, "cannot create %s: %s", path,
 		    strerror(e));
 	}
-	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+	if (renameat2(mfd, tmp, mfd, name, RENAME_NOREPLACE) == 0)
 		return KC_OK;
 	e = errno;
 	if (e == EINVAL || e == ENOSYS || e == EOPNOTSUPP) {
-		if (lstat(path, &st) == 0) {
+		if (fstatat(mfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 			e = EEXIST;
-		} else if (rename(tmp, path) == 0) {
+		} else if (renameat(mfd, tmp, mfd, name) == 0) {
 			return KC_OK;
 		} else {
 			e = errno;
 		}
 	}
-	unlink(tmp);
+	unlinkat(mfd, tmp, 0);
 	if (e == EEXIST)
 		return kc_err(KC_ERR_EXISTS, "%s already exists; refusing to "
 		    "overwrite it", path);
@@ -1552,8 +1751,17 @@ media_write(const char *path, const unsigned char *data, size_t len,
 fail:
 	if (fd != -1)
 		close(fd);
-	unlink(tmp);
+	unlinkat(mfd, tmp, 0);
 	return kc_err(KC_ERR_IO, "cannot write %s: %s", path, strerror(e));
+}
+
+/* fsync of the medium directory itself. */
+static int
+media_sync(int mfd, const char *media)
+{
+	if (fsync(mfd) == -1 && errno != EINVAL)
+		return kc_err(KC_ERR_IO, "fsync %s: %s", media, strerror(errno));
+	return KC_OK;
 }
 
 static int
@@ -1579,7 +1787,7 @@ read_back(int mfd, const char *media, const char *name, const char *sha256)
 		return rc;
 	(void)fdatasync(fd);
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-	rc = hash_fd(fd, disp, hex);
+	rc = hash_fd(fd, disp, st.st_size, hex);
 	close(fd);
 	if (rc != KC_OK)
 		return rc;
@@ -1624,12 +1832,9 @@ do_export(const char *media, struct batch *b, struct kc_export_result *res)
 	int removable, rc, mfd = -1, had_sums = 0;
 
 	memset(&old, 0, sizeof(old));
-	if ((rc = kc_media_probe(media, &removable, path, sizeof(path))) !=
+	if ((rc = media_open(media, &mfd, &removable, path, sizeof(path))) !=
 	    KC_OK)
 		return rc;
-	if ((mfd = open(media, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return kc_err(KC_ERR_IO, "media directory %s: %s", media,
-		    strerror(errno));
 	if ((rc = media_scan(mfd, media, 1, "export")) != KC_OK ||
 	    (rc = sums_parse(mfd, media, &old)) != KC_OK)
 		goto out;
@@ -1638,6 +1843,8 @@ do_export(const char *media, struct batch *b, struct kc_export_result *res)
 		struct stat sst;
 		had_sums = fstatat(mfd, SUMS, &sst, AT_SYMLINK_NOFOLLOW) == 0;
 	}
+	if ((rc = case_clash(mfd, media, b)) != KC_OK)
+		goto out;
 	/* Every target checked before anything is written. */
 	for (size_t i = 0; i < b->n; i++) {
 		struct stat st;
@@ -1658,7 +1865,7 @@ do_export(const char *media, struct batch *b, struct kc_export_result *res)
 			    "medium", msg);
 			goto out;
 		}
-		rc = hash_fd(fd, path, hex);
+		rc = hash_fd(fd, path, st.st_size, hex);
 		close(fd);
 		if (rc != KC_OK)
 			goto out;
@@ -1680,8 +1887,8 @@ do_export(const char *media, struct batch *b, struct kc_export_result *res)
 			    strerror(ENOSPC));
 			goto rollback;
 		}
-		if ((rc = media_write(path, b->items[i].data,
-		    b->items[i].len, 0)) != KC_OK)
+		if ((rc = media_write(mfd, media, b->items[i].name,
+		    b->items[i].data, b->items[i].len, 0)) != KC_OK)
 			goto rollback;
 		b->items[i].written = 1;
 		written++;
@@ -1696,8 +1903,8 @@ do_export(const char *media, struct batch *b, struct kc_export_result *res)
 		goto rollback;
 	}
 	kc_sha256_hex(text, tlen, sums_sha);
-	if ((rc = media_write(sumspath, (unsigned char *)text, tlen, 1)) !=
-	    KC_OK || (rc = kc_dir_sync(media)) != KC_OK)
+	if ((rc = media_write(mfd, media, SUMS, (unsigned char *)text, tlen,
+	    1)) != KC_OK || (rc = media_sync(mfd, media)) != KC_OK)
 		goto rollback;
 	for (size_t i = 0; i < b->n; i++)
 		if ((rc = read_back(mfd, media, b->items[i].name,
@@ -1736,10 +1943,11 @@ rollback:
 	free(text);
 	text = NULL;
 	if (had_sums && (text = sums_text(&old, NULL, &tlen)) != NULL)
-		(void)media_write(sumspath, (unsigned char *)text, tlen, 1);
+		(void)media_write(mfd, media, SUMS, (unsigned char *)text,
+		    tlen, 1);
 	else if (!had_sums)
 		(void)unlinkat(mfd, SUMS, 0);
-	(void)kc_dir_sync(media);
+	(void)media_sync(mfd, media);
 	kc_err(rc, "%s; the export was rolled back: the media holds what it "
 	    "held before", msg);
 out:
@@ -2102,6 +2310,41 @@ import_names(int mfd, const char *media, const char *const *names,
 	return KC_OK;
 }
 
+/* Two imports, or an import and a file of the state directory, whose
+ * names differ only in case: they would be one file on the next FAT
+ * medium. */
+static int
+import_case_clash(const char *state_dir, const struct batch *b)
+{
+	char **names = NULL;
+	size_t n = 0;
+	DIR *dp;
+	int rc = KC_OK;
+
+	for (size_t i = 0; i < b->n; i++)
+		for (size_t j = i + 1; j < b->n; j++)
+			if (strcasecmp(b->items[i].name, b->items[j].name) == 0)
+				return kc_err(KC_ERR_POLICY, "%s and %s on the "
+				    "medium differ only in case: refusing to "
+				    "import them (name the one to import)",
+				    b->items[i].name, b->items[j].name);
+	if ((dp = opendir(state_dir)) == NULL)
+		return kc_err(KC_ERR_IO, "state directory %s: %s", state_dir,
+		    strerror(errno));
+	rc = list_dir(dp, state_dir, &names, &n);
+	closedir(dp);
+	for (size_t k = 0; k < n && rc == KC_OK; k++)
+		for (size_t i = 0; i < b->n && rc == KC_OK; i++)
+			if (strcasecmp(names[k], b->items[i].name) == 0 &&
+			    strcmp(names[k], b->items[i].name) != 0)
+				rc = kc_err(KC_ERR_POLICY, "%s: differs only in "
+				    "case from %s/%s (one file on a FAT medium); "
+				    "refusing to import it", b->items[i].name,
+				    state_dir, names[k]);
+	free_names(names, n);
+	return rc;
+}
+
 int
 kc_media_import(const char *media_dir, const char *state_dir,
     const char *const *names, const char *expect_sha256,
@@ -2179,7 +2422,8 @@ kc_media_import(const char *media_dir, const char *state_dir,
 			goto out;
 		}
 	}
-	if ((rc = kc_dir_ensure(state_dir, 0700)) != KC_OK)
+	if ((rc = kc_dir_ensure(state_dir, 0700)) != KC_OK ||
+	    (rc = import_case_clash(state_dir, &b)) != KC_OK)
 		goto out;
 	/* Check every target, then write. */
 	for (size_t i = 0; i < b.n; i++) {

@@ -378,7 +378,8 @@ case("export", "twocsr.csr", ONE, put("S", "twocsr.csr", CSR + CSR2))
 KEYEXT = openssl("req", "-x509", "-key", keyp, "-subj", "/CN=Ext", "-days",
                  "2", "-addext", "nsComment=" +
                  b64.b64encode(EC8DER).decode())
-case("export", "keyext.pem", "holds .*inside the certificate",
+case("export", "keyext.pem", "holds .*inside (the certificate|a PEM "
+     "'CERTIFICATE' block)",
      put("S", "keyext.pem", KEYEXT))
 case("export", "keyext.der", "holds",
      put("S", "keyext.der", openssl("x509", "-outform", "DER", data=KEYEXT)))
@@ -582,6 +583,116 @@ for out in ["root.pem", "register.sqlite-journal", "SHA256SUMS", "x.crl.pem"]:
 for out in ["a/b.pem", "../x.pem", "/abs.pem", ".hidden.pem", "sp ace.pem"]:
     case("check", None, "output", None,
          ceremony=CER % ("root-create", ROOTK, '"%s"' % out))
+
+
+# -- 6. a second attacker (issue 12 review): what the first corpus missed --
+# keys the screen did not see: colon-separated hex (openssl -text style) and
+# base64 split by blanks, in a CSR attribute and in a certificate comment
+COLONHEX = ":".join("%02x" % c for c in EC8DER)
+SPACEB64 = " ".join(b64.b64encode(EC8DER).decode()[i:i + 30]
+                    for i in range(0, len(b64.b64encode(EC8DER)), 30))
+for tag, val in [("colon", COLONHEX), ("spaced", SPACEB64),
+                 ("colonlines", COLONHEX.replace(":", ":\n    ", 3)),
+                 ("tabbed", SPACEB64.replace(" ", "\t"))]:
+    cnf = os.path.join(KEYS, tag + ".cnf")
+    wr(cnf, "[req]\ndistinguished_name=dn\nattributes=attr\nprompt=no\n"
+       "[dn]\nCN=Attr %s\n[attr]\nunstructuredName=%s\n" %
+       (tag, val.replace("\n", "")))
+    acsr = openssl("req", "-new", "-key", keyp, "-config", cnf)
+    acrt = openssl("req", "-x509", "-key", keyp, "-subj", "/CN=C " + tag,
+                   "-days", "2", "-addext", "nsComment=" +
+                   val.replace("\n", ""))
+    case("export", tag + ".csr", "holds", put("S", tag + ".csr", acsr))
+    case("export", tag + ".pem", "holds .*inside (the certificate|a PEM "
+         "'CERTIFICATE' block)",
+         put("S", tag + ".pem", acrt))
+    case("export", tag + ".der", "holds", put("S", tag + ".der",
+         openssl("x509", "-outform", "DER", data=acrt)))
+    case("import", tag + ".csr", "holds", put("M", tag + ".csr", acsr))
+    case("importn", tag + ".csr", "holds", put("M", tag + ".csr", acsr),
+         names=[tag + ".csr"])
+case("export", "hex.pem", "holds", put("S", "hex.pem", CERT + b"\n" +
+     COLONHEX.encode() + b"\n"))
+# names that one FAT medium takes for one file
+case("export", "M/ROOT.PEM", "differs only in case", put("M", "ROOT.PEM",
+     b"another root\n"))
+case("export", "M/Root.Pem", "differs only in case", put("M", "Root.Pem",
+     CERT))
+case("export", "M/sha256sums", "differs only in case",
+     put("M", "sha256sums", b"x\n"))
+case("export", "a.csr", "differ only in case", seq(put("S", "a.csr", CSR),
+     put("S", "A.CSR", CSR2)))
+case("export", "OLD.PEM", r"SHA256SUMS:2:.*twice.*differ only in case",
+     seq(put("M", "old.pem", CERT), put("M", "OLD.PEM", CERT),
+         sums("%s  old.pem\n%s  OLD.PEM\n" % (H, H))))
+case("import", "ROOT.PEM", "differs only in case", put("M", "ROOT.PEM",
+     CSR))
+case("importn", "Root.pem", "differs only in case", put("M", "Root.pem",
+     CSR), names=["Root.pem"])
+case("import", "x.csr", "differ only in case", seq(put("M", "x.csr", CSR),
+     put("M", "X.CSR", CSR2)))
+# what an export that was killed leaves: refused, not silently kept
+case("export", "root.pem.tmp-0123456789ab", "did not finish",
+     put("M", "root.pem.tmp-0123456789ab", CERT[:100]))
+case("export", "SHA256SUMS.tmp-abcdef012345", "did not finish",
+     seq(exported_medium, put("M", "SHA256SUMS.tmp-abcdef012345",
+         "%s  old.pem\n" % H)))
+case("export", ".kc-probe-Ab12Cd", "did not finish",
+     put("M", ".kc-probe-Ab12Cd", b"k"))
+# an old SHA256SUMS whose files cost more to hash than any medium of ours
+# holds (sparse files are free to plant): refused before reading them all
+
+
+def many_sparse(st, md):
+    h = hashlib.sha256()
+    blk = b"\0" * (1 << 20)
+    for _ in range(15):
+        h.update(blk)
+    z = h.hexdigest()
+    lines = []
+    for k in range(20):
+        with open(os.path.join(md, "s%02d.pem" % k), "wb") as f:
+            f.truncate(15 << 20)
+        lines.append("%s  s%02d.pem\n" % (z, k))
+    wr(os.path.join(md, "SHA256SUMS"), "".join(lines))
+
+
+case("export", "SHA256SUMS", r"SHA256SUMS:18:.*more than 256 MiB",
+     many_sparse)
+# ceremony inputs: read from the state directory by the extension of their
+# kind (a PIN file there is a valid verification code)
+VER = """    issuer-key: r1
+    issuer-cert: %s
+    code-file: %s
+    days: 30
+"""
+INT = """    issuer-key: r1
+    issuer-cert: root.pem
+    csr: %s
+    days: 30
+"""
+REV = """    issuer-key: r1
+    issuer-cert: root.pem
+    revoke: %s
+    reason: superseded
+    next-update-days: 30
+"""
+for cf in ["pin", "pin.txt", "register.sqlite", "register.sqlite-wal",
+           "SHA256SUMS", "x.code.txt", "code", "share-1-of-3.txt"]:
+    case("check", cf, "code-file.*ends in .code", None,
+         ceremony=CER % ("verification-sign", VER % ("root.pem", cf),
+                         "v.pem"))
+for ic in ["pin", "root.key", "register.sqlite", "root.pem.bak"]:
+    case("check", ic, "issuer-cert.*ends in", None,
+         ceremony=CER % ("verification-sign", VER % (ic, "x.code"),
+                         "v.pem"))
+for cs in ["pin", "notes.txt", "register.sqlite-journal", "x.csr.txt",
+           "factory.p10"]:
+    case("check", cs, "csr.*ends in", None,
+         ceremony=CER % ("intermediate-sign", INT % cs, "i.pem"))
+for rv in ["pin", "register.sqlite"]:
+    case("check", rv, "revoke.*ends in", None,
+         ceremony=CER % ("crl-issue", REV % rv, "r.crl"))
 
 
 # ---- running ----
