@@ -86,6 +86,10 @@ tui_wrap(const char *text, int w, char lines[][128], int maxlines)
 				cut--;
 			if (p[cut] != ' ')
 				cut = room;	/* one long word: cut it */
+			/* never inside a UTF-8 character: a cut one would
+			 * be shown as escaped bytes */
+			while (cut > 1 && ((unsigned char)p[cut] & 0xc0) == 0x80)
+				cut--;
 		}
 		snprintf(lines[n], 128, "%*s%.*s", indent, "", cut, p);
 		n++;

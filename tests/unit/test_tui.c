@@ -143,6 +143,11 @@ test_wrap(void **state)
 	assert_string_equal(l[2], "  efghij");
 	assert_string_equal(l[0], "01234567");
 	assert_string_equal(l[1], "  89abcd");
+	/* a long word of multi-byte letters is cut between characters */
+	n = tui_wrap("\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x8d\xe8\xa8\xbc", 8, l, 8);
+	assert_int_equal(n, 2);
+	assert_string_equal(l[0], "\xe6\x97\xa5\xe6\x9c\xac");
+	assert_string_equal(l[1], "  \xe8\xaa\x8d\xe8\xa8\xbc");
 	/* maxlines is respected */
 	n = tui_wrap("a b c d e f g h i j k l m n o p", 4, l, 2);
 	assert_int_equal(n, 2);
