@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "kc/display.h"
 #include "kc/error.h"
 #include "kc/factory.h"
 #include "commands.h"
@@ -36,11 +37,12 @@ static void
 print(int sev, const char *finding, const char *fix, void *arg)
 {
 	(void)arg;
+	/* findings quote names and CNs from the files */
 	if (sev == 0)
-		printf("ok:      %s\n", finding);
+		printf("ok:      %s\n", kc_disp(finding));
 	else
 		printf("%s %s; fix: %s\n", sev == 1 ? "warning:" : "PROBLEM:",
-		    finding, fix);
+		    kc_disp(finding), kc_disp(fix));
 }
 
 int

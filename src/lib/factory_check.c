@@ -19,6 +19,7 @@
 #include "kc/error.h"
 #include "kc/factory.h"
 #include "kc/fileio.h"
+#include "kc/x509.h"
 #include "factory_int.h"
 
 struct ck {
@@ -128,6 +129,47 @@ dates(struct ck *c, X509 *x, const char *what, time_t now)
 		say(c, 0, NULL, "%s is within its validity", what);
 }
 
+/*
+ * Nothing in the chain is issued by the root given. When the chain ends in
+ * a CA certificate (an intermediate, or a root of its own), it is complete
+ * but ends at another root: say which one it names, and which root was
+ * given. Only a chain that ends in the leaf misses its intermediate.
+ */
+static void
+ends_elsewhere(struct ck *c, const char *cert_path, const char *root_path,
+    X509 *root, X509 *last, int last_is_ca)
+{
+	char *want = NULL, *given;
+
+	if (!last_is_ca) {
+		say(c, 2, "append the intermediate certificate: the device "
+		    "must present leaf + intermediate (ID.chain.pem); the "
+		    "broker/DPS knows only the root", "the chain in %s stops "
+		    "before the root: nothing in it is issued by the root %s "
+		    "(missing intermediate?)", cert_path, root_path);
+		return;
+	}
+	want = kc_name_string(X509_get_issuer_name(last));
+	given = kc_name_string(X509_get_subject_name(root));
+	if (X509_check_issued(last, last) == X509_V_OK)
+		say(c, 2, "give the root the device was issued under "
+		    "(--root), or drop the other root from the file", "the "
+		    "chain in %s does not end at the root %s: it ends at "
+		    "another root, '%s', and the root given is '%s'",
+		    cert_path, root_path, want ? want : "?",
+		    given ? given : "?");
+	else
+		say(c, 2, "give the root that issued the intermediate "
+		    "(--root: the root certificate whose subject is the "
+		    "intermediate's issuer); this chain is complete, no "
+		    "intermediate is missing", "the chain in %s does not end "
+		    "at the root %s: its last certificate is issued by '%s', "
+		    "and the root given is '%s'", cert_path, root_path,
+		    want ? want : "?", given ? given : "?");
+	free(want);
+	free(given);
+}
+
 int
 kc_factory_check(const char *cert_path, const char *key_path,
     const char *root_path, const char *id, const struct kc_secret *key_pass,
@@ -146,8 +188,14 @@ kc_factory_check(const char *cert_path, const char *key_path,
 	if ((rc = load_certs(cert_path, &certs)) != KC_OK ||
 	    (rc = load_certs(root_path, &roots)) != KC_OK)
 		goto out;
-	root = sk_X509_value(roots, 0);
 	n = sk_X509_num(certs);
+	/* a bundle of roots: the one the chain ends at, else the first */
+	root = sk_X509_value(roots, 0);
+	for (int r = 0; r < sk_X509_num(roots); r++)
+		for (int i = 0; i < n; i++)
+			if (X509_check_issued(sk_X509_value(roots, r),
+			    sk_X509_value(certs, i)) == X509_V_OK)
+				root = sk_X509_value(roots, r);
 	/* which one is the end-entity certificate? */
 	for (int i = 0; i < n; i++)
 		if (X509_check_ca(sk_X509_value(certs, i)) == 0) {
@@ -205,12 +253,8 @@ kc_factory_check(const char *cert_path, const char *key_path,
 			    sk_X509_value(certs, i)) == X509_V_OK;
 		if (X509_check_issued(root, last) != X509_V_OK &&
 		    X509_cmp(root, last) != 0 && !chained)
-			say(&c, 2, "append the intermediate certificate: the "
-			    "device must present leaf + intermediate "
-			    "(ID.chain.pem); the broker/DPS knows only the root",
-			    "the chain in %s stops before the root: nothing in "
-			    "it is issued by the root %s (missing "
-			    "intermediate?)", cert_path, root_path);
+			ends_elsewhere(&c, cert_path, root_path, root, last,
+			    n - 1 > leaf_at);
 	}
 	if ((store = X509_STORE_new()) == NULL ||
 	    (ctx = X509_STORE_CTX_new()) == NULL ||

@@ -1,0 +1,5 @@
+# First use (issue 14), factory side, part a: ledger checks of every output
+# file, check's root diagnosis, --out-dir creation, DPS code rule, output
+# file names safe on FAT/Windows media.
+TESTS += tests/first-use/factory-check-root.sh
+EXTRA_DIST += tests/first-use/factory-check-root.sh
