@@ -8,7 +8,7 @@ libkc_la_SOURCES = \
 	include/kc/secret.h src/lib/secret.c \
 	include/kc/fileio.h src/lib/fileio.c \
 	include/kc/x509.h src/lib/x509.c src/lib/profile.c src/lib/lint.c \
-	include/kc/ops.h src/lib/op_root.c
+	include/kc/ops.h src/lib/op_root.c src/lib/dpscode.c
 libkc_la_CPPFLAGS = $(AM_CPPFLAGS) $(P11_CFLAGS) $(P11KIT_CFLAGS) \
 	$(SQLITE_CFLAGS) $(CBOR_CFLAGS) $(YAML_CFLAGS) $(GFSHARE_CFLAGS)
 libkc_la_LIBADD = $(P11_LIBS) $(CRYPTO_LIBS) $(SQLITE_LIBS) $(CBOR_LIBS) \

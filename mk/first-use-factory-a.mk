@@ -3,3 +3,5 @@
 # file names safe on FAT/Windows media.
 TESTS += tests/first-use/factory-check-root.sh
 EXTRA_DIST += tests/first-use/factory-check-root.sh
+TESTS += tests/first-use/factory-code.sh
+EXTRA_DIST += tests/first-use/factory-code.sh

@@ -28,6 +28,7 @@
 #include "kc/factory.h"
 #include "kc/fileio.h"
 #include "kc/ledger.h"
+#include "kc/ops.h"
 #include "kc/x509.h"
 #include "factory_int.h"
 
@@ -1286,11 +1287,9 @@ kc_factory_verification(struct kc_factory *f, const char *code,
 
 	memset(res, 0, sizeof(*res));
 	memset(&row, 0, sizeof(row));
-	if (strlen(code) == 0 || strlen(code) > 64 ||
-	    strspn(code, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789-") != strlen(code))
-		return kc_err(KC_ERR_USAGE, "--code '%s': a DPS verification "
-		    "code is 1 to 64 letters, digits or '-'", code);
+	/* one rule with keyceremony verification sign */
+	if ((rc = kc_verification_code_check(code)) != KC_OK)
+		return rc;
 	if ((rc = kc_file_check_absent(out)) != KC_OK)
 		return rc;
 	snprintf(dn, sizeof(dn), "/CN=%s", code);
