@@ -5,3 +5,5 @@ TESTS += tests/first-use/factory-check-root.sh
 EXTRA_DIST += tests/first-use/factory-check-root.sh
 TESTS += tests/first-use/factory-code.sh
 EXTRA_DIST += tests/first-use/factory-code.sh
+TESTS += tests/first-use/factory-out-dir.sh
+EXTRA_DIST += tests/first-use/factory-out-dir.sh

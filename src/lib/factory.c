@@ -753,27 +753,58 @@ self_check(struct kc_factory *f, const unsigned char *der, size_t len,
 	return rc;
 }
 
+/*
+ * The output directory exists and is writable; a missing one is created
+ * (0755, narrowed by the umask) when its parent exists, and the log says
+ * so. Only the last component is made: a mistyped path deeper down stops.
+ */
+static int
+out_dir_ready(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) != 0 && errno == ENOENT) {
+		if (mkdir(dir, 0755) != 0)
+			return kc_err(KC_ERR_IO, "--out-dir %s does not exist "
+			    "and cannot be created: %s%s", dir,
+			    strerror(errno), errno == ENOENT ? " (its parent "
+			    "directory must exist; only the last part is "
+			    "created)" : "");
+		if (stat(dir, &st) != 0)
+			return kc_err(KC_ERR_IO, "%s: %s", dir,
+			    strerror(errno));
+		kc_log(KC_LOG_INFO, "created the output directory %s (mode "
+		    "%04o)", dir, (unsigned)(st.st_mode & 07777));
+	} else if (errno = 0, stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return kc_err(KC_ERR_IO, "%s: not a directory%s%s", dir,
+		    errno == 0 ? "" : ": ", errno == 0 ? "" :
+		    strerror(errno));
+	if (access(dir, W_OK | X_OK) != 0)
+		return kc_err(KC_ERR_IO, "%s: not writable: %s", dir,
+		    strerror(errno));
+	return KC_OK;
+}
+
 int
 kc_factory_check_opts(struct kc_factory *f, const struct kc_factory_opts *o,
     int keys_here)
 {
 	unsigned fm = o->formats ? o->formats : KC_FMT_PEM;
-	struct stat st;
 	time_t nb, na;
 	int rc;
 
 	if (o->out_dir == NULL)
 		return kc_err(KC_ERR_USAGE, "--out-dir is required");
-	if (stat(o->out_dir, &st) != 0 || !S_ISDIR(st.st_mode))
-		return kc_err(KC_ERR_IO, "%s: not a directory%s%s", o->out_dir,
-		    errno == ENOENT ? "" : ": ", errno == ENOENT ? "" :
-		    strerror(errno));
-	if (access(o->out_dir, W_OK | X_OK) != 0)
-		return kc_err(KC_ERR_IO, "%s: not writable: %s", o->out_dir,
-		    strerror(errno));
-	if ((fm & KC_FMT_PFX) && !keys_here)
+	if ((fm & KC_FMT_PFX) && !keys_here && o->device_key == NULL)
 		return kc_err(KC_ERR_USAGE, "--format pfx needs the device's "
-		    "private key: it is only possible with factorysign issue");
+		    "private key: give it with --key (sign), or make the keys "
+		    "here with factorysign issue");
+	if (o->key_format != KC_KEYFMT_DEFAULT && (!keys_here ||
+	    o->plain_keys))
+		return kc_err(KC_ERR_USAGE, "--key-format sets how the device "
+		    "keys made here (factorysign issue) are encrypted; it "
+		    "does not go with %s", keys_here ? "--plain-keys" :
+		    "keys made on the devices");
 	if ((fm & KC_FMT_PFX) && o->pfx_pass == NULL)
 		return kc_err(KC_ERR_USAGE, "--format pfx needs a password "
 		    "(--pfx-pass-file)");
@@ -795,7 +826,8 @@ kc_factory_check_opts(struct kc_factory *f, const struct kc_factory_opts *o,
 	if (f != NULL &&
 	    (rc = validity(f, o->days ? o->days : KC_FACTORY_DAYS, &nb, &na)))
 		return rc;
-	return KC_OK;
+	/* last, so that a bad option creates nothing */
+	return out_dir_ready(o->out_dir);
 }
 
 /* Whether an existing OUT/ID.cert.pem may be replaced: it was written by
