@@ -795,16 +795,9 @@ kc_factory_check_opts(struct kc_factory *f, const struct kc_factory_opts *o,
 
 	if (o->out_dir == NULL)
 		return kc_err(KC_ERR_USAGE, "--out-dir is required");
-	if ((fm & KC_FMT_PFX) && !keys_here && o->device_key == NULL)
+	if ((fm & KC_FMT_PFX) && !keys_here)
 		return kc_err(KC_ERR_USAGE, "--format pfx needs the device's "
-		    "private key: give it with --key (sign), or make the keys "
-		    "here with factorysign issue");
-	if (o->key_format != KC_KEYFMT_DEFAULT && (!keys_here ||
-	    o->plain_keys))
-		return kc_err(KC_ERR_USAGE, "--key-format sets how the device "
-		    "keys made here (factorysign issue) are encrypted; it "
-		    "does not go with %s", keys_here ? "--plain-keys" :
-		    "keys made on the devices");
+		    "private key: it is only possible with factorysign issue");
 	if ((fm & KC_FMT_PFX) && o->pfx_pass == NULL)
 		return kc_err(KC_ERR_USAGE, "--format pfx needs a password "
 		    "(--pfx-pass-file)");
