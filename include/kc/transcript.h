@@ -92,6 +92,11 @@ typedef int kc_transcript_rec_fn(const struct kc_transcript_rec *r,
  * chained; an error fn returns stops the scan and is returned. */
 int kc_transcript_scan(const char *path, int flags, kc_transcript_rec_fn *fn,
     void *arg, struct kc_transcript_check *res);
+/* The same over bytes already read (name in messages): what is verified is
+ * exactly what the caller holds, not a file that may have changed since. */
+int kc_transcript_scan_mem(const char *name, const unsigned char *data,
+    size_t len, int flags, kc_transcript_rec_fn *fn, void *arg,
+    struct kc_transcript_check *res);
 
 /* Verifies a transcript file: format, sequence numbers, the chain, the end
  * record and its count, and (when paper_digest is not NULL) the final

@@ -632,24 +632,22 @@ not_a_record(const char *path, size_t lineno, const char *p, size_t ll,
 	return KC_OK;
 }
 
-int
-kc_transcript_scan(const char *path, int flags, kc_transcript_rec_fn *fn,
-    void *arg, struct kc_transcript_check *res)
+/* kc_transcript_scan() of the bytes in buf (len of them, buf[len] is a
+ * NUL), which it frees. */
+static int
+scan_owned(const char *path, unsigned char *buf, size_t len, int flags,
+    kc_transcript_rec_fn *fn, void *arg, struct kc_transcript_check *res)
 {
 	struct kc_transcript_check chk;
 	struct rec r;
-	unsigned char *buf = NULL;
 	char prev[65];
-	size_t len, lineno = 0, *seqline = NULL, cap = 0, end_line = 0;
+	size_t lineno = 0, *seqline = NULL, cap = 0, end_line = 0;
 	char *p, *nl, *cr;
 	int rc = KC_OK;
 
 	memset(&chk, 0, sizeof(chk));
 	memset(&r, 0, sizeof(r));
 	memcpy(prev, ZERO64, 65);
-	if ((rc = kc_file_read(path, KC_TRANSCRIPT_FILE_MAX, &buf, &len))
-	    != KC_OK)
-		goto out;
 	if (len == 0) {
 		rc = lerr(KC_ERR_INPUT, path, 1, "an empty file, not a "
 		    "transcript");
@@ -750,6 +748,42 @@ out:
 	free(seqline);
 	free(buf);
 	return rc;
+}
+
+int
+kc_transcript_scan(const char *path, int flags, kc_transcript_rec_fn *fn,
+    void *arg, struct kc_transcript_check *res)
+{
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = kc_file_read(path, KC_TRANSCRIPT_FILE_MAX, &buf, &len)) !=
+	    KC_OK) {
+		if (res != NULL)
+			memset(res, 0, sizeof(*res));
+		return rc;
+	}
+	return scan_owned(path, buf, len, flags, fn, arg, res);
+}
+
+int
+kc_transcript_scan_mem(const char *name, const unsigned char *data,
+    size_t len, int flags, kc_transcript_rec_fn *fn, void *arg,
+    struct kc_transcript_check *res)
+{
+	unsigned char *buf;
+
+	if (res != NULL)
+		memset(res, 0, sizeof(*res));
+	if (len > KC_TRANSCRIPT_FILE_MAX)
+		return kc_err(KC_ERR_INPUT, "%s: file too large (%zu bytes; the "
+		    "limit is %d)", name, len, KC_TRANSCRIPT_FILE_MAX);
+	if ((buf = malloc(len + 1)) == NULL)
+		return kc_err(KC_ERR_NOMEM, "out of memory reading %s", name);
+	memcpy(buf, data, len);
+	buf[len] = '\0';
+	return scan_owned(name, buf, len, flags, fn, arg, res);
 }
 
 /* The digest the witnesses wrote: hex (spaces, colons, any case) or PGP

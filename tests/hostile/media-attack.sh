@@ -15,6 +15,8 @@
 #   - a ceremony file naming the PIN file of the state directory as its
 #     'code-file': refused (an input has the extension of its kind); before,
 #     a DPS certificate with CN = the PIN was signed;
+#   - a transcript swapped for a valid one while export verified it through
+#     its path: the bytes read are verified; before, the PIN left as t.log;
 #   - positives beside each: names that differ from the medium's in more
 #     than case, a temporary-looking name that is not ours, a .code input.
 . "$KC_TOP_SRCDIR/tests/lib.sh"
@@ -161,4 +163,25 @@ vcer dps-verification.code again.pem > C/code.yaml
 check "code-file naming the imported .code: signed" sh -c \
 	"cd C && '$KC' run code.yaml --site demo.site --batch --role officer='Olga Officer' >/dev/null 2>&1"
 check "... its subject is the code" sh -c "openssl x509 -in C/state/again.pem -noout -subject | grep -q 5C7E0A1B2C3D4E5F"
+
+# ---- 4. a transcript verified through its path again ----
+# The state directory's transcripts/t.log holds the PIN; when export opens
+# the path a second time to verify it, it finds a valid transcript there,
+# and the original is back (same inode, size, times) right after.
+rm -rf S4 M4; cp -a golden S4; mkdir M4
+printf '%s\n' "$PIN" > S4/transcripts/t.log
+cp golden/transcripts/root-ca-*.log valid.log
+listing S4 > s4.before
+KC_REPLACE_ON=transcripts/t.log KC_REPLACE_WITH="$T/valid.log" LD_PRELOAD="$SHIM" \
+	"$KC" export --state S4 --to M4 > t4.out 2>&1
+rc=$?
+check "a transcript swapped while it is verified: refused (exit $rc)" test "$rc" = 1
+check "... because the bytes read do not verify" grep -q "S4/transcripts/t.log: does not verify as a transcript" t4.out
+check "... nothing on the medium" sh -c "test -z \"\$(ls -A M4)\""
+check "... the PIN is not on the terminal" sh -c "! grep -q '$PIN' t4.out"
+listing S4 > s4.after
+check "... the state directory is unchanged" cmp -s s4.before s4.after
+rm -f S4/transcripts/t.log
+check "without the planted file the same state is exported" "$KC" export --state S4 --to M4
+check "... SHA256SUMS checks" sh -c "cd M4 && sha256sum -c --strict --quiet SHA256SUMS"
 done_testing

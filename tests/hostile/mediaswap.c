@@ -10,7 +10,10 @@
  * $KC_KILL_ON instead, the process kills itself with SIGKILL at the first
  * open of such a name (with $KC_KILL_FSYNC set, at the fsync(2) after it:
  * the temporary file is written but not renamed): an export killed half
- * way, at a known point.
+ * way, at a known point. With $KC_REPLACE_ON, a path-based open of a
+ * name containing it reads $KC_REPLACE_WITH instead, and the original is
+ * put back at once (same inode, size and times): a file checked through
+ * its path again is not the file the program read before.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -48,6 +51,30 @@ maybe_swap(const char *path)
 		(void)symlink(to, dir);
 }
 
+/* The open of path, done by real_open, sees the file $KC_REPLACE_WITH
+ * when path contains $KC_REPLACE_ON (once); the original is back after. */
+static int
+replaced_open(const char *path, int (*real_open)(const char *, int, ...),
+    int flags, int mode, int *fd)
+{
+	const char *on = getenv("KC_REPLACE_ON"),
+	    *with = getenv("KC_REPLACE_WITH");
+	static int replaced;
+	char hold[PATH_MAX];
+
+	if (replaced || on == NULL || with == NULL || path == NULL ||
+	    strstr(path, on) == NULL)
+		return 0;
+	replaced = 1;
+	snprintf(hold, sizeof(hold), "%s.hold", path);
+	if (rename(path, hold) != 0 || rename(with, path) != 0)
+		return 0;
+	*fd = real_open(path, flags, mode);
+	(void)rename(path, with);
+	(void)rename(hold, path);
+	return 1;
+}
+
 #define MODE_ARG(flags, mode) do {					\
 	if ((flags) & (O_CREAT | O_TMPFILE)) {				\
 		va_list ap;						\
@@ -66,6 +93,11 @@ int fn(const char *path, int flags, ...)				\
 	if (real == NULL)						\
 		real = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, #fn); \
 	maybe_swap(path);						\
+	{								\
+		int fd;							\
+		if (replaced_open(path, real, flags, mode, &fd))	\
+			return fd;					\
+	}								\
 	return real(path, flags, mode);					\
 }
 
