@@ -97,6 +97,18 @@ network: warn
 EOS
 }
 
+# demo_token PIN: a SoftHSM token 'keyceremony-demo' whose user PIN is PIN
+# (in ./pin, 0600) and the rehearsal site profile demo.site for it, in the
+# current directory. For tests that look for the PIN's bytes afterwards:
+# choose a PIN that cannot appear by chance.
+demo_token() {
+	softhsm_setup unused
+	( umask 077; printf '%s\n' "$1" > pin )
+	softhsm2-util --init-token --free --label keyceremony-demo --pin "$1" --so-pin 12345678 >/dev/null \
+		|| bail "softhsm2-util --init-token"
+	demo_site demo.site
+}
+
 # p11 ARGS...: pkcs11-tool on the test module, logged in with the test PIN.
 p11() { pkcs11-tool --module "$MODULE" "$@"; }
 

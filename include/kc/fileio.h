@@ -56,12 +56,19 @@ int kc_file_check_fd(int fd, const char *name, const char *what, size_t max,
 int kc_file_read(const char *path, size_t max, unsigned char **data,
     size_t *len);
 
+/* 1 when base (a file name without directory) is one of the names a
+ * state directory and a medium keep for themselves, which no output may
+ * take: the register and its journals (register.sqlite*), the register
+ * dump (register-*), SHA256SUMS, transcripts, temporary files (*.tmp-*). */
+int kc_name_reserved(const char *base);
+
 /* KC_OK when path does not exist; KC_ERR_EXISTS (with message) when it
  * does. For checking all outputs before any work starts. */
 int kc_file_check_absent(const char *path);
 
-/* kc_file_check_absent, and the directory that will hold path exists and
- * is writable (KC_ERR_IO naming it otherwise). */
+/* kc_file_check_absent, the name not reserved (kc_name_reserved), and
+ * the directory that will hold path exists and is writable (KC_ERR_IO
+ * naming it otherwise). */
 int kc_file_check_output(const char *path);
 
 /* Creates a directory (mode) if missing; KC_OK if it already is one. */
@@ -72,5 +79,16 @@ int kc_dir_sync(const char *path);
 
 /* SHA-256 of a buffer as 64 lower-case hex characters + NUL. */
 void kc_sha256_hex(const void *data, size_t len, char out[65]);
+
+/* SHA-256 of an open file from its start, read in blocks (memory does not
+ * grow with the file), as kc_sha256_hex() spells it. The file must hold
+ * exactly size bytes (what fstat said when it was opened): one that grows
+ * or shrinks while it is read is an error (KC_ERR_INPUT, "name: file
+ * changed while it was read"), and a growing one is not read for ever. */
+int kc_sha256_fd(int fd, const char *name, off_t size, char out[65]);
+
+/* "a FIFO", "a symbolic link", "a directory"... for messages about a file
+ * that is not a regular file. */
+const char *kc_file_kind(mode_t mode);
 
 #endif

@@ -145,9 +145,7 @@ check_output_name(const struct yctx *y, int line, enum kc_action a,
 	const char *ext = a == KC_ACTION_CRL_ISSUE ? ".crl" : ".pem";
 	size_t n = strlen(v), el = strlen(ext);
 
-	if (strncmp(v, KC_REGISTER_FILE, strlen(KC_REGISTER_FILE)) == 0 ||
-	    strcmp(v, "SHA256SUMS") == 0 || strcmp(v, "transcripts") == 0 ||
-	    strncmp(v, "register-", 9) == 0 || strstr(v, ".tmp-") != NULL)
+	if (kc_name_reserved(v))
 		return yerr(y, line, "'output: %s' is a name the state "
 		    "directory or the medium keeps for itself (the register, "
 		    "SHA256SUMS, transcripts, temporary files); choose another",

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -121,8 +122,8 @@ kc_file_write(const char *path, const void *data, size_t len, mode_t mode,
 	return KC_OK;
 }
 
-static const char *
-file_kind(mode_t m)
+const char *
+kc_file_kind(mode_t m)
 {
 	if (S_ISDIR(m))
 		return "a directory";
@@ -152,7 +153,7 @@ kc_file_check_fd(int fd, const char *name, const char *what, size_t max,
 		    strerror(errno));
 	if (!S_ISREG(st->st_mode))
 		return kc_err(KC_ERR_INPUT, "%s%s%s: is %s, not a regular "
-		    "file; refusing it", w, sp, name, file_kind(st->st_mode));
+		    "file; refusing it", w, sp, name, kc_file_kind(st->st_mode));
 	if (st->st_uid != me && st->st_uid != 0)
 		return kc_err(KC_ERR_POLICY, "%s%s%s: is owned by uid %lu, not "
 		    "by you (uid %lu) or root; refusing it", w, sp, name,
@@ -188,7 +189,7 @@ kc_file_open(const char *path, const char *what, size_t max, int *fdp,
 				    w, sp, path);
 			return kc_err(KC_ERR_INPUT, "%s%s%s: is %s, not a "
 			    "regular file; refusing it", w, sp, path,
-			    file_kind(lst.st_mode));
+			    kc_file_kind(lst.st_mode));
 		}
 		return kc_err(saved == ENOENT ? KC_ERR_NOTFOUND : KC_ERR_IO,
 		    "%s%s%s: %s", w, sp, path, strerror(saved));
@@ -262,18 +263,24 @@ kc_file_check_absent(const char *path)
 }
 
 int
+kc_name_reserved(const char *base)
+{
+	return strncmp(base, "register.sqlite", 15) == 0 ||
+	    strncmp(base, "register-", 9) == 0 ||
+	    strcmp(base, "SHA256SUMS") == 0 ||
+	    strcmp(base, "transcripts") == 0 ||
+	    strstr(base, ".tmp-") != NULL;
+}
+
+int
 kc_file_check_output(const char *path)
 {
 	const char *base = strrchr(path, '/');
 	char dir[PATH_MAX];
 	int rc;
 
-	/* The names a state directory and a medium keep for themselves
-	 * (the register and its journals, the manifest) are never an
-	 * output (issue 12 item 7). */
 	base = base ? base + 1 : path;
-	if (strncmp(base, "register.sqlite", 15) == 0 ||
-	    strcmp(base, "SHA256SUMS") == 0)
+	if (kc_name_reserved(base))
 		return kc_err(KC_ERR_USAGE, "%s: '%s' is a name the state "
 		    "directory or the medium keeps for itself; choose another "
 		    "output name", path, base);
@@ -300,16 +307,74 @@ kc_dir_ensure(const char *path, mode_t mode)
 	    strerror(errno));
 }
 
-void
-kc_sha256_hex(const void *data, size_t len, char out[65])
+static void
+hex32(const unsigned char md[32], char out[65])
 {
 	static const char hx[] = "0123456789abcdef";
-	unsigned char md[SHA256_DIGEST_LENGTH];
 
-	SHA256(data, len, md);
-	for (size_t i = 0; i < sizeof(md); i++) {
+	for (size_t i = 0; i < 32; i++) {
 		out[2 * i] = hx[md[i] >> 4];
 		out[2 * i + 1] = hx[md[i] & 15];
 	}
 	out[64] = '\0';
+}
+
+void
+kc_sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+
+	SHA256(data, len, md);
+	hex32(md, out);
+}
+
+int
+kc_sha256_fd(int fd, const char *name, off_t size, char out[65])
+{
+	unsigned char blk[65536], md[32];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *ctx;
+	off_t total = 0;
+	ssize_t n;
+	int rc = KC_OK;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(ctx);
+		return kc_err_ssl(KC_ERR_CRYPTO, "SHA-256 of %s", name);
+	}
+	if (lseek(fd, 0, SEEK_SET) == (off_t)-1) {
+		rc = kc_err(KC_ERR_IO, "%s: %s", name, strerror(errno));
+		goto out;
+	}
+	for (;;) {
+		n = read(fd, blk, sizeof(blk));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			rc = kc_err(KC_ERR_IO, "%s: %s", name, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if ((total += n) > size)
+			break;
+		if (EVP_DigestUpdate(ctx, blk, (size_t)n) != 1) {
+			rc = kc_err_ssl(KC_ERR_CRYPTO, "SHA-256 of %s", name);
+			goto out;
+		}
+	}
+	if (total != size) {
+		rc = kc_err(KC_ERR_INPUT, "%s: file changed while it was read "
+		    "(%lld bytes expected)", name, (long long)size);
+		goto out;
+	}
+	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32) {
+		rc = kc_err_ssl(KC_ERR_CRYPTO, "SHA-256 of %s", name);
+		goto out;
+	}
+	hex32(md, out);
+out:
+	EVP_MD_CTX_free(ctx);
+	return rc;
 }

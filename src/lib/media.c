@@ -648,24 +648,6 @@ kc_media_probe(const char *dir, int *removable, char *mountpoint,
 
 /* ---- opening files on the medium and in the state directory ---- */
 
-static const char *
-kind_of(mode_t m)
-{
-	if (S_ISLNK(m))
-		return "a symbolic link";
-	if (S_ISFIFO(m))
-		return "a FIFO";
-	if (S_ISSOCK(m))
-		return "a socket";
-	if (S_ISCHR(m))
-		return "a character device";
-	if (S_ISBLK(m))
-		return "a block device";
-	if (S_ISDIR(m))
-		return "a directory";
-	return "not a regular file";
-}
-
 /* A name export and import handle: one plain component of letters,
  * digits, '-', '_', '.', '+', not hidden, not ours (SHA256SUMS, temp
  * files, the register). */
@@ -708,7 +690,7 @@ open_at(int dirfd, const char *name, const char *disp, const char *what,
 		    "to follow it", disp);
 	if (!S_ISREG(lst.st_mode))
 		return kc_err(KC_ERR_INPUT, "%s: is %s, not a regular file; "
-		    "refusing it", disp, kind_of(lst.st_mode));
+		    "refusing it", disp, kc_file_kind(lst.st_mode));
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC | O_NOCTTY);
 	if (fd == -1)
@@ -765,64 +747,6 @@ read_fd(int fd, const char *disp, const struct stat *st, unsigned char **data,
 	*data = buf;
 	*len = have;
 	return KC_OK;
-}
-
-/* SHA-256 of fd from its start, streamed in small blocks (memory does not
- * grow with the file); the file may not grow past size (what fstat said
- * when it was opened) while it is read: one that keeps growing would
- * otherwise be read for ever. */
-static int
-hash_fd(int fd, const char *disp, off_t size, char hex[65])
-{
-	off_t total = 0;
-	static const char digits[] = "0123456789abcdef";
-	unsigned char blk[16384], md[32];
-	EVP_MD_CTX *ctx;
-	unsigned int mdlen = 0;
-	ssize_t n;
-	int rc = KC_OK;
-
-	if ((ctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-		EVP_MD_CTX_free(ctx);
-		return kc_err_ssl(KC_ERR_CRYPTO, "SHA-256");
-	}
-	if (lseek(fd, 0, SEEK_SET) == (off_t)-1) {
-		rc = kc_err(KC_ERR_IO, "%s: %s", disp, strerror(errno));
-		goto out;
-	}
-	for (;;) {
-		n = read(fd, blk, sizeof(blk));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			rc = kc_err(KC_ERR_IO, "%s: %s", disp, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if ((total += n) > size) {
-			rc = kc_err(KC_ERR_INPUT, "%s: file changed while it "
-			    "was read", disp);
-			goto out;
-		}
-		if (EVP_DigestUpdate(ctx, blk, (size_t)n) != 1) {
-			rc = kc_err_ssl(KC_ERR_CRYPTO, "SHA-256");
-			goto out;
-		}
-	}
-	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32) {
-		rc = kc_err_ssl(KC_ERR_CRYPTO, "SHA-256");
-		goto out;
-	}
-	for (int i = 0; i < 32; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 15];
-	}
-	hex[64] = '\0';
-out:
-	EVP_MD_CTX_free(ctx);
-	return rc;
 }
 
 /* ---- export ---- */
@@ -1355,7 +1279,7 @@ add_dir(struct batch *b, const char *dir, int transcripts)
 			rc = kc_err(KC_ERR_POLICY, "%s: is %s; export takes only "
 			    "regular files (" EXPORT_KINDS "); refusing to "
 			    "export anything: remove it from the state "
-			    "directory", disp, kind_of(st.st_mode));
+			    "directory", disp, kc_file_kind(st.st_mode));
 			break;
 		}
 		rc = export_one(b, fd, disp, names[i], transcripts);
@@ -1489,7 +1413,7 @@ sums_parse(int mfd, const char *media, struct sums *s)
 				    SUMS_LISTED_MAX >> 20);
 				break;
 			}
-			rc = hash_fd(ffd, fdisp, fst.st_size, hex);
+			rc = kc_sha256_fd(ffd, fdisp, fst.st_size, hex);
 			close(ffd);
 			if (rc != KC_OK)
 				break;
@@ -1640,7 +1564,7 @@ media_walk(int dirfd, const char *dir, int depth, int strict,
 			rc = kc_err(KC_ERR_POLICY, "%s: is %s; the medium must "
 			    "hold only regular files and directories: refusing "
 			    "to %s (remove it, or use an empty medium)", disp,
-			    kind_of(st.st_mode), verb);
+			    kc_file_kind(st.st_mode), verb);
 			break;
 		}
 		if (!strict)
@@ -1778,7 +1702,7 @@ read_back(int mfd, const char *media, const char *name, const char *sha256)
 		return rc;
 	(void)fdatasync(fd);
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-	rc = hash_fd(fd, disp, st.st_size, hex);
+	rc = kc_sha256_fd(fd, disp, st.st_size, hex);
 	close(fd);
 	if (rc != KC_OK)
 		return rc;
@@ -1856,7 +1780,7 @@ do_export(const char *media, struct batch *b, struct kc_export_result *res)
 			    "medium", msg);
 			goto out;
 		}
-		rc = hash_fd(fd, path, st.st_size, hex);
+		rc = kc_sha256_fd(fd, path, st.st_size, hex);
 		close(fd);
 		if (rc != KC_OK)
 			goto out;
@@ -1980,7 +1904,7 @@ add_register_dump(struct batch *b, const char *state_dir)
 		return KC_OK;
 	if (!S_ISREG(st.st_mode))
 		return kc_err(KC_ERR_POLICY, "%s: is %s, not the register; "
-		    "refusing to export", path, kind_of(st.st_mode));
+		    "refusing to export", path, kc_file_kind(st.st_mode));
 	if ((rc = kc_register_open(state_dir, 0, &reg)) != KC_OK ||
 	    (rc = kc_register_list(reg, &list, &n)) != KC_OK)
 		goto out;
@@ -2276,7 +2200,7 @@ import_names(int mfd, const char *media, const char *const *names,
 		if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
 			rc = kc_err(KC_ERR_POLICY, "%s: is %s; the medium must "
 			    "hold only regular files and directories: refusing "
-			    "to import anything", disp, kind_of(st.st_mode));
+			    "to import anything", disp, kc_file_kind(st.st_mode));
 			break;
 		}
 		if (S_ISDIR(st.st_mode) || !import_candidate(v[i])) {

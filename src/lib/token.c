@@ -43,6 +43,7 @@
 #include <p11-kit/pkcs11.h>
 
 #include "kc/error.h"
+#include "kc/fileio.h"
 #include "kc/token.h"
 
 struct kc_token_ctx {
@@ -268,8 +269,14 @@ module_check_path(const char *module, char *real, size_t realsz)
 static int
 module_open(const char *module, const char *real, int *fdp, struct stat *st)
 {
+	char shown[2 * PATH_MAX + 8];
 	uid_t me = geteuid();
 	int fd;
+
+	/* "module" or "module -> real path" in the messages. */
+	snprintf(shown, sizeof(shown), "%s%s%s", module,
+	    strcmp(module, real) ? " -> " : "",
+	    strcmp(module, real) ? real : "");
 
 	*fdp = -1;
 	fd = open(real, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -283,75 +290,22 @@ module_open(const char *module, const char *real, int *fdp, struct stat *st)
 	}
 	if (st->st_uid != 0 && st->st_uid != me) {
 		close(fd);
-		return kc_err(KC_ERR_POLICY, "PKCS#11 module %s%s%s is owned by "
+		return kc_err(KC_ERR_POLICY, "PKCS#11 module %s is owned by "
 		    "uid %lu, not by root or you (uid %lu): that user could "
 		    "change the code that handles the PIN and the keys; have "
-		    "root install the module (chown root)", module,
-		    strcmp(module, real) ? " -> " : "",
-		    strcmp(module, real) ? real : "",
+		    "root install the module (chown root)", shown,
 		    (unsigned long)st->st_uid, (unsigned long)me);
 	}
 	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
 		close(fd);
-		return kc_err(KC_ERR_POLICY, "PKCS#11 module %s%s%s is writable "
+		return kc_err(KC_ERR_POLICY, "PKCS#11 module %s is writable "
 		    "by %s (mode %04o): anyone could change the code that "
 		    "handles the PIN and the keys; chmod go-w it, or reinstall "
-		    "the vendor's module", module,
-		    strcmp(module, real) ? " -> " : "",
-		    strcmp(module, real) ? real : "",
-		    writers(st->st_mode), (unsigned)(st->st_mode & 07777));
+		    "the vendor's module", shown, writers(st->st_mode),
+		    (unsigned)(st->st_mode & 07777));
 	}
 	*fdp = fd;
 	return KC_OK;
-}
-
-/* SHA-256 of the open module file, which must be st->st_size bytes. */
-static int
-module_hash(const char *module, int fd, const struct stat *st,
-    char hex[65])
-{
-	static const char hx[] = "0123456789abcdef";
-	unsigned char buf[65536], md[32];
-	unsigned long long total = 0;
-	unsigned int mdlen = 0;
-	EVP_MD_CTX *mctx;
-	ssize_t r;
-	int rc = KC_OK;
-
-	if ((mctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(mctx, EVP_sha256(), NULL) != 1) {
-		EVP_MD_CTX_free(mctx);
-		return kc_err(KC_ERR_NOMEM, "out of memory");
-	}
-	for (;;) {
-		r = read(fd, buf, sizeof(buf));
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			rc = kc_err(KC_ERR_IO, "PKCS#11 module %s: %s", module,
-			    strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		total += (unsigned long long)r;
-		EVP_DigestUpdate(mctx, buf, (size_t)r);
-	}
-	if (total != (unsigned long long)st->st_size) {
-		rc = kc_err(KC_ERR_IO, "PKCS#11 module %s changed while it was "
-		    "read (%llu bytes, %llu expected)", module, total,
-		    (unsigned long long)st->st_size);
-		goto out;
-	}
-	EVP_DigestFinal_ex(mctx, md, &mdlen);
-	for (unsigned int i = 0; i < 32; i++) {
-		hex[2 * i] = hx[md[i] >> 4];
-		hex[2 * i + 1] = hx[md[i] & 15];
-	}
-	hex[64] = '\0';
-out:
-	EVP_MD_CTX_free(mctx);
-	return rc;
 }
 
 /* Checks the module file and fills ctx->info (path, size, SHA-256);
@@ -361,6 +315,7 @@ static int
 module_inspect(struct kc_token_ctx *ctx, const char *module, int *fdp,
     struct stat *st)
 {
+	char what[PATH_MAX + 32];
 	int rc;
 
 	*fdp = -1;
@@ -368,7 +323,9 @@ module_inspect(struct kc_token_ctx *ctx, const char *module, int *fdp,
 	    sizeof(ctx->info.realpath))) != KC_OK ||
 	    (rc = module_open(module, ctx->info.realpath, fdp, st)) != KC_OK)
 		return rc;
-	if ((rc = module_hash(module, *fdp, st, ctx->info.sha256)) != KC_OK) {
+	snprintf(what, sizeof(what), "PKCS#11 module %s", module);
+	if ((rc = kc_sha256_fd(*fdp, what, st->st_size,
+	    ctx->info.sha256)) != KC_OK) {
 		close(*fdp);
 		*fdp = -1;
 		return rc;

@@ -19,6 +19,9 @@ import os
 import shutil
 import subprocess
 import tempfile
+import sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from encoding import der_len, ossl, tlv  # noqa: E402
 
 TOP = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(TOP, "tests", "hostile", "csr")
@@ -30,23 +33,7 @@ NOT_CSR = "not a CSR|not a certificate signing request"
 BADSIG = "self-signature|signature does not verify|signature is malformed"
 
 
-def ossl(*args, data=None):
-    return subprocess.run(["openssl"] + list(args), input=data,
-                          stdout=subprocess.PIPE, check=True).stdout
-
-
 # --- DER --------------------------------------------------------------
-def der_len(n):
-    if n < 0x80:
-        return bytes([n])
-    b = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(b)]) + b
-
-
-def tlv(tag, val):
-    return bytes([tag]) + der_len(len(val)) + val
-
-
 def seq(*items):
     return tlv(0x30, b"".join(items))
 

@@ -28,12 +28,8 @@ ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 export ASAN_OPTIONS
 cd "$T" || bail "no temp dir"
 
-softhsm_setup unused
 PIN=kcAttackPin0815zq
-( umask 077; printf '%s\n' "$PIN" > pin )
-softhsm2-util --init-token --free --label keyceremony-demo --pin "$PIN" --so-pin 12345678 >/dev/null \
-	|| bail "softhsm2-util --init-token"
-demo_site demo.site
+demo_token "$PIN"
 mkdir media usb
 runc() {
 	"$KC" run "$1" --site "${2:-demo.site}" --batch --role officer="Olga Officer" \

@@ -21,12 +21,8 @@ CER=$KC_TOP_SRCDIR/ceremony
 cd "$T" || bail "no temp dir"
 
 # A token whose PIN is a string that cannot appear by chance.
-softhsm_setup unused
 PIN=kcMediaPin4711qz
-( umask 077; printf '%s\n' "$PIN" > pin )
-softhsm2-util --init-token --free --label keyceremony-demo --pin "$PIN" --so-pin 12345678 >/dev/null \
-	|| bail "softhsm2-util --init-token"
-demo_site demo.site
+demo_token "$PIN"
 mkdir media usb
 runc() {
 	"$KC" run "$CER/$1.yaml" --site demo.site --batch --role officer="Olga Officer" \

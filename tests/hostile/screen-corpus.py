@@ -26,6 +26,8 @@ import hashlib
 import os
 import subprocess
 import sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from encoding import b64url, cbor, cbor_head, der_len, ossl, tlv  # noqa: E402
 
 # ---- the corpus -----------------------------------------------------------
 
@@ -155,17 +157,6 @@ def reason_ok(both):
 
 # ---- DER helpers (CSRs made byte by byte: openssl req would refuse some) ----
 
-def der_len(n):
-    if n < 0x80:
-        return bytes([n])
-    b = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(b)]) + b
-
-
-def tlv(tag, val):
-    return bytes([tag]) + der_len(len(val)) + val
-
-
 OID_CN = b"\x06\x03\x55\x04\x03"
 OID_O = b"\x06\x03\x55\x04\x0a"
 OID_ST = b"\x06\x03\x55\x04\x08"
@@ -175,11 +166,6 @@ ECDSA_SHA256 = tlv(0x30, b"\x06\x08\x2a\x86\x48\xce\x3d\x04\x03\x02")
 def name(attrs):
     return tlv(0x30, b"".join(tlv(0x31, tlv(0x30, oid + tlv(tag, v)))
                               for oid, tag, v in attrs))
-
-
-def ossl(*args, data=None):
-    return subprocess.run(["openssl"] + list(args), input=data,
-                          stdout=subprocess.PIPE, check=True).stdout
 
 
 def make_csr(d, attrs, out):
@@ -263,34 +249,6 @@ def mode_csr(kc, d):
                 fail(what, "no reason naming the character", both)
             n += 1
     return n
-
-
-def b64url(b):
-    return base64.urlsafe_b64encode(b).rstrip(b"=")
-
-
-def cbor_head(major, n):
-    if n < 24:
-        return bytes([major << 5 | n])
-    for ai, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
-        if n < 1 << (8 * size):
-            return bytes([major << 5 | ai]) + n.to_bytes(size, "big")
-    raise ValueError(n)
-
-
-def cbor(v):
-    if isinstance(v, int):
-        return cbor_head(0, v) if v >= 0 else cbor_head(1, -1 - v)
-    if isinstance(v, bytes):
-        return cbor_head(2, len(v)) + v
-    if isinstance(v, list):
-        return cbor_head(4, len(v)) + b"".join(cbor(x) for x in v)
-    if isinstance(v, dict):
-        return cbor_head(5, len(v)) + b"".join(cbor(k) + cbor(x)
-                                               for k, x in v.items())
-    if isinstance(v, tuple):
-        return cbor_head(6, v[1]) + cbor(v[2])
-    raise TypeError(v)
 
 
 def keygen_line(body):
