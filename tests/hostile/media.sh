@@ -116,7 +116,8 @@ rm -f fifo.pin fifo.csr
 # Reserved output names on the command line too (item 7): refused before the
 # token is touched, the register untouched.
 rm -rf S7; cp -a golden S7
-for out in register.sqlite-journal register.sqlite-wal register.sqlite SHA256SUMS; do
+for out in register.sqlite-journal register.sqlite-wal register.sqlite SHA256SUMS \
+	register-dump.crl transcripts root.pem.tmp-0123456789ab; do
 	cp -a S7 S7.before
 	check_fails "crl --out S7/$out is refused" "$out.*keeps for itself" \
 		"$KC" crl --token keyceremony-demo --label root-2026 --issuer S7/root.pem \
