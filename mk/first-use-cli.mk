@@ -1,0 +1,2 @@
+# First use (issue 14), ceremony side: quorum sheets, the quickstart and its
+# suggested commands, run --check without a site.
