@@ -5,3 +5,6 @@
 # each works and reports what `keyceremony token list` does on it.
 TESTS += tests/modules/smoke.sh
 EXTRA_DIST += tests/lib-modules.sh tests/modules/smoke.sh
+
+# docs/hsm-notes.md: per-vendor PKCS#11 notes, linked from the runbook (3.1).
+dist_doc_DATA += docs/hsm-notes.md
