@@ -53,6 +53,25 @@ int kc_quorum_split(const struct kc_secret *pin, int k, int n,
  * be NULL. */
 int kc_quorum_check(const char *text, size_t len, struct kc_quorum_info *info);
 
+/*
+ * Reads one share from path: a sheet as 'quorum split --out-dir' writes it
+ * (heading, token, custodian line, the share, the closing line; the same
+ * text saved from the terminal), or a file holding only the share. The
+ * share is the one line (leading and trailing blanks, CR ignored) made of
+ * share characters, dashes and spaces; lines with other characters are
+ * ignored. The file is opened with kc_file_open() rules and, like a PIN
+ * file, must not be accessible by group or others (KC_ERR_PIN). Refused
+ * (KC_ERR_INPUT, a one-line message naming path, never quoting the share):
+ * larger than KC_QUORUM_SHEET_MAX, a NUL byte, no share line, two share
+ * lines or two headings, a share that does not check out, a heading that
+ * names another share than the one on the sheet. On success *share is a
+ * new secret holding the share's text (the caller frees it) and info (may
+ * be NULL) describes it; every copy of the file's bytes is wiped.
+ */
+#define KC_QUORUM_SHEET_MAX	8192
+int kc_quorum_read_file(const char *path, struct kc_secret **share,
+    struct kc_quorum_info *info);
+
 /* Collects shares typed one after the other. */
 struct kc_quorum;
 

@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -43,8 +45,10 @@ split_usage(FILE *f)
 	    "  --shares N      shares made, one per custodian (K..%d)\n"
 	    "  --pin-file FILE the PIN to split (else typed twice, no echo)\n"
 	    "  --label TOKEN   token name printed on each share\n"
-	    "  --out-dir DIR   write share-I-of-N.txt files (0600) instead of "
-	    "printing\n", KC_QUORUM_MAX_SHARES);
+	    "  --out-dir DIR   write share-I-of-N.txt sheets (0600) instead of "
+	    "printing;\n"
+	    "                  a missing DIR is created (0700) when its parent "
+	    "exists\n", KC_QUORUM_MAX_SHARES);
 }
 
 static int
@@ -62,6 +66,61 @@ print_share(FILE *f, const struct kc_quorum_info *qi, const char *label,
 	return ferror(f) ? -1 : 0;
 }
 
+/*
+ * --out-dir: an existing directory, or a missing one whose parent exists
+ * (checked before the PIN is read; created only once the shares are made).
+ */
+static int
+out_dir_check(const char *dir, int *missing)
+{
+	char parent[PATH_MAX];
+	struct stat st;
+	char *slash;
+
+	*missing = 0;
+	if (lstat(dir, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			return kc_err(KC_ERR_IO, "--out-dir %s is %s, not a "
+			    "directory", dir, S_ISREG(st.st_mode) ? "a file" :
+			    kc_file_kind(st.st_mode));
+		return KC_OK;
+	}
+	if (errno != ENOENT)
+		return kc_err(KC_ERR_IO, "--out-dir %s: %s", dir,
+		    strerror(errno));
+	snprintf(parent, sizeof(parent), "%s", dir);
+	while ((slash = strrchr(parent, '/')) != NULL && slash[1] == '\0' &&
+	    slash != parent)
+		*slash = '\0';		/* "shares/" is "shares" */
+	if ((slash = strrchr(parent, '/')) == NULL)
+		snprintf(parent, sizeof(parent), ".");
+	else if (slash == parent)
+		parent[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode))
+		return kc_err(KC_ERR_IO, "--out-dir %s does not exist and cannot "
+		    "be created: its parent directory %s does not exist (only "
+		    "the last part is created)", dir, parent);
+	*missing = 1;
+	return KC_OK;
+}
+
+static int
+out_dir_make(const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) != 0)
+		return kc_err(KC_ERR_IO, "cannot create --out-dir %s: %s", dir,
+		    strerror(errno));
+	if (lstat(dir, &st) != 0)
+		return kc_err(KC_ERR_IO, "%s: %s", dir, strerror(errno));
+	fprintf(stderr, "%s: created the share directory %s (mode %04o)\n",
+	    kc_progname, kc_disp(dir), (unsigned)(st.st_mode & 07777));
+	return KC_OK;
+}
+
 int
 cmd_quorum_split(int argc, char **argv)
 {
@@ -77,7 +136,7 @@ cmd_quorum_split(int argc, char **argv)
 	struct kc_secret *pin = NULL, *shares[KC_QUORUM_MAX_SHARES] = { 0 };
 	const char *pin_file = NULL, *label = NULL, *out_dir = NULL;
 	char path[PATH_MAX];
-	int k = 0, n = 0, c, rc, st = KC_EXIT_FAIL;
+	int k = 0, n = 0, c, rc, st = KC_EXIT_FAIL, dir_missing = 0;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -110,7 +169,10 @@ cmd_quorum_split(int argc, char **argv)
 	if (k > n)
 		return kc_front_usage("quorum split: --threshold %d is more "
 		    "than --shares %d", k, n);
-	if (out_dir != NULL)
+	if (out_dir != NULL && (rc = out_dir_check(out_dir, &dir_missing)) !=
+	    KC_OK)
+		return kc_front_fail(rc);
+	if (out_dir != NULL && !dir_missing)
 		for (int i = 1; i <= n; i++) {
 			snprintf(path, sizeof(path), "%s/share-%d-of-%d.txt",
 			    out_dir, i, n);
@@ -118,7 +180,8 @@ cmd_quorum_split(int argc, char **argv)
 				return kc_front_fail(rc);
 		}
 	if ((rc = kc_front_secret(pin_file, "PIN", 1, &pin)) != KC_OK ||
-	    (rc = kc_quorum_split(pin, k, n, shares)) != KC_OK) {
+	    (rc = kc_quorum_split(pin, k, n, shares)) != KC_OK ||
+	    (dir_missing && (rc = out_dir_make(out_dir)) != KC_OK)) {
 		st = kc_front_fail(rc);
 		goto out;
 	}
@@ -178,8 +241,10 @@ combine_usage(FILE *f)
 	fprintf(f,
 	    "usage: keyceremony quorum combine [--share-file FILE ...] "
 	    "[--out FILE]\n"
-	    "  --share-file FILE  a share from a file (0600); repeat; else the\n"
-	    "                     custodians type their shares (no echo)\n"
+	    "  --share-file FILE  a share sheet as 'split --out-dir' writes it\n"
+	    "                     (or a file holding only the share; 0600);\n"
+	    "                     repeat; else the custodians type their\n"
+	    "                     shares (no echo)\n"
 	    "  --out FILE         write the rebuilt PIN there (0600, new file);\n"
 	    "                     without it the shares are only checked\n");
 }
@@ -233,7 +298,7 @@ cmd_quorum_combine(int argc, char **argv)
 			break;
 		}
 		if (nfiles > 0) {
-			rc = kc_secret_read_file(files[i], "share", &s);
+			rc = kc_quorum_read_file(files[i], &s, NULL);
 		} else {
 			snprintf(what, sizeof(what), "share %d", i + 1);
 			rc = kc_front_secret(NULL, what, 0, &s);

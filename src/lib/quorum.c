@@ -16,9 +16,13 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+#include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libgfshare.h>
 #include <openssl/crypto.h>
@@ -26,6 +30,7 @@
 #include <openssl/rand.h>
 
 #include "kc/error.h"
+#include "kc/fileio.h"
 #include "kc/quorum.h"
 
 #define Q_VERSION	2	/* written */
@@ -428,5 +433,191 @@ kc_quorum_combine(const struct kc_quorum *q, struct kc_secret **pin)
 	rc = kc_secret_from(block + 1, block[0], pin);
 out:
 	OPENSSL_cleanse(block, sizeof(block));
+	return rc;
+}
+
+/* ---- share sheets (kc_quorum_read_file) ---- */
+
+#define SHEET_HEADING	"keyceremony PIN share "
+
+/* A line (trimmed) that looks like a share: only share characters, dashes
+ * and spaces, at least 16 share characters and a digit (every share starts
+ * with its version, '0'; a name written on the sheet has none). */
+static int
+share_like(const char *l, size_t n)
+{
+	size_t chars = 0;
+	int digit = 0;
+
+	if (n >= sizeof(SHEET_HEADING) - 1 &&
+	    strncmp(l, SHEET_HEADING, sizeof(SHEET_HEADING) - 1) == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (l[i] == '-' || l[i] == ' ')
+			continue;
+		if (b32_value(l[i]) < 0)
+			return 0;
+		digit |= isdigit((unsigned char)l[i]) != 0;
+		chars++;
+	}
+	return chars >= 16 && digit;
+}
+
+/* The heading split prints ("keyceremony PIN share 2 of 3    set 0A1B2C
+ * any 2 of 3 rebuild the PIN"): 1 and *h filled when line is one. */
+static int
+sheet_heading(const char *l, size_t n, struct kc_quorum_info *h)
+{
+	char tmp[128], set[8] = "";
+	int k2 = 0, n2 = 0, used = 0;
+
+	if (n < sizeof(SHEET_HEADING) - 1 || n >= sizeof(tmp) ||
+	    strncmp(l, SHEET_HEADING, sizeof(SHEET_HEADING) - 1) != 0)
+		return 0;
+	memcpy(tmp, l, n);
+	tmp[n] = '\0';
+	memset(h, 0, sizeof(*h));
+	if (sscanf(tmp, SHEET_HEADING "%d of %d set %6[0-9A-F] any %d of %d "
+	    "rebuild the PIN%n", &h->index, &h->n, set, &k2, &n2, &used) != 5 ||
+	    (size_t)used != n || strlen(set) != 6)
+		return -1;
+	h->k = k2;
+	memcpy(h->set_id, set, sizeof(h->set_id));
+	return n2 == h->n ? 1 : -1;
+}
+
+/* Finds the one share line of a sheet in buf (len bytes, no NUL); the
+ * share's offset and length in *off, *slen. Messages name path. */
+static int
+sheet_find(const char *path, const char *buf, size_t len, size_t *off,
+    size_t *slen, struct kc_quorum_info *head, int *has_head)
+{
+	size_t pos = 0, lineno = 0, found_line = 0, head_line = 0;
+
+	*has_head = 0;
+	while (pos < len) {
+		size_t e = pos, a, b;
+		int hr;
+
+		while (e < len && buf[e] != '\n')
+			e++;
+		lineno++;
+		a = pos;
+		b = e;
+		if (b > a && buf[b - 1] == '\r')
+			b--;
+		while (a < b && (buf[a] == ' ' || buf[a] == '\t'))
+			a++;
+		while (b > a && (buf[b - 1] == ' ' || buf[b - 1] == '\t'))
+			b--;
+		if ((hr = sheet_heading(buf + a, b - a, head)) != 0) {
+			if (hr < 0)
+				return kc_err(KC_ERR_INPUT, "%s:%zu: the heading "
+				    "of the share sheet is damaged (not as "
+				    "'quorum split' writes it)", path, lineno);
+			if (*has_head)
+				return kc_err(KC_ERR_INPUT, "%s: two share "
+				    "headings (lines %zu and %zu): one sheet per "
+				    "file, one --share-file per sheet", path,
+				    head_line, lineno);
+			*has_head = 1;
+			head_line = lineno;
+		} else if (share_like(buf + a, b - a)) {
+			if (found_line != 0)
+				return kc_err(KC_ERR_INPUT, "%s: lines %zu and "
+				    "%zu both look like a share; a sheet holds "
+				    "one share: give each in its own file", path,
+				    found_line, lineno);
+			found_line = lineno;
+			*off = a;
+			*slen = b - a;
+		}
+		pos = e + 1;
+	}
+	if (found_line == 0)
+		return kc_err(KC_ERR_INPUT, "%s: no share in this file: a share "
+		    "is one line of groups of four letters and digits "
+		    "(0A1B-C2D3-...), as 'quorum split' prints it", path);
+	return KC_OK;
+}
+
+int
+kc_quorum_read_file(const char *path, struct kc_secret **out,
+    struct kc_quorum_info *info)
+{
+	struct kc_quorum_info head, got;
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0, off = 0, slen = 0;
+	ssize_t r;
+	int fd = -1, rc, has_head = 0;
+
+	*out = NULL;
+	if ((rc = kc_file_open(path, "share file", KC_QUORUM_SHEET_MAX, &fd,
+	    &st)) != KC_OK)
+		return kc_err_recode(KC_ERR_PIN);
+	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		rc = kc_err(KC_ERR_PIN, "share file %s is accessible by group or "
+		    "others (mode %03o); run chmod 600 %s", path,
+		    (unsigned)(st.st_mode & 0777), path);
+		goto out;
+	}
+	if ((buf = malloc(KC_QUORUM_SHEET_MAX + 1)) == NULL) {
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	while (len <= KC_QUORUM_SHEET_MAX) {
+		r = read(fd, buf + len, KC_QUORUM_SHEET_MAX + 1 - len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			rc = kc_err(KC_ERR_IO, "share file %s: %s", path,
+			    strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	if (len > KC_QUORUM_SHEET_MAX) {
+		rc = kc_err(KC_ERR_INPUT, "share file %s: file too large (more "
+		    "than %d bytes); a share sheet is one page", path,
+		    KC_QUORUM_SHEET_MAX);
+		goto out;
+	}
+	if (memchr(buf, '\0', len) != NULL) {
+		rc = kc_err(KC_ERR_INPUT, "share file %s holds a NUL byte: not "
+		    "a share sheet", path);
+		goto out;
+	}
+	if ((rc = sheet_find(path, buf, len, &off, &slen, &head, &has_head)) !=
+	    KC_OK)
+		goto out;
+	if ((rc = kc_quorum_check(buf + off, slen, &got)) != KC_OK) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "%s", kc_errmsg());
+		rc = kc_err(rc, "%s: %s", path, msg);
+		goto out;
+	}
+	if (has_head && (head.index != got.index || head.k != got.k ||
+	    head.n != got.n || strcmp(head.set_id, got.set_id) != 0)) {
+		rc = kc_err(KC_ERR_INPUT, "%s: the sheet's heading says share %d "
+		    "of set %s (%d of %d) but its share is share %d of set %s "
+		    "(%d of %d): the sheet was altered; nothing was sent to the "
+		    "token", path, head.index, head.set_id, head.k, head.n,
+		    got.index, got.set_id, got.k, got.n);
+		goto out;
+	}
+	if ((rc = kc_secret_from(buf + off, slen, out)) != KC_OK)
+		goto out;
+	if (info != NULL)
+		*info = got;
+out:
+	if (buf != NULL)
+		OPENSSL_clear_free(buf, KC_QUORUM_SHEET_MAX + 1);
+	if (fd != -1)
+		close(fd);
+	OPENSSL_cleanse(&head, sizeof(head));
 	return rc;
 }
