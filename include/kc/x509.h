@@ -57,6 +57,11 @@ enum kc_profile {
 					   (+keyEncipherment for RSA), clientAuth */
 };
 const char *kc_profile_name(enum kc_profile p);
+/* The extensions profile p writes, one "name: value" line each, from the
+ * same strings kc_cert_build() uses (rsa: the subject key is RSA; path_len
+ * as in struct kc_cert_req), for people to review before a ceremony. */
+int kc_profile_extensions(enum kc_profile p, int path_len, int rsa,
+    char *out, size_t outsz);
 
 #define KC_DAYS_MAX 10958	/* 30 years */
 #define KC_SERIAL_LEN 16	/* bytes; the top bit is cleared: 127 random bits */

@@ -10,6 +10,7 @@
 #include "kc/display.h"
 #include "kc/engine.h"
 #include "kc/error.h"
+#include "kc/review.h"
 #include "kc/secret.h"
 #include "kc/transcript.h"
 
@@ -23,6 +24,7 @@ usage(FILE *f)
 	    "usage: %s run FILE --site SITE [--batch] [--role ROLE=NAME ...]\n"
 	    "       %s run FILE --module M --token T --pin-file P --state S "
 	    "--media DIR [--batch]\n"
+	    "       %s run FILE --check\n"
 	    "\n"
 	    "Runs the ceremony in FILE (see ceremony(5)): preflight checks, login,\n"
 	    "each step through the same operations as the subcommands, a\n"
@@ -41,9 +43,11 @@ usage(FILE *f)
 	    "  --media DIR        media directory (overrides the site profile)\n"
 	    "  --network POLICY   warn or refuse when an interface is up\n"
 	    "                     (default: the site profile's, else warn)\n"
-	    "  --check            validate FILE (and SITE) and stop\n"
+	    "  --check            validate FILE alone (and SITE when given) and\n"
+	    "                     print what each step will issue; no token,\n"
+	    "                     no state directory\n"
 	    "  --help             this text\n",
-	    kc_progname, kc_progname);
+	    kc_progname, kc_progname, kc_progname);
 }
 
 static void
@@ -286,21 +290,32 @@ cmd_run(int argc, char **argv)
 	if (network != NULL)
 		site->network = strcmp(network, "warn") == 0 ? KC_POLICY_WARN :
 		    KC_POLICY_REFUSE;
+	/* --check: the ceremony file alone (and the site profile when one
+	 * is given); no token, no state directory. */
+	if (check_only) {
+		char *review = NULL;
+
+		if ((rc = kc_ceremony_review(cer, &review)) != KC_OK)
+			goto fail;
+		print_text(stdout, "", review);
+		free(review);
+		if (site_path != NULL)
+			printf("\nSite profile %s: valid (not used by --check)\n",
+			    kc_disp_quoted(site_path));
+		printf("\n%s: ceremony '%s' is valid: %zu roles, %zu steps "
+		    "(SHA-256 %s)\n", kc_disp(argv[optind]),
+		    kc_disp(kc_ceremony_name(cer)),
+		    kc_ceremony_nroles(cer), kc_ceremony_nsteps(cer),
+		    kc_ceremony_sha256(cer));
+		exit_rc = fflush(stdout) == 0 ? KC_EXIT_OK : KC_EXIT_FAIL;
+		goto out;
+	}
 	if ((rc = kc_site_complete(site)) != KC_OK)
 		goto fail;
 	if (batch && site->pin_file == NULL) {
 		rc = kc_err(KC_ERR_USAGE, "--batch needs a PIN file (--pin-file "
 		    "or pin-file in the site profile)");
 		goto fail;
-	}
-	if (check_only) {
-		printf("%s: ceremony '%s' is valid: %zu roles, %zu steps "
-		    "(SHA-256 %s)\n", kc_disp(argv[optind]),
-		    kc_disp(kc_ceremony_name(cer)),
-		    kc_ceremony_nroles(cer), kc_ceremony_nsteps(cer),
-		    kc_ceremony_sha256(cer));
-		exit_rc = KC_EXIT_OK;
-		goto out;
 	}
 	/* Roles are checked before anything is written. */
 	for (size_t i = 0; i < nroles; i++) {

@@ -2,6 +2,7 @@
  * the extensions. Also signing with verification after (see kc/x509.h). */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/bn.h>
@@ -40,6 +41,68 @@ add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
 	return KC_OK;
 }
 
+/* basicConstraints and keyUsage of a profile, as OpenSSL's config
+ * strings: the one place they are decided (kc_cert_build, and the text
+ * kc_profile_extensions gives the witnesses before the day). */
+static void
+profile_bc_ku(enum kc_profile p, int path_len, int rsa, char bc[64],
+    const char **ku)
+{
+	if (p == KC_PROFILE_ROOT || p == KC_PROFILE_INTERMEDIATE) {
+		if (path_len >= 0)
+			snprintf(bc, 64, "critical,CA:TRUE,pathlen:%d",
+			    path_len);
+		else
+			snprintf(bc, 64, "critical,CA:TRUE");
+		*ku = "critical,keyCertSign,cRLSign,digitalSignature";
+	} else {
+		snprintf(bc, 64, "critical,CA:FALSE");
+		*ku = p == KC_PROFILE_DEVICE && rsa ?
+		    "critical,digitalSignature,keyEncipherment" :
+		    "critical,digitalSignature";
+	}
+}
+
+/* "critical,CA:TRUE" as "critical, CA:TRUE". */
+static void
+spaced(char *out, size_t outsz, const char *cfg)
+{
+	size_t o = 0;
+
+	for (; *cfg != '\0' && o + 3 < outsz; cfg++) {
+		out[o++] = *cfg;
+		if (*cfg == ',')
+			out[o++] = ' ';
+	}
+	out[o] = '\0';
+}
+
+int
+kc_profile_extensions(enum kc_profile p, int path_len, int rsa, char *out,
+    size_t outsz)
+{
+	char bc[64], bcs[80], kus[96];
+	const char *ku;
+	int n, is_ca = p == KC_PROFILE_ROOT || p == KC_PROFILE_INTERMEDIATE;
+
+	profile_bc_ku(p, path_len, rsa, bc, &ku);
+	spaced(bcs, sizeof(bcs), bc);
+	spaced(kus, sizeof(kus), ku);
+	n = snprintf(out, outsz,
+	    "basicConstraints: %s\n"
+	    "keyUsage: %s\n"
+	    "%s"
+	    "subjectKeyIdentifier: SHA-1 of the subject's public key\n"
+	    "authorityKeyIdentifier: %s\n",
+	    bcs, kus, is_ca ? "" : "extendedKeyUsage: clientAuth\n",
+	    p == KC_PROFILE_ROOT ? "keyid, the same as the subjectKeyIdentifier "
+	    "(self-signed)" : "keyid of the issuer certificate's "
+	    "subjectKeyIdentifier");
+	if (n < 0 || (size_t)n >= outsz)
+		return kc_err(KC_ERR_INTERNAL, "extension text too long");
+	return KC_OK;
+}
+
 int
 kc_cert_build(const struct kc_cert_req *r, X509 **out)
 {
@@ -75,19 +138,7 @@ kc_cert_build(const struct kc_cert_req *r, X509 **out)
 	}
 	X509V3_set_ctx(&ctx, r->issuer != NULL ? (X509 *)r->issuer : x, x,
 	    NULL, NULL, 0);
-	if (is_ca) {
-		if (r->path_len >= 0)
-			snprintf(bc, sizeof(bc), "critical,CA:TRUE,pathlen:%d",
-			    r->path_len);
-		else
-			snprintf(bc, sizeof(bc), "critical,CA:TRUE");
-		ku = "critical,keyCertSign,cRLSign,digitalSignature";
-	} else {
-		snprintf(bc, sizeof(bc), "critical,CA:FALSE");
-		ku = r->profile == KC_PROFILE_DEVICE && rsa ?
-		    "critical,digitalSignature,keyEncipherment" :
-		    "critical,digitalSignature";
-	}
+	profile_bc_ku(r->profile, r->path_len, rsa, bc, &ku);
 	/* SKI before AKI: a self-signed AKI is taken from the SKI. */
 	if ((rc = add_ext(x, &ctx, NID_basic_constraints, bc)) != KC_OK ||
 	    (rc = add_ext(x, &ctx, NID_key_usage, ku)) != KC_OK ||
