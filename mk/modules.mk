@@ -8,3 +8,7 @@ EXTRA_DIST += tests/lib-modules.sh tests/modules/smoke.sh
 
 # docs/hsm-notes.md: per-vendor PKCS#11 notes, linked from the runbook (3.1).
 dist_doc_DATA += docs/hsm-notes.md
+# issue 13 (m-probe): mechanism sizes, key label, rehearsal vs production
+# at the preflight; token probe on every module; the openCryptoki matrix.
+TESTS += tests/modules/preflight.sh
+EXTRA_DIST += tests/modules/preflight.sh

@@ -1,6 +1,10 @@
 # Fragment of Makefile.am owned by the token area (src/lib/token.c, cmd_token.c).
 libkc_la_SOURCES += include/kc/token.h src/lib/token.c
 keyceremony_SOURCES += src/ceremony/cmd_token.c
+# issue 13: mechanism sizes, rehearsal tokens, token probe
+libkc_la_SOURCES += src/lib/token_int.h src/lib/token_mech.c \
+	src/lib/token_probe.c
+keyceremony_SOURCES += src/ceremony/cmd_probe.c
 
 # tests/unit/test_token runs against a SoftHSM token that
 # tests/softhsm/token-keys.sh sets up; it is not a TEST on its own.

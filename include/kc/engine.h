@@ -118,6 +118,9 @@ struct kc_site {
 	char		*media_dir;
 	enum kc_policy	 network;	/* an interface other than lo is up */
 	enum kc_policy	 removable;	/* media not on a removable device */
+	int		 production;	/* production: true 1, false 0; -1 not
+					 * given (any token, software ones
+					 * marked REHEARSAL) */
 };
 
 /* An empty site (policies: network refuse, removable warn). */

@@ -1,6 +1,6 @@
 /*
- * kc/token.h: the token layer. src/lib/token.c is the only file in the
- * project that includes libp11.h or PKCS#11 headers; everything else sees
+ * kc/token.h: the token layer. src/lib/token*.c are the only files in the
+ * project that include libp11.h or PKCS#11 headers; everything else sees
  * these opaque handles and OpenSSL types.
  *
  * Ownership: kc_token_load() returns a context the caller frees with
@@ -46,6 +46,15 @@ struct kc_token_info {
 	int		mech_ecdsa;	/* CKM_ECDSA */
 	int		mech_rsa_keygen; /* CKM_RSA_PKCS_KEY_PAIR_GEN */
 	int		mech_rsa_pkcs;	/* CKM_RSA_PKCS */
+	/* What C_GetMechanismInfo states (token_mech.c): key sizes as the
+	 * module gives them (RSA in bits; EC in bits for every module
+	 * measured), 0..0 when it does not say; CKF_EC_* flags of the EC
+	 * mechanisms (none at all: not stated, not refused). */
+	struct kc_mech_sizes {
+		int		present;
+		unsigned long	min, max, flags;
+	} mi_ec_gen, mi_ecdsa, mi_rsa_gen, mi_rsa_pkcs, mi_rsa_sha256,
+	  mi_rsa_sha384;
 };
 
 /* Loads a PKCS#11 module. module NULL means the default: KEYCEREMONY_MODULE
@@ -86,8 +95,43 @@ const char *kc_token_env_name(size_t i);
  * when not. kc_token_open() refuses such a process for any token that is
  * not a rehearsal token. */
 int kc_token_preloaded(char *why, size_t whysz);
-/* 1 for a rehearsal token: SoftHSM (manufacturer or model says so). */
+/* 1 for a rehearsal token: one of the software tokens of
+ * kc_token_rehearsal_kind(). */
 int kc_token_is_rehearsal(const struct kc_token_info *ti);
+/* What kind of software token ti is, by what it reports (measured):
+ * "SoftHSM" (manufacturer or model says SoftHSM), "the openCryptoki soft
+ * token" (manufacturer IBM..., model "IBM SoftTok"), "tpm2-pkcs11 on a
+ * software TPM" (manufacturer "IBM", model "SW   TPM": swtpm); NULL for any
+ * other token (hardware or unknown: production). */
+const char *kc_token_rehearsal_kind(const struct kc_token_info *ti);
+
+/* 1 when the token can generate a key of alg and sign with it: the
+ * key-pair mechanism with alg's size inside its stated range (and, for EC,
+ * prime-field named curves and uncompressed points when any CKF_EC_* flag
+ * is stated), and CKM_ECDSA, or for RSA CKM_SHA256/384_RSA_PKCS or
+ * CKM_RSA_PKCS, covering the size. 0 when not, with a one-line reason in
+ * why ("rsa-4096 not offered: CKM_RSA_PKCS_KEY_PAIR_GEN sizes
+ * 1024..3072"). */
+int kc_token_alg_offered(const struct kc_token_info *ti, enum kc_alg alg,
+    char *why, size_t whysz);
+/* The same for signing only (an existing key of alg). */
+int kc_token_sign_offered(const struct kc_token_info *ti, enum kc_alg alg,
+    char *why, size_t whysz);
+/* The root-key algorithms kc_token_alg_offered() accepts, in the order
+ * ec-p384 ec-p256 rsa-3072 rsa-4096, blank-separated ("" for none). */
+void kc_token_algs_offered(const struct kc_token_info *ti, char *buf,
+    size_t bufsz);
+/* "CKM_EC_KEY_PAIR_GEN 256..521 bits [F_P OID uncompressed]"-style text
+ * of one kc_mech_sizes for display. */
+void kc_token_mech_text(const char *name, const struct kc_mech_sizes *m,
+    char *buf, size_t bufsz);
+
+/* 1 when any object the session can see (public objects without login,
+ * every object after it) carries CKA_LABEL label, with its class
+ * ("public key", "private key", "secret key", "certificate", "data") in
+ * what; 0 when none does; <0 on error. Needs no login. */
+int kc_token_label_used(struct kc_token *tok, const char *label,
+    char *what, size_t whatsz);
 /* The default module path (see kc_token_load). */
 const char *kc_token_default_module(void);
 
@@ -178,5 +222,21 @@ struct kc_key_info {
  * free(). */
 int kc_token_key_list(struct kc_token *tok, struct kc_key_info **keys,
     size_t *n);
+
+/* ---- token probe (token_probe.c) ---- */
+
+/* Every object the session sees (after login: all of them), one line per
+ * object "class label=... id=... type=...", sorted, in a malloc'd string
+ * (escape it for display); *count objects. For `token probe`'s before and
+ * after comparison. */
+int kc_token_objects(struct kc_token *tok, char **list, size_t *count);
+
+/* The public key object with this label, as read back. */
+struct kc_pub_attrs {
+	int verify, encrypt, wrap, token, private_, modifiable; /* -1 unknown */
+	int objects;			/* public key objects with the label */
+};
+int kc_token_pub_attrs(struct kc_token *tok, const char *label,
+    struct kc_pub_attrs *pa);
 
 #endif

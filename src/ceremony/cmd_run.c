@@ -176,7 +176,7 @@ print_digest(const struct kc_engine_summary *sum)
 		printf("\n");
 	}
 	if (sum->rehearsal)
-		printf("REHEARSAL: SoftHSM token; nothing made here is for "
+		printf("REHEARSAL: software token; nothing made here is for "
 		    "production.\n");
 	printf("Check later with: %s transcript verify %s --digest HEX\n",
 	    kc_progname, kc_disp(sum->transcript));
@@ -387,7 +387,7 @@ cmd_run(int argc, char **argv)
 		indent(r.detail);
 	}
 	if (kc_engine_rehearsal(e))
-		printf("\n*** REHEARSAL: the token is SoftHSM ***\n");
+		printf("\n*** REHEARSAL: the token is a software token ***\n");
 	if ((rc = kc_engine_preflight(e)) != KC_OK)
 		goto finish;
 	if (pin == NULL &&

@@ -67,23 +67,38 @@ print_flags(const struct kc_token_info *t)
 	    t->pin_locked ? " PIN-LOCKED" : "");
 }
 
+/* The mechanisms, what C_GetMechanismInfo states about them, and the
+ * root-key algorithms that follow (kc_token_alg_offered): only those the
+ * token can make and sign with. */
 static void
 print_mechs(const struct kc_token_info *t)
 {
-	int ec = t->mech_ec_keygen && t->mech_ecdsa;
-	int rsa = t->mech_rsa_keygen && t->mech_rsa_pkcs;
+	static const enum kc_alg algs[] = { KC_ALG_EC_P384, KC_ALG_EC_P256,
+	    KC_ALG_RSA_3072, KC_ALG_RSA_4096 };
+	char buf[256], ok[64];
 
 	printf("  mechanisms:   EC-keygen %s, ECDSA %s, RSA-keygen %s, "
 	    "RSA-PKCS %s\n",
 	    t->mech_ec_keygen ? "yes" : "NO", t->mech_ecdsa ? "yes" : "NO",
 	    t->mech_rsa_keygen ? "yes" : "NO", t->mech_rsa_pkcs ? "yes" : "NO");
-	printf("  ceremony:     %s%s%s\n",
-	    ec ? "ec-p384 ec-p256" : "",
-	    ec && rsa ? " " : "",
-	    rsa ? "rsa-3072 rsa-4096" : "");
-	if (!ec && !rsa)
+	kc_token_mech_text("EC-keygen", &t->mi_ec_gen, buf, sizeof(buf));
+	printf("  key sizes:    %s", buf);
+	kc_token_mech_text("RSA-keygen", &t->mi_rsa_gen, buf, sizeof(buf));
+	printf(", %s (bits)\n", buf);
+	printf("  RSA signing:  SHA256-RSA-PKCS %s, SHA384-RSA-PKCS %s\n",
+	    t->mi_rsa_sha256.present ? "yes" : "NO",
+	    t->mi_rsa_sha384.present ? "yes" : "NO");
+	kc_token_algs_offered(t, ok, sizeof(ok));
+	printf("  ceremony:     %s\n", ok[0] ? ok : "none");
+	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
+		if (!kc_token_alg_offered(t, algs[i], buf, sizeof(buf)))
+			printf("  not offered:  %s\n", kc_disp(buf));
+	if (ok[0] == '\0')
 		printf("                (no algorithm usable: this token cannot "
 		    "hold a root key)\n");
+	if (kc_token_is_rehearsal(t))
+		printf("  REHEARSAL:    %s, a software token: for rehearsals "
+		    "only\n", kc_token_rehearsal_kind(t));
 }
 
 int

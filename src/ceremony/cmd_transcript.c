@@ -86,7 +86,7 @@ cmd_transcript_verify(int argc, char **argv)
 	    kc_disp_quoted(argv[optind]), chk.records,
 	    kc_disp_quoted(chk.ceremony),
 	    chk.completed ? "completed" : "ABORTED",
-	    chk.rehearsal ? " (REHEARSAL on SoftHSM)" : "");
+	    chk.rehearsal ? " (REHEARSAL on a software token)" : "");
 	printf("final digest: %s\n", chk.digest);
 	printf("PGP words:    %s\n", words);
 	if (digest != NULL)

@@ -7,6 +7,7 @@
 int cmd_token_list(int argc, char **argv);
 int cmd_token_init(int argc, char **argv);
 int cmd_token_keys(int argc, char **argv);
+int cmd_token_probe(int argc, char **argv);
 int cmd_root_create(int argc, char **argv);
 int cmd_quorum_split(int argc, char **argv);
 int cmd_quorum_combine(int argc, char **argv);

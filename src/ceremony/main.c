@@ -14,6 +14,9 @@ static const struct kc_cmd commands[] = {
 	  "token init --label L --so-pin-file F --pin-file F [--module PATH]" },
 	{ "token", "keys", cmd_token_keys,
 	  "token keys --token L [--pin-file F] [--module PATH]" },
+	{ "token", "probe", cmd_token_probe,
+	  "token probe --token L [--algorithm ALG] [--pin-file F] "
+	  "[--module M]" },
 	{ "root", "create", cmd_root_create,
 	  "root create --token L --label K --algorithm ALG --subject DN "
 	  "--days N --out root.pem" },

@@ -783,6 +783,7 @@ kc_site_new(struct kc_site **out)
 		return kc_err(KC_ERR_NOMEM, "out of memory");
 	(*out)->network = KC_POLICY_REFUSE;
 	(*out)->removable = KC_POLICY_WARN;
+	(*out)->production = -1;
 	return KC_OK;
 }
 
@@ -833,6 +834,31 @@ get_policy(const struct yctx *y, struct ynode *m, const char *key,
 	return KC_OK;
 }
 
+/* production: true | false (absent: -1). */
+static int
+get_production(const struct yctx *y, struct ynode *m, int *out)
+{
+	const char *v;
+	int rc;
+
+	if ((rc = ymap_str(y, m, "production", 0, &v)) != KC_OK)
+		return rc;
+	if (v == NULL) {
+		if (ymap_get(m, "production") == NULL)
+			return KC_OK;
+		return yerr(y, ymap_get(m, "production")->line, "'production' "
+		    "is empty: write true or false");
+	}
+	if (strcmp(v, "true") == 0)
+		*out = 1;
+	else if (strcmp(v, "false") == 0)
+		*out = 0;
+	else
+		return yerr(y, ymap_get(m, "production")->line, "'production' "
+		    "must be 'true' or 'false', not '%s'", v);
+	return KC_OK;
+}
+
 static int
 get_site_path(const struct yctx *y, struct ynode *m, const char *key,
     int required, char **out)
@@ -869,7 +895,7 @@ kc_site_load(const char *path, struct kc_site **out)
 	{
 		static const char *const keys[] = { "keyceremony-site", "name",
 		    "module", "token", "pin-file", "state", "media", "network",
-		    "removable-media", NULL };
+		    "removable-media", "production", NULL };
 		if ((rc = ymap_only(&y, root, keys, "the site profile")) !=
 		    KC_OK)
 			goto out;
@@ -905,6 +931,7 @@ kc_site_load(const char *path, struct kc_site **out)
 	    (rc = get_policy(&y, root, "network", &s->network)) != KC_OK ||
 	    (rc = get_policy(&y, root, "removable-media", &s->removable)) !=
 	    KC_OK ||
+	    (rc = get_production(&y, root, &s->production)) != KC_OK ||
 	    (rc = ymap_no_unknown(&y, root, "the site profile")) != KC_OK ||
 	    (rc = kc_site_set(&s->path, path)) != KC_OK)
 		goto out;

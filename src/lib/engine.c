@@ -241,6 +241,37 @@ kc_engine_rehearsal(const struct kc_engine *e)
 	return e->rehearsal;
 }
 
+/* Every root-key step's key-label free, now that the session sees the
+ * private objects too (the preflight saw only what the token shows before
+ * login). Recorded; refused before any step runs. */
+static int
+labels_free_after_login(struct kc_engine *e)
+{
+	char msg[1024];
+	int used;
+
+	for (size_t i = 0; i < e->c->nsteps; i++) {
+		const struct kc_step *s = &e->c->steps[i];
+
+		if (s->info.action != KC_ACTION_ROOT_CREATE ||
+		    s->key_label == NULL)
+			continue;
+		if ((used = kc_token_key_exists(e->tok, s->key_label)) == 0)
+			continue;
+		if (used > 0)
+			kc_err(KC_ERR_EXISTS, "step %s: key-label '%s' of "
+			    "ceremony file %s is already used in token '%s': "
+			    "this root key exists already; choose another "
+			    "key-label in the ceremony file", s->id,
+			    s->key_label, e->c->path, e->s->token_label);
+		snprintf(msg, sizeof(msg), "%s", kc_errmsg());
+		(void)kc_transcript_add(e->tr, "check", "check", "key-label",
+		    "result", "failed", "detail", msg, NULL);
+		return kc_err(used > 0 ? KC_ERR_EXISTS : used, "%s", msg);
+	}
+	return KC_OK;
+}
+
 int
 kc_engine_begin(struct kc_engine *e, const struct kc_secret *pin)
 {
@@ -278,6 +309,8 @@ kc_engine_begin(struct kc_engine *e, const struct kc_secret *pin)
 	}
 	if ((rc = kc_transcript_add(e->tr, "login", "result", "ok",
 	    "token", e->s->token_label, NULL)) != KC_OK)
+		return rc;
+	if ((rc = labels_free_after_login(e)) != KC_OK)
 		return rc;
 	e->begun = 1;
 	return KC_OK;
@@ -351,7 +384,7 @@ kc_engine_step(struct kc_engine *e, size_t i, struct kc_step_result *r)
 
 	snprintf(text, sizeof(text), "Step %zu of %zu: %s%s\n%s%s\nRun this "
 	    "step?", i + 1, e->c->nsteps, s->title,
-	    e->rehearsal ? " (REHEARSAL on SoftHSM)" : "", s->summary,
+	    e->rehearsal ? " (REHEARSAL on a software token)" : "", s->summary,
 	    s->witness ? "The witness checks the values above against the "
 	    "reviewed ceremony file." : "");
 	if (!kc_engine_ask(e, s->role, text, how, sizeof(how))) {

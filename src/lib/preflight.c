@@ -230,12 +230,6 @@ issuer_alg(struct kc_engine *e, const struct kc_step *s)
 	return alg;
 }
 
-static int
-is_ec(enum kc_alg a)
-{
-	return a == KC_ALG_EC_P256 || a == KC_ALG_EC_P384;
-}
-
 /* What the token check learnt about the module, the token and the
  * environment, for its transcript record (the first one about the token,
  * before any key work). Values are as the module and the environment gave
@@ -292,6 +286,85 @@ module_lines(struct kc_engine *e, struct kc_check_result *r,
 	    shown(mi->version, sb, 40), shown(mi->cryptoki, sa, 40));
 }
 
+/* Rehearsal or production: what the token is (kc_token_rehearsal_kind)
+ * must agree with the site profile's production: true|false. Without
+ * production: in the profile, any token is accepted and a software one is
+ * marked REHEARSAL (the behaviour before the key existed). */
+static void
+check_kind(struct kc_engine *e, struct kc_check_result *r,
+    const struct kc_token_info *t)
+{
+	const char *kind = kc_token_rehearsal_kind(t);
+	char sa[140], sc[80], sd[80];
+
+	e->rehearsal = kind != NULL;
+	if (kind != NULL)
+		addf(e, r, "REHEARSAL: this is %s, a software token; "
+		    "certificates made here are for practice only", kind);
+	if (e->s->production == 1 && kind != NULL) {
+		r->status = KC_CHECK_FAILED;
+		addf(e, r, "the site profile says production: true, but token "
+		    "'%s' is %s, a software token: a production ceremony needs "
+		    "the production HSM", shown(t->label, sa, 140), kind);
+	} else if (e->s->production == 0 && kind == NULL) {
+		r->status = KC_CHECK_FAILED;
+		addf(e, r, "the site profile says production: false (a "
+		    "rehearsal), but token '%s' (%s %s) is not a known "
+		    "software token: rehearse on SoftHSM, openCryptoki's soft "
+		    "token or swtpm, or set production: true for the real "
+		    "ceremony", shown(t->label, sa, 140),
+		    shown(t->manufacturer, sc, 80), shown(t->model, sd, 80));
+	} else if (e->s->production >= 0)
+		addf(e, r, "site profile: production: %s, as the token is",
+		    e->s->production ? "true" : "false");
+}
+
+/* Every root-key step's key-label must be free on the token. Checked
+ * without login (public objects: the public half a root key leaves); a
+ * token that hides every object before login is checked again after it,
+ * before any key is generated (kc_engine_begin). */
+static void
+check_labels_free(struct kc_engine *e, struct kc_check_result *r,
+    const struct kc_token_info *t)
+{
+	struct kc_token *tok = NULL;
+	char what[32], sa[140], sb[140], sc[520];
+	int used;
+
+	for (size_t i = 0; i < e->c->nsteps; i++) {
+		const struct kc_step *s = &e->c->steps[i];
+
+		if (s->info.action != KC_ACTION_ROOT_CREATE ||
+		    s->key_label == NULL)
+			continue;
+		if (tok == NULL && kc_token_open(e->ctx, t->label,
+		    t->serial[0] ? t->serial : NULL, &tok) != KC_OK) {
+			r->status = KC_CHECK_FAILED;
+			addf(e, r, "%s", kc_errmsg());
+			return;
+		}
+		used = kc_token_label_used(tok, s->key_label, what,
+		    sizeof(what));
+		if (used < 0) {
+			r->status = KC_CHECK_FAILED;
+			addf(e, r, "%s", kc_errmsg());
+		} else if (used > 0) {
+			r->status = KC_CHECK_FAILED;
+			addf(e, r, "step %s: key-label '%s' of ceremony file %s "
+			    "is already used in token '%s' (a %s): this root "
+			    "key exists already; choose another key-label in "
+			    "the ceremony file", s->id,
+			    shown(s->key_label, sa, 140),
+			    shown(e->c->path, sc, 520),
+			    shown(t->label, sb, 140), what);
+		} else
+			addf(e, r, "step %s: key-label '%s' is free in the "
+			    "token (no object a session sees before login "
+			    "carries it)", s->id, shown(s->key_label, sa, 140));
+	}
+	kc_token_close(tok);
+}
+
 static void
 check_token(struct kc_engine *e, struct kc_check_result *r,
     struct token_facts *f)
@@ -299,7 +372,7 @@ check_token(struct kc_engine *e, struct kc_check_result *r,
 	struct kc_token_info *infos = NULL, *t = NULL;
 	const struct kc_module_info *mi;
 	size_t n = 0;
-	char seen[512] = "", sa[520], sb[260], sc[80], sd[80], why[128];
+	char seen[512] = "", sa[520], sb[260], sc[80], sd[80], why[256];
 	int rc;
 
 	if (e->ctx == NULL &&
@@ -353,11 +426,7 @@ check_token(struct kc_engine *e, struct kc_check_result *r,
 	addf(e, r, "token hardware %s, firmware %s; PIN length %lu to %lu "
 	    "bytes", shown(t->hw_version, sc, 40), shown(t->fw_version, sd, 40),
 	    t->min_pin, t->max_pin);
-	if (kc_token_is_rehearsal(t)) {
-		e->rehearsal = 1;
-		addf(e, r, "REHEARSAL: this is SoftHSM, a software token; "
-		    "certificates made here are for practice only");
-	}
+	check_kind(e, r, t);
 	if (kc_token_preloaded(why, sizeof(why))) {
 		if (e->rehearsal)
 			addf(e, r, "%s: allowed only because this is a "
@@ -386,23 +455,23 @@ check_token(struct kc_engine *e, struct kc_check_result *r,
 		enum kc_alg a;
 		if (s->info.action == KC_ACTION_ROOT_CREATE) {
 			a = s->alg;
-			if (is_ec(a) ? !(t->mech_ec_keygen && t->mech_ecdsa) :
-			    !(t->mech_rsa_keygen && t->mech_rsa_pkcs)) {
+			if (!kc_token_alg_offered(t, a, why, sizeof(why))) {
 				r->status = KC_CHECK_FAILED;
-				addf(e, r, "step %s: the token cannot generate "
-				    "and sign with %s keys", s->id,
-				    kc_alg_name(a));
+				addf(e, r, "step %s: token '%s': %s", s->id,
+				    shown(t->label, sa, 140), why);
 			}
 		} else if (s->issuer_cert != NULL) {
 			a = issuer_alg(e, s);
 			if (a != KC_ALG_NONE &&
-			    (is_ec(a) ? !t->mech_ecdsa : !t->mech_rsa_pkcs)) {
+			    !kc_token_sign_offered(t, a, why, sizeof(why))) {
 				r->status = KC_CHECK_FAILED;
-				addf(e, r, "step %s: the token cannot sign with "
-				    "%s keys", s->id, kc_alg_name(a));
+				addf(e, r, "step %s: token '%s' cannot sign: %s",
+				    s->id, shown(t->label, sa, 140), why);
 			}
 		}
 	}
+	if (r->status != KC_CHECK_FAILED)
+		check_labels_free(e, r, t);
 	module_lines(e, r, mi);
 	env_line(e, r);
 	mi = NULL;	/* shown */

@@ -45,6 +45,7 @@
 #include "kc/error.h"
 #include "kc/fileio.h"
 #include "kc/token.h"
+#include "token_int.h"
 
 struct kc_token_ctx {
 	char			*module;
@@ -408,8 +409,7 @@ kc_token_preloaded(char *why, size_t whysz)
 int
 kc_token_is_rehearsal(const struct kc_token_info *ti)
 {
-	return strstr(ti->manufacturer, "SoftHSM") != NULL ||
-	    strstr(ti->model, "SoftHSM") != NULL;
+	return kc_token_rehearsal_kind(ti) != NULL;
 }
 
 int
@@ -618,6 +618,7 @@ slot_info(struct kc_token_ctx *ctx, CK_SLOT_ID id, struct kc_token_info *ti)
 		kc_log(KC_LOG_WARN, "%s", kc_errmsg());
 		kc_err_clear();
 	}
+	kc_tok_mech_info(ctx->f, id, ti);	/* sizes, CKF_EC_* */
 	return KC_OK;
 }
 
@@ -1444,6 +1445,9 @@ kc_token_keygen(struct kc_token *tok, const char *label, enum kc_alg alg)
 			    "CKM_RSA_PKCS_KEY_PAIR_GEN and CKM_RSA_PKCS; choose "
 			    "an EC algorithm", tok->info.label);
 	}
+	if (!kc_token_alg_offered(&tok->info, alg, msg, sizeof(msg)))
+		return kc_err(KC_ERR_PKCS11, "token '%s': %s", tok->info.label,
+		    msg);
 	if ((rc = kc_token_key_exists(tok, label)) < 0)
 		return rc;
 	if (rc == 1)
@@ -1926,4 +1930,31 @@ out:
 	free(hs);
 	free(ki);
 	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* For the token layer's other files (token_int.h) */
+
+CK_FUNCTION_LIST_PTR
+kc_tok_funcs(const struct kc_token *tok)
+{
+	return tok->ctx->f;
+}
+
+CK_SESSION_HANDLE
+kc_tok_session(const struct kc_token *tok)
+{
+	return tok->session;
+}
+
+int
+kc_tok_logged_in(const struct kc_token *tok)
+{
+	return tok->logged_in;
+}
+
+const char *
+kc_tok_ckr(CK_RV rv)
+{
+	return ckr_name(rv);
 }

@@ -1,0 +1,389 @@
+/*
+ * cmd_probe.c: keyceremony token probe, the rehearsal on the production
+ * token the day before. For each algorithm (--algorithm, or every one the
+ * token offers) it makes a throwaway key with the ceremony's own code
+ * (kc_token_keygen: the root key's template and read-back), reads back the
+ * attributes of both halves, signs through the token and verifies with
+ * OpenSSL and the public key, removes the pair, and reports the mechanisms
+ * and key sizes, the PIN limits, the serial and the time per generation
+ * and per signature. The object list is compared before and after: the
+ * probe fails when anything is left behind or missing.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
+#include "kc/display.h"
+#include "kc/error.h"
+#include "kc/secret.h"
+#include "kc/token.h"
+
+#include "commands.h"
+#include "front.h"
+
+static const enum kc_alg probe_algs[] = { KC_ALG_EC_P384, KC_ALG_EC_P256,
+    KC_ALG_RSA_3072, KC_ALG_RSA_4096 };
+#define NPROBE (sizeof(probe_algs) / sizeof(probe_algs[0]))
+
+static void
+probe_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: %s token probe --token L [--algorithm ALG] [--pin-file F] "
+	    "[--module M]\n"
+	    "\n"
+	    "Rehearses key generation on token L (the day before a ceremony, on\n"
+	    "the production HSM): for ALG, or every algorithm the token offers,\n"
+	    "makes a throwaway key (kc-probe-...) with the exact ceremony\n"
+	    "template, reads back its attributes, signs and verifies, removes\n"
+	    "it, and reports mechanisms, key sizes, PIN limits, serial and\n"
+	    "timings. Fails when an object is left behind.\n"
+	    "\n"
+	    "  --token L       label of the token\n"
+	    "  --algorithm ALG ec-p384, ec-p256, rsa-3072 or rsa-4096 (default:\n"
+	    "                  every one the token offers)\n"
+	    "  --pin-file F    user PIN, first line of F (mode 0600); without it\n"
+	    "                  the PIN is asked on the terminal\n"
+	    "  --module M      PKCS#11 module (default: $KEYCEREMONY_MODULE, else\n"
+	    "                  %s)\n"
+	    "  --help          this text\n",
+	    kc_progname, KC_DEFAULT_MODULE[0] ? KC_DEFAULT_MODULE : "none");
+}
+
+static double
+ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1000.0 +
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static const char *
+tf(int v)
+{
+	return v < 0 ? "unknown" : v ? "TRUE" : "FALSE";
+}
+
+/* The token, its PIN limits and what its mechanisms state. */
+static void
+print_token(const struct kc_token_info *t)
+{
+	const struct kc_mech_sizes *m[] = { &t->mi_ec_gen, &t->mi_ecdsa,
+	    &t->mi_rsa_gen, &t->mi_rsa_pkcs, &t->mi_rsa_sha256,
+	    &t->mi_rsa_sha384 };
+	static const char *const names[] = { "CKM_EC_KEY_PAIR_GEN",
+	    "CKM_ECDSA", "CKM_RSA_PKCS_KEY_PAIR_GEN", "CKM_RSA_PKCS",
+	    "CKM_SHA256_RSA_PKCS", "CKM_SHA384_RSA_PKCS" };
+	const char *kind = kc_token_rehearsal_kind(t);
+	char buf[256], algs[64];
+
+	printf("token '%s' in slot %lu\n", kc_disp(t->label), t->slot_id);
+	printf("  serial:       %s\n", kc_disp(t->serial));
+	printf("  manufacturer: %s\n", kc_disp(t->manufacturer));
+	printf("  model:        %s\n", kc_disp(t->model));
+	printf("  versions:     hardware %s, firmware %s\n",
+	    kc_disp(t->hw_version), kc_disp(t->fw_version));
+	if (kind != NULL)
+		printf("  kind:         REHEARSAL (%s, a software token)\n",
+		    kind);
+	else
+		printf("  kind:         production (not a known software "
+		    "token)\n");
+	if (t->max_pin != 0)
+		printf("  PIN length:   %lu to %lu bytes\n", t->min_pin,
+		    t->max_pin);
+	else
+		printf("  PIN length:   at least %lu bytes (no maximum stated)\n",
+		    t->min_pin);
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		kc_token_mech_text(names[i], m[i], buf, sizeof(buf));
+		printf("  mechanism:    %s\n", buf);
+	}
+	kc_token_algs_offered(t, algs, sizeof(algs));
+	printf("  offered:      %s\n", algs[0] ? algs : "none");
+	for (size_t i = 0; i < NPROBE; i++)
+		if (!kc_token_alg_offered(t, probe_algs[i], buf, sizeof(buf)))
+			printf("  not offered:  %s\n", kc_disp(buf));
+}
+
+/* Signs random bytes through the token, verifies with OpenSSL. */
+static int
+sign_verify(struct kc_token *tok, enum kc_alg alg, EVP_PKEY *priv,
+    EVP_PKEY *pub, double *ms, size_t *siglen)
+{
+	const EVP_MD *md = kc_alg_digest(alg);
+	EVP_MD_CTX *mctx = NULL;
+	unsigned char data[64], *sig = NULL;
+	struct timespec t0;
+	int rc;
+
+	*siglen = 0;
+	if ((rc = kc_token_random(tok, data, sizeof(data))) != KC_OK)
+		return rc;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((mctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestSignInit(mctx, NULL, md, NULL, priv) <= 0 ||
+	    EVP_DigestSign(mctx, NULL, siglen, data, sizeof(data)) <= 0 ||
+	    (sig = OPENSSL_malloc(*siglen)) == NULL ||
+	    EVP_DigestSign(mctx, sig, siglen, data, sizeof(data)) <= 0) {
+		rc = kc_err_ssl(KC_ERR_PKCS11, "signing through the token "
+		    "failed");
+		goto out;
+	}
+	*ms = ms_since(&t0);
+	EVP_MD_CTX_free(mctx);
+	if ((mctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestVerifyInit(mctx, NULL, md, NULL, pub) <= 0 ||
+	    EVP_DigestVerify(mctx, sig, *siglen, data, sizeof(data)) != 1) {
+		ERR_clear_error();
+		rc = kc_err(KC_ERR_CRYPTO, "the token's signature does not "
+		    "verify with the public key (OpenSSL)");
+		goto out;
+	}
+	rc = KC_OK;
+out:
+	EVP_MD_CTX_free(mctx);
+	OPENSSL_free(sig);
+	return rc;
+}
+
+/* One algorithm: generate, read back, sign, verify, remove. */
+static int
+probe_one(struct kc_token *tok, enum kc_alg alg)
+{
+	struct kc_key_attrs a;
+	struct kc_pub_attrs pa;
+	EVP_PKEY *priv = NULL, *pub = NULL;
+	unsigned char rnd[8];
+	char label[32], what[32];
+	struct timespec t0;
+	double gen_ms = 0, sig_ms = 0;
+	size_t siglen = 0;
+	int rc, made = 0, used;
+
+	if ((rc = kc_token_random(tok, rnd, sizeof(rnd))) != KC_OK)
+		goto out;
+	snprintf(label, sizeof(label), "kc-probe-");
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(label + 9 + 2 * i, 3, "%02x", rnd[i]);
+	printf("probe %s: key '%s'\n", kc_alg_name(alg), label);
+	if ((used = kc_token_label_used(tok, label, what, sizeof(what))) != 0) {
+		rc = used < 0 ? used : kc_err(KC_ERR_EXISTS, "a %s labelled "
+		    "'%s' exists already", what, label);
+		goto out;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = kc_token_keygen(tok, label, alg);
+	gen_ms = ms_since(&t0);
+	made = 1;	/* even a failed generation may leave an object */
+	if (rc != KC_OK)
+		goto out;
+	printf("  generated:    %.0f ms (the ceremony's template)\n", gen_ms);
+	if ((rc = kc_token_key_check(tok, label, &a)) != KC_OK)
+		goto out;
+	printf("  private key:  CKA_SENSITIVE %s, CKA_ALWAYS_SENSITIVE %s, "
+	    "CKA_EXTRACTABLE %s, CKA_NEVER_EXTRACTABLE %s, CKA_LOCAL %s, "
+	    "CKA_TOKEN %s, CKA_PRIVATE %s\n", tf(a.sensitive),
+	    tf(a.always_sensitive), tf(a.extractable), tf(a.never_extractable),
+	    tf(a.local), tf(a.token), tf(a.private_));
+	printf("                CKA_SIGN %s, CKA_DECRYPT %s, CKA_UNWRAP %s, "
+	    "CKA_DERIVE %s, CKA_MODIFIABLE %s, CKA_COPYABLE %s\n", tf(a.sign),
+	    tf(a.decrypt), tf(a.unwrap), tf(a.derive), tf(a.modifiable),
+	    tf(a.copyable));
+	if ((rc = kc_token_pub_attrs(tok, label, &pa)) != KC_OK)
+		goto out;
+	if (pa.objects == 0)
+		printf("  public key:   no public key object\n");
+	else
+		printf("  public key:   CKA_VERIFY %s, CKA_ENCRYPT %s, CKA_WRAP "
+		    "%s, CKA_MODIFIABLE %s, CKA_TOKEN %s, CKA_PRIVATE %s\n",
+		    tf(pa.verify), tf(pa.encrypt), tf(pa.wrap),
+		    tf(pa.modifiable), tf(pa.token), tf(pa.private_));
+	if ((rc = kc_token_key_get(tok, label, &priv, &pub)) != KC_OK)
+		goto out;
+	printf("  public value: %s, %d bits\n", EVP_PKEY_get0_type_name(pub),
+	    EVP_PKEY_get_bits(pub));
+	if ((rc = sign_verify(tok, alg, priv, pub, &sig_ms, &siglen)) != KC_OK)
+		goto out;
+	printf("  signature:    %.0f ms (%s, %zu bytes), verified by OpenSSL "
+	    "with the public key\n", sig_ms, EVP_MD_get0_name(
+	    kc_alg_digest(alg)), siglen);
+out:
+	EVP_PKEY_free(priv);
+	EVP_PKEY_free(pub);
+	if (rc != KC_OK)
+		printf("  FAILED:       %s\n", kc_disp_line(kc_errmsg()));
+	if (made) {
+		char msg[1024];
+		int drc;
+
+		snprintf(msg, sizeof(msg), "%s", kc_errmsg());
+		drc = kc_token_key_destroy(tok, label);
+		if (drc == KC_OK)
+			printf("  removed:      yes\n");
+		else if (drc != KC_ERR_NOTFOUND || rc == KC_OK) {
+			printf("  removal FAILED: %s\n",
+			    kc_disp_line(kc_errmsg()));
+			if (rc == KC_OK)
+				rc = drc;
+			else
+				kc_err(rc, "%s", msg);
+		} else
+			kc_err(rc, "%s", msg);
+	}
+	return rc;
+}
+
+static void
+print_block(const char *what, const char *text)
+{
+	char *t = kc_display_text(text);
+
+	printf("%s:\n%s", what, t != NULL ? t : "(out of memory)\n");
+	free(t);
+}
+
+/* Logs in, probes each algorithm, compares the object lists. */
+static int
+probe_run(struct kc_token *tok, const enum kc_alg *algs, size_t nalgs,
+    const char *pin_file)
+{
+	struct kc_secret *pin = NULL;
+	char *before = NULL, *after = NULL;
+	size_t nb = 0, na = 0, failed = 0;
+	int rc;
+
+	if ((rc = kc_front_secret(pin_file, "PIN", 0, &pin)) != KC_OK ||
+	    (rc = kc_token_login_file(tok, pin, pin_file)) != KC_OK)
+		goto out;
+	kc_secret_free(pin);
+	pin = NULL;
+	if ((rc = kc_token_objects(tok, &before, &nb)) != KC_OK)
+		goto out;
+	printf("objects before: %zu\n", nb);
+	for (size_t i = 0; i < nalgs; i++)
+		if (probe_one(tok, algs[i]) != KC_OK)
+			failed++;
+	if ((rc = kc_token_objects(tok, &after, &na)) != KC_OK)
+		goto out;
+	if (strcmp(before, after) == 0)
+		printf("objects after:  %zu (the same as before)\n", na);
+	else {
+		printf("objects after:  %zu, NOT the same as before:\n", na);
+		print_block("before", before);
+		print_block("after", after);
+		rc = kc_err(KC_ERR_PKCS11, "token '%s': the probe left the "
+		    "token's objects changed (%zu before, %zu after)",
+		    kc_token_get_info(tok)->label, nb, na);
+		goto out;
+	}
+	if (failed > 0) {
+		rc = kc_err(KC_ERR_PKCS11, "token '%s': %zu of %zu algorithms "
+		    "failed the probe", kc_token_get_info(tok)->label, failed,
+		    nalgs);
+		goto out;
+	}
+	printf("probe: ok (%zu algorithm%s)\n", nalgs, nalgs == 1 ? "" : "s");
+	rc = KC_OK;
+out:
+	kc_secret_free(pin);
+	free(before);
+	free(after);
+	return rc;
+}
+
+int
+cmd_token_probe(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "token", required_argument, NULL, 't' },
+		{ "algorithm", required_argument, NULL, 'a' },
+		{ "pin-file", required_argument, NULL, 'p' },
+		{ "module", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct kc_token_ctx *ctx = NULL;
+	struct kc_token *tok = NULL;
+	const char *module = NULL, *label = NULL, *pin_file = NULL,
+	    *algname = NULL;
+	enum kc_alg algs[NPROBE], one = KC_ALG_NONE;
+	size_t nalgs = 0;
+	char why[256];
+	int c, rc, ret = KC_EXIT_FAIL;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
+		switch (c) {
+		case 't': label = optarg; break;
+		case 'a': algname = optarg; break;
+		case 'p': pin_file = optarg; break;
+		case 'm': module = optarg; break;
+		case 'h':
+			probe_usage(stdout);
+			return KC_EXIT_OK;
+		default:
+			probe_usage(stderr);
+			return kc_front_badopt("token probe", argv);
+		}
+	}
+	if (optind != argc) {
+		probe_usage(stderr);
+		return kc_front_usage("token probe: unexpected argument '%s'",
+		    kc_disp(argv[optind]));
+	}
+	if (label == NULL) {
+		probe_usage(stderr);
+		return kc_front_usage("token probe: --token is required");
+	}
+	if (algname != NULL && (kc_alg_parse(algname, &one) != KC_OK ||
+	    one == KC_ALG_RSA_2048)) {
+		probe_usage(stderr);
+		return kc_front_usage("token probe: --algorithm must be ec-p384, "
+		    "ec-p256, rsa-3072 or rsa-4096");
+	}
+	if ((rc = kc_token_load(module, &ctx)) != KC_OK)
+		return kc_front_fail(rc);
+	if ((rc = kc_token_open(ctx, label, NULL, &tok)) != KC_OK) {
+		ret = kc_front_fail(rc);
+		goto out;
+	}
+	print_token(kc_token_get_info(tok));
+	/* What the token cannot do is refused before the PIN is asked. */
+	for (size_t i = 0; i < NPROBE; i++) {
+		if (one != KC_ALG_NONE && probe_algs[i] != one)
+			continue;
+		if (kc_token_alg_offered(kc_token_get_info(tok), probe_algs[i],
+		    why, sizeof(why)))
+			algs[nalgs++] = probe_algs[i];
+		else if (one != KC_ALG_NONE) {
+			ret = kc_front_fail(kc_err(KC_ERR_POLICY, "token '%s': "
+			    "%s; nothing was sent to the token", label, why));
+			goto out;
+		}
+	}
+	if (nalgs == 0) {
+		ret = kc_front_fail(kc_err(KC_ERR_POLICY, "token '%s' offers "
+		    "no algorithm a root key can use", label));
+		goto out;
+	}
+	if ((rc = probe_run(tok, algs, nalgs, pin_file)) != KC_OK) {
+		ret = kc_front_fail(rc);
+		goto out;
+	}
+	ret = KC_EXIT_OK;
+out:
+	kc_token_close(tok);
+	kc_token_unload(ctx);
+	return ret;
+}
