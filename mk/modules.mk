@@ -10,5 +10,5 @@ EXTRA_DIST += tests/lib-modules.sh tests/modules/smoke.sh
 dist_doc_DATA += docs/hsm-notes.md
 # issue 13 (m-probe): mechanism sizes, key label, rehearsal vs production
 # at the preflight; token probe on every module; the openCryptoki matrix.
-TESTS += tests/modules/preflight.sh
-EXTRA_DIST += tests/modules/preflight.sh
+TESTS += tests/modules/preflight.sh tests/modules/probe.sh
+EXTRA_DIST += tests/modules/preflight.sh tests/modules/probe.sh
