@@ -10,5 +10,11 @@ EXTRA_DIST += tests/lib-modules.sh tests/modules/smoke.sh
 dist_doc_DATA += docs/hsm-notes.md
 # issue 13 (m-probe): mechanism sizes, key label, rehearsal vs production
 # at the preflight; token probe on every module; the openCryptoki matrix.
-TESTS += tests/modules/preflight.sh tests/modules/probe.sh
-EXTRA_DIST += tests/modules/preflight.sh tests/modules/probe.sh
+TESTS += tests/modules/preflight.sh tests/modules/probe.sh tests/modules/ock.sh
+EXTRA_DIST += tests/modules/preflight.sh tests/modules/probe.sh tests/modules/ock.sh
+# issue 13 (m-core): the command round on SoftHSM, p11-kit-proxy and
+# tpm2-pkcs11 (signing mechanism, public key source, key-template,
+# removal of a failed key); matrix-lib.sh is their shared round.
+TESTS += tests/modules/softhsm.sh tests/modules/p11kit.sh tests/modules/tpm2.sh
+EXTRA_DIST += tests/modules/matrix-lib.sh tests/modules/softhsm.sh \
+	tests/modules/p11kit.sh tests/modules/tpm2.sh
