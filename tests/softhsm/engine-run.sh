@@ -43,9 +43,14 @@ check "transcript has the ceremony file hash" grep -q "file-sha256=$(sha256sum "
 
 # A second run: outputs exist, preflight fails, nothing is touched.
 nkeys=$(pkcs11-tool --module "$MODULE" --token-label keyceremony-demo --login --pin 123456 -O 2>/dev/null | grep -c 'Private Key Object')
-check_fails "second run refused: output exists" "preflight check 'files' failed.*root.pem exists" \
+# (its key-label is taken on the token too: the token check fails first)
+check_fails "second run refused: output exists" "preflight check 'token' failed.*key-label 'root-2026'" \
 	"$KC" run "$CER/root-ca.yaml" --batch --module "$MODULE" --token keyceremony-demo \
 	--pin-file "$T/pin" --state S --media media
+check "  ... and the files check says the output exists" sh -c \
+	"grep -q 'check=files result=failed detail=\"output .*root.pem exists' \$(ls -t S/transcripts/*.log | head -1)"
+# A fresh key-label for the refusals below, which must come from later checks.
+sed 's/root-2026/root-2026-b/' "$CER/root-ca.yaml" > fresh.yaml
 n2=$(pkcs11-tool --module "$MODULE" --token-label keyceremony-demo --login --pin 123456 -O 2>/dev/null | grep -c 'Private Key Object')
 check "no new key after the refused run" test "$nkeys" = "$n2"
 last=$(ls -t S/transcripts/*.log | head -1)
@@ -66,7 +71,7 @@ check "the refusal is in the transcript" sh -c "grep -q 'check=network result=fa
 
 # Media missing: preflight fails before login.
 check_fails "media directory missing" "preflight check 'media' failed: media directory nomedia: No such file" \
-	"$KC" run "$CER/root-ca.yaml" --batch --module "$MODULE" --token keyceremony-demo \
+	"$KC" run fresh.yaml --batch --module "$MODULE" --token keyceremony-demo \
 	--pin-file "$T/pin" --state S7 --media nomedia
 check "nothing signed without media" test ! -e S7/root.pem
 
@@ -83,7 +88,7 @@ check "the token check shows the serial" sh -c "grep -q 'serial $serial' run.out
 # Wrong PIN: the login fails after preflight, recorded, no key.
 ( umask 077; echo 999999 > badpin )
 check_fails "wrong PIN" "PIN" \
-	"$KC" run "$CER/root-ca.yaml" --batch --module "$MODULE" --token keyceremony-demo \
+	"$KC" run fresh.yaml --batch --module "$MODULE" --token keyceremony-demo \
 	--pin-file badpin --state S4 --media media2
 check "wrong PIN recorded" sh -c "grep -q 'login result=failed' S4/transcripts/*.log"
 check "nothing written after the wrong PIN" test ! -e S4/root.pem
