@@ -1,5 +1,9 @@
 # Fragment of Makefile.am owned by the token area (src/lib/token.c, cmd_token.c).
 libkc_la_SOURCES += include/kc/token.h src/lib/token.c
+# signatures by the token's own C_Sign (issue 13)
+libkc_la_SOURCES += src/lib/token_sign.h src/lib/token_sign.c
+# the site profile's key-template (issue 13)
+libkc_la_SOURCES += src/lib/token_tmpl.c
 keyceremony_SOURCES += src/ceremony/cmd_token.c
 # issue 13: mechanism sizes, rehearsal tokens, token probe
 libkc_la_SOURCES += src/lib/token_int.h src/lib/token_mech.c \

@@ -103,6 +103,8 @@ const struct kc_step_info *kc_ceremony_step(const struct kc_ceremony *c,
 
 enum kc_policy { KC_POLICY_WARN = 1, KC_POLICY_REFUSE };
 
+struct kc_key_template;	/* kc/token.h */
+
 /* A site profile; the front end may override any field (the command-line
  * options --module, --token, --pin-file, --state, --media) before
  * kc_engine_new(). Strings are owned by the site (kc_site_set()). Relative
@@ -121,6 +123,7 @@ struct kc_site {
 	int		 production;	/* production: true 1, false 0; -1 not
 					 * given (any token, software ones
 					 * marked REHEARSAL) */
+	struct kc_key_template *key_template;	/* key-template:, or NULL */
 };
 
 /* An empty site (policies: network refuse, removable warn). */

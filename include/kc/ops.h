@@ -35,6 +35,8 @@ struct kc_root_params {
 	int		 days;
 	const char	*out;		/* root certificate, PEM */
 	const char	*state_dir;	/* register; NULL: none */
+	/* the site profile's key-template; NULL: none */
+	const struct kc_key_template *key_template;
 };
 int kc_op_root_create(struct kc_token *tok, const struct kc_root_params *p,
     struct kc_op_result *res);

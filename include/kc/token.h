@@ -186,6 +186,43 @@ int kc_token_key_exists(struct kc_token *tok, const char *label);
  * left as the module makes it. Refuses an existing label. */
 int kc_token_keygen(struct kc_token *tok, const char *label, enum kc_alg alg);
 
+/* A site profile's key-template (token_tmpl.c): attributes added to or
+ * left out of the public ([0]) and private ([1]) templates of
+ * kc_token_keygen for a vendor's module. It can never make the private key
+ * extractable, non-sensitive, or able to decrypt, unwrap, derive, encrypt,
+ * wrap or sign-recover, nor change what keyceremony sets itself (label,
+ * ID, curve, size, CKA_TOKEN...): kc_key_template_add/omit refuse such an
+ * entry with a one-line reason in why (-1; 0 when taken), and
+ * kc_token_keygen_tmpl checks the whole template again. name: "CKA_VERIFY"
+ * or a vendor attribute "0x80000001"; value: true / false (vendor ones
+ * also a decimal number or hex:BYTES). */
+#define KC_TMPL_MAX 8
+struct kc_tmpl_attr {
+	unsigned long	type;
+	unsigned char	val[32];
+	size_t		len;
+};
+struct kc_key_template {
+	struct kc_tmpl_attr	add[2][KC_TMPL_MAX];
+	size_t			nadd[2];
+	unsigned long		omit[2][KC_TMPL_MAX];
+	size_t			nomit[2];
+};
+int kc_key_template_add(struct kc_key_template *t, int priv,
+    const char *name, const char *value, char *why, size_t whysz);
+int kc_key_template_omit(struct kc_key_template *t, int priv,
+    const char *name, char *why, size_t whysz);
+int kc_key_template_check(const struct kc_key_template *t, char *why,
+    size_t whysz);
+/* "public +CKA_VERIFY=TRUE, private -CKA_COPYABLE" ("(none)"). */
+void kc_key_template_text(const struct kc_key_template *t, char *buf,
+    size_t sz);
+/* "CKA_VERIFY", or "0x80000001" for another attribute. */
+const char *kc_key_template_attr_name(unsigned long type);
+/* kc_token_keygen with the template t (NULL: none) applied. */
+int kc_token_keygen_tmpl(struct kc_token *tok, const char *label,
+    enum kc_alg alg, const struct kc_key_template *t);
+
 /* Destroys both halves of a key pair (used to roll back a failed
  * ceremony step; never on a key that signed anything). */
 int kc_token_key_destroy(struct kc_token *tok, const char *label);
@@ -207,6 +244,21 @@ int kc_token_key_check(struct kc_token *tok, const char *label,
  * self-test. Either out-pointer may be NULL. */
 int kc_token_key_get(struct kc_token *tok, const char *label,
     EVP_PKEY **priv, EVP_PKEY **pub);
+/* The same; cert (may be NULL) is the key's certificate, whose public key
+ * is used when the token has no public key object and the private one
+ * does not show it (CKA_EC_POINT, CKA_MODULUS). Every signature of *priv
+ * is a C_Sign of the token: RSA with CKM_SHA256/384_RSA_PKCS when the
+ * token offers the one of the digest, else CKM_RSA_PKCS over a DigestInfo;
+ * EC with CKM_ECDSA over the digest. */
+int kc_token_key_get_cert(struct kc_token *tok, const char *label,
+    const X509 *cert, EVP_PKEY **priv, EVP_PKEY **pub);
+/* The mechanism of the token's last signature ("CKM_SHA256_RSA_PKCS"),
+ * and where the last kc_token_key_get*() took the public key from, with
+ * the public object's usage flags as read ("the public key object
+ * (CKA_VERIFY=TRUE CKA_ENCRYPT=FALSE CKA_WRAP=FALSE)"); "" before any.
+ * The flags are shown, not enforced. */
+const char *kc_token_sign_mech(const struct kc_token *tok);
+const char *kc_token_pub_source(const struct kc_token *tok);
 
 /* One private key of a token, as kc_token_key_list() sees it. */
 struct kc_key_info {
@@ -214,6 +266,7 @@ struct kc_key_info {
 	char		id_hex[65];	/* CKA_ID, lower-case hex (truncated) */
 	enum kc_alg	alg;		/* KC_ALG_NONE: not a usable EC/RSA key */
 	int		has_public;	/* a public key with the same CKA_ID */
+	char		pub_usage[64];	/* its CKA_VERIFY/ENCRYPT/WRAP, shown */
 	int		policy_ok;	/* kc_token_key_check() would pass */
 	char		policy[192];	/* why not, "" when policy_ok */
 	int		modifiable, copyable;	/* -1: the module does not say */

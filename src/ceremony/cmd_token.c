@@ -390,8 +390,12 @@ cmd_token_keys(int argc, char **argv)
 		    ki[i].alg == KC_ALG_RSA_3072 ? "rsa-3072" : "rsa-4096");
 		printf("  id:         %s\n", ki[i].id_hex[0] ? ki[i].id_hex :
 		    "(none)");
-		printf("  public key: %s\n", ki[i].has_public ? "yes" :
-		    "MISSING");
+		if (ki[i].has_public)
+			printf("  public key: yes (%s; shown, not enforced)\n",
+			    ki[i].pub_usage);
+		else
+			printf("  public key: no public key object (the "
+			    "private object or the certificate gives it)\n");
 		if (ki[i].policy_ok)
 			printf("  policy:     ok (sign only, sensitive, never "
 			    "extractable, local)\n");

@@ -16,6 +16,7 @@
 #include "kc/error.h"
 #include "kc/fileio.h"
 #include "kc/register.h"
+#include "kc/token.h"
 #include "kc/x509.h"
 #include "ceremony_int.h"
 #include "yamltree.h"
@@ -800,6 +801,7 @@ kc_site_free(struct kc_site *s)
 	free(s->pin_file);
 	free(s->state_dir);
 	free(s->media_dir);
+	free(s->key_template);
 	free(s);
 }
 
@@ -859,6 +861,75 @@ get_production(const struct yctx *y, struct ynode *m, int *out)
 	return KC_OK;
 }
 
+/* One half of key-template: ("public" or "private"):
+ *   add: {CKA_NAME: true|false|NUMBER|hex:BYTES, ...}
+ *   omit: [CKA_NAME, ...]
+ * each entry checked by kc_key_template_add/omit. */
+static int
+get_template_half(const struct yctx *y, struct ynode *kt, const char *half,
+    struct kc_key_template *t)
+{
+	struct ynode *h, *add, *omit;
+	char why[512];
+	int priv = strcmp(half, "private") == 0, rc;
+	size_t i;
+
+	if ((rc = ymap_node(y, kt, half, Y_MAP, 0, &h)) != KC_OK || h == NULL)
+		return rc;
+	if ((rc = ymap_node(y, h, "add", Y_MAP, 0, &add)) != KC_OK ||
+	    (rc = ymap_node(y, h, "omit", Y_SEQ, 0, &omit)) != KC_OK)
+		return rc;
+	for (i = 0; add != NULL && i < add->n; i++) {
+		struct ynode *v = add->kids[i];
+
+		add->used[i] = 1;
+		if (v->type != Y_SCALAR)
+			return yerr(y, v->line, "key-template %s add %s: the "
+			    "value must be true, false, a number or hex:BYTES",
+			    half, add->keys[i]);
+		if (kc_key_template_add(t, priv, add->keys[i], v->val, why,
+		    sizeof(why)) != 0)
+			return yerr(y, add->key_lines[i], "key-template %s add: "
+			    "%s", half, why);
+	}
+	for (i = 0; omit != NULL && i < omit->n; i++) {
+		struct ynode *v = omit->kids[i];
+
+		if (v->type != Y_SCALAR)
+			return yerr(y, v->line, "key-template %s omit: a list "
+			    "of attribute names", half);
+		if (kc_key_template_omit(t, priv, v->val, why, sizeof(why))
+		    != 0)
+			return yerr(y, v->line, "key-template %s omit: %s",
+			    half, why);
+	}
+	return ymap_no_unknown(y, h, half);
+}
+
+/* key-template: {public: ..., private: ...} (absent: *out stays NULL). */
+static int
+get_key_template(const struct yctx *y, struct ynode *m,
+    struct kc_key_template **out)
+{
+	struct kc_key_template *t;
+	struct ynode *kt;
+	int rc;
+
+	if ((rc = ymap_node(y, m, "key-template", Y_MAP, 0, &kt)) != KC_OK ||
+	    kt == NULL)
+		return rc;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	if ((rc = get_template_half(y, kt, "public", t)) != KC_OK ||
+	    (rc = get_template_half(y, kt, "private", t)) != KC_OK ||
+	    (rc = ymap_no_unknown(y, kt, "key-template")) != KC_OK) {
+		free(t);
+		return rc;
+	}
+	*out = t;
+	return KC_OK;
+}
+
 static int
 get_site_path(const struct yctx *y, struct ynode *m, const char *key,
     int required, char **out)
@@ -895,7 +966,7 @@ kc_site_load(const char *path, struct kc_site **out)
 	{
 		static const char *const keys[] = { "keyceremony-site", "name",
 		    "module", "token", "pin-file", "state", "media", "network",
-		    "removable-media", "production", NULL };
+		    "removable-media", "production", "key-template", NULL };
 		if ((rc = ymap_only(&y, root, keys, "the site profile")) !=
 		    KC_OK)
 			goto out;
@@ -932,6 +1003,7 @@ kc_site_load(const char *path, struct kc_site **out)
 	    (rc = get_policy(&y, root, "removable-media", &s->removable)) !=
 	    KC_OK ||
 	    (rc = get_production(&y, root, &s->production)) != KC_OK ||
+	    (rc = get_key_template(&y, root, &s->key_template)) != KC_OK ||
 	    (rc = ymap_no_unknown(&y, root, "the site profile")) != KC_OK ||
 	    (rc = kc_site_set(&s->path, path)) != KC_OK)
 		goto out;

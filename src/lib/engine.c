@@ -130,6 +130,7 @@ kc_engine_new(const struct kc_ceremony *c, const struct kc_site *s,
     int flags, const struct kc_engine_ui *ui, struct kc_engine **out)
 {
 	struct kc_engine *e;
+	char kt[1024] = "";
 	int rc;
 
 	*out = NULL;
@@ -160,6 +161,8 @@ kc_engine_new(const struct kc_ceremony *c, const struct kc_site *s,
 	kc_preflight_init(e);
 	if ((rc = open_transcript(e)) != KC_OK)
 		goto fail;
+	if (s->key_template != NULL)
+		kc_key_template_text(s->key_template, kt, sizeof(kt));
 	rc = kc_transcript_add(e->tr, "begin",
 	    "ceremony", c->name,
 	    "title", c->title,
@@ -173,6 +176,8 @@ kc_engine_new(const struct kc_ceremony *c, const struct kc_site *s,
 	    "media", s->media_dir,
 	    "mode", (flags & KC_ENGINE_BATCH) ? "batch" : "interactive",
 	    "version", PACKAGE_VERSION,
+	    /* the site's additions to the root key templates, if any */
+	    s->key_template != NULL ? "key-template" : NULL, kt,
 	    NULL);
 	if (rc != KC_OK)
 		goto fail;
@@ -431,6 +436,11 @@ kc_engine_step(struct kc_engine *e, size_t i, struct kc_step_result *r)
 	    "subject", r->subject, "serial", r->serial,
 	    "fingerprint", r->fingerprint,
 	    "not-before", nb, "not-after", na,
+	    /* which mechanism signed, where the public key came from */
+	    "mechanism", s->info.action == KC_ACTION_EXPORT ? "" :
+	    kc_token_sign_mech(e->tok),
+	    "public-key", s->info.action == KC_ACTION_EXPORT ? "" :
+	    kc_token_pub_source(e->tok),
 	    "result", "ok", NULL);
 	if (rc != KC_OK) {
 		e->failed = 1;

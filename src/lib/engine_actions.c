@@ -54,6 +54,7 @@ root_create(struct kc_engine *e, const struct kc_step *s,
 	p.days = s->days;
 	p.out = r->out_path;
 	p.state_dir = e->state;
+	p.key_template = e->s->key_template;
 	if ((rc = kc_op_root_create(e->tok, &p, &o)) != KC_OK)
 		return rc;
 	copy_result(&o, r);

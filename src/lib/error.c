@@ -49,16 +49,23 @@ kc_err_ssl(int code, const char *fmt, ...)
 {
 	va_list ap;
 	unsigned long e;
+	const char *data = NULL;
+	int flags = 0;
 	size_t n;
 
 	va_start(ap, fmt);
 	verr(code, fmt, ap);
 	va_end(ap);
-	e = ERR_peek_error();
+	e = ERR_peek_error_data(&data, &flags);
 	if (e != 0) {
 		const char *reason = ERR_reason_error_string(e);
 		n = strlen(errbuf);
-		if (reason != NULL)
+		/* ERR_LIB_USER: raised by our own code with the whole reason
+		 * as its text (the token's signer, token_sign.c). */
+		if (ERR_GET_LIB(e) == ERR_LIB_USER && data != NULL &&
+		    (flags & ERR_TXT_STRING) && *data != '\0')
+			snprintf(errbuf + n, sizeof(errbuf) - n, ": %s", data);
+		else if (reason != NULL)
 			snprintf(errbuf + n, sizeof(errbuf) - n, ": %s", reason);
 		else
 			snprintf(errbuf + n, sizeof(errbuf) - n,

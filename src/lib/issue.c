@@ -105,7 +105,8 @@ kc_issuer_key(struct kc_token *tok, const char *label,
 
 	if (priv != NULL)
 		*priv = NULL;
-	if ((rc = kc_token_key_get(tok, label, priv, &pub)) != KC_OK)
+	if ((rc = kc_token_key_get_cert(tok, label, is->cert, priv, &pub))
+	    != KC_OK)
 		return rc;
 	if (EVP_PKEY_eq(pub, X509_get0_pubkey(is->cert)) != 1) {
 		rc = kc_err(KC_ERR_POLICY, "%s: this certificate's key is not "

@@ -130,7 +130,8 @@ kc_op_root_create(struct kc_token *tok, const struct kc_root_params *p,
 
 	kc_log(KC_LOG_INFO, "generating %s key '%s' inside the token",
 	    kc_alg_name(p->alg), p->key_label);
-	if ((rc = kc_token_keygen(tok, p->key_label, p->alg)) != KC_OK)
+	if ((rc = kc_token_keygen_tmpl(tok, p->key_label, p->alg,
+	    p->key_template)) != KC_OK)
 		goto out;
 	generated = 1;
 	if ((rc = kc_token_key_get(tok, p->key_label, &priv, &pub)) != KC_OK)
@@ -151,14 +152,17 @@ out:
 	EVP_PKEY_free(pub);
 	if (generated) {
 		/* Nothing left the room: roll the new key back. */
-		char msg[1024];
+		char msg[1024], why[1024];
 		snprintf(msg, sizeof(msg), "%s", kc_errmsg());
 		if (kc_token_key_destroy(tok, p->key_label) == KC_OK)
 			kc_err(rc, "%s (the new key '%s' was removed from the "
 			    "token)", msg, p->key_label);
-		else
-			kc_err(rc, "%s; removing the new key '%s' failed too: "
-			    "delete it by hand", msg, p->key_label);
+		else {
+			snprintf(why, sizeof(why), "%s", kc_errmsg());
+			kc_err(rc, "%s; removing the new key '%s' FAILED too "
+			    "(%s): delete the objects labelled '%s' by hand",
+			    msg, p->key_label, why, p->key_label);
+		}
 	}
 	X509_free(x);
 	X509_NAME_free(subject);

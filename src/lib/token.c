@@ -8,9 +8,15 @@
  *    module instance, + C_GetFunctionList) for what libp11 0.4.12 cannot do
  *    or does wrong: slot listing, C_GenerateKeyPair, C_GenerateRandom,
  *    C_GetAttributeValue, C_GetMechanismList, C_InitToken/C_InitPIN.
- * libp11 initialises and finalizes the module; the raw side never calls
- * C_Initialize or C_Finalize. Login state is per application in PKCS#11, so
- * the raw session shares libp11's login.
+ * libp11 initialises and finalizes its instance; the raw list gets its own
+ * C_Initialize: CKR_CRYPTOKI_ALREADY_INITIALIZED means it is the same
+ * instance as libp11's (SoftHSM, tpm2-pkcs11, openCryptoki), CKR_OK a
+ * separate one (p11-kit-proxy hands out a new instance per
+ * C_GetFunctionList) that we finalize ourselves; we finalize only what we
+ * initialised. Login state is per application in PKCS#11 (the proxy's
+ * instances share the module behind them), so the raw session shares
+ * libp11's login. The module is dlopen'ed RTLD_NODELETE: some modules
+ * (openCryptoki) leak at dlclose.
  *
  * libp11 traps avoided: PKCS11_update_slots is never called (use-after-free
  * in 0.4.12); every kc_token_open() enumerates its own slot array and
@@ -46,6 +52,7 @@
 #include "kc/fileio.h"
 #include "kc/token.h"
 #include "token_int.h"
+#include "token_sign.h"
 
 struct kc_token_ctx {
 	char			*module;
@@ -54,6 +61,7 @@ struct kc_token_ctx {
 	CK_FUNCTION_LIST_PTR	 f;		/* raw function list */
 	PKCS11_CTX		*p11;
 	int			 open_tokens;
+	int			 raw_init;	/* we C_Initialize'd f: finalize it */
 };
 
 struct kc_token {
@@ -66,6 +74,8 @@ struct kc_token {
 	int			 have_session;
 	int			 logged_in;
 	struct kc_token_info	 info;
+	char			 sign_mech[32];	/* of the last signature */
+	char			 pub_src[192];	/* last kc_token_key_get's */
 };
 
 #define KC_KEY_ID_LEN 16
@@ -447,8 +457,8 @@ kc_token_load(const char *module, struct kc_token_ctx **out)
 	if ((rc = module_inspect(ctx, module, &fd, &fst)) != KC_OK)
 		goto out;
 	dlerror();
-	if ((ctx->dl = dlopen(ctx->info.realpath, RTLD_NOW | RTLD_LOCAL)) ==
-	    NULL) {
+	if ((ctx->dl = dlopen(ctx->info.realpath, RTLD_NOW | RTLD_LOCAL |
+	    RTLD_NODELETE)) == NULL) {
 		const char *e = dlerror();
 		rc = kc_err(KC_ERR_PKCS11, "PKCS#11 module %s: cannot be "
 		    "loaded (%s)", module, e != NULL ? e : "dlopen failed");
@@ -488,8 +498,17 @@ kc_token_load(const char *module, struct kc_token_ctx **out)
 		    : "");
 		goto out;
 	}
-	module_getinfo(ctx);
 	loaded++;
+	/* Our own instance, or libp11's (see the header comment). */
+	rv = ctx->f->C_Initialize(NULL);
+	if (rv == CKR_OK)
+		ctx->raw_init = 1;
+	else if (rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+		rc = kc_err(KC_ERR_PKCS11, "PKCS#11 module %s: C_Initialize "
+		    "failed (%s)", module, ckr_name(rv));
+		goto out;
+	}
+	module_getinfo(ctx);
 	*out = ctx;
 	ctx = NULL;
 out:
@@ -504,8 +523,11 @@ kc_token_unload(struct kc_token_ctx *ctx)
 {
 	if (ctx == NULL)
 		return;
+	if (ctx->raw_init)
+		ctx->f->C_Finalize(NULL);
 	if (ctx->p11 != NULL) {
-		/* Finalizes the module for libp11 and the raw side. */
+		/* Finalizes libp11's instance (the raw side's too when they
+		 * are the same). */
 		PKCS11_CTX_unload(ctx->p11);
 		PKCS11_CTX_free(ctx->p11);
 		loaded--;
@@ -1278,38 +1300,33 @@ check_new_pair(struct kc_token *tok, CK_OBJECT_HANDLE hpriv,
 	return KC_OK;
 }
 
-/* The public half must verify only. */
-static int
-check_pub(struct kc_token *tok, CK_OBJECT_HANDLE h, const char *what)
+/* The public object's usage flags as read, for display ("CKA_VERIFY=TRUE
+ * CKA_ENCRYPT=FALSE CKA_WRAP=FALSE", "?" for one it does not show). They
+ * are shown, not enforced: a public key verifies and encrypts in anyone's
+ * software, and tpm2-pkcs11 ties them to the private key's DECRYPT/SIGN
+ * (its public objects read CKA_VERIFY=FALSE). */
+static void
+pub_usage(struct kc_token *tok, CK_OBJECT_HANDLE h, char *buf, size_t sz)
 {
 	static const struct {
 		CK_ATTRIBUTE_TYPE type;
 		const char *name;
-		int want;
 	} pa[] = {
-		{ CKA_VERIFY, "CKA_VERIFY", 1 },
-		{ CKA_ENCRYPT, "CKA_ENCRYPT", 0 },
-		{ CKA_WRAP, "CKA_WRAP", 0 },
+		{ CKA_VERIFY, "CKA_VERIFY" },
+		{ CKA_ENCRYPT, "CKA_ENCRYPT" },
+		{ CKA_WRAP, "CKA_WRAP" },
 	};
-	size_t i;
+	size_t i, o = 0;
 
-	for (i = 0; i < sizeof(pa) / sizeof(pa[0]); i++) {
-		CK_BBOOL v = CK_FALSE;
-		CK_ULONG len = sizeof(v);
-		CK_RV rv = get_attr(tok, h, pa[i].type, &v, &len);
-
-		if (rv != CKR_OK || len != sizeof(v))
-			return kc_err(KC_ERR_POLICY, "public key '%s' in token "
-			    "'%s': %s cannot be read (%s)", what,
-			    tok->info.label, pa[i].name, ckr_name(rv));
-		if ((v == CK_TRUE) != pa[i].want)
-			return kc_err(KC_ERR_POLICY, "public key '%s' in token "
-			    "'%s': %s is %s, must be %s", what,
-			    tok->info.label, pa[i].name,
-			    v == CK_TRUE ? "TRUE" : "FALSE",
-			    pa[i].want ? "TRUE" : "FALSE");
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(pa) / sizeof(pa[0]) && o < sz; i++) {
+		int v = bool_attr(tok, h, pa[i].type);
+		int w = snprintf(buf + o, sz - o, "%s%s=%s", i ? " " : "",
+		    pa[i].name, v < 0 ? "?" : v ? "TRUE" : "FALSE");
+		if (w < 0)
+			break;
+		o += (size_t)w;
 	}
-	return KC_OK;
 }
 
 /* The one private key with this label. */
@@ -1383,6 +1400,28 @@ kc_token_key_destroy(struct kc_token *tok, const char *label)
 	return KC_OK;
 }
 
+/* Destroys a pair just made whose read-back failed (rc, msg) and returns
+ * rc with msg, saying what became of each half: a failed removal names
+ * the label and its CKR. */
+static int
+destroy_new_pair(struct kc_token *tok, CK_OBJECT_HANDLE hpriv,
+    CK_OBJECT_HANDLE hpub, const char *label, int rc, const char *msg)
+{
+	CK_RV r1 = CKR_OK, r2 = CKR_OK;
+
+	if (hpriv != CK_INVALID_HANDLE)
+		r1 = tok->ctx->f->C_DestroyObject(tok->session, hpriv);
+	if (hpub != CK_INVALID_HANDLE)
+		r2 = tok->ctx->f->C_DestroyObject(tok->session, hpub);
+	if (r1 == CKR_OK && r2 == CKR_OK)
+		return kc_err(rc, "%s; the new key pair was destroyed", msg);
+	return kc_err(rc, "%s; removing the new key pair '%s' FAILED "
+	    "(private key: %s, public key: %s): delete the objects labelled "
+	    "'%s' by hand (pkcs11-tool --delete-object)", msg, label,
+	    r1 == CKR_OK ? "removed" : ckr_name(r1),
+	    r2 == CKR_OK ? "removed" : ckr_name(r2), label);
+}
+
 /* DER OIDs of the named curves, as CKA_EC_PARAMS. */
 static const unsigned char oid_p256[] = {
 	0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07
@@ -1391,8 +1430,77 @@ static const unsigned char oid_p384[] = {
 	0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22
 };
 
+/* Leaves attribute type out of a[0..*n). */
+static void
+tmpl_drop(CK_ATTRIBUTE *a, CK_ULONG *n, CK_ATTRIBUTE_TYPE type)
+{
+	CK_ULONG i, o = 0;
+
+	for (i = 0; i < *n; i++)
+		if (a[i].type != type)
+			a[o++] = a[i];
+	*n = o;
+}
+
+/* The site's key template on one half (a has room for KC_TMPL_MAX more). */
+static void
+tmpl_apply(CK_ATTRIBUTE *a, CK_ULONG *n, const struct kc_key_template *t,
+    size_t h)
+{
+	size_t i;
+
+	for (i = 0; i < t->nomit[h]; i++)
+		tmpl_drop(a, n, t->omit[h][i]);
+	for (i = 0; i < t->nadd[h]; i++) {
+		a[*n].type = t->add[h][i].type;
+		a[*n].pValue = (void *)(uintptr_t)t->add[h][i].val;
+		a[*n].ulValueLen = (CK_ULONG)t->add[h][i].len;
+		(*n)++;
+	}
+}
+
+/* After a failed C_GenerateKeyPair: removes whatever the module left with
+ * the new CKA_ID, and returns rc with msg and what became of it. */
+static int
+keygen_failed(struct kc_token *tok, const unsigned char *id, size_t idlen,
+    const char *label, int rc, const char *msg)
+{
+	static const CK_OBJECT_CLASS cls[] = { CKO_PRIVATE_KEY, CKO_PUBLIC_KEY };
+	CK_OBJECT_HANDLE h[4];
+	size_t c, i, n, found = 0;
+	CK_RV rv;
+
+	for (c = 0; c < 2; c++) {
+		if (find_objects(tok, cls[c], NULL, id, idlen, h, 4, &n) !=
+		    KC_OK) {
+			kc_err_clear();
+			continue;
+		}
+		for (i = 0; i < n; i++, found++)
+			if ((rv = tok->ctx->f->C_DestroyObject(tok->session,
+			    h[i])) != CKR_OK)
+				return kc_err(rc, "%s; the half-made %s key "
+				    "'%s' it left could not be removed (%s): "
+				    "delete the objects labelled '%s' by hand",
+				    msg, c == 0 ? "private" : "public", label,
+				    ckr_name(rv), label);
+	}
+	if (found > 0)
+		return kc_err(rc, "%s; the %zu half-made object%s it left %s "
+		    "removed", msg, found, found == 1 ? "" : "s",
+		    found == 1 ? "was" : "were");
+	return kc_err(rc, "%s", msg);
+}
+
 int
 kc_token_keygen(struct kc_token *tok, const char *label, enum kc_alg alg)
+{
+	return kc_token_keygen_tmpl(tok, label, alg, NULL);
+}
+
+int
+kc_token_keygen_tmpl(struct kc_token *tok, const char *label,
+    enum kc_alg alg, const struct kc_key_template *t)
 {
 	CK_FUNCTION_LIST_PTR f = tok->ctx->f;
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
@@ -1412,6 +1520,8 @@ kc_token_keygen(struct kc_token *tok, const char *label, enum kc_alg alg)
 	if ((rc = need_login(tok)) != KC_OK ||
 	    (rc = check_key_label(label)) != KC_OK)
 		return rc;
+	if (t != NULL && kc_key_template_check(t, msg, sizeof(msg)) != 0)
+		return kc_err(KC_ERR_POLICY, "key template: %s", msg);
 	label_len = (CK_ULONG)strlen(label);
 	switch (alg) {
 	case KC_ALG_EC_P256:
@@ -1473,16 +1583,17 @@ kc_token_keygen(struct kc_token *tok, const char *label, enum kc_alg alg)
 			break;
 	}
 	{
-		CK_ATTRIBUTE pub[12], priv[14];
+		CK_ATTRIBUTE pub[12 + KC_TMPL_MAX], priv[14 + KC_TMPL_MAX];
 		CK_ULONG np = 0, nv = 0;
 
 #define A(t, ty, v, l) do { (t).type = (ty); (t).pValue = (void *)(v); \
 	(t).ulValueLen = (CK_ULONG)(l); } while (0)
 		A(pub[np], CKA_TOKEN, &yes, sizeof(yes)); np++;
 		A(pub[np], CKA_PRIVATE, &no, sizeof(no)); np++;
-		A(pub[np], CKA_VERIFY, &yes, sizeof(yes)); np++;
-		A(pub[np], CKA_ENCRYPT, &no, sizeof(no)); np++;
-		A(pub[np], CKA_WRAP, &no, sizeof(no)); np++;
+		/* No CKA_VERIFY/ENCRYPT/WRAP: tpm2-pkcs11 maps VERIFY and
+		 * DECRYPT, SIGN and ENCRYPT, to one TPM bit each, so a public
+		 * VERIFY=TRUE beside a private DECRYPT=FALSE is refused.
+		 * The module's defaults are shown, not enforced. */
 		A(pub[np], CKA_MODIFIABLE, &no, sizeof(no)); np++;
 		A(pub[np], CKA_LABEL, (uintptr_t)label, label_len); np++;
 		A(pub[np], CKA_ID, id, sizeof(id)); np++;
@@ -1507,35 +1618,47 @@ kc_token_keygen(struct kc_token *tok, const char *label, enum kc_alg alg)
 		A(priv[nv], CKA_LABEL, (uintptr_t)label, label_len); nv++;
 		A(priv[nv], CKA_ID, id, sizeof(id)); nv++;
 		A(priv[nv], CKA_MODIFIABLE, &no, sizeof(no)); nv++;
-		/* last: left out for a module that does not know it */
+		/* left out for a module that does not know it */
 		A(priv[nv], CKA_COPYABLE, &no, sizeof(no)); nv++;
 #undef A
+		if (t != NULL) {
+			tmpl_apply(pub, &np, t, 0);
+			tmpl_apply(priv, &nv, t, 1);
+			kc_key_template_text(t, msg, sizeof(msg));
+			kc_log(KC_LOG_INFO, "key template of the site profile: "
+			    "%s", msg);
+		}
 		rv = f->C_GenerateKeyPair(tok->session, &mech, pub, np, priv,
 		    nv, &hpub, &hpriv);
 		if (rv == CKR_ATTRIBUTE_TYPE_INVALID) {
-			kc_log(KC_LOG_INFO, "token '%s' does not know "
-			    "CKA_COPYABLE: generating without it",
-			    tok->info.label);
-			rv = f->C_GenerateKeyPair(tok->session, &mech, pub, np,
-			    priv, nv - 1, &hpub, &hpriv);
+			CK_ULONG before = nv;
+			tmpl_drop(priv, &nv, CKA_COPYABLE);
+			if (nv != before) {
+				kc_log(KC_LOG_INFO, "token '%s' does not know "
+				    "CKA_COPYABLE: generating without it",
+				    tok->info.label);
+				hpub = hpriv = CK_INVALID_HANDLE;
+				rv = f->C_GenerateKeyPair(tok->session, &mech,
+				    pub, np, priv, nv, &hpub, &hpriv);
+			}
 		}
 	}
-	if (rv != CKR_OK)
-		return kc_err(rv == CKR_PIN_EXPIRED || rv ==
-		    CKR_USER_NOT_LOGGED_IN ? KC_ERR_PIN : KC_ERR_PKCS11,
-		    "token '%s': generating %s key '%s' failed (%s)",
-		    tok->info.label, oid != NULL ? "EC" : "RSA", label,
-		    ckr_name(rv));
+	if (rv != CKR_OK) {
+		snprintf(msg, sizeof(msg), "token '%s': generating %s key '%s' "
+		    "failed (%s)", tok->info.label, oid != NULL ? "EC" : "RSA",
+		    label, ckr_name(rv));
+		return keygen_failed(tok, id, sizeof(id), label, rv ==
+		    CKR_PIN_EXPIRED || rv == CKR_USER_NOT_LOGGED_IN ?
+		    KC_ERR_PIN : KC_ERR_PKCS11, msg);
+	}
 	if ((rc = check_priv(tok, hpriv, label, NULL)) != KC_OK ||
-	    (rc = check_pub(tok, hpub, label)) != KC_OK ||
 	    (rc = check_new_pair(tok, hpriv, hpub, label)) != KC_OK) {
 		snprintf(msg, sizeof(msg), "%s", kc_errmsg());
-		f->C_DestroyObject(tok->session, hpriv);
-		f->C_DestroyObject(tok->session, hpub);
-		return kc_err(rc, "%s; the new key pair was destroyed", msg);
+		return destroy_new_pair(tok, hpriv, hpub, label, rc, msg);
 	}
-	kc_log(KC_LOG_INFO, "generated key '%s' inside token '%s'", label,
-	    tok->info.label);
+	pub_usage(tok, hpub, msg, sizeof(msg));
+	kc_log(KC_LOG_INFO, "generated key '%s' inside token '%s' (public "
+	    "key object: %s)", label, tok->info.label, msg);
 	return KC_OK;
 }
 
@@ -1545,14 +1668,13 @@ kc_token_keygen(struct kc_token *tok, const char *label, enum kc_alg alg)
 /* The public key object with CKA_ID id as an EVP_PKEY built by OpenSSL
  * from its attributes (independent of libp11), and its algorithm. */
 static int
-pub_from_token(struct kc_token *tok, const char *label,
-    const unsigned char *id, size_t idlen, EVP_PKEY **out, enum kc_alg *alg)
+pub_from_object(struct kc_token *tok, const char *label, CK_OBJECT_HANDLE h0,
+    EVP_PKEY **out, enum kc_alg *alg)
 {
-	CK_OBJECT_HANDLE h[2];
 	CK_KEY_TYPE kt = 0;
 	CK_ULONG len = sizeof(kt);
 	unsigned char *a = NULL, *b = NULL;
-	size_t alen = 0, blen = 0, n;
+	size_t alen = 0, blen = 0;
 	OSSL_PARAM_BLD *bld = NULL;
 	OSSL_PARAM *params = NULL;
 	EVP_PKEY_CTX *pctx = NULL;
@@ -1561,16 +1683,7 @@ pub_from_token(struct kc_token *tok, const char *label,
 	int rc;
 
 	*out = NULL;
-	if ((rc = find_objects(tok, CKO_PUBLIC_KEY, NULL, id, idlen, h, 2,
-	    &n)) != KC_OK)
-		return rc;
-	if (n != 1)
-		return kc_err(KC_ERR_NOTFOUND, "key '%s' in token '%s': %s "
-		    "public key with its CKA_ID", label, tok->info.label,
-		    n == 0 ? "no" : "more than one");
-	if ((rc = check_pub(tok, h[0], label)) != KC_OK)
-		return rc;
-	if ((rv = get_attr(tok, h[0], CKA_KEY_TYPE, &kt, &len)) != CKR_OK)
+	if ((rv = get_attr(tok, h0, CKA_KEY_TYPE, &kt, &len)) != CKR_OK)
 		return kc_err(KC_ERR_PKCS11, "key '%s': cannot read "
 		    "CKA_KEY_TYPE (%s)", label, ckr_name(rv));
 	if ((bld = OSSL_PARAM_BLD_new()) == NULL) {
@@ -1582,7 +1695,7 @@ pub_from_token(struct kc_token *tok, const char *label,
 		size_t plen;
 		const unsigned char *pt;
 
-		if ((rc = get_attr_alloc(tok, h[0], CKA_EC_PARAMS,
+		if ((rc = get_attr_alloc(tok, h0, CKA_EC_PARAMS,
 		    "CKA_EC_PARAMS", &a, &alen)) != KC_OK)
 			goto out;
 		if (alen == sizeof(oid_p256) &&
@@ -1601,7 +1714,7 @@ pub_from_token(struct kc_token *tok, const char *label,
 			    tok->info.label);
 			goto out;
 		}
-		if ((rc = get_attr_alloc(tok, h[0], CKA_EC_POINT,
+		if ((rc = get_attr_alloc(tok, h0, CKA_EC_POINT,
 		    "CKA_EC_POINT", &b, &blen)) != KC_OK)
 			goto out;
 		/* DER OCTET STRING around the point (PKCS#11), or raw. */
@@ -1627,9 +1740,9 @@ pub_from_token(struct kc_token *tok, const char *label,
 	} else if (kt == CKK_RSA) {
 		int bits;
 
-		if ((rc = get_attr_alloc(tok, h[0], CKA_MODULUS,
+		if ((rc = get_attr_alloc(tok, h0, CKA_MODULUS,
 		    "CKA_MODULUS", &a, &alen)) != KC_OK ||
-		    (rc = get_attr_alloc(tok, h[0], CKA_PUBLIC_EXPONENT,
+		    (rc = get_attr_alloc(tok, h0, CKA_PUBLIC_EXPONENT,
 		    "CKA_PUBLIC_EXPONENT", &b, &blen)) != KC_OK)
 			goto out;
 		if ((bn_n = BN_bin2bn(a, (int)alen, NULL)) == NULL ||
@@ -1676,6 +1789,66 @@ out:
 	free(a);
 	free(b);
 	return rc;
+}
+
+/* The public key of the private key hpriv (label, CKA_ID id): from the
+ * one public key object with its CKA_ID; for a token that has none, from
+ * the private object's own CKA_EC_POINT + CKA_EC_PARAMS or CKA_MODULUS +
+ * CKA_PUBLIC_EXPONENT where it shows them, else from cert (the key's
+ * certificate, may be NULL; the self-test then proves they match).
+ * tok->pub_src says which, with the public object's usage flags. */
+static int
+pub_for_key(struct kc_token *tok, const char *label, CK_OBJECT_HANDLE hpriv,
+    const unsigned char *id, size_t idlen, const X509 *cert, EVP_PKEY **out,
+    enum kc_alg *alg)
+{
+	CK_OBJECT_HANDLE h[2];
+	char usage[96], why[512];
+	size_t n;
+	int rc;
+
+	*out = NULL;
+	if ((rc = find_objects(tok, CKO_PUBLIC_KEY, NULL, id, idlen, h, 2,
+	    &n)) != KC_OK)
+		return rc;
+	if (n > 1)
+		return kc_err(KC_ERR_POLICY, "key '%s' in token '%s': more than "
+		    "one public key with its CKA_ID", label, tok->info.label);
+	if (n == 1) {
+		if ((rc = pub_from_object(tok, label, h[0], out, alg)) != KC_OK)
+			return rc;
+		pub_usage(tok, h[0], usage, sizeof(usage));
+		snprintf(tok->pub_src, sizeof(tok->pub_src), "the public key "
+		    "object (%s)", usage);
+		return KC_OK;
+	}
+	if (pub_from_object(tok, label, hpriv, out, alg) == KC_OK) {
+		snprintf(tok->pub_src, sizeof(tok->pub_src), "the private key "
+		    "object's %s (the token has no public key object)",
+		    EVP_PKEY_get_base_id(*out) == EVP_PKEY_RSA ?
+		    "CKA_MODULUS and CKA_PUBLIC_EXPONENT" :
+		    "CKA_EC_POINT and CKA_EC_PARAMS");
+		return KC_OK;
+	}
+	snprintf(why, sizeof(why), "%s", kc_errmsg());
+	kc_err_clear();
+	if (cert == NULL)
+		return kc_err(KC_ERR_NOTFOUND, "key '%s' in token '%s': no public "
+		    "key object with its CKA_ID, and the private key object does "
+		    "not show its public key (%s); the certificate of this key "
+		    "is needed", label, tok->info.label, why);
+	if ((*out = X509_get_pubkey((X509 *)(uintptr_t)cert)) == NULL)
+		return kc_err_ssl(KC_ERR_INPUT, "key '%s': the certificate's "
+		    "public key is not usable", label);
+	if ((rc = kc_alg_of_key(*out, alg)) != KC_OK) {
+		EVP_PKEY_free(*out);
+		*out = NULL;
+		return rc;
+	}
+	snprintf(tok->pub_src, sizeof(tok->pub_src), "the certificate (the "
+	    "token has no public key object, and the private one does not "
+	    "show the public key)");
+	return KC_OK;
 }
 
 /* Signs random data with priv (through the token) and verifies it with
@@ -1734,8 +1907,14 @@ int
 kc_token_key_get(struct kc_token *tok, const char *label, EVP_PKEY **priv,
     EVP_PKEY **pub)
 {
-	PKCS11_KEY *keys = NULL, *key = NULL;
-	unsigned int nkeys = 0, i;
+	return kc_token_key_get_cert(tok, label, NULL, priv, pub);
+}
+
+int
+kc_token_key_get_cert(struct kc_token *tok, const char *label,
+    const X509 *cert, EVP_PKEY **priv, EVP_PKEY **pub)
+{
+	struct kc_tsign_key k;
 	CK_OBJECT_HANDLE h;
 	EVP_PKEY *sk = NULL, *pk = NULL;
 	unsigned char *id = NULL;
@@ -1747,6 +1926,8 @@ kc_token_key_get(struct kc_token *tok, const char *label, EVP_PKEY **priv,
 		*priv = NULL;
 	if (pub != NULL)
 		*pub = NULL;
+	tok->sign_mech[0] = '\0';
+	tok->pub_src[0] = '\0';
 	if ((rc = need_login(tok)) != KC_OK ||
 	    (rc = check_key_label(label)) != KC_OK ||
 	    (rc = find_priv(tok, label, &h)) != KC_OK ||
@@ -1759,39 +1940,27 @@ kc_token_key_get(struct kc_token *tok, const char *label, EVP_PKEY **priv,
 		    tok->info.label);
 		goto out;
 	}
-	if ((rc = pub_from_token(tok, label, id, idlen, &pk, &alg)) != KC_OK)
+	if ((rc = pub_for_key(tok, label, h, id, idlen, cert, &pk, &alg))
+	    != KC_OK)
 		goto out;
-	if (PKCS11_enumerate_keys(tok->slot->token, &keys, &nkeys) != 0) {
-		rc = kc_err(KC_ERR_PKCS11, "token '%s': listing keys failed "
-		    "(%s)", tok->info.label, ckr_name(p11_last_rv()));
+	/* Signatures by our own C_Sign (token_sign.c), not libp11's. */
+	memset(&k, 0, sizeof(k));
+	k.f = tok->ctx->f;
+	k.session = tok->session;
+	k.key = h;
+	k.rsa = EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA;
+	kc_tsign_mechs(tok->ctx->f, tok->slot_id, &k);
+	snprintf(k.label, sizeof(k.label), "%s", label);
+	snprintf(k.token, sizeof(k.token), "%s", tok->info.label);
+	k.used = tok->sign_mech;
+	k.usedsz = sizeof(tok->sign_mech);
+	k.ckr = ckr_name;
+	if ((rc = kc_tsign_pkey(&k, pk, &sk)) != KC_OK ||
+	    (rc = self_test(tok, label, sk, pk, alg)) != KC_OK)
 		goto out;
-	}
-	for (i = 0; i < nkeys; i++) {
-		if (keys[i].label == NULL || strcmp(keys[i].label, label) != 0
-		    || keys[i].id_len != idlen ||
-		    memcmp(keys[i].id, id, idlen) != 0)
-			continue;
-		if (key != NULL) {
-			rc = kc_err(KC_ERR_POLICY, "key label '%s' is "
-			    "ambiguous in token '%s'", label, tok->info.label);
-			goto out;
-		}
-		key = &keys[i];
-	}
-	if (key == NULL) {
-		rc = kc_err(KC_ERR_NOTFOUND, "no private key labelled '%s' in "
-		    "token '%s' (libp11 does not see it)", label,
-		    tok->info.label);
-		goto out;
-	}
-	if ((sk = PKCS11_get_private_key(key)) == NULL) {
-		rc = kc_err(KC_ERR_PKCS11, "key '%s' in token '%s': libp11 "
-		    "cannot use it (%s)", label, tok->info.label,
-		    ckr_name(p11_last_rv()));
-		goto out;
-	}
-	if ((rc = self_test(tok, label, sk, pk, alg)) != KC_OK)
-		goto out;
+	kc_log(KC_LOG_INFO, "key '%s' in token '%s' signs with %s; its public "
+	    "key comes from %s", label, tok->info.label, tok->sign_mech,
+	    tok->pub_src);
 	if (priv != NULL) {
 		*priv = sk;
 		sk = NULL;
@@ -1807,6 +1976,18 @@ out:
 	free(id);
 	ERR_clear_error();
 	return rc;
+}
+
+const char *
+kc_token_sign_mech(const struct kc_token *tok)
+{
+	return tok->sign_mech;
+}
+
+const char *
+kc_token_pub_source(const struct kc_token *tok)
+{
+	return tok->pub_src;
 }
 
 /* The algorithm of the private key h from its public attributes. */
@@ -1908,8 +2089,11 @@ kc_token_key_list(struct kc_token *tok, struct kc_key_info **keys,
 			    j++)
 				snprintf(ki[i].id_hex + 2 * j, 3, "%02x", v[j]);
 			if (find_objects(tok, CKO_PUBLIC_KEY, NULL, v, vlen,
-			    ph, 1, &m) == KC_OK && m == 1)
+			    ph, 1, &m) == KC_OK && m == 1) {
 				ki[i].has_public = 1;
+				pub_usage(tok, ph[0], ki[i].pub_usage,
+				    sizeof(ki[i].pub_usage));
+			}
 			free(v);
 		}
 		ki[i].alg = priv_alg(tok, hs[i]);

@@ -17,7 +17,13 @@
  *                                    CKA_COPYABLE (CKR_ATTRIBUTE_TYPE_INVALID
  *                                    in templates and reads);
  *  KC_SHIM_IGNORE_MODIFIABLE         a module that drops CKA_MODIFIABLE from
- *                                    key templates (the key stays modifiable).
+ *                                    key templates (the key stays modifiable);
+ *  KC_SHIM_GEN_HALF                  C_GenerateKeyPair makes the pair, then
+ *                                    fails (CKR_GENERAL_ERROR): a half-made
+ *                                    key left behind (issue 13);
+ *  KC_SHIM_DESTROY_FAILS             C_DestroyObject fails with
+ *                                    CKR_FUNCTION_FAILED, as tpm2-pkcs11 does
+ *                                    on an object a failed C_Sign left busy.
  * SO logins are counted in KC_SHIM_STATE.so-logins, C_InitToken calls in
  * KC_SHIM_STATE.inittoken, C_GetFunctionList calls (the module was loaded
  * and used) in KC_SHIM_STATE.loaded.
@@ -184,8 +190,21 @@ shim_GenerateKeyPair(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m,
 		pub = p2;
 		priv = v2;
 	}
+	if (getenv("KC_SHIM_GEN_HALF") != NULL) {
+		CK_RV rv = real->C_GenerateKeyPair(s, m, pub, npub, priv, npriv,
+		    hpub, hpriv);
+		return rv == CKR_OK ? CKR_GENERAL_ERROR : rv;
+	}
 	return real->C_GenerateKeyPair(s, m, pub, npub, priv, npriv, hpub,
 	    hpriv);
+}
+
+static CK_RV
+shim_DestroyObject(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o)
+{
+	if (getenv("KC_SHIM_DESTROY_FAILS") != NULL)
+		return CKR_FUNCTION_FAILED;
+	return real->C_DestroyObject(s, o);
 }
 
 static CK_RV
@@ -234,6 +253,7 @@ C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list)
 		shim.C_InitToken = shim_InitToken;
 		shim.C_GenerateKeyPair = shim_GenerateKeyPair;
 		shim.C_GetAttributeValue = shim_GetAttributeValue;
+		shim.C_DestroyObject = shim_DestroyObject;
 	}
 	*list = &shim;
 	return CKR_OK;
