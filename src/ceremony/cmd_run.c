@@ -50,10 +50,15 @@ usage(FILE *f)
 	    kc_progname, kc_progname, kc_progname);
 }
 
+/* Progress on stderr. The engine's "step N/M id: title" line is not
+ * repeated: run prints each step's header (and summary) on stdout itself,
+ * and on a terminal both would show. */
 static void
 progress(void *arg, const char *msg)
 {
 	(void)arg;
+	if (strncmp(msg, "step ", 5) == 0 && msg[5] >= '1' && msg[5] <= '9')
+		return;
 	fprintf(stderr, "%s: %s\n", kc_progname, kc_disp_line(msg));
 }
 
@@ -227,6 +232,9 @@ cmd_run(int argc, char **argv)
 	size_t nroles = 0;
 	int c, rc, batch = 0, check_only = 0, exit_rc = KC_EXIT_FAIL;
 
+	/* Line by line: stdout and stderr sent to one pipe or file (2>&1 |
+	 * tee) keep the order in which they were written. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {

@@ -6,8 +6,11 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kc/error.h"
 #include "commands.h"
@@ -36,7 +39,42 @@ usage(FILE *f)
 	    "  --role ROLE=NAME   fills in who plays ROLE on the Roles screen\n"
 	    "  --ceremony-dir DIR where the first screen looks for ceremony "
 	    "files\n"
+	    "                     (default: ./ceremony, else " KC_DATADIR
+	    "/ceremony)\n"
 	    "  --quorum           custodians type PIN shares (quorum split)\n");
+}
+
+/*
+ * Where the first screen looks for ceremony files when neither FILE nor
+ * --ceremony-dir is given and there is no ./ceremony: the installed
+ * examples (KC_DATADIR/ceremony, from the configure prefix). A keyceremony
+ * run from its own build tree, not installed (make check, ./quickstart),
+ * uses the source tree's ceremony/ instead: KC_BUILD_DIR and
+ * KC_BUILD_SRCDIR are set at build time (mk/first-use-cli.mk) and used
+ * only when this very binary lies in KC_BUILD_DIR.
+ */
+static const char *
+default_ceremony_dir(char *buf, size_t bufsz)
+{
+#if defined(KC_BUILD_DIR) && defined(KC_BUILD_SRCDIR)
+	char exe[PATH_MAX], bdir[PATH_MAX], sdir[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n > 0) {
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')) != NULL)
+			*slash = '\0';
+		if (realpath(KC_BUILD_DIR, bdir) != NULL &&
+		    strcmp(exe, bdir) == 0 &&
+		    realpath(KC_BUILD_SRCDIR, sdir) != NULL &&
+		    snprintf(buf, bufsz, "%s/ceremony", sdir) < (int)bufsz)
+			return buf;
+	}
+#else
+	(void)buf;
+	(void)bufsz;
+#endif
+	return KC_DATADIR "/ceremony";
 }
 
 int
@@ -58,6 +96,7 @@ cmd_tui(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct tui_opts o;
+	char dirbuf[PATH_MAX];
 	int c, rc;
 
 	memset(&o, 0, sizeof(o));
@@ -100,6 +139,9 @@ cmd_tui(int argc, char **argv)
 	if (optind < argc)
 		return kc_front_usage("tui: unexpected argument '%s'",
 		    argv[optind]);
+	if (o.ceremony_dir == NULL && o.file == NULL &&
+	    access("ceremony", F_OK) != 0)
+		o.ceremony_dir = default_ceremony_dir(dirbuf, sizeof(dirbuf));
 	rc = tui_main(&o);
 	if (rc == KC_ERR_ABORT)
 		return KC_EXIT_FAIL;

@@ -43,6 +43,11 @@ if grep -rq "pin-of-the-quorum" shares; then not_ok "no sheet holds the PIN"; el
 # the runbook's check, as written, on the sheets as written
 check "runbook: quorum combine --share-file shares/share-1-of-3.txt --share-file shares/share-3-of-3.txt" sh -c "$COMBINE"
 grep -q "combine to a PIN" "$T/.out" && ok "the sheets combine" || not_ok "combine output"
+# the README's row, as written (its optional --out left out)
+RC=$(sed -n 's/^| check (or rebuild) the PIN from K share sheets | `\(keyceremony quorum combine [^`]*\) \[--out F\]` |$/\1/p' "$KC_TOP_SRCDIR/README.md")
+case $RC in "keyceremony quorum combine --share-file shares/share-1-of-3.txt --share-file shares/share-3-of-3.txt") ok "README row: $RC" ;;
+	*) not_ok "README combine row found: '$RC'" ;; esac
+check "README: $RC" sh -c "\"\$KC\" ${RC#keyceremony }"
 # the issue's exact command line, from inside the directory
 ( cd shares && "$KC" quorum combine --share-file share-1-of-3.txt --share-file share-3-of-3.txt --out ../rebuilt ) >"$T/.out" 2>&1 &&
 	cmp -s pin rebuilt && ok "issue command: sheets 1 and 3 rebuild the PIN" ||

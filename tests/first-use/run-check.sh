@@ -30,6 +30,12 @@ grep -q "^  SHA-256 $(sha256sum root-ca.yaml | cut -c1-64)$" root-ca-review.txt 
 [ "$(ls)" = "$(printf 'root-ca-review.txt\nroot-ca.yaml')" ] && ok "nothing else created (no state, no transcript)" ||
 	not_ok "created: $(ls | tr '\n' ' ')"
 
+# the README's row, as written (from the source tree's top directory)
+RM=$(sed -n 's/^| what a ceremony file will issue.* | `\(keyceremony run [^`]*--check\)` |$/\1/p' "$KC_TOP_SRCDIR/README.md")
+[ "$RM" = "keyceremony run ceremony/root-ca.yaml --check" ] && ok "README row: $RM" || not_ok "README row found: '$RM'"
+check "README: $RM (in the source tree, no site)" sh -c "cd '$KC_TOP_SRCDIR' && \"\$KC\" ${RM#keyceremony }"
+grep -q "^ceremony/root-ca.yaml: ceremony 'root-ca' is valid" "$T/.out" && ok "README command: valid" || not_ok "README command output"
+
 # every shipped ceremony file: alone, its values in the text, twice the same
 n=0
 for f in "$KC_TOP_SRCDIR"/ceremony/*.yaml; do
