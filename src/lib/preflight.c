@@ -470,8 +470,6 @@ check_token(struct kc_engine *e, struct kc_check_result *r,
 			}
 		}
 	}
-	if (r->status != KC_CHECK_FAILED)
-		check_labels_free(e, r, t);
 	module_lines(e, r, mi);
 	env_line(e, r);
 	mi = NULL;	/* shown */
@@ -480,6 +478,9 @@ check_token(struct kc_engine *e, struct kc_check_result *r,
 		    "EC-keygen " : "", t->mech_ecdsa ? "ECDSA " : "",
 		    t->mech_rsa_keygen ? "RSA-keygen " : "",
 		    t->mech_rsa_pkcs ? "RSA-PKCS" : "");
+	/* last: it opens the token (after every other check passed) */
+	if (r->status != KC_CHECK_FAILED)
+		check_labels_free(e, r, t);
 out:
 	if (mi != NULL) {	/* the token was not found: still shown */
 		module_lines(e, r, mi);
