@@ -10,8 +10,10 @@ EXTRA_DIST += tests/lib-modules.sh tests/modules/smoke.sh
 dist_doc_DATA += docs/hsm-notes.md
 # issue 13 (m-probe): mechanism sizes, key label, rehearsal vs production
 # at the preflight; token probe on every module; the openCryptoki matrix.
-TESTS += tests/modules/preflight.sh tests/modules/probe.sh tests/modules/ock.sh
-EXTRA_DIST += tests/modules/preflight.sh tests/modules/probe.sh tests/modules/ock.sh
+TESTS += tests/modules/preflight.sh tests/modules/probe.sh tests/modules/ock.sh \
+	tests/modules/tui-rehearsal.sh
+EXTRA_DIST += tests/modules/preflight.sh tests/modules/probe.sh \
+	tests/modules/ock.sh tests/modules/tui-rehearsal.sh
 # issue 13 (m-core): the command round on SoftHSM, p11-kit-proxy and
 # tpm2-pkcs11 (signing mechanism, public key source, key-template,
 # removal of a failed key); matrix-lib.sh is their shared round.
