@@ -50,7 +50,7 @@ grep -qxF "(cd media && sha256sum -c SHA256SUMS)" "$T/cmds" &&
 if grep -q "^keyceremony run .*| *tail" "$T/cmds"; then not_ok "no ceremony output cut by tail"; else ok "no ceremony output cut by tail"; fi
 # each ceremony's digest block is shown whole
 nd=$(grep -c "^Final digest (witnesses write it on paper):$" "$T/qs.log")
-nt=$(grep -c "^Transcript: state/transcripts/.*(1[0-9] records, completed)$" "$T/qs.log")
+nt=$(grep -Ec "^Transcript: state/transcripts/.*\([0-9]+ records, completed\)$" "$T/qs.log")
 [ "$nd" -eq 4 ] && [ "$nt" -eq 4 ] && ok "the 4 ceremonies' digests are shown with their header" ||
 	not_ok "digest headers: $nd, transcripts: $nt"
 
@@ -99,7 +99,7 @@ TUI=$(grep '^keyceremony tui' "$T/hints")
 # the TUI hint on a terminal: the source tree's ceremony files (this build
 # is not installed), and the root ceremony's preflight passes
 tui_start "env -u SOFTHSM2_CONF sh -c '$CDLINE && $TUI'"
-expect "Home: ceremony files of the source tree" "Ceremony files in $(cd "$KC_TOP_SRCDIR" && pwd)/ceremony"
+expect "Home: ceremony files of the source tree" "Ceremony files in $(cd "$KC_TOP_SRCDIR" && pwd -P)/ceremony"
 if screen | grep -q "(none"; then not_ok "Home lists ceremony files"; else ok "Home lists ceremony files"; fi
 for i in 1 2 3 4 5 6; do screen | grep -q "> root-ca.yaml" && break; keys Down; sleep 0.3; done
 expect "root-ca.yaml chosen" "> root-ca.yaml" 5
@@ -113,13 +113,13 @@ tui_quit
 # binary outside the build tree looks where the prefix installs them
 mkdir "$T/empty"
 tui_start "cd '$T/empty' && '$KC' tui"
-expect "from the build tree: the source tree's ceremony files" "Ceremony files in $(cd "$KC_TOP_SRCDIR" && pwd)/ceremony"
+expect "from the build tree: the source tree's ceremony files" "Ceremony files in $(cd "$KC_TOP_SRCDIR" && pwd -P)/ceremony"
 tui_quit
 if [ -z "${KC_WRAPPER:-}" ]; then
 	cp "$KC" "$T/empty/kc-copy"
 	tui_start "cd '$T/empty' && ./kc-copy tui"
 	wait_for "Ceremony files in" 10
-	if screen | grep -q "Ceremony files in $(cd "$KC_TOP_SRCDIR" && pwd)/ceremony"; then
+	if screen | grep -q "Ceremony files in $(cd "$KC_TOP_SRCDIR" && pwd -P)/ceremony"; then
 		not_ok "a binary outside the build tree does not look in the source tree"
 	else ok "a binary outside the build tree does not look in the source tree"; fi
 	tui_quit
