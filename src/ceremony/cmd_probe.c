@@ -7,7 +7,10 @@
  * OpenSSL and the public key, removes the pair, and reports the mechanisms
  * and key sizes, the PIN limits, the serial and the time per generation
  * and per signature. The object list is compared before and after: the
- * probe fails when anything is left behind or missing.
+ * probe fails when anything is left behind or missing. --site (an
+ * addition to the contract's options) takes the module, token and PIN
+ * file from the ceremony's site profile and, above all, its key-template,
+ * so that the probe's template is the ceremony's exactly.
  */
 #include "config.h"
 
@@ -21,6 +24,7 @@
 #include <openssl/evp.h>
 
 #include "kc/display.h"
+#include "kc/engine.h"
 #include "kc/error.h"
 #include "kc/secret.h"
 #include "kc/token.h"
@@ -38,6 +42,7 @@ probe_usage(FILE *f)
 	fprintf(f,
 	    "usage: %s token probe --token L [--algorithm ALG] [--pin-file F] "
 	    "[--module M]\n"
+	    "       [--site SITE]\n"
 	    "\n"
 	    "Rehearses key generation on token L (the day before a ceremony, on\n"
 	    "the production HSM): for ALG, or every algorithm the token offers,\n"
@@ -51,10 +56,44 @@ probe_usage(FILE *f)
 	    "                  every one the token offers)\n"
 	    "  --pin-file F    user PIN, first line of F (mode 0600); without it\n"
 	    "                  the PIN is asked on the terminal\n"
-	    "  --module M      PKCS#11 module (default: $KEYCEREMONY_MODULE, else\n"
-	    "                  %s)\n"
+	    "  --module M      PKCS#11 module (default: the site's, else\n"
+	    "                  $KEYCEREMONY_MODULE, else %s)\n"
+	    "  --site SITE     the ceremony's site profile: its module, token\n"
+	    "                  label and PIN file unless given, its key-template\n"
+	    "                  (the exact ceremony template) and production:\n"
 	    "  --help          this text\n",
 	    kc_progname, KC_DEFAULT_MODULE[0] ? KC_DEFAULT_MODULE : "none");
+}
+
+/* The site's key-template shown, and its production: checked against
+ * what the token is, as the preflight does. */
+static int
+site_agrees(const struct kc_site *s, const char *file,
+    const struct kc_token_info *t)
+{
+	const char *kind = kc_token_rehearsal_kind(t);
+	char buf[1024];
+
+	if (s->key_template != NULL) {
+		kc_key_template_text(s->key_template, buf, sizeof(buf));
+		printf("  template:     the site's key-template: %s\n",
+		    kc_disp(buf));
+	} else
+		printf("  template:     the ceremony's (the site has no "
+		    "key-template)\n");
+	if (s->production == 1 && kind != NULL)
+		return kc_err(KC_ERR_POLICY, "site profile %s says production: "
+		    "true, but token '%s' is %s, a software token", file,
+		    t->label, kind);
+	if (s->production == 0 && kind == NULL)
+		return kc_err(KC_ERR_POLICY, "site profile %s says production: "
+		    "false (a rehearsal), but token '%s' (%s %s) is not a known "
+		    "software token", file, t->label, t->manufacturer,
+		    t->model);
+	if (s->production >= 0)
+		printf("  site:         production: %s, as the token is\n",
+		    s->production ? "true" : "false");
+	return KC_OK;
 }
 
 static double
@@ -156,9 +195,11 @@ out:
 	return rc;
 }
 
-/* One algorithm: generate, read back, sign, verify, remove. */
+/* One algorithm: generate (with the site's key-template t, NULL: none),
+ * read back, sign, verify, remove. */
 static int
-probe_one(struct kc_token *tok, enum kc_alg alg)
+probe_one(struct kc_token *tok, enum kc_alg alg,
+    const struct kc_key_template *t)
 {
 	struct kc_key_attrs a;
 	struct kc_pub_attrs pa;
@@ -182,7 +223,7 @@ probe_one(struct kc_token *tok, enum kc_alg alg)
 		goto out;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rc = kc_token_keygen(tok, label, alg);
+	rc = kc_token_keygen_tmpl(tok, label, alg, t);
 	gen_ms = ms_since(&t0);
 	made = 1;	/* even a failed generation may leave an object */
 	if (rc != KC_OK)
@@ -255,7 +296,7 @@ print_block(const char *what, const char *text)
 /* Logs in, probes each algorithm, compares the object lists. */
 static int
 probe_run(struct kc_token *tok, const enum kc_alg *algs, size_t nalgs,
-    const char *pin_file)
+    const char *pin_file, const struct kc_key_template *t)
 {
 	struct kc_secret *pin = NULL;
 	char *before = NULL, *after = NULL;
@@ -271,7 +312,7 @@ probe_run(struct kc_token *tok, const enum kc_alg *algs, size_t nalgs,
 		goto out;
 	printf("objects before: %zu\n", nb);
 	for (size_t i = 0; i < nalgs; i++)
-		if (probe_one(tok, algs[i]) != KC_OK)
+		if (probe_one(tok, algs[i], t) != KC_OK)
 			failed++;
 	if ((rc = kc_token_objects(tok, &after, &na)) != KC_OK)
 		goto out;
@@ -309,11 +350,14 @@ cmd_token_probe(int argc, char **argv)
 		{ "algorithm", required_argument, NULL, 'a' },
 		{ "pin-file", required_argument, NULL, 'p' },
 		{ "module", required_argument, NULL, 'm' },
+		{ "site", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct kc_token_ctx *ctx = NULL;
 	struct kc_token *tok = NULL;
+	struct kc_site *site = NULL;
+	const char *site_file = NULL;
 	const char *module = NULL, *label = NULL, *pin_file = NULL,
 	    *algname = NULL;
 	enum kc_alg algs[NPROBE], one = KC_ALG_NONE;
@@ -329,6 +373,7 @@ cmd_token_probe(int argc, char **argv)
 		case 'a': algname = optarg; break;
 		case 'p': pin_file = optarg; break;
 		case 'm': module = optarg; break;
+		case 's': site_file = optarg; break;
 		case 'h':
 			probe_usage(stdout);
 			return KC_EXIT_OK;
@@ -342,23 +387,43 @@ cmd_token_probe(int argc, char **argv)
 		return kc_front_usage("token probe: unexpected argument '%s'",
 		    kc_disp(argv[optind]));
 	}
+	if (site_file != NULL) {
+		if ((rc = kc_site_load(site_file, &site)) != KC_OK)
+			return kc_front_fail(rc);
+		if (module == NULL)
+			module = site->module;
+		if (label == NULL)
+			label = site->token_label;
+		if (pin_file == NULL)
+			pin_file = site->pin_file;
+	}
 	if (label == NULL) {
+		kc_site_free(site);
 		probe_usage(stderr);
 		return kc_front_usage("token probe: --token is required");
 	}
 	if (algname != NULL && (kc_alg_parse(algname, &one) != KC_OK ||
 	    one == KC_ALG_RSA_2048)) {
+		kc_site_free(site);
 		probe_usage(stderr);
 		return kc_front_usage("token probe: --algorithm must be ec-p384, "
 		    "ec-p256, rsa-3072 or rsa-4096");
 	}
-	if ((rc = kc_token_load(module, &ctx)) != KC_OK)
+	if ((rc = kc_token_load(module, &ctx)) != KC_OK) {
+		kc_site_free(site);
 		return kc_front_fail(rc);
-	if ((rc = kc_token_open(ctx, label, NULL, &tok)) != KC_OK) {
+	}
+	if ((rc = kc_token_open(ctx, label, site != NULL ?
+	    site->token_serial : NULL, &tok)) != KC_OK) {
 		ret = kc_front_fail(rc);
 		goto out;
 	}
 	print_token(kc_token_get_info(tok));
+	if (site != NULL && (rc = site_agrees(site, site_file,
+	    kc_token_get_info(tok))) != KC_OK) {
+		ret = kc_front_fail(rc);
+		goto out;
+	}
 	/* What the token cannot do is refused before the PIN is asked. */
 	for (size_t i = 0; i < NPROBE; i++) {
 		if (one != KC_ALG_NONE && probe_algs[i] != one)
@@ -377,7 +442,8 @@ cmd_token_probe(int argc, char **argv)
 		    "no algorithm a root key can use", label));
 		goto out;
 	}
-	if ((rc = probe_run(tok, algs, nalgs, pin_file)) != KC_OK) {
+	if ((rc = probe_run(tok, algs, nalgs, pin_file, site != NULL ?
+	    site->key_template : NULL)) != KC_OK) {
 		ret = kc_front_fail(rc);
 		goto out;
 	}
@@ -385,5 +451,6 @@ cmd_token_probe(int argc, char **argv)
 out:
 	kc_token_close(tok);
 	kc_token_unload(ctx);
+	kc_site_free(site);
 	return ret;
 }

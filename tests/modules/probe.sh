@@ -72,6 +72,36 @@ check "softhsm: EC flags shown" grep -q '^  mechanism: *CKM_EC_KEY_PAIR_GEN 112.
 check "softhsm: PIN limits" grep -q '^  PIN length: *4 to 255 bytes$' softhsm-p256.out
 probe_ok softhsm-rsa3072 rsa-3072
 ALL=1 probe_ok softhsm-all ec-p384 ec-p256 rsa-3072 rsa-4096
+# --site: the ceremony's site profile, its key-template applied exactly.
+cat > kt.site <<EOS
+keyceremony-site: 1
+name: kt
+module: $MODULE
+token:
+  label: test
+pin-file: $T/pin
+state: kt-state
+media: kt-media
+key-template:
+  public:
+    add: {CKA_VERIFY: true, CKA_ENCRYPT: false, CKA_WRAP: false}
+EOS
+objs kt.before
+check "softhsm --site: probe with the site's key-template" \
+	"$KC" token probe --site kt.site --algorithm ec-p256
+cp "$T/.out" kt.out
+check "  ... the template is shown" grep -q "^  template: *the site's key-template: public +CKA_VERIFY=TRUE" kt.out
+check "  ... and applied (the public key reads VERIFY TRUE, ENCRYPT/WRAP FALSE)" \
+	grep -q '^  public key: *CKA_VERIFY TRUE, CKA_ENCRYPT FALSE, CKA_WRAP FALSE' kt.out
+check "  ... without it the module's defaults show (ENCRYPT TRUE on SoftHSM)" \
+	grep -q '^  public key: *CKA_VERIFY TRUE, CKA_ENCRYPT TRUE' softhsm-p256.out
+objs kt.after
+check "  ... objects unchanged" cmp kt.before kt.after
+printf 'production: true\n' >> kt.site
+check_fails "softhsm --site with production: true refused before the PIN" \
+	"site profile kt.site says production: true, but token 'test' is SoftHSM, a software token" \
+	"$KC" token probe --site kt.site --algorithm ec-p256 --pin-file "$T/no-such-pin"
+check "  ... no state or media made" sh -c "[ ! -e kt-state ] && [ ! -e kt-media ]"
 # Wrong PIN: refused by the token, nothing generated.
 ( umask 077; echo 654321 > wrong.pin )
 objs w.before
