@@ -130,6 +130,26 @@ struct kc_factory_opts {
 						   encrypted under it */
 	int			 plain_keys;	/* keys made here in clear (0600);
 						   needed for KC_FMT_C/AT */
+	int			 strict_size;	/* KC_FMT_AT: a size past the
+						   modem's or at_host's limit
+						   is an error, not a warning */
+	const char		*at_ca_pem;	/* KC_FMT_AT: CA certificates
+						   written first (type 0), or
+						   NULL (keygen --ca-file) */
+	int			 key_format;	/* KC_KEYFMT_*: encryption of
+						   the ID.key.pem made here */
+	EVP_PKEY		*device_key;	/* sign: the device's key for
+						   KC_FMT_PFX (must match the
+						   CSR), or NULL */
+};
+
+/* How device keys made here are encrypted (--key-format). */
+enum {
+	KC_KEYFMT_DEFAULT = 0,	/* PKCS#8 PBES2: PBKDF2-HMAC-SHA256,
+				   AES-256-CBC (OpenSSL, mbedTLS 3.x) */
+	KC_KEYFMT_MBEDTLS2,	/* PKCS#8 PBES2: PBKDF2-HMAC-SHA256,
+				   DES-EDE3-CBC: the strongest an
+				   unmodified mbedTLS 2.28 decrypts */
 };
 
 enum kc_factory_outcome {
@@ -145,6 +165,10 @@ struct kc_factory_result {
 	time_t	not_before, not_after;
 	char	ignored[256];	/* requested extensions that were ignored,
 				   comma separated; "" when none */
+	char	warn[768];	/* size warnings of the outputs (KC_FMT_AT);
+				   "" when none */
+	char	at_sha256[65];	/* KC_FMT_AT: the SHA-256 AT%CMNG=1 lists
+				   for the chain (type 1); "" otherwise */
 };
 
 /*
@@ -154,6 +178,25 @@ struct kc_factory_result {
  */
 int kc_factory_check_opts(struct kc_factory *f,
     const struct kc_factory_opts *o, int keys_here);
+
+/*
+ * The checks of kc_factory_check_opts that need no secret, no key and no
+ * file (formats against what they need, --key-format): the programs make
+ * them before asking for any passphrase. key_given: the device's key will
+ * be given (sign --key).
+ */
+int kc_factory_check_formats(const struct kc_factory_opts *o, int keys_here,
+    int key_given);
+
+/*
+ * sign --key: loads the device's private key from path (PEM, encrypted
+ * under pass, or in clear when pass is NULL; an encrypted key without
+ * pass is KC_ERR_PIN) and refuses it (KC_ERR_POLICY) unless it is the key
+ * of the CSR in csr/len (PEM or DER; name for messages). *out is the
+ * caller's to free.
+ */
+int kc_factory_device_key(const char *path, const struct kc_secret *pass,
+    const unsigned char *csr, size_t len, const char *name, EVP_PKEY **out);
 
 /*
  * Issues one device certificate from a CSR (PEM or DER in csr/len; name is

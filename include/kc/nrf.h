@@ -117,20 +117,50 @@ int kc_nrf_csr(const struct kc_nrf_msg *m, const char *what, int flags,
 /* The CN of a CSR in a malloc'd string (NULL when there is none). */
 char *kc_nrf_csr_cn(const struct kc_csr *csr);
 
+/* The modem's limit for one credential (its text between the quotes, the
+ * server chain included: "4 kB"), and the longest AT command, from "AT" to
+ * the closing quote, that the nRF Connect SDK at_host library passes on
+ * whole: its buffer is CONFIG_AT_HOST_CMD_MAX_LEN = 4096 bytes, it keeps
+ * at most 4094 characters (one for the NUL, one more by its overflow
+ * check) and drops the rest, and with CRLF line ends one of them is the
+ * LF of the line before (CR termination, the default) or the command's own
+ * CR (CR+LF termination). */
+#define KC_NRF_CRED_MAX		4096
+#define KC_NRF_AT_CMD_MAX	4093
+
 /*
- * The AT%CMNG provisioning script, CRLF line ends:
+ * The one AT%CMNG provisioning script of factorysign (keygen, sign, batch
+ * and issue --format at), CRLF line ends:
  *   AT+CFUN=4
  *   AT%CMNG=0,<sec_tag>,0,"<ca_pem>"        (only when ca_pem is not NULL)
  *   AT%CMNG=0,<sec_tag>,1,"<cred_pem>"
+ *   AT%CMNG=0,<sec_tag>,2,"<key_pem>"       (only when key_pem is not NULL)
  *   AT+CFUN=1
- * The PEM texts are written with CRLF line ends, as the modem stores them.
- * *text is malloc'd (NUL-terminated; *len without the NUL). cred_sha256
- * and ca_sha256 (when ca_pem is given) receive the upper-case hex SHA-256
- * of the exact credential text between the quotes, which is what
- * AT%CMNG=1 lists for the stored credential. Refused (KC_ERR_INPUT): a PEM
- * holding a '"' or a character outside printable ASCII, or a credential
- * longer than the modem's 4096-byte limit.
+ * Each PEM text is written with CRLF line ends, the last one included,
+ * inside the quotes: the modem stores it so. at->sums is the ID.at.sha256
+ * text, one "<sec_tag>,<type>,<SHA-256>" line per credential in the same
+ * order: the upper-case hex SHA-256 of the exact text between the quotes,
+ * which is what AT%CMNG=1 lists for the stored credential (also in
+ * at->*_sha256). A credential over KC_NRF_CRED_MAX or a command over
+ * KC_NRF_AT_CMD_MAX is a warning in at->warn ("" when none), or with
+ * strict an error (KC_ERR_INPUT). Refused (KC_ERR_INPUT): a PEM holding a
+ * '"' or a character outside printable ASCII; a sec_tag outside
+ * 0..KC_NRF_SEC_TAG_MAX (KC_ERR_USAGE). Free with kc_nrf_at_free() (the
+ * script may hold a key: it is wiped).
  */
+struct kc_nrf_at {
+	char	*text;		size_t len;
+	char	*sums;		size_t sums_len;
+	char	 ca_sha256[65], cred_sha256[65], key_sha256[65];
+	char	 warn[768];
+};
+int kc_nrf_at_make(long sec_tag, const char *ca_pem, const char *cred_pem,
+    const char *key_pem, int strict, struct kc_nrf_at *at);
+void kc_nrf_at_free(struct kc_nrf_at *at);
+
+/* kc_nrf_at_make() without a key, strict, returning the script (malloc'd,
+ * *len without the NUL) and the SHA-256 values (ca_sha256 only when ca_pem
+ * is given). */
 int kc_nrf_at_script(long sec_tag, const char *ca_pem, const char *cred_pem,
     char **text, size_t *len, char cred_sha256[65], char ca_sha256[65]);
 

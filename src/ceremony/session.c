@@ -28,8 +28,15 @@ kc_session_open(const char *module, const char *token_label,
 		goto out;
 	if ((rc = kc_token_open(s->ctx, token_label, NULL, &s->tok)) != KC_OK)
 		goto out;
-	if (pin == NULL && (rc = kc_front_secret(NULL, "PIN", 0, &pin)) != KC_OK)
-		goto out;
+	if (pin == NULL) {
+		char whose[300];
+
+		/* the prompt names the token the PIN unlocks */
+		snprintf(whose, sizeof(whose), "token '%s'", token_label);
+		if ((rc = kc_front_secret_for(NULL, "PIN", whose, 0, &pin)) !=
+		    KC_OK)
+			goto out;
+	}
 	rc = kc_token_login_file(s->tok, pin, pin_file);
 out:
 	kc_secret_free(pin);

@@ -133,8 +133,15 @@ int
 kc_front_secret(const char *file, const char *what, int confirm,
     struct kc_secret **out)
 {
+	return kc_front_secret_for(file, what, NULL, confirm, out);
+}
+
+int
+kc_front_secret_for(const char *file, const char *what, const char *whose,
+    int confirm, struct kc_secret **out)
+{
 	struct kc_secret *a = NULL, *b = NULL;
-	char prompt[128];
+	char prompt[1200], name[1100];
 	int fd, rc;
 
 	*out = NULL;
@@ -145,10 +152,18 @@ kc_front_secret(const char *file, const char *what, int confirm,
 		    "it in a file readable only by you (--%s-file)", what,
 		    strstr(what, "SO") != NULL ? "so-pin" :
 		    strstr(what, "PIN") != NULL ? "pin" :
-		    strstr(what, "PKCS#12") != NULL ? "pfx-pass" : "pass");
+		    strstr(what, "PKCS#12") != NULL ? "pfx-pass" :
+		    strstr(what, "device key") != NULL ? "key-pass" : "pass");
 	if ((rc = kc_secret_new(KC_SECRET_MAX, &a)) != KC_OK)
 		goto out;
-	snprintf(prompt, sizeof(prompt), "%s: ", what);
+	/* "passphrase for intermediate key D/intermediate.key: ": which
+	 * secret, for which key or token (escaped: a path or label is not
+	 * ours) */
+	if (whose != NULL)
+		snprintf(name, sizeof(name), "%s for %s", what, kc_disp(whose));
+	else
+		snprintf(name, sizeof(name), "%s", what);
+	snprintf(prompt, sizeof(prompt), "%s: ", name);
 	if ((rc = tty_read(fd, prompt, a)) != KC_OK)
 		goto out;
 	if (a->len == 0) {
@@ -158,7 +173,7 @@ kc_front_secret(const char *file, const char *what, int confirm,
 	if (confirm) {
 		if ((rc = kc_secret_new(KC_SECRET_MAX, &b)) != KC_OK)
 			goto out;
-		snprintf(prompt, sizeof(prompt), "%s (again): ", what);
+		snprintf(prompt, sizeof(prompt), "%s (again): ", name);
 		if ((rc = tty_read(fd, prompt, b)) != KC_OK)
 			goto out;
 		if (!kc_secret_equal(a, b)) {
@@ -246,9 +261,9 @@ static const char *const secret_words[] = { "pin", "pins", "so-pin",
     "key-pass-file", "share-file", NULL };
 static const char *const secret_stems[] = { "pin", "pass", "pwd", "secret",
     "share", "puk", NULL };
-static const char *const secret_real[] = { "key", "key-pass-file",
-    "pass-file", "path-len", "pfx-pass-file", "pin-file", "sec-tag",
-    "serial", "share-file", "shares", "so-pin-file", NULL };
+static const char *const secret_real[] = { "key", "key-format",
+    "key-pass-file", "pass-file", "path-len", "pfx-pass-file", "pin-file",
+    "sec-tag", "serial", "share-file", "shares", "so-pin-file", NULL };
 
 static int
 secret_name(const char *word)

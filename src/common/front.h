@@ -33,6 +33,10 @@ int kc_front_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * with KC_ERR_PIN when there is no file and no terminal. */
 int kc_front_secret(const char *file, const char *what, int confirm,
     struct kc_secret **out);
+/* The same, the prompt naming what the secret unlocks: "<what> for
+ * <whose>: " (whose escaped; NULL: "<what>: "). */
+int kc_front_secret_for(const char *file, const char *what,
+    const char *whose, int confirm, struct kc_secret **out);
 
 /* Parses a --days value: a whole number from 1 to max. On failure prints
  * the usage line and returns KC_EXIT_USAGE; KC_EXIT_OK otherwise. */

@@ -23,7 +23,8 @@
 #include "opts.h"
 
 static const char usage[] = "batch --dir D --csr-dir IN --out-dir OUT "
-    "[--format pem,c,at] [--days N] [--sec-tag N] [--reissue] "
+    "[--format pem,c,at] [--days N] [--sec-tag N] [--strict-size] "
+    "[--reissue] "
     "[--commit-every N] [--pass-file F] [--quiet]";
 
 struct args {
@@ -47,6 +48,7 @@ set(int val, const char *arg, void *ctx)
 	case 'o': a->o.out_dir = arg; break;
 	case 'q': a->quiet = 1; break;
 	case 'r': a->o.reissue = 1; break;
+	case 'S': a->o.strict_size = 1; break;
 	case 'n':
 		if (fs_int("--days", arg, 1, KC_DAYS_MAX, &v) != 0)
 			return KC_EXIT_USAGE;
@@ -89,6 +91,7 @@ cmd_batch(int argc, char **argv)
 		{ "pass-file", required_argument, NULL, 'p' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "reissue", no_argument, NULL, 'r' },
+		{ "strict-size", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -183,7 +186,10 @@ cmd_batch(int argc, char **argv)
 			issued++;
 			if (!a.quiet && !tty)
 				fs_print_result(&res, a.o.out_dir);
-			else if (res.ignored[0] != '\0' && !a.quiet)
+			else
+				fs_print_warn(&res);
+			if ((a.quiet || tty) && res.ignored[0] != '\0' &&
+			    !a.quiet)
 				fprintf(stderr, "%s: %s: requested extensions "
 				    "ignored: %s\n", kc_progname, kc_disp(res.id),
 				    kc_disp_line(res.ignored));

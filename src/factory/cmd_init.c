@@ -58,7 +58,7 @@ cmd_init(int argc, char **argv)
 	    alg != KC_ALG_RSA_3072 && alg != KC_ALG_RSA_4096))
 		return kc_front_usage("init: --algorithm '%s': use ec-p256, "
 		    "ec-p384, rsa-3072 or rsa-4096", a.alg);
-	if ((rc = fs_pass(a.pass_file, 1, &pass)) == KC_OK)
+	if ((rc = fs_pass(a.dir, a.pass_file, 1, &pass)) == KC_OK)
 		rc = kc_factory_init(a.dir, a.subject, alg, pass, &csr);
 	kc_secret_free(pass);
 	if (rc != KC_OK)

@@ -20,7 +20,7 @@ static const char usage[] = "issue --dir D (--ids FILE | --count N "
     "--prefix P [--start N]) --out-dir OUT [--format pem,pfx,c,at] "
     "[--algorithm ec-p256|ec-p384] [--days N] [--sec-tag N] "
     "[--pfx-pass-file F] [--key-pass-file F | --plain-keys] "
-    "[--pass-file F]";
+    "[--key-format default|mbedtls2] [--strict-size] [--pass-file F]";
 
 struct args {
 	const char *dir, *ids, *prefix, *pass_file, *format, *alg;
@@ -46,6 +46,17 @@ set(int val, const char *arg, void *ctx)
 	case 'x': a->pfx_file = arg; break;
 	case 'k': a->key_file = arg; break;
 	case 'K': a->o.plain_keys = 1; break;
+	case 'S': a->o.strict_size = 1; break;
+	case 'F':
+		if (strcmp(arg, "default") == 0)
+			a->o.key_format = KC_KEYFMT_DEFAULT;
+		else if (strcmp(arg, "mbedtls2") == 0)
+			a->o.key_format = KC_KEYFMT_MBEDTLS2;
+		else
+			return kc_front_usage("issue: --key-format '%s': use "
+			    "default (PBES2, AES-256-CBC) or mbedtls2 (PBES2, "
+			    "3DES, for mbedTLS 2.28)", kc_disp(arg));
+		break;
 	case 'c':
 		if (fs_int("--count", arg, 1, 10000000, &a->count) != 0)
 			return KC_EXIT_USAGE;
@@ -121,6 +132,8 @@ cmd_issue(int argc, char **argv)
 		{ "pfx-pass-file", required_argument, NULL, 'x' },
 		{ "key-pass-file", required_argument, NULL, 'k' },
 		{ "plain-keys", no_argument, NULL, 'K' },
+		{ "key-format", required_argument, NULL, 'F' },
+		{ "strict-size", no_argument, NULL, 'S' },
 		{ "pass-file", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -131,6 +144,7 @@ cmd_issue(int argc, char **argv)
 	enum kc_alg alg = KC_ALG_EC_P256;
 	FILE *ids = NULL;
 	long ok = 0, skipped = 0, failed = 0;
+	char pfx_files[1100], key_files[1100];
 	int rc;
 
 	memset(&a, 0, sizeof(a));
@@ -167,11 +181,18 @@ cmd_issue(int argc, char **argv)
 	if (a.format != NULL &&
 	    (rc = kc_format_parse(a.format, &a.o.formats)) != KC_OK)
 		return kc_front_fail(rc);
+	/* every option that needs no secret first: nothing is asked for a
+	 * command line that cannot work */
+	if ((rc = kc_factory_check_formats(&a.o, 1, 0)) != KC_OK)
+		return kc_front_fail(rc);
+	snprintf(pfx_files, sizeof(pfx_files), "%s/ID.pfx", a.o.out_dir);
+	snprintf(key_files, sizeof(key_files), "%s/ID.key.pem", a.o.out_dir);
 	if (a.ids != NULL && (ids = fopen(a.ids, "r")) == NULL)
 		return kc_front_fail(kc_err(KC_ERR_IO, "%s: %s", a.ids,
 		    strerror(errno)));
 	if ((a.o.formats & KC_FMT_PFX) &&
-	    (rc = kc_front_secret(a.pfx_file, "PKCS#12 password", 1, &pfx)))
+	    (rc = kc_front_secret_for(a.pfx_file, "PKCS#12 password",
+	    pfx_files, 1, &pfx)))
 		goto fail;
 	a.o.pfx_pass = pfx;
 	if (!a.o.plain_keys && a.key_file == NULL && !have_tty()) {
@@ -181,10 +202,16 @@ cmd_issue(int argc, char **argv)
 		goto fail;
 	}
 	if (!a.o.plain_keys &&
-	    (rc = kc_front_secret(a.key_file, "device key passphrase", 1,
-	    &kp)) != KC_OK)
+	    (rc = kc_front_secret_for(a.key_file, "device key passphrase",
+	    key_files, 1, &kp)) != KC_OK)
 		goto fail;
 	a.o.key_pass = kp;
+	if (a.o.key_format == KC_KEYFMT_MBEDTLS2)
+		fprintf(stderr, "%s: warning: --key-format mbedtls2 encrypts the "
+		    "device keys with 3DES (DES-EDE3-CBC, 112-bit strength) "
+		    "under PBKDF2-HMAC-SHA256, weaker than the default "
+		    "AES-256-CBC: use it only for devices whose mbedTLS 2.28 "
+		    "cannot read the default\n", kc_progname);
 	if ((rc = kc_factory_check_opts(NULL, &a.o, 1)) != KC_OK)
 		goto fail;
 	if ((f = fs_open(a.dir, a.pass_file, &rc)) == NULL)
@@ -230,7 +257,9 @@ cmd_issue(int argc, char **argv)
 	printf("issue: %ld issued, %ld already issued, %ld failed; keys were "
 	    "generated off-device: %s\n", ok, skipped, failed,
 	    a.o.plain_keys ? "IN CLEAR TEXT, protect and delete after "
-	    "provisioning" : "encrypted (PKCS#8, AES-256, PBKDF2)");
+	    "provisioning" : a.o.key_format == KC_KEYFMT_MBEDTLS2 ?
+	    "encrypted (PKCS#8, 3DES, PBKDF2-HMAC-SHA256: --key-format "
+	    "mbedtls2)" : "encrypted (PKCS#8, AES-256, PBKDF2)");
 	rc = failed ? KC_EXIT_FAIL : KC_EXIT_OK;
 	goto out;
 fail:

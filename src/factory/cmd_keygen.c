@@ -27,8 +27,8 @@
 #include "opts.h"
 
 static const char usage[] = "keygen --dir D --input FILE [--sec-tag T] "
-    "[--ca-file CA.pem] [--id ID] [--days N] [--resume] [--pass-file F] "
-    "--out-dir OUT";
+    "[--ca-file CA.pem] [--id ID] [--days N] [--resume] [--strict-size] "
+    "[--pass-file F] --out-dir OUT";
 
 struct args {
 	const char *dir, *input, *ca_file, *id, *pass_file;
@@ -50,6 +50,7 @@ set(int val, const char *arg, void *ctx)
 	case 'p': a->pass_file = arg; break;
 	case 'o': a->o.out_dir = arg; break;
 	case 'r': a->o.resume = 1; break;
+	case 'S': a->o.strict_size = 1; break;
 	case 'n':
 		if (fs_int("--days", arg, 1, KC_DAYS_MAX, &v) != 0)
 			return KC_EXIT_USAGE;
@@ -242,38 +243,46 @@ out:
 	return rc;
 }
 
-/* Issues one checked item and writes OUT/ID.at and OUT/ID.at.sha256. */
+/* Issues one checked item: OUT/ID.at and OUT/ID.at.sha256 are written
+ * with the certificates by the one AT writer of the signer (--format at,
+ * the sizes checked before anything is recorded); a device already issued
+ * (--resume) gets them again from the ledger. */
 static int
 issue_one(const struct args *a, struct kc_factory *f, const char *what,
     const char *ca_pem, struct item *it)
 {
 	struct kc_factory_result res;
-	char *chain = NULL, *text = NULL, *at = NULL, *sum = NULL;
-	char *sums = NULL, h_cred[65], h_ca[65];
-	size_t len;
-	int rc, wflags = a->o.resume ? 0 : KC_WRITE_EXCL;
+	struct kc_factory_opts o = a->o;
+	struct kc_nrf_at script;
+	char *chain = NULL, *at = NULL, *sum = NULL;
+	int rc;
 
+	memset(&script, 0, sizeof(script));
+	o.formats |= KC_FMT_AT;
+	o.sec_tag = (int)it->m->sec_tag;
+	o.at_ca_pem = ca_pem;
 	if ((rc = kc_factory_issue(f, it->csr->der, it->csr->der_len, what,
-	    it->id, &a->o, &res)) != KC_OK)
+	    it->id, &o, &res)) != KC_OK)
 		return rc;
-	if ((rc = chain_pem(f, res.id, &chain)) != KC_OK ||
-	    (rc = kc_nrf_at_script(it->m->sec_tag, ca_pem, chain, &text, &len,
-	    h_cred, h_ca)) != KC_OK)
-		goto out;
-	if (ca_pem != NULL)
-		rc = asprintf(&sums, "%ld,0,%s\n%ld,1,%s\n", it->m->sec_tag,
-		    h_ca, it->m->sec_tag, h_cred);
-	else
-		rc = asprintf(&sums, "%ld,1,%s\n", it->m->sec_tag, h_cred);
-	if (rc < 0 || (at = out_path(a->o.out_dir, res.id, ".at")) == NULL ||
-	    (sum = out_path(a->o.out_dir, res.id, ".at.sha256")) == NULL) {
-		sums = rc < 0 ? NULL : sums;
+	if ((at = out_path(a->o.out_dir, res.id, ".at")) == NULL) {
 		rc = kc_err(KC_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = kc_file_write(at, text, len, 0644, wflags)) != KC_OK ||
-	    (rc = kc_file_write(sum, sums, strlen(sums), 0644, wflags)) !=
-	    KC_OK) {
+	if (res.outcome == KC_FACTORY_ISSUED)
+		goto done;
+	if ((rc = chain_pem(f, res.id, &chain)) != KC_OK ||
+	    (rc = kc_nrf_at_make(it->m->sec_tag, ca_pem, chain, NULL,
+	    a->o.strict_size, &script)) != KC_OK)
+		goto out;
+	snprintf(res.warn, sizeof(res.warn), "%s", script.warn);
+	memcpy(res.at_sha256, script.cred_sha256, sizeof(res.at_sha256));
+	if ((sum = out_path(a->o.out_dir, res.id, ".at.sha256")) == NULL) {
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = kc_file_write(at, script.text, script.len, 0644, 0)) !=
+	    KC_OK || (rc = kc_file_write(sum, script.sums, script.sums_len,
+	    0644, 0)) != KC_OK) {
 		char msg[1024];
 		snprintf(msg, sizeof(msg), "%s", kc_errmsg());
 		rc = kc_err(rc, "%s: certificate %s issued and in the ledger, "
@@ -281,17 +290,17 @@ issue_one(const struct args *a, struct kc_factory *f, const char *what,
 		    res.serial, msg);
 		goto out;
 	}
+done:
 	fs_print_result(&res, a->o.out_dir);
 	printf("%s: sec_tag %ld -> %s; AT%%CMNG=1 lists %ld,1 with SHA-256 "
 	    "%s\n", kc_disp(res.id), it->m->sec_tag, kc_disp(at),
-	    it->m->sec_tag, h_cred);
+	    it->m->sec_tag, res.at_sha256);
 	rc = KC_OK;
 out:
+	kc_nrf_at_free(&script);
 	free(chain);
-	free(text);
 	free(at);
 	free(sum);
-	free(sums);
 	return rc;
 }
 
@@ -308,6 +317,7 @@ cmd_keygen(int argc, char **argv)
 		{ "pass-file", required_argument, NULL, 'p' },
 		{ "out-dir", required_argument, NULL, 'o' },
 		{ "resume", no_argument, NULL, 'r' },
+		{ "strict-size", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};

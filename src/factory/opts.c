@@ -61,9 +61,14 @@ fs_int(const char *opt, const char *arg, long lo, long hi, long *out)
 }
 
 int
-fs_pass(const char *file, int confirm, struct kc_secret **out)
+fs_pass(const char *dir, const char *file, int confirm,
+    struct kc_secret **out)
 {
-	return kc_front_secret(file, "passphrase", confirm, out);
+	char key[1100];
+
+	snprintf(key, sizeof(key), "%sintermediate key %s/intermediate.key",
+	    confirm ? "the new " : "", dir);
+	return kc_front_secret_for(file, "passphrase", key, confirm, out);
 }
 
 struct kc_factory *
@@ -72,7 +77,7 @@ fs_open(const char *dir, const char *pass_file, int *rc)
 	struct kc_secret *pass = NULL;
 	struct kc_factory *f = NULL;
 
-	if ((*rc = fs_pass(pass_file, 0, &pass)) == KC_OK)
+	if ((*rc = fs_pass(dir, pass_file, 0, &pass)) == KC_OK)
 		*rc = kc_factory_open(dir, pass, &f);
 	kc_secret_free(pass);
 	if (*rc != KC_OK) {
@@ -97,10 +102,20 @@ fs_print_result(const struct kc_factory_result *r, const char *out_dir)
 		printf("%s: serial %s, valid until %s -> %s/%s.chain.pem\n",
 		    kc_disp(r->id), kc_disp(r->serial), d, kc_disp(out_dir),
 		    kc_disp(r->id));
+	fs_print_warn(r);
 	if (r->ignored[0] != '\0')
 		fprintf(stderr, "%s: %s: requested extensions ignored (the "
 		    "profile decides): %s\n", kc_progname, kc_disp(r->id),
 		    kc_disp_line(r->ignored));
+}
+
+void
+fs_print_warn(const struct kc_factory_result *r)
+{
+	if (r->warn[0] != '\0')
+		fprintf(stderr, "%s: %s: warning: %s (--strict-size refuses "
+		    "this)\n", kc_progname, kc_disp(r->id),
+		    kc_disp_line(r->warn));
 }
 
 int

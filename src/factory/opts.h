@@ -17,8 +17,11 @@ int fs_getopt(int argc, char **argv, const struct option *longopts,
 /* Integer option in [lo, hi]; -1 and a usage message when not. */
 int fs_int(const char *opt, const char *arg, long lo, long hi, long *out);
 
-/* The intermediate key's passphrase from --pass-file or the terminal. */
-int fs_pass(const char *file, int confirm, struct kc_secret **out);
+/* The passphrase of D's intermediate key from --pass-file or the terminal
+ * (the prompt names D/intermediate.key; confirm: a new key, typed
+ * twice). */
+int fs_pass(const char *dir, const char *file, int confirm,
+    struct kc_secret **out);
 
 /* Opens D with the passphrase, printing the error; NULL on failure. */
 struct kc_factory *fs_open(const char *dir, const char *pass_file, int *rc);
@@ -26,6 +29,9 @@ struct kc_factory *fs_open(const char *dir, const char *pass_file, int *rc);
 /* Prints one issued device ("ID serial notAfter") and the ignored
  * extensions. */
 void fs_print_result(const struct kc_factory_result *r, const char *out_dir);
+
+/* Prints the size warnings of one device (r->warn), if any, on stderr. */
+void fs_print_warn(const struct kc_factory_result *r);
 
 /* Whether a device's error stops a batch: it would hit every device (I/O,
  * ledger, memory, a bug), unlike a bad CSR or a duplicate ID. */

@@ -189,7 +189,7 @@ kc_factory_init(const char *dir, const char *subject, enum kc_alg alg,
 		goto out;
 	}
 	if ((rc = kc_buf_pem(&cb, "CERTIFICATE REQUEST", der, (size_t)n)) ||
-	    (rc = kc_key_pem(key, pass, 1, &kb)) != KC_OK)
+	    (rc = kc_key_pem(key, pass, KC_KEYENC_SCRYPT, &kb)) != KC_OK)
 		goto out;
 	if ((rc = kc_file_write(kpath, kb.p, kb.len, 0600, KC_WRITE_EXCL)))
 		goto out;
@@ -511,7 +511,7 @@ int
 kc_factory_clean_tmp(const char *out_dir, long *removed)
 {
 	static const char *const suffixes[] = { ".cert.pem", ".chain.pem",
-	    ".full-chain.pem", ".key.pem", ".pfx", ".c", ".at" };
+	    ".full-chain.pem", ".key.pem", ".pfx", ".c", ".at", ".at.sha256" };
 	struct dirent *de;
 	DIR *d;
 
@@ -786,6 +786,33 @@ out_dir_ready(const char *dir)
 }
 
 int
+kc_factory_check_formats(const struct kc_factory_opts *o, int keys_here,
+    int key_given)
+{
+	unsigned fm = o->formats ? o->formats : KC_FMT_PEM;
+
+	if (o->out_dir == NULL)
+		return kc_err(KC_ERR_USAGE, "--out-dir is required");
+	if ((fm & KC_FMT_PFX) && !keys_here && !key_given)
+		return kc_err(KC_ERR_USAGE, "--format pfx needs the device's "
+		    "private key: give it with --key (sign), or make the keys "
+		    "here with factorysign issue");
+	if (o->key_format != KC_KEYFMT_DEFAULT && (!keys_here ||
+	    o->plain_keys))
+		return kc_err(KC_ERR_USAGE, "--key-format sets how the device "
+		    "keys made here (factorysign issue) are encrypted; it "
+		    "does not go with %s", keys_here ? "--plain-keys" :
+		    "keys made on the devices");
+	if ((fm & KC_FMT_AT) && o->sec_tag < 0)
+		return kc_err(KC_ERR_USAGE, "--format at needs --sec-tag");
+	if (keys_here && (fm & (KC_FMT_C | KC_FMT_AT)) && !o->plain_keys)
+		return kc_err(KC_ERR_USAGE, "--format c and at put the device "
+		    "key in clear text into the file; add --plain-keys to "
+		    "accept that");
+	return KC_OK;
+}
+
+int
 kc_factory_check_opts(struct kc_factory *f, const struct kc_factory_opts *o,
     int keys_here)
 {
@@ -793,20 +820,12 @@ kc_factory_check_opts(struct kc_factory *f, const struct kc_factory_opts *o,
 	time_t nb, na;
 	int rc;
 
-	if (o->out_dir == NULL)
-		return kc_err(KC_ERR_USAGE, "--out-dir is required");
-	if ((fm & KC_FMT_PFX) && !keys_here)
-		return kc_err(KC_ERR_USAGE, "--format pfx needs the device's "
-		    "private key: it is only possible with factorysign issue");
+	if ((rc = kc_factory_check_formats(o, keys_here,
+	    o->device_key != NULL)) != KC_OK)
+		return rc;
 	if ((fm & KC_FMT_PFX) && o->pfx_pass == NULL)
 		return kc_err(KC_ERR_USAGE, "--format pfx needs a password "
 		    "(--pfx-pass-file)");
-	if ((fm & KC_FMT_AT) && o->sec_tag < 0)
-		return kc_err(KC_ERR_USAGE, "--format at needs --sec-tag");
-	if (keys_here && (fm & (KC_FMT_C | KC_FMT_AT)) && !o->plain_keys)
-		return kc_err(KC_ERR_USAGE, "--format c and at put the device "
-		    "key in clear text into the file; add --plain-keys to "
-		    "accept that");
 	if (keys_here && !o->plain_keys && o->key_pass == NULL)
 		return kc_err(KC_ERR_USAGE, "device keys are written encrypted: "
 		    "give --key-pass-file (or --plain-keys)");
@@ -937,6 +956,8 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 	struct kc_ledger_row live, row;
 	struct kc_buf leaf = { 0 }, chain = { 0 }, full = { 0 }, keyb = { 0 };
 	struct kc_buf pfx = { 0 }, cfile = { 0 }, atf = { 0 }, plain = { 0 };
+	struct kc_buf atsum = { 0 };
+	char atwarn[sizeof(res->warn)] = "";
 	struct kc_fjob *job = NULL;
 	X509 *x = NULL;
 	time_t nb, na;
@@ -1024,19 +1045,29 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 	if (in->key != NULL) {
 		if ((rc = kc_key_pem(in->key, NULL, 0, &plain)) != KC_OK ||
 		    (rc = kc_key_pem(in->key, o->plain_keys ? NULL :
-		    o->key_pass, 0, &keyb)) != KC_OK)
+		    o->key_pass, o->key_format == KC_KEYFMT_MBEDTLS2 ?
+		    KC_KEYENC_PBKDF2_3DES : KC_KEYENC_PBKDF2_AES, &keyb)) !=
+		    KC_OK)
 			goto out;
 	}
 	if (fm & (KC_FMT_PFX | KC_FMT_C | KC_FMT_AT)) {
 		struct kc_outputs out = { in->cn, leaf.p, leaf.len, chain.p,
-		    chain.len, full.p, full.len, in->key, NULL, f->inter,
-		    f->root };
+		    chain.len, full.p, full.len, in->key != NULL ? in->key :
+		    o->device_key, NULL, f->inter, f->root };
 		const unsigned char *q = der;
 		const char *kp = in->key != NULL ? plain.p : NULL;
 
 		if ((fm & KC_FMT_PFX) &&
 		    ((x = d2i_X509(NULL, &q, (long)der_len)) == NULL)) {
 			rc = kc_err_ssl(KC_ERR_INTERNAL, "certificate decode");
+			goto out;
+		}
+		if ((fm & KC_FMT_PFX) && out.key != NULL &&
+		    X509_check_private_key(x, out.key) != 1) {
+			ERR_clear_error();
+			rc = kc_err(KC_ERR_POLICY, "%s: --key is not the key of "
+			    "this CSR (its public key differs); the PKCS#12 "
+			    "file would not work", name);
 			goto out;
 		}
 		out.leaf = x;
@@ -1047,7 +1078,9 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 		    (rc = kc_format_c(&out, kp, &cfile)) != KC_OK)
 			goto out;
 		if ((fm & KC_FMT_AT) &&
-		    (rc = kc_format_at(&out, kp, o->sec_tag, &atf)) != KC_OK)
+		    (rc = kc_format_at(&out, kp, o->at_ca_pem, o->sec_tag,
+		    o->strict_size, &atf, &atsum, atwarn, sizeof(atwarn),
+		    res->at_sha256)) != KC_OK)
 			goto out;
 		key_in_c = kp != NULL;
 	}
@@ -1071,7 +1104,9 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 	    (cfile.p != NULL && (rc = kc_fjob_add(job, ".c", &cfile,
 	    key_in_c ? 0600 : 0644))) ||
 	    (atf.p != NULL && (rc = kc_fjob_add(job, ".at", &atf,
-	    key_in_c ? 0600 : 0644))))
+	    key_in_c ? 0600 : 0644))) ||
+	    (atsum.p != NULL && (rc = kc_fjob_add(job, ".at.sha256", &atsum,
+	    0644))))
 		goto out;
 	if (f->pending_dir != NULL && strcmp(f->pending_dir, o->out_dir) != 0 &&
 	    (rc = sync_outputs(f)) != KC_OK) {
@@ -1136,6 +1171,7 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 	res->not_after = na;
 	snprintf(res->ignored, sizeof(res->ignored), "%s",
 	    in->ignored != NULL ? in->ignored : "");
+	memcpy(res->warn, atwarn, sizeof(res->warn));
 out:
 	/* not in a batch, a failed or skipped device leaves no row */
 	if (!f->batch && kc_ledger_in_transaction(f->ledger))
@@ -1152,6 +1188,7 @@ out:
 	kc_buf_free(&pfx);
 	kc_buf_free(&cfile);
 	kc_buf_free(&atf);
+	kc_buf_free(&atsum);
 	return rc;
 }
 

@@ -91,11 +91,20 @@ int kc_format_pfx(const struct kc_outputs *o, const struct kc_secret *pass,
     struct kc_buf *buf);
 int kc_format_c(const struct kc_outputs *o, const char *key_pem,
     struct kc_buf *buf);
+/* ID.at and ID.at.sha256 (kc_nrf_at_make: the CA first when ca_pem is not
+ * NULL, the chain, the key when key_pem is not NULL); size warnings into
+ * warn ("" when none), errors with strict; cred_sha256 (when not NULL)
+ * gets what AT%CMNG=1 lists for the chain. */
 int kc_format_at(const struct kc_outputs *o, const char *key_pem,
-    int sec_tag, struct kc_buf *buf);
-/* Private key PEM: PKCS#8, encrypted (AES-256-CBC, PBKDF2 or scrypt) when
- * pass is not NULL. */
-int kc_key_pem(EVP_PKEY *key, const struct kc_secret *pass, int scrypt,
+    const char *ca_pem, int sec_tag, int strict, struct kc_buf *at,
+    struct kc_buf *sums, char *warn, size_t warnsz, char cred_sha256[65]);
+/* Private key PEM: PKCS#8, encrypted when pass is not NULL, as enc says:
+ * PBKDF2-HMAC-SHA256 + AES-256-CBC (device keys), scrypt + AES-256-CBC
+ * (the intermediate), or PBKDF2-HMAC-SHA256 + DES-EDE3-CBC (device keys
+ * for mbedTLS 2.28, --key-format mbedtls2). */
+enum { KC_KEYENC_PBKDF2_AES = 0, KC_KEYENC_SCRYPT = 1,
+    KC_KEYENC_PBKDF2_3DES = 2 };
+int kc_key_pem(EVP_PKEY *key, const struct kc_secret *pass, int enc,
     struct kc_buf *buf);
 /* Loads an (encrypted) private key PEM; a wrong passphrase is KC_ERR_PIN. */
 int kc_key_load(const char *path, const struct kc_secret *pass,

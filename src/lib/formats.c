@@ -4,9 +4,11 @@
  *        (HMAC-SHA256), MAC HMAC-SHA256, for .NET/Windows clients
  *   c    C string literals named as in the Azure IoT C SDK custom HSM
  *        sample (COMMON_NAME, CERTIFICATE, PRIVATE_KEY)
- *   at   an AT%CMNG script for nRF91 modems, CRLF line ends
+ *   at   the AT%CMNG script for nRF91 modems (kc_nrf_at_make) and the
+ *        SHA-256 values AT%CMNG=1 will list
  * Keys: PKCS#8 PEM, encrypted with AES-256-CBC under scrypt (the
- * intermediate) or PBKDF2 (device keys), or in clear when asked for.
+ * intermediate) or PBKDF2 (device keys; DES-EDE3-CBC under PBKDF2 for
+ * mbedTLS 2.28 when asked for), or in clear when asked for.
  */
 #include "config.h"
 
@@ -23,6 +25,7 @@
 #include "kc/error.h"
 #include "kc/factory.h"
 #include "kc/fileio.h"
+#include "kc/nrf.h"
 #include "factory_int.h"
 
 #define KC_PBKDF2_ITER	100000	/* device keys and PKCS#12 */
@@ -37,7 +40,7 @@
 #define KC_SCRYPT_P	10
 
 int
-kc_key_pem(EVP_PKEY *key, const struct kc_secret *pass, int scrypt,
+kc_key_pem(EVP_PKEY *key, const struct kc_secret *pass, int enc,
     struct kc_buf *buf)
 {
 	PKCS8_PRIV_KEY_INFO *p8inf = NULL;
@@ -55,9 +58,14 @@ kc_key_pem(EVP_PKEY *key, const struct kc_secret *pass, int scrypt,
 	} else {
 		if ((p8inf = EVP_PKEY2PKCS8(key)) == NULL)
 			goto ssl;
-		if (scrypt)
+		if (enc == KC_KEYENC_SCRYPT)
 			alg = PKCS5_pbe2_set_scrypt(EVP_aes_256_cbc(), NULL, 0,
 			    NULL, KC_SCRYPT_N, KC_SCRYPT_R, KC_SCRYPT_P);
+		else if (enc == KC_KEYENC_PBKDF2_3DES)
+			/* mbedTLS 2.28 decrypts PBES2 only with DES or
+			 * 3DES (tests/first-use/mbedkey.c): the KDF stays */
+			alg = PKCS5_pbe2_set_iv(EVP_des_ede3_cbc(),
+			    KC_PBKDF2_ITER, NULL, 0, NULL, NID_hmacWithSHA256);
 		else
 			alg = PKCS5_pbe2_set_iv(EVP_aes_256_cbc(),
 			    KC_PBKDF2_ITER, NULL, 0, NULL, NID_hmacWithSHA256);
@@ -170,28 +178,101 @@ out:
 	return rc;
 }
 
-/* PEM text as C string literal lines: "line\n" */
+/* Characters C99 compilers must accept in one string literal, after
+ * adjacent literals are joined (C99 5.2.4.1). */
+#define KC_C_LITERAL_MAX 4095
+
+/* n characters of PEM text as C string literal lines: "line\n" */
 static int
-c_literal(struct kc_buf *b, const char *pem)
+c_literal(struct kc_buf *b, const char *pem, size_t len, const char *indent)
 {
+	const char *end = pem + len;
 	int rc = KC_OK;
 
-	while (*pem != '\0' && rc == KC_OK) {
-		size_t n = strcspn(pem, "\n");
-		if ((rc = kc_buf_add(b, "\"", 1)) == KC_OK &&
+	while (pem < end && rc == KC_OK) {
+		const char *nl = memchr(pem, '\n', (size_t)(end - pem));
+		size_t n = nl != NULL ? (size_t)(nl - pem) : (size_t)(end - pem);
+
+		if ((rc = kc_buf_add(b, indent, strlen(indent))) == KC_OK &&
+		    (rc = kc_buf_add(b, "\"", 1)) == KC_OK &&
 		    (rc = kc_buf_add(b, pem, n)) == KC_OK)
-			rc = kc_buf_add(b, pem[n] == '\n' ? "\\n\"\n" : "\"\n",
-			    pem[n] == '\n' ? 4 : 2);
-		pem += n + (pem[n] == '\n');
+			rc = kc_buf_add(b, nl != NULL ? "\\n\"\n" : "\"\n",
+			    nl != NULL ? 4 : 2);
+		pem += n + (nl != NULL);
 	}
 	return rc;
+}
+
+/*
+ * static const char* const NAME = the PEM text. Up to KC_C_LITERAL_MAX
+ * characters it is one literal, as in the Azure sample; a longer text
+ * (an RSA-4096 chain) is cut at line ends into parts of at most that
+ * many, kept one after the other in one object (char arrays without
+ * padding, which a C99 array-size check proves at compile time), and NAME
+ * points at the whole text, as before.
+ */
+static int
+c_string(struct kc_buf *b, const char *name, const char *pem)
+{
+	size_t len = strlen(pem), off, cut[64], nparts = 0, i;
+	char line[256];
+	int rc;
+
+	if (len <= KC_C_LITERAL_MAX) {
+		snprintf(line, sizeof(line), "static const char* const %s =\n",
+		    name);
+		if ((rc = kc_buf_add(b, line, strlen(line))) != KC_OK ||
+		    (rc = c_literal(b, pem, len, "")) != KC_OK)
+			return rc;
+		return kc_buf_add(b, ";\n", 2);
+	}
+	for (off = 0; off < len; ) {
+		size_t n = len - off, l;
+
+		if (n > KC_C_LITERAL_MAX) {
+			/* the last line end within the limit */
+			for (l = KC_C_LITERAL_MAX; l > 0 && pem[off + l - 1] !=
+			    '\n'; l--)
+				;
+			n = l > 0 ? l : KC_C_LITERAL_MAX;
+		}
+		if (nparts == sizeof(cut) / sizeof(cut[0]))
+			return kc_err(KC_ERR_INPUT, "%s: %zu characters, too "
+			    "long for the C output", name, len);
+		cut[nparts++] = n;
+		off += n;
+	}
+	snprintf(line, sizeof(line), "/* %s: %zu characters, more than the "
+	    "%d a C99 compiler must take\n * in one string literal: %zu parts, "
+	    "one after the other. */\nstatic const struct {\n", name, len,
+	    KC_C_LITERAL_MAX, nparts);
+	if ((rc = kc_buf_add(b, line, strlen(line))) != KC_OK)
+		return rc;
+	for (i = 0; i < nparts; i++) {
+		snprintf(line, sizeof(line), "\tchar part%zu[%zu] "
+		    "KC_NONSTRING;\n", i + 1, cut[i]);
+		if ((rc = kc_buf_add(b, line, strlen(line))) != KC_OK)
+			return rc;
+	}
+	snprintf(line, sizeof(line), "\tchar nul;\n} %s_PARTS = {\n", name);
+	if ((rc = kc_buf_add(b, line, strlen(line))) != KC_OK)
+		return rc;
+	for (i = 0, off = 0; i < nparts; off += cut[i], i++)
+		if ((rc = c_literal(b, pem + off, cut[i], "\t")) != KC_OK ||
+		    (rc = kc_buf_add(b, "\t,\n", 3)) != KC_OK)
+			return rc;
+	snprintf(line, sizeof(line), "\t'\\0'\n};\ntypedef char "
+	    "%s_PARTS_have_no_padding[sizeof(%s_PARTS) == %zu ? 1 : -1];\n"
+	    "static const char* const %s = (const char *)&%s_PARTS;\n", name,
+	    name, len + 1, name, name);
+	return kc_buf_add(b, line, strlen(line));
 }
 
 int
 kc_format_c(const struct kc_outputs *o, const char *key_pem,
     struct kc_buf *b)
 {
-	char head[512];
+	char head[1024];
 	int rc;
 
 	snprintf(head, sizeof(head),
@@ -199,68 +280,54 @@ kc_format_c(const struct kc_outputs *o, const char *key_pem,
 	    " * CERTIFICATE is the chain the device presents (leaf +\n"
 	    " * intermediate)%s. Names as in the Azure IoT C SDK custom HSM\n"
 	    " * sample (custom_hsm_example.c).\n */\n"
-	    "static const char* const COMMON_NAME = \"%s\";\n"
-	    "static const char* const CERTIFICATE =\n",
+	    "#if defined(__has_attribute)\n"
+	    "#if __has_attribute(nonstring)\n"
+	    "#define KC_NONSTRING __attribute__((nonstring))\n"
+	    "#endif\n"
+	    "#endif\n"
+	    "#ifndef KC_NONSTRING\n"
+	    "#define KC_NONSTRING\n"
+	    "#endif\n"
+	    "static const char* const COMMON_NAME = \"%s\";\n",
 	    o->id, key_pem != NULL ? "; PRIVATE_KEY is the device key IN "
 	    "CLEAR TEXT: keep this file secret" : "", o->id);
 	if ((rc = kc_buf_add(b, head, strlen(head))) != KC_OK ||
-	    (rc = c_literal(b, o->chain_pem)) != KC_OK ||
-	    (rc = kc_buf_add(b, ";\n", 2)) != KC_OK)
+	    (rc = c_string(b, "CERTIFICATE", o->chain_pem)) != KC_OK)
 		return rc;
 	if (key_pem == NULL)
 		return KC_OK;
-	snprintf(head, sizeof(head),
-	    "static const char* const PRIVATE_KEY =\n");
-	if ((rc = kc_buf_add(b, head, strlen(head))) != KC_OK ||
-	    (rc = c_literal(b, key_pem)) != KC_OK)
-		return rc;
-	return kc_buf_add(b, ";\n", 2);
+	return c_string(b, "PRIVATE_KEY", key_pem);
 }
 
-/* PEM with CRLF line ends, no trailing line end. */
-static int
-crlf(struct kc_buf *b, const char *pem)
-{
-	int rc = KC_OK;
-
-	while (*pem != '\0' && rc == KC_OK) {
-		size_t n = strcspn(pem, "\n");
-		rc = kc_buf_add(b, pem, n);
-		pem += n;
-		if (*pem == '\n')
-			pem++;
-		if (rc == KC_OK && *pem != '\0')
-			rc = kc_buf_add(b, "\r\n", 2);
-	}
-	return rc;
-}
-
+/* The AT%CMNG script through the one writer of factorysign
+ * (kc_nrf_at_make: the keygen form, CRLF inside the quotes), and the
+ * ID.at.sha256 text with what AT%CMNG=1 will list. */
 int
-kc_format_at(const struct kc_outputs *o, const char *key_pem, int sec_tag,
-    struct kc_buf *b)
+kc_format_at(const struct kc_outputs *o, const char *key_pem,
+    const char *ca_pem, int sec_tag, int strict, struct kc_buf *b,
+    struct kc_buf *sums, char *warn, size_t warnsz, char cred_sha256[65])
 {
-	char line[128];
+	struct kc_nrf_at at;
 	int rc;
 
 	if (sec_tag < 0)
 		return kc_err(KC_ERR_USAGE, "--format at needs --sec-tag");
-	/* writing credentials needs the modem offline (CFUN=4) */
-	snprintf(line, sizeof(line), "AT+CFUN=4\r\nAT%%CMNG=0,%d,1,\"",
-	    sec_tag);
-	if ((rc = kc_buf_add(b, line, strlen(line))) != KC_OK ||
-	    (rc = crlf(b, o->chain_pem)) != KC_OK ||
-	    (rc = kc_buf_add(b, "\"\r\n", 3)) != KC_OK)
-		return rc;
-	if (key_pem != NULL) {
-		snprintf(line, sizeof(line), "AT%%CMNG=0,%d,2,\"", sec_tag);
-		if ((rc = kc_buf_add(b, line, strlen(line))) != KC_OK ||
-		    (rc = crlf(b, key_pem)) != KC_OK ||
-		    (rc = kc_buf_add(b, "\"\r\n", 3)) != KC_OK)
-			return rc;
+	if ((rc = kc_nrf_at_make(sec_tag, ca_pem, o->chain_pem, key_pem,
+	    strict, &at)) != KC_OK) {
+		char msg[1024];
+
+		snprintf(msg, sizeof(msg), "%s", kc_errmsg());
+		return kc_err(rc, "%s: %s%s", o->id, msg, strict ? " "
+		    "(--strict-size)" : "");
 	}
-	/* list: the modem answers with the SHA-256 of what it stored */
-	snprintf(line, sizeof(line), "AT%%CMNG=1,%d\r\n", sec_tag);
-	return kc_buf_add(b, line, strlen(line));
+	if ((rc = kc_buf_add(b, at.text, at.len)) == KC_OK)
+		rc = kc_buf_add(sums, at.sums, at.sums_len);
+	if (warn != NULL && warnsz > 0)
+		snprintf(warn, warnsz, "%s", at.warn);
+	if (cred_sha256 != NULL)
+		memcpy(cred_sha256, at.cred_sha256, 65);
+	kc_nrf_at_free(&at);
+	return rc;
 }
 
 int

@@ -1,6 +1,7 @@
 /*
- * nrf_out.c: what goes back to nRF91 devices and to nRF Cloud: the
- * AT%CMNG provisioning script (with the SHA-256 the modem will list) and
+ * nrf_out.c: what goes back to nRF91 devices and to nRF Cloud: the one
+ * AT%CMNG provisioning script of factorysign (keygen and --format at),
+ * with the SHA-256 values the modem will list and its size limits, and
  * nRF Cloud onboarding CSV rows.
  */
 #include "config.h"
@@ -9,14 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/sha.h>
 
 #include "kc/error.h"
 #include "kc/factory.h"
 #include "kc/nrf.h"
-
-/* The modem's limit for one credential. */
-#define NRF_CRED_MAX 4096
 
 /* A growable text buffer. */
 struct buf {
@@ -37,9 +36,15 @@ buf_add(struct buf *b, const char *s, size_t n)
 		nc = b->cap ? b->cap : 1024;
 		while (nc < b->len + n + 1)
 			nc *= 2;
-		if ((np = realloc(b->p, nc)) == NULL) {
+		/* no realloc: the AT script may hold a device key in clear,
+		 * and realloc would leave the old block unwiped */
+		if ((np = malloc(nc)) == NULL) {
 			b->err = 1;
 			return;
+		}
+		if (b->p != NULL) {
+			memcpy(np, b->p, b->len);
+			OPENSSL_clear_free(b->p, b->cap);
 		}
 		b->p = np;
 		b->cap = nc;
@@ -85,10 +90,6 @@ pem_crlf(const char *pem, const char *what, struct buf *out)
 		buf_add(out, "\r\n", 2);
 	if (out->err)
 		return kc_err(KC_ERR_NOMEM, "out of memory");
-	if (out->len > NRF_CRED_MAX)
-		return kc_err(KC_ERR_INPUT, "%s: %zu bytes, more than the "
-		    "modem's %d-byte limit for one credential", what,
-		    out->len, NRF_CRED_MAX);
 	return KC_OK;
 }
 
@@ -107,52 +108,150 @@ sha256_upper(const char *s, size_t n, char out[65])
 	out[64] = '\0';
 }
 
+/* Appends "; " and the text to the warnings (cut when full). */
+static void
+warn_add(struct kc_nrf_at *at, const char *text)
+{
+	size_t n = strlen(at->warn);
+
+	if (n + 2 < sizeof(at->warn))
+		snprintf(at->warn + n, sizeof(at->warn) - n, "%s%s",
+		    n > 0 ? "; " : "", text);
+}
+
+/* The size limits of one credential (its text) and of its AT command
+ * (without the final CRLF): past them, a warning, or with strict an
+ * error. */
+static int
+size_check(struct kc_nrf_at *at, const char *what, size_t cred_len,
+    size_t cmd_len, int strict)
+{
+	char msg[256];
+
+	if (cred_len > KC_NRF_CRED_MAX) {
+		snprintf(msg, sizeof(msg), "the %s is %zu bytes, more than the "
+		    "modem's %d-byte (4 kB) limit for one credential", what,
+		    cred_len, KC_NRF_CRED_MAX);
+		if (strict)
+			return kc_err(KC_ERR_INPUT, "%s", msg);
+		warn_add(at, msg);
+	}
+	if (cmd_len > KC_NRF_AT_CMD_MAX) {
+		snprintf(msg, sizeof(msg), "the AT%%CMNG command writing the %s "
+		    "is %zu bytes, more than the %d that the nRF Connect SDK "
+		    "at_host buffer (CONFIG_AT_HOST_CMD_MAX_LEN=4096) takes",
+		    what, cmd_len, KC_NRF_AT_CMD_MAX);
+		if (strict)
+			return kc_err(KC_ERR_INPUT, "%s", msg);
+		warn_add(at, msg);
+	}
+	return KC_OK;
+}
+
+/* One AT%CMNG=0 write of a credential of type type, and its line in the
+ * sums. */
+static int
+at_write(struct kc_nrf_at *at, struct buf *b, struct buf *sums,
+    long sec_tag, int type, const char *pem, const char *what,
+    char sha[65], int strict)
+{
+	struct buf c = { 0 };
+	char line[96];
+	size_t start = b->len;
+	int rc;
+
+	if ((rc = pem_crlf(pem, what, &c)) != KC_OK)
+		goto out;
+	snprintf(line, sizeof(line), "AT%%CMNG=0,%ld,%d,\"", sec_tag, type);
+	buf_str(b, line);
+	buf_add(b, c.p, c.len);
+	buf_str(b, "\"");
+	if ((rc = size_check(at, what, c.len, b->len - start, strict)) !=
+	    KC_OK)
+		goto out;
+	buf_str(b, "\r\n");
+	sha256_upper(c.p, c.len, sha);
+	snprintf(line, sizeof(line), "%ld,%d,", sec_tag, type);
+	buf_str(sums, line);
+	buf_str(sums, sha);
+	buf_str(sums, "\n");
+	rc = KC_OK;
+out:
+	if (c.p != NULL)
+		OPENSSL_cleanse(c.p, c.cap);
+	free(c.p);
+	return rc;
+}
+
+int
+kc_nrf_at_make(long sec_tag, const char *ca_pem, const char *cred_pem,
+    const char *key_pem, int strict, struct kc_nrf_at *at)
+{
+	struct buf b = { 0 }, sums = { 0 };
+	int rc;
+
+	memset(at, 0, sizeof(*at));
+	if (sec_tag < 0 || sec_tag > KC_NRF_SEC_TAG_MAX)
+		return kc_err(KC_ERR_USAGE, "sec_tag %ld outside 0..2147483647",
+		    sec_tag);
+	buf_str(&b, "AT+CFUN=4\r\n");
+	if ((ca_pem != NULL && (rc = at_write(at, &b, &sums, sec_tag, 0,
+	    ca_pem, "CA certificate", at->ca_sha256, strict)) != KC_OK) ||
+	    (rc = at_write(at, &b, &sums, sec_tag, 1, cred_pem,
+	    "client certificate chain", at->cred_sha256, strict)) != KC_OK ||
+	    (key_pem != NULL && (rc = at_write(at, &b, &sums, sec_tag, 2,
+	    key_pem, "private key", at->key_sha256, strict)) != KC_OK))
+		goto out;
+	buf_str(&b, "AT+CFUN=1\r\n");
+	if (b.err || sums.err) {
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	at->text = b.p;
+	at->len = b.len;
+	at->sums = sums.p;
+	at->sums_len = sums.len;
+	b.p = sums.p = NULL;
+	rc = KC_OK;
+out:
+	if (b.p != NULL)
+		OPENSSL_cleanse(b.p, b.cap);
+	free(b.p);
+	free(sums.p);
+	return rc;
+}
+
+void
+kc_nrf_at_free(struct kc_nrf_at *at)
+{
+	if (at == NULL)
+		return;
+	if (at->text != NULL)
+		OPENSSL_cleanse(at->text, at->len);
+	free(at->text);
+	free(at->sums);
+	memset(at, 0, sizeof(*at));
+}
+
 int
 kc_nrf_at_script(long sec_tag, const char *ca_pem, const char *cred_pem,
     char **text, size_t *len, char cred_sha256[65], char ca_sha256[65])
 {
-	struct buf b = { 0 }, ca = { 0 }, cred = { 0 };
-	char line[64];
+	struct kc_nrf_at at;
 	int rc;
 
 	*text = NULL;
 	*len = 0;
-	if (sec_tag < 0 || sec_tag > KC_NRF_SEC_TAG_MAX)
-		return kc_err(KC_ERR_USAGE, "sec_tag %ld outside 0..2147483647",
-		    sec_tag);
-	if (ca_pem != NULL &&
-	    (rc = pem_crlf(ca_pem, "CA certificate", &ca)) != KC_OK)
-		goto out;
-	if ((rc = pem_crlf(cred_pem, "client certificate chain", &cred)) !=
+	if ((rc = kc_nrf_at_make(sec_tag, ca_pem, cred_pem, NULL, 1, &at)) !=
 	    KC_OK)
-		goto out;
-	buf_str(&b, "AT+CFUN=4\r\n");
-	if (ca_pem != NULL) {
-		snprintf(line, sizeof(line), "AT%%CMNG=0,%ld,0,\"", sec_tag);
-		buf_str(&b, line);
-		buf_add(&b, ca.p, ca.len);
-		buf_str(&b, "\"\r\n");
-		sha256_upper(ca.p, ca.len, ca_sha256);
-	}
-	snprintf(line, sizeof(line), "AT%%CMNG=0,%ld,1,\"", sec_tag);
-	buf_str(&b, line);
-	buf_add(&b, cred.p, cred.len);
-	buf_str(&b, "\"\r\n");
-	sha256_upper(cred.p, cred.len, cred_sha256);
-	buf_str(&b, "AT+CFUN=1\r\n");
-	if (b.err) {
-		rc = kc_err(KC_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	*text = b.p;
-	*len = b.len;
-	b.p = NULL;
-	rc = KC_OK;
-out:
-	free(b.p);
-	free(ca.p);
-	free(cred.p);
-	return rc;
+		return rc;
+	memcpy(cred_sha256, at.cred_sha256, 65);
+	if (ca_pem != NULL)
+		memcpy(ca_sha256, at.ca_sha256, 65);
+	*text = at.text;
+	*len = at.len;
+	free(at.sums);
+	return KC_OK;
 }
 
 /* A CSV field of the onboarding file: printable ASCII without ',' '"'. */

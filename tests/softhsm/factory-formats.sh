@@ -61,7 +61,8 @@ import sys
 t = open(sys.argv[1], 'rb').read().decode()
 start = t.index('AT%CMNG=0,42,1,"') + len('AT%CMNG=0,42,1,"')
 end = t.index('"', start)
-open(sys.argv[2], 'w').write(t[start:end].replace('\r\n', '\n') + '\n')
+# the text ends in CRLF inside the quotes, as the modem stores it
+open(sys.argv[2], 'w').write(t[start:end].replace('\r\n', '\n'))
 PY
 check "  ... the certificate text in it is the chain" cmp -s "$T/at-chain.pem" out/dev-0002.chain.pem
 

@@ -124,7 +124,9 @@ test_formats_wipe(void **state)
 	    sizeof(chain) - 1, chain, sizeof(chain) - 1, NULL, NULL, NULL,
 	    NULL };
 	EVP_PKEY *k = device_key();
-	struct kc_buf pem, c = { 0 }, at = { 0 }, enc = { 0 };
+	struct kc_buf pem, c = { 0 }, at = { 0 }, sums = { 0 }, enc = { 0 };
+	struct kc_buf enc2 = { 0 };
+	char warn[768];
 	struct kc_secret *pass = NULL;
 
 	(void)state;
@@ -133,13 +135,21 @@ test_formats_wipe(void **state)
 	armed = 1;
 	bad_realloc = bad_free = 0;
 	assert_int_equal(kc_format_c(&o, pem.p, &c), KC_OK);
-	assert_int_equal(kc_format_at(&o, pem.p, 16, &at), KC_OK);
-	assert_int_equal(kc_key_pem(k, pass, 0, &enc), KC_OK);
+	assert_int_equal(kc_format_at(&o, pem.p, NULL, 16, 0, &at, &sums, warn,
+	    sizeof(warn), NULL), KC_OK);
+	assert_int_equal(kc_key_pem(k, pass, KC_KEYENC_PBKDF2_AES, &enc),
+	    KC_OK);
+	assert_int_equal(kc_key_pem(k, pass, KC_KEYENC_PBKDF2_3DES, &enc2),
+	    KC_OK);
 	assert_non_null(strstr(c.p, "PRIVATE_KEY"));
 	assert_non_null(strstr(at.p, "AT%CMNG=0,16,2,"));
+	assert_non_null(strstr(sums.p, "16,2,"));
+	assert_string_equal(warn, "");
 	kc_buf_free(&c);
 	kc_buf_free(&at);
+	kc_buf_free(&sums);
 	kc_buf_free(&enc);
+	kc_buf_free(&enc2);
 	kc_buf_free(&pem);
 	armed = 0;
 	assert_int_equal(bad_realloc, 0);
