@@ -1,13 +1,16 @@
 /*
  * token.c: the token layer (kc/token.h), the only file of the project that
- * includes libp11.h and the PKCS#11 headers.
+ * includes libp11.h; with the other src/lib/token*.c files the only ones
+ * that include the PKCS#11 headers.
  *
  * Two views of one module share this process:
- *  - libp11 (PKCS11_CTX_load) for slots, login and the EVP_PKEY that signs;
- *  - the raw function list (our own dlopen of the same path, so the same
- *    module instance, + C_GetFunctionList) for what libp11 0.4.12 cannot do
- *    or does wrong: slot listing, C_GenerateKeyPair, C_GenerateRandom,
- *    C_GetAttributeValue, C_GetMechanismList, C_InitToken/C_InitPIN.
+ *  - libp11 (PKCS11_CTX_load) for slots and login;
+ *  - the raw function list (our own dlopen of the same path + its own
+ *    C_GetFunctionList) for what libp11 0.4.12 cannot do or does wrong:
+ *    slot listing, C_GenerateKeyPair, C_GenerateRandom,
+ *    C_GetAttributeValue, C_GetMechanismList, C_InitToken/C_InitPIN, and
+ *    every signature (C_Sign through token_sign.c's EVP_PKEY: libp11 signs
+ *    RSA only with CKM_RSA_PKCS).
  * libp11 initialises and finalizes its instance; the raw list gets its own
  * C_Initialize: CKR_CRYPTOKI_ALREADY_INITIALIZED means it is the same
  * instance as libp11's (SoftHSM, tpm2-pkcs11, openCryptoki), CKR_OK a
