@@ -216,6 +216,7 @@ cmd_token_init(int argc, char **argv)
 	struct kc_secret *so = NULL, *pin = NULL;
 	const char *module = NULL, *label = NULL, *so_file = NULL,
 	    *pin_file = NULL;
+	char whose[300];
 	size_t n = 0, i;
 	int c, rc, ret = KC_EXIT_FAIL;
 
@@ -259,8 +260,10 @@ cmd_token_init(int argc, char **argv)
 	}
 	if ((rc = kc_token_load(module, &ctx)) != KC_OK)
 		return kc_front_fail(rc);
-	if ((rc = kc_front_secret(so_file, "SO PIN", 1, &so)) != KC_OK ||
-	    (rc = kc_front_secret(pin_file, "user PIN", 1, &pin)) != KC_OK ||
+	snprintf(whose, sizeof(whose), "the new token '%s'", label);
+	if ((rc = kc_front_secret_for(so_file, "SO PIN", whose, 1, &so)) !=
+	    KC_OK || (rc = kc_front_secret_for(pin_file, "user PIN", whose, 1,
+	    &pin)) != KC_OK ||
 	    (rc = kc_token_init_named(ctx, label, so, so_file, pin,
 	    pin_file)) != KC_OK) {
 		ret = kc_front_fail(rc);
@@ -326,6 +329,7 @@ cmd_token_keys(int argc, char **argv)
 	struct kc_key_info *ki = NULL;
 	struct kc_secret *pin = NULL;
 	const char *module = NULL, *label = NULL, *pin_file = NULL;
+	char whose[300];
 	size_t n = 0, i;
 	int c, rc, ret = KC_EXIT_FAIL;
 
@@ -366,8 +370,10 @@ cmd_token_keys(int argc, char **argv)
 	}
 	if ((rc = kc_token_load(module, &ctx)) != KC_OK)
 		return kc_front_fail(rc);
+	snprintf(whose, sizeof(whose), "token '%s'", label);
 	if ((rc = kc_token_open(ctx, label, NULL, &tok)) != KC_OK ||
-	    (rc = kc_front_secret(pin_file, "PIN", 0, &pin)) != KC_OK ||
+	    (rc = kc_front_secret_for(pin_file, "PIN", whose, 0, &pin)) !=
+	    KC_OK ||
 	    (rc = kc_token_login_file(tok, pin, pin_file)) != KC_OK) {
 		ret = kc_front_fail(rc);
 		goto out;

@@ -5,7 +5,8 @@
 # intermediate key ..." twice at init, "device key passphrase for
 # OUT/ID.key.pem: " and "PKCS#12 password for OUT/ID.pfx: " at issue.
 # keyceremony: "PIN for token 'LABEL': " (root, intermediate, crl,
-# verification). Driven on a real pseudo terminal (pty-run.py); the typed
+# verification, token keys), "SO PIN for the new token 'LABEL': " and
+# "user PIN for the new token 'LABEL': " (token init, twice each). Driven on a real pseudo terminal (pty-run.py); the typed
 # secrets appear nowhere in what the terminal shows. A path with terminal
 # escapes is shown escaped in the prompt.
 . "$KC_TOP_SRCDIR/tests/lib.sh"
@@ -70,4 +71,13 @@ $PTY -a 000000 -- "$KC" root create --token rootca --label r2 --algorithm ec-p38
 	--days 30 --state st2 --out root2.pem > kc2.tty 2>&1
 check "a wrong PIN typed: refused, the prompt named the token" sh -c \
 	"grep -q \"^PIN for token 'rootca': \" kc2.tty && [ ! -e root2.pem ]"
+$PTY -a 123456 -- "$KC" token keys --token rootca > keys.tty 2>&1
+check "keyceremony token keys on a terminal: listed" grep -q "token 'rootca'" keys.tty
+prompt "  ... asked: PIN for token 'rootca'" "PIN for token 'rootca': " keys.tty
+$PTY -a 87654321 -a 87654321 -a 654321 -a 654321 -- "$KC" token init --label fresh > init2.tty 2>&1
+check "keyceremony token init on a terminal: the token is made" grep -q "^initialised token 'fresh'" init2.tty
+prompt "  ... asked: SO PIN for the new token 'fresh'" "SO PIN for the new token 'fresh': " init2.tty
+prompt "  ... and again" "SO PIN for the new token 'fresh' \\(again\\): " init2.tty
+prompt "  ... then: user PIN for the new token 'fresh'" "user PIN for the new token 'fresh': " init2.tty
+no_secret 87654321 init2.tty
 done_testing
