@@ -99,11 +99,13 @@ cert_profile() {
 	openssl x509 -in "$1" -noout -text -certopt no_serial,no_pubkey,no_sigdump,no_validity |
 	awk '/Subject Key Identifier|Authority Key Identifier/ { print; getline; next } { print }'
 }
+# hash_form HEX: a SHA-256 in the one form every screen and command shows
+# (kc_hash_show: lower-case hex in groups of eight, one space between).
+hash_form() { echo "$1" | tr -d ': ' | tr A-F a-f | sed 's/\(........\)/\1 /g; s/ $//'; }
 # fp_groups PEM: the SHA-256 fingerprint as the screens show it (two rows
-# of eight groups of four hex digits, printed here on one line).
+# of four groups of eight hex digits, printed here on one line).
 fp_groups() {
-	openssl x509 -in "$1" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' |
-	sed 's/\(....\)/\1 /g; s/ $//'
+	hash_form "$(openssl x509 -in "$1" -noout -fingerprint -sha256 | sed 's/.*=//')"
 }
 # tui_step WORD: on an Operation screen, starts the step, reads every
 # question to the end (PgDn) and types WORD, until the step is done.

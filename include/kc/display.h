@@ -66,4 +66,29 @@ const char *kc_disp_quoted(const char *s);
  */
 int kc_text_plain(const void *s, size_t len, char *why, size_t whysz);
 
+/*
+ * Hashes as a person compares them: ONE form everywhere a person reads a
+ * SHA-256 (screens, CLI output of both programs, transcript and import
+ * listings): lower-case hex in groups of eight digits separated by one
+ * space ("0004d75e 6457a36c ..."), and where width demands two lines of
+ * four groups (KC_HASH_TWO_LINES: a '\n' between them). The input may be
+ * plain hex, colon-separated ("85:2B:..."), any case or spacing. Input
+ * that is not an even count of hex digits is shown as escaped text,
+ * never as a hash. Machine formats (SHA256SUMS, transcript fields, JSON)
+ * keep plain hex.
+ */
+#define KC_HASH_HEX_MAX 128	/* digits: up to SHA-512 */
+#define KC_HASH_SHOW_MAX 160	/* bytes of a shown SHA-512, NUL included */
+#define KC_HASH_TWO_LINES 1
+char *kc_hash_show(const char *hex, int flags, char *out, size_t outsz);
+/* The one-line form into one of 8 thread-local buffers (printf args). */
+const char *kc_hash(const char *hex);
+/* A SHA-256 typed or pasted by a person (--expect-sha256, a digest to
+ * compare): spaces, tabs, colons and dashes skipped, any case; out gets
+ * the 64 lower-case digits. KC_ERR_USAGE naming what otherwise. */
+int kc_hash_parse(const char *in, const char *what, char out[65]);
+/* The PGP words of a hash given in any of the forms above (for reading
+ * aloud next to the hex); KC_ERR_USAGE when it is not hex. */
+int kc_hash_words(const char *hex, char *out, size_t outsz);
+
 #endif

@@ -67,6 +67,7 @@ struct kc_transcript_check {
 	int	completed;	/* end result=completed */
 	int	rehearsal;	/* begin rehearsal=yes */
 	char	ceremony[128];
+	char	file_sha256[65];	/* begin file-sha256, "" when absent */
 };
 /* One verified record, for kc_transcript_scan(): values are decoded.
  * Valid only during the callback. */

@@ -124,6 +124,6 @@ cmd_crl(int argc, char **argv)
 	printf("  %-12s %s\n", "this update", t1);
 	printf("  %-12s %s  (publish a new CRL before then)\n", "next update",
 	    t2);
-	printf("  %-12s %s\n", "SHA-256", res.out_sha256);
+	printf("  %-12s %s\n", "SHA-256", kc_hash(res.out_sha256));
 	return KC_EXIT_OK;
 }

@@ -78,11 +78,12 @@ cmd_export(int argc, char **argv)
 	}
 	if ((rc = kc_media_export(state, to, 0, &res)) != KC_OK)
 		return kc_front_fail(rc);
+	/* as import lists them; SHA256SUMS on the medium stays plain */
 	for (size_t i = 0; i < res.n; i++)
-		printf("%s  %s  (%s%s)\n", res.files[i].sha256,
+		printf("%s  (%s%s)\n  SHA-256 %s\n",
 		    kc_disp(res.files[i].name), kc_artefact_name(
 		    res.files[i].type), res.files[i].skipped ?
-		    ", already there" : "");
+		    ", already there" : "", kc_hash(res.files[i].sha256));
 	printf("%zu file%s on %s, listed in SHA256SUMS and read back\n", res.n,
 	    res.n == 1 ? "" : "s", kc_disp(to));
 	kc_export_result_clear(&res);

@@ -76,15 +76,11 @@ cmd_import(int argc, char **argv)
 	    (const char *const *)(argv + optind) : NULL, expect, &res);
 	if (rc != KC_OK)
 		return kc_front_fail(rc);
-	for (size_t i = 0; i < res.n; i++) {
-		const char *h = res.files[i].sha256;
-		printf("%s %s: %s/%s\n  SHA-256 ", res.files[i].skipped ?
+	for (size_t i = 0; i < res.n; i++)
+		printf("%s %s: %s/%s\n  SHA-256 %s\n", res.files[i].skipped ?
 		    "already there" : "imported", kc_artefact_name(
 		    res.files[i].type), kc_disp(state),
-		    kc_disp(res.files[i].name));
-		for (int k = 0; k < 64; k += 8)
-			printf("%.8s%s", h + k, k < 56 ? " " : "\n");
-	}
+		    kc_disp(res.files[i].name), kc_hash(res.files[i].sha256));
 	if (expect != NULL)
 		printf("the CSR matches --expect-sha256\n");
 	else

@@ -165,10 +165,10 @@ cmd_intermediate_sign(int argc, char **argv)
 		return kc_front_fail(rc);
 
 	kc_session_print_issued("intermediate", p.out, &res);
-	printf("  %-11s %s\n", "CSR SHA-256", res.in_sha256);
+	printf("  %-11s %s\n", "CSR SHA-256", kc_hash(res.in_sha256));
 	printf("  %-11s %s/%s\n", "recorded in", kc_disp(p.state_dir),
 	    KC_REGISTER_FILE);
-	printf("SHA-256 fingerprint:\n  %s\n", res.fingerprint);
+	printf("SHA-256 fingerprint:\n  %s\n", kc_hash(res.fingerprint));
 	return KC_EXIT_OK;
 fail:
 	X509_free(issuer);

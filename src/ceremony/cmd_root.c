@@ -106,6 +106,6 @@ cmd_root_create(int argc, char **argv)
 	printf("  %-11s %s, label '%s' in token '%s' (generated inside the "
 	    "token; sensitive, never extractable, sign only)\n", "key",
 	    kc_alg_name(p.alg), kc_disp(p.key_label), kc_disp(token));
-	printf("SHA-256 fingerprint:\n  %s\n", res.fingerprint);
+	printf("SHA-256 fingerprint:\n  %s\n", kc_hash(res.fingerprint));
 	return KC_EXIT_OK;
 }

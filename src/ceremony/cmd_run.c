@@ -106,18 +106,11 @@ confirm(void *arg, const char *role, const char *text)
 	 * operation before it asks), first; then the text, escaped. */
 	fputc('\n', stderr);
 	if (u->cur != NULL && u->cur->in_sha256[0] != '\0') {
-		unsigned char raw[32];
 		char words[32 * 12];
-		unsigned v;
 
 		fprintf(stderr, "CSR SHA-256 (of the CSR file's bytes, computed "
-		    "by keyceremony):\n  %s\n", u->cur->in_sha256);
-		for (size_t i = 0; i < 32; i++) {
-			v = 0;
-			sscanf(u->cur->in_sha256 + 2 * i, "%2x", &v);
-			raw[i] = (unsigned char)v;
-		}
-		if (kc_pgpwords(raw, sizeof(raw), words, sizeof(words)) ==
+		    "by keyceremony):\n  %s\n", kc_hash(u->cur->in_sha256));
+		if (kc_hash_words(u->cur->in_sha256, words, sizeof(words)) ==
 		    KC_OK)
 			fprintf(stderr, "  PGP words: %s\n", words);
 		fputc('\n', stderr);
@@ -160,12 +153,16 @@ indent(const char *text)
 static void
 print_digest(const struct kc_engine_summary *sum)
 {
+	char two[KC_HASH_SHOW_MAX], *nl;
+
 	printf("\nTranscript: %s (%zu records, %s)\n", kc_disp(sum->transcript),
 	    sum->records, sum->completed ? "completed" : "ABORTED");
-	printf("Final digest (witnesses write it on paper):\n  ");
-	for (int i = 0; i < 64; i += 4)
-		printf("%.4s%s", sum->digest + i, i == 28 ? "\n  " :
-		    i < 60 ? " " : "\n");
+	/* the one form of a hash (kc_hash_show), two lines of four groups */
+	kc_hash_show(sum->digest, KC_HASH_TWO_LINES, two, sizeof(two));
+	if ((nl = strchr(two, '\n')) != NULL)
+		*nl = '\0';
+	printf("Final digest (witnesses write it on paper):\n  %s\n  %s\n", two,
+	    nl != NULL ? nl + 1 : "");
 	printf("PGP words:\n");
 	{
 		const char *p = sum->words;
@@ -314,7 +311,7 @@ cmd_run(int argc, char **argv)
 		    "(SHA-256 %s)\n", kc_disp(argv[optind]),
 		    kc_disp(kc_ceremony_name(cer)),
 		    kc_ceremony_nroles(cer), kc_ceremony_nsteps(cer),
-		    kc_ceremony_sha256(cer));
+		    kc_hash(kc_ceremony_sha256(cer)));
 		exit_rc = fflush(stdout) == 0 ? KC_EXIT_OK : KC_EXIT_FAIL;
 		goto out;
 	}
@@ -379,7 +376,7 @@ cmd_run(int argc, char **argv)
 	printf("Ceremony: %s (%s)\n  file %s\n  SHA-256 %s\n",
 	    kc_disp_quoted(kc_ceremony_title(cer)),
 	    kc_disp(kc_ceremony_name(cer)), kc_disp_quoted(argv[optind]),
-	    kc_ceremony_sha256(cer));
+	    kc_hash(kc_ceremony_sha256(cer)));
 	printf("Site: %s; token %s; state %s; media %s\n",
 	    site->name ? kc_disp_quoted(site->name) : "(command line)",
 	    kc_disp_quoted(site->token_label), kc_disp_quoted(site->state_dir),

@@ -87,7 +87,11 @@ cmd_transcript_verify(int argc, char **argv)
 	    kc_disp_quoted(chk.ceremony),
 	    chk.completed ? "completed" : "ABORTED",
 	    chk.rehearsal ? " (REHEARSAL on a software token)" : "");
-	printf("final digest: %s\n", chk.digest);
+	/* a value of the transcript (not computed here), shown only when it
+	 * is a SHA-256: the file the ceremony ran, for the paper record */
+	if (chk.file_sha256[0] != '\0')
+		printf("ceremony file SHA-256: %s\n", kc_hash(chk.file_sha256));
+	printf("final digest: %s\n", kc_hash(chk.digest));
 	printf("PGP words:    %s\n", words);
 	if (digest != NULL)
 		printf("matches the digest written on paper\n");

@@ -196,7 +196,7 @@ print_text(const struct report *r)
 		printf("  sec_tag:         %ld\n", m->sec_tag);
 		printf("  digest:          match: SHA-256 of the %s = %s\n",
 		    m->type == KC_NRF_CSR ? "CSR" : "public key",
-		    m->digest_hex);
+		    kc_hash(m->digest_hex));
 	}
 	if (r->csr != NULL) {
 		printf("  CSR subject (from the CSR): %s\n",
@@ -208,7 +208,7 @@ print_text(const struct report *r)
 	if (r->key[0] != '\0') {
 		printf("  %s key:%s%s\n", r->csr ? "CSR" : "public",
 		    r->csr ? "         " : "      ", kc_disp(r->key));
-		printf("  key SHA-256:     %s\n", r->key_sha256);
+		printf("  key SHA-256:     %s\n", kc_hash(r->key_sha256));
 	}
 	hex(m->nonce, 16, nonce);
 	printf("  nonce:           %s\n", nonce);

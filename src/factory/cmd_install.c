@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "kc/display.h"
 #include "kc/error.h"
 #include "kc/factory.h"
 #include "commands.h"
@@ -57,6 +58,6 @@ cmd_install(int argc, char **argv)
 	strftime(d, sizeof(d), "%Y-%m-%d %H:%M UTC", &tm);
 	printf("installed %s\n  issued by %s\n  valid until %s\n"
 	    "  SHA-256 %s\n", info.subject, info.root_subject, d,
-	    info.fingerprint);
+	    kc_hash(info.fingerprint));
 	return KC_EXIT_OK;
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kc/display.h"
 #include "kc/error.h"
 #include "kc/review.h"
 #include "kc/x509.h"
@@ -245,6 +246,63 @@ review_crl(struct buf *b, const struct kc_ceremony *c, size_t i,
 	    "entry: revocation date, reasonCode\n");
 }
 
+/* The lines of step i (after its "i/n id: title" heading): what it does,
+ * who performs and witnesses it, what it issues, its inputs and output.
+ * The same lines for run --check and the printed script. */
+static void
+put_step(struct buf *b, const struct kc_ceremony *c, size_t i)
+{
+	const struct kc_step *s = &c->steps[i];
+
+	put(b, "      action: %s (line %d), performed by %s%s%s\n",
+	    kc_action_name(s->info.action), s->info.line, s->role,
+	    s->witness ? ", witnessed by " : ", no witness named",
+	    s->witness ? s->witness : "");
+	switch (s->info.action) {
+	case KC_ACTION_ROOT_CREATE:
+		review_root(b, s);
+		break;
+	case KC_ACTION_INTERMEDIATE_SIGN:
+		review_intermediate(b, c, i, s);
+		break;
+	case KC_ACTION_VERIFICATION_SIGN:
+		review_verification(b, c, i, s);
+		break;
+	case KC_ACTION_CRL_ISSUE:
+		review_crl(b, c, i, s);
+		break;
+	case KC_ACTION_EXPORT:
+		put(b, "      copies the public artefacts of the state "
+		    "directory and the closed transcript to the "
+		    "medium, with SHA256SUMS\n");
+		break;
+	}
+	if (s->output != NULL)
+		put(b, "      output: %s (in the state directory; must "
+		    "not exist yet)\n", s->output);
+}
+
+int
+kc_ceremony_review_step(const struct kc_ceremony *c, size_t i, char **out)
+{
+	struct buf b = { NULL, 0, 0, 0 };
+
+	*out = NULL;
+	if (i >= c->nsteps)
+		return kc_err(KC_ERR_INTERNAL, "no step %zu", i);
+	if ((b.p = malloc(1024)) == NULL)
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	b.cap = 1024;
+	b.p[0] = '\0';
+	put_step(&b, c, i);
+	if (b.failed) {
+		free(b.p);
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	}
+	*out = b.p;
+	return KC_OK;
+}
+
 int
 kc_ceremony_review(const struct kc_ceremony *c, char **out)
 {
@@ -257,7 +315,7 @@ kc_ceremony_review(const struct kc_ceremony *c, char **out)
 	b.p[0] = '\0';
 	put(&b, "Ceremony %s: %s\n", c->name, c->title);
 	put(&b, "  file %s\n", c->path);
-	put(&b, "  SHA-256 %s\n", c->sha256);
+	put(&b, "  SHA-256 %s\n", kc_hash(c->sha256));
 	put(&b, "  (write the SHA-256 on the paper record: the transcript "
 	    "records the SHA-256 of the file that runs)\n");
 	if (c->description[0] != '\0') {
@@ -270,36 +328,9 @@ kc_ceremony_review(const struct kc_ceremony *c, char **out)
 		    c->roles[i].duty[0] ? " - " : "", c->roles[i].duty);
 	put(&b, "\nSteps (%zu), what each will do and issue:\n", c->nsteps);
 	for (size_t i = 0; i < c->nsteps; i++) {
-		const struct kc_step *s = &c->steps[i];
-
-		put(&b, "\n  %zu/%zu %s: %s\n", i + 1, c->nsteps, s->id,
-		    s->title);
-		put(&b, "      action: %s (line %d), performed by %s%s%s\n",
-		    kc_action_name(s->info.action), s->info.line, s->role,
-		    s->witness ? ", witnessed by " : ", no witness named",
-		    s->witness ? s->witness : "");
-		switch (s->info.action) {
-		case KC_ACTION_ROOT_CREATE:
-			review_root(&b, s);
-			break;
-		case KC_ACTION_INTERMEDIATE_SIGN:
-			review_intermediate(&b, c, i, s);
-			break;
-		case KC_ACTION_VERIFICATION_SIGN:
-			review_verification(&b, c, i, s);
-			break;
-		case KC_ACTION_CRL_ISSUE:
-			review_crl(&b, c, i, s);
-			break;
-		case KC_ACTION_EXPORT:
-			put(&b, "      copies the public artefacts of the state "
-			    "directory and the closed transcript to the "
-			    "medium, with SHA256SUMS\n");
-			break;
-		}
-		if (s->output != NULL)
-			put(&b, "      output: %s (in the state directory; must "
-			    "not exist yet)\n", s->output);
+		put(&b, "\n  %zu/%zu %s: %s\n", i + 1, c->nsteps,
+		    c->steps[i].id, c->steps[i].title);
+		put_step(&b, c, i);
 	}
 	if (!c->has_export)
 		put(&b, "\nNo export step: export the outputs afterwards "

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kc/display.h"
 #include "kc/engine.h"
 #include "kc/error.h"
 #include "kc/fileio.h"
@@ -130,6 +131,7 @@ kc_engine_new(const struct kc_ceremony *c, const struct kc_site *s,
     int flags, const struct kc_engine_ui *ui, struct kc_engine **out)
 {
 	struct kc_engine *e;
+	char words[32 * 12];
 	char kt[1024] = "";
 	int rc;
 
@@ -163,11 +165,15 @@ kc_engine_new(const struct kc_ceremony *c, const struct kc_site *s,
 		goto fail;
 	if (s->key_template != NULL)
 		kc_key_template_text(s->key_template, kt, sizeof(kt));
+	/* the file's SHA-256 as the witnesses compare it: hex and words */
+	if ((rc = kc_hash_words(c->sha256, words, sizeof(words))) != KC_OK)
+		goto fail;
 	rc = kc_transcript_add(e->tr, "begin",
 	    "ceremony", c->name,
 	    "title", c->title,
 	    "file", c->path,
 	    "file-sha256", c->sha256,
+	    "file-sha256-words", words,
 	    "site", s->name ? s->name : "(command line)",
 	    "module", s->module ? s->module : kc_token_default_module(),
 	    "token", s->token_label,
@@ -360,7 +366,7 @@ kc_engine_step(struct kc_engine *e, size_t i, struct kc_step_result *r)
 	const struct kc_step *s;
 	char ins[4096] = "", outs[8192] = "", how[256], text[4096];
 	char nb[32] = "", na[32] = "";
-	int rc;
+	int rc, deferred;
 
 	memset(r, 0, sizeof(*r));
 	if (i >= e->c->nsteps)
@@ -392,7 +398,15 @@ kc_engine_step(struct kc_engine *e, size_t i, struct kc_step_result *r)
 	    e->rehearsal ? " (REHEARSAL on a software token)" : "", s->summary,
 	    s->witness ? "The witness checks the values above against the "
 	    "reviewed ceremony file." : "");
-	if (!kc_engine_ask(e, s->role, text, how, sizeof(how))) {
+	/* A signature is confirmed once, by the operation, with what will
+	 * be issued (subject, key, validity, the CSR's SHA-256, what it asks
+	 * for that is ignored): the step's own question would only say
+	 * "as in the CSR". In batch mode the batch confirms the step. */
+	deferred = s->info.action == KC_ACTION_INTERMEDIATE_SIGN &&
+	    !(e->flags & KC_ENGINE_BATCH);
+	e->op_how[0] = '\0';
+	e->op_declined = 0;
+	if (!deferred && !kc_engine_ask(e, s->role, text, how, sizeof(how))) {
 		r->status = KC_STEP_DECLINED;
 		snprintf(r->detail, sizeof(r->detail), "%s", how);
 		e->failed = 1;
@@ -405,6 +419,23 @@ kc_engine_step(struct kc_engine *e, size_t i, struct kc_step_result *r)
 	kc_engine_progress(e, "step %zu/%zu %s: %s", i + 1, e->c->nsteps,
 	    s->id, s->title);
 	rc = kc_engine_run_action(e, s, r, outs, sizeof(outs));
+	if (deferred)
+		snprintf(how, sizeof(how), "%s", e->op_how[0] ? e->op_how :
+		    "not asked (the operation stopped before its question)");
+	if (rc != KC_OK && deferred && e->op_declined) {
+		char msg[1024];
+
+		snprintf(msg, sizeof(msg), "%s", kc_errmsg());
+		r->status = KC_STEP_DECLINED;
+		snprintf(r->detail, sizeof(r->detail), "%s", how);
+		e->failed = 1;
+		(void)kc_transcript_add(e->tr, "step", "step", s->id,
+		    "action", kc_action_name(s->info.action), "role", s->role,
+		    "name", kc_engine_role_name(e, s->role), "in", ins,
+		    "result", "declined", "confirm", how, NULL);
+		return kc_err(KC_ERR_ABORT, "step '%s' was declined: %s", s->id,
+		    msg);
+	}
 	if (rc != KC_OK) {
 		char msg[1024];
 		snprintf(msg, sizeof(msg), "%s", kc_errmsg());

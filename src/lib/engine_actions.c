@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kc/display.h"
 #include "kc/engine.h"
 #include "kc/crl.h"
 #include "kc/error.h"
@@ -61,7 +62,7 @@ root_create(struct kc_engine *e, const struct kc_step *s,
 	snprintf(outs, outsz, "%s:%s", s->output, o.out_sha256);
 	if (snprintf(r->detail, sizeof(r->detail), "root certificate %s\n"
 	    "subject %s\nSHA-256 fingerprint %s", r->out_path, o.subject,
-	    o.fingerprint) >= (int)sizeof(r->detail))
+	    kc_hash(o.fingerprint)) >= (int)sizeof(r->detail))
 		r->detail[sizeof(r->detail) - 1] = '\0';
 	return KC_OK;
 }
@@ -80,13 +81,23 @@ static int
 op_confirm(const char *summary, void *arg)
 {
 	struct ask_arg *a = arg;
-	char text[4096];
+	struct kc_engine *e = a->e;
+	char text[8192];
+	int yes;
 
 	if (a->o != NULL && a->r != NULL)
 		snprintf(a->r->in_sha256, sizeof(a->r->in_sha256), "%s",
 		    a->o->in_sha256);
-	snprintf(text, sizeof(text), "%s\nSign this?", summary);
-	return kc_engine_ask(a->e, a->s->role, text, a->how, sizeof(a->how));
+	/* the step's one confirmation: the step, then what will be issued */
+	snprintf(text, sizeof(text), "Step %zu of %zu: %s%s\n%s%sSign this?",
+	    (size_t)(a->s - e->c->steps) + 1, e->c->nsteps, a->s->title,
+	    e->rehearsal ? " (REHEARSAL on a software token)" : "", summary,
+	    a->s->witness ? "The witness checks the values above against the "
+	    "reviewed ceremony file and the CSR's SHA-256 against the value "
+	    "the factory sent.\n" : "");
+	yes = kc_engine_ask(e, a->s->role, text, e->op_how, sizeof(e->op_how));
+	e->op_declined = !yes;
+	return yes;
 }
 
 static void
@@ -94,7 +105,7 @@ cert_detail(struct kc_step_result *r, const char *what)
 {
 	if (snprintf(r->detail, sizeof(r->detail), "%s %s\nsubject %s\n"
 	    "serial %s\nSHA-256 fingerprint %s", what, r->out_path, r->subject,
-	    r->serial, r->fingerprint) >= (int)sizeof(r->detail))
+	    r->serial, kc_hash(r->fingerprint)) >= (int)sizeof(r->detail))
 		r->detail[sizeof(r->detail) - 1] = '\0';
 }
 

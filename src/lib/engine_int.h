@@ -30,6 +30,10 @@ struct kc_engine {
 	int			 rehearsal;
 	int			 begun, failed, finished;
 	size_t			 next;
+	/* a step whose operation asks its own, single confirmation (a
+	 * signature: what will be issued): how it was answered */
+	char			 op_how[256];
+	int			 op_declined;
 };
 
 void kc_preflight_init(struct kc_engine *e);

@@ -30,6 +30,7 @@
 #include <openssl/x509.h>
 
 #include "kc/csr.h"
+#include "kc/display.h"
 #include "kc/error.h"
 #include "kc/fileio.h"
 #include "kc/media.h"
@@ -2266,21 +2267,19 @@ kc_media_import(const char *media_dir, const char *state_dir,
     struct kc_export_result *res)
 {
 	struct batch b;
-	char path[PATH_MAX], **list = NULL;
+	char path[PATH_MAX], **list = NULL, want[65];
 	size_t nlist = 0;
 	struct stat st;
 	int rc = KC_OK, mfd = -1;
 
 	memset(res, 0, sizeof(*res));
 	memset(&b, 0, sizeof(b));
+	/* as a person pastes it: any case, spaces, colons (kc_hash_parse) */
 	if (expect_sha256 != NULL) {
-		size_t n = 0;
-		for (const char *p = expect_sha256; *p; p++, n++)
-			if (!isxdigit((unsigned char)*p))
-				n = 1000;
-		if (n != 64)
-			return kc_err(KC_ERR_USAGE, "--expect-sha256 must be 64 "
-			    "hex digits");
+		if (kc_hash_parse(expect_sha256, "--expect-sha256", want) !=
+		    KC_OK)
+			return KC_ERR_USAGE;
+		expect_sha256 = want;
 	}
 	if (stat(media_dir, &st) == -1 || !S_ISDIR(st.st_mode))
 		return kc_err(KC_ERR_NOTFOUND, "media directory %s: %s; "
@@ -2333,7 +2332,7 @@ kc_media_import(const char *media_dir, const char *state_dir,
 			rc = kc_err(KC_ERR_POLICY, "%s/%s has SHA-256 %s, not the "
 			    "expected %s: it is not the CSR the factory sent; "
 			    "nothing was imported", media_dir, c->name,
-			    c->sha256, expect_sha256);
+			    kc_hash(c->sha256), kc_hash(expect_sha256));
 			goto out;
 		}
 	}

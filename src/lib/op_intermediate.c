@@ -19,6 +19,24 @@
 
 #define PATH_LEN_MAX 8
 
+/* SHA-256 of the DER SubjectPublicKeyInfo of the CSR's key (the key the
+ * certificate will certify, as `openssl pkey -pubin -outform DER |
+ * sha256sum` gives it). */
+static int
+spki_sha256(const struct kc_csr *csr, char out[65])
+{
+	unsigned char *der = NULL;
+	int len = i2d_PUBKEY(csr->pubkey, &der);
+
+	out[0] = '\0';
+	if (len <= 0)
+		return kc_err_ssl(KC_ERR_CRYPTO, "the CSR's public key cannot "
+		    "be encoded");
+	kc_sha256_hex(der, (size_t)len, out);
+	OPENSSL_free(der);
+	return KC_OK;
+}
+
 /* The operator's view: what will be issued next to what the CSR asked. */
 static char *
 summary(const struct kc_intermediate_params *p, const struct kc_issuer *is,
@@ -27,6 +45,7 @@ summary(const struct kc_intermediate_params *p, const struct kc_issuer *is,
 {
 	BIO *b = BIO_new(BIO_s_mem());
 	char *subj = kc_name_string(subject), t1[32], t2[32], *out = NULL;
+	char spki[65];
 	BUF_MEM *bm;
 
 	if (b == NULL || subj == NULL)
@@ -35,7 +54,8 @@ summary(const struct kc_intermediate_params *p, const struct kc_issuer *is,
 	kc_time_utc(na, t2);
 	/* The CSR's hash first; every string that is not ours (subjects,
 	 * file names) quoted, escaped and labelled with where it is from. */
-	BIO_printf(b, "  CSR SHA-256      %s\n", csr->sha256);
+	BIO_printf(b, "  CSR SHA-256 (of the CSR file's bytes):\n   %s\n",
+	    kc_hash(csr->sha256));
 	BIO_printf(b, "The root will sign this intermediate CA certificate "
 	    "for the CSR file %s:\n", kc_disp_quoted(p->csr));
 	BIO_printf(b, "  root             %s (file %s)\n",
@@ -48,8 +68,11 @@ summary(const struct kc_intermediate_params *p, const struct kc_issuer *is,
 	} else
 		BIO_printf(b, "  subject (from the CSR): %s\n",
 		    kc_disp_quoted(subj));
-	BIO_printf(b, "  key              %s (from the CSR)\n",
-	    kc_alg_name(csr->alg));
+	BIO_printf(b, "  key              %s (%d bits, from the CSR)\n",
+	    kc_alg_name(csr->alg), EVP_PKEY_get_bits(csr->pubkey));
+	if (spki_sha256(csr, spki) == KC_OK)
+		BIO_printf(b, "  key SHA-256 (of its SubjectPublicKeyInfo):\n"
+		    "   %s\n", kc_hash(spki));
 	BIO_printf(b, "  validity         %s to %s (%d days)\n", t1, t2,
 	    p->days);
 	BIO_printf(b, "  serial           ");

@@ -596,6 +596,9 @@ check_record(const char *path, const struct rec *r, const char *line,
 	if (expect == 1 && (v = kc_transcript_rec_get(&r->pub, "ceremony"))
 	    != NULL)
 		snprintf(chk->ceremony, sizeof(chk->ceremony), "%s", v);
+	if (expect == 1 && (v = kc_transcript_rec_get(&r->pub, "file-sha256"))
+	    != NULL && strlen(v) == 64 && strspn(v, "0123456789abcdef") == 64)
+		snprintf(chk->file_sha256, sizeof(chk->file_sha256), "%s", v);
 	if (strcmp(r->pub.kind, "end") == 0) {
 		char cnt[32];
 		snprintf(cnt, sizeof(cnt), "%zu", r->pub.seq);

@@ -71,8 +71,9 @@ tui_draw_start(void)
 		tui_draw_stop();
 		return kc_err(KC_ERR_POLICY, "the terminal is %dx%d; the "
 		    "ceremony screens need at least %dx%d: enlarge the window "
-		    "(or use a larger console font) and start again", cols,
-		    rows, TUI_MIN_COLS, TUI_MIN_ROWS);
+		    "(or use a smaller console font: it gives more rows and "
+		    "columns) and start again", cols, rows, TUI_MIN_COLS,
+		    TUI_MIN_ROWS);
 	}
 	raw();			/* Ctrl-C arrives as a key: we ask first */
 	noecho();

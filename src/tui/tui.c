@@ -247,7 +247,9 @@ draw_too_small(void)
 	tui_draw_text(0, 0, TA_BOLD, "The terminal is now %dx%d.", cols, rows);
 	tui_draw_text(1, 0, TA_NORMAL, "Enlarge it to at least %dx%d to "
 	    "continue.", TUI_MIN_COLS, TUI_MIN_ROWS);
-	tui_draw_text(2, 0, TA_NORMAL, "Nothing was lost.");
+	tui_draw_text(2, 0, TA_NORMAL, "(A smaller console font gives more "
+	    "rows and columns.)");
+	tui_draw_text(3, 0, TA_NORMAL, "Nothing was lost.");
 }
 
 void
@@ -318,8 +320,18 @@ tui_confirm_word(struct tui *t, const char *title, const char *const *lines,
 				break;
 			continue;
 		}
-		if (k == TK_ESC)
-			break;
+		if (k == TK_ESC && t->view != &tui_view_operation)
+			break;	/* declining changes nothing for the ceremony */
+		if (k == TK_ESC) {
+			/* a step's question: declining ends the ceremony, so
+			 * one key never does it; Esc asks, as Ctrl-C does */
+			if (tui_ask_yes(t, "Decline this step? The ceremony "
+			    "stops: the transcript records the step as "
+			    "declined and the ceremony as aborted. Press n to "
+			    "go back to the question."))
+				break;
+			continue;
+		}
 		if (k == TK_INTR) {
 			/* Ctrl-C asks too; yes declines and aborts */
 			if (tui_ask_yes(t, "Abort the ceremony? This question "
@@ -731,8 +743,8 @@ out:
 		/* the digest stays on the terminal for the paper record */
 		printf("ceremony %s: transcript %s\nfinal digest %s\n%s\n",
 		    t->summary_completed ? "completed" : "ABORTED",
-		    kc_disp(t->summary_transcript), t->summary_digest,
-		    t->summary_words);
+		    kc_disp(t->summary_transcript),
+		    kc_hash(t->summary_digest), t->summary_words);
 	} else if (rc == KC_OK && had_engine) {
 		fprintf(stderr, "keyceremony: ceremony aborted; the transcript "
 		    "records how far it got\n");

@@ -172,7 +172,9 @@ void tui_redraw(struct tui *t);
 
 /*
  * A typed confirmation, modal: lines of text (NULL-terminated) in a box,
- * then the officer types word and Enter. Esc declines. Typed-ahead keys are
+ * then the officer types word and Enter. Esc declines (on the Operation
+ * screen, where that ends the ceremony, after a y/n question, as Ctrl-C
+ * asks). Typed-ahead keys are
  * thrown away first. 1 when confirmed.
  */
 int tui_confirm_word(struct tui *t, const char *title,
@@ -204,7 +206,8 @@ void tui_job_set_word(const char *word);
 void tui_job_set_hash(const char *label, const char *hex);
 
 /* ---- helpers for the views (util.c) ---- */
-/* "AB:CD:EF..." or "abcdef..." (SHA-256) as "ABCD EF01 ..." */
+/* "AB:CD:EF..." or "abcdef..." (SHA-256) in the one form of
+ * kc_hash_show(): "abcdef01 23456789 ..." */
 void tui_hex_groups(const char *hex, char *out, size_t outsz);
 /* PGP words of a hex string; "" when it does not decode. */
 void tui_hex_words(const char *hex, char *out, size_t outsz);
@@ -216,7 +219,7 @@ int tui_wrap(const char *text, int w, char lines[][128], int maxlines);
  * plain text. */
 int tui_expand(const char *text, int w, char lines[][128], int maxlines);
 /* A SHA-256 from a structured field (a result, never text): the label,
- * the value as two rows of eight groups of four hex digits, then its PGP
+ * the value as two rows of four groups of eight hex digits, then its PGP
  * words. 0 lines when hex is not 64 hex digits (colons allowed). */
 int tui_hash_block(const char *label, const char *hex, int w,
     char lines[][128], int maxlines);

@@ -1,5 +1,5 @@
-/* util.c: text helpers for the views: fingerprints in groups of four hex
- * digits and as PGP words (from structured fields only), word wrapping,
+/* util.c: text helpers for the views: fingerprints in the one form of
+ * kc_hash_show() and as PGP words (from structured fields only), word wrapping,
  * escaped multi-line text. */
 #include "config.h"
 
@@ -32,17 +32,7 @@ hex_digits(const char *s, char *out, size_t outsz)
 void
 tui_hex_groups(const char *hex, char *out, size_t outsz)
 {
-	char d[160];
-	size_t n = hex_digits(hex, d, sizeof(d)), o = 0;
-
-	if (outsz == 0)
-		return;
-	for (size_t i = 0; i < n && o + 2 < outsz; i++) {
-		if (i > 0 && i % 4 == 0)
-			out[o++] = ' ';
-		out[o++] = d[i];
-	}
-	out[o] = '\0';
+	kc_hash_show(hex, 0, out, outsz);
 }
 
 void
@@ -104,7 +94,7 @@ int
 tui_hash_block(const char *label, const char *hex, int w, char lines[][128],
     int maxlines)
 {
-	char d[160], g[128], words[400], tmp[420];
+	char d[160], g[KC_HASH_SHOW_MAX], words[400], tmp[420], *nl;
 	size_t n = hex_digits(hex, d, sizeof(d));
 	int k = 0;
 
@@ -113,9 +103,12 @@ tui_hash_block(const char *label, const char *hex, int w, char lines[][128],
 	if (n != 64 || maxlines < 6)
 		return 0;
 	k += tui_wrap(label, w, lines + k, maxlines - k);
-	tui_hex_groups(d, g, sizeof(g));
-	snprintf(lines[k++], 128, "    %.39s", g);
-	snprintf(lines[k++], 128, "    %.39s", g + 40);
+	/* the one form (kc_hash_show), two lines of four groups */
+	kc_hash_show(d, KC_HASH_TWO_LINES, g, sizeof(g));
+	if ((nl = strchr(g, '\n')) != NULL)
+		*nl = '\0';
+	snprintf(lines[k++], 128, "    %.100s", g);
+	snprintf(lines[k++], 128, "    %.100s", nl != NULL ? nl + 1 : "");
 	tui_hex_words(d, words, sizeof(words));
 	if (words[0] != '\0' && k < maxlines) {
 		snprintf(tmp, sizeof(tmp), "    %s", words);

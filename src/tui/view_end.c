@@ -1,9 +1,10 @@
 /*
  * view_end.c: the end of the ceremony. The transcript is closed (completed
  * or aborted) and its final digest shown large enough to copy onto paper:
- * hex in groups of four, and the 32 PGP words numbered for reading aloud.
+ * hex in the one form (kc_hash_show), and the 32 PGP words numbered for reading aloud.
  * Then the public artefacts go to the media (typed EXPORT) unless a step of
- * the ceremony already did it.
+ * the ceremony already did it, also after an abort when steps wrote
+ * outputs before it (they are not left unexported in the state directory).
  */
 #include "config.h"
 
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kc/display.h"
 #include "kc/engine.h"
 #include "kc/error.h"
 #include "kc/media.h"
@@ -22,6 +24,8 @@ struct endview {
 	char			err[1024];
 	struct kc_engine_summary sum;
 	int			had_export_step;
+	int			export_ran;	/* the export step was done */
+	int			made;	/* steps done that wrote an output */
 	size_t			nexported;
 	char			export_msg[512];
 };
@@ -54,6 +58,17 @@ run_export(void *arg)
 
 static void finish(struct tui *t, struct endview *v);
 
+/* The End screen offers the export when no export was done yet and there
+ * is something to export: a completed ceremony, or an aborted one whose
+ * steps wrote outputs before it stopped (they are not left in the state
+ * directory unexported). */
+static int
+offer_export(const struct endview *v)
+{
+	return v->rc == KC_OK && !v->export_ran && v->nexported == 0 &&
+	    (v->sum.completed || v->made > 0);
+}
+
 static int
 end_init(struct tui *t, void **state)
 {
@@ -62,9 +77,18 @@ end_init(struct tui *t, void **state)
 
 	if (v == NULL)
 		return kc_err(KC_ERR_NOMEM, "out of memory");
-	for (size_t i = 0; i < n; i++)
-		if (kc_ceremony_step(t->ceremony, i)->action == KC_ACTION_EXPORT)
-			v->had_export_step = 1;
+	size_t done = kc_engine_next_step(t->engine);
+
+	for (size_t i = 0; i < n; i++) {
+		int exp = kc_ceremony_step(t->ceremony, i)->action ==
+		    KC_ACTION_EXPORT;
+
+		v->had_export_step |= exp;
+		if (i < done) {
+			v->export_ran |= exp;
+			v->made += !exp;
+		}
+	}
 	*state = v;
 	finish(t, v);
 	return KC_OK;
@@ -98,9 +122,15 @@ finish(struct tui *t, struct endview *v)
 	t->summary_records = v->sum.records;
 	if (!v->sum.completed)
 		t->exit_status = 1;
-	tui_status(t, 0, "witnesses: copy the digest and the words; then %s",
-	    v->had_export_step || !v->sum.completed ? "press q to leave" :
-	    "press e to export to the media");
+	if (offer_export(v) && !v->sum.completed)
+		tui_status(t, 0, "witnesses: copy the digest and the words; %d "
+		    "step%s wrote outputs before the ceremony stopped: press e "
+		    "to export them with the transcript, or q to leave",
+		    v->made, v->made == 1 ? "" : "s");
+	else
+		tui_status(t, 0, "witnesses: copy the digest and the words; "
+		    "then %s", offer_export(v) ? "press e to export to the "
+		    "media" : "press q to leave");
 }
 
 static void
@@ -108,13 +138,12 @@ end_draw(struct tui *t, void *state)
 {
 	struct endview *v = state;
 	int rows, cols, y = 2;
-	char g[128], words[32][16];
+	char g[KC_HASH_SHOW_MAX], words[32][16], *gsave = NULL, *lsave = NULL;
 	int nw = 0;
 
 	tui_draw_size(&rows, &cols);
-	tui_frame(t, "End of the ceremony", v->had_export_step ||
-	    v->nexported > 0 || !v->sum.completed ? "q leave" :
-	    "e export to the media  q leave");
+	tui_frame(t, "End of the ceremony", offer_export(v) ?
+	    "e export to the media  q leave" : "q leave");
 	if (v->rc != KC_OK) {
 		tui_draw_text(y++, 1, TA_BOLD, "The transcript could not be "
 		    "closed:");
@@ -128,16 +157,17 @@ end_draw(struct tui *t, void *state)
 	    v->sum.records);
 	tui_draw_text(y++, 3, TA_NORMAL, "%.*s", cols - 4, v->sum.transcript);
 	tui_draw_text(y++, 1, TA_BOLD, "Final digest (SHA-256):");
-	tui_hex_groups(v->sum.digest, g, sizeof(g));
-	/* two lines of eight groups, spaced for copying by hand */
-	for (int line = 0; line < 2; line++) {
+	/* the one form (kc_hash_show): two lines of four groups of eight,
+	 * spaced for copying by hand */
+	kc_hash_show(v->sum.digest, KC_HASH_TWO_LINES, g, sizeof(g));
+	for (char *line = strtok_r(g, "\n", &gsave); line != NULL;
+	    line = strtok_r(NULL, "\n", &gsave)) {
 		char out[80];
 		size_t o = 0;
-		for (int k = 0; k < 8; k++) {
-			const char *grp = g + (line * 8 + k) * 5;
-			o += (size_t)snprintf(out + o, sizeof(out) - o, "%.4s%s",
-			    grp, k < 7 ? "   " : "");
-		}
+		for (char *grp = strtok_r(line, " ", &lsave); grp != NULL;
+		    grp = strtok_r(NULL, " ", &lsave))
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "%s%s",
+			    o ? "   " : "", grp);
 		tui_draw_center(y++, TA_BOLD, "%s", out);
 	}
 	y++;
@@ -201,8 +231,7 @@ end_key(struct tui *t, void *state, int key)
 	switch (key) {
 	case 'e':
 	case 'E':
-		if (v->rc == KC_OK && v->sum.completed && !v->had_export_step &&
-		    v->nexported == 0)
+		if (offer_export(v))
 			do_export(t, v);
 		return 1;
 	case 'q':

@@ -6,12 +6,15 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
+#include "kc/display.h"
 #include "kc/engine.h"
 #include "kc/error.h"
 #include "kc/media.h"
@@ -31,7 +34,7 @@ struct home {
 	int			 ntokens;
 	char			 token_err[256];
 	char			 module[512];
-	char			 state_info[128], media_info[128];
+	char			 state_info[512], media_info[512];
 };
 
 static int
@@ -160,13 +163,21 @@ find_tokens(struct tui *t, struct home *h)
 }
 
 static void
-dir_info(const char *dir, char *out, size_t outsz)
+dir_info(const char *dir, int created, char *out, size_t outsz)
 {
 	int removable = -1;
 	char mp[256] = "";
+	struct stat st;
 
 	if (dir == NULL) {
 		snprintf(out, outsz, "not set");
+		return;
+	}
+	/* the state directory is made when the ceremony starts: its
+	 * absence is not an error (its parent must exist) */
+	if (created && lstat(dir, &st) != 0 && errno == ENOENT) {
+		snprintf(out, outsz, "does not exist yet: it will be created "
+		    "when the ceremony starts (not an error)");
 		return;
 	}
 	if (kc_media_probe(dir, &removable, mp, sizeof(mp)) != KC_OK) {
@@ -187,8 +198,8 @@ home_init(struct tui *t, void **state)
 	find_files(t, h);
 	preview(h);
 	find_tokens(t, h);
-	dir_info(t->site->state_dir, h->state_info, sizeof(h->state_info));
-	dir_info(t->site->media_dir, h->media_info, sizeof(h->media_info));
+	dir_info(t->site->state_dir, 1, h->state_info, sizeof(h->state_info));
+	dir_info(t->site->media_dir, 0, h->media_info, sizeof(h->media_info));
 	*state = h;
 	return KC_OK;
 }
@@ -204,20 +215,65 @@ home_free(void *state)
 	free(h);
 }
 
+/* Text wrapped to the screen from column x (continuation lines indented
+ * by two), never past row maxy; returns the next row. */
+static int
+draw_wrapped(int y, int x, int attr, const char *text, int cols, int maxy)
+{
+	char l[8][128];
+	int n = tui_wrap(text, cols - x - 1, l, 8);
+
+	for (int i = 0; i < n && y < maxy; i++)
+		tui_draw_text(y++, x, attr, "%s", l[i]);
+	return y;
+}
+
+/* The selected file's SHA-256, hex and PGP words, for the witnesses to
+ * compare with the paper record before anything is done. */
+static int
+draw_file_hash(struct home *h, int y, int cols, int maxy)
+{
+	const char *path = h->files[h->sel], *base = strrchr(path, '/');
+	char hex[KC_HASH_SHOW_MAX], words[400], label[160];
+
+	snprintf(label, sizeof(label), "SHA-256 of %s (compare it with the "
+	    "paper record):", base ? base + 1 : path);
+	y = draw_wrapped(y, 1, TA_BOLD, kc_disp_line(label), cols, maxy);
+	kc_hash_show(kc_ceremony_sha256(h->preview), 0, hex, sizeof(hex));
+	if (y < maxy)
+		tui_draw_text(y++, 3, TA_BOLD, "%s", hex);
+	tui_hex_words(kc_ceremony_sha256(h->preview), words, sizeof(words));
+	return draw_wrapped(y, 3, TA_NORMAL, words, cols, maxy);
+}
+
+/* "state PATH  info", the info wrapped below when it is long: a message
+ * and its hint stay visible at 80 columns. */
+static int
+draw_dir(int y, const char *what, const char *dir, const char *info,
+    int cols, int maxy)
+{
+	char line[1024];
+
+	snprintf(line, sizeof(line), "%s %s  %s", what, dir ? kc_disp(dir) :
+	    "-", info);
+	return draw_wrapped(y, 3, TA_NORMAL, line, cols, maxy);
+}
+
 static void
 home_draw(struct tui *t, void *state)
 {
 	struct home *h = state;
-	int rows, cols, y = 2;
+	int rows, cols, y = 2, maxy;
 
 	tui_draw_size(&rows, &cols);
+	maxy = rows - 3;	/* two status lines and the key line below */
 	tui_frame(t, "Home", "Up/Down choose  Enter continue  Ctrl-C quit");
 	tui_draw_text(y++, 1, TA_BOLD, "Ceremony files in %.*s", cols - 24,
 	    h->dir);
 	if (h->nfiles == 0)
 		tui_draw_text(y++, 3, TA_NORMAL, "(none: give one with 'keyceremony "
 		    "tui FILE' or --ceremony-dir)");
-	for (int i = 0; i < h->nfiles && i < 6; i++) {
+	for (int i = 0; i < h->nfiles && i < 5; i++) {
 		const char *base = strrchr(h->files[i], '/');
 		tui_draw_text(y++, 3, i == h->sel ? TA_REVERSE : TA_NORMAL,
 		    "%c %-30.30s", i == h->sel ? '>' : ' ',
@@ -227,32 +283,34 @@ home_draw(struct tui *t, void *state)
 		int py = 3, n = (int)kc_ceremony_nsteps(h->preview);
 		tui_draw_text(py++, 38, TA_BOLD, "%.*s", cols - 40,
 		    kc_ceremony_title(h->preview));
-		for (int i = 0; i < n && py < 10; i++) {
+		for (int i = 0; i < n && py < 8; i++) {
 			const struct kc_step_info *s =
 			    kc_ceremony_step(h->preview, (size_t)i);
 			char l[3][128], num[16];
 			int k = tui_wrap(s->title, cols - 43, l, 3);
 
 			snprintf(num, sizeof(num), "%d.", i + 1);
-			for (int j = 0; j < k && py < 10; j++)
+			for (int j = 0; j < k && py < 8; j++)
 				tui_draw_text(py++, 38, TA_NORMAL, "%-3s%s",
 				    j == 0 ? num : "", l[j] + (j ? 2 : 0));
 		}
+		y = y < 8 ? 8 : y;
+		y = draw_file_hash(h, y, cols, maxy);
 	} else if (h->preview_err[0] != '\0') {
 		char l[6][128];
 		int n = tui_wrap(h->preview_err, cols - 40, l, 6);
 		tui_draw_text(3, 38, TA_BOLD, "This file is refused:");
 		for (int i = 0; i < n; i++)
 			tui_draw_text(4 + i, 38, TA_NORMAL, "%s", l[i]);
+		y = y < 10 ? 10 : y;
 	}
-	y = y < 10 ? 10 : y + 1;
-	tui_draw_text(y++, 1, TA_BOLD, "Tokens");
-	tui_draw_text(y++, 3, TA_DIM, "module %.*s", cols - 12, h->module);
+	tui_draw_text(y, 1, TA_BOLD, "Tokens");
+	tui_draw_text(y++, 9, TA_DIM, "module %.*s", cols - 18, h->module);
 	if (h->token_err[0] != '\0')
-		tui_draw_text(y++, 3, TA_NORMAL, "%.*s", cols - 4, h->token_err);
+		y = draw_wrapped(y, 3, TA_NORMAL, h->token_err, cols, maxy);
 	else if (h->ntokens == 0)
 		tui_draw_text(y++, 3, TA_NORMAL, "(no initialised token)");
-	for (int i = 0; i < h->ntokens && i < 4; i++) {
+	for (int i = 0; i < h->ntokens && i < 4 && y < maxy - 3; i++) {
 		const struct kc_token_info *k = &h->tokens[i];
 		int chosen = t->site->token_label != NULL &&
 		    strcmp(t->site->token_label, k->label) == 0;
@@ -263,18 +321,14 @@ home_draw(struct tui *t, void *state)
 		    k->pin_final_try ? "  FINAL PIN TRY" :
 		    k->pin_count_low ? "  wrong PIN entered before" : "");
 	}
-	y++;
-	tui_draw_text(y++, 1, TA_BOLD, "Directories");
-	tui_draw_text(y++, 3, TA_NORMAL, "state %-30.30s %s",
-	    t->site->state_dir ? t->site->state_dir : "-", h->state_info);
-	tui_draw_text(y++, 3, TA_NORMAL, "media %-30.30s %s",
-	    t->site->media_dir ? t->site->media_dir : "-", h->media_info);
-	if (t->site->token_label != NULL)
+	y = draw_dir(y, "state", t->site->state_dir, h->state_info, cols, maxy);
+	y = draw_dir(y, "media", t->site->media_dir, h->media_info, cols, maxy);
+	if (t->site->token_label != NULL && y < maxy)
 		tui_draw_text(y++, 3, TA_NORMAL, "token %s%s%s",
 		    t->site->token_label, t->site->token_serial ?
 		    " serial " : "", t->site->token_serial ?
 		    t->site->token_serial : "");
-	if (t->site->path != NULL)
+	if (t->site->path != NULL && y < maxy)
 		tui_draw_text(y++, 3, TA_DIM, "site  %.*s", cols - 10,
 		    t->site->path);
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kc/display.h"
 #include "kc/engine.h"
 #include "kc/error.h"
 #include "tui.h"
@@ -24,7 +25,7 @@ struct preflight {
 	size_t			n;
 	struct kc_check_result	r[MAX_CHECKS];
 	int			ran[MAX_CHECKS];
-	int			sel;
+	int			sel;	/* -1: the ceremony file */
 	int			off;	/* first detail line shown */
 };
 
@@ -54,6 +55,7 @@ pf_init(struct tui *t, void **state)
 	p->n = kc_engine_ncheck(t->engine);
 	if (p->n > MAX_CHECKS)
 		p->n = MAX_CHECKS;
+	p->sel = -1;	/* the file's SHA-256 and words first */
 	*state = p;
 	return KC_OK;
 }
@@ -91,14 +93,28 @@ pf_draw(struct tui *t, void *state)
 {
 	struct preflight *p = state;
 	int rows, cols, y = 2, n, avail;
-	char l[DETAIL_MAX][128];
+	char l[DETAIL_MAX][128], hex[KC_HASH_SHOW_MAX], file_line[600];
+	char file_row[600];
+	const char *path = kc_ceremony_path(t->ceremony);
+	const char *base = path ? strrchr(path, '/') : NULL;
 
 	tui_draw_size(&rows, &cols);
+	snprintf(file_line, sizeof(file_line), "ceremony file %s: compare its "
+	    "SHA-256 with the paper record", base ? base + 1 : path ? path :
+	    "?");
+	snprintf(file_row, sizeof(file_row), "ceremony file %s (SHA-256 above, "
+	    "PGP words: Up)", base ? base + 1 : path ? path : "?");
 	tui_frame(t, "Preflight", all_ok(p) ?
 	    "Up/Down details  PgDn more  Enter continue  r re-run  Ctrl-C" :
 	    "Up/Down details  PgDn more  Enter run the checks  Ctrl-C abort");
 	tui_draw_text(y++, 1, TA_BOLD, "Preflight checks");
-	y++;
+	/* the ceremony file's SHA-256 stays in sight: the witnesses compare
+	 * it with the paper record before the key is made */
+	kc_hash_show(kc_ceremony_sha256(t->ceremony), 0, hex, sizeof(hex));
+	tui_draw_text(y++, 1, TA_BOLD, "SHA-256 %s", hex);
+	tui_draw_text(y, 3, TA_BOLD, "[ FILE ]");
+	tui_draw_text(y++, 13, p->sel < 0 ? TA_UNDERLINE : TA_NORMAL, "%.*s",
+	    cols - 15, kc_disp_line(file_row));
 	for (size_t i = 0; i < p->n; i++) {
 		const char *title = p->ran[i] ? p->r[i].title : NULL;
 		tui_draw_text(y, 3, p->ran[i] && p->r[i].status ==
@@ -109,10 +125,15 @@ pf_draw(struct tui *t, void *state)
 		    "(not run yet)");
 	}
 	y++;
-	if (!p->ran[p->sel] || p->r[p->sel].detail[0] == '\0')
-		return;
-	/* escaped line by line; a hash in the text stays plain text */
-	n = tui_expand(p->r[p->sel].detail, cols - 6, l, DETAIL_MAX);
+	if (p->sel < 0) {
+		n = tui_hash_block(file_line, kc_ceremony_sha256(t->ceremony),
+		    cols - 6, l, DETAIL_MAX);
+	} else {
+		if (!p->ran[p->sel] || p->r[p->sel].detail[0] == '\0')
+			return;
+		/* escaped line by line; a hash in the text stays plain */
+		n = tui_expand(p->r[p->sel].detail, cols - 6, l, DETAIL_MAX);
+	}
 	avail = rows - 3 - y;
 	if (avail < 2)
 		return;
@@ -179,7 +200,7 @@ pf_key(struct tui *t, void *state, int key)
 		any |= p->ran[i];
 	switch (key) {
 	case TK_UP:
-		if (p->sel > 0)
+		if (p->sel >= 0)
 			p->sel--;
 		p->off = 0;
 		return 1;

@@ -23,9 +23,11 @@ case $RB in "keyceremony run root-ca.yaml --check > root-ca-review.txt") ok "run
 	*) not_ok "runbook preparation command found: '$RB'" ;; esac
 cp "$KC_TOP_SRCDIR/ceremony/root-ca.yaml" .
 check "runbook: $RB (no site, no token, no state)" sh -c "\"\$KC\" ${RB#keyceremony }"
-grep -q "^root-ca.yaml: ceremony 'root-ca' is valid: 2 roles, 3 steps (SHA-256 $(sha256sum root-ca.yaml | cut -c1-64))$" root-ca-review.txt &&
+# the one hash form (kc_hash_show): lower-case hex in groups of eight
+hform() { sha256sum "$1" | cut -c1-64 | sed 's/\(........\)/\1 /g; s/ $//'; }
+grep -q "^root-ca.yaml: ceremony 'root-ca' is valid: 2 roles, 3 steps (SHA-256 $(hform root-ca.yaml))$" root-ca-review.txt &&
 	ok "the review ends with the validity line and the file's SHA-256" || not_ok "validity line"
-grep -q "^  SHA-256 $(sha256sum root-ca.yaml | cut -c1-64)$" root-ca-review.txt && ok "the SHA-256 to record is at the top" ||
+grep -q "^  SHA-256 $(hform root-ca.yaml)$" root-ca-review.txt && ok "the SHA-256 to record is at the top" ||
 	not_ok "SHA-256 line"
 [ "$(ls)" = "$(printf 'root-ca-review.txt\nroot-ca.yaml')" ] && ok "nothing else created (no state, no transcript)" ||
 	not_ok "created: $(ls | tr '\n' ' ')"
@@ -59,7 +61,7 @@ for f in "$KC_TOP_SRCDIR"/ceremony/*.yaml; do
 	for v in $(vals output); do grep -q "output: $v (in the state directory" "$b.1" || miss="$miss output:$v"; done
 	vals subject > "$b.subjects"
 	while read -r v; do grep -qF "subject: $v" "$b.1" || miss="$miss subject:$v"; done < "$b.subjects"
-	grep -q "^  SHA-256 $(sha256sum "$f" | cut -c1-64)$" "$b.1" || miss="$miss sha256"
+	grep -q "^  SHA-256 $(hform "$f")$" "$b.1" || miss="$miss sha256"
 	steps=$(grep -c '^  - id:' "$f"); roles=$(sed -n '/^roles:/,/^steps:/p' "$f" | grep -c '^  - id:')
 	grep -q "^Steps ($((steps - roles))), " "$b.1" || miss="$miss steps"
 	grep -q "extensions" "$b.1" || miss="$miss extensions"
@@ -131,7 +133,7 @@ EOC
 cat > review.expected <<'EOG'
 Ceremony review-test: Review text test
   file review.yaml
-  SHA-256 02250c1fc9b8fb45b687ecdbdf12aa5e507f2623c64cfe391406b8ed20cfd17a
+  SHA-256 02250c1f c9b8fb45 b687ecdb df12aa5e 507f2623 c64cfe39 1406b8ed 20cfd17a
   (write the SHA-256 on the paper record: the transcript records the SHA-256 of the file that runs)
 
 Description:
@@ -209,7 +211,7 @@ No export step: export the outputs afterwards (keyceremony export, or e on the E
 
 Checked: the file alone (format, keys, names, subjects, algorithms, validity, paths). Not checked here: the site, the token, the state directory and its inputs (preflight does that on the day).
 
-review.yaml: ceremony 'review-test' is valid: 2 roles, 4 steps (SHA-256 02250c1fc9b8fb45b687ecdbdf12aa5e507f2623c64cfe391406b8ed20cfd17a)
+review.yaml: ceremony 'review-test' is valid: 2 roles, 4 steps (SHA-256 02250c1f c9b8fb45 b687ecdb df12aa5e 507f2623 c64cfe39 1406b8ed 20cfd17a)
 EOG
 "$KC" run review.yaml --check > review.out 2>&1
 if cmp -s review.expected review.out; then ok "golden review text"; else not_ok "golden review text"; diff review.expected review.out | sed 's/^/#   /'; fi

@@ -2,8 +2,8 @@
 # The SIGN dialog cannot be given a fake CSR hash (issue 12, item 3): a CSR
 # whose subject ends in the SHA-256 of the legitimate CSR
 # (ST=CSR SHA-256 <hash>) is shown with its OWN hash first, as the only
-# hash block (groups of four, PGP words) on page 1; the subject's text only
-# quoted inside the labelled subject line, never in groups of four.
+# hash block (the one hash form, PGP words) on page 1; the subject's text only
+# quoted inside the labelled subject line, never drawn as a hash.
 # Declining signs nothing. The same through `keyceremony run` on a
 # terminal. Positive pair: the legitimate CSR's dialog shows its hash the
 # same way.
@@ -21,7 +21,9 @@ openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes -keyout "$T/
 	-subj "/CN=Evil Factory CA/ST=CSR SHA-256 $good" -out "$T/evil.csr" 2>/dev/null
 evil=$(sha256sum "$T/evil.csr" | cut -c1-64)
 site_file "$T/site.yaml" root
-groups() { echo "$1" | tr a-f A-F | sed 's/\(....\)/\1 /g' | cut -d' ' -f1-8; }
+# the one form of a hash (kc_hash_show): lower-case groups of eight; the
+# first of the block's two lines
+groups() { echo "$1" | sed 's/\(........\)/\1 /g' | cut -d' ' -f1-4; }
 
 # sign_dialog CSR NAME: runs the ceremony in the TUI up to the SIGN
 # question of the operation; keeps page 1 in $T/NAME-p1.txt and the rest
@@ -37,20 +39,22 @@ sign_dialog() {
 	wait_for "The officer types the user PIN" || return 1; type_text 123456; keys Enter
 	wait_for "Step 1 of 2: intermediate-sign" 20 || return 1
 	keys Enter
-	wait_for "Type SIGN and press Enter" 20 || return 1
-	type_text SIGN; keys Enter
+	# one confirmation (issue 14 item 5): the certificate to be issued
 	wait_for "will sign this intermediate CA" 20 || return 1
 	screen > "$T/$2-p1.txt"
+	keys PageDown; wait_for "lines 11-" 10 || return 1
 	keys PageDown
 	wait_for "Type SIGN and press Enter" 20 || return 1
 	screen > "$T/$2-p2.txt"
 	keys Escape
+	wait_for "Decline this step?" 10 || return 1
+	keys y
 	return 0
 }
 
 sign_dialog "$T/evil.csr" evil && ok "the spoofing CSR reaches the SIGN dialog" || not_ok "the spoofing CSR reaches the SIGN dialog"
 g_evil=$(groups "$evil"); g_good=$(groups "$good")
-check "page 1 shows the CSR's real SHA-256 in groups of four" grep -Fq "$g_evil" "$T/evil-p1.txt"
+check "page 1 shows the CSR's real SHA-256 (the one hash form)" grep -Fq "$g_evil" "$T/evil-p1.txt"
 if cat "$T/evil-p1.txt" "$T/evil-p2.txt" | grep -Fq "$g_good"; then
 	not_ok "the legitimate CSR's hash is never drawn as a hash block"
 else ok "the legitimate CSR's hash is never drawn as a hash block"; fi
@@ -64,7 +68,7 @@ expect "declined: nothing was signed" "not confirmed; nothing was signed" 20
 check "nothing was signed" test ! -e "$T/state/factory-ca.pem"
 
 sign_dialog "$T/good.csr" good && ok "positive: the legitimate CSR reaches the SIGN dialog" || not_ok "positive: the legitimate CSR reaches the SIGN dialog"
-check "positive: page 1 shows its SHA-256 in groups of four" grep -Fq "$g_good" "$T/good-p1.txt"
+check "positive: page 1 shows its SHA-256 (the one hash form)" grep -Fq "$g_good" "$T/good-p1.txt"
 check "positive: its subject is quoted and labelled" sh -c "cat '$T/good-p1.txt' '$T/good-p2.txt' | grep -q 'subject (from the CSR): \"/CN=Example Factory CA 1'"
 # the same CSR through `keyceremony run` on a terminal: the CSR's own hash
 # (and its PGP words) printed first, from the step's field; declined
@@ -83,7 +87,7 @@ while [ "$i" -lt 300 ] && [ ! -s "$T/tui.rc" ]; do
 done
 [ "$(wait_exit 20)" != 0 ] && ok "run: declined, the run fails" || not_ok "run: declined, the run fails"
 check "run: nothing was signed" test ! -e "$T/state/factory-ca.pem"
-l_hash=$(grep -n "^  $evil\$" "$T/run.err" | head -1 | cut -d: -f1)
+l_hash=$(grep -n "^  $(echo "$evil" | sed 's/\(........\)/\1 /g; s/ $//')\$" "$T/run.err" | head -1 | cut -d: -f1)
 l_text=$(grep -n "will sign this intermediate CA" "$T/run.err" | head -1 | cut -d: -f1)
 if [ -n "$l_hash" ] && [ -n "$l_text" ] && [ "$l_hash" -lt "$l_text" ]; then ok "run: the CSR's real SHA-256 comes first"
 else not_ok "run: the CSR's real SHA-256 comes first ($l_hash, $l_text)"; sed 's/^/#   /' "$T/run.err"; fi

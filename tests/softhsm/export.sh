@@ -118,7 +118,9 @@ mkdir usb st
 cp S/intermediate.csr usb/factory-int.csr
 sum=$(sha256sum usb/factory-int.csr | cut -c1-64)
 bad=$(echo "$sum" | sed 's/^./0/'); [ "$bad" = "$sum" ] && bad=$(echo "$sum" | sed 's/^./1/')
-check_fails "import with the wrong --expect-sha256" "has SHA-256 $sum, not the expected $bad" \
+# hashes in messages: the one form (groups of eight)
+hf() { echo "$1" | sed 's/\(........\)/\1 /g; s/ $//'; }
+check_fails "import with the wrong --expect-sha256" "has SHA-256 $(hf "$sum"), not the expected $(hf "$bad")" \
 	"$KC" import --from usb --state st --expect-sha256 "$bad"
 check "nothing imported on a mismatch" test ! -e st/factory-int.csr
 check "import with the right --expect-sha256" "$KC" import --from usb --state st --expect-sha256 "$sum"
@@ -131,5 +133,5 @@ rm usb/evil.csr
 echo garbage > usb/broken.csr
 check_fails "a broken CSR is refused" "broken.csr" "$KC" import --from usb --state st broken.csr
 check_fails "import from missing media" "nosuch.*insert and mount" "$KC" import --from nosuch --state st
-check_fails "--expect-sha256 must be hex" "64 hex digits" "$KC" import --from usb --state st --expect-sha256 xyz
+check_fails "--expect-sha256 must be hex" "not a SHA-256: only hex digits" "$KC" import --from usb --state st --expect-sha256 xyz
 done_testing

@@ -50,7 +50,9 @@ keys Enter
 expect "GENERATE is asked for" "Type GENERATE and press Enter" 20
 capture confirm-generate
 keys Escape
-expect "Esc declines the step" "step declined" 20
+expect "Esc asks first (as Ctrl-C does)" "Decline this step? The ceremony stops"
+keys y
+expect "y: the step is declined" "step declined" 20
 # a declined step ends the ceremony: abort, then start again
 keys Enter
 expect "the declined ceremony ends aborted" "CEREMONY ABORTED" 20
@@ -89,7 +91,7 @@ expect "root key generated after a typed GENERATE" "done; press Enter to go on" 
 capture operation-done
 check "root.pem written" test -s "$T/state/root.pem"
 fp=$(fp_groups "$T/state/root.pem")
-fp1=$(echo "$fp" | cut -d' ' -f1-8); fp2=$(echo "$fp" | cut -d' ' -f9-16)
+fp1=$(echo "$fp" | cut -d' ' -f1-4); fp2=$(echo "$fp" | cut -d' ' -f5-8)
 expect "the screen shows the fingerprint (first row)" "$fp1"
 expect "the screen shows the fingerprint (second row)" "$fp2"
 check "openssl verify -x509_strict" openssl verify -x509_strict -CAfile "$T/state/root.pem" "$T/state/root.pem"
@@ -104,9 +106,10 @@ keys q
 
 tr=$(ls -t "$T"/state/transcripts/*.log | head -1)
 digest=$(sed -n 's/^final digest //p' "$T/stdout.txt")
-check "the digest is printed after the screens" sh -c "echo '$digest' | grep -Eq '^[0-9a-f]{64}$'"
-g=$(echo "$digest" | tr a-f A-F | sed 's/\(....\)/\1   /g')
-row1=$(echo "$g" | cut -c1-53 | sed 's/ *$//'); row2=$(echo "$g" | cut -c57-109 | sed 's/ *$//')
+check "the digest is printed after the screens, in the one hash form" sh -c "echo '$digest' | grep -Eq '^([0-9a-f]{8} ){7}[0-9a-f]{8}$'"
+# the End screen: two rows of four groups of eight, three spaces apart
+g=$(hash_form "$digest" | sed 's/ /   /g')
+row1=$(echo "$g" | cut -c1-41); row2=$(echo "$g" | cut -c45-85)
 grep -Fq "$row1" "$T/end.txt" && grep -Fq "$row2" "$T/end.txt" && ok "the End screen shows the final digest" \
 	|| { not_ok "the End screen shows the final digest"; diag "$row1 / $row2"; }
 check "transcript verify with the digest from the screen" "$KC" transcript verify "$tr" --digest "$digest"

@@ -106,11 +106,12 @@ test_hex_groups_words(void **state)
 	char g[128], w[400];
 
 	(void)state;
+	/* the one form (kc_hash_show): lower case, groups of eight */
 	tui_hex_groups(colon, g, sizeof(g));
-	assert_string_equal(g, "ABCD EF01 2345 6789 ABCD EF01 2345 6789 "
-	    "ABCD EF01 2345 6789 ABCD EF01 2345 6789");
+	assert_string_equal(g, "abcdef01 23456789 abcdef01 23456789 "
+	    "abcdef01 23456789 abcdef01 23456789");
 	tui_hex_groups("00ff", g, sizeof(g));
-	assert_string_equal(g, "00FF");
+	assert_string_equal(g, "00ff");
 	/* PGP words: byte 0 from the even list, byte 1 from the odd one */
 	tui_hex_words("00ff", w, sizeof(w));
 	assert_string_equal(w, "aardvark Yucatan");
@@ -196,8 +197,8 @@ test_hash_block(void **state)
 	    "0123456789abcdef0123456789abcdef", 70, l, 32);
 	assert_true(n >= 4);
 	assert_string_equal(l[0], "CSR SHA-256:");
-	assert_string_equal(l[1], "    0123 4567 89AB CDEF 0123 4567 89AB CDEF");
-	assert_string_equal(l[2], "    0123 4567 89AB CDEF 0123 4567 89AB CDEF");
+	assert_string_equal(l[1], "    01234567 89abcdef 01234567 89abcdef");
+	assert_string_equal(l[2], "    01234567 89abcdef 01234567 89abcdef");
 	/* 0x01 at an even position is "absurd", 0x23 at an odd one "Atlantic" */
 	assert_int_equal(strncmp(l[3], "    absurd", 10), 0);
 	for (int i = 0; i < n; i++)
@@ -206,7 +207,7 @@ test_hash_block(void **state)
 	n = tui_hash_block("fp:", "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:"
 	    "CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF", 70, l, 32);
 	assert_true(n >= 4);
-	assert_string_equal(l[1], "    0123 4567 89AB CDEF 0123 4567 89AB CDEF");
+	assert_string_equal(l[1], "    01234567 89abcdef 01234567 89abcdef");
 	/* anything but a whole SHA-256 makes no block */
 	assert_int_equal(tui_hash_block("x", "0123", 70, l, 32), 0);
 	assert_int_equal(tui_hash_block("x", "", 70, l, 32), 0);
