@@ -23,7 +23,10 @@
  *                                    key left behind (issue 13);
  *  KC_SHIM_DESTROY_FAILS             C_DestroyObject fails with
  *                                    CKR_FUNCTION_FAILED, as tpm2-pkcs11 does
- *                                    on an object a failed C_Sign left busy.
+ *                                    on an object a failed C_Sign left busy;
+ *  KC_SHIM_NO_HASH_SIGN              no CKM_SHA256/384/512_RSA_PKCS (not
+ *                                    listed, C_SignInit refuses them with
+ *                                    CKR_MECHANISM_INVALID), as openCryptoki.
  * SO logins are counted in KC_SHIM_STATE.so-logins, C_InitToken calls in
  * KC_SHIM_STATE.inittoken, C_GetFunctionList calls (the module was loaded
  * and used) in KC_SHIM_STATE.loaded.
@@ -141,11 +144,22 @@ shim_Login(CK_SESSION_HANDLE s, CK_USER_TYPE type, CK_UTF8CHAR_PTR pin,
 	return rv;
 }
 
+/* A hash-and-sign RSA mechanism (KC_SHIM_NO_HASH_SIGN). */
+static int
+hash_sign(CK_MECHANISM_TYPE m)
+{
+	return m == CKM_SHA256_RSA_PKCS || m == CKM_SHA384_RSA_PKCS ||
+	    m == CKM_SHA512_RSA_PKCS;
+}
+
 static CK_RV
 shim_SignInit(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k)
 {
 	if (getenv("KC_SHIM_REMOVED") != NULL)
 		return CKR_DEVICE_REMOVED;
+	if (getenv("KC_SHIM_NO_HASH_SIGN") != NULL && m != NULL &&
+	    hash_sign(m->mechanism))
+		return CKR_MECHANISM_INVALID;
 	return real->C_SignInit(s, m, k);
 }
 
@@ -197,6 +211,29 @@ shim_GenerateKeyPair(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m,
 	}
 	return real->C_GenerateKeyPair(s, m, pub, npub, priv, npriv, hpub,
 	    hpriv);
+}
+
+static CK_RV
+shim_GetMechanismList(CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list,
+    CK_ULONG_PTR n)
+{
+	CK_MECHANISM_TYPE all[512];
+	CK_ULONG na = 512, i, k = 0;
+	CK_RV rv;
+
+	if (getenv("KC_SHIM_NO_HASH_SIGN") == NULL)
+		return real->C_GetMechanismList(slot, list, n);
+	if ((rv = real->C_GetMechanismList(slot, all, &na)) != CKR_OK)
+		return rv;
+	for (i = 0; i < na; i++)
+		if (!hash_sign(all[i])) {
+			if (list != NULL && k < *n)
+				list[k] = all[i];
+			k++;
+		}
+	rv = list != NULL && k > *n ? CKR_BUFFER_TOO_SMALL : CKR_OK;
+	*n = k;
+	return rv;
 }
 
 static CK_RV
@@ -254,6 +291,7 @@ C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list)
 		shim.C_GenerateKeyPair = shim_GenerateKeyPair;
 		shim.C_GetAttributeValue = shim_GetAttributeValue;
 		shim.C_DestroyObject = shim_DestroyObject;
+		shim.C_GetMechanismList = shim_GetMechanismList;
 	}
 	*list = &shim;
 	return CKR_OK;

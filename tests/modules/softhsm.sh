@@ -2,7 +2,9 @@
 # tests/modules/softhsm.sh: the issue-13 command round on SoftHSM itself,
 # plus what SoftHSM can show best:
 #  - every algorithm (RSA signs with CKM_SHA256/384_RSA_PKCS per digest, EC
-#    with CKM_ECDSA; shown, and recorded in the ceremony transcript);
+#    with CKM_ECDSA; shown, and recorded in the ceremony transcript); with
+#    the hash-and-sign mechanisms hidden (p11shim, as on openCryptoki) RSA
+#    signs with CKM_RSA_PKCS over the DigestInfo, SHA-256 and SHA-384;
 #  - a key without its public object (pkcs11-tool --delete-object --type
 #    pubkey): RSA from the private object's CKA_MODULUS, EC from the root
 #    certificate; the wrong certificate refused, nothing written;
@@ -93,6 +95,30 @@ check_fails "softhsm: ... its failed removal names the CKR and the label" \
 	"removing the new key 'unsig2' FAILED too \(token 'kc-softhsm': destroying key 'unsig2' failed \(CKR_FUNCTION_FAILED\)\): delete the objects labelled 'unsig2' by hand" \
 	shim_root unsig2 KC_SHIM_REMOVED=1 KC_SHIM_DESTROY_FAILS=1
 check "softhsm: ... unsig2 is still there" test "$(mx_objects unsig2)" -eq 2
+# A module without hash-and-sign mechanisms (openCryptoki): CKM_RSA_PKCS
+# over the DigestInfo of the digest, SHA-256 and SHA-384.
+check "softhsm: without CKM_SHA*_RSA_PKCS: intermediate sign with root-rsa-3072" \
+	env KC_SHIM_NO_HASH_SIGN=1 "$KC" intermediate sign --module "$SHIM" --token kc-softhsm \
+	--label root-rsa-3072 --issuer root-rsa-3072.pem --csr inter.csr --days 200 \
+	--out nohash-3072.pem --yes --pin-file "$PIN_FILE" --state st-rsa-3072
+cp "$T/.out" nohash-3072.out
+check "softhsm: ... signed with CKM_RSA_PKCS (shown)" grep -q "signs with CKM_RSA_PKCS;" nohash-3072.out
+check "softhsm: ... sha256WithRSAEncryption, chain verifies -x509_strict" sh -c \
+	'openssl x509 -in nohash-3072.pem -noout -text | grep -q "Signature Algorithm: sha256WithRSAEncryption" &&
+	 openssl verify -x509_strict -CAfile root-rsa-3072.pem nohash-3072.pem'
+check "softhsm: without CKM_SHA*_RSA_PKCS: crl with root-rsa-4096 (SHA-384)" \
+	env KC_SHIM_NO_HASH_SIGN=1 "$KC" crl --module "$SHIM" --token kc-softhsm \
+	--label root-rsa-4096 --issuer root-rsa-4096.pem --out nohash-4096.crl \
+	--pin-file "$PIN_FILE" --state st-rsa-4096
+cp "$T/.out" nohash-4096.out
+check "softhsm: ... signed with CKM_RSA_PKCS (shown)" grep -q "signs with CKM_RSA_PKCS;" nohash-4096.out
+check "softhsm: ... sha384WithRSAEncryption, openssl crl -verify" sh -c \
+	'openssl crl -in nohash-4096.crl -noout -text | grep -q "Signature Algorithm: sha384WithRSAEncryption" &&
+	 openssl crl -in nohash-4096.crl -CAfile root-rsa-4096.pem -verify -noout 2>&1 | grep -q "verify OK"'
+check "softhsm: with them (same shim): CKM_SHA384_RSA_PKCS" sh -c \
+	'"$1" crl --module "$2" --token kc-softhsm --label root-rsa-4096 --issuer root-rsa-4096.pem \
+	 --out hash-4096.crl --pin-file "$3" --state st-rsa-4096 2>&1 | grep -q "signs with CKM_SHA384_RSA_PKCS;"' \
+	- "$KC" "$SHIM" "$PIN_FILE"
 check "softhsm: the shim without faults makes a root (positive pair)" shim_root shimok
 check "softhsm: ... shimok verifies" openssl verify -x509_strict -CAfile shimok.pem shimok.pem
 
