@@ -119,8 +119,12 @@ mech_refuses(const char *name, const struct kc_mech_sizes *m,
 		return 1;
 	}
 	if (!size_ok(m, bits)) {
-		snprintf(why, whysz, "%s sizes %lu..%lu", name, m->min,
-		    m->max);
+		if (m->max == 0)
+			snprintf(why, whysz, "%s sizes from %lu (no maximum "
+			    "stated)", name, m->min);
+		else
+			snprintf(why, whysz, "%s sizes %lu..%lu", name, m->min,
+			    m->max);
 		return 1;
 	}
 	if (!ec || fl == 0)
