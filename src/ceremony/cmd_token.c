@@ -41,7 +41,7 @@ print_module(const struct kc_token_ctx *ctx)
 	printf("module: %s\n", kc_disp(kc_token_module(ctx)));
 	printf("  file:         %s, %llu bytes\n", kc_disp(mi->realpath),
 	    mi->size);
-	printf("  SHA-256:      %s\n", mi->sha256);
+	printf("  SHA-256:      %s\n", kc_hash(mi->sha256));
 	printf("  library:      %s", kc_disp_quoted(mi->manufacturer));
 	printf(" %s version %s (Cryptoki %s)\n",
 	    kc_disp_quoted(mi->description), kc_disp(mi->version),

@@ -269,8 +269,8 @@ env_line(struct kc_engine *e, struct kc_check_result *r)
 }
 
 /* The module lines: the path as configured, the file loaded (real path,
- * size), its SHA-256 on a line of its own (read aloud, never wrapped) and
- * what C_GetInfo says. */
+ * size), its SHA-256 on a line of its own in the one hash form (read
+ * aloud, never wrapped at 80 columns) and what C_GetInfo says. */
 static void
 module_lines(struct kc_engine *e, struct kc_check_result *r,
     const struct kc_module_info *mi)
@@ -280,7 +280,8 @@ module_lines(struct kc_engine *e, struct kc_check_result *r,
 	addf(e, r, "module: %s", shown(kc_token_module(e->ctx), sa, 520));
 	addf(e, r, "module file: %s, %llu bytes", shown(mi->realpath, sa, 520),
 	    mi->size);
-	addf(e, r, "SHA-256: %s", mi->sha256);
+	addf(e, r, "SHA-256 of the module file:");
+	addf(e, r, "  %s", kc_hash(mi->sha256));
 	addf(e, r, "library: \"%s\" \"%s\" version %s, Cryptoki %s",
 	    shown(mi->manufacturer, sc, 80), shown(mi->description, sd, 80),
 	    shown(mi->version, sb, 40), shown(mi->cryptoki, sa, 40));

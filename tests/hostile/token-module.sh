@@ -57,6 +57,8 @@ accepted() {
 cer() { sed "s/: root-2026 /: $1 /" "$CER/root-ca.yaml" > "$T/cer-$1.yaml"; echo "$T/cer-$1.yaml"; }
 nkeys() { p11 --token-label keyceremony-demo --login --pin 123456 -O 2>/dev/null | grep -c 'Private Key Object'; }
 sum() { sha256sum "$1" | cut -c1-64; }
+# the same as people are shown it (the one hash form: groups of eight)
+sumf() { sum "$1" | sed 's/\(........\)/\1 /g; s/ $//'; }
 
 # --- the module file itself ------------------------------------------------
 M=$SAFE/m1
@@ -65,7 +67,7 @@ cp "$SHIM" "$M/p11.so" && chmod 755 "$M/p11.so"
 accepted "a module of mode 0755 owned by us, in 0755 directories: accepted" "$M/p11.so"
 check "  ... token list shows its real path, size and SHA-256 (= sha256sum)" sh -c \
 	"grep -q '^  file: *$M/p11.so, $(stat -c %s "$M/p11.so") bytes\$' '$T/list.out' &&
-	 grep -q '^  SHA-256: *$(sum "$M/p11.so")\$' '$T/list.out'"
+	 grep -q '^  SHA-256: *$(sumf "$M/p11.so")\$' '$T/list.out'"
 check "  ... and C_GetInfo (SoftHSM's library description and version)" \
 	grep -Eq '^  library: +"SoftHSM" "Implementation of PKCS11" version [0-9]+\.[0-9]+ \(Cryptoki 2\.[0-9]+\)$' "$T/list.out"
 check "  ... the token's versions and PIN length" sh -c \
@@ -268,7 +270,7 @@ chk "  ... OPENSSL_MODULES unset" 'env-openssl-modules=unset '
 chk "  ... SOFTHSM2_CONF and its value" "env-softhsm2-conf=\"set $SOFTHSM2_CONF\""
 check "the run's preflight output shows the module file, size and SHA-256" sh -c \
 	"grep -q '^      module file: $M/p11.so, $(stat -c %s "$M/p11.so") bytes\$' run1.out &&
-	 grep -q '^      SHA-256: $(sum "$M/p11.so")\$' run1.out"
+	 grep -A1 '^      SHA-256 of the module file:\$' run1.out | grep -q '^        $(sumf "$M/p11.so")\$'"
 check "  ... the library, the token's versions and PIN length" sh -c \
 	"grep -q 'library: \"SoftHSM\" \"Implementation of PKCS11\" version' run1.out &&
 	 grep -Eq 'token hardware [0-9.]+, firmware [0-9.]+; PIN length 4 to 255 bytes' run1.out"
