@@ -154,7 +154,11 @@ enum {
 
 enum kc_factory_outcome {
 	KC_FACTORY_ISSUED = 1,
-	KC_FACTORY_SKIPPED,	/* resume: already issued from this CSR */
+	KC_FACTORY_SKIPPED,	/* resume: already issued from this CSR,
+				   files intact */
+	KC_FACTORY_REPAIRED,	/* resume: already issued; missing or
+				   damaged files rewritten from the ledger
+				   (rewritten counts them) */
 };
 
 struct kc_factory_result {
@@ -163,6 +167,7 @@ struct kc_factory_result {
 	char	serial[41];
 	char	cert_sha256[65];
 	time_t	not_before, not_after;
+	int	rewritten;	/* KC_FACTORY_REPAIRED: files rewritten */
 	char	ignored[256];	/* requested extensions that were ignored,
 				   comma separated; "" when none */
 	char	warn[768];	/* size warnings of the outputs (KC_FMT_AT);

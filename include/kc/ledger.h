@@ -6,6 +6,10 @@
  * SHA-256 of the certificate DER and of the CSR DER, issue time, notAfter,
  * kind ("device" or "verification"), status ("issued", "superseded" after
  * --reissue), the path of the certificate file written, and the DER.
+ * Since schema version 2 (PRAGMA user_version; older ledgers get it when
+ * opened), table files holds the SHA-256 of every output file of a
+ * certificate as written (its suffix: ".cert.pem", ".chain.pem", ...), in
+ * the same transaction as the row; rows recorded before have none.
  *
  * The database runs in WAL mode with synchronous=FULL: a committed
  * transaction survives a crash or power loss. A device ID may be "issued"
@@ -66,6 +70,23 @@ int kc_ledger_record(struct kc_ledger *l, const struct kc_ledger_row *row);
 
 /* Marks the row with this serial "superseded" (for --reissue). */
 int kc_ledger_supersede(struct kc_ledger *l, const char *serial);
+
+/* One output file of a certificate as recorded. */
+struct kc_ledger_file {
+	char	suffix[24];	/* ".cert.pem", ".chain.pem", ... */
+	char	sha256[65];	/* lower-case hex of the bytes written */
+};
+
+/* Records (or replaces) the SHA-256 of the output file OUT/ID<suffix> of
+ * the certificate with this serial. */
+int kc_ledger_file_record(struct kc_ledger *l, const char *serial,
+    const char *suffix, const char *sha256);
+
+/* The recorded files of a serial, in recording order, into files (at most
+ * max; more is KC_ERR_DB); *n is 0 for a row recorded before hashes were
+ * kept. */
+int kc_ledger_files(struct kc_ledger *l, const char *serial,
+    struct kc_ledger_file *files, size_t max, size_t *n);
 
 /* Calls fn for every row in issue order (kind NULL: all kinds); a non-zero
  * return from fn stops the walk and is returned. The row passed to fn is

@@ -101,7 +101,7 @@ cmd_batch(int argc, char **argv)
 	struct stat si, so;
 	DIR *d = NULL;
 	struct dirent *de;
-	long issued = 0, skipped = 0, failed = 0, seen = 0;
+	long issued = 0, skipped = 0, repaired = 0, failed = 0, seen = 0;
 	double t0, last = 0;
 	int tty = kc_front_tty(), rc;
 
@@ -182,6 +182,11 @@ cmd_batch(int argc, char **argv)
 			}
 		} else if (res.outcome == KC_FACTORY_SKIPPED) {
 			skipped++;
+		} else if (res.outcome == KC_FACTORY_REPAIRED) {
+			repaired++;
+			if (tty)
+				fputs("\r\033[K", stderr);
+			fs_print_result(&res, a.o.out_dir);
 		} else {
 			issued++;
 			if (!a.quiet && !tty)
@@ -197,8 +202,9 @@ cmd_batch(int argc, char **argv)
 		if (tty && now_s() - last > 0.2) {
 			last = now_s();
 			fprintf(stderr, "\r\033[K%ld files: %ld issued, %ld "
-			    "already done, %ld failed (%.0f/s)", seen, issued,
-			    skipped, failed, issued / (last - t0 + 1e-9));
+			    "already issued, %ld repaired, %ld failed (%.0f/s)",
+			    seen, issued, skipped, repaired, failed,
+			    issued / (last - t0 + 1e-9));
 		}
 	}
 	if (de == NULL && errno != 0) {
@@ -209,9 +215,9 @@ cmd_batch(int argc, char **argv)
 	fs_batch_end(f, &issued, &failed);
 	if (tty)
 		fputs("\r\033[K", stderr);
-	printf("batch %s: %ld issued, %ld already issued, %ld failed, "
-	    "%ld files, %.1f s\n", a.in, issued, skipped, failed, seen,
-	    now_s() - t0);
+	printf("batch %s: %ld issued, %ld already issued, %ld repaired, %ld "
+	    "failed, %ld files, %.1f s\n", kc_disp(a.in), issued, skipped,
+	    repaired, failed, seen, now_s() - t0);
 	rc = failed > 0 ? KC_EXIT_FAIL : KC_EXIT_OK;
 	goto out;
 fail:

@@ -93,7 +93,8 @@ have_tty(void)
 /* Issues one ID; counts the outcome. Returns the error code. */
 static int
 one(struct kc_factory *f, const char *id, enum kc_alg alg,
-    const struct kc_factory_opts *o, long *ok, long *skipped, long *failed)
+    const struct kc_factory_opts *o, long *ok, long *skipped, long *repaired,
+    long *failed)
 {
 	struct kc_factory_result res;
 
@@ -110,6 +111,8 @@ one(struct kc_factory *f, const char *id, enum kc_alg alg,
 	fs_print_result(&res, o->out_dir);
 	if (res.outcome == KC_FACTORY_SKIPPED)
 		(*skipped)++;
+	else if (res.outcome == KC_FACTORY_REPAIRED)
+		(*repaired)++;
 	else
 		(*ok)++;
 	return KC_OK;
@@ -143,7 +146,7 @@ cmd_issue(int argc, char **argv)
 	struct kc_secret *pfx = NULL, *kp = NULL;
 	enum kc_alg alg = KC_ALG_EC_P256;
 	FILE *ids = NULL;
-	long ok = 0, skipped = 0, failed = 0;
+	long ok = 0, skipped = 0, repaired = 0, failed = 0;
 	char pfx_files[1100], key_files[1100];
 	int rc;
 
@@ -237,7 +240,7 @@ cmd_issue(int argc, char **argv)
 			if (line[0] == '\0' || line[0] == '#')
 				continue;
 			if (fs_fatal(one(f, line, alg, &a.o, &ok, &skipped,
-			    &failed)))
+			    &repaired, &failed)))
 				break;
 		}
 	} else {
@@ -249,13 +252,14 @@ cmd_issue(int argc, char **argv)
 			snprintf(id, sizeof(id), "%s%0*ld", a.prefix, width,
 			    a.start + i);
 			if (fs_fatal(one(f, id, alg, &a.o, &ok, &skipped,
-			    &failed)))
+			    &repaired, &failed)))
 				break;
 		}
 	}
 	fs_batch_end(f, &ok, &failed);
-	printf("issue: %ld issued, %ld already issued, %ld failed; keys were "
-	    "generated off-device: %s\n", ok, skipped, failed,
+	printf("issue: %ld issued, %ld already issued, %ld repaired, %ld "
+	    "failed; keys were generated off-device: %s\n", ok, skipped,
+	    repaired, failed,
 	    a.o.plain_keys ? "IN CLEAR TEXT, protect and delete after "
 	    "provisioning" : a.o.key_format == KC_KEYFMT_MBEDTLS2 ?
 	    "encrypted (PKCS#8, 3DES, PBKDF2-HMAC-SHA256: --key-format "

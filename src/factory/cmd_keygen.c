@@ -4,6 +4,7 @@
  * writes it back, and the SHA-256 the modem will list for it. */
 #include "config.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "kc/error.h"
 #include "kc/factory.h"
 #include "kc/fileio.h"
+#include "kc/fnames.h"
 #include "kc/ledger.h"
 #include "kc/nrf.h"
 #include "kc/x509.h"
@@ -27,7 +29,7 @@
 #include "opts.h"
 
 static const char usage[] = "keygen --dir D --input FILE [--sec-tag T] "
-    "[--ca-file CA.pem] [--id ID] [--days N] [--resume] [--strict-size] "
+    "[--ca-file CA.pem] [--id ID] [--days N] [--reissue] [--strict-size] "
     "[--pass-file F] --out-dir OUT";
 
 struct args {
@@ -49,7 +51,8 @@ set(int val, const char *arg, void *ctx)
 	case 'I': a->id = arg; break;
 	case 'p': a->pass_file = arg; break;
 	case 'o': a->o.out_dir = arg; break;
-	case 'r': a->o.resume = 1; break;
+	case 'r': break;	/* --resume: always so, kept for old scripts */
+	case 'R': a->o.reissue = 1; break;
 	case 'S': a->o.strict_size = 1; break;
 	case 'n':
 		if (fs_int("--days", arg, 1, KC_DAYS_MAX, &v) != 0)
@@ -132,6 +135,7 @@ struct item {
 	struct kc_nrf_msg	*m;
 	struct kc_csr		*csr;
 	char			*id;
+	int			 outcome;	/* enum kc_factory_outcome */
 };
 
 static void
@@ -143,36 +147,25 @@ item_clear(struct item *it)
 	memset(it, 0, sizeof(*it));
 }
 
+/* OUT/STEM<ext> (kc/fnames.h); NULL when out of memory or too long. */
 static char *
 out_path(const char *dir, const char *id, const char *ext)
 {
-	char *p;
+	char buf[PATH_MAX];
 
-	if (asprintf(&p, "%s/%s%s", dir, id, ext) < 0)
+	if (kc_fname_path(dir, id, ext, buf, sizeof(buf)) != KC_OK)
 		return NULL;
-	return p;
+	return strdup(buf);
 }
 
-/* The last error again, with "what: " in front. */
-static int
-prefix_err(int rc, const char *what)
-{
-	char msg[1024];
-
-	snprintf(msg, sizeof(msg), "%s", kc_errmsg());
-	return kc_err(rc, "%s: %s", what, msg);
-}
-
-/* Envelope, CSR, sec_tag, --id, outputs absent. */
+/* Envelope, CSR, sec_tag, --id. Existing outputs are the signer's
+ * business: a device already issued from this response is a rerun (its
+ * files checked and repaired from the ledger), other files are refused. */
 static int
 check_one(const struct args *a, const char *what, const char *line,
     size_t len, struct item *it)
 {
-	const char *exts[] = { ".at", ".at.sha256", ".cert.pem", ".chain.pem",
-	    ".full-chain.pem" };
 	const char *why;
-	char *p;
-	size_t i;
 	int rc;
 
 	if ((rc = kc_nrf_parse(line, len, what, &it->m)) != KC_OK ||
@@ -191,17 +184,25 @@ check_one(const struct args *a, const char *what, const char *line,
 	if (!kc_factory_id_ok(it->id, &why))
 		return kc_err(KC_ERR_POLICY, "%s: CN '%s' is not a valid device "
 		    "ID: %s", what, it->id, why);
-	/* --resume: the factory recognises its own files, and the scripts
-	 * are written again from the ledger */
-	for (i = 0; !a->o.resume && i < sizeof(exts) / sizeof(exts[0]); i++) {
-		if ((p = out_path(a->o.out_dir, it->id, exts[i])) == NULL)
-			return kc_err(KC_ERR_NOMEM, "out of memory");
-		rc = kc_file_check_absent(p);
-		free(p);
-		if (rc != KC_OK)
-			return prefix_err(rc, what);
-	}
 	return KC_OK;
+}
+
+/* 1 when the ledger holds the hash of the certificate's ID.at. */
+static int
+at_recorded(struct kc_factory *f, const char *serial)
+{
+	struct kc_ledger_file rec[16];
+	size_t n = 0;
+
+	if (kc_ledger_files(kc_factory_ledger(f), serial, rec, 16, &n) !=
+	    KC_OK) {
+		kc_err_clear();
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(rec[i].suffix, ".at") == 0)
+			return 1;
+	return 0;
 }
 
 /* leaf + intermediate PEM of the live row of id. */
@@ -268,7 +269,10 @@ issue_one(const struct args *a, struct kc_factory *f, const char *what,
 		rc = kc_err(KC_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if (res.outcome == KC_FACTORY_ISSUED)
+	it->outcome = res.outcome;
+	/* a rerun of a device whose scripts are in the ledger: the signer
+	 * checked (and repaired) them */
+	if (res.outcome == KC_FACTORY_ISSUED || at_recorded(f, res.serial))
 		goto done;
 	if ((rc = chain_pem(f, res.id, &chain)) != KC_OK ||
 	    (rc = kc_nrf_at_make(it->m->sec_tag, ca_pem, chain, NULL,
@@ -317,6 +321,7 @@ cmd_keygen(int argc, char **argv)
 		{ "pass-file", required_argument, NULL, 'p' },
 		{ "out-dir", required_argument, NULL, 'o' },
 		{ "resume", no_argument, NULL, 'r' },
+		{ "reissue", no_argument, NULL, 'R' },
 		{ "strict-size", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -329,7 +334,8 @@ cmd_keygen(int argc, char **argv)
 	char *ca_pem = NULL, what[512];
 	const char *line;
 	size_t len, dlen, n = 0, cap = 0, i;
-	unsigned long lineno, total = 0, bad = 0, done = 0;
+	unsigned long lineno, total = 0, bad = 0, done = 0, already = 0;
+	unsigned long repaired = 0;
 	int rc;
 
 	memset(&a, 0, sizeof(a));
@@ -337,6 +343,9 @@ cmd_keygen(int argc, char **argv)
 	a.sec_tag = -1;
 	a.o.sec_tag = -1;
 	a.o.formats = KC_FMT_PEM;
+	/* a rerun of the same responses, as in batch: already issued
+	 * devices are checked and repaired, not refused */
+	a.o.resume = 1;
 	if ((rc = fs_getopt(argc, argv, lo, usage, set, &a)) >= 0)
 		return rc;
 	if (a.input == NULL || a.o.out_dir == NULL)
@@ -409,13 +418,18 @@ cmd_keygen(int argc, char **argv)
 				fprintf(stderr, "%s: %s\n", kc_progname,
 				    kc_errmsg());
 				bad++;
-			} else {
+			} else if (items[i].outcome == KC_FACTORY_ISSUED) {
 				done++;
+			} else if (items[i].outcome == KC_FACTORY_REPAIRED) {
+				repaired++;
+			} else {
+				already++;
 			}
 		}
 	}
-	fprintf(stderr, "%s: %lu issued, %lu refused, of %lu responses in "
-	    "%s\n", kc_progname, done, bad, total, kc_disp(a.input));
+	fprintf(stderr, "%s: %lu issued, %lu already issued, %lu repaired, "
+	    "%lu failed, of %lu responses in %s\n", kc_progname, done,
+	    already, repaired, bad, total, kc_disp(a.input));
 	fprintf(stderr, "%s: note: the modems' COSE signatures were NOT "
 	    "verified (only Nordic's identity service holds their keys); the "
 	    "CSR digests were checked\n", kc_progname);

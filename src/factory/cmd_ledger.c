@@ -15,6 +15,7 @@
 #include "kc/error.h"
 #include "kc/factory.h"
 #include "kc/fileio.h"
+#include "kc/fnames.h"
 #include "kc/ledger.h"
 #include "commands.h"
 #include "front.h"
@@ -164,13 +165,32 @@ out:
 }
 
 struct ver {
-	long	n, bad;
+	struct kc_ledger *l;
+	long	n, bad, files, nohash;
 };
 
+/* The SHA-256 of a file into hex: 0 when it cannot be read (why). */
 static int
-verify_row(const struct kc_ledger_row *r, void *arg)
+hash_file(const char *path, char hex[65], const char **why)
 {
-	struct ver *v = arg;
+	unsigned char *data = NULL;
+	size_t len;
+	int rc;
+
+	if ((rc = kc_file_read(path, KC_FILE_MAX, &data, &len)) != KC_OK) {
+		*why = access(path, F_OK) != 0 ? "missing" : kc_errmsg();
+		return 0;
+	}
+	kc_sha256_hex(data, len, hex);
+	OPENSSL_clear_free(data, len);
+	return 1;
+}
+
+/* A row recorded before file hashes were kept: its certificate file holds
+ * the recorded certificate. */
+static void
+verify_cert_only(const struct kc_ledger_row *r, struct ver *v)
+{
 	unsigned char *data = NULL, *der = NULL;
 	size_t len;
 	char hex[65];
@@ -178,16 +198,6 @@ verify_row(const struct kc_ledger_row *r, void *arg)
 	X509 *x = NULL;
 	int n = 0;
 
-	if (strcmp(r->status, "issued") != 0)
-		return 0;
-	v->n++;
-	kc_sha256_hex(r->cert_der, r->cert_der_len, hex);
-	if (strcmp(hex, r->cert_sha256) != 0) {
-		printf("%s: ledger row %s: stored certificate does not match "
-		    "its SHA-256\n", kc_disp(r->device_id), kc_disp(r->serial));
-		v->bad++;
-		return 0;
-	}
 	if (kc_file_read(r->cert_path, KC_FILE_MAX, &data, &len) == KC_OK &&
 	    (bio = BIO_new_mem_buf(data, (int)len)) != NULL) {
 		x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
@@ -207,6 +217,61 @@ verify_row(const struct kc_ledger_row *r, void *arg)
 	OPENSSL_free(der);
 	X509_free(x);
 	free(data);
+}
+
+static int
+verify_row(const struct kc_ledger_row *r, void *arg)
+{
+	struct ver *v = arg;
+	struct kc_ledger_file rec[16];
+	char hex[65], dir[PATH_MAX], path[PATH_MAX];
+	const char *why, *sl;
+	size_t nrec = 0;
+	int rc;
+
+	if (strcmp(r->status, "issued") != 0)
+		return 0;
+	v->n++;
+	kc_sha256_hex(r->cert_der, r->cert_der_len, hex);
+	if (strcmp(hex, r->cert_sha256) != 0) {
+		printf("%s: ledger row %s: stored certificate does not match "
+		    "its SHA-256\n", kc_disp(r->device_id), kc_disp(r->serial));
+		v->bad++;
+		return 0;
+	}
+	if ((rc = kc_ledger_files(v->l, r->serial, rec, 16, &nrec)) != KC_OK)
+		return rc;
+	if (nrec == 0) {
+		v->nohash++;
+		verify_cert_only(r, v);
+		return 0;
+	}
+	/* every file in the directory of the certificate, named by the one
+	 * mapping (kc/fnames.h) */
+	sl = strrchr(r->cert_path, '/');
+	snprintf(dir, sizeof(dir), "%.*s", sl != NULL ? (int)(sl -
+	    r->cert_path) : 1, sl != NULL ? r->cert_path : ".");
+	for (size_t i = 0; i < nrec; i++) {
+		v->files++;
+		if ((rc = kc_fname_path(dir, r->device_id, rec[i].suffix, path,
+		    sizeof(path))) != KC_OK)
+			return rc;
+		if (!hash_file(path, hex, &why)) {
+			/* why: "missing" or a kc_err message (escaped) */
+			printf("%s: %s is %s%s (serial %s)\n",
+			    kc_disp(r->device_id), kc_disp_quoted(path),
+			    strcmp(why, "missing") == 0 ? "" : "unreadable: ",
+			    why, kc_disp(r->serial));
+			v->bad++;
+		} else if (strcmp(hex, rec[i].sha256) != 0) {
+			printf("%s: %s is damaged: SHA-256 %s, recorded %s "
+			    "(serial %s)\n", kc_disp(r->device_id),
+			    kc_disp_quoted(path), hex, kc_disp(rec[i].sha256),
+			    kc_disp(r->serial));
+			v->bad++;
+		}
+		kc_err_clear();
+	}
 	return 0;
 }
 
@@ -221,18 +286,24 @@ cmd_ledger_verify(int argc, char **argv)
 	};
 	struct args a = { KC_FACTORY_DIR, NULL, NULL, 0, NULL, NULL, NULL };
 	struct kc_ledger *l = NULL;
-	struct ver v = { 0, 0 };
+	struct ver v = { NULL, 0, 0, 0, 0 };
 	int rc;
 
 	if ((rc = fs_getopt(argc, argv, lo, usage, set, &a)) >= 0)
 		return rc;
 	if ((rc = open_ledger(a.dir, &l)) != KC_OK)
 		return kc_front_fail(rc);
+	v.l = l;
 	rc = kc_ledger_foreach(l, "device", verify_row, &v);
 	kc_ledger_close(l);
 	if (rc != KC_OK)
 		return kc_front_fail(rc);
-	printf("ledger %s: %ld live device certificates, %ld problems\n",
-	    kc_disp(a.dir), v.n, v.bad);
+	printf("ledger %s: %ld live device certificates, %ld output files "
+	    "checked, %ld problems\n", kc_disp(a.dir), v.n, v.files, v.bad);
+	if (v.nohash > 0)
+		printf("ledger %s: %ld device%s with no recorded hashes (issued "
+		    "before they were kept): only the certificate file checked; "
+		    "a rerun with the same input records them\n",
+		    kc_disp(a.dir), v.nohash, v.nohash == 1 ? "" : "s");
 	return v.bad ? KC_EXIT_FAIL : KC_EXIT_OK;
 }

@@ -112,6 +112,9 @@ cmd_sign(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	a.dir = KC_FACTORY_DIR;
 	a.o.sec_tag = -1;
+	/* the same CSR again is a rerun (as in batch): already issued, its
+	 * files checked and repaired from the ledger */
+	a.o.resume = 1;
 	if ((rc = fs_getopt(argc, argv, lo, usage, set, &a)) >= 0)
 		return rc;
 	if (a.csr == NULL || a.o.out_dir == NULL)

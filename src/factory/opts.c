@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include "kc/display.h"
 #include "kc/error.h"
+#include "kc/fnames.h"
 #include "front.h"
 #include "opts.h"
 
@@ -98,10 +100,20 @@ fs_print_result(const struct kc_factory_result *r, const char *out_dir)
 	if (r->outcome == KC_FACTORY_SKIPPED)
 		printf("%s: already issued (serial %s), files intact\n",
 		    kc_disp(r->id), kc_disp(r->serial));
-	else
-		printf("%s: serial %s, valid until %s -> %s/%s.chain.pem\n",
-		    kc_disp(r->id), kc_disp(r->serial), d, kc_disp(out_dir),
-		    kc_disp(r->id));
+	else if (r->outcome == KC_FACTORY_REPAIRED)
+		printf("%s: already issued (serial %s); %d file%s rewritten "
+		    "from the ledger, no new signature\n", kc_disp(r->id),
+		    kc_disp(r->serial), r->rewritten, r->rewritten == 1 ? "" :
+		    "s");
+	else {
+		char chain[PATH_MAX];
+
+		if (kc_fname_path(out_dir, r->id, ".chain.pem", chain,
+		    sizeof(chain)) != KC_OK)
+			snprintf(chain, sizeof(chain), "%s", kc_errmsg());
+		printf("%s: serial %s, valid until %s -> %s\n", kc_disp(r->id),
+		    kc_disp(r->serial), d, kc_disp(chain));
+	}
 	fs_print_warn(r);
 	if (r->ignored[0] != '\0')
 		fprintf(stderr, "%s: %s: requested extensions ignored (the "

@@ -27,6 +27,7 @@
 #include "kc/error.h"
 #include "kc/factory.h"
 #include "kc/fileio.h"
+#include "kc/fnames.h"
 #include "kc/ledger.h"
 #include "kc/ops.h"
 #include "kc/x509.h"
@@ -877,39 +878,6 @@ out:
 	return ok;
 }
 
-/* Same CSR and intact files: the device was issued by an earlier run of
- * this batch. */
-static int
-already_done(const struct kc_ledger_row *row, const char *csr_sha256)
-{
-	unsigned char *data = NULL;
-	size_t len;
-	char hex[65];
-	X509 *x = NULL;
-	BIO *bio = NULL;
-	unsigned char *der = NULL;
-	int n, ok = 0;
-
-	if (csr_sha256[0] == '\0' || strcmp(row->csr_sha256, csr_sha256) != 0)
-		return 0;
-	if (kc_file_read(row->cert_path, KC_FILE_MAX, &data, &len) != KC_OK)
-		goto out;
-	if ((bio = BIO_new_mem_buf(data, (int)len)) == NULL ||
-	    (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL ||
-	    (n = i2d_X509(x, &der)) <= 0)
-		goto out;
-	kc_sha256_hex(der, (size_t)n, hex);
-	ok = strcmp(hex, row->cert_sha256) == 0;
-out:
-	kc_err_clear();
-	ERR_clear_error();
-	OPENSSL_free(der);
-	X509_free(x);
-	BIO_free(bio);
-	free(data);
-	return ok;
-}
-
 struct subject_in {
 	const unsigned char	*subject;	size_t subject_len;
 	const unsigned char	*spki;		size_t spki_len;
@@ -920,6 +888,59 @@ struct subject_in {
 	EVP_PKEY		*key;	/* generated here, or NULL */
 	const char		*ignored;
 };
+
+/* The live row of the device came from this input: the same CSR, or
+ * (keys made here: a new key every run) a row whose key was made here. */
+static int
+same_input(const struct kc_ledger_row *live, const struct subject_in *in)
+{
+	if (in->key != NULL)
+		return live->csr_sha256[0] == '\0';
+	return in->csr_sha256[0] != '\0' &&
+	    strcmp(live->csr_sha256, in->csr_sha256) == 0;
+}
+
+/* A rerun: the certificate of the live row instead of a new one. */
+static int
+ledger_cert(const struct kc_ledger_row *live, char shex[41],
+    unsigned char **der, size_t *der_len)
+{
+	if ((*der = malloc(live->cert_der_len)) == NULL)
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	memcpy(*der, live->cert_der, live->cert_der_len);
+	*der_len = live->cert_der_len;
+	snprintf(shex, 41, "%s", live->serial);
+	return KC_OK;
+}
+
+/* A rerun: the files against the ledger, repaired (factory_rerun.c);
+ * hashes recorded for an old row are committed now, or with the batch. */
+static int
+rerun_done(struct kc_factory *f, const struct kc_ledger_row *live,
+    const struct kc_fjob *job, const char *absdir,
+    struct kc_factory_result *res)
+{
+	const char *sl = strrchr(live->cert_path, '/');
+	int n = 0, rc;
+
+	if (sl != NULL && (strlen(absdir) != (size_t)(sl - live->cert_path) ||
+	    strncmp(absdir, live->cert_path, strlen(absdir)) != 0))
+		kc_log(KC_LOG_INFO, "%s: its files are in %.*s, where it was "
+		    "issued (not in %s)", live->device_id,
+		    (int)(sl - live->cert_path), live->cert_path, job->out_dir);
+	if ((rc = kc_factory_rerun(f->ledger, live, job, &n)) != KC_OK ||
+	    (!f->batch && (rc = kc_ledger_commit(f->ledger)) != KC_OK))
+		return rc;
+	res->outcome = n > 0 ? KC_FACTORY_REPAIRED : KC_FACTORY_SKIPPED;
+	res->rewritten = n;
+	snprintf(res->id, sizeof(res->id), "%s", live->device_id);
+	snprintf(res->serial, sizeof(res->serial), "%s", live->serial);
+	snprintf(res->cert_sha256, sizeof(res->cert_sha256), "%s",
+	    live->cert_sha256);
+	res->not_before = live->issued_at;
+	res->not_after = live->not_after;
+	return KC_OK;
+}
 
 /* The absolute path of out_dir (the ledger records absolute paths, so that
  * `ledger verify` works from any directory), cached for a batch. */
@@ -961,7 +982,7 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 	struct kc_fjob *job = NULL;
 	X509 *x = NULL;
 	time_t nb, na;
-	int rc, have_live = 0, r, fresh = 1, keyenc, key_in_c = 0;
+	int rc, have_live = 0, r, fresh = 1, keyenc, key_in_c = 0, rerun;
 
 	memset(&live, 0, sizeof(live));
 	memset(&row, 0, sizeof(row));
@@ -981,18 +1002,10 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 		rc = batch_fail(f, rc);
 		goto out;
 	}
-	if (have_live && o->resume && already_done(&live, in->csr_sha256)) {
-		res->outcome = KC_FACTORY_SKIPPED;
-		snprintf(res->id, sizeof(res->id), "%s", live.device_id);
-		snprintf(res->serial, sizeof(res->serial), "%s", live.serial);
-		snprintf(res->cert_sha256, sizeof(res->cert_sha256), "%s",
-		    live.cert_sha256);
-		res->not_before = live.issued_at;
-		res->not_after = live.not_after;
-		rc = KC_OK;
-		goto out;
-	}
-	if (have_live && f->batch && live.rowid > f->batch_rowid) {
+	/* the same input again: no new signature; the files are checked
+	 * against the ledger and repaired (rerun_done) */
+	rerun = have_live && o->resume && same_input(&live, in);
+	if (!rerun && have_live && f->batch && live.rowid > f->batch_rowid) {
 		/* two CSRs of one device in a batch: which is the device's
 		 * key cannot be told here, so the second one is not taken,
 		 * also with --reissue */
@@ -1001,7 +1014,7 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 		    "CSR per device ID in a batch", name, in->cn, live.serial);
 		goto out;
 	}
-	if (have_live && !o->reissue) {
+	if (!rerun && have_live && !o->reissue) {
 		char d[40];
 		fmt_date(live.issued_at, d, sizeof(d));
 		rc = kc_err(KC_ERR_EXISTS, "%s: device ID '%s' was already "
@@ -1010,28 +1023,28 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 		goto out;
 	}
 	if ((rc = abs_out_dir(f, o->out_dir, &absdir)) != KC_OK ||
-	    (rc = path_join(cert_path, sizeof(cert_path), absdir,
-	    in->cn)) != KC_OK)
+	    (rc = kc_fname_path(absdir, in->cn, ".cert.pem", cert_path,
+	    sizeof(cert_path))) != KC_OK)
 		goto out;
-	strncat(cert_path, ".cert.pem", sizeof(cert_path) - strlen(cert_path)
-	    - 1);
 	fresh = access(cert_path, F_OK) != 0;
-	if (!fresh && !replaceable(f, cert_path,
+	if (!rerun && !fresh && !replaceable(f, cert_path,
 	    have_live ? live.serial : NULL)) {
 		rc = kc_err(KC_ERR_EXISTS, "%s: %s already exists and is not an "
 		    "unrecorded output of this factory; refusing to overwrite "
 		    "it", name, cert_path);
 		goto out;
 	}
-	if ((rc = new_serial(f, serial, shex)) != KC_OK)
-		goto out;
 	keyenc = in->alg == KC_ALG_RSA_2048 || in->alg == KC_ALG_RSA_3072 ||
 	    in->alg == KC_ALG_RSA_4096;
-	if ((rc = kc_signer_issue(&f->sg, in->subject, in->subject_len,
-	    in->spki, in->spki_len, in->keybits, in->keybits_len, keyenc,
-	    serial, nb, na, &der, &der_len)))
+	if (rerun)
+		rc = ledger_cert(&live, shex, &der, &der_len);
+	else if ((rc = new_serial(f, serial, shex)) == KC_OK)
+		rc = kc_signer_issue(&f->sg, in->subject, in->subject_len,
+		    in->spki, in->spki_len, in->keybits, in->keybits_len,
+		    keyenc, serial, nb, na, &der, &der_len);
+	if (rc != KC_OK)
 		goto out;
-	if (!(f->checked & (1 << keyenc))) {
+	if (!rerun && !(f->checked & (1 << keyenc))) {
 		if ((rc = self_check(f, der, der_len, KC_PROFILE_DEVICE)))
 			goto out;
 		f->checked |= 1 << keyenc;
@@ -1108,6 +1121,10 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 	    (atsum.p != NULL && (rc = kc_fjob_add(job, ".at.sha256", &atsum,
 	    0644))))
 		goto out;
+	if (rerun) {
+		rc = rerun_done(f, &live, job, absdir, res);
+		goto out;
+	}
 	if (f->pending_dir != NULL && strcmp(f->pending_dir, o->out_dir) != 0 &&
 	    (rc = sync_outputs(f)) != KC_OK) {
 		if (f->batch)
@@ -1133,7 +1150,8 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 	row.cert_der_len = der_len;
 	if (have_live && (rc = kc_ledger_supersede(f->ledger, live.serial)))
 		goto out;
-	if ((rc = kc_ledger_record(f->ledger, &row)) != KC_OK)
+	if ((rc = kc_ledger_record(f->ledger, &row)) != KC_OK ||
+	    (rc = kc_fjob_record(f->ledger, shex, job)) != KC_OK)
 		goto out;
 	if (f->writer != NULL) {
 		/* a failure of an earlier device's files surfaces here */

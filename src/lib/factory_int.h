@@ -164,4 +164,23 @@ void kc_fwriter_reset(struct kc_fwriter *w);
 /* Writes what is queued, then stops the thread and frees; NULL: no-op. */
 void kc_fwriter_free(struct kc_fwriter *w);
 
+/* --- reruns against the ledger (factory_rerun.c) -------------------------- */
+
+struct kc_ledger;
+struct kc_ledger_row;
+/* Records the SHA-256 of every file of j for the row with this serial (in
+ * the row's transaction). */
+int kc_fjob_record(struct kc_ledger *l, const char *serial,
+    const struct kc_fjob *j);
+/* A device already issued from the same input: j holds the files this run
+ * makes from the ledger's certificate. Each recorded file of the live row
+ * (in the directory of its cert_path) that is missing or damaged is
+ * rewritten from j when j's bytes are the recorded ones, and logged;
+ * *rewritten counts them. A file that cannot be rewritten so is
+ * KC_ERR_EXISTS naming every such file (the others are repaired all the
+ * same). A row without recorded hashes gets those of its certificate and
+ * chain files (rewritten first when they differ from the ledger's). */
+int kc_factory_rerun(struct kc_ledger *l, const struct kc_ledger_row *live,
+    const struct kc_fjob *j, int *rewritten);
+
 #endif

@@ -19,6 +19,7 @@
 
 #include "kc/error.h"
 #include "kc/fileio.h"
+#include "kc/fnames.h"
 #include "factory_int.h"
 
 /*
@@ -148,10 +149,13 @@ kc_fjob_add(struct kc_fjob *j, const char *suffix, struct kc_buf *data,
 	return KC_OK;
 }
 
+/* OUT/STEM<suffix>: the one name mapping (kc/fnames.h) */
 static void
 file_path(const struct kc_fjob *j, size_t i, char *out, size_t outsz)
 {
-	snprintf(out, outsz, "%s/%s%s", j->out_dir, j->id, j->f[i].suffix);
+	if (kc_fname_path(j->out_dir, j->id, j->f[i].suffix, out, outsz) !=
+	    KC_OK)
+		out[0] = '\0';	/* refused by open(2) below */
 }
 
 int

@@ -16,6 +16,7 @@ struct kc_ledger {
 	char		*path;
 	int		 in_tx;
 	sqlite3_stmt	*st_serial, *st_find, *st_insert, *st_supersede;
+	sqlite3_stmt	*st_file_put, *st_files;
 };
 
 static const char schema[] =
@@ -33,7 +34,37 @@ static const char schema[] =
     "CREATE UNIQUE INDEX IF NOT EXISTS certs_live_id ON certs"
     " (device_id COLLATE NOCASE) WHERE status = 'issued' AND"
     " kind = 'device';"
-    "CREATE INDEX IF NOT EXISTS certs_id ON certs (device_id COLLATE NOCASE);";
+    "CREATE INDEX IF NOT EXISTS certs_id ON certs (device_id COLLATE NOCASE);"
+    /* version 2: the SHA-256 of every output file written at issue time
+     * (ledgers of version 1 get the empty table: their rows have no
+     * recorded hashes) */
+    "CREATE TABLE IF NOT EXISTS files ("
+    " serial TEXT NOT NULL REFERENCES certs (serial),"
+    " suffix TEXT NOT NULL,"
+    " sha256 TEXT NOT NULL,"
+    " PRIMARY KEY (serial, suffix));";
+
+#define LEDGER_VERSION	2
+
+static int exec(struct kc_ledger *l, const char *sql);
+static int prep(struct kc_ledger *l, const char *sql, sqlite3_stmt **st);
+
+/* Marks the schema version once (setting it writes the database). */
+static int
+set_version(struct kc_ledger *l)
+{
+	sqlite3_stmt *st = NULL;
+	int v = 0, rc;
+
+	if ((rc = prep(l, "PRAGMA user_version", &st)) != KC_OK)
+		return rc;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (v >= LEDGER_VERSION)
+		return KC_OK;
+	return exec(l, "PRAGMA user_version = 2");
+}
 
 static int
 db_err(struct kc_ledger *l, const char *what)
@@ -88,7 +119,8 @@ kc_ledger_open(const char *path, int create, struct kc_ledger **out)
 	if ((rc = exec(l, "PRAGMA journal_mode=WAL;")) != KC_OK ||
 	    (rc = exec(l, "PRAGMA synchronous=FULL;")) != KC_OK ||
 	    (rc = exec(l, "PRAGMA foreign_keys=ON;")) != KC_OK ||
-	    (rc = exec(l, schema)) != KC_OK)
+	    (rc = exec(l, schema)) != KC_OK ||
+	    (rc = set_version(l)) != KC_OK)
 		goto fail;
 	if ((rc = prep(l, "SELECT 1 FROM certs WHERE serial = ?1",
 	    &l->st_serial)) != KC_OK ||
@@ -101,7 +133,11 @@ kc_ledger_open(const char *path, int create, struct kc_ledger **out)
 	    " cert_der) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	    &l->st_insert)) != KC_OK ||
 	    (rc = prep(l, "UPDATE certs SET status = 'superseded' WHERE"
-	    " serial = ?1", &l->st_supersede)) != KC_OK)
+	    " serial = ?1", &l->st_supersede)) != KC_OK ||
+	    (rc = prep(l, "INSERT OR REPLACE INTO files (serial, suffix, sha256)"
+	    " VALUES (?1, ?2, ?3)", &l->st_file_put)) != KC_OK ||
+	    (rc = prep(l, "SELECT suffix, sha256 FROM files WHERE serial = ?1"
+	    " ORDER BY rowid", &l->st_files)) != KC_OK)
 		goto fail;
 	*out = l;
 	return KC_OK;
@@ -121,6 +157,8 @@ kc_ledger_close(struct kc_ledger *l)
 	sqlite3_finalize(l->st_find);
 	sqlite3_finalize(l->st_insert);
 	sqlite3_finalize(l->st_supersede);
+	sqlite3_finalize(l->st_file_put);
+	sqlite3_finalize(l->st_files);
 	sqlite3_close(l->db);
 	free(l->path);
 	free(l);
@@ -289,6 +327,50 @@ kc_ledger_supersede(struct kc_ledger *l, const char *serial)
 	if (s != SQLITE_DONE)
 		return db_err(l, "update");
 	return KC_OK;
+}
+
+int
+kc_ledger_file_record(struct kc_ledger *l, const char *serial,
+    const char *suffix, const char *sha256)
+{
+	sqlite3_stmt *st = l->st_file_put;
+	int s;
+
+	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, suffix, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, sha256, -1, SQLITE_STATIC);
+	s = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (s != SQLITE_DONE)
+		return db_err(l, "file hash insert");
+	return KC_OK;
+}
+
+int
+kc_ledger_files(struct kc_ledger *l, const char *serial,
+    struct kc_ledger_file *files, size_t max, size_t *n)
+{
+	sqlite3_stmt *st = l->st_files;
+	int s, rc = KC_OK;
+
+	*n = 0;
+	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == max) {
+			rc = kc_err(KC_ERR_DB, "ledger %s: serial %s: more than "
+			    "%zu recorded files", l->path, serial, max);
+			break;
+		}
+		copy_col(files[*n].suffix, sizeof(files[*n].suffix), st, 0);
+		copy_col(files[*n].sha256, sizeof(files[*n].sha256), st, 1);
+		(*n)++;
+	}
+	if (rc == KC_OK && s != SQLITE_DONE)
+		rc = db_err(l, "file hash lookup");
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
 }
 
 int

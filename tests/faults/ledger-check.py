@@ -4,7 +4,10 @@ a factorysign ledger after a crash (kill -9) or a completed run.
 
 Always: the SQLite file passes integrity_check; every recorded certificate
 exists on disk (cert_path, relative to the current directory) and holds
-exactly the DER the ledger recorded, whose SHA-256 is cert_sha256; no
+exactly the DER the ledger recorded, whose SHA-256 is cert_sha256; every
+output file whose SHA-256 the ledger recorded for a live device (table
+files, schema version 2) is on disk with those bytes, named by the file
+name mapping of kc/fnames.h (reimplemented here: stem()); no
 serial appears twice, neither in the ledger nor among the certificate files
 in OUTDIR; no device ID is live twice.
 With CSRDIR (after a run that completed): every CSR there was issued
@@ -47,6 +50,39 @@ def der_serial(der):
     return der[j:j + n].lstrip(b"\0").hex()
 
 
+RESERVED = ({"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} |
+            {"%s%d" % (p, i) for p in ("COM", "LPT") for i in range(10)})
+
+
+def stem(dev):
+    """The file name stem of a device ID (kc/fnames.h): bytes outside
+    [A-Za-z0-9._-] as %XX, a final '.' too, and the first one when the
+    part before the first '.' is a reserved Windows device name."""
+    b = dev.encode()
+    res = dev.split(".", 1)[0].upper() in RESERVED
+    out = []
+    for i, c in enumerate(b):
+        ch = chr(c)
+        plain = c < 128 and (ch.isalnum() or ch in "._-")
+        enc = not plain or (i == 0 and res) or (i == len(b) - 1 and
+                                                  ch == ".")
+        out.append("%%%02X" % c if enc else ch)
+    return "".join(out)
+
+
+def recorded_files(ledger):
+    """{serial: [(suffix, sha256)]} of table files (empty without it)."""
+    db = sqlite3.connect("file:%s?mode=ro" % ledger, uri=True)
+    have = db.execute("SELECT count(*) FROM sqlite_master WHERE type ="
+                      " 'table' AND name = 'files'").fetchone()[0]
+    out = {}
+    if have:
+        for serial, suffix, sha in db.execute(
+                "SELECT serial, suffix, sha256 FROM files"):
+            out.setdefault(serial, []).append((suffix, sha))
+    return out
+
+
 def read_rows(ledger, bad):
     """The ledger's rows, and a note when there is no ledger (or no table
     yet): a kill before the ledger was made leaves nothing to check."""
@@ -73,7 +109,17 @@ def main():
         bad.append("%s after a completed run" % note)
     serials = {}
     live = {}
+    recorded = recorded_files(ledger) if rows else {}
     for serial, dev, sha, kind, status, path, der in rows:
+        if kind == "device" and status == "issued":
+            for suffix, fsha in recorded.get(serial, []):
+                p = os.path.join(os.path.dirname(path), stem(dev) + suffix)
+                if not os.path.isfile(p):
+                    bad.append("%s: recorded output %s is missing" %
+                               (serial, p))
+                elif hashlib.sha256(open(p, "rb").read()).hexdigest() != fsha:
+                    bad.append("%s: %s is not the file recorded" %
+                               (serial, p))
         serials[serial] = serials.get(serial, 0) + 1
         if kind == "device" and status == "issued":
             live[dev.lower()] = live.get(dev.lower(), 0) + 1

@@ -39,6 +39,6 @@ hide "$FS" batch --dir D --csr-dir in --out-dir out --pass-file "$PASS" --quiet 
 	> "$T/rerun.out" 2>&1
 check "rerun: the temporary file is reported removed" grep -q "removed 1 temporary file" "$T/rerun.out"
 check "  ... and the new device issued, the rest already done" \
-	grep -q "1 issued, 30 already issued, 0 failed" "$T/rerun.out"
+	grep -q "1 issued, 30 already issued, 0 repaired, 0 failed" "$T/rerun.out"
 check "  ... ledger consistent, nothing else in OUT" $CHECK D/ledger.sqlite out in
 done_testing

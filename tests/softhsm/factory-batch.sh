@@ -20,7 +20,7 @@ openssl req -new -key keys/ca.key -subj "/CN=bad name" -out csr/badcn.csr >/dev/
 "$FS" batch --dir D --csr-dir csr --out-dir out --pass-file "$PASS" > "$T/b1.out" 2> "$T/b1.err"
 rc=$?
 check "batch with bad files exits 1" test "$rc" = 1
-check "summary: 20 issued, 5 failed" grep -q "20 issued, 0 already issued, 5 failed, 25 files" "$T/b1.out"
+check "summary: 20 issued, 5 failed" grep -q "20 issued, 0 already issued, 0 repaired, 5 failed, 25 files" "$T/b1.out"
 check "the non-CSR file is reported by name" grep -q "readme.txt: not a" "$T/b1.err"
 check "the certificate is reported" grep -q "a-certificate.pem: .*not a" "$T/b1.err"
 check "CA:TRUE is reported" grep -q "ca.csr: .*CA:TRUE" "$T/b1.err"
@@ -35,16 +35,21 @@ check "all 20 chains verify" test "$ok_chains" = 20
 check "ledger verify" "$FS" ledger verify --dir D
 
 "$FS" batch --dir D --csr-dir csr --out-dir out --pass-file "$PASS" > "$T/b2.out" 2>&1
-check "rerun: nothing new, 20 already issued" grep -q "0 issued, 20 already issued, 5 failed" "$T/b2.out"
+check "rerun: nothing new, 20 already issued" grep -q "0 issued, 20 already issued, 0 repaired, 5 failed" "$T/b2.out"
 check "rerun: still 20 live rows" test "$("$FS" ledger export --dir D --format csv | tail -n +2 | wc -l)" = 20
 
-# files of a device lost: a rerun reports it, --reissue issues it again
+# files of a device lost: a rerun rewrites them from the ledger (no new
+# signature); --reissue issues again only an ID whose CSR (key) is new
 loser=$(sed -n "s/^factorysign: skipped: \(csr\/[a-z0-9-]*\.csr\): device ID 'dev-000003'.*/\1/p" "$T/b1.err")
 rm out/dev-000007.* "$loser"	# the duplicate that lost (directory order)
-check_fails "lost files: the rerun reports the issued ID" "dev-000007.*already issued.*--reissue" \
-	"$FS" batch --dir D --csr-dir csr --out-dir out --pass-file "$PASS"
+"$FS" batch --dir D --csr-dir csr --out-dir out --pass-file "$PASS" > "$T/b2r.out" 2>&1
+check "lost files: the rerun rewrites them from the ledger" grep -q "0 issued, 19 already issued, 1 repaired, 4 failed" "$T/b2r.out"
+check "  ... nothing superseded" sh -c "! '$FS' ledger export --dir D --format csv --all | grep -q 'superseded'"
+c7=csr/dev-000007.csr
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+	-subj "/CN=dev-000007" -out "$c7" >/dev/null 2>&1	# the device got a new key
 "$FS" batch --dir D --csr-dir csr --out-dir out --reissue --pass-file "$PASS" > "$T/b3.out" 2>&1
-check "batch --reissue issues it again (and only it)" grep -q "1 issued, 19 already issued, 4 failed" "$T/b3.out"
+check "batch --reissue issues the new key's CSR (and only it)" grep -q "1 issued, 19 already issued, 0 repaired, 4 failed" "$T/b3.out"
 check "  ... ledger verify" "$FS" ledger verify --dir D
 check "  ... still 20 live rows" test "$("$FS" ledger export --dir D --format csv | tail -n +2 | wc -l)" = 20
 check "  ... the earlier one is superseded" sh -c "'$FS' ledger export --dir D --format csv --all | grep '^\"dev-000007\",' | grep -q ',\"superseded\"\$'"
@@ -53,8 +58,8 @@ check "  ... the earlier one is superseded" sh -c "'$FS' ledger export --dir D -
 mkdir tin tout
 "$GENCSR" tin 5 tty- || bail gencsr
 script -qec "'$FS' batch --dir D --csr-dir tin --out-dir tout --pass-file '$PASS'" /dev/null > "$T/tty.out" 2>&1
-check "on a terminal: a progress line" sh -c "tr '\\r' '\\n' < '$T/tty.out' | grep -Eq '[0-9]+ files: [0-9]+ issued, 0 already done, 0 failed'"
-check "  ... and the summary" grep -q "5 issued, 0 already issued, 0 failed, 5 files" "$T/tty.out"
+check "on a terminal: a progress line" sh -c "tr '\\r' '\\n' < '$T/tty.out' | grep -Eq '[0-9]+ files: [0-9]+ issued, 0 already issued, 0 repaired, 0 failed'"
+check "  ... and the summary" grep -q "5 issued, 0 already issued, 0 repaired, 0 failed, 5 files" "$T/tty.out"
 check "  ... no per-device lines" sh -c "! grep -q 'tty-000001: serial' '$T/tty.out'"
 
 # a file that is not ours in OUT is never overwritten
@@ -74,7 +79,7 @@ for k in 1 2; do
 done
 "$FS" batch --dir D --csr-dir in3 --out-dir out3 --reissue --pass-file "$PASS" > "$T/b4.out" 2> "$T/b4.err"
 check "one device ID twice in a batch, --reissue: 1 issued, 1 failed" \
-	grep -q "1 issued, 0 already issued, 1 failed, 2 files" "$T/b4.out"
+	grep -q "1 issued, 0 already issued, 0 repaired, 1 failed, 2 files" "$T/b4.out"
 check "  ... the second CSR is named with the reason" \
 	grep -Eq "in3/twin-[12].csr: device ID 'twin-1' was issued earlier in this batch" "$T/b4.err"
 check "  ... one row for the ID, nothing superseded" sh -c \

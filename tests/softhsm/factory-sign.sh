@@ -94,7 +94,11 @@ open(sys.argv[2], 'wb').write(d)
 PY
 bad "CSR with a bad signature" "tampered.der.*signature" "$FS" sign --dir D --csr csr/tampered.der --out-dir bad --pass-file "$PASS"
 bad "--id differs from the CN" "does not match" "$FS" sign --dir D --csr csr/tamper.csr --id other --out-dir bad --pass-file "$PASS"
-bad "duplicate ID" "dev-0001.*already issued" "$FS" sign --dir D --csr csr/dev-0001.csr --out-dir bad --pass-file "$PASS"
+# the same CSR again is a rerun (already issued, exit 0); another key for
+# an issued ID needs --reissue
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/keys/dev-0001-rekey.key" \
+	-subj "/CN=dev-0001" -out "$T/csr/dev-0001-rekey.csr" >/dev/null 2>&1
+bad "duplicate ID" "dev-0001.*already issued.*--reissue" "$FS" sign --dir D --csr csr/dev-0001-rekey.csr --out-dir bad --pass-file "$PASS"
 printf 'hello\n' > "$T/csr/notcsr.txt"
 bad "a non-CSR file" "notcsr.txt.*not a (certificate signing request|CSR)" "$FS" sign --dir D --csr csr/notcsr.txt --out-dir bad --pass-file "$PASS"
 bad "a certificate instead of a CSR" "not a (certificate signing request|CSR)" "$FS" sign --dir D --csr root.pem --out-dir bad --pass-file "$PASS"
@@ -125,12 +129,14 @@ check "  ... nothing recorded" sh -c "! '$FS' ledger export --dir D --format csv
 # disk full while replacing (--reissue): the old files stay as they were
 mkdir "$T/full2"
 mkcsr full-dev
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+	-subj "/CN=full-dev" -out "$T/csr/full-dev-rekey.csr" >/dev/null 2>&1
 cp -r "$T/D" "$T/D3"	# its ledger will point into the vanished tmpfs
 $NS sh -c 'mount -t tmpfs -o size=64k tmpfs "$1" || exit 99
 	"$2" sign --dir "$3/D3" --csr "$3/csr/full-dev.csr" --out-dir "$1" --pass-file "$4" >/dev/null 2>&1 || exit 98
 	cat "$1"/full-dev.* > "$3/before"
 	dd if=/dev/zero of="$1/filler" bs=4k count=16 2>/dev/null
-	"$2" sign --dir "$3/D3" --csr "$3/csr/full-dev.csr" --reissue --out-dir "$1" --pass-file "$4" > "$3/full2.out" 2>&1
+	"$2" sign --dir "$3/D3" --csr "$3/csr/full-dev-rekey.csr" --reissue --out-dir "$1" --pass-file "$4" > "$3/full2.out" 2>&1
 	echo $? > "$3/full2.rc"; rm "$1/filler"; cat "$1"/full-dev.* > "$3/after"; ls -A "$1" > "$3/full2.ls"
 	"$2" ledger verify --dir "$3/D3" > "$3/full2.verify" 2>&1; echo $? >> "$3/full2.rc"' sh "$T/full2" "$FS" "$T" "$PASS"
 check "disk full during --reissue: exit 1" test "$(head -1 "$T/full2.rc")" = 1
@@ -152,7 +158,7 @@ check_fails "install refuses a chain to another root" "does not verify" "$FS" in
 # the ledger has one live row per issued device
 check "ledger export lists the issued devices" sh -c "'$FS' ledger export --dir D --format csv > '$T/l.csv' && head -1 '$T/l.csv' | grep -qx '\"id\",\"serial\",\"sha256\",\"not_after\"' && grep -qi '^\"dev-0001\",\"$serial\",' '$T/l.csv' && [ \$(wc -l < '$T/l.csv') = 4 ]"
 check "ledger verify" "$FS" ledger verify --dir D
-check "reissue replaces the certificate" "$FS" sign --dir D --csr csr/dev-0001.csr --reissue --out-dir out --pass-file "$PASS"
+check "reissue (a new key) replaces the certificate" "$FS" sign --dir D --csr csr/dev-0001-rekey.csr --reissue --out-dir out --pass-file "$PASS"
 check "  ... with a new serial" sh -c "[ \"\$(openssl x509 -in out/dev-0001.cert.pem -noout -serial | cut -d= -f2)\" != '$serial' ]"
 check "  ... and one live row" sh -c "[ \$('$FS' ledger export --dir D --format csv | grep -c '^\"dev-0001\",') = 1 ]"
 done_testing

@@ -135,10 +135,10 @@ open('$T/cred.pem','wb').write(m.group(1).replace(b'\r\n',b'\n'))"
 	check "$id: CN is the device ID" sh -c "openssl x509 -in '$T/leaf.pem' \
 		-noout -subject | grep -q 'CN *= *$id'"
 done
-check_fails "keygen: the same file again is refused" \
-	"in1.txt:1: .*$VUUID\.at already exists" "$FS" keygen --dir "$F" \
-	--input "$T/in1.txt" --ca-file "$T/root.pem" --pass-file "$T/pass" \
-	--out-dir "$T/out1"
+check "keygen: the same file again is a rerun: already issued, exit 0" \
+	sh -c "'$FS' keygen --dir '$F' --input '$T/in1.txt' --ca-file \
+	'$T/root.pem' --pass-file '$T/pass' --out-dir '$T/out1' 2>&1 |
+	grep -q '0 issued, 2 already issued, 0 repaired, 0 failed, of 2'"
 cp "$T/out1/$U2.at" "$T/u2.at.saved"
 rm "$T/out1/$U2.at"
 check "keygen --resume after an interruption" "$FS" keygen --dir "$F" \
@@ -206,7 +206,7 @@ for pat in "in2.txt:1: .*(truncated|impossible length|not valid CBOR)" \
 done
 check "one line per refusal, then the summary" sh -c \
 	"[ \$(grep -c 'in2.txt:' '$T/k2.err') -eq 11 ] &&
-	 grep -q '1 issued, 11 refused, of 12 responses' '$T/k2.err'"
+	 grep -q '1 issued, 0 already issued, 0 repaired, 11 failed, of 12 responses' '$T/k2.err'"
 check "only the good device was written" sh -c \
 	"[ \"\$(ls '$T/out2' | sort | tr '\n' ' ')\" = \
 	 '$U3.at $U3.at.sha256 $U3.cert.pem $U3.chain.pem $U3.full-chain.pem ' ]"
@@ -241,15 +241,15 @@ check "keygen: --id matching, --sec-tag matching, no CA" "$FS" keygen \
 check "no CA: one credential, one checksum" sh -c \
 	"! grep -q 'AT%CMNG=0,17,0,' '$T/out4/dev-0004.at' &&
 	 [ \$(wc -l < '$T/out4/dev-0004.at.sha256') -eq 1 ]"
-check_fails "keygen: the same device again is refused" \
-	"in4.txt:1: .*dev-0004\.at already exists" \
-	"$FS" keygen --dir "$F" --input "$T/in4.txt" --pass-file "$T/pass" \
-	--out-dir "$T/out4"
+check "keygen: the same device again: already issued (exit 0)" sh -c \
+	"'$FS' keygen --dir '$F' --input '$T/in4.txt' --sec-tag 17 \
+	--pass-file '$T/pass' --out-dir '$T/out4' 2>&1 | grep -q \
+	'dev-0004: already issued'"
 mkdir "$T/out5"
-check_fails "keygen: a device already in the ledger is refused" \
-	"in4.txt:1: .*dev-0004" \
-	"$FS" keygen --dir "$F" --input "$T/in4.txt" --pass-file "$T/pass" \
-	--out-dir "$T/out5"
+check "keygen: a device already in the ledger, another --out-dir: already issued" \
+	sh -c "'$FS' keygen --dir '$F' --input '$T/in4.txt' --sec-tag 17 \
+	--pass-file '$T/pass' --out-dir '$T/out5' 2>&1 | grep -q \
+	'dev-0004: already issued'"
 check "nothing written for it" sh -c "[ -z \"\$(ls '$T/out5')\" ]"
 
 # --- Nordic's installer test strings: a UUID CN and an IMEI-based CN ---
