@@ -395,9 +395,15 @@ cmd_run(int argc, char **argv)
 		printf("\n*** REHEARSAL: the token is a software token ***\n");
 	if ((rc = kc_engine_preflight(e)) != KC_OK)
 		goto finish;
-	if (pin == NULL &&
-	    (rc = kc_front_secret(NULL, "PIN", 0, &pin)) != KC_OK)
-		goto finish;
+	if (pin == NULL) {
+		char whose[300];
+
+		/* the prompt names the token the PIN unlocks */
+		snprintf(whose, sizeof(whose), "token '%s'", site->token_label);
+		if ((rc = kc_front_secret_for(NULL, "PIN", whose, 0, &pin)) !=
+		    KC_OK)
+			goto finish;
+	}
 	if ((rc = kc_engine_begin(e, pin)) != KC_OK)
 		goto finish;
 	kc_secret_free(pin);

@@ -5,7 +5,7 @@
 # intermediate key ..." twice at init, "device key passphrase for
 # OUT/ID.key.pem: " and "PKCS#12 password for OUT/ID.pfx: " at issue.
 # keyceremony: "PIN for token 'LABEL': " (root, intermediate, crl,
-# verification, token keys), "SO PIN for the new token 'LABEL': " and
+# verification, run, token keys), "SO PIN for the new token 'LABEL': " and
 # "user PIN for the new token 'LABEL': " (token init, twice each). Driven on a real pseudo terminal (pty-run.py); the typed
 # secrets appear nowhere in what the terminal shows. A path with terminal
 # escapes is shown escaped in the prompt.
@@ -71,6 +71,12 @@ $PTY -a 000000 -- "$KC" root create --token rootca --label r2 --algorithm ec-p38
 	--days 30 --state st2 --out root2.pem > kc2.tty 2>&1
 check "a wrong PIN typed: refused, the prompt named the token" sh -c \
 	"grep -q \"^PIN for token 'rootca': \" kc2.tty && [ ! -e root2.pem ]"
+mkdir rs rm
+$PTY -a Alice -a Bob -a y -a 000000 -- "$KC" run "$KC_TOP_SRCDIR/ceremony/root-ca.yaml" --module "$MODULE" \
+	--token rootca --state rs --media rm > run.tty 2>&1
+prompt "keyceremony run on a terminal: asked PIN for token 'rootca'" "PIN for token 'rootca': " run.tty
+check "  ... the wrong PIN typed: refused, nothing made" sh -c "grep -q 'wrong PIN' run.tty && [ ! -e rs/root.pem ]"
+no_secret 000000 run.tty
 $PTY -a 123456 -- "$KC" token keys --token rootca > keys.tty 2>&1
 check "keyceremony token keys on a terminal: listed" grep -q "token 'rootca'" keys.tty
 prompt "  ... asked: PIN for token 'rootca'" "PIN for token 'rootca': " keys.tty

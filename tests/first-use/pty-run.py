@@ -2,7 +2,7 @@
 """pty-run.py [-a ANSWER]... -- CMD ARGS...: runs CMD with a new pseudo
 terminal as its controlling terminal (so /dev/tty is that terminal) and
 stdin/stdout/stderr on it too. Each time the output ends in a prompt (text
-ending in ": " with nothing after it for a moment), the next ANSWER is
+ending in ": " or "] " with nothing after it for a moment), the next ANSWER is
 typed with a newline; a prompt with no answer left ends the run (the
 command is killed, status 99). Prints the whole terminal transcript (what
 the command wrote; typed answers are not echoed by a no-echo prompt) to
@@ -48,7 +48,7 @@ def main():
         if done:
             status = st
             break
-        if out.rstrip(b" ").endswith(b":") and out.endswith(b" "):
+        if out.endswith(b" ") and out.rstrip(b" ")[-1:] in (b":", b"]"):
             if not answers:
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
