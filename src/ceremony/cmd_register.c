@@ -94,9 +94,11 @@ cmd_register_list(int argc, char **argv)
 				printf("  %-20s revoked %s, reason %s\n", "", rv,
 				    kc_reason_name(e->reason));
 		}
-		printf("  %-20s sha256 %s%s%s\n", "", kc_disp(e->sha256),
-		    e->inputs_sha256[0] ? "  input sha256 " : "",
-		    kc_disp(e->inputs_sha256));
+		/* the one hash form (kc/display.h), each on a line */
+		printf("  %-20s sha256 %s\n", "", kc_hash(e->sha256));
+		if (e->inputs_sha256[0] != '\0')
+			printf("  %-20s input sha256 %s\n", "",
+			    kc_hash(e->inputs_sha256));
 	}
 	free(l);
 	kc_register_close(reg);

@@ -1709,7 +1709,8 @@ read_back(int mfd, const char *media, const char *name, const char *sha256)
 		return rc;
 	if (strcmp(hex, sha256) != 0)
 		return kc_err(KC_ERR_IO, "%s reads back with SHA-256 %s, not "
-		    "%s: the medium is faulty; use another", disp, hex, sha256);
+		    "%s: the medium is faulty; use another", disp, kc_hash(hex),
+		    kc_hash(sha256));
 	return KC_OK;
 }
 

@@ -17,6 +17,7 @@
 #include <openssl/x509v3.h>
 
 #include "kc/crl.h"
+#include "kc/display.h"
 #include "kc/error.h"
 #include "kc/fileio.h"
 #include "kc/ops.h"
@@ -459,7 +460,7 @@ kc_op_crl(struct kc_token *tok, const struct kc_crl_params *p,
 				rc = kc_err(KC_ERR_POLICY, "--revoke %s: serial "
 				    "%s is in the register with another "
 				    "certificate (SHA-256 %s); refusing", p->revoke,
-				    serial, e.sha256);
+				    serial, kc_hash(e.sha256));
 				goto out;
 			}
 		}

@@ -81,9 +81,11 @@ check "signed with sha256WithRSAEncryption" \
 "$KC" register list --state "$S" > reg.out 2>&1
 check "register lists the roots and intermediates" \
 	sh -c "[ \$(grep -c ' root ' reg.out) -eq 2 ] && [ \$(grep -c ' intermediate ' reg.out) -eq 3 ]"
-check "register records the CSR's SHA-256" grep -q "input sha256 $csr_sha" reg.out
+# shown in the one hash form (groups of eight)
+hf() { echo "$1" | sed 's/\(........\)/\1 /g; s/ $//'; }
+check "register records the CSR's SHA-256" grep -q "input sha256 $(hf "$csr_sha")" reg.out
 fpr=$(openssl x509 -in inter.pem -outform DER | sha256sum | cut -d' ' -f1)
-check "register records the certificate's SHA-256" grep -q "sha256 $fpr" reg.out
+check "register records the certificate's SHA-256" grep -q "sha256 $(hf "$fpr")" reg.out
 
 # --- bad input: message, exit status, no output, no register entry ------
 before=$(nreg)
