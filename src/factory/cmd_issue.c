@@ -20,7 +20,8 @@ static const char usage[] = "issue --dir D (--ids FILE | --count N "
     "--prefix P [--start N]) --out-dir OUT [--format pem,pfx,c,at] "
     "[--algorithm ec-p256|ec-p384] [--days N] [--sec-tag N] "
     "[--pfx-pass-file F] [--key-pass-file F | --plain-keys] "
-    "[--key-format default|mbedtls2] [--strict-size] [--pass-file F]";
+    "[--key-format default|mbedtls2] [--strict-size] [--reissue] "
+    "[--pass-file F]";
 
 struct args {
 	const char *dir, *ids, *prefix, *pass_file, *format, *alg;
@@ -46,6 +47,7 @@ set(int val, const char *arg, void *ctx)
 	case 'x': a->pfx_file = arg; break;
 	case 'k': a->key_file = arg; break;
 	case 'K': a->o.plain_keys = 1; break;
+	case 'R': a->o.reissue = 1; break;
 	case 'S': a->o.strict_size = 1; break;
 	case 'F':
 		if (strcmp(arg, "default") == 0)
@@ -135,6 +137,7 @@ cmd_issue(int argc, char **argv)
 		{ "pfx-pass-file", required_argument, NULL, 'x' },
 		{ "key-pass-file", required_argument, NULL, 'k' },
 		{ "plain-keys", no_argument, NULL, 'K' },
+		{ "reissue", no_argument, NULL, 'R' },
 		{ "key-format", required_argument, NULL, 'F' },
 		{ "strict-size", no_argument, NULL, 'S' },
 		{ "pass-file", required_argument, NULL, 'p' },

@@ -1004,7 +1004,8 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 	}
 	/* the same input again: no new signature; the files are checked
 	 * against the ledger and repaired (rerun_done) */
-	rerun = have_live && o->resume && same_input(&live, in);
+	rerun = have_live && o->resume && same_input(&live, in) &&
+	    !(in->key != NULL && o->reissue);	/* issue --reissue: new keys */
 	if (!rerun && have_live && f->batch && live.rowid > f->batch_rowid) {
 		/* two CSRs of one device in a batch: which is the device's
 		 * key cannot be told here, so the second one is not taken,

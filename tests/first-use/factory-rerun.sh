@@ -7,7 +7,8 @@
 # takes --reissue like batch: a modem with a new key gets a new
 # certificate, the ledger marks the old one superseded; without --reissue
 # the new key is refused (exit 1, nothing changed), and --reissue with the
-# same key signs nothing.
+# same key signs nothing. issue --reissue makes new keys and certificates
+# for IDs already issued.
 . "$KC_TOP_SRCDIR/tests/lib.sh"
 . "$KC_TOP_SRCDIR/tests/factory/setup.sh"
 RESP=$KC_TOP_BUILDDIR/tests/nrf-resp
@@ -38,6 +39,17 @@ said "  ... per device" "^k-0002: already issued (serial [0-9a-f]*), files intac
 check "  ... no new key, no new row" test "$(rows)" = "$n"
 check "issue one more: only it is new" "$FS" issue --dir D --count 4 --prefix k- --out-dir kout --plain-keys --pass-file "$PASS"
 said "  ... 1 issued, 3 already issued" "issue: 1 issued, 3 already issued, 0 repaired, 0 failed"
+cp kout/k-0001.key.pem "$T/k1.key"; cp kout/k-0001.cert.pem "$T/k1.cert"
+n=$(rows)
+check "issue --reissue: new keys and certificates" "$FS" issue --dir D --count 1 --prefix k- --out-dir kout --plain-keys --reissue --pass-file "$PASS"
+said "  ... 1 issued" "issue: 1 issued, 0 already issued, 0 repaired, 0 failed"
+check "  ... a new key, a new certificate for it" sh -c \
+	"! cmp -s '$T/k1.key' kout/k-0001.key.pem && ! cmp -s '$T/k1.cert' kout/k-0001.cert.pem &&
+	 [ \"\$(openssl x509 -in kout/k-0001.cert.pem -noout -pubkey | openssl sha256)\" = \
+	   \"\$(openssl pkey -in kout/k-0001.key.pem -pubout | openssl sha256)\" ]"
+check "  ... one row more, the old one superseded" sh -c \
+	"[ $(rows) = \$(( $n + 1 )) ] && '$FS' ledger export --dir D --format csv --all | grep '^\"k-0001\",' | grep -q ',\"superseded\"\$'"
+check "  ... ledger verify: 0 problems" "$FS" ledger verify --dir D
 
 # sign and batch
 mkcsr s-1
