@@ -266,8 +266,8 @@ verify_row(const struct kc_ledger_row *r, void *arg)
 		} else if (strcmp(hex, rec[i].sha256) != 0) {
 			printf("%s: %s is damaged: SHA-256 %s, recorded %s "
 			    "(serial %s)\n", kc_disp(r->device_id),
-			    kc_disp_quoted(path), hex, kc_disp(rec[i].sha256),
-			    kc_disp(r->serial));
+			    kc_disp_quoted(path), kc_hash(hex),
+			    kc_hash(rec[i].sha256), kc_disp(r->serial));
 			v->bad++;
 		}
 		kc_err_clear();

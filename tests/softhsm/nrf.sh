@@ -61,6 +61,11 @@ for want in "vectors.txt:1: %KEYGEN CSR_msg_v1 (message type 9)" \
 	if grep -qF -- "$want" "$T/attest.txt"; then ok "attest shows '$want'"
 	else not_ok "attest shows '$want'"; sed 's/^/#   /' "$T/attest.txt"; fi
 done
+# hashes a person compares in the one form (issue 14 item 9); JSON plain
+check "attest: the key's SHA-256 in the one hash form" \
+	grep -Eq '^  key SHA-256:     ([0-9a-f]{8} ){7}[0-9a-f]{8}$' "$T/attest.txt"
+check "attest: the digest match in the one hash form" \
+	grep -Eq '^  digest:          match: SHA-256 of the (CSR|public key) = ([0-9a-f]{8} ){7}[0-9a-f]{8}$' "$T/attest.txt"
 check "attest --json parses" sh -c \
 	"'$FS' attest --input '$T/vectors.txt' --json | python3 -m json.tool"
 "$FS" attest --input "$T/vectors.txt" --json > "$T/a.json"
@@ -73,6 +78,7 @@ assert [x['sec_tag'] for x in a]==[17,16,None]
 assert [x['message_type'] for x in a]==[9,8,1]
 assert a[2]['device_type']==3 and a[0]['digest_match'] is True
 assert a[0]['csr_subject']=='/CN=$VUUID' and a[0]['csr_legacy_sigalg'] is True
+assert all(len(x['key_sha256'])==64 for x in a if x.get('key_sha256'))
 assert not any(x['cose_signature_verified'] for x in a)
 "
 W="$T/we\"ir\\d$(printf '\377\001').txt"
