@@ -36,6 +36,24 @@ cp "$T/.out" probe.out
 check "  ... objects the same before and after" grep -Eq '^objects after: +0 \(the same as before\)$' probe.out
 check "  ... signed (no SHA256-RSA-PKCS here) and verified by OpenSSL" grep -q '^  signature: .*verified by OpenSSL' probe.out
 
+# --- every login path checks the PIN against 4..8 before C_Login ---------------
+( umask 077; echo 123456789 > long.pin )
+check_fails "root create: a 9-character PIN refused before login" \
+	"PIN file long.pin: the PIN is 9 bytes but token 'kc-ock' accepts 4 to 8; nothing was sent to the token" \
+	R "$KC" root create --module "$MODULE" --token kc-ock --pin-file long.pin --state "$S" --label root-x \
+	--algorithm rsa-3072 --subject "/CN=X" --days 30 --out x.pem
+check_fails "token keys: the same" "accepts 4 to 8; nothing was sent to the token" \
+	R "$KC" token keys --token kc-ock --pin-file long.pin
+sed 's/algorithm: ec-p384 /algorithm: rsa-3072 /; s/root-2026/root-long/' "$KC_TOP_SRCDIR/ceremony/root-ca.yaml" > long.yaml
+mkdir long-media
+check_fails "run --batch (the engine's login, as the TUI's and the quorum's): the same" \
+	"PIN file long.pin: the PIN is 9 bytes but token 'kc-ock' accepts 4 to 8; nothing was sent to the token" \
+	R "$KC" run long.yaml --batch --module "$MODULE" --token kc-ock --pin-file long.pin --state LS --media long-media
+check "  ... recorded as a failed login, no step" sh -c \
+	"grep -q 'login result=failed' LS/transcripts/*.log && ! grep -q ' step ' LS/transcripts/*.log"
+R pkcs11-tool --module "$MODULE" -T > T.txt 2>&1
+check "  ... the token counted no wrong try" sh -c "! grep -Eqi 'count low|final try|locked' T.txt"
+
 # --- root create ---------------------------------------------------------------
 for a in ec-p256 ec-p384; do
 	n0=$(nobj)
@@ -123,5 +141,12 @@ check_fails "the shipped ec-p384 ceremony refused at preflight" \
 	"step create-root: token 'kc-ock': ec-p384 not offered: the token has no CKM_EC_KEY_PAIR_GEN" \
 	R "$KC" run ec.yaml --batch --module "$MODULE" --token kc-ock --pin-file "$PIN_FILE" --state RS3 --media media
 check "  ... no login, no step" sh -c "! grep -Eq ' (login|step) ' RS3/transcripts/*.log"
+# The pair of "no wrong try counted": a wrong PIN of a valid length is sent,
+# and openCryptoki counts it.
+( umask 077; echo 654321 > wrong.pin )
+check_fails "a wrong 6-character PIN reaches the token and is refused" "wrong PIN for token 'kc-ock' \(CKR_PIN_INCORRECT\)" \
+	R "$KC" token keys --token kc-ock --pin-file wrong.pin
+R pkcs11-tool --module "$MODULE" -T > T2.txt 2>&1
+check "  ... and the token counts it (user PIN count low)" grep -qi 'user PIN count low' T2.txt
 check "all module daemons stop" _mods_cleanup
 done_testing
