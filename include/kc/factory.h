@@ -225,6 +225,19 @@ int kc_factory_issue_keygen(struct kc_factory *f, const char *id,
     enum kc_alg alg, const struct kc_factory_opts *o,
     struct kc_factory_result *res);
 
+/*
+ * ledger verify --backfill: every live device row of D's ledger recorded
+ * before file hashes were kept gets the SHA-256 of its ID.cert.pem,
+ * ID.chain.pem and ID.full-chain.pem recorded when all three hold what
+ * the ledger makes of the row (its certificate, then D's installed
+ * intermediate, then root); a file that does not is logged (*differ
+ * counts them) and its row left without hashes, for a rerun to repair.
+ * Needs no passphrase. *rows counts the rows, *files the hashes recorded.
+ * One transaction.
+ */
+int kc_factory_backfill(const char *dir, long *rows, long *files,
+    long *differ);
+
 /* Removes the temporary files an interrupted run left in out_dir
  * (ID.<suffix>.tmp-<16 hex>); *removed counts them. */
 int kc_factory_clean_tmp(const char *out_dir, long *removed);

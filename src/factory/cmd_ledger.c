@@ -278,9 +278,10 @@ verify_row(const struct kc_ledger_row *r, void *arg)
 int
 cmd_ledger_verify(int argc, char **argv)
 {
-	static const char usage[] = "ledger verify --dir D";
+	static const char usage[] = "ledger verify --dir D [--backfill]";
 	static const struct option lo[] = {
 		{ "dir", required_argument, NULL, 'd' },
+		{ "backfill", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -293,6 +294,21 @@ cmd_ledger_verify(int argc, char **argv)
 		return rc;
 	if ((rc = open_ledger(a.dir, &l)) != KC_OK)
 		return kc_front_fail(rc);
+	/* --backfill (a.all): hashes for the rows issued before they were
+	 * kept, where the files hold what the ledger makes of them */
+	if (a.all) {
+		long rows, files, differ;
+
+		kc_ledger_close(l);
+		l = NULL;
+		if ((rc = kc_factory_backfill(a.dir, &rows, &files, &differ)) !=
+		    KC_OK || (rc = open_ledger(a.dir, &l)) != KC_OK)
+			return kc_front_fail(rc);
+		printf("ledger %s: recorded %ld hash%s of %ld device%s issued "
+		    "before hashes were kept; %ld file%s not recorded\n",
+		    kc_disp(a.dir), files, files == 1 ? "" : "es", rows,
+		    rows == 1 ? "" : "s", differ, differ == 1 ? "" : "s");
+	}
 	v.l = l;
 	rc = kc_ledger_foreach(l, "device", verify_row, &v);
 	kc_ledger_close(l);
@@ -303,7 +319,7 @@ cmd_ledger_verify(int argc, char **argv)
 	if (v.nohash > 0)
 		printf("ledger %s: %ld device%s with no recorded hashes (issued "
 		    "before they were kept): only the certificate file checked; "
-		    "a rerun with the same input records them\n",
+		    "--backfill or a rerun with the same input records them\n",
 		    kc_disp(a.dir), v.nohash, v.nohash == 1 ? "" : "s");
 	return v.bad ? KC_EXIT_FAIL : KC_EXIT_OK;
 }

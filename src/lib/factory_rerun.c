@@ -10,7 +10,8 @@
  * ones. A file that cannot be rebuilt so (it holds the device key, which
  * the factory does not keep, or this run makes it with other options) is
  * reported. Rows recorded before hashes were kept get the hashes of their
- * certificate and chain files once those match the ledger.
+ * certificate and chain files once those match the ledger, by a rerun or
+ * by `ledger verify --backfill` (kc_factory_backfill).
  */
 #include "config.h"
 
@@ -21,11 +22,13 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/x509.h>
 
 #include "kc/error.h"
 #include "kc/fileio.h"
 #include "kc/fnames.h"
 #include "kc/ledger.h"
+#include "kc/x509.h"
 #include "factory_int.h"
 
 #define REC_MAX	16
@@ -195,4 +198,133 @@ kc_factory_rerun(struct kc_ledger *l, const struct kc_ledger_row *live,
 		return kc_err(KC_ERR_EXISTS, "%s: already issued (serial %s), "
 		    "but %s", live->device_id, live->serial, bad);
 	return KC_OK;
+}
+
+/* --- ledger verify --backfill ---------------------------------------------- */
+
+struct backfill {
+	struct kc_ledger	*l;
+	struct kc_buf		 inter, root;
+	long			 rows, files, differ;
+	int			 rc;
+};
+
+/* The certificate, chain and full-chain text the ledger makes of a row,
+ * as issue_one writes them, into b[3]. */
+static int
+ledger_texts(const struct backfill *bf, const struct kc_ledger_row *r,
+    struct kc_buf b[3])
+{
+	int rc;
+
+	if ((rc = kc_buf_pem(&b[0], "CERTIFICATE", r->cert_der,
+	    r->cert_der_len)) != KC_OK ||
+	    (rc = kc_buf_add(&b[1], b[0].p, b[0].len)) != KC_OK ||
+	    (rc = kc_buf_add(&b[1], bf->inter.p, bf->inter.len)) != KC_OK ||
+	    (rc = kc_buf_add(&b[2], b[1].p, b[1].len)) != KC_OK)
+		return rc;
+	return kc_buf_add(&b[2], bf->root.p, bf->root.len);
+}
+
+static int
+backfill_row(const struct kc_ledger_row *r, void *arg)
+{
+	static const char *const suffix[3] = { ".cert.pem", ".chain.pem",
+	    ".full-chain.pem" };
+	struct backfill *bf = arg;
+	struct kc_ledger_file rec[REC_MAX];
+	struct kc_buf b[3];
+	char dir[PATH_MAX], path[PATH_MAX], have[65], want[3][65];
+	const char *why;
+	size_t nrec;
+	int rc, bad = 0;
+
+	if (strcmp(r->status, "issued") != 0)
+		return 0;
+	if ((rc = kc_ledger_files(bf->l, r->serial, rec, REC_MAX, &nrec)))
+		return bf->rc = rc;
+	if (nrec > 0)
+		return 0;
+	memset(b, 0, sizeof(b));
+	bf->rows++;
+	rec_dir(r->cert_path, dir, sizeof(dir));
+	if ((rc = ledger_texts(bf, r, b)) != KC_OK)
+		goto out;
+	/* all three or none: a row left without hashes is repaired by a
+	 * rerun as an old row */
+	for (int i = 0; i < 3; i++) {
+		if ((rc = kc_fname_path(dir, r->device_id, suffix[i], path,
+		    sizeof(path))) != KC_OK)
+			goto out;
+		kc_sha256_hex(b[i].p, b[i].len, want[i]);
+		if (!file_hash(path, have, &why) || strcmp(have, want[i]) != 0) {
+			kc_log(KC_LOG_INFO, "%s: %s is %s: its files are not "
+			    "recorded (a rerun with the same input rewrites it "
+			    "from the ledger)", r->device_id, path,
+			    strcmp(why, "damaged") == 0 ? "not what the ledger "
+			    "and the installed chain make" : why);
+			bf->differ++;
+			bad = 1;
+		}
+	}
+	for (int i = 0; !bad && i < 3; i++) {
+		if ((rc = kc_ledger_file_record(bf->l, r->serial, suffix[i],
+		    want[i])) != KC_OK)
+			goto out;
+		bf->files++;
+	}
+out:
+	for (int i = 0; i < 3; i++)
+		kc_buf_free(&b[i]);
+	return rc != KC_OK ? (bf->rc = rc) : 0;
+}
+
+static int
+pem_of(const char *dir, const char *name, struct kc_buf *b)
+{
+	char path[PATH_MAX];
+	unsigned char *der = NULL;
+	X509 *x = NULL;
+	int n, rc;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((rc = kc_cert_load(path, &x)) != KC_OK)
+		return rc;
+	if ((n = i2d_X509(x, &der)) <= 0)
+		rc = kc_err_ssl(KC_ERR_CRYPTO, "%s: encoding", path);
+	else
+		rc = kc_buf_pem(b, "CERTIFICATE", der, (size_t)n);
+	OPENSSL_free(der);
+	X509_free(x);
+	return rc;
+}
+
+int
+kc_factory_backfill(const char *dir, long *rows, long *files, long *differ)
+{
+	struct backfill bf;
+	char path[PATH_MAX];
+	int rc;
+
+	memset(&bf, 0, sizeof(bf));
+	*rows = *files = *differ = 0;
+	snprintf(path, sizeof(path), "%s/ledger.sqlite", dir);
+	if ((rc = pem_of(dir, "intermediate.pem", &bf.inter)) != KC_OK ||
+	    (rc = pem_of(dir, "root.pem", &bf.root)) != KC_OK ||
+	    (rc = kc_ledger_open(path, 0, &bf.l)) != KC_OK ||
+	    (rc = kc_ledger_begin(bf.l)) != KC_OK)
+		goto out;
+	if ((rc = kc_ledger_foreach(bf.l, "device", backfill_row, &bf)) ==
+	    KC_OK)
+		rc = kc_ledger_commit(bf.l);
+	else if (bf.rc != KC_OK)
+		rc = bf.rc;
+	*rows = bf.rows;
+	*files = bf.files;
+	*differ = bf.differ;
+out:
+	kc_ledger_close(bf.l);	/* rolls back on failure */
+	kc_buf_free(&bf.inter);
+	kc_buf_free(&bf.root);
+	return rc;
 }

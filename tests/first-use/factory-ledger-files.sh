@@ -130,6 +130,7 @@ check "  ... ledger verify: 0 problems" "$FS" ledger verify --dir D
 # an old ledger: no files table (schema version 1)
 cp -a D Dold
 sqlite3 Dold/ledger.sqlite "DROP TABLE files; PRAGMA user_version = 0" || bail sqlite3
+cp -a Dold Dold2
 check "an old ledger verifies (migrated on open)" "$FS" ledger verify --dir Dold
 cp "$T/.out" "$T/v2"
 check "  ... its devices reported as 'no recorded hashes', not problems" \
@@ -144,4 +145,32 @@ check "  ... certificate and chain files now recorded (6 x 3)" test \
 	"$(sqlite3 Dold/ledger.sqlite "SELECT count(*) FROM files JOIN certs USING (serial) WHERE device_id LIKE 'dev-%'")" = 18
 check "  ... ledger verify checks them" "$FS" ledger verify --dir Dold
 said "  ... (18 more files)" "output files checked, 0 problems"
+
+# the same old ledger back-filled without the CSRs or the passphrase:
+# only files that hold what the ledger makes of them are recorded
+cp out/dev-0005.chain.pem "$T/c5"; cp out/dev-0001.full-chain.pem out/dev-0005.chain.pem
+check "ledger verify --backfill" "$FS" ledger verify --dir Dold2 --backfill
+cp "$T/.out" "$T/bf"
+check "  ... 8 devices recorded, the one with the altered file not" grep -q \
+	"recorded 24 hashes of 9 devices issued before hashes were kept; 1 file not recorded" "$T/bf"
+check "  ... the altered one named" grep -q \
+	"dev-0005: .*/out/dev-0005.chain.pem is not what the ledger and the installed chain make: its files are not recorded" "$T/bf"
+check "  ... then verified: 24 files, 0 problems, 1 without hashes" sh -c \
+	"grep -q '9 live device certificates, 24 output files checked, 0 problems' '$T/bf' &&
+	 grep -q '1 device with no recorded hashes' '$T/bf'"
+check "  ... the recorded hashes are those of the files" python3 -c "
+import hashlib, os, sqlite3
+db = sqlite3.connect('Dold2/ledger.sqlite')
+rows = db.execute('SELECT cert_path, device_id, suffix, sha256 FROM certs JOIN files USING (serial)').fetchall()
+assert len(rows) == 24, len(rows)
+assert not [r for r in rows if r[1] == 'dev-0005'], 'dev-0005 recorded'
+for path, dev, suf, sha in rows:
+    p = os.path.join(os.path.dirname(path), dev + suf)
+    assert hashlib.sha256(open(p, 'rb').read()).hexdigest() == sha, p"
+check "  ... a rerun repairs the altered file (the row is an old one)" "$FS" batch --dir Dold2 --csr-dir in --out-dir out --format pem,c,at --sec-tag 42 --pass-file "$PASS"
+said "  ... from the ledger" "dev-0005.chain.pem was damaged; rewritten from the ledger"
+check "  ... byte for byte" cmp "$T/c5" out/dev-0005.chain.pem
+check "  ... a second --backfill has nothing left" "$FS" ledger verify --dir Dold2 --backfill
+said "  ... 0 devices" "recorded 0 hashes of 0 devices issued before hashes were kept; 0 files not recorded"
+check "  ... the independent checker agrees" $LCHECK Dold2/ledger.sqlite out
 done_testing
