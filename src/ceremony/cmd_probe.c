@@ -258,6 +258,8 @@ probe_one(struct kc_token *tok, enum kc_alg alg,
 	printf("  signature:    %.0f ms (%s, %zu bytes), verified by OpenSSL "
 	    "with the public key\n", sig_ms, EVP_MD_get0_name(
 	    kc_alg_digest(alg)), siglen);
+	printf("  signed with:  %s\n", kc_disp(kc_token_sign_mech(tok)));
+	printf("  public from:  %s\n", kc_disp(kc_token_pub_source(tok)));
 out:
 	EVP_PKEY_free(priv);
 	EVP_PKEY_free(pub);

@@ -34,7 +34,8 @@ check "token list: RSA sizes as the token states them" grep -q 'RSA-keygen 512..
 check "token probe --algorithm rsa-3072" R "$KC" token probe --token kc-ock --algorithm rsa-3072 --pin-file "$PIN_FILE"
 cp "$T/.out" probe.out
 check "  ... objects the same before and after" grep -Eq '^objects after: +0 \(the same as before\)$' probe.out
-check "  ... signed (no SHA256-RSA-PKCS here) and verified by OpenSSL" grep -q '^  signature: .*verified by OpenSSL' probe.out
+check "  ... signed with CKM_RSA_PKCS (no SHA256-RSA-PKCS here) and verified by OpenSSL" sh -c \
+	"grep -q '^  signature: .*verified by OpenSSL' probe.out && grep -q '^  signed with: *CKM_RSA_PKCS$' probe.out"
 
 # --- every login path checks the PIN against 4..8 before C_Login ---------------
 ( umask 077; echo 123456789 > long.pin )

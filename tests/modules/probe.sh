@@ -49,6 +49,9 @@ probe_ok() {
 		check "$_n $_alg: public attributes shown" grep -Eq '^  public key: +(CKA_VERIFY (TRUE|FALSE), CKA_ENCRYPT|no public key object)' "$_n.$_alg"
 		check "$_n $_alg: signature verified by OpenSSL, with a time" \
 			grep -Eq '^  signature: *[0-9]+ ms \(SHA(256|384), [0-9]+ bytes\), verified by OpenSSL with the public key$' "$_n.$_alg"
+		check "$_n $_alg: the mechanism and the public key's source shown" sh -c \
+			"grep -Eq '^  signed with: *CKM_(ECDSA|SHA(256|384)_RSA_PKCS|RSA_PKCS)$' '$_n.$_alg' &&
+			 grep -Eq '^  public from: *the (public key object|private)' '$_n.$_alg'"
 		check "$_n $_alg: removed" grep -q '^  removed: *yes$' "$_n.$_alg"
 	done
 	check "$_n: as many probes as algorithms ($#)" test "$(grep -c '^probe ' "$_n.out")" = "$#"
@@ -142,6 +145,8 @@ check_fails "tpm2: rsa-4096 refused before the PIN (the PIN file is not even rea
 	"token 'kc-tpm2': rsa-4096 not offered: CKM_RSA_PKCS_KEY_PAIR_GEN sizes 1024..3072; nothing was sent to the token" \
 	"$KC" token probe --token kc-tpm2 --algorithm rsa-4096 --pin-file "$T/no-such-pin"
 ALL=1 probe_ok tpm2 ec-p384 ec-p256 rsa-3072
+check "tpm2: rsa-3072 signed with CKM_SHA256_RSA_PKCS, EC with CKM_ECDSA" sh -c \
+	"grep -q '^  signed with: *CKM_SHA256_RSA_PKCS$' tpm2.rsa-3072 && grep -q '^  signed with: *CKM_ECDSA$' tpm2.ec-p256"
 check "tpm2: rsa-4096 not probed" sh -c "! grep -q '^probe rsa-4096' tpm2.out"
 check "tpm2: kind REHEARSAL (swtpm)" grep -q '^  kind: *REHEARSAL (tpm2-pkcs11 on a software TPM (swtpm), a software token)$' tpm2.out
 check "tpm2: the reason rsa-4096 is not offered" grep -q '^  not offered: *rsa-4096 not offered: CKM_RSA_PKCS_KEY_PAIR_GEN sizes 1024..3072$' tpm2.out
