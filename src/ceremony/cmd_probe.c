@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,13 +37,187 @@ static const enum kc_alg probe_algs[] = { KC_ALG_EC_P384, KC_ALG_EC_P256,
     KC_ALG_RSA_3072, KC_ALG_RSA_4096 };
 #define NPROBE (sizeof(probe_algs) / sizeof(probe_algs[0]))
 
+/* The human report goes to stdout; with --json it is left out and one
+ * JSON document is printed at the end instead. */
+static int json_mode;
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+say(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (json_mode)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+}
+
+/* What --json reports of one algorithm. */
+struct probe_res {
+	enum kc_alg	 alg;
+	char		 label[32];
+	int		 ok, removed;
+	double		 gen_ms, sig_ms;
+	char		 mech[40];
+	struct kc_key_attrs a;
+	struct kc_pub_attrs pa;
+	int		 have_attrs, have_pub;
+	char		 error[512];
+};
+static struct probe_res results[NPROBE];
+static size_t nresults;
+
+/* s as a JSON string: printable ASCII as it is, everything else as
+ * \u00XX (bytes, not characters: the module's strings are not trusted to
+ * be UTF-8). */
+static void
+json_str(const char *s)
+{
+	putchar('"');
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void
+json_bool(const char *name, int v, int comma)
+{
+	printf("\"%s\": %s%s", name, v < 0 ? "null" : v ? "true" : "false",
+	    comma ? ", " : "");
+}
+
+static void
+json_mech(const char *name, const struct kc_mech_sizes *m, int comma)
+{
+	printf("    \"%s\": {\"present\": %s, \"min\": %lu, \"max\": %lu, "
+	    "\"flags\": %lu}%s\n", name, m->present ? "true" : "false", m->min,
+	    m->max, m->flags, comma ? "," : "");
+}
+
+static void
+json_result(const struct probe_res *r, int comma)
+{
+	const struct kc_key_attrs *a = &r->a;
+	const struct kc_pub_attrs *p = &r->pa;
+
+	printf("    {\"algorithm\": ");
+	json_str(kc_alg_name(r->alg));
+	printf(", \"label\": ");
+	json_str(r->label);
+	printf(", \"ok\": %s, \"removed\": %s, \"generate_ms\": %.0f, "
+	    "\"sign_ms\": %.0f, \"mechanism\": ", r->ok ? "true" : "false",
+	    r->removed ? "true" : "false", r->gen_ms, r->sig_ms);
+	json_str(r->mech);
+	printf(",\n     \"private\": ");
+	if (r->have_attrs) {
+		printf("{");
+		json_bool("CKA_SENSITIVE", a->sensitive, 1);
+		json_bool("CKA_ALWAYS_SENSITIVE", a->always_sensitive, 1);
+		json_bool("CKA_EXTRACTABLE", a->extractable, 1);
+		json_bool("CKA_NEVER_EXTRACTABLE", a->never_extractable, 1);
+		json_bool("CKA_LOCAL", a->local, 1);
+		json_bool("CKA_SIGN", a->sign, 1);
+		json_bool("CKA_DECRYPT", a->decrypt, 1);
+		json_bool("CKA_UNWRAP", a->unwrap, 1);
+		json_bool("CKA_DERIVE", a->derive, 1);
+		json_bool("CKA_TOKEN", a->token, 1);
+		json_bool("CKA_PRIVATE", a->private_, 1);
+		json_bool("CKA_MODIFIABLE", a->modifiable, 1);
+		json_bool("CKA_COPYABLE", a->copyable, 0);
+		printf("}");
+	} else
+		printf("null");
+	printf(",\n     \"public\": ");
+	if (r->have_pub && p->objects > 0) {
+		printf("{");
+		json_bool("CKA_VERIFY", p->verify, 1);
+		json_bool("CKA_ENCRYPT", p->encrypt, 1);
+		json_bool("CKA_WRAP", p->wrap, 1);
+		json_bool("CKA_MODIFIABLE", p->modifiable, 1);
+		json_bool("CKA_TOKEN", p->token, 1);
+		json_bool("CKA_PRIVATE", p->private_, 0);
+		printf("}");
+	} else
+		printf("null");
+	printf(",\n     \"error\": ");
+	if (r->error[0])
+		json_str(r->error);
+	else
+		printf("null");
+	printf("}%s\n", comma ? "," : "");
+}
+
+/* The whole --json document. */
+static void
+json_report(const struct kc_token_info *t, size_t nb, size_t na, int same,
+    int ok)
+{
+	const char *kind = kc_token_rehearsal_kind(t);
+	char buf[256];
+
+	printf("{\n  \"token\": {\"label\": ");
+	json_str(t->label);
+	printf(", \"serial\": ");
+	json_str(t->serial);
+	printf(", \"manufacturer\": ");
+	json_str(t->manufacturer);
+	printf(", \"model\": ");
+	json_str(t->model);
+	printf(",\n    \"hardware\": ");
+	json_str(t->hw_version);
+	printf(", \"firmware\": ");
+	json_str(t->fw_version);
+	printf(", \"rehearsal\": ");
+	if (kind != NULL)
+		json_str(kind);
+	else
+		printf("null");
+	printf(", \"pin_min\": %lu, \"pin_max\": %lu},\n", t->min_pin,
+	    t->max_pin);
+	printf("  \"mechanisms\": {\n");
+	json_mech("CKM_EC_KEY_PAIR_GEN", &t->mi_ec_gen, 1);
+	json_mech("CKM_ECDSA", &t->mi_ecdsa, 1);
+	json_mech("CKM_RSA_PKCS_KEY_PAIR_GEN", &t->mi_rsa_gen, 1);
+	json_mech("CKM_RSA_PKCS", &t->mi_rsa_pkcs, 1);
+	json_mech("CKM_SHA256_RSA_PKCS", &t->mi_rsa_sha256, 1);
+	json_mech("CKM_SHA384_RSA_PKCS", &t->mi_rsa_sha384, 0);
+	printf("  },\n  \"offered\": [");
+	for (size_t i = 0, k = 0; i < NPROBE; i++)
+		if (kc_token_alg_offered(t, probe_algs[i], buf, sizeof(buf))) {
+			printf("%s", k++ ? ", " : "");
+			json_str(kc_alg_name(probe_algs[i]));
+		}
+	printf("],\n  \"not_offered\": [");
+	for (size_t i = 0, k = 0; i < NPROBE; i++)
+		if (!kc_token_alg_offered(t, probe_algs[i], buf, sizeof(buf))) {
+			printf("%s", k++ ? ", " : "");
+			json_str(buf);
+		}
+	printf("],\n  \"probes\": [\n");
+	for (size_t i = 0; i < nresults; i++)
+		json_result(&results[i], i + 1 < nresults);
+	printf("  ],\n  \"objects_before\": %zu, \"objects_after\": %zu, "
+	    "\"objects_same\": %s, \"ok\": %s\n}\n", nb, na,
+	    same ? "true" : "false", ok ? "true" : "false");
+}
+
 static void
 probe_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: %s token probe --token L [--algorithm ALG] [--pin-file F] "
 	    "[--module M]\n"
-	    "       [--site SITE]\n"
+	    "       [--site SITE] [--json]\n"
 	    "\n"
 	    "Rehearses key generation on token L (the day before a ceremony, on\n"
 	    "the production HSM): for ALG, or every algorithm the token offers,\n"
@@ -58,6 +233,8 @@ probe_usage(FILE *f)
 	    "                  the PIN is asked on the terminal\n"
 	    "  --module M      PKCS#11 module (default: the site's, else\n"
 	    "                  $KEYCEREMONY_MODULE, else %s)\n"
+	    "  --json          the report as one JSON document on stdout (the\n"
+	    "                  text is left out; errors still go to stderr)\n"
 	    "  --site SITE     the ceremony's site profile: its module, token\n"
 	    "                  label and PIN file unless given, its key-template\n"
 	    "                  (the exact ceremony template) and production:\n"
@@ -76,10 +253,10 @@ site_agrees(const struct kc_site *s, const char *file,
 
 	if (s->key_template != NULL) {
 		kc_key_template_text(s->key_template, buf, sizeof(buf));
-		printf("  template:     the site's key-template: %s\n",
+		say("  template:     the site's key-template: %s\n",
 		    kc_disp(buf));
 	} else
-		printf("  template:     the ceremony's (the site has no "
+		say("  template:     the ceremony's (the site has no "
 		    "key-template)\n");
 	if (s->production == 1 && kind != NULL)
 		return kc_err(KC_ERR_POLICY, "site profile %s says production: "
@@ -91,7 +268,7 @@ site_agrees(const struct kc_site *s, const char *file,
 		    "software token", file, t->label, t->manufacturer,
 		    t->model);
 	if (s->production >= 0)
-		printf("  site:         production: %s, as the token is\n",
+		say("  site:         production: %s, as the token is\n",
 		    s->production ? "true" : "false");
 	return KC_OK;
 }
@@ -125,33 +302,33 @@ print_token(const struct kc_token_info *t)
 	const char *kind = kc_token_rehearsal_kind(t);
 	char buf[256], algs[64];
 
-	printf("token '%s' in slot %lu\n", kc_disp(t->label), t->slot_id);
-	printf("  serial:       %s\n", kc_disp(t->serial));
-	printf("  manufacturer: %s\n", kc_disp(t->manufacturer));
-	printf("  model:        %s\n", kc_disp(t->model));
-	printf("  versions:     hardware %s, firmware %s\n",
+	say("token '%s' in slot %lu\n", kc_disp(t->label), t->slot_id);
+	say("  serial:       %s\n", kc_disp(t->serial));
+	say("  manufacturer: %s\n", kc_disp(t->manufacturer));
+	say("  model:        %s\n", kc_disp(t->model));
+	say("  versions:     hardware %s, firmware %s\n",
 	    kc_disp(t->hw_version), kc_disp(t->fw_version));
 	if (kind != NULL)
-		printf("  kind:         REHEARSAL (%s, a software token)\n",
+		say("  kind:         REHEARSAL (%s, a software token)\n",
 		    kind);
 	else
-		printf("  kind:         production (not a known software "
+		say("  kind:         production (not a known software "
 		    "token)\n");
 	if (t->max_pin != 0)
-		printf("  PIN length:   %lu to %lu bytes\n", t->min_pin,
+		say("  PIN length:   %lu to %lu bytes\n", t->min_pin,
 		    t->max_pin);
 	else
-		printf("  PIN length:   at least %lu bytes (no maximum stated)\n",
+		say("  PIN length:   at least %lu bytes (no maximum stated)\n",
 		    t->min_pin);
 	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
 		kc_token_mech_text(names[i], m[i], buf, sizeof(buf));
-		printf("  mechanism:    %s\n", buf);
+		say("  mechanism:    %s\n", buf);
 	}
 	kc_token_algs_offered(t, algs, sizeof(algs));
-	printf("  offered:      %s\n", algs[0] ? algs : "none");
+	say("  offered:      %s\n", algs[0] ? algs : "none");
 	for (size_t i = 0; i < NPROBE; i++)
 		if (!kc_token_alg_offered(t, probe_algs[i], buf, sizeof(buf)))
-			printf("  not offered:  %s\n", kc_disp(buf));
+			say("  not offered:  %s\n", kc_disp(buf));
 }
 
 /* Signs random bytes through the token, verifies with OpenSSL. */
@@ -203,20 +380,25 @@ probe_one(struct kc_token *tok, enum kc_alg alg,
 {
 	struct kc_key_attrs a;
 	struct kc_pub_attrs pa;
+	struct probe_res *res = &results[nresults < NPROBE ? nresults++ :
+	    NPROBE - 1];
 	EVP_PKEY *priv = NULL, *pub = NULL;
 	unsigned char rnd[8];
-	char label[32], what[32];
+	char label[32] = "", what[32];
 	struct timespec t0;
 	double gen_ms = 0, sig_ms = 0;
 	size_t siglen = 0;
 	int rc, made = 0, used;
 
+	memset(res, 0, sizeof(*res));
+	res->alg = alg;
 	if ((rc = kc_token_random(tok, rnd, sizeof(rnd))) != KC_OK)
 		goto out;
 	snprintf(label, sizeof(label), "kc-probe-");
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		snprintf(label + 9 + 2 * i, 3, "%02x", rnd[i]);
-	printf("probe %s: key '%s'\n", kc_alg_name(alg), label);
+	say("probe %s: key '%s'\n", kc_alg_name(alg), label);
+	snprintf(res->label, sizeof(res->label), "%s", label);
 	if ((used = kc_token_label_used(tok, label, what, sizeof(what))) != 0) {
 		rc = used < 0 ? used : kc_err(KC_ERR_EXISTS, "a %s labelled "
 		    "'%s' exists already", what, label);
@@ -224,57 +406,66 @@ probe_one(struct kc_token *tok, enum kc_alg alg,
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = kc_token_keygen_tmpl(tok, label, alg, t);
-	gen_ms = ms_since(&t0);
+	res->gen_ms = gen_ms = ms_since(&t0);
 	made = 1;	/* even a failed generation may leave an object */
 	if (rc != KC_OK)
 		goto out;
-	printf("  generated:    %.0f ms (the ceremony's template)\n", gen_ms);
-	if ((rc = kc_token_key_check(tok, label, &a)) != KC_OK)
+	say("  generated:    %.0f ms (the ceremony's template)\n", gen_ms);
+	rc = kc_token_key_check(tok, label, &a);
+	res->a = a;
+	res->have_attrs = 1;
+	if (rc != KC_OK)
 		goto out;
-	printf("  private key:  CKA_SENSITIVE %s, CKA_ALWAYS_SENSITIVE %s, "
+	say("  private key:  CKA_SENSITIVE %s, CKA_ALWAYS_SENSITIVE %s, "
 	    "CKA_EXTRACTABLE %s, CKA_NEVER_EXTRACTABLE %s, CKA_LOCAL %s, "
 	    "CKA_TOKEN %s, CKA_PRIVATE %s\n", tf(a.sensitive),
 	    tf(a.always_sensitive), tf(a.extractable), tf(a.never_extractable),
 	    tf(a.local), tf(a.token), tf(a.private_));
-	printf("                CKA_SIGN %s, CKA_DECRYPT %s, CKA_UNWRAP %s, "
+	say("                CKA_SIGN %s, CKA_DECRYPT %s, CKA_UNWRAP %s, "
 	    "CKA_DERIVE %s, CKA_MODIFIABLE %s, CKA_COPYABLE %s\n", tf(a.sign),
 	    tf(a.decrypt), tf(a.unwrap), tf(a.derive), tf(a.modifiable),
 	    tf(a.copyable));
 	if ((rc = kc_token_pub_attrs(tok, label, &pa)) != KC_OK)
 		goto out;
+	res->pa = pa;
+	res->have_pub = 1;
 	if (pa.objects == 0)
-		printf("  public key:   no public key object\n");
+		say("  public key:   no public key object\n");
 	else
-		printf("  public key:   CKA_VERIFY %s, CKA_ENCRYPT %s, CKA_WRAP "
+		say("  public key:   CKA_VERIFY %s, CKA_ENCRYPT %s, CKA_WRAP "
 		    "%s, CKA_MODIFIABLE %s, CKA_TOKEN %s, CKA_PRIVATE %s\n",
 		    tf(pa.verify), tf(pa.encrypt), tf(pa.wrap),
 		    tf(pa.modifiable), tf(pa.token), tf(pa.private_));
 	if ((rc = kc_token_key_get(tok, label, &priv, &pub)) != KC_OK)
 		goto out;
-	printf("  public value: %s, %d bits\n", EVP_PKEY_get0_type_name(pub),
+	say("  public value: %s, %d bits\n", EVP_PKEY_get0_type_name(pub),
 	    EVP_PKEY_get_bits(pub));
 	if ((rc = sign_verify(tok, alg, priv, pub, &sig_ms, &siglen)) != KC_OK)
 		goto out;
-	printf("  signature:    %.0f ms (%s, %zu bytes), verified by OpenSSL "
+	say("  signature:    %.0f ms (%s, %zu bytes), verified by OpenSSL "
 	    "with the public key\n", sig_ms, EVP_MD_get0_name(
 	    kc_alg_digest(alg)), siglen);
-	printf("  signed with:  %s\n", kc_disp(kc_token_sign_mech(tok)));
-	printf("  public from:  %s\n", kc_disp(kc_token_pub_source(tok)));
+	res->sig_ms = sig_ms;
+	snprintf(res->mech, sizeof(res->mech), "%s", kc_token_sign_mech(tok));
+	say("  signed with:  %s\n", kc_disp(kc_token_sign_mech(tok)));
+	say("  public from:  %s\n", kc_disp(kc_token_pub_source(tok)));
 out:
 	EVP_PKEY_free(priv);
 	EVP_PKEY_free(pub);
 	if (rc != KC_OK)
-		printf("  FAILED:       %s\n", kc_disp_line(kc_errmsg()));
+		say("  FAILED:       %s\n", kc_disp_line(kc_errmsg()));
 	if (made) {
 		char msg[1024];
 		int drc;
 
 		snprintf(msg, sizeof(msg), "%s", kc_errmsg());
 		drc = kc_token_key_destroy(tok, label);
-		if (drc == KC_OK)
-			printf("  removed:      yes\n");
+		if (drc == KC_OK) {
+			res->removed = 1;
+			say("  removed:      yes\n");
+		}
 		else if (drc != KC_ERR_NOTFOUND || rc == KC_OK) {
-			printf("  removal FAILED: %s\n",
+			say("  removal FAILED: %s\n",
 			    kc_disp_line(kc_errmsg()));
 			if (rc == KC_OK)
 				rc = drc;
@@ -283,6 +474,9 @@ out:
 		} else
 			kc_err(rc, "%s", msg);
 	}
+	res->ok = rc == KC_OK;
+	if (rc != KC_OK)
+		snprintf(res->error, sizeof(res->error), "%s", kc_errmsg());
 	return rc;
 }
 
@@ -291,7 +485,7 @@ print_block(const char *what, const char *text)
 {
 	char *t = kc_display_text(text);
 
-	printf("%s:\n%s", what, t != NULL ? t : "(out of memory)\n");
+	say("%s:\n%s", what, t != NULL ? t : "(out of memory)\n");
 	free(t);
 }
 
@@ -303,7 +497,7 @@ probe_run(struct kc_token *tok, const enum kc_alg *algs, size_t nalgs,
 	struct kc_secret *pin = NULL;
 	char *before = NULL, *after = NULL;
 	size_t nb = 0, na = 0, failed = 0;
-	int rc;
+	int rc, listed = 0;
 
 	if ((rc = kc_front_secret(pin_file, "PIN", 0, &pin)) != KC_OK ||
 	    (rc = kc_token_login_file(tok, pin, pin_file)) != KC_OK)
@@ -312,16 +506,17 @@ probe_run(struct kc_token *tok, const enum kc_alg *algs, size_t nalgs,
 	pin = NULL;
 	if ((rc = kc_token_objects(tok, &before, &nb)) != KC_OK)
 		goto out;
-	printf("objects before: %zu\n", nb);
+	say("objects before: %zu\n", nb);
 	for (size_t i = 0; i < nalgs; i++)
 		if (probe_one(tok, algs[i], t) != KC_OK)
 			failed++;
 	if ((rc = kc_token_objects(tok, &after, &na)) != KC_OK)
 		goto out;
+	listed = 1;
 	if (strcmp(before, after) == 0)
-		printf("objects after:  %zu (the same as before)\n", na);
+		say("objects after:  %zu (the same as before)\n", na);
 	else {
-		printf("objects after:  %zu, NOT the same as before:\n", na);
+		say("objects after:  %zu, NOT the same as before:\n", na);
 		print_block("before", before);
 		print_block("after", after);
 		rc = kc_err(KC_ERR_PKCS11, "token '%s': the probe left the "
@@ -335,9 +530,12 @@ probe_run(struct kc_token *tok, const enum kc_alg *algs, size_t nalgs,
 		    nalgs);
 		goto out;
 	}
-	printf("probe: ok (%zu algorithm%s)\n", nalgs, nalgs == 1 ? "" : "s");
+	say("probe: ok (%zu algorithm%s)\n", nalgs, nalgs == 1 ? "" : "s");
 	rc = KC_OK;
 out:
+	if (json_mode && listed)
+		json_report(kc_token_get_info(tok), nb, na,
+		    strcmp(before, after) == 0, rc == KC_OK);
 	kc_secret_free(pin);
 	free(before);
 	free(after);
@@ -353,6 +551,7 @@ cmd_token_probe(int argc, char **argv)
 		{ "pin-file", required_argument, NULL, 'p' },
 		{ "module", required_argument, NULL, 'm' },
 		{ "site", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -376,6 +575,7 @@ cmd_token_probe(int argc, char **argv)
 		case 'p': pin_file = optarg; break;
 		case 'm': module = optarg; break;
 		case 's': site_file = optarg; break;
+		case 'j': json_mode = 1; break;
 		case 'h':
 			probe_usage(stdout);
 			return KC_EXIT_OK;

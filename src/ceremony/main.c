@@ -16,7 +16,7 @@ static const struct kc_cmd commands[] = {
 	  "token keys --token L [--pin-file F] [--module PATH]" },
 	{ "token", "probe", cmd_token_probe,
 	  "token probe --token L [--algorithm ALG] [--pin-file F] "
-	  "[--module M] [--site SITE]" },
+	  "[--module M] [--site SITE] [--json]" },
 	{ "root", "create", cmd_root_create,
 	  "root create --token L --label K --algorithm ALG --subject DN "
 	  "--days N --out root.pem" },

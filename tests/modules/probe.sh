@@ -108,6 +108,37 @@ check_fails "softhsm --site with production: true refused before the PIN" \
 	"site profile kt.site says production: true, but token 'test' is SoftHSM, a software token" \
 	"$KC" token probe --site kt.site --algorithm ec-p256 --pin-file "$T/no-such-pin"
 check "  ... no state or media made" sh -c "[ ! -e kt-state ] && [ ! -e kt-media ]"
+# --json: one JSON document on stdout, the same facts.
+"$KC" token probe --token test --algorithm ec-p256 --pin-file "$T/pin" --json > j.json 2> j.err
+check "softhsm --json: exit 0, stdout is one JSON document with the probe" python3 - j.json <<'EOP'
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = d["probes"]
+assert len(p) == 1 and p[0]["algorithm"] == "ec-p256" and p[0]["ok"] and p[0]["removed"], p
+assert p[0]["label"].startswith("kc-probe-") and p[0]["mechanism"] == "CKM_ECDSA"
+pr = p[0]["private"]
+assert pr["CKA_SENSITIVE"] and pr["CKA_NEVER_EXTRACTABLE"] and pr["CKA_SIGN"], pr
+assert not pr["CKA_EXTRACTABLE"] and not pr["CKA_DECRYPT"] and not pr["CKA_UNWRAP"], pr
+assert p[0]["public"]["CKA_VERIFY"] is True and p[0]["error"] is None
+assert d["objects_same"] and d["ok"] and d["objects_before"] == d["objects_after"] == 3, d
+assert d["token"]["rehearsal"] == "SoftHSM" and d["token"]["pin_min"] == 4 and d["token"]["pin_max"] == 255
+assert d["offered"] == ["ec-p384", "ec-p256", "rsa-3072", "rsa-4096"] and d["not_offered"] == []
+assert d["mechanisms"]["CKM_EC_KEY_PAIR_GEN"]["min"] == 112
+EOP
+check "  ... the serial is the text report's" sh -c \
+	"python3 -c 'import json,sys; print(json.load(open(\"j.json\"))[\"token\"][\"serial\"])' | grep -qx \"\$(sed -n 's/^  serial: *//p' softhsm-p256.out)\""
+check "  ... no text report on stdout" sh -c "! grep -q '^probe \|^objects' j.json"
+# hostile strings from the module stay valid JSON
+shim_setup
+env KC_SHIM_MANUFACTURER='Acme "Q" \ '"$(printf '\303\251')" KC_SHIM_MODEL='M</x>' \
+	"$KC" token probe --module "$SHIM" --token test --algorithm ec-p256 --pin-file "$T/pin" --json > js.json 2>/dev/null
+check "softhsm via the shim --json: quotes, backslashes and non-ASCII bytes stay valid JSON" python3 - js.json <<'EOP'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["token"]["manufacturer"] == 'Acme "Q" \\ \u00c3\u00a9', repr(d["token"]["manufacturer"])
+assert d["token"]["model"] == "M</x>" and d["token"]["rehearsal"] is None and d["ok"]
+EOP
+check "  ... every byte of it ASCII" sh -c "! LC_ALL=C grep -q '[^ -~]' js.json"
 # Wrong PIN: refused by the token, nothing generated.
 ( umask 077; echo 654321 > wrong.pin )
 objs w.before
