@@ -189,6 +189,9 @@ cmd_batch(int argc, char **argv)
 			fs_print_result(&res, a.o.out_dir);
 		} else {
 			issued++;
+			if (tty && (res.warn[0] != '\0' || (!a.quiet &&
+			    res.ignored[0] != '\0')))
+				fputs("\r\033[K", stderr);	/* the progress line */
 			if (!a.quiet && !tty)
 				fs_print_result(&res, a.o.out_dir);
 			else

@@ -110,6 +110,24 @@ check "  ... the small one issued" test -s bo/small2.at -a -s bo/small2.at.sha25
 check "batch without --strict-size: the big one issued with a warning" sh -c \
 	"'$FS' batch --dir D4 --csr-dir bin --format at --sec-tag 5 --out-dir bo --pass-file '$PASS' 2>&1 | grep -q 'warning: .*sensor-z*-0003\\|sensor-z*-0003: warning'"
 
+# batch on a terminal: each warning on a line of its own, not after the
+# progress line
+mkdir bin2
+for n in 4 5 6; do
+	rsacsr big$n "$(python3 -c "print('sensor-' + 'w' * 52 + '-000$n')")"
+	cp csr/big$n.csr bin2/
+done
+python3 "$KC_TOP_SRCDIR/tests/first-use/pty-run.py" -- "$FS" batch --dir D4 --csr-dir bin2 --format at --sec-tag 5 \
+	--out-dir bo2 --pass-file "$PASS" > b2.tty 2>&1
+check "batch on a terminal: three warnings" test "$(grep -c 'warning: the client certificate chain' b2.tty)" -eq 3
+check "  ... each at the start of a line (the progress line cleared first)" python3 - b2.tty <<'PY'
+import re, sys
+t = open(sys.argv[1], 'rb').read()
+for m in re.finditer(rb'factorysign: [^:]*: warning:', t):
+    before = t[:m.start()]
+    assert before == b'' or before.endswith(b'\n') or before.endswith(b'\x1b[K'), before[-60:]
+PY
+
 # issue: keys made here (P-256) under the RSA-4096 intermediate fit
 check "issue --strict-size with a P-256 key under RSA-4096: fits" \
 	"$FS" issue --dir D4 --count 1 --prefix fit- --format at --sec-tag 9 --plain-keys --strict-size --out-dir io --pass-file "$PASS"
