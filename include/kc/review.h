@@ -19,5 +19,11 @@
 
 /* *out: a new NUL-terminated text of lines ending in '\n' (free()). */
 int kc_ceremony_review(const struct kc_ceremony *c, char **out);
+/* The lines of step i (0-based) as kc_ceremony_review() prints them under
+ * the step's "i/n id: title" heading, for the printed script (kc/paper.h),
+ * so the text reviewed before the day is the text printed. *out as
+ * above. */
+int kc_ceremony_review_step(const struct kc_ceremony *c, size_t i,
+    char **out);
 
 #endif

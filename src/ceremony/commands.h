@@ -20,5 +20,7 @@ int cmd_transcript_verify(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_tui(int argc, char **argv);
+int cmd_script(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

@@ -48,6 +48,12 @@ static const struct kc_cmd commands[] = {
 	  "export --state DIR --to MEDIA" },
 	{ "import", NULL, cmd_import,
 	  "import --from MEDIA --state DIR [--expect-sha256 HEX]" },
+	{ "script", NULL, cmd_script,
+	  "script FILE [--site SITE] [--paper a4|letter] [--format pdf|text] "
+	  "--out script.pdf" },
+	{ "report", NULL, cmd_report,
+	  "report TRANSCRIPT [--state DIR] [--digest HEX] [--paper a4|letter] "
+	  "[--format pdf|text] --out report.pdf" },
 	{ NULL, NULL, NULL, NULL }
 };
 

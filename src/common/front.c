@@ -262,7 +262,8 @@ static const char *const secret_words[] = { "pin", "pins", "so-pin",
 static const char *const secret_stems[] = { "pin", "pass", "pwd", "secret",
     "share", "puk", NULL };
 static const char *const secret_real[] = { "key", "key-format",
-    "key-pass-file", "pass-file", "path-len", "pfx-pass-file", "pin-file",
+    "key-pass-file", "paper", "pass-file", "path-len", "pfx-pass-file",
+    "pin-file",
     "sec-tag", "serial", "share-file", "shares", "so-pin-file", NULL };
 
 static int
