@@ -15,3 +15,6 @@ keyceremony_LDADD += libkcpaper.la libkc.la $(PAPER_LIBS) $(CRYPTO_LIBS)
 
 TESTS += tests/paper/script.sh tests/paper/report.sh
 EXTRA_DIST += tests/paper/paper-lib.sh
+
+# the runbook shows page 1 of each (pdftoppm -r 55 -gray of a rehearsal)
+dist_doc_DATA += docs/paper-script.png docs/paper-report.png

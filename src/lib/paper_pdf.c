@@ -185,7 +185,8 @@ pair(struct pen *p, const char *label, const char *value,
 {
 	double x = MARGIN + LABEL_W, w = p->pw - MARGIN - x;
 	const char *s = value;
-	int first = 1;
+	int first = 1, lpage = 0;
+	double lbottom = 0;
 
 	do {
 		size_t n = strcspn(s, "\n");
@@ -199,16 +200,21 @@ pair(struct pen *p, const char *label, const char *value,
 		h = text_h(p, vf, line, w);
 		lh = first ? text_h(p, p->bold, label, LABEL_W - GAP) : 0;
 		need(p, h > lh ? h : lh);
-		if (first)
+		if (first) {
 			text_at(p, p->bold, label, MARGIN, p->y, LABEL_W - GAP, 0);
+			lbottom = p->y + lh;
+			lpage = p->page;
+		}
 		text_at(p, vf, line, x, p->y, w, 0);
-		p->y += h > lh ? h : lh;
+		p->y += h;
 		free(line);
 		first = 0;
 		s += n;
 		if (*s == '\n')
 			s++;
 	} while (*s != '\0');
+	if (p->page == lpage && p->y < lbottom)	/* label longer than value */
+		p->y = lbottom;
 	p->y += 2;
 }
 
