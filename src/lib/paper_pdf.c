@@ -16,6 +16,7 @@
 
 #include <cairo.h>
 #include <cairo-pdf.h>
+#include <fontconfig/fontconfig.h>
 #include <pango/pangocairo.h>
 
 #include "kc/error.h"
@@ -460,6 +461,12 @@ kc_paper_pdf(const struct kc_paper *d, enum kc_paper_size size,
 	pango_font_description_free(p.title);
 	pango_font_description_free(p.head);
 	pango_font_description_free(p.mark);
+	/* The fonts and fontconfig's configuration are kept by pango's
+	 * default font map until exit: let them go now (a later call loads
+	 * them again), so a leak checker sees nothing held. */
+	pango_cairo_font_map_set_default(NULL);
+	cairo_debug_reset_static_data();
+	FcFini();
 	if (rc != KC_OK) {
 		free(o.p);
 		return rc;
