@@ -257,6 +257,16 @@ struct kc_engine_summary {
  * step itself copied everything else, before the transcript was
  * closed). After this only kc_engine_export() and kc_engine_free(). */
 int kc_engine_finish(struct kc_engine *e, struct kc_engine_summary *sum);
+/* A front end that can draw the ceremony report (keyceremony links the
+ * renderer; libkc does not) sets fn before kc_engine_finish(): when the
+ * ceremony completed and has an export step, fn gets the closed
+ * transcript and the state directory and returns the PDF (malloc'd),
+ * which goes to the medium as <transcript name>-report.pdf with the
+ * transcript (kc_media_export_report). */
+typedef int kc_engine_report_fn(void *arg, const char *transcript,
+    const char *state, unsigned char **pdf, size_t *len);
+void kc_engine_set_report(struct kc_engine *e, kc_engine_report_fn *fn,
+    void *arg);
 
 /* Public artefacts of the state directory to the site's media (see
  * kc/media.h). Allowed after kc_engine_finish(); a ceremony's export

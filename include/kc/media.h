@@ -45,6 +45,7 @@ enum kc_artefact {
 	KC_ART_TRANSCRIPT,
 	KC_ART_REGISTER,	/* register dump (text) */
 	KC_ART_CODE,		/* a DPS verification code (one line) */
+	KC_ART_REPORT,		/* the ceremony report PDF (kc/paper.h) */
 };
 const char *kc_artefact_name(enum kc_artefact a);
 
@@ -73,6 +74,14 @@ struct kc_export_result {
 	size_t			 n_ignored;
 };
 void kc_export_result_clear(struct kc_export_result *r);
+
+/* The ceremony report keyceremony drew itself, in this process, from the
+ * closed transcript it had just verified (kc_paper_report), to the medium
+ * as name and into SHA256SUMS like every other file. Checked before it is
+ * written: a plain name ending in .pdf, a PDF header and end-of-file
+ * marker, no private key material. */
+int kc_media_export_report(const char *media_dir, const char *name,
+    const unsigned char *data, size_t len, struct kc_export_result *res);
 
 enum {
 	KC_EXPORT_NO_TRANSCRIPTS = 1 << 0, /* leave transcripts out (the

@@ -87,6 +87,12 @@ int kc_paper_script(const struct kc_ceremony *c, const struct kc_site *site,
 int kc_paper_report(const char *transcript, const char *state,
     const char *paper_digest, struct kc_paper **out);
 
+/* kc_engine_report_fn (kc/engine.h) for the ceremony's export step: the
+ * report of the closed transcript as an A4 PDF (arg: NULL, or a pointer
+ * to an enum kc_paper_size). */
+int kc_paper_report_cb(void *arg, const char *transcript, const char *state,
+    unsigned char **pdf, size_t *len);
+
 /* Renders d as PDF; *data malloc'd. */
 int kc_paper_pdf(const struct kc_paper *d, enum kc_paper_size size,
     unsigned char **data, size_t *len, int *pages);

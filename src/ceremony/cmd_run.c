@@ -10,6 +10,7 @@
 #include "kc/display.h"
 #include "kc/engine.h"
 #include "kc/error.h"
+#include "kc/paper.h"
 #include "kc/review.h"
 #include "kc/secret.h"
 #include "kc/transcript.h"
@@ -352,6 +353,8 @@ cmd_run(int argc, char **argv)
 	if ((rc = kc_engine_new(cer, site, batch ? KC_ENGINE_BATCH : 0, &ui,
 	    &e)) != KC_OK)
 		goto fail;
+	/* the export step writes the report of the closed transcript too */
+	kc_engine_set_report(e, kc_paper_report_cb, NULL);
 	for (size_t i = 0; i < nroles; i++)
 		if ((rc = set_role(e, roles[i])) != KC_OK)
 			goto fail;

@@ -481,6 +481,8 @@ kc_engine_step(struct kc_engine *e, size_t i, struct kc_step_result *r)
 	return KC_OK;
 }
 
+static int export_report(struct kc_engine *e, const char *transcript);
+
 int
 kc_engine_finish(struct kc_engine *e, struct kc_engine_summary *sum)
 {
@@ -524,8 +526,46 @@ kc_engine_finish(struct kc_engine *e, struct kc_engine_summary *sum)
 		kc_export_result_clear(&er);
 		if (rc != KC_OK)
 			return rc;
+		if (e->report != NULL)
+			return export_report(e, sum->transcript);
 	}
 	return KC_OK;
+}
+
+void
+kc_engine_set_report(struct kc_engine *e, kc_engine_report_fn *fn, void *arg)
+{
+	e->report = fn;
+	e->report_arg = arg;
+}
+
+/* The report of the closed transcript, drawn by the front end's
+ * renderer, to the medium next to the transcript. */
+static int
+export_report(struct kc_engine *e, const char *transcript)
+{
+	struct kc_export_result er;
+	unsigned char *pdf = NULL;
+	const char *base = strrchr(transcript, '/');
+	char name[256];
+	size_t len = 0, n;
+	int rc;
+
+	base = base != NULL ? base + 1 : transcript;
+	n = strlen(base);
+	if (n > 4 && strcmp(base + n - 4, ".log") == 0)
+		n -= 4;
+	snprintf(name, sizeof(name), "%.*s-report.pdf", (int)n, base);
+	kc_engine_progress(e, "writing the ceremony report %s to %s", name,
+	    e->media);
+	if ((rc = e->report(e->report_arg, transcript, e->state, &pdf, &len))
+	    != KC_OK)
+		return rc;
+	memset(&er, 0, sizeof(er));
+	rc = kc_media_export_report(e->media, name, pdf, len, &er);
+	kc_export_result_clear(&er);
+	free(pdf);
+	return rc;
 }
 
 int

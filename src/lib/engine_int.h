@@ -20,6 +20,8 @@ struct kc_engine {
 	const struct kc_site	*s;
 	int			 flags;
 	struct kc_engine_ui	 ui;
+	kc_engine_report_fn	*report;	/* NULL: no report exported */
+	void			*report_arg;
 	const char		*state, *media;
 	struct kc_transcript	*tr;
 	char			**role_names;

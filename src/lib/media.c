@@ -50,6 +50,7 @@ kc_artefact_name(enum kc_artefact a)
 	case KC_ART_TRANSCRIPT: return "transcript";
 	case KC_ART_REGISTER: return "register dump";
 	case KC_ART_CODE: return "verification code";
+	case KC_ART_REPORT: return "ceremony report";
 	default: return "unknown";
 	}
 }
@@ -2037,6 +2038,36 @@ kc_media_export_files(const char *media_dir, const char *const *paths,
 		close(dfd);
 	}
 	if (rc == KC_OK)
+		rc = do_export(media_dir, &b, res);
+	batch_free(&b);
+	return rc;
+}
+
+int
+kc_media_export_report(const char *media_dir, const char *name,
+    const unsigned char *data, size_t len, struct kc_export_result *res)
+{
+	struct batch b;
+	unsigned char *copy;
+	char why[160];
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	memset(&b, 0, sizeof(b));
+	if (!name_ok(name) || !ends_with(name, ".pdf"))
+		return kc_err(KC_ERR_INTERNAL, "%s: not a report name", name);
+	if (len < 16 || memcmp(data, "%PDF-1.", 7) != 0 ||
+	    memmem(data + len - (len < 32 ? len : 32), len < 32 ? len : 32,
+	    "%%EOF", 5) == NULL)
+		return kc_err(KC_ERR_INTERNAL, "%s: not a whole PDF; refusing "
+		    "to export it", name);
+	if (kc_media_has_private(data, len, why, sizeof(why)))
+		return kc_err(KC_ERR_POLICY, "%s holds %s: refusing to export "
+		    "it", name, why);
+	if ((copy = malloc(len)) == NULL)
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	memcpy(copy, data, len);
+	if ((rc = batch_add(&b, name, copy, len, KC_ART_REPORT)) == KC_OK)
 		rc = do_export(media_dir, &b, res);
 	batch_free(&b);
 	return rc;

@@ -491,3 +491,19 @@ out:
 	free(data);
 	return rc;
 }
+
+int
+kc_paper_report_cb(void *arg, const char *transcript, const char *state,
+    unsigned char **pdf, size_t *len)
+{
+	const enum kc_paper_size *size = arg;
+	struct kc_paper *d = NULL;
+	int rc;
+
+	if ((rc = kc_paper_report(transcript, state, NULL, &d)) != KC_OK)
+		return rc;
+	rc = kc_paper_pdf(d, size != NULL ? *size : KC_PAPER_A4, pdf, len,
+	    NULL);
+	kc_paper_free(d);
+	return rc;
+}

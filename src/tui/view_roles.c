@@ -13,6 +13,7 @@
 
 #include "kc/engine.h"
 #include "kc/error.h"
+#include "kc/paper.h"
 #include "tui.h"
 
 struct roles {
@@ -121,6 +122,8 @@ bind_engine(struct tui *t, struct roles *r)
 	if ((rc = kc_engine_new(t->ceremony, t->site, 0, &engine_ui,
 	    &t->engine)) != KC_OK)
 		return rc;
+	/* the export step writes the ceremony report too (kc/paper.h) */
+	kc_engine_set_report(t->engine, kc_paper_report_cb, NULL);
 	for (int i = 0; i < r->n; i++) {
 		const struct kc_role_info *ri = kc_ceremony_role(t->ceremony,
 		    (size_t)i);

@@ -5,7 +5,8 @@
 # directory), the preflight results, the module and token, the final
 # digest (hex, PGP words, a QR code that decodes to it), the REHEARSAL
 # watermark on every page and a signature line per role; A4 and letter;
-# fonts embedded; --format text. Refused: a transcript changed anywhere
+# fonts embedded; --format text; the export step writes the same report
+# to the medium, in SHA256SUMS. Refused: a transcript changed anywhere
 # (each record, one byte), truncated or with a line dropped; a state file
 # whose SHA-256 is not the recorded one; an --out that exists, is a
 # symlink or a dangling symlink. Hostile values in a transcript that
@@ -91,6 +92,24 @@ for c in $ALL; do
 		 echo \"\$t\" | grep -q 'Witnesswitness,recordedasBob' &&
 		 test \$(echo \"\$t\" | grep -o 'NameInitialsSignature' | wc -l) -eq 3"
 done
+
+# the export step wrote the report of the closed transcript to the medium
+for c in $ALL; do
+	tr=$(transcript "$c")
+	m=media/$(basename "$tr" .log)-report.pdf
+	check "$c: the export step wrote $(basename "$m") to the medium" test -s "$m"
+	check "$c: ... it is in SHA256SUMS" grep -q "  $(basename "$m")\$" media/SHA256SUMS
+	pdftotext -raw "$m" m.txt; pdftotext -raw "$c.pdf" c.txt
+	check "$c: ... the same text as keyceremony report of that transcript" cmp m.txt c.txt
+	qrs "$m" 1 > qr.txt
+	check "$c: ... its QR code is the final digest the run printed" grep -qx \
+		"$(digest "$(case $c in root-ca) echo root.out;; sign-intermediate) echo inter.out;;
+		dps-proof-of-possession) echo dps.out;; *) echo revoke.out;; esac)")" qr.txt
+	check "$c: ... fonts embedded" fonts_embedded "$m"
+done
+check "SHA256SUMS on the medium checks, reports included" sh -c "cd media && sha256sum -c --strict SHA256SUMS"
+check "no report on the medium but the four" test "$(ls media/*-report.pdf | wc -l)" -eq 4
+check "the medium holds no private key block" sh -c "! grep -l PRIVATE media/*"
 
 # each certificate and CRL issued, with the values of the run
 cert_in() {	# cert_in PDF FILE
