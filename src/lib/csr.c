@@ -15,6 +15,7 @@
 #include "kc/csr.h"
 #include "kc/error.h"
 #include "kc/fileio.h"
+#include "kc/keyquality.h"
 
 /* A DER TLV inside buf: tag, where the value starts, its length, and the
  * total length of the TLV. Single-byte tags only (all we need). */
@@ -540,7 +541,10 @@ kc_csr_parse(const unsigned char *data, size_t len, const char *what,
 		rc = kc_err(rc, "%s: key refused: %s", what, saved);
 		goto out;
 	}
-	if ((rc = key_sane(csr->pubkey, what)) != KC_OK)
+	/* Key quality first: OpenSSL's check also refuses small factors,
+	 * with a vaguer message. */
+	if ((rc = kc_key_quality(csr->pubkey, what)) != KC_OK ||
+	    (rc = key_sane(csr->pubkey, what)) != KC_OK)
 		goto out;
 	if ((rc = sigalg_ok(csr->req, what)) != KC_OK)
 		goto out;

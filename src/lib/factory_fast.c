@@ -26,6 +26,7 @@
 #include "kc/csr.h"
 #include "kc/error.h"
 #include "kc/factory.h"
+#include "kc/keyquality.h"
 #include "kc/x509.h"
 #include "factory_int.h"
 
@@ -397,6 +398,8 @@ kc_fcsr_verify(struct kc_signer *s, struct kc_fcsr *c, const char *name)
 		rc = kc_err(rc, "%s: key refused: %s", name, why);
 		goto out;
 	}
+	if ((rc = kc_key_quality(pkey, name)) != KC_OK)
+		goto out;
 	c->alg = alg;
 	if (!EVP_Digest(c->cri, c->cri_len, dgst, &dlen, md, NULL) ||
 	    (vctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL)) == NULL ||

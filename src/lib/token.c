@@ -53,6 +53,7 @@
 
 #include "kc/error.h"
 #include "kc/fileio.h"
+#include "kc/keyquality.h"
 #include "kc/token.h"
 #include "token_int.h"
 #include "token_sign.h"
@@ -1760,6 +1761,14 @@ pub_from_object(struct kc_token *tok, const char *label, CK_OBJECT_HANDLE h0,
 			    "key of %d bits or exponent other than 65537",
 			    label, tok->info.label, bits);
 			goto out;
+		}
+		{
+			char what[256];
+
+			snprintf(what, sizeof(what), "key '%s' in token '%s'",
+			    label, (const char *)tok->info.label);
+			if ((rc = kc_key_quality_rsa(bn_n, bn_e, what)) != KC_OK)
+				goto out;
 		}
 		*alg = bits == 4096 ? KC_ALG_RSA_4096 : bits == 3072 ?
 		    KC_ALG_RSA_3072 : KC_ALG_RSA_2048;
