@@ -5,3 +5,9 @@ libkc_la_SOURCES += \
 
 TESTS += tests/lifecycle/keyquality.sh
 EXTRA_DIST += tests/lifecycle/keyquality.sh tests/lifecycle/badkeys.py
+
+libkc_la_SOURCES += \
+	include/kc/cross.h src/lib/op_cross.c
+keyceremony_SOURCES += src/ceremony/cmd_cross.c
+TESTS += tests/lifecycle/cross.sh
+EXTRA_DIST += tests/lifecycle/cross.sh

@@ -12,6 +12,7 @@ int cmd_root_create(int argc, char **argv);
 int cmd_quorum_split(int argc, char **argv);
 int cmd_quorum_combine(int argc, char **argv);
 int cmd_intermediate_sign(int argc, char **argv);
+int cmd_cross_sign(int argc, char **argv);
 int cmd_verification_sign(int argc, char **argv);
 int cmd_crl(int argc, char **argv);
 int cmd_register_list(int argc, char **argv);

@@ -31,6 +31,9 @@ static const struct kc_cmd commands[] = {
 	{ "intermediate", "sign", cmd_intermediate_sign,
 	  "intermediate sign --token L --label K --issuer root.pem "
 	  "--csr factory.csr --days N [--path-len 0] [--yes] --out inter.pem" },
+	{ "cross", "sign", cmd_cross_sign,
+	  "cross sign --token L --label K --issuer OLD-ROOT.pem "
+	  "--cert NEW-ROOT.pem --days N [--yes] --out cross.pem" },
 	{ "verification", "sign", cmd_verification_sign,
 	  "verification sign --token L --label K --issuer root.pem "
 	  "--code CODE [--days 2] --out verification.pem" },
