@@ -11,3 +11,8 @@ libkc_la_SOURCES += \
 keyceremony_SOURCES += src/ceremony/cmd_cross.c
 TESTS += tests/lifecycle/cross.sh
 EXTRA_DIST += tests/lifecycle/cross.sh
+
+# The ceremony file, installed with the others (mk/engine.mk).
+dist_ceremony_DATA += ceremony/renew-crl.yaml
+TESTS += tests/lifecycle/renew-crl.sh
+EXTRA_DIST += tests/lifecycle/renew-crl.sh
