@@ -16,3 +16,7 @@ EXTRA_DIST += tests/lifecycle/cross.sh
 dist_ceremony_DATA += ceremony/renew-crl.yaml
 TESTS += tests/lifecycle/renew-crl.sh
 EXTRA_DIST += tests/lifecycle/renew-crl.sh
+
+keyceremony_SOURCES += src/ceremony/cmd_status.c
+TESTS += tests/lifecycle/status.sh
+EXTRA_DIST += tests/lifecycle/status.sh

@@ -16,6 +16,7 @@ int cmd_cross_sign(int argc, char **argv);
 int cmd_verification_sign(int argc, char **argv);
 int cmd_crl(int argc, char **argv);
 int cmd_register_list(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_transcript_verify(int argc, char **argv);
 int cmd_export(int argc, char **argv);

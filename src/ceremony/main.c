@@ -42,6 +42,8 @@ static const struct kc_cmd commands[] = {
 	  "[--reason R] [--days 365] --out root.crl" },
 	{ "register", "list", cmd_register_list,
 	  "register list [--state DIR]" },
+	{ "status", NULL, cmd_status,
+	  "status [--state DIR] [--warn-days N] [--json]" },
 	{ "run", NULL, cmd_run,
 	  "run FILE --site SITE [--batch] (or --module --token --pin-file "
 	  "--state --media)" },
