@@ -4,6 +4,8 @@
  * is written here from its definition. */
 #include "config.h"
 
+#include <limits.h>
+
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 
@@ -60,15 +62,17 @@ kc_key_roca(const BIGNUM *n)
 	return 1;
 }
 
-/* Whether x is a quadratic residue mod m (x < m, m small). */
-static int
-qr_mod(unsigned long x, unsigned long m)
-{
-	for (unsigned long y = 0; y < m; y++)
-		if (y * y % m == x)
-			return 1;
-	return 0;
-}
+/* The squares mod 64, 63, 65 and 11 ('1' at x when x is y^2 mod m): a
+ * number that is not a square mod one of them is not a square. */
+static const struct {
+	unsigned long	 m;
+	const char	*sq;
+} sq_filter[] = {
+	{ 64, "1100100001000000110000000100000001001000010000000100000001000000" },
+	{ 63, "110010010100000010100010010010000000110000010010010000000010000" },
+	{ 65, "11001000011000101000000001100110000110011000000001010001100001001" },
+	{ 11, "11011100010" },
+};
 
 /* floor(sqrt(a)) into r by Newton's method from above. */
 static int
@@ -111,15 +115,14 @@ out:
 static int
 bn_is_square(const BIGNUM *a, BN_CTX *ctx)
 {
-	static const unsigned long mods[] = { 64, 63, 65, 11 };
 	BIGNUM *s;
 	int res = -1;
 
-	for (size_t i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
-		BN_ULONG w = BN_mod_word(a, (BN_ULONG)mods[i]);
+	for (size_t i = 0; i < sizeof(sq_filter) / sizeof(sq_filter[0]); i++) {
+		BN_ULONG w = BN_mod_word(a, (BN_ULONG)sq_filter[i].m);
 		if (w == (BN_ULONG)-1)
 			return -1;
-		if (!qr_mod((unsigned long)w, mods[i]))
+		if (sq_filter[i].sq[w] != '1')
 			return 0;
 	}
 	BN_CTX_start(ctx);
@@ -133,38 +136,63 @@ out:
 }
 
 /* Fermat's method: a = ceil(sqrt(n)), b2 = a^2 - n; n = (a-b)(a+b) when
- * b2 is a square. 1 when it succeeds within the rounds (*round set), 0
- * when not, -1 on failure. */
+ * b2 is a square; each round a += 1 (b2 += 2a + 1). The residues of a and
+ * b2 mod the filter moduli are kept as words, so that a round costs a few
+ * word operations and the numbers are computed only for the rare b2 that
+ * passes every filter. 1 when it succeeds within the rounds (*round set),
+ * 0 when not, -1 on failure. */
+#define NFILTER (sizeof(sq_filter) / sizeof(sq_filter[0]))
 static int
 fermat(const BIGNUM *n, int rounds, int *round, BN_CTX *ctx)
 {
-	BIGNUM *a, *b2, *t;
+	unsigned long ra[NFILTER], rb[NFILTER];
+	BIGNUM *a0, *b2, *t;
 	int res = -1, sq;
 
 	BN_CTX_start(ctx);
-	a = BN_CTX_get(ctx);
+	a0 = BN_CTX_get(ctx);
 	b2 = BN_CTX_get(ctx);
 	t = BN_CTX_get(ctx);
-	if (t == NULL || !bn_isqrt(a, n, ctx) || !BN_sqr(t, a, ctx))
+	if (t == NULL || !bn_isqrt(a0, n, ctx) || !BN_sqr(t, a0, ctx))
 		goto out;
 	if (BN_cmp(t, n) != 0) {
-		if (!BN_add_word(a, 1) || !BN_sqr(t, a, ctx))
+		if (!BN_add_word(a0, 1) || !BN_sqr(t, a0, ctx))
 			goto out;
 	}
 	if (!BN_sub(b2, t, n))
 		goto out;
+	for (size_t j = 0; j < NFILTER; j++) {
+		BN_ULONG x = BN_mod_word(a0, (BN_ULONG)sq_filter[j].m);
+		BN_ULONG y = BN_mod_word(b2, (BN_ULONG)sq_filter[j].m);
+		if (x == (BN_ULONG)-1 || y == (BN_ULONG)-1)
+			goto out;
+		ra[j] = (unsigned long)x;
+		rb[j] = (unsigned long)y;
+	}
 	for (int i = 0; i < rounds; i++) {
-		if ((sq = bn_is_square(b2, ctx)) < 0)
-			goto out;
-		if (sq) {
-			*round = i + 1;
-			res = 1;
-			goto out;
+		size_t j;
+
+		for (j = 0; j < NFILTER; j++)
+			if (sq_filter[j].sq[rb[j]] != '1')
+				break;
+		if (j == NFILTER) {
+			/* b2 = (a0 + i)^2 - n */
+			if (!BN_copy(t, a0) || !BN_add_word(t, (BN_ULONG)i) ||
+			    !BN_sqr(t, t, ctx) || !BN_sub(b2, t, n))
+				goto out;
+			if ((sq = bn_is_square(b2, ctx)) < 0)
+				goto out;
+			if (sq) {
+				*round = i + 1;
+				res = 1;
+				goto out;
+			}
 		}
-		/* (a+1)^2 - n = b2 + 2a + 1 */
-		if (!BN_lshift1(t, a) || !BN_add_word(t, 1) ||
-		    !BN_add(b2, b2, t) || !BN_add_word(a, 1))
-			goto out;
+		for (j = 0; j < NFILTER; j++) {
+			unsigned long m = sq_filter[j].m;
+			rb[j] = (rb[j] + 2 * ra[j] + 1) % m;
+			ra[j] = (ra[j] + 1) % m;
+		}
 	}
 	res = 0;
 out:
@@ -190,16 +218,39 @@ check_exponent(const BIGNUM *e, const char *what)
 	return rc;
 }
 
+/* Trial division by the primes up to 751, several at a time: n mod a
+ * product of primes that fits a word, then each prime on the remainder. */
 static int
 check_small_factors(const BIGNUM *n, const char *what)
 {
-	for (unsigned long p = 2; p <= KC_KQ_SMALL_PRIME_MAX; p++) {
-		if (!small_prime(p))
+	unsigned long group[16];
+	size_t ng = 0;
+	BN_ULONG prod = 1, r;
+
+	for (unsigned long p = 2; p <= KC_KQ_SMALL_PRIME_MAX + 1; p++) {
+		int last = p == KC_KQ_SMALL_PRIME_MAX + 1;
+
+		if (!last && !small_prime(p))
 			continue;
-		if (BN_mod_word(n, (BN_ULONG)p) == 0)
-			return kc_err(KC_ERR_POLICY, "%s: RSA key has a factor "
-			    "below %d (%lu); refused", what,
-			    KC_KQ_SMALL_PRIME_MAX + 1, p);
+		if (ng > 0 && (last || ng == 16 || prod > (BN_ULONG)-1 / p ||
+		    prod > ULONG_MAX / p)) {
+			if ((r = BN_mod_word(n, prod)) == (BN_ULONG)-1)
+				return kc_err_ssl(KC_ERR_CRYPTO, "%s: cannot "
+				    "check the RSA key", what);
+			for (size_t i = 0; i < ng; i++)
+				if ((unsigned long)(r % group[i]) == 0)
+					return kc_err(KC_ERR_POLICY, "%s: RSA "
+					    "key has a factor below %d (%lu); "
+					    "refused", what,
+					    KC_KQ_SMALL_PRIME_MAX + 1,
+					    group[i]);
+			ng = 0;
+			prod = 1;
+		}
+		if (last)
+			break;
+		group[ng++] = p;
+		prod *= p;
 	}
 	return KC_OK;
 }
