@@ -13,10 +13,12 @@ TESTS += tests/lifecycle/cross.sh
 EXTRA_DIST += tests/lifecycle/cross.sh
 
 # The ceremony file, installed with the others (mk/engine.mk).
-dist_ceremony_DATA += ceremony/renew-crl.yaml
+dist_ceremony_DATA += ceremony/renew-crl.yaml ceremony/root-rollover.yaml
 TESTS += tests/lifecycle/renew-crl.sh
 EXTRA_DIST += tests/lifecycle/renew-crl.sh
 
 keyceremony_SOURCES += src/ceremony/cmd_status.c
 TESTS += tests/lifecycle/status.sh
 EXTRA_DIST += tests/lifecycle/status.sh
+TESTS += tests/lifecycle/rollover.sh
+EXTRA_DIST += tests/lifecycle/rollover.sh

@@ -56,6 +56,7 @@ enum kc_action {
 	KC_ACTION_VERIFICATION_SIGN,	/* Azure DPS proof-of-possession cert */
 	KC_ACTION_CRL_ISSUE,		/* CRL, optionally revoking certificates */
 	KC_ACTION_EXPORT,		/* public artefacts to the media */
+	KC_ACTION_CROSS_SIGN,		/* old root certifies a new root */
 };
 /* "root-create", ... */
 const char *kc_action_name(enum kc_action a);

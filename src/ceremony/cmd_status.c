@@ -47,6 +47,7 @@ struct item {
 struct last {
 	char		 path[1024];
 	char		 stamp[32];
+	long		 seq;		/* NAME-STAMP-N.log: N, else 1 */
 	struct timespec	 mtime;		/* ties: two ceremonies in one second */
 	struct kc_transcript_check chk;
 	int		 found, ok;
@@ -80,8 +81,36 @@ counts(const struct kc_reg_entry *l, size_t n, size_t i)
 	return 1;
 }
 
+/* A transcript's name: NAME-YYYYMMDDTHHMMSSZ.log, or NAME-STAMP-N.log for
+ * the Nth ceremony in one second. 1 with the stamp and N (1 without). */
+static int
+name_stamp(const char *name, char stamp[32], long *seq)
+{
+	size_t len = strlen(name);
+	const char *p, *z;
+
+	if (len < 22 || strcmp(name + len - 4, ".log") != 0)
+		return 0;
+	*seq = 1;
+	z = name + len - 4;		/* the '.' of ".log" */
+	for (p = z; p > name && p[-1] >= '0' && p[-1] <= '9'; p--)
+		;
+	if (p < z && p > name && p[-1] == '-' && p - name >= 18 &&
+	    p[-2] == 'Z') {
+		*seq = strtol(p, NULL, 10);
+		z = p - 1;
+	}
+	if (z - name < 17 || z[-1] != 'Z' || z[-17] != '-' || z[-8] != 'T')
+		return 0;
+	for (int i = -16; i < -1; i++)
+		if (i != -8 && (z[i] < '0' || z[i] > '9'))
+			return 0;
+	snprintf(stamp, 32, "%.16s", z - 16);
+	return 1;
+}
+
 /* The newest transcript in STATE/transcripts (by the time in its name,
- * NAME-YYYYMMDDTHHMMSSZ.log, then by its modification time), verified
+ * then the number after it, then its modification time), verified
  * (kc_transcript_scan opens it hostile-safe: no links, no FIFOs). */
 static void
 last_ceremony(const char *state, struct last *L)
@@ -95,30 +124,26 @@ last_ceremony(const char *state, struct last *L)
 	if ((D = opendir(dir)) == NULL)
 		return;
 	while ((d = readdir(D)) != NULL) {
-		size_t len = strlen(d->d_name);
-		const char *dash = strrchr(d->d_name, '-');
-
-		if (len < 5 || strcmp(d->d_name + len - 4, ".log") != 0 ||
-		    dash == NULL || (size_t)(d->d_name + len - 4 - dash - 1) >=
-		    sizeof(L->stamp))
-			continue;
 		char stamp[32];
 		struct stat st;
+		long seq;
 		int cmp;
 
-		snprintf(stamp, sizeof(stamp), "%.*s",
-		    (int)(d->d_name + len - 4 - dash - 1), dash + 1);
+		if (!name_stamp(d->d_name, stamp, &seq))
+			continue;
 		if (fstatat(dirfd(D), d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
 		    !S_ISREG(st.st_mode))
 			continue;
 		cmp = L->found ? strcmp(stamp, L->stamp) : 1;
 		if (cmp == 0)
-			cmp = st.st_mtim.tv_sec != L->mtime.tv_sec ?
+			cmp = seq != L->seq ? (seq > L->seq ? 1 : -1) :
+			    st.st_mtim.tv_sec != L->mtime.tv_sec ?
 			    (st.st_mtim.tv_sec > L->mtime.tv_sec ? 1 : -1) :
 			    (st.st_mtim.tv_nsec > L->mtime.tv_nsec ? 1 : -1);
 		if (cmp <= 0)
 			continue;
 		L->found = 1;
+		L->seq = seq;
 		L->mtime = st.st_mtim;
 		snprintf(L->stamp, sizeof(L->stamp), "%s", stamp);
 		snprintf(L->path, sizeof(L->path), "%s/%s", dir, d->d_name);

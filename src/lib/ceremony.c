@@ -43,6 +43,8 @@ static const struct {
 	  "issuer-cert", "next-update-days", "revoke", "reason", "output",
 	  NULL } },
 	{ "export", KC_ACTION_EXPORT, { COMMON_KEYS, NULL } },
+	{ "cross-sign", KC_ACTION_CROSS_SIGN, { COMMON_KEYS, "issuer-key",
+	  "issuer-cert", "new-root", "days", "output", NULL } },
 };
 
 
@@ -182,6 +184,7 @@ step_clear(struct kc_step *s)
 	free(s->issuer_key);
 	free(s->issuer_cert);
 	free(s->csr);
+	free(s->new_root);
 	free(s->code);
 	free(s->code_file);
 	free(s->output);
@@ -454,6 +457,9 @@ build_summary(struct kc_step *s)
 		rc |= add_line(b, "issuer certificate: %s", s->issuer_cert);
 	if (s->csr)
 		rc |= add_line(b, "CSR: %s", s->csr);
+	if (s->new_root)
+		rc |= add_line(b, "new root certificate (certified with its "
+		    "subject and key): %s", s->new_root);
 	if (s->subject)
 		rc |= add_line(b, "subject: %s", s->subject);
 	else if (s->info.action == KC_ACTION_INTERMEDIATE_SIGN)
@@ -509,7 +515,8 @@ parse_step(const struct yctx *y, struct ynode *m, struct kc_ceremony *c,
 	if (k == sizeof(actions) / sizeof(actions[0]))
 		return yerr(y, ymap_get(m, "action")->line, "unknown action "
 		    "'%s' (use root-create, intermediate-sign, "
-		    "verification-sign, crl-issue or export)", action);
+		    "verification-sign, crl-issue, cross-sign or export)",
+		    action);
 	s->info.action = actions[k].action;
 	if ((rc = ymap_only(y, m, actions[k].keys, where)) != KC_OK)
 		return rc;
@@ -598,6 +605,17 @@ parse_step(const struct yctx *y, struct ynode *m, struct kc_ceremony *c,
 		    (rc = get_path(y, m, "output", 1, &s->output)) != KC_OK)
 			return rc;
 		break;
+	case KC_ACTION_CROSS_SIGN:
+		if ((rc = get_label(y, m, "issuer-key", &s->issuer_key)) !=
+		    KC_OK ||
+		    (rc = get_path(y, m, "issuer-cert", 1, &s->issuer_cert)) !=
+		    KC_OK ||
+		    (rc = get_path(y, m, "new-root", 1, &s->new_root)) !=
+		    KC_OK ||
+		    (rc = get_days(y, m, "days", 1, &s->days)) != KC_OK ||
+		    (rc = get_path(y, m, "output", 1, &s->output)) != KC_OK)
+			return rc;
+		break;
 	case KC_ACTION_EXPORT:
 		break;
 	}
@@ -624,8 +642,8 @@ cross_check(const struct yctx *y, struct kc_ceremony *c)
 {
 	for (size_t i = 0; i < c->nsteps; i++) {
 		struct kc_step *s = &c->steps[i];
-		const char *ins[4] = { s->issuer_cert, s->csr, s->code_file,
-		    s->nrevoke ? s->revoke[0].cert : NULL };
+		const char *ins[5] = { s->issuer_cert, s->csr, s->code_file,
+		    s->nrevoke ? s->revoke[0].cert : NULL, s->new_root };
 
 		for (size_t j = 0; j < i; j++) {
 			struct kc_step *p = &c->steps[j];

@@ -172,6 +172,28 @@ review_root(struct buf *b, const struct kc_step *s)
 	put_exts(b, KC_PROFILE_ROOT, -1, rsa);
 }
 
+/* cross-sign (issue 15 item 4): see kc/cross.h. */
+static void
+review_cross(struct buf *b, const struct kc_ceremony *c, size_t i,
+    const struct kc_step *s)
+{
+	put(b, "      issues: a cross-certificate for a new root (profile "
+	    "root, signed by the old root)\n");
+	put_input(b, c, i, "new root certificate", s->new_root);
+	put(b, "      subject and key: the new root's, its "
+	    "SubjectPublicKeyInfo byte for byte; its self-signature must "
+	    "verify; not the old root's key or name\n");
+	put_signer(b, c, i, s);
+	put(b, "      validity: notBefore = the moment of signing (UTC), "
+	    "notAfter = notBefore + ");
+	put_years(b, s->days);
+	put(b, ", cut short at the end of the old (or the new) root's "
+	    "validity\n");
+	put(b, "      key identifiers: SKI = the new root's SKI, AKI = the old "
+	    "root's SKI\n");
+	put_exts(b, KC_PROFILE_ROOT, -1, 0);
+}
+
 static void
 review_intermediate(struct buf *b, const struct kc_ceremony *c, size_t i,
     const struct kc_step *s)
@@ -270,6 +292,9 @@ put_step(struct buf *b, const struct kc_ceremony *c, size_t i)
 		break;
 	case KC_ACTION_CRL_ISSUE:
 		review_crl(b, c, i, s);
+		break;
+	case KC_ACTION_CROSS_SIGN:
+		review_cross(b, c, i, s);
 		break;
 	case KC_ACTION_EXPORT:
 		put(b, "      copies the public artefacts of the state "

@@ -388,6 +388,8 @@ kc_engine_step(struct kc_engine *e, size_t i, struct kc_step_result *r)
 		list_file(e, s->issuer_cert, ins, sizeof(ins));
 	if (s->csr)
 		list_file(e, s->csr, ins, sizeof(ins));
+	if (s->new_root)
+		list_file(e, s->new_root, ins, sizeof(ins));
 	if (s->code_file)
 		list_file(e, s->code_file, ins, sizeof(ins));
 	for (size_t k = 0; k < s->nrevoke; k++)

@@ -10,6 +10,7 @@
 #include "kc/display.h"
 #include "kc/engine.h"
 #include "kc/crl.h"
+#include "kc/cross.h"
 #include "kc/error.h"
 #include "kc/fileio.h"
 #include "kc/media.h"
@@ -21,7 +22,7 @@
 int
 kc_engine_action_available(enum kc_action a)
 {
-	return a >= KC_ACTION_ROOT_CREATE && a <= KC_ACTION_EXPORT;
+	return a >= KC_ACTION_ROOT_CREATE && a <= KC_ACTION_CROSS_SIGN;
 }
 
 static void
@@ -148,6 +149,47 @@ intermediate_sign(struct kc_engine *e, const struct kc_step *s,
 	copy_result(&o, r);
 	snprintf(outs, outsz, "%s:%s", s->output, o.out_sha256);
 	cert_detail(r, "intermediate certificate");
+	return KC_OK;
+}
+
+/* cross-sign: the old root (issuer-key, issuer-cert) certifies new-root
+ * (kc_op_cross_sign, as `keyceremony cross sign`). */
+static int
+cross_sign(struct kc_engine *e, const struct kc_step *s,
+    struct kc_step_result *r, char *outs, size_t outsz)
+{
+	struct kc_cross_params p;
+	struct kc_op_result o;
+	struct ask_arg aa;
+	char issuer[PATH_MAX], cert[PATH_MAX];
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	memset(&o, 0, sizeof(o));
+	memset(&aa, 0, sizeof(aa));
+	if ((rc = kc_engine_path(e, s->output, r->out_path,
+	    sizeof(r->out_path))) != KC_OK ||
+	    (rc = kc_engine_path(e, s->issuer_cert, issuer, sizeof(issuer))) !=
+	    KC_OK ||
+	    (rc = kc_engine_path(e, s->new_root, cert, sizeof(cert))) != KC_OK)
+		return rc;
+	aa.e = e;
+	aa.s = s;
+	aa.o = &o;
+	aa.r = r;
+	p.key_label = s->issuer_key;
+	p.issuer = issuer;
+	p.cert = cert;
+	p.days = s->days;
+	p.out = r->out_path;
+	p.state_dir = e->state;
+	p.confirm = (e->flags & KC_ENGINE_BATCH) ? NULL : op_confirm;
+	p.confirm_arg = &aa;
+	if ((rc = kc_op_cross_sign(e->tok, &p, &o, NULL)) != KC_OK)
+		return rc;
+	copy_result(&o, r);
+	snprintf(outs, outsz, "%s:%s", s->output, o.out_sha256);
+	cert_detail(r, "cross-certificate");
 	return KC_OK;
 }
 
@@ -304,6 +346,8 @@ kc_engine_run_action(struct kc_engine *e, const struct kc_step *s,
 		return crl_issue(e, s, r, outs, outsz);
 	case KC_ACTION_EXPORT:
 		return export_step(e, s, r, outs, outsz);
+	case KC_ACTION_CROSS_SIGN:
+		return cross_sign(e, s, r, outs, outsz);
 	default:
 		return kc_err(KC_ERR_USAGE, "action '%s' is not available in "
 		    "this build", kc_action_name(s->info.action));

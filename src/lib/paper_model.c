@@ -313,6 +313,7 @@ script_step(struct kc_paper *d, const struct kc_ceremony *c,
 	    (rc = kc_paper_add(d, KC_PAPER_TEXT, "", lines)))
 		goto out;
 	if ((rc = script_input(d, site, "CSR", s->csr)) ||
+	    (rc = script_input(d, site, "new root certificate", s->new_root)) ||
 	    (rc = script_input(d, site, "issuer certificate", s->issuer_cert)) ||
 	    (rc = script_input(d, site, "code file", s->code_file)))
 		goto out;
@@ -327,6 +328,7 @@ script_step(struct kc_paper *d, const struct kc_ceremony *c,
 	case KC_ACTION_ROOT_CREATE:
 	case KC_ACTION_INTERMEDIATE_SIGN:
 	case KC_ACTION_VERIFICATION_SIGN:
+	case KC_ACTION_CROSS_SIGN:
 		if ((rc = kc_paper_add(d, KC_PAPER_BOX, "Observed serial", "")) ||
 		    (rc = kc_paper_add(d, KC_PAPER_BOX, "Observed SHA-256 "
 		    "fingerprint", "first and last groups at least")))

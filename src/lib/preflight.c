@@ -562,6 +562,7 @@ check_files(struct kc_engine *e, struct kc_check_result *r)
 
 		need_input(e, i, s->issuer_cert, r);
 		need_input(e, i, s->csr, r);
+		need_input(e, i, s->new_root, r);
 		need_input(e, i, s->code_file, r);
 		for (size_t k = 0; k < s->nrevoke; k++)
 			need_input(e, i, s->revoke[k].cert, r);
