@@ -26,6 +26,7 @@ TESTS += tests/softhsm/factory-sign.sh tests/softhsm/factory-batch.sh \
 	tests/softhsm/factory-check.sh
 EXTRA_DIST += tests/factory/setup.sh
 EXTRA_DIST += tests/factory/rawcsr.py
+EXTRA_DIST += tests/factory/serials.py
 
 # CSR generator for the batch/crash tests and the benchmark.
 check_PROGRAMS += tests/factory/gencsr

@@ -131,7 +131,7 @@ check "ledger: no serial twice" test "$(sqlite3 D2/ledger.sqlite "select count(d
 check "ledger verify after the rerun" "$FS" ledger verify --dir D2
 check "  ... from another directory too (absolute paths)" sh -c "cd / && '$FS' ledger verify --dir '$T/D2'"
 check "3 files per device, nothing else" test "$(ls bout | wc -l)" = $((3 * N))
-for f in bout/*.cert.pem; do openssl x509 -in "$f" -noout -serial; done | sort > "$T/serials"
+python3 "$KC_TOP_SRCDIR/tests/factory/serials.py" bout/*.cert.pem | sort > "$T/serials"	# one process, not 1500 openssl
 check "no serial repeats among the certificate files" test "$(sort -u "$T/serials" | wc -l)" = $N
 check "every file's certificate is the recorded one" sh -c "'$FS' ledger export --dir D2 --format csv | tail -n +2 | cut -d, -f2 | tr -d '\"' | tr a-f A-F | sed 's/^/serial=/' | sort | cmp -s - '$T/serials'"
 bad=0
