@@ -13,7 +13,7 @@ libkcpaper_la_LIBADD = $(PAPER_LIBS)
 keyceremony_SOURCES += src/ceremony/cmd_paper.c
 keyceremony_LDADD += libkcpaper.la libkc.la $(PAPER_LIBS) $(CRYPTO_LIBS)
 
-TESTS += tests/paper/script.sh tests/paper/report.sh
+TESTS += tests/paper/script.sh tests/paper/report.sh tests/paper/tui-qr.sh
 EXTRA_DIST += tests/paper/paper-lib.sh
 
 # the runbook shows page 1 of each (pdftoppm -r 55 -gray of a rehearsal)

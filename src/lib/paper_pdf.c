@@ -326,7 +326,7 @@ qr(struct pen *p, const struct kc_paper_block *b)
 	struct kc_qr *q;
 	double ms = 2.5, side;
 
-	if (kc_qr_encode(b->text, &q) != KC_OK) {
+	if (kc_qr_encode(b->text, KC_QR_ECC_M, &q) != KC_OK) {
 		p->failed = 1;
 		return;
 	}

@@ -14,14 +14,15 @@
 #include "kc/qr.h"
 
 int
-kc_qr_encode(const char *text, struct kc_qr **out)
+kc_qr_encode(const char *text, enum kc_qr_ecc ecc, struct kc_qr **out)
 {
 	QRcode *c;
 	struct kc_qr *q;
 	size_t n;
 
 	*out = NULL;
-	if ((c = QRcode_encodeString8bit(text, 0, QR_ECLEVEL_M)) == NULL)
+	if ((c = QRcode_encodeString8bit(text, 0,
+	    ecc == KC_QR_ECC_L ? QR_ECLEVEL_L : QR_ECLEVEL_M)) == NULL)
 		return kc_err(KC_ERR_INTERNAL, "cannot make a QR code of %zu "
 		    "bytes: %s", strlen(text), strerror(errno));
 	n = (size_t)c->width * (size_t)c->width;

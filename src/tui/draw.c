@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,10 @@ tui_draw_start(void)
 		    "terminal: /dev/tty: %s", strerror(errno));
 	if (tcgetattr(STDIN_FILENO, &saved_tio) == 0)
 		saved_ok = 1;
+	/* the terminal's character set (LANG/LC_CTYPE): with UTF-8, text
+	 * that kc_display_line let through (and the End screen's QR code
+	 * in half blocks) is drawn as characters, not as escaped bytes */
+	setlocale(LC_CTYPE, "");
 	if ((screen = newterm(NULL, tty_out ? tty_out : stdout, stdin)) ==
 	    NULL)
 		return kc_err(KC_ERR_USAGE, "cannot drive this terminal "

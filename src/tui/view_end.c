@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <langinfo.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "kc/engine.h"
 #include "kc/error.h"
 #include "kc/media.h"
+#include "kc/qr.h"
 #include "tui.h"
 
 struct endview {
@@ -28,6 +30,7 @@ struct endview {
 	int			made;	/* steps done that wrote an output */
 	size_t			nexported;
 	char			export_msg[512];
+	int			qr;	/* r: the digest as a QR code */
 };
 
 struct finish_job {
@@ -133,6 +136,46 @@ finish(struct tui *t, struct endview *v)
 		    "media" : "press q to leave");
 }
 
+/* The final digest (64 hex digits) as a QR code in half blocks: two
+ * module rows per line, light modules drawn (a light-on-dark terminal
+ * shows dark modules on light), a quiet zone of two modules. 37 columns
+ * by 19 lines for the 33 modules of the digest (version 4, level L). */
+static void
+draw_qr(struct tui *t, struct endview *v)
+{
+	static const char *const cell[4] = { " ", "\u2584", "\u2580",
+	    "\u2588" };	/* neither, bottom, top, both light */
+	struct kc_qr *q = NULL;
+	int rows, cols, side, x0, y0 = 2;
+
+	tui_draw_size(&rows, &cols);
+	tui_frame(t, "End: QR code", "r back to the digest and words  q leave");
+	if (strcmp(nl_langinfo(CODESET), "UTF-8") != 0) {
+		tui_draw_text(y0, 1, TA_BOLD, "The QR code needs a UTF-8 "
+		    "terminal (half-block characters):");
+		tui_draw_text(y0 + 1, 3, TA_NORMAL, "start keyceremony with "
+		    "LANG=C.UTF-8 (this one is %.30s)", nl_langinfo(CODESET));
+		return;
+	}
+	if (kc_qr_encode(v->sum.digest, KC_QR_ECC_L, &q) != KC_OK) {
+		tui_draw_text(y0, 1, TA_BOLD, "%s", kc_errmsg());
+		return;
+	}
+	side = q->width + 4;
+	x0 = (cols - side) / 2;
+	for (int y = -2, line = 0; y < q->width + 2; y += 2, line++)
+		for (int x = -2; x < q->width + 2; x++) {
+			int top = !kc_qr_dark(q, x, y);
+			int bot = y + 1 < q->width + 2 && !kc_qr_dark(q, x, y + 1);
+
+			tui_draw_text(y0 + line, x0 + x + 2, TA_NORMAL, "%s",
+			    cell[top * 2 + bot]);
+		}
+	tui_draw_center(y0 + (side + 1) / 2 + 1, TA_NORMAL, "%s",
+	    "scan: the final digest in hex, to compare with the paper");
+	kc_qr_free(q);
+}
+
 static void
 end_draw(struct tui *t, void *state)
 {
@@ -141,9 +184,14 @@ end_draw(struct tui *t, void *state)
 	char g[KC_HASH_SHOW_MAX], words[32][16], *gsave = NULL, *lsave = NULL;
 	int nw = 0;
 
+	if (v->qr && v->rc == KC_OK) {
+		draw_qr(t, v);
+		return;
+	}
 	tui_draw_size(&rows, &cols);
 	tui_frame(t, "End of the ceremony", offer_export(v) ?
-	    "e export to the media  q leave" : "q leave");
+	    "e export to the media  r QR code  q leave" :
+	    "r QR code  q leave");
 	if (v->rc != KC_OK) {
 		tui_draw_text(y++, 1, TA_BOLD, "The transcript could not be "
 		    "closed:");
@@ -233,6 +281,10 @@ end_key(struct tui *t, void *state, int key)
 	case 'E':
 		if (offer_export(v))
 			do_export(t, v);
+		return 1;
+	case 'r':
+	case 'R':
+		v->qr = !v->qr;
 		return 1;
 	case 'q':
 	case 'Q':
