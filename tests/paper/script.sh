@@ -170,6 +170,8 @@ done
 check "markup in titles is literal (PDF)" sh -c "grep -qF 'T<b>BOLD</b>Z' hostile-18.pdf.txt && grep -qF \"T<span foreground='white'>HIDDEN</span>Z\" hostile-19.pdf.txt &&
 	grep -qF 'T&amp;&lt;&#x41;Z' hostile-20.pdf.txt && grep -qF 'D<markup><i>E' hostile-21.pdf.txt && grep -qF 'D</span></b>E' hostile-22.txt"
 check "bidi shown as its escape (PDF and text)" sh -c "grep -qiF 'T\\u{202e}Z' hostile-04.pdf.txt && grep -qiF 'D\\u{202e}E' hostile-04.txt"
+check "keyceremony links the renderer, factorysign never" sh -c \
+	"ldd '$KC_TOP_BUILDDIR/keyceremony' | grep -q libpangocairo && ! ldd '$KC_TOP_BUILDDIR/factorysign' | grep -Eq 'cairo|pango|qrencode|fontconfig'"
 check_fails "an escape sequence in a title: refused as at load" "^keyceremony: hostile-esc\.yaml:[0-9]+: " \
 	"$KC" script hostile-esc.yaml --out esc.pdf
 check "  ... nothing written" test ! -e esc.pdf
