@@ -22,3 +22,5 @@ TESTS += tests/first-use/factory-ledger-files.sh
 EXTRA_DIST += tests/first-use/factory-ledger-files.sh
 TESTS += tests/first-use/factory-rerun.sh
 EXTRA_DIST += tests/first-use/factory-rerun.sh
+TESTS += tests/first-use/factory-refuse-early.sh
+EXTRA_DIST += tests/first-use/factory-refuse-early.sh

@@ -203,6 +203,13 @@ int kc_factory_check_formats(const struct kc_factory_opts *o, int keys_here,
 int kc_factory_device_key(const char *path, const struct kc_secret *pass,
     const unsigned char *csr, size_t len, const char *name, EVP_PKEY **out);
 
+/* The checks of kc_factory_issue() that need no key (the CSR's encoding,
+ * subject and device ID, --id against its CN), so that a command refuses
+ * bad input before it asks for the passphrase. The signature and the key
+ * are checked by kc_factory_issue(). */
+int kc_factory_csr_precheck(const unsigned char *csr, size_t len,
+    const char *name, const char *id);
+
 /*
  * Issues one device certificate from a CSR (PEM or DER in csr/len; name is
  * the file name used in messages). id, when not NULL, must equal the CSR's

@@ -145,9 +145,12 @@ cmd_sign(int argc, char **argv)
 	    "PKCS#12 password", pfx_file, 1, &pfx)) != KC_OK)
 		goto fail;
 	a.o.pfx_pass = pfx;
+	/* the CSR's form, subject and ID are refused before the
+	 * intermediate key's passphrase is asked for */
 	if ((rc = kc_factory_check_opts(NULL, &a.o, 0)) != KC_OK ||
 	    (data == NULL &&
-	    (rc = kc_file_read(a.csr, KC_FILE_MAX, &data, &len)) != KC_OK))
+	    (rc = kc_file_read(a.csr, KC_FILE_MAX, &data, &len)) != KC_OK) ||
+	    (rc = kc_factory_csr_precheck(data, len, a.csr, a.id)) != KC_OK)
 		goto fail;
 	if ((f = fs_open(a.dir, a.pass_file, &rc)) == NULL)
 		goto out;

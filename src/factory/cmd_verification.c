@@ -8,6 +8,7 @@
 #include "kc/display.h"
 #include "kc/error.h"
 #include "kc/factory.h"
+#include "kc/ops.h"
 #include "commands.h"
 #include "front.h"
 #include "opts.h"
@@ -56,6 +57,9 @@ cmd_verification(int argc, char **argv)
 	if (a.code == NULL || a.out == NULL)
 		return kc_front_usage("verification: --code and --out are "
 		    "required\nusage: %s %s", kc_progname, usage);
+	/* a code DPS would not accept is refused before the passphrase */
+	if ((rc = kc_verification_code_check(a.code)) != KC_OK)
+		return kc_front_fail(rc);
 	if ((f = fs_open(a.dir, a.pass_file, &rc)) == NULL)
 		return rc;
 	rc = kc_factory_verification(f, a.code, a.out, &res);

@@ -1211,6 +1211,39 @@ out:
 	return rc;
 }
 
+/* The CSR's form, subject and ID (everything but its signature and key,
+ * which need the signer): c points into *der. */
+static int
+read_csr(const unsigned char *csr, size_t len, const char *name,
+    const char *id, struct kc_fcsr *c, unsigned char **der, size_t *der_len)
+{
+	int rc;
+
+	if ((rc = csr_der(csr, len, name, der, der_len)) != KC_OK)
+		return rc;
+	if ((rc = kc_fcsr_parse(*der, *der_len, name, c)) != KC_OK ||
+	    (rc = kc_fcsr_check(c, name)) != KC_OK)
+		return rc;
+	if (id != NULL && strcmp(id, c->cn) != 0)
+		return kc_err(KC_ERR_POLICY, "%s: --id '%s' does not match the "
+		    "CSR's CN '%s'", name, id, c->cn);
+	return KC_OK;
+}
+
+int
+kc_factory_csr_precheck(const unsigned char *csr, size_t len,
+    const char *name, const char *id)
+{
+	struct kc_fcsr c;
+	unsigned char *der = NULL;
+	size_t der_len = 0;
+	int rc;
+
+	rc = read_csr(csr, len, name, id, &c, &der, &der_len);
+	free(der);
+	return rc;
+}
+
 static int
 take_csr(struct kc_factory *f, const unsigned char *csr, size_t len,
     const char *name, const char *id, struct kc_fcsr *c,
@@ -1218,16 +1251,9 @@ take_csr(struct kc_factory *f, const unsigned char *csr, size_t len,
 {
 	int rc;
 
-	if ((rc = csr_der(csr, len, name, der, der_len)) != KC_OK)
+	if ((rc = read_csr(csr, len, name, id, c, der, der_len)) != KC_OK)
 		return rc;
-	if ((rc = kc_fcsr_parse(*der, *der_len, name, c)) != KC_OK ||
-	    (rc = kc_fcsr_verify(&f->sg, c, name)) != KC_OK ||
-	    (rc = kc_fcsr_check(c, name)) != KC_OK)
-		return rc;
-	if (id != NULL && strcmp(id, c->cn) != 0)
-		return kc_err(KC_ERR_POLICY, "%s: --id '%s' does not match the "
-		    "CSR's CN '%s'", name, id, c->cn);
-	return KC_OK;
+	return kc_fcsr_verify(&f->sg, c, name);
 }
 
 int
