@@ -33,7 +33,7 @@ type_text() { tmx send-keys -t kc -l "$1"; }
 # wait_for TEXT [SECONDS]: polls the screen until it shows TEXT (fixed
 # string); on timeout prints the screen as a diagnostic and fails.
 wait_for() {
-	_w=$1; _limit=$(( ${2:-20} * 10 )); _i=0
+	_w=$1; _limit=$(( ${2:-60} * 10 )); _i=0
 	while [ "$_i" -lt "$_limit" ]; do
 		if screen | grep -Fq -- "$_w"; then return 0; fi
 		sleep 0.1; _i=$((_i + 1))
@@ -42,7 +42,7 @@ wait_for() {
 	return 1
 }
 # expect DESCRIPTION TEXT [SECONDS]: a test point for wait_for.
-expect() { if wait_for "$2" "${3:-20}"; then ok "$1"; else not_ok "$1"; fi; }
+expect() { if wait_for "$2" "${3:-60}"; then ok "$1"; else not_ok "$1"; fi; }
 # wait_exit [SECONDS]: waits for the program to end; prints its status.
 wait_exit() {
 	_limit=$(( ${1:-10} * 10 )); _i=0
@@ -80,7 +80,7 @@ tui_preflight() {
 	wait_for "Preflight checks" || return 1
 	keys Enter
 	_i=0
-	while [ "$_i" -lt 150 ]; do
+	while [ "$_i" -lt 900 ]; do
 		_s=$(screen)
 		case $_s in
 		*"press Enter to log in"*) return 0 ;;
@@ -112,7 +112,7 @@ fp_groups() {
 tui_step() {
 	keys Enter
 	_i=0
-	while [ "$_i" -lt 600 ]; do
+	while [ "$_i" -lt 1800 ]; do
 		_s=$(screen)
 		case $_s in
 		*"done; press Enter to go on"*) return 0 ;;
