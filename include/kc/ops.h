@@ -35,6 +35,8 @@ struct kc_root_params {
 	int		 days;
 	const char	*out;		/* root certificate, PEM */
 	const char	*state_dir;	/* register; NULL: none */
+	/* why days exceeds KC_ROOT_DAYS_CAP; NULL: it may not */
+	const char	*validity_reason;
 	/* the site profile's key-template; NULL: none */
 	const struct kc_key_template *key_template;
 };

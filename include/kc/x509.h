@@ -64,6 +64,9 @@ int kc_profile_extensions(enum kc_profile p, int path_len, int rsa,
     char *out, size_t outsz);
 
 #define KC_DAYS_MAX 10958	/* 30 years */
+/* A root's validity past this (25 years) needs a recorded reason
+ * (--validity-reason, a ceremony file's validity-reason). */
+#define KC_ROOT_DAYS_CAP 9132
 #define KC_SERIAL_LEN 16	/* bytes; the top bit is cleared: 127 random bits */
 
 struct kc_cert_req {

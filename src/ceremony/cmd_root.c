@@ -19,12 +19,14 @@
 static const char usage[] =
     "usage: keyceremony root create --token L --label K --algorithm ALG\n"
     "           --subject DN --days N --out root.pem [--pin-file F]\n"
-    "           [--module PATH] [--state DIR]\n"
+    "           [--validity-reason TEXT] [--module PATH] [--state DIR]\n"
     "  --token L        label of the token (HSM) that will hold the root key\n"
     "  --label K        label of the new key pair inside the token\n"
     "  --algorithm ALG  ec-p384 (default), ec-p256, rsa-3072 or rsa-4096\n"
     "  --subject DN     e.g. \"/CN=Example Device Root CA/O=Example/C=DE\"\n"
-    "  --days N         validity in days (1 to 10958)\n"
+    "  --days N         validity in days (1 to 10958; past 9132, 25 years,\n"
+    "                   only with --validity-reason)\n"
+    "  --validity-reason TEXT  why the root outlives 25 years (one line)\n"
     "  --out FILE       root certificate (PEM); must not exist\n"
     "  --pin-file F     user PIN from F (mode 0600); else asked on the terminal\n"
     "  --module PATH    PKCS#11 module (default: $KEYCEREMONY_MODULE or SoftHSM)\n"
@@ -40,6 +42,7 @@ cmd_root_create(int argc, char **argv)
 		{ "algorithm", required_argument, NULL, 'a' },
 		{ "subject", required_argument, NULL, 's' },
 		{ "days", required_argument, NULL, 'd' },
+		{ "validity-reason", required_argument, NULL, 'r' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "pin-file", required_argument, NULL, 'p' },
 		{ "module", required_argument, NULL, 'm' },
@@ -64,6 +67,7 @@ cmd_root_create(int argc, char **argv)
 		case 'a': alg = optarg; break;
 		case 's': p.subject = optarg; break;
 		case 'd': days = optarg; break;
+		case 'r': p.validity_reason = optarg; break;
 		case 'o': p.out = optarg; break;
 		case 'p': pin_file = optarg; break;
 		case 'm': module = optarg; break;
@@ -83,6 +87,20 @@ cmd_root_create(int argc, char **argv)
 		    "--subject, --days and --out (see --help)");
 	if ((rc = kc_front_days(days, KC_DAYS_MAX, &p.days)) != KC_EXIT_OK)
 		return rc;
+	if (p.days > KC_ROOT_DAYS_CAP && p.validity_reason == NULL)
+		return kc_front_usage("root create: --days %d exceeds the root "
+		    "validity cap of %d days (25 years); give --validity-reason "
+		    "TEXT saying why", p.days, KC_ROOT_DAYS_CAP);
+	if (p.validity_reason != NULL) {
+		char why[128] = "";
+		if (p.validity_reason[0] == '\0' ||
+		    strlen(p.validity_reason) > 200 ||
+		    kc_text_plain(p.validity_reason, strlen(p.validity_reason),
+		    why, sizeof(why)) != 1)
+			return kc_front_usage("root create: --validity-reason "
+			    "must be 1 to 200 characters of one line of plain "
+			    "text%s%s", why[0] ? ": " : "", why);
+	}
 	if ((rc = kc_alg_parse(alg, &p.alg)) != KC_OK)
 		return kc_front_fail(rc);
 	/* Cheap checks before the PIN is asked for. */
@@ -106,6 +124,8 @@ cmd_root_create(int argc, char **argv)
 	printf("  %-11s %s, label '%s' in token '%s' (generated inside the "
 	    "token; sensitive, never extractable, sign only)\n", "key",
 	    kc_alg_name(p.alg), kc_disp(p.key_label), kc_disp(token));
+	if (p.validity_reason != NULL)
+		printf("  %-11s %s\n", "validity", kc_disp(p.validity_reason));
 	printf("SHA-256 fingerprint:\n  %s\n", kc_hash(res.fingerprint));
 	return KC_EXIT_OK;
 }

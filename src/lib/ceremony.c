@@ -12,6 +12,7 @@
 
 #include <openssl/x509.h>
 
+#include "kc/display.h"
 #include "kc/engine.h"
 #include "kc/error.h"
 #include "kc/fileio.h"
@@ -32,7 +33,8 @@ static const struct {
 	const char	*keys[16];	/* every key a step of it may have */
 } actions[] = {
 	{ "root-create", KC_ACTION_ROOT_CREATE, { COMMON_KEYS, "key-label",
-	  "algorithm", "subject", "days", "output", NULL } },
+	  "algorithm", "subject", "days", "validity-reason", "output",
+	  NULL } },
 	{ "intermediate-sign", KC_ACTION_INTERMEDIATE_SIGN, { COMMON_KEYS,
 	  "issuer-key", "issuer-cert", "csr", "subject", "days", "path-len",
 	  "output", NULL } },
@@ -181,6 +183,7 @@ step_clear(struct kc_step *s)
 	free(s->summary);
 	free(s->key_label);
 	free(s->subject);
+	free(s->validity_reason);
 	free(s->issuer_key);
 	free(s->issuer_cert);
 	free(s->csr);
@@ -370,6 +373,36 @@ get_days(const struct yctx *y, struct ynode *m, const char *key, int required,
 	return KC_OK;
 }
 
+/* A root past KC_ROOT_DAYS_CAP days needs validity-reason beside its
+ * days: one line of plain text, recorded in the step's summary (so in
+ * run --check, the confirmation and the transcript). */
+static int
+get_validity_reason(const struct yctx *y, struct ynode *m, struct kc_step *s)
+{
+	const char *v;
+	char why[128];
+	int rc, line;
+
+	if ((rc = ymap_str(y, m, "validity-reason", 0, &v)) != KC_OK)
+		return rc;
+	line = ymap_get(m, v ? "validity-reason" : "days")->line;
+	if (v == NULL && s->days > KC_ROOT_DAYS_CAP)
+		return yerr(y, line, "'days: %d' exceeds the root validity "
+		    "cap of %d days (25 years): add 'validity-reason' "
+		    "beside it saying why", s->days, KC_ROOT_DAYS_CAP);
+	if (v == NULL)
+		return KC_OK;
+	if (v[0] == '\0')
+		return yerr(y, line, "'validity-reason' is empty");
+	if ((rc = check_line(y, line, "validity-reason", v, 200)) != KC_OK)
+		return rc;
+	why[0] = '\0';
+	if (kc_text_plain(v, strlen(v), why, sizeof(why)) != 1)
+		return yerr(y, line, "'validity-reason' must be one line of "
+		    "plain text%s%s", why[0] ? ": " : "", why);
+	return dupstr(v, &s->validity_reason);
+}
+
 static int
 get_label(const struct yctx *y, struct ynode *m, const char *key,
     char **out)
@@ -475,6 +508,8 @@ build_summary(struct kc_step *s)
 	else if (s->days)
 		rc |= add_line(b, "validity: %d days (%.1f years)", s->days,
 		    s->days / 365.25);
+	if (s->validity_reason)
+		rc |= add_line(b, "validity reason: %s", s->validity_reason);
 	for (size_t i = 0; i < s->nrevoke; i++)
 		rc |= add_line(b, "revoke: %s (%s)", s->revoke[i].cert,
 		    s->revoke[i].reason);
@@ -546,6 +581,7 @@ parse_step(const struct yctx *y, struct ynode *m, struct kc_ceremony *c,
 			    "ec-p384, ec-p256, rsa-3072 or rsa-4096)", alg);
 		if ((rc = get_subject(y, m, 1, &s->subject)) != KC_OK ||
 		    (rc = get_days(y, m, "days", 1, &s->days)) != KC_OK ||
+		    (rc = get_validity_reason(y, m, s)) != KC_OK ||
 		    (rc = get_path(y, m, "output", 1, &s->output)) != KC_OK)
 			return rc;
 		break;

@@ -22,6 +22,7 @@ struct kc_step {
 	enum kc_alg alg;
 	char	*subject;
 	int	 days;
+	char	*validity_reason;	/* root-create: why days > the cap */
 	int	 path_len;		/* -1: none */
 	char	*issuer_key;		/* label of the signing key */
 	char	*issuer_cert;		/* state path */

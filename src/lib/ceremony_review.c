@@ -169,6 +169,9 @@ review_root(struct buf *b, const struct kc_step *s)
 	    "clock confirmed at preflight), notAfter = notBefore + ");
 	put_years(b, s->days);
 	put(b, "\n");
+	if (s->validity_reason)
+		put(b, "      validity reason (past the %d-day cap): %s\n",
+		    KC_ROOT_DAYS_CAP, s->validity_reason);
 	put_exts(b, KC_PROFILE_ROOT, -1, rsa);
 }
 

@@ -474,7 +474,10 @@ kc_engine_step(struct kc_engine *e, size_t i, struct kc_step_result *r)
 	    kc_token_sign_mech(e->tok),
 	    "public-key", s->info.action == KC_ACTION_EXPORT ? "" :
 	    kc_token_pub_source(e->tok),
-	    "result", "ok", NULL);
+	    "result", "ok",
+	    /* a root past the cap: why (the list ends here when none) */
+	    s->validity_reason ? "validity-reason" : NULL, s->validity_reason,
+	    NULL);
 	if (rc != KC_OK) {
 		e->failed = 1;
 		return rc;

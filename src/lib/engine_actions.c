@@ -54,6 +54,7 @@ root_create(struct kc_engine *e, const struct kc_step *s,
 	p.alg = s->alg;
 	p.subject = s->subject;
 	p.days = s->days;
+	p.validity_reason = s->validity_reason;
 	p.out = r->out_path;
 	p.state_dir = e->state;
 	p.key_template = e->s->key_template;

@@ -103,6 +103,15 @@ kc_op_root_create(struct kc_token *tok, const struct kc_root_params *p,
 		return kc_err(KC_ERR_USAGE, "no output file (--out)");
 	if ((rc = kc_name_parse(p->subject, &subject)) != KC_OK)
 		return rc;
+	if (p->days > KC_ROOT_DAYS_CAP && (p->validity_reason == NULL ||
+	    p->validity_reason[0] == '\0')) {
+		rc = kc_err(KC_ERR_USAGE, "a root valid for %d days exceeds "
+		    "the cap of %d days (25 years); give the reason for the "
+		    "longer validity (--validity-reason TEXT, or "
+		    "validity-reason in the ceremony file)", p->days,
+		    KC_ROOT_DAYS_CAP);
+		goto out;
+	}
 	req.profile = KC_PROFILE_ROOT;
 	req.subject = subject;
 	req.path_len = -1;
