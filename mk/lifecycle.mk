@@ -23,5 +23,5 @@ EXTRA_DIST += tests/lifecycle/status.sh
 TESTS += tests/lifecycle/rollover.sh
 EXTRA_DIST += tests/lifecycle/rollover.sh
 # Validity policy (item 7): the root's 25-year cap, device backdating.
-TESTS += tests/lifecycle/validity.sh
-EXTRA_DIST += tests/lifecycle/validity.sh
+TESTS += tests/lifecycle/validity.sh tests/lifecycle/backdate.sh
+EXTRA_DIST += tests/lifecycle/validity.sh tests/lifecycle/backdate.sh

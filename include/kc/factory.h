@@ -48,6 +48,13 @@
 
 #define KC_FACTORY_DIR		"./factory"
 #define KC_FACTORY_DAYS		365	/* default device validity */
+/* A device certificate's notBefore is set back by this many seconds
+ * (a relying party whose clock is slow still accepts a fresh device),
+ * never before the intermediate's notBefore; notAfter stays signing
+ * time + days. KC_FACTORY_BACKDATE_NONE: no backdating. */
+#define KC_FACTORY_BACKDATE	3600
+#define KC_FACTORY_BACKDATE_MAX	86400
+#define KC_FACTORY_BACKDATE_NONE (-1)
 #define KC_FACTORY_ID_MAX	64	/* DPS registration ID, X.509 CN */
 
 struct kc_factory;
@@ -119,6 +126,9 @@ struct kc_ledger *kc_factory_ledger(struct kc_factory *f);
 
 struct kc_factory_opts {
 	int			 days;		/* 0: KC_FACTORY_DAYS */
+	int			 backdate;	/* seconds; 0: KC_FACTORY_BACKDATE,
+						   KC_FACTORY_BACKDATE_NONE:
+						   none */
 	unsigned		 formats;	/* KC_FMT_*; 0: KC_FMT_PEM */
 	const char		*out_dir;	/* must exist and be writable */
 	int			 reissue;	/* supersede a live row of the ID */

@@ -23,7 +23,7 @@
 #include "opts.h"
 
 static const char usage[] = "batch --dir D --csr-dir IN --out-dir OUT "
-    "[--format pem,c,at] [--days N] [--sec-tag N] [--strict-size] "
+    "[--format pem,c,at] [--days N] [--backdate S] [--sec-tag N] [--strict-size] "
     "[--reissue] "
     "[--commit-every N] [--pass-file F] [--quiet]";
 
@@ -49,6 +49,10 @@ set(int val, const char *arg, void *ctx)
 	case 'q': a->quiet = 1; break;
 	case 'r': a->o.reissue = 1; break;
 	case 'S': a->o.strict_size = 1; break;
+	case 'B':
+		if (fs_backdate(arg, &a->o.backdate) != 0)
+			return KC_EXIT_USAGE;
+		break;
 	case 'n':
 		if (fs_int("--days", arg, 1, KC_DAYS_MAX, &v) != 0)
 			return KC_EXIT_USAGE;
@@ -86,6 +90,7 @@ cmd_batch(int argc, char **argv)
 		{ "out-dir", required_argument, NULL, 'o' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "days", required_argument, NULL, 'n' },
+		{ "backdate", required_argument, NULL, 'B' },
 		{ "sec-tag", required_argument, NULL, 't' },
 		{ "commit-every", required_argument, NULL, 'C' },
 		{ "pass-file", required_argument, NULL, 'p' },

@@ -18,7 +18,7 @@
 
 static const char usage[] = "issue --dir D (--ids FILE | --count N "
     "--prefix P [--start N]) --out-dir OUT [--format pem,pfx,c,at] "
-    "[--algorithm ec-p256|ec-p384] [--days N] [--sec-tag N] "
+    "[--algorithm ec-p256|ec-p384] [--days N] [--backdate S] [--sec-tag N] "
     "[--pfx-pass-file F] [--key-pass-file F | --plain-keys] "
     "[--key-format default|mbedtls2] [--strict-size] [--reissue] "
     "[--pass-file F]";
@@ -65,6 +65,10 @@ set(int val, const char *arg, void *ctx)
 		break;
 	case 's':
 		if (fs_int("--start", arg, 0, 100000000, &a->start) != 0)
+			return KC_EXIT_USAGE;
+		break;
+	case 'B':
+		if (fs_backdate(arg, &a->o.backdate) != 0)
 			return KC_EXIT_USAGE;
 		break;
 	case 'n':
@@ -133,6 +137,7 @@ cmd_issue(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "algorithm", required_argument, NULL, 'a' },
 		{ "days", required_argument, NULL, 'n' },
+		{ "backdate", required_argument, NULL, 'B' },
 		{ "sec-tag", required_argument, NULL, 't' },
 		{ "pfx-pass-file", required_argument, NULL, 'x' },
 		{ "key-pass-file", required_argument, NULL, 'k' },

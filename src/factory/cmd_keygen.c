@@ -29,7 +29,7 @@
 #include "opts.h"
 
 static const char usage[] = "keygen --dir D --input FILE [--sec-tag T] "
-    "[--ca-file CA.pem] [--id ID] [--days N] [--reissue] [--strict-size] "
+    "[--ca-file CA.pem] [--id ID] [--days N] [--backdate S] [--reissue] [--strict-size] "
     "[--pass-file F] --out-dir OUT";
 
 struct args {
@@ -54,6 +54,10 @@ set(int val, const char *arg, void *ctx)
 	case 'r': break;	/* --resume: always so, kept for old scripts */
 	case 'R': a->o.reissue = 1; break;
 	case 'S': a->o.strict_size = 1; break;
+	case 'B':
+		if (fs_backdate(arg, &a->o.backdate) != 0)
+			return KC_EXIT_USAGE;
+		break;
 	case 'n':
 		if (fs_int("--days", arg, 1, KC_DAYS_MAX, &v) != 0)
 			return KC_EXIT_USAGE;
@@ -318,6 +322,7 @@ cmd_keygen(int argc, char **argv)
 		{ "ca-file", required_argument, NULL, 'c' },
 		{ "id", required_argument, NULL, 'I' },
 		{ "days", required_argument, NULL, 'n' },
+		{ "backdate", required_argument, NULL, 'B' },
 		{ "pass-file", required_argument, NULL, 'p' },
 		{ "out-dir", required_argument, NULL, 'o' },
 		{ "resume", no_argument, NULL, 'r' },

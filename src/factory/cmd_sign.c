@@ -13,7 +13,7 @@
 #include "opts.h"
 
 static const char usage[] = "sign --dir D --csr device.csr [--id ID] "
-    "[--days N] [--format pem,pfx,c,at] [--sec-tag N] [--strict-size] "
+    "[--days N] [--backdate S] [--format pem,pfx,c,at] [--sec-tag N] [--strict-size] "
     "[--key device.key.pem [--key-pass-file F] --pfx-pass-file F] "
     "[--reissue] [--pass-file F] --out-dir OUT";
 
@@ -42,6 +42,10 @@ set(int val, const char *arg, void *ctx)
 	case 'k': a->key_file = arg; break;
 	case 'x': a->pfx_file = arg; break;
 	case 'S': a->o.strict_size = 1; break;
+	case 'B':
+		if (fs_backdate(arg, &a->o.backdate) != 0)
+			return KC_EXIT_USAGE;
+		break;
 	case 'n':
 		if (fs_int("--days", arg, 1, KC_DAYS_MAX, &v) != 0)
 			return KC_EXIT_USAGE;
@@ -87,6 +91,7 @@ cmd_sign(int argc, char **argv)
 		{ "csr", required_argument, NULL, 'c' },
 		{ "id", required_argument, NULL, 'i' },
 		{ "days", required_argument, NULL, 'n' },
+		{ "backdate", required_argument, NULL, 'B' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "sec-tag", required_argument, NULL, 't' },
 		{ "out-dir", required_argument, NULL, 'o' },

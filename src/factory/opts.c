@@ -63,6 +63,17 @@ fs_int(const char *opt, const char *arg, long lo, long hi, long *out)
 }
 
 int
+fs_backdate(const char *arg, int *out)
+{
+	long v;
+
+	if (fs_int("--backdate", arg, 0, KC_FACTORY_BACKDATE_MAX, &v) != 0)
+		return -1;
+	*out = v == 0 ? KC_FACTORY_BACKDATE_NONE : (int)v;
+	return 0;
+}
+
+int
 fs_pass(const char *dir, const char *file, int confirm,
     struct kc_secret **out)
 {

@@ -17,6 +17,11 @@ int fs_getopt(int argc, char **argv, const struct option *longopts,
 /* Integer option in [lo, hi]; -1 and a usage message when not. */
 int fs_int(const char *opt, const char *arg, long lo, long hi, long *out);
 
+/* --backdate SECONDS (0 to KC_FACTORY_BACKDATE_MAX) into
+ * kc_factory_opts.backdate (0 given: KC_FACTORY_BACKDATE_NONE); -1 and
+ * a usage message when out of range. */
+int fs_backdate(const char *arg, int *out);
+
 /* The passphrase of D's intermediate key from --pass-file or the terminal
  * (the prompt names D/intermediate.key; confirm: a new key, typed
  * twice). */

@@ -710,21 +710,36 @@ new_serial(struct kc_factory *f, unsigned char serial[KC_SERIAL_LEN],
 	    "serials; stop and check the system");
 }
 
+/* A device's validity: notBefore = now - backdate (seconds; 0: the
+ * default KC_FACTORY_BACKDATE), never before the intermediate's
+ * notBefore; notAfter = now + days, within the intermediate's. */
 static int
-validity(struct kc_factory *f, int days, time_t *nb, time_t *na)
+validity(struct kc_factory *f, int days, int backdate, time_t *nb,
+    time_t *na)
 {
+	time_t now = time(NULL);
 	char d[40];
 	int rc;
 
-	if ((rc = kc_validity(days, time(NULL), nb, na)) != KC_OK)
+	if (backdate == 0)
+		backdate = KC_FACTORY_BACKDATE;
+	else if (backdate == KC_FACTORY_BACKDATE_NONE)
+		backdate = 0;
+	if (backdate < 0 || backdate > KC_FACTORY_BACKDATE_MAX)
+		return kc_err(KC_ERR_USAGE, "--backdate %d out of range (0 to "
+		    "%d seconds)", backdate, KC_FACTORY_BACKDATE_MAX);
+	if ((rc = kc_validity(days, now, nb, na)) != KC_OK)
 		return rc;
 	if (*na > f->sg.ca_not_after) {
 		fmt_date(f->sg.ca_not_after, d, sizeof(d));
 		return kc_err(KC_ERR_POLICY, "--days %d: the certificate would "
 		    "outlive the intermediate (valid until %s); at most %ld "
 		    "days are possible", days, d,
-		    (long)((f->sg.ca_not_after - *nb) / 86400));
+		    (long)((f->sg.ca_not_after - now) / 86400));
 	}
+	*nb = now - backdate;
+	if (*nb < f->sg.ca_not_before)
+		*nb = f->sg.ca_not_before;
 	return KC_OK;
 }
 
@@ -837,7 +852,8 @@ kc_factory_check_opts(struct kc_factory *f, const struct kc_factory_opts *o,
 	    KC_PASS_MIN_DEVICE, "PKCS#12 password")) != KC_OK)
 		return rc;
 	if (f != NULL &&
-	    (rc = validity(f, o->days ? o->days : KC_FACTORY_DAYS, &nb, &na)))
+	    (rc = validity(f, o->days ? o->days : KC_FACTORY_DAYS,
+	    o->backdate, &nb, &na)))
 		return rc;
 	/* last, so that a bad option creates nothing */
 	return out_dir_ready(o->out_dir);
@@ -986,7 +1002,8 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 
 	memset(&live, 0, sizeof(live));
 	memset(&row, 0, sizeof(row));
-	if ((rc = validity(f, o->days ? o->days : KC_FACTORY_DAYS, &nb, &na)))
+	if ((rc = validity(f, o->days ? o->days : KC_FACTORY_DAYS,
+	    o->backdate, &nb, &na)))
 		return rc;
 	if ((r = kc_ledger_begin(f->ledger)) != KC_OK)
 		return r;
@@ -1297,7 +1314,7 @@ kc_factory_sign_mem(struct kc_factory *f, const unsigned char *csr,
 	int rc, keyenc;
 
 	*pem = NULL;
-	if ((rc = validity(f, days ? days : KC_FACTORY_DAYS, &nb, &na)) ||
+	if ((rc = validity(f, days ? days : KC_FACTORY_DAYS, 0, &nb, &na)) ||
 	    (rc = take_csr(f, csr, len, name, NULL, &c, &der, &der_len)) ||
 	    (rc = new_serial(NULL, serial, shex)) ||
 	    (rc = kc_signer_issue(&f->sg, c.subject, c.subject_len, c.spki,
