@@ -25,3 +25,7 @@ EXTRA_DIST += tests/lifecycle/rollover.sh
 # Validity policy (item 7): the root's 25-year cap, device backdating.
 TESTS += tests/lifecycle/validity.sh tests/lifecycle/backdate.sh
 EXTRA_DIST += tests/lifecycle/validity.sh tests/lifecycle/backdate.sh
+# factorysign status (item 5, the factory side)
+factorysign_SOURCES += src/factory/cmd_status.c
+TESTS += tests/lifecycle/factory-status.sh
+EXTRA_DIST += tests/lifecycle/factory-status.sh

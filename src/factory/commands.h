@@ -19,5 +19,7 @@ int cmd_ledger_export(int argc, char **argv);
 int fs_export_nrfcloud(const char *dir, const char *out,
     const char *subtype, const char *tags, const char *fw_types);
 int cmd_ledger_verify(int argc, char **argv);
+/* status (cmd_status.c): exit 0 ok, 1 due, 2 lapsed, 3 unknown */
+int cmd_status(int argc, char **argv);
 
 #endif

@@ -34,6 +34,8 @@ static const struct kc_cmd commands[] = {
 	  "ledger export --dir D --format csv [--out F]" },
 	{ "ledger", "verify", cmd_ledger_verify,
 	  "ledger verify --dir D" },
+	{ "status", NULL, cmd_status,
+	  "status --dir D [--warn-days N] [--json]" },
 	{ NULL, NULL, NULL, NULL }
 };
 
