@@ -61,9 +61,9 @@ for c in $ALL; do
 	diag "$c script: $(pages "$c.pdf") pages, $(wc -c < "$c.pdf") bytes"
 	check "$c: A4" test "$(pagesize "$c.pdf")" = 595x842
 	check "$c: every font embedded" fonts_embedded "$c.pdf"
-	qrs "$c.pdf" > qr.txt
+	qrs "$c.pdf" > "$T/qr.txt"
 	check "$c: its one QR code decodes to exactly the file's SHA-256" sh -c \
-		"test \"\$(cat qr.txt)\" = '$sha'"
+		"test \"\$(cat \"$T/qr.txt\")\" = '$sha'"
 	check "$c: the SHA-256 grouped" has "$c.pdf" "Ceremony file SHA-256 $(echo "$sha" | sed 's/\(.\{8\}\)/\1 /g')"
 	words=$(sed -n 's/.*file-sha256-words="\([^"]*\)".*/\1/p' "$(transcript "$c")")
 	check "$c: the SHA-256's PGP words (as the transcript records them)" has "$c.pdf" "PGP words $words"

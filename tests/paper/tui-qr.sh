@@ -29,11 +29,11 @@ expect "end screen" "CEREMONY COMPLETED (REHEARSAL)" 20
 expect "the End screen offers the QR code" "r QR code"
 keys r
 expect "r: the QR code screen" "scan: the final digest in hex" 10
-screen > qr-screen.txt
+screen > "$T/qr-screen.txt"
 
 # render: one module per column, two per line (U+2580 upper, U+2584 lower,
 # U+2588 both light; space dark), 8 pixels a module, as a PGM
-python3 - qr-screen.txt qr.pgm <<'EOPY'
+python3 - "$T/qr-screen.txt" "$T/qr.pgm" <<'EOPY'
 import sys
 rows = []
 for line in open(sys.argv[1], encoding="utf-8").read().split("\n"):
@@ -50,7 +50,7 @@ for r in rows:
     out += bytes(line) * S
 open(sys.argv[2], "wb").write(b"P5\n%d %d\n255\n" % (w * S, len(rows) * S) + out)
 EOPY
-zbarimg -q --raw qr.pgm > qr.txt 2>/dev/null
+zbarimg -q --raw "$T/qr.pgm" > "$T/qr.txt" 2>/dev/null
 keys r
 expect "r again: back to the digest and the words" "The same as PGP words:" 10
 keys q
@@ -58,18 +58,18 @@ keys q
 tr=$(ls "$T"/state/transcripts/*.log | head -1)
 d=$("$KC" transcript verify "$tr" | grep -Eo '([0-9a-f]{8} ){7}[0-9a-f]{8}' | tail -1 | tr -d ' ')
 check "the transcript's digest is known" sh -c "echo '$d' | grep -Eq '^[0-9a-f]{64}$'"
-check "the QR code on the screen decodes to exactly the final digest" test "$(cat qr.txt)" = "$d"
+check "the QR code on the screen decodes to exactly the final digest" test "$(cat "$T/qr.txt")" = "$d"
 check "the QR code fits the 80x24 screen (19 lines of blocks)" test \
-	"$(grep -c '[▀▄█]' qr-screen.txt)" -eq 19
+	"$(grep -c '[▀▄█]' "$T/qr-screen.txt")" -eq 19
 check "the QR code screen shows nothing but blocks, spaces and our words" python3 -c "
 import sys, unicodedata
-s = open('qr-screen.txt', encoding='utf-8').read()
+s = open('$T/qr-screen.txt', encoding='utf-8').read()
 sys.exit(any(unicodedata.category(c) in ('Cc', 'Cf') and c != '\n' for c in s))"
 check "the TUI's export wrote the ceremony report to the medium" sh -c "ls '$T'/media/*-report.pdf"
 m=$(ls "$T"/media/*-report.pdf | head -1)
 check "  ... in SHA256SUMS, which checks" sh -c "cd '$T/media' && grep -q -- '-report.pdf\$' SHA256SUMS && sha256sum -c --strict SHA256SUMS"
-pdftoppm -r 150 -gray -png -f 1 -l 1 "$m" "$T/rep" && zbarimg -q --raw "$T"/rep*.png > rq.txt 2>/dev/null
-check "  ... its QR code is the final digest too" grep -qx "$d" rq.txt
+pdftoppm -r 150 -gray -png -f 1 -l 1 "$m" "$T/rep" && zbarimg -q --raw "$T"/rep*.png > "$T/rq.txt" 2>/dev/null
+check "  ... its QR code is the final digest too" grep -qx "$d" "$T/rq.txt"
 
 # the pair: a terminal that is not UTF-8 (no LANG) gets a message, never
 # bytes of half blocks drawn as escapes
