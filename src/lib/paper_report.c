@@ -159,10 +159,16 @@ on_record(const struct kc_transcript_rec *rec, void *arg)
 static char *
 bio_str(BIO *b)
 {
-	char *p;
+	char *p, *s;
 	long n = BIO_get_mem_data(b, &p);
 
-	return n >= 0 ? strndup(p, (size_t)n) : NULL;
+	/* a memory BIO's data has no NUL: copy exactly n bytes (strndup
+	 * may look at the byte past them) */
+	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
+		return NULL;
+	memcpy(s, p, (size_t)n);
+	s[n] = '\0';
+	return s;
 }
 
 static int
