@@ -84,7 +84,12 @@ def key_of(p, q, e):
     pub = rsa.RSAPublicNumbers(e, n)
     priv = rsa.RSAPrivateNumbers(p, q, d, d % (p - 1), d % (q - 1),
                                  pow(q, -1, p), pub)
-    return priv.private_key(unsafe_skip_rsa_key_validation=True)
+    try:
+        # cryptography >= 39 validates the key unless told not to
+        return priv.private_key(unsafe_skip_rsa_key_validation=True)
+    except TypeError:
+        # Debian 12's python3-cryptography 38 has no such argument
+        return priv.private_key()
 
 
 def csr(path, key, cn):
