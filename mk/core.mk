@@ -18,7 +18,7 @@ libkc_la_LIBADD = $(P11_LIBS) $(CRYPTO_LIBS) $(SQLITE_LIBS) $(CBOR_LIBS) \
 # and exit; libkc may not).
 noinst_LTLIBRARIES += libkcfront.la
 libkcfront_la_SOURCES = \
-	src/common/front.h src/common/front.c
+	src/common/front.h src/common/front.c src/common/json.c
 libkcfront_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/common
 
 bin_PROGRAMS += keyceremony

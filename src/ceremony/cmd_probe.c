@@ -70,25 +70,6 @@ struct probe_res {
 static struct probe_res results[NPROBE];
 static size_t nresults;
 
-/* s as a JSON string: printable ASCII as it is, everything else as
- * \u00XX (bytes, not characters: the module's strings are not trusted to
- * be UTF-8). */
-static void
-json_str(const char *s)
-{
-	putchar('"');
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
 static void
 json_bool(const char *name, int v, int comma)
 {
@@ -111,13 +92,13 @@ json_result(const struct probe_res *r, int comma)
 	const struct kc_pub_attrs *p = &r->pa;
 
 	printf("    {\"algorithm\": ");
-	json_str(kc_alg_name(r->alg));
+	kc_front_json_bytes(kc_alg_name(r->alg));
 	printf(", \"label\": ");
-	json_str(r->label);
+	kc_front_json_bytes(r->label);
 	printf(", \"ok\": %s, \"removed\": %s, \"generate_ms\": %.0f, "
 	    "\"sign_ms\": %.0f, \"mechanism\": ", r->ok ? "true" : "false",
 	    r->removed ? "true" : "false", r->gen_ms, r->sig_ms);
-	json_str(r->mech);
+	kc_front_json_bytes(r->mech);
 	printf(",\n     \"private\": ");
 	if (r->have_attrs) {
 		printf("{");
@@ -151,7 +132,7 @@ json_result(const struct probe_res *r, int comma)
 		printf("null");
 	printf(",\n     \"error\": ");
 	if (r->error[0])
-		json_str(r->error);
+		kc_front_json_bytes(r->error);
 	else
 		printf("null");
 	printf("}%s\n", comma ? "," : "");
@@ -166,20 +147,20 @@ json_report(const struct kc_token_info *t, size_t nb, size_t na, int same,
 	char buf[256];
 
 	printf("{\n  \"token\": {\"label\": ");
-	json_str(t->label);
+	kc_front_json_bytes(t->label);
 	printf(", \"serial\": ");
-	json_str(t->serial);
+	kc_front_json_bytes(t->serial);
 	printf(", \"manufacturer\": ");
-	json_str(t->manufacturer);
+	kc_front_json_bytes(t->manufacturer);
 	printf(", \"model\": ");
-	json_str(t->model);
+	kc_front_json_bytes(t->model);
 	printf(",\n    \"hardware\": ");
-	json_str(t->hw_version);
+	kc_front_json_bytes(t->hw_version);
 	printf(", \"firmware\": ");
-	json_str(t->fw_version);
+	kc_front_json_bytes(t->fw_version);
 	printf(", \"rehearsal\": ");
 	if (kind != NULL)
-		json_str(kind);
+		kc_front_json_bytes(kind);
 	else
 		printf("null");
 	printf(", \"pin_min\": %lu, \"pin_max\": %lu},\n", t->min_pin,
@@ -195,13 +176,13 @@ json_report(const struct kc_token_info *t, size_t nb, size_t na, int same,
 	for (size_t i = 0, k = 0; i < NPROBE; i++)
 		if (kc_token_alg_offered(t, probe_algs[i], buf, sizeof(buf))) {
 			printf("%s", k++ ? ", " : "");
-			json_str(kc_alg_name(probe_algs[i]));
+			kc_front_json_bytes(kc_alg_name(probe_algs[i]));
 		}
 	printf("],\n  \"not_offered\": [");
 	for (size_t i = 0, k = 0; i < NPROBE; i++)
 		if (!kc_token_alg_offered(t, probe_algs[i], buf, sizeof(buf))) {
 			printf("%s", k++ ? ", " : "");
-			json_str(buf);
+			kc_front_json_bytes(buf);
 		}
 	printf("],\n  \"probes\": [\n");
 	for (size_t i = 0; i < nresults; i++)

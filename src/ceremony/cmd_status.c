@@ -175,34 +175,18 @@ st_name(int st)
 }
 
 static void
-json_str(const char *s)
-{
-	putchar('"');
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
-static void
 print_json(const char *state, const char *regpath, int warn, time_t now,
     const struct item *it, size_t ni, const struct last *L, int rc)
 {
 	char t[32];
 
 	printf("{\"state\":");
-	json_str(state);
+	kc_front_json_bytes(state);
 	printf(",\"register\":");
-	json_str(regpath);
+	kc_front_json_bytes(regpath);
 	kc_time_utc(now, t);
 	printf(",\"now\":");
-	json_str(t);
+	kc_front_json_bytes(t);
 	printf(",\"warn_days\":%d,\"items\":[", warn);
 	for (size_t i = 0; i < ni; i++) {
 		const struct kc_reg_entry *e = it[i].e;
@@ -210,22 +194,22 @@ print_json(const char *state, const char *regpath, int warn, time_t now,
 
 		kc_time_utc(e->not_after, end);
 		printf("%s{\"kind\":", i ? "," : "");
-		json_str(kc_reg_kind_name(e->kind));
+		kc_front_json_bytes(kc_reg_kind_name(e->kind));
 		if (e->kind == KC_REG_CRL)
 			printf(",\"crl_number\":%lld", e->crl_number);
 		else {
 			printf(",\"serial\":");
-			json_str(e->serial);
+			kc_front_json_bytes(e->serial);
 		}
 		printf(",\"subject\":");
-		json_str(e->subject);
+		kc_front_json_bytes(e->subject);
 		printf(",\"file\":");
-		json_str(e->path);
+		kc_front_json_bytes(e->path);
 		printf(",\"%s\":", e->kind == KC_REG_CRL ? "next_update" :
 		    "not_after");
-		json_str(end);
+		kc_front_json_bytes(end);
 		printf(",\"days_left\":%lld,\"status\":", it[i].days);
-		json_str(st_name(it[i].st));
+		kc_front_json_bytes(st_name(it[i].st));
 		putchar('}');
 	}
 	printf("],\"last_ceremony\":");
@@ -233,24 +217,24 @@ print_json(const char *state, const char *regpath, int warn, time_t now,
 		printf("null");
 	else {
 		printf("{\"transcript\":");
-		json_str(L->path);
+		kc_front_json_bytes(L->path);
 		printf(",\"verified\":%s", L->ok ? "true" : "false");
 		if (L->ok) {
 			printf(",\"ceremony\":");
-			json_str(L->chk.ceremony);
+			kc_front_json_bytes(L->chk.ceremony);
 			printf(",\"digest\":");
-			json_str(L->chk.digest);
+			kc_front_json_bytes(L->chk.digest);
 			printf(",\"completed\":%s,\"rehearsal\":%s",
 			    L->chk.completed ? "true" : "false",
 			    L->chk.rehearsal ? "true" : "false");
 		} else {
 			printf(",\"error\":");
-			json_str(L->why);
+			kc_front_json_bytes(L->why);
 		}
 		putchar('}');
 	}
 	printf(",\"status\":");
-	json_str(st_name(rc));
+	kc_front_json_bytes(st_name(rc));
 	printf(",\"exit\":%d}\n", rc);
 }
 

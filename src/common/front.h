@@ -48,6 +48,17 @@ int kc_front_confirm(const char *question);
 /* Asks the operator to type word exactly; 1 when they did. */
 int kc_front_confirm_word(const char *prompt, const char *word);
 
+/* Writes s to stdout as a JSON string: quotes, backslashes and control
+ * characters escaped, invalid UTF-8 as U+FFFD, C1, bidirectional and
+ * invisible format characters (what kc/display.h escapes) as \uXXXX, so
+ * the output always parses and cannot drive a terminal (attest). */
+void kc_front_json_str(const char *s);
+/* The same for strings not trusted to be UTF-8 (a module's token fields,
+ * register and ledger values): printable ASCII as it is, every other byte
+ * as \u00XX (bytes, not characters), so the document is all ASCII (token
+ * probe, both status commands). */
+void kc_front_json_bytes(const char *s);
+
 /* 1 when stderr is a terminal (for progress lines). */
 int kc_front_tty(void);
 

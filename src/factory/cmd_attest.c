@@ -43,91 +43,12 @@ set(int val, const char *arg, void *ctx)
 	return -1;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
-static int
-utf8_len(const unsigned char *s)
-{
-	int n, i;
-	unsigned cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return n;
-}
-
-/* The code point of the n-byte UTF-8 character at s (utf8_len() said it
- * is valid). */
-static unsigned long
-utf8_cp(const unsigned char *s, int n)
-{
-	unsigned long cp = n == 1 ? s[0] : n == 2 ? s[0] & 0x1f :
-	    n == 3 ? s[0] & 0x0f : s[0] & 0x07;
-
-	for (int i = 1; i < n; i++)
-		cp = (cp << 6) | (s[i] & 0x3f);
-	return cp;
-}
-
-/* A JSON string: quotes, backslashes and control characters escaped,
- * invalid UTF-8 replaced by U+FFFD, so that the output always parses;
- * C1 controls, bidirectional and invisible format characters (what
- * kc/display.h escapes) as \uXXXX too, so that the JSON on a terminal
- * cannot drive or reorder it. */
-static void
-jstr(const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	int n;
-
-	putchar('"');
-	while (s != NULL && *s != '\0') {
-		if (*s == '"' || *s == '\\') {
-			printf("\\%c", *s++);
-		} else if (*s < 0x20 || *s == 0x7f) {
-			printf("\\u%04x", *s++);
-		} else if ((n = utf8_len(s)) == 0) {
-			fputs("\\ufffd", stdout);
-			s++;
-		} else if (!kc_text_plain(s, (size_t)n, NULL, 0)) {
-			unsigned long cp = utf8_cp(s, n);
-
-			if (cp > 0xffff)
-				printf("\\u%04lx\\u%04lx",
-				    0xd800 + ((cp - 0x10000) >> 10),
-				    0xdc00 + ((cp - 0x10000) & 0x3ff));
-			else
-				printf("\\u%04lx", cp);
-			s += n;
-		} else {
-			fwrite(s, 1, (size_t)n, stdout);
-			s += n;
-		}
-	}
-	putchar('"');
-}
-
 static void
 jkey(int *first, const char *k)
 {
 	printf("%s\n    ", *first ? "" : ",");
 	*first = 0;
-	jstr(k);
+	kc_front_json_str(k);
 	fputs(": ", stdout);
 }
 
@@ -231,24 +152,24 @@ print_json(const struct report *r, int first_obj)
 
 	printf("%s  {", first_obj ? "" : ",\n");
 	jkey(&first, "file");
-	jstr(r->file);
+	kc_front_json_str(r->file);
 	jkey(&first, "line");
 	printf("%lu", r->line);
 	jkey(&first, "ok");
 	fputs(r->error == NULL ? "true" : "false", stdout);
 	if (r->error != NULL) {
 		jkey(&first, "error");
-		jstr(r->error);
+		kc_front_json_str(r->error);
 	}
 	if (m != NULL) {
 		jkey(&first, "wrapper");
-		jstr(m->wrapper);
+		kc_front_json_str(m->wrapper);
 		jkey(&first, "message_type");
 		printf("%d", m->type);
 		jkey(&first, "message");
-		jstr(kc_nrf_type_name(m->type));
+		kc_front_json_str(kc_nrf_type_name(m->type));
 		jkey(&first, "uuid");
-		jstr(m->uuid_str);
+		kc_front_json_str(m->uuid_str);
 		jkey(&first, "sec_tag");
 		if (m->sec_tag >= 0)
 			printf("%ld", m->sec_tag);
@@ -261,29 +182,29 @@ print_json(const struct report *r, int first_obj)
 			fputs("null", stdout);
 		jkey(&first, "device_type_name");
 		if (kc_nrf_device_type_name(m->dev_type) != NULL)
-			jstr(kc_nrf_device_type_name(m->dev_type));
+			kc_front_json_str(kc_nrf_device_type_name(m->dev_type));
 		else
 			fputs("null", stdout);
 		jkey(&first, "firmware_uuid");
 		if (m->fw_uuid_str[0] != '\0')
-			jstr(m->fw_uuid_str);
+			kc_front_json_str(m->fw_uuid_str);
 		else
 			fputs("null", stdout);
 		jkey(&first, "digest_match");
 		fputs(m->digest_hex[0] != '\0' ? "true" : "null", stdout);
 		jkey(&first, "digest");
 		if (m->digest_hex[0] != '\0')
-			jstr(m->digest_hex);
+			kc_front_json_str(m->digest_hex);
 		else
 			fputs("null", stdout);
 		jkey(&first, "csr_subject");
 		if (r->csr != NULL)
-			jstr(r->csr->subject_str);
+			kc_front_json_str(r->csr->subject_str);
 		else
 			fputs("null", stdout);
 		jkey(&first, "csr_cn");
 		if (r->cn != NULL)
-			jstr(r->cn);
+			kc_front_json_str(r->cn);
 		else
 			fputs("null", stdout);
 		jkey(&first, "csr_legacy_sigalg");
@@ -293,19 +214,19 @@ print_json(const struct report *r, int first_obj)
 			fputs("null", stdout);
 		jkey(&first, "key");
 		if (r->key[0] != '\0')
-			jstr(r->key);
+			kc_front_json_str(r->key);
 		else
 			fputs("null", stdout);
 		jkey(&first, "key_sha256");
 		if (r->key_sha256[0] != '\0')
-			jstr(r->key_sha256);
+			kc_front_json_str(r->key_sha256);
 		else
 			fputs("null", stdout);
 		hex(m->nonce, 16, nonce);
 		jkey(&first, "nonce");
-		jstr(nonce);
+		kc_front_json_str(nonce);
 		jkey(&first, "cose_alg");
-		jstr("ES256");
+		kc_front_json_str("ES256");
 		jkey(&first, "kid");
 		if (m->has_kid)
 			printf("%ld", m->kid);
@@ -314,7 +235,7 @@ print_json(const struct report *r, int first_obj)
 		jkey(&first, "cose_signature_verified");
 		fputs("false", stdout);
 		jkey(&first, "note");
-		jstr(unverified);
+		kc_front_json_str(unverified);
 	}
 	fputs("\n  }", stdout);
 	if (r->error != NULL)

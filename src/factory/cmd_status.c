@@ -152,29 +152,13 @@ st_word(int st)
 }
 
 static void
-json_str(const char *s)
-{
-	putchar('"');
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
-static void
 json_ids(const char ids[][65], long n)
 {
 	putchar('[');
 	for (long i = 0; i < n && i < FIRST_IDS; i++) {
 		if (i)
 			putchar(',');
-		json_str(ids[i]);
+		kc_front_json_bytes(ids[i]);
 	}
 	putchar(']');
 }
@@ -186,23 +170,23 @@ print_json(const char *dir, int warn, time_t now, const struct ca *c,
 	char t[32];
 
 	printf("{\"dir\":");
-	json_str(dir);
+	kc_front_json_bytes(dir);
 	kc_time_utc(now, t);
 	printf(",\"now\":");
-	json_str(t);
+	kc_front_json_bytes(t);
 	printf(",\"warn_days\":%d,\"items\":[", warn);
 	for (int i = 0; i < 2; i++) {
 		kc_time_utc(c[i].not_after, t);
 		printf("%s{\"kind\":", i ? "," : "");
-		json_str(c[i].what);
+		kc_front_json_bytes(c[i].what);
 		printf(",\"subject\":");
-		json_str(c[i].subject);
+		kc_front_json_bytes(c[i].subject);
 		printf(",\"file\":");
-		json_str(c[i].path);
+		kc_front_json_bytes(c[i].path);
 		printf(",\"not_after\":");
-		json_str(t);
+		kc_front_json_bytes(t);
 		printf(",\"days_left\":%lld,\"status\":", c[i].days);
-		json_str(st_name(c[i].st));
+		kc_front_json_bytes(st_name(c[i].st));
 		putchar('}');
 	}
 	printf("],\"devices\":{\"live\":%ld,\"due\":%ld,\"lapsed\":%ld,"
@@ -211,7 +195,7 @@ print_json(const char *dir, int warn, time_t now, const struct ca *c,
 	printf(",\"lapsed_first\":");
 	json_ids(d->lapsed_ids, d->lapsed);
 	printf("},\"status\":");
-	json_str(st_name(worst));
+	kc_front_json_bytes(st_name(worst));
 	printf(",\"exit\":%d}\n", worst);
 }
 

@@ -203,3 +203,41 @@ kc_issue_result(const X509 *x, const char *pem, size_t pemlen,
 		res->not_after = timegm(&tm);
 	kc_sha256_hex(pem, pemlen, res->out_sha256);
 }
+
+int
+kc_issue_confirm(kc_confirm_fn *confirm, void *arg, const char *text,
+    const char *out)
+{
+	if (confirm == NULL)
+		return KC_OK;
+	if (text == NULL)
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	if (confirm(text, arg) != 1)
+		return kc_err(KC_ERR_ABORT, "not confirmed; nothing was signed "
+		    "and %s was not written", out);
+	return KC_OK;
+}
+
+int
+kc_issue_sign_write(struct kc_token *tok, const char *key_label,
+    const struct kc_issuer *is, X509 *x, enum kc_profile profile,
+    enum kc_reg_kind kind, const char *inputs_sha256, struct kc_register *reg,
+    const char *out, struct kc_op_result *res)
+{
+	struct kc_reg_entry e;
+	EVP_PKEY *priv = NULL;
+	char *pem = NULL;
+	size_t pemlen = 0;
+	int rc;
+
+	if ((rc = kc_issuer_key(tok, key_label, is, &priv)) == KC_OK &&
+	    (rc = kc_cert_sign(x, priv, is->cert, profile)) == KC_OK &&
+	    (rc = kc_cert_pem(x, &pem, &pemlen)) == KC_OK &&
+	    (rc = kc_register_entry_cert(x, is->ca, kind, inputs_sha256, out,
+	    &e)) == KC_OK &&
+	    (rc = kc_register_write(reg, &e, out, pem, pemlen, 0644)) == KC_OK)
+		kc_issue_result(x, pem, pemlen, res);
+	EVP_PKEY_free(priv);
+	free(pem);
+	return rc;
+}

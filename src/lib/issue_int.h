@@ -11,6 +11,7 @@
 
 #include "kc/ops.h"
 #include "kc/register.h"
+#include "kc/x509.h"
 
 struct kc_issuer {
 	X509		*cert;
@@ -45,5 +46,20 @@ int kc_issuer_serial(struct kc_token *tok, struct kc_register *reg,
 /* Fills res from a signed certificate and its PEM. */
 void kc_issue_result(const X509 *x, const char *pem, size_t pemlen,
     struct kc_op_result *res);
+
+/* Shows text (the summary of what is about to be signed; NULL = out of
+ * memory) to confirm when it is set; KC_ERR_ABORT, naming out, unless it
+ * returns 1. */
+int kc_issue_confirm(kc_confirm_fn *confirm, void *arg, const char *text,
+    const char *out);
+
+/* The last steps of every issuance, right before and after the signature:
+ * the issuer's key checked again (attributes, self-test), x signed for
+ * profile, recorded in reg as kind (inputs: the SHA-256 of what it came
+ * from), written to out (0644, as the register writes) and res filled. */
+int kc_issue_sign_write(struct kc_token *tok, const char *key_label,
+    const struct kc_issuer *is, X509 *x, enum kc_profile profile,
+    enum kc_reg_kind kind, const char *inputs_sha256, struct kc_register *reg,
+    const char *out, struct kc_op_result *res);
 
 #endif

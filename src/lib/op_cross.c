@@ -136,12 +136,9 @@ kc_op_cross_sign(struct kc_token *tok, const struct kc_cross_params *p,
 	struct kc_issuer old, nr;
 	struct kc_register *reg = NULL;
 	struct kc_cert_req req;
-	struct kc_reg_entry e;
-	EVP_PKEY *priv = NULL;
 	X509 *x = NULL;
 	unsigned char serial[KC_SERIAL_LEN];
-	char *text = NULL, *pem = NULL;
-	size_t pemlen = 0;
+	char *text = NULL;
 	int rc, cut = 0;
 
 	memset(&old, 0, sizeof(old));
@@ -190,39 +187,26 @@ kc_op_cross_sign(struct kc_token *tok, const struct kc_cross_params *p,
 	    (rc = kc_cert_lint(x, old.cert, KC_PROFILE_ROOT)) != KC_OK)
 		goto out;
 
-	if (p->confirm != NULL) {
-		if ((text = summary(p, &old, &nr, req.not_before,
-		    req.not_after, cut, serial)) == NULL) {
-			rc = kc_err(KC_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		if (p->confirm(text, p->confirm_arg) != 1) {
-			rc = kc_err(KC_ERR_ABORT, "not confirmed; nothing was "
-			    "signed and %s was not written", p->out);
-			goto out;
-		}
-	}
-
-	/* Attributes and self-test again, right before the signature. */
-	if ((rc = kc_issuer_key(tok, p->key_label, &old, &priv)) != KC_OK ||
-	    (rc = kc_cert_sign(x, priv, old.cert, KC_PROFILE_ROOT)) != KC_OK ||
-	    (rc = kc_cert_pem(x, &pem, &pemlen)) != KC_OK ||
-	    (rc = kc_register_entry_cert(x, old.ca, KC_REG_INTERMEDIATE,
-	    nr.ca, p->out, &e)) != KC_OK ||
-	    (rc = kc_register_write(reg, &e, p->out, pem, pemlen, 0644))
+	if (p->confirm != NULL)
+		text = summary(p, &old, &nr, req.not_before,
+		    req.not_after, cut, serial);
+	if ((rc = kc_issue_confirm(p->confirm, p->confirm_arg, text, p->out))
 	    != KC_OK)
 		goto out;
-	kc_issue_result(x, pem, pemlen, res);
+
+	/* Attributes and self-test again, right before the signature. */
+	if ((rc = kc_issue_sign_write(tok, p->key_label, &old, x,
+	    KC_PROFILE_ROOT, KC_REG_INTERMEDIATE, nr.ca, reg, p->out, res)) !=
+	    KC_OK)
+		goto out;
 	if (capped != NULL)
 		*capped = cut;
 	rc = KC_OK;
 out:
-	EVP_PKEY_free(priv);
 	X509_free(x);
 	kc_issuer_free(&old);
 	kc_issuer_free(&nr);
 	kc_register_close(reg);
 	free(text);
-	free(pem);
 	return rc;
 }

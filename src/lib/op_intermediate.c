@@ -171,13 +171,10 @@ kc_op_intermediate_sign(struct kc_token *tok,
 	struct kc_csr *csr = NULL;
 	struct kc_register *reg = NULL;
 	struct kc_cert_req req;
-	struct kc_reg_entry e;
 	X509_NAME *override = NULL;
-	EVP_PKEY *priv = NULL;
 	X509 *x = NULL;
 	unsigned char serial[KC_SERIAL_LEN];
-	char *text = NULL, *pem = NULL;
-	size_t pemlen = 0;
+	char *text = NULL;
 	int rc;
 
 	memset(&is, 0, sizeof(is));
@@ -240,39 +237,25 @@ kc_op_intermediate_sign(struct kc_token *tok,
 	    (rc = kc_cert_lint(x, is.cert, KC_PROFILE_INTERMEDIATE)) != KC_OK)
 		goto out;
 
-	if (p->confirm != NULL) {
-		if ((text = summary(p, &is, csr, req.subject, req.not_before,
-		    req.not_after, serial)) == NULL) {
-			rc = kc_err(KC_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		if (p->confirm(text, p->confirm_arg) != 1) {
-			rc = kc_err(KC_ERR_ABORT, "not confirmed; nothing was "
-			    "signed and %s was not written", p->out);
-			goto out;
-		}
-	}
-
-	/* Attributes and self-test again, right before the signature. */
-	if ((rc = kc_issuer_key(tok, p->key_label, &is, &priv)) != KC_OK ||
-	    (rc = kc_cert_sign(x, priv, is.cert, KC_PROFILE_INTERMEDIATE))
-	    != KC_OK ||
-	    (rc = kc_cert_pem(x, &pem, &pemlen)) != KC_OK ||
-	    (rc = kc_register_entry_cert(x, is.ca, KC_REG_INTERMEDIATE,
-	    csr->sha256, p->out, &e)) != KC_OK ||
-	    (rc = kc_register_write(reg, &e, p->out, pem, pemlen, 0644))
+	if (p->confirm != NULL)
+		text = summary(p, &is, csr, req.subject, req.not_before,
+		    req.not_after, serial);
+	if ((rc = kc_issue_confirm(p->confirm, p->confirm_arg, text, p->out))
 	    != KC_OK)
 		goto out;
-	kc_issue_result(x, pem, pemlen, res);
+
+	/* Attributes and self-test again, right before the signature. */
+	if ((rc = kc_issue_sign_write(tok, p->key_label, &is, x,
+	    KC_PROFILE_INTERMEDIATE, KC_REG_INTERMEDIATE, csr->sha256, reg,
+	    p->out, res)) != KC_OK)
+		goto out;
 	rc = KC_OK;
 out:
-	EVP_PKEY_free(priv);
 	X509_free(x);
 	X509_NAME_free(override);
 	kc_csr_free(csr);
 	kc_issuer_free(&is);
 	kc_register_close(reg);
 	free(text);
-	free(pem);
 	return rc;
 }

@@ -21,13 +21,11 @@ kc_op_verification_sign(struct kc_token *tok,
 	struct kc_issuer is;
 	struct kc_register *reg = NULL;
 	struct kc_cert_req req;
-	struct kc_reg_entry e;
 	X509_NAME *subject = NULL;
-	EVP_PKEY *throwaway = NULL, *priv = NULL;
+	EVP_PKEY *throwaway = NULL;
 	X509 *x = NULL;
 	unsigned char serial[KC_SERIAL_LEN];
-	char *pem = NULL, code_sha[65];
-	size_t pemlen = 0;
+	char code_sha[65];
 	int rc;
 
 	memset(&is, 0, sizeof(is));
@@ -79,24 +77,16 @@ kc_op_verification_sign(struct kc_token *tok,
 		goto out;
 	EVP_PKEY_free(throwaway);
 	throwaway = NULL;
-	if ((rc = kc_issuer_key(tok, p->key_label, &is, &priv)) != KC_OK ||
-	    (rc = kc_cert_sign(x, priv, is.cert, KC_PROFILE_VERIFICATION))
-	    != KC_OK ||
-	    (rc = kc_cert_pem(x, &pem, &pemlen)) != KC_OK ||
-	    (rc = kc_register_entry_cert(x, is.ca, KC_REG_VERIFICATION,
-	    code_sha, p->out, &e)) != KC_OK ||
-	    (rc = kc_register_write(reg, &e, p->out, pem, pemlen, 0644))
-	    != KC_OK)
+	if ((rc = kc_issue_sign_write(tok, p->key_label, &is, x,
+	    KC_PROFILE_VERIFICATION, KC_REG_VERIFICATION, code_sha, reg, p->out,
+	    res)) != KC_OK)
 		goto out;
-	kc_issue_result(x, pem, pemlen, res);
 	rc = KC_OK;
 out:
 	EVP_PKEY_free(throwaway);
-	EVP_PKEY_free(priv);
 	X509_free(x);
 	X509_NAME_free(subject);
 	kc_issuer_free(&is);
 	kc_register_close(reg);
-	free(pem);
 	return rc;
 }
