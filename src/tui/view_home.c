@@ -268,8 +268,18 @@ home_draw(struct tui *t, void *state)
 	tui_draw_size(&rows, &cols);
 	maxy = rows - 3;	/* two status lines and the key line below */
 	tui_frame(t, "Home", "Up/Down choose  Enter continue  Ctrl-C quit");
-	tui_draw_text(y++, 1, TA_BOLD, "Ceremony files in %.*s", cols - 24,
-	    h->dir);
+	{
+		/* a long path keeps its end, the part that tells trees apart */
+		int avail = cols - 24, len = (int)strlen(h->dir);
+		if (avail < 8)
+			avail = 8;
+		if (len > avail)
+			tui_draw_text(y++, 1, TA_BOLD, "Ceremony files in ...%s",
+			    h->dir + len - (avail - 3));
+		else
+			tui_draw_text(y++, 1, TA_BOLD, "Ceremony files in %s",
+			    h->dir);
+	}
 	if (h->nfiles == 0)
 		tui_draw_text(y++, 3, TA_NORMAL, "(none: give one with 'keyceremony "
 		    "tui FILE' or --ceremony-dir)");

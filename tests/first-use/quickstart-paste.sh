@@ -98,8 +98,12 @@ TUI=$(grep '^keyceremony tui' "$T/hints")
 
 # the TUI hint on a terminal: the source tree's ceremony files (this build
 # is not installed), and the root ceremony's preflight passes
+# (a window wide enough for any checkout path: Home shows the whole path;
+# at 80 columns a long one keeps its end, checked below)
+SRCCER="$(cd "$KC_TOP_SRCDIR" && pwd -P)/ceremony"
+TUI_COLS=400
 tui_start "env -u SOFTHSM2_CONF sh -c '$CDLINE && $TUI'"
-expect "Home: ceremony files of the source tree" "Ceremony files in $(cd "$KC_TOP_SRCDIR" && pwd -P)/ceremony"
+expect "Home: ceremony files of the source tree" "Ceremony files in $SRCCER"
 if screen | grep -q "(none"; then not_ok "Home lists ceremony files"; else ok "Home lists ceremony files"; fi
 for i in 1 2 3 4 5 6; do screen | grep -q "> root-ca.yaml" && break; keys Down; sleep 0.3; done
 expect "root-ca.yaml chosen" "> root-ca.yaml" 5
@@ -113,13 +117,23 @@ tui_quit
 # binary outside the build tree looks where the prefix installs them
 mkdir "$T/empty"
 tui_start "cd '$T/empty' && '$KC' tui"
-expect "from the build tree: the source tree's ceremony files" "Ceremony files in $(cd "$KC_TOP_SRCDIR" && pwd -P)/ceremony"
+expect "from the build tree: the source tree's ceremony files" "Ceremony files in $SRCCER"
 tui_quit
+# 80 columns, a path longer than the line: its end is shown after "..."
+mkdir -p "$T/a-directory-name-long-enough-to-overflow-an-eighty-column-line/ceremony"
+cp "$KC_TOP_SRCDIR"/ceremony/root-ca.yaml "$T/a-directory-name-long-enough-to-overflow-an-eighty-column-line/ceremony/"
+LONGDIR=$(cd "$T/a-directory-name-long-enough-to-overflow-an-eighty-column-line/ceremony" && pwd -P)
+TUI_COLS=80
+tui_start "cd '$T/empty' && '$KC' tui --ceremony-dir '$LONGDIR'"
+expect "80 columns: a long ceremony directory is shortened at its start" "Ceremony files in ..."
+expect "80 columns: ... and keeps its end" "eighty-column-line/ceremony"
+tui_quit
+TUI_COLS=400
 if [ -z "${KC_WRAPPER:-}" ]; then
 	cp "$KC" "$T/empty/kc-copy"
 	tui_start "cd '$T/empty' && ./kc-copy tui"
 	wait_for "Ceremony files in" 10
-	if screen | grep -q "Ceremony files in $(cd "$KC_TOP_SRCDIR" && pwd -P)/ceremony"; then
+	if screen | grep -q "Ceremony files in $SRCCER"; then
 		not_ok "a binary outside the build tree does not look in the source tree"
 	else ok "a binary outside the build tree does not look in the source tree"; fi
 	tui_quit
