@@ -1,25 +1,14 @@
-# Fragment of Makefile.am owned by the engine area (see docs/HACKING.md):
-# ceremony files and site profiles (YAML), the engine behind
-# `keyceremony run` and the TUI, preflight, the hash-chained transcript,
-# export to and import from removable media.
-libkc_la_SOURCES += \
-	include/kc/engine.h include/kc/transcript.h include/kc/media.h \
-	src/lib/yamltree.h src/lib/yamltree.c \
-	src/lib/ceremony_int.h src/lib/ceremony.c \
-	src/lib/transcript.c src/lib/pgpwords.c
+# Tests of the ceremony engine (libkc-ceremony): ceremony files and site
+# profiles (YAML), `keyceremony run`, preflight, the hash-chained
+# transcript, export to and import from removable media; the example
+# ceremonies installed for companies to copy.
 
 check_PROGRAMS += tests/unit/test_engine
 tests_unit_test_engine_SOURCES = tests/unit/test_engine.c
 tests_unit_test_engine_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_engine_LDADD = libkc.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+tests_unit_test_engine_LDADD = $(KC_CEREMONY_LA) $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 TESTS += tests/unit/test_engine
-libkc_la_SOURCES += \
-	src/lib/engine_int.h src/lib/engine.c src/lib/engine_actions.c \
-	src/lib/preflight.c src/lib/media.c
 
-keyceremony_SOURCES += \
-	src/ceremony/cmd_run.c src/ceremony/cmd_transcript.c \
-	src/ceremony/cmd_export.c src/ceremony/cmd_import.c
 TESTS += tests/softhsm/engine-run.sh
 TESTS += tests/softhsm/transcript.sh
 TESTS += tests/softhsm/export.sh
@@ -39,5 +28,5 @@ TESTS += tests/softhsm/engine-all.sh
 check_PROGRAMS += tests/unit/test_engine_run
 tests_unit_test_engine_run_SOURCES = tests/unit/test_engine_run.c
 tests_unit_test_engine_run_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_engine_run_LDADD = libkc.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+tests_unit_test_engine_run_LDADD = $(KC_CEREMONY_LA) $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 TESTS += tests/softhsm/engine-api.sh

@@ -1,25 +1,5 @@
-# Fragment of Makefile.am owned by the factory area (see docs/HACKING.md):
-# factorysign, the ledger, the device signer and output formats, bench.
-
-libkc_la_SOURCES += \
-	include/kc/ledger.h src/lib/ledger.c \
-	include/kc/factory.h src/lib/factory_int.h src/lib/factory.c \
-	src/lib/factory_fast.c src/lib/factory_out.c src/lib/formats.c \
-	src/lib/factory_check.c
-
-bin_PROGRAMS += factorysign
-factorysign_SOURCES = \
-	src/factory/main.c src/factory/commands.h \
-	src/factory/opts.h src/factory/opts.c \
-	src/factory/cmd_init.c src/factory/cmd_install.c \
-	src/factory/cmd_sign.c src/factory/cmd_batch.c \
-	src/factory/cmd_issue.c src/factory/cmd_verification.c \
-	src/factory/cmd_check.c src/factory/cmd_ledger.c
-factorysign_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/common \
-	-I$(top_srcdir)/src/factory
-factorysign_LDADD = libkcfront.la libkc.la $(CRYPTO_LIBS)
-
-dist_man_MANS += docs/factorysign.1
+# Tests of the factory side (libkc-factory, factorysign): signing,
+# batches, brokers, formats, check; the benchmark (make bench).
 
 TESTS += tests/softhsm/factory-sign.sh tests/softhsm/factory-batch.sh \
 	tests/softhsm/factory-mqtt.sh tests/softhsm/factory-formats.sh \
@@ -40,7 +20,7 @@ tests_factory_gencsr_LDADD = $(CRYPTO_LIBS)
 EXTRA_PROGRAMS = tests/factory/bench tests/factory/fsbench
 tests_factory_bench_SOURCES = tests/factory/bench.c
 tests_factory_bench_CPPFLAGS = $(AM_CPPFLAGS)
-tests_factory_bench_LDADD = libkc.la $(CRYPTO_LIBS)
+tests_factory_bench_LDADD = $(KC_FACTORY_LA) $(CRYPTO_LIBS)
 tests_factory_fsbench_SOURCES = tests/factory/fsbench.c
 CLEANFILES += tests/factory/bench tests/factory/fsbench
 EXTRA_DIST += tests/factory/bench.sh
@@ -55,6 +35,6 @@ bench: factorysign tests/factory/gencsr tests/factory/bench tests/factory/fsbenc
 check_PROGRAMS += tests/unit/test_factory
 tests_unit_test_factory_SOURCES = tests/unit/test_factory.c
 tests_unit_test_factory_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS) \
-	-I$(top_srcdir)/src/lib
-tests_unit_test_factory_LDADD = libkc.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+	-I$(top_srcdir)/src/factory/lib
+tests_unit_test_factory_LDADD = $(KC_FACTORY_LA) $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 TESTS += tests/unit/test_factory

@@ -9,12 +9,10 @@ TESTS += tests/first-use/factory-out-dir.sh
 EXTRA_DIST += tests/first-use/factory-out-dir.sh
 # output file names safe on FAT/Windows (kc/fnames.h); recorded output file
 # hashes and reruns that repair from the ledger
-libkc_la_SOURCES += include/kc/fnames.h src/lib/factory_names.c
-libkc_la_SOURCES += src/lib/factory_rerun.c
 check_PROGRAMS += tests/unit/test_fnames
 tests_unit_test_fnames_SOURCES = tests/unit/test_fnames.c
 tests_unit_test_fnames_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_fnames_LDADD = libkc.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+tests_unit_test_fnames_LDADD = $(KC_FACTORY_LA) $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 TESTS += tests/unit/test_fnames
 TESTS += tests/first-use/factory-names.sh
 EXTRA_DIST += tests/first-use/factory-names.sh

@@ -2,7 +2,6 @@
 # rerun agreement, key formats, prompts), helper factory-b.
 
 # sign --key: the device's key for --format pfx, checked against the CSR
-libkc_la_SOURCES += src/lib/factory_key.c
 
 # item 12: one AT%CMNG writer for keygen and --format at
 TESTS += tests/first-use/factory-at.sh
@@ -34,5 +33,5 @@ EXTRA_DIST += tests/first-use/prompts.sh
 check_PROGRAMS += tests/unit/test_nrf_at
 tests_unit_test_nrf_at_SOURCES = tests/unit/test_nrf_at.c
 tests_unit_test_nrf_at_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_nrf_at_LDADD = libkc.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+tests_unit_test_nrf_at_LDADD = $(KC_FACTORY_LA) $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 TESTS += tests/unit/test_nrf_at

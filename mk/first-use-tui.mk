@@ -3,7 +3,6 @@
 # grouping).
 
 # the one form of a hash shown to a person (kc/display.h)
-libkc_la_SOURCES += src/lib/hashshow.c
 
 # items 1 and 8: the file's SHA-256 on Home and Preflight and in the
 # transcript's first record; Home's messages; the console-font advice
@@ -14,7 +13,7 @@ EXTRA_DIST += tests/first-use/tui-file-hash.sh
 check_PROGRAMS += tests/unit/test_hashshow
 tests_unit_test_hashshow_SOURCES = tests/unit/test_hashshow.c
 tests_unit_test_hashshow_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_hashshow_LDADD = libkc.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+tests_unit_test_hashshow_LDADD = $(KC_CORE_LA) $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 TESTS += tests/unit/test_hashshow
 TESTS += tests/first-use/hash-form.sh
 EXTRA_DIST += tests/first-use/hash-form.sh

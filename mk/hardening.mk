@@ -10,7 +10,7 @@
 # tests/fuzz/fuzz_<t> that `make fuzz` runs.
 FUZZ_TARGETS = csr keygen keygenraw ceremony transcript
 FUZZ_SECONDS = 60
-FUZZ_LDADD = libkc.la $(CRYPTO_LIBS)
+FUZZ_LDADD = $(KC_ALL_LA) $(CRYPTO_LIBS)
 
 check_PROGRAMS += tests/fuzz/replay_csr tests/fuzz/replay_keygen \
 	tests/fuzz/replay_keygenraw tests/fuzz/replay_ceremony \
@@ -108,7 +108,7 @@ EXTRA_DIST += tests/valgrind.supp
 # CSR intake; tests/hostile/*.sh through the commands.
 check_PROGRAMS += tests/hostile/csr_intake
 tests_hostile_csr_intake_SOURCES = tests/hostile/csr_intake.c
-tests_hostile_csr_intake_LDADD = libkc.la $(CRYPTO_LIBS)
+tests_hostile_csr_intake_LDADD = $(KC_CORE_LA) $(CRYPTO_LIBS)
 TESTS += tests/hostile/csr_intake
 EXTRA_DIST += tests/hostile/csr tests/hostile/make-inputs.py
 TESTS += tests/hostile/csr.sh
@@ -125,7 +125,7 @@ TESTS += tests/faults/enospc.sh tests/faults/no-tmpfile.sh
 check_PROGRAMS += tests/unit/test_hardening
 tests_unit_test_hardening_SOURCES = tests/unit/test_hardening.c
 tests_unit_test_hardening_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_hardening_LDADD = libkc.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+tests_unit_test_hardening_LDADD = $(KC_CORE_LA) $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 TESTS += tests/unit/test_hardening
 
 # A PKCS#11 module that adds a real HSM's wrong-PIN counter in front of

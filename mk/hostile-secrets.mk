@@ -8,10 +8,10 @@ TESTS += tests/hostile/passphrase.sh
 check_PROGRAMS += tests/unit/test_keyheap
 tests_unit_test_keyheap_SOURCES = tests/unit/test_keyheap.c
 tests_unit_test_keyheap_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS) \
-	-I$(top_srcdir)/src/lib
+	-I$(top_srcdir)/src/factory/lib
 tests_unit_test_keyheap_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=realloc \
 	-Wl,--wrap=free
-tests_unit_test_keyheap_LDADD = libkc.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+tests_unit_test_keyheap_LDADD = $(KC_FACTORY_LA) $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 TESTS += tests/unit/test_keyheap
 EXTRA_DIST += tests/hostile/secret-argv.sh tests/hostile/quorum-length.sh \
 	tests/hostile/csv-inject.sh tests/hostile/passphrase.sh

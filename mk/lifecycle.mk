@@ -1,14 +1,9 @@
 # Fragment of Makefile.am owned by the lifecycle area (issue 15): key
 # quality, root rollover (cross-signing), what is due.
-libkc_la_SOURCES += \
-	include/kc/keyquality.h src/lib/keyquality.c
 
 TESTS += tests/lifecycle/keyquality.sh
 EXTRA_DIST += tests/lifecycle/keyquality.sh tests/lifecycle/badkeys.py
 
-libkc_la_SOURCES += \
-	include/kc/cross.h src/lib/op_cross.c
-keyceremony_SOURCES += src/ceremony/cmd_cross.c
 TESTS += tests/lifecycle/cross.sh
 EXTRA_DIST += tests/lifecycle/cross.sh
 
@@ -17,7 +12,6 @@ dist_ceremony_DATA += ceremony/renew-crl.yaml ceremony/root-rollover.yaml
 TESTS += tests/lifecycle/renew-crl.sh
 EXTRA_DIST += tests/lifecycle/renew-crl.sh
 
-keyceremony_SOURCES += src/ceremony/cmd_status.c
 TESTS += tests/lifecycle/status.sh
 EXTRA_DIST += tests/lifecycle/status.sh
 TESTS += tests/lifecycle/rollover.sh
@@ -26,6 +20,5 @@ EXTRA_DIST += tests/lifecycle/rollover.sh
 TESTS += tests/lifecycle/validity.sh tests/lifecycle/backdate.sh
 EXTRA_DIST += tests/lifecycle/validity.sh tests/lifecycle/backdate.sh
 # factorysign status (item 5, the factory side)
-factorysign_SOURCES += src/factory/cmd_status.c
 TESTS += tests/lifecycle/factory-status.sh
 EXTRA_DIST += tests/lifecycle/factory-status.sh

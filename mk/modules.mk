@@ -24,11 +24,11 @@ EXTRA_DIST += tests/modules/matrix-lib.sh tests/modules/softhsm.sh \
 check_PROGRAMS += tests/unit/test_token_mech
 tests_unit_test_token_mech_SOURCES = tests/unit/test_token_mech.c
 tests_unit_test_token_mech_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_token_mech_LDADD = libkc.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+tests_unit_test_token_mech_LDADD = $(KC_HSM_LA) $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 TESTS += tests/unit/test_token_mech
 # the key-template rules at the API (m-core)
 check_PROGRAMS += tests/unit/test_keytmpl
 tests_unit_test_keytmpl_SOURCES = tests/unit/test_keytmpl.c
 tests_unit_test_keytmpl_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
-tests_unit_test_keytmpl_LDADD = libkc.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+tests_unit_test_keytmpl_LDADD = $(KC_HSM_LA) $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 TESTS += tests/unit/test_keytmpl

@@ -1,18 +1,14 @@
 # Fragment of Makefile.am owned by the nrf area (issue 7): nRF91 modem
 # responses (%KEYGEN, %ATTESTTOKEN), AT%CMNG scripts, nRF Cloud CSV.
-libkc_la_SOURCES += \
-	include/kc/nrf.h src/lib/nrf.c src/lib/nrf_out.c src/lib/nrf_cloud.c
 
 # factorysign keygen | attest | ledger export --format nrfcloud
-factorysign_SOURCES += src/factory/cmd_keygen.c src/factory/cmd_attest.c \
-	src/factory/export_nrfcloud.c
 TESTS += tests/softhsm/nrf.sh
 
 check_PROGRAMS += tests/unit/test_nrf
 tests_unit_test_nrf_SOURCES = tests/unit/test_nrf.c
 tests_unit_test_nrf_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS) $(CBOR_CFLAGS) \
 	-DKC_VECTORS_DIR='"$(abs_top_srcdir)/tests/fixtures/nrf"'
-tests_unit_test_nrf_LDADD = libkc.la $(CMOCKA_LIBS) $(CBOR_LIBS) $(CRYPTO_LIBS)
+tests_unit_test_nrf_LDADD = $(KC_FACTORY_LA) $(CMOCKA_LIBS) $(CBOR_LIBS) $(CRYPTO_LIBS)
 TESTS += tests/unit/test_nrf
 EXTRA_DIST += tests/fixtures/nrf
 
@@ -20,4 +16,4 @@ EXTRA_DIST += tests/fixtures/nrf
 check_PROGRAMS += tests/nrf-resp
 tests_nrf_resp_SOURCES = tests/nrf-resp.c
 tests_nrf_resp_CPPFLAGS = $(AM_CPPFLAGS) $(CBOR_CFLAGS)
-tests_nrf_resp_LDADD = libkc.la $(CBOR_LIBS) $(CRYPTO_LIBS)
+tests_nrf_resp_LDADD = $(KC_FACTORY_LA) $(CBOR_LIBS) $(CRYPTO_LIBS)

@@ -18,7 +18,7 @@
 #include <cbor.h>
 #include <openssl/sha.h>
 
-#include "kc/fileio.h"
+#include "kc/core/fileio.h"
 
 static void
 b64url(const unsigned char *d, size_t n)

@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kc/display.h"
-#include "kc/error.h"
-#include "kc/fileio.h"
-#include "kc/ops.h"
-#include "kc/register.h"
+#include "kc/ceremony/ops.h"
+#include "kc/ceremony/register.h"
+#include "kc/core/display.h"
+#include "kc/core/error.h"
+#include "kc/core/fileio.h"
 #include "commands.h"
 #include "front.h"
 #include "session.h"

@@ -9,11 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kc/cross.h"
-#include "kc/display.h"
-#include "kc/error.h"
-#include "kc/fileio.h"
-#include "kc/register.h"
+#include "kc/ceremony/cross.h"
+#include "kc/ceremony/register.h"
+#include "kc/core/display.h"
+#include "kc/core/error.h"
+#include "kc/core/fileio.h"
 #include "commands.h"
 #include "front.h"
 #include "session.h"

@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kc/display.h"
-#include "kc/error.h"
-#include "kc/media.h"
+#include "kc/ceremony/media.h"
+#include "kc/core/display.h"
+#include "kc/core/error.h"
 
 #include "commands.h"
 #include "front.h"

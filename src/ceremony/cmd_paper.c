@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kc/display.h"
-#include "kc/engine.h"
-#include "kc/error.h"
-#include "kc/fileio.h"
-#include "kc/paper.h"
+#include "kc/ceremony/engine.h"
+#include "kc/ceremony/paper.h"
+#include "kc/core/display.h"
+#include "kc/core/error.h"
+#include "kc/core/fileio.h"
 
 #include "commands.h"
 #include "front.h"

@@ -24,11 +24,11 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
-#include "kc/display.h"
-#include "kc/engine.h"
-#include "kc/error.h"
-#include "kc/secret.h"
-#include "kc/token.h"
+#include "kc/ceremony/engine.h"
+#include "kc/core/display.h"
+#include "kc/core/error.h"
+#include "kc/core/secret.h"
+#include "kc/hsm/token.h"
 
 #include "commands.h"
 #include "front.h"

@@ -14,11 +14,11 @@
 
 #include <openssl/crypto.h>
 
-#include "kc/display.h"
-#include "kc/error.h"
-#include "kc/fileio.h"
-#include "kc/quorum.h"
-#include "kc/secret.h"
+#include "kc/ceremony/quorum.h"
+#include "kc/core/display.h"
+#include "kc/core/error.h"
+#include "kc/core/fileio.h"
+#include "kc/core/secret.h"
 #include "commands.h"
 #include "front.h"
 

@@ -7,13 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kc/display.h"
-#include "kc/engine.h"
-#include "kc/error.h"
-#include "kc/paper.h"
-#include "kc/review.h"
-#include "kc/secret.h"
-#include "kc/transcript.h"
+#include "kc/ceremony/engine.h"
+#include "kc/ceremony/paper.h"
+#include "kc/ceremony/review.h"
+#include "kc/ceremony/transcript.h"
+#include "kc/core/display.h"
+#include "kc/core/error.h"
+#include "kc/core/secret.h"
 
 #include "commands.h"
 #include "front.h"

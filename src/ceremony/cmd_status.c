@@ -16,11 +16,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "kc/display.h"
-#include "kc/error.h"
-#include "kc/ops.h"
-#include "kc/register.h"
-#include "kc/transcript.h"
+#include "kc/ceremony/ops.h"
+#include "kc/ceremony/register.h"
+#include "kc/ceremony/transcript.h"
+#include "kc/core/display.h"
+#include "kc/core/error.h"
 #include "commands.h"
 #include "front.h"
 

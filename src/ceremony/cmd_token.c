@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kc/display.h"
-#include "kc/error.h"
-#include "kc/secret.h"
-#include "kc/token.h"
+#include "kc/core/display.h"
+#include "kc/core/error.h"
+#include "kc/core/secret.h"
+#include "kc/hsm/token.h"
 
 #include "commands.h"
 #include "front.h"

@@ -1,6 +1,6 @@
 /*
  * cmd_tui.c: keyceremony tui [FILE] [--site SITE] [overrides]: the guided
- * ceremony screens (src/tui). `keyceremony` with no arguments starts it too.
+ * ceremony screens (src/ceremony/tui). `keyceremony` with no arguments starts it too.
  * The overrides are those of `keyceremony run`.
  */
 #include "config.h"
@@ -12,10 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kc/error.h"
+#include "kc/core/error.h"
 #include "commands.h"
 #include "front.h"
-#include "../tui/tui.h"
+#include "tui/tui.h"
 
 static void
 usage(FILE *f)

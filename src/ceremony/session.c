@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kc/display.h"
-#include "kc/error.h"
+#include "kc/core/display.h"
+#include "kc/core/error.h"
 #include "front.h"
 #include "session.h"
 

@@ -3,8 +3,8 @@
 #ifndef KC_SESSION_H
 #define KC_SESSION_H
 
-#include "kc/ops.h"
-#include "kc/token.h"
+#include "kc/ceremony/ops.h"
+#include "kc/hsm/token.h"
 
 struct kc_session {
 	struct kc_token_ctx	*ctx;

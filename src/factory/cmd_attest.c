@@ -10,12 +10,12 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "kc/csr.h"
-#include "kc/display.h"
-#include "kc/error.h"
-#include "kc/fileio.h"
-#include "kc/nrf.h"
-#include "kc/x509.h"
+#include "kc/core/csr.h"
+#include "kc/core/display.h"
+#include "kc/core/error.h"
+#include "kc/core/fileio.h"
+#include "kc/core/x509.h"
+#include "kc/factory/nrf.h"
 #include "commands.h"
 #include "front.h"
 #include "opts.h"

@@ -14,10 +14,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "kc/display.h"
-#include "kc/error.h"
-#include "kc/factory.h"
-#include "kc/fileio.h"
+#include "kc/core/display.h"
+#include "kc/core/error.h"
+#include "kc/core/fileio.h"
+#include "kc/factory/factory.h"
 #include "commands.h"
 #include "front.h"
 #include "opts.h"

@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "kc/display.h"
-#include "kc/error.h"
-#include "kc/factory.h"
+#include "kc/core/display.h"
+#include "kc/core/error.h"
+#include "kc/factory/factory.h"
 #include "commands.h"
 #include "front.h"
 #include "opts.h"

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "kc/error.h"
-#include "kc/factory.h"
+#include "kc/core/error.h"
+#include "kc/factory/factory.h"
 #include "commands.h"
 #include "front.h"
 #include "opts.h"

@@ -11,12 +11,12 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
-#include "kc/display.h"
-#include "kc/error.h"
-#include "kc/factory.h"
-#include "kc/fileio.h"
-#include "kc/fnames.h"
-#include "kc/ledger.h"
+#include "kc/core/display.h"
+#include "kc/core/error.h"
+#include "kc/core/fileio.h"
+#include "kc/factory/factory.h"
+#include "kc/factory/fnames.h"
+#include "kc/factory/ledger.h"
 #include "commands.h"
 #include "front.h"
 #include "opts.h"

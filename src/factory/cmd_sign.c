@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kc/error.h"
-#include "kc/factory.h"
-#include "kc/fileio.h"
+#include "kc/core/error.h"
+#include "kc/core/fileio.h"
+#include "kc/factory/factory.h"
 #include "commands.h"
 #include "front.h"
 #include "opts.h"

@@ -17,12 +17,11 @@
 
 #include <openssl/x509.h>
 
-#include "kc/display.h"
-#include "kc/error.h"
-#include "kc/factory.h"
-#include "kc/ledger.h"
-#include "kc/ops.h"
-#include "kc/x509.h"
+#include "kc/core/display.h"
+#include "kc/core/error.h"
+#include "kc/core/x509.h"
+#include "kc/factory/factory.h"
+#include "kc/factory/ledger.h"
 #include "commands.h"
 #include "front.h"
 

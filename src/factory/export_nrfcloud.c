@@ -9,11 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kc/display.h"
-#include "kc/error.h"
-#include "kc/fileio.h"
-#include "kc/ledger.h"
-#include "kc/nrf.h"
+#include "kc/core/display.h"
+#include "kc/core/error.h"
+#include "kc/core/fileio.h"
+#include "kc/factory/ledger.h"
+#include "kc/factory/nrf.h"
 #include "commands.h"
 #include "front.h"
 

@@ -8,9 +8,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "kc/display.h"
-#include "kc/error.h"
-#include "kc/fnames.h"
+#include "kc/core/display.h"
+#include "kc/core/error.h"
+#include "kc/factory/fnames.h"
 #include "front.h"
 #include "opts.h"
 

@@ -5,8 +5,8 @@
 
 #include <getopt.h>
 
-#include "kc/factory.h"
-#include "kc/secret.h"
+#include "kc/core/secret.h"
+#include "kc/factory/factory.h"
 
 /* Runs getopt_long over argv; for each option calls set(opt->val, optarg,
  * arg). Returns -1 to go on, or an exit status (--help, bad option). */

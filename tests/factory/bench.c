@@ -14,10 +14,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "kc/error.h"
-#include "kc/factory.h"
-#include "kc/fileio.h"
-#include "kc/secret.h"
+#include "kc/core/error.h"
+#include "kc/core/fileio.h"
+#include "kc/core/secret.h"
+#include "kc/factory/factory.h"
 
 struct csr {
 	unsigned char	*data;

@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "kc/engine.h"
-#include "kc/error.h"
+#include "kc/ceremony/engine.h"
+#include "kc/core/error.h"
 #include "fuzz_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);

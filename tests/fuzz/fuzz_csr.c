@@ -13,8 +13,8 @@
 
 #include <openssl/err.h>
 
-#include "kc/csr.h"
-#include "kc/error.h"
+#include "kc/core/csr.h"
+#include "kc/core/error.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 

@@ -11,8 +11,8 @@
 
 #include <stdint.h>
 
-#include "kc/error.h"
-#include "kc/nrf.h"
+#include "kc/core/error.h"
+#include "kc/factory/nrf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
 

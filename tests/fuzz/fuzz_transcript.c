@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kc/error.h"
-#include "kc/engine.h"
-#include "kc/fileio.h"
-#include "kc/transcript.h"
+#include "kc/ceremony/engine.h"
+#include "kc/ceremony/transcript.h"
+#include "kc/core/error.h"
+#include "kc/core/fileio.h"
 #include "fuzz_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);

@@ -16,8 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kc/csr.h"
-#include "kc/error.h"
+#include "kc/core/csr.h"
+#include "kc/core/error.h"
 
 static int n, failed;
 

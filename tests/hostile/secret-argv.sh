@@ -30,7 +30,7 @@ if mode == "prefixes":
                "admin-pass card-pin hsm-secret my-share root-pwd").split()
     stems = "pin pass pwd secret share puk".split()
     real = set()
-    for f in glob.glob(top + "/src/*/*.c"):
+    for f in glob.glob(top + "/src/**/*.c", recursive=True):
         real |= set(re.findall(r'\{\s*"([a-z0-9-]+)",\s*(?:no|required|optional)_argument',
                                open(f).read()))
     out = set()
@@ -45,7 +45,7 @@ if mode == "prefixes":
     print("\n".join(sorted(out)))
 elif mode == "real":
     real = set()
-    for f in glob.glob(top + "/src/*/*.c"):
+    for f in glob.glob(top + "/src/**/*.c", recursive=True):
         real |= set(re.findall(r'\{\s*"([a-z0-9-]+)",\s*(?:no|required|optional)_argument',
                                open(f).read()))
     print("\n".join(sorted(real)))

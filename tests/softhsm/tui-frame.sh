@@ -21,8 +21,8 @@ TUI_COLS=100 TUI_ROWS=23 tui_start "$KC tui $ARGS"
 expect "100x23 is refused" "the terminal is 100x23"
 
 # the layering: only the drawing and input modules include curses
-inc=$(grep -l '^#include <n\{0,1\}curses' "$KC_TOP_SRCDIR"/src/*/*.c "$KC_TOP_SRCDIR"/src/*/*.h "$KC_TOP_SRCDIR"/include/kc/*.h | sed 's|.*/src/||' | sort | tr '\n' ' ')
-[ "$inc" = "tui/draw.c tui/input.c " ] && ok "only draw.c and input.c include curses" || not_ok "only draw.c and input.c include curses (found: $inc)"
+inc=$(grep -rl --include='*.[ch]' '^#include <n\{0,1\}curses' "$KC_TOP_SRCDIR"/src "$KC_TOP_SRCDIR"/include | sed 's|.*/src/||' | sort | tr '\n' ' ')
+[ "$inc" = "ceremony/tui/draw.c ceremony/tui/input.c " ] && ok "only draw.c and input.c include curses" || not_ok "only draw.c and input.c include curses (found: $inc)"
 
 # SIGHUP (the console closed) restores the terminal too
 tui_start "stty -a > before3; sh -c 'echo \$\$ > pid3; exec $KC tui $ARGS'; rc=\$?; stty -a > after3; exit \$rc"

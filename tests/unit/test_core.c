@@ -13,9 +13,9 @@
 
 #include <cmocka.h>
 
-#include "kc/error.h"
-#include "kc/fileio.h"
-#include "kc/secret.h"
+#include "kc/core/error.h"
+#include "kc/core/fileio.h"
+#include "kc/core/secret.h"
 
 #include "tmpdir.h"
 

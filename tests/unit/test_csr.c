@@ -16,9 +16,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "kc/csr.h"
-#include "kc/error.h"
-#include "kc/fileio.h"
+#include "kc/core/csr.h"
+#include "kc/core/error.h"
+#include "kc/core/fileio.h"
 
 static EVP_PKEY *
 keygen(const char *type, const char *param, int explicit_ec)

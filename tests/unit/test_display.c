@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "kc/display.h"
+#include "kc/core/display.h"
 
 static const char *
 esc(const char *s, size_t len)

@@ -12,10 +12,10 @@
 
 #include <cmocka.h>
 
-#include "kc/engine.h"
-#include "kc/error.h"
-#include "kc/fileio.h"
-#include "kc/transcript.h"
+#include "kc/ceremony/engine.h"
+#include "kc/ceremony/transcript.h"
+#include "kc/core/error.h"
+#include "kc/core/fileio.h"
 
 #include "tmpdir.h"
 

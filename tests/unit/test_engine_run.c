@@ -15,11 +15,11 @@
 
 #include <cmocka.h>
 
-#include "kc/engine.h"
-#include "kc/error.h"
-#include "kc/fileio.h"
-#include "kc/secret.h"
-#include "kc/transcript.h"
+#include "kc/ceremony/engine.h"
+#include "kc/ceremony/transcript.h"
+#include "kc/core/error.h"
+#include "kc/core/fileio.h"
+#include "kc/core/secret.h"
 
 static const char *dir;
 

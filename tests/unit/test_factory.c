@@ -24,11 +24,11 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "kc/csr.h"
-#include "kc/error.h"
-#include "kc/factory.h"
-#include "kc/fileio.h"
-#include "kc/ledger.h"
+#include "kc/core/csr.h"
+#include "kc/core/error.h"
+#include "kc/core/fileio.h"
+#include "kc/factory/factory.h"
+#include "kc/factory/ledger.h"
 #include "factory_int.h"
 
 #include "tmpdir.h"

@@ -18,9 +18,9 @@
 
 #include <cmocka.h>
 
-#include "kc/error.h"
-#include "kc/factory.h"
-#include "kc/fnames.h"
+#include "kc/core/error.h"
+#include "kc/factory/factory.h"
+#include "kc/factory/fnames.h"
 
 static void
 expect(const char *id, const char *want)

@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "kc/display.h"
-#include "kc/error.h"
+#include "kc/core/display.h"
+#include "kc/core/error.h"
 
 #define HEX "0004d75e6457a36c1f0e9b2a85c2d1e3" \
 	"a0b1c2d3e4f5061728394a5b6c7d8e9f"

@@ -21,7 +21,7 @@
 #include <cmocka.h>
 #include <openssl/evp.h>
 
-#include "kc/error.h"
+#include "kc/core/error.h"
 #include "factory_int.h"
 
 void *__real_realloc(void *p, size_t n);

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "kc/token.h"
+#include "kc/hsm/token.h"
 
 /* PKCS#11 attribute numbers (the test does not include the headers). */
 #define A_SENSITIVE	0x103UL

@@ -25,11 +25,11 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
-#include "kc/csr.h"
-#include "kc/error.h"
-#include "kc/factory.h"
-#include "kc/fileio.h"
-#include "kc/nrf.h"
+#include "kc/core/csr.h"
+#include "kc/core/error.h"
+#include "kc/core/fileio.h"
+#include "kc/factory/factory.h"
+#include "kc/factory/nrf.h"
 
 #ifndef KC_VECTORS_DIR
 #define KC_VECTORS_DIR "tests/fixtures/nrf"

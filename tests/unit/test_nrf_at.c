@@ -17,8 +17,8 @@
 
 #include <openssl/sha.h>
 
-#include "kc/error.h"
-#include "kc/nrf.h"
+#include "kc/core/error.h"
+#include "kc/factory/nrf.h"
 
 /* A PEM (LF line ends) whose CRLF form is exactly crlf_len bytes. */
 static char *

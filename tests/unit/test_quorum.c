@@ -10,9 +10,9 @@
 
 #include <cmocka.h>
 
-#include "kc/error.h"
-#include "kc/quorum.h"
-#include "kc/secret.h"
+#include "kc/ceremony/quorum.h"
+#include "kc/core/error.h"
+#include "kc/core/secret.h"
 
 static struct kc_secret *
 pin_of(const char *s)

@@ -13,8 +13,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "kc/error.h"
-#include "kc/transcript.h"
+#include "kc/ceremony/transcript.h"
+#include "kc/core/error.h"
 #include "tmpdir.h"
 
 #define NVALS 300

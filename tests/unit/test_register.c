@@ -17,11 +17,11 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
-#include "kc/crl.h"
-#include "kc/error.h"
-#include "kc/fileio.h"
-#include "kc/register.h"
-#include "kc/x509.h"
+#include "kc/ceremony/crl.h"
+#include "kc/ceremony/register.h"
+#include "kc/core/error.h"
+#include "kc/core/fileio.h"
+#include "kc/core/x509.h"
 
 #include "tmpdir.h"
 

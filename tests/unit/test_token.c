@@ -27,9 +27,9 @@
 
 #include <p11-kit/pkcs11.h>
 
-#include "kc/error.h"
-#include "kc/secret.h"
-#include "kc/token.h"
+#include "kc/core/error.h"
+#include "kc/core/secret.h"
+#include "kc/hsm/token.h"
 
 static struct kc_token_ctx *ctx;
 static struct kc_token *tok;

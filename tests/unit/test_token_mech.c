@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "kc/token.h"
+#include "kc/hsm/token.h"
 
 /* PKCS#11 CKF_EC_* (the test does not include the PKCS#11 headers) */
 #define F_P	(1UL << 20)

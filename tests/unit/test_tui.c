@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "kc/error.h"
+#include "kc/core/error.h"
 #include "tui.h"
 
 /* ---- a recorder in place of draw.c ---- */

@@ -13,8 +13,8 @@
 #include <openssl/core_names.h>
 #include <openssl/x509v3.h>
 
-#include "kc/error.h"
-#include "kc/x509.h"
+#include "kc/core/error.h"
+#include "kc/core/x509.h"
 
 static void
 test_alg_parse(void **state)

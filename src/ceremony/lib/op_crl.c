@@ -1,0 +1,542 @@
+/* op_crl.c: kc_op_crl: revoke a certificate the root issued and write the
+ * root's CRL with every revocation so far (see kc/ops.h). The revocation,
+ * the new CRL number and the CRL file are one register transaction. */
+#include "config.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "kc/ceremony/crl.h"
+#include "kc/ceremony/ops.h"
+#include "kc/ceremony/register.h"
+#include "kc/ceremony/transcript.h"
+#include "kc/core/display.h"
+#include "kc/core/error.h"
+#include "kc/core/fileio.h"
+#include "issue_int.h"
+
+/* Lower-case hex of a serial given on the command line, in the form of
+ * kc_cert_serial_hex() (whole octets, no leading zero octets). */
+static int
+serial_arg(const char *s, char out[41])
+{
+	BIGNUM *bn = NULL;
+	char *h;
+	size_t n = strlen(s);
+	int rc = KC_OK;
+
+	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		s += 2;
+		n -= 2;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)s[i]) && s[i] != ':')
+			return KC_ERR_NOTFOUND;
+	if (n == 0 || n > 59)
+		return KC_ERR_NOTFOUND;
+	{
+		char clean[64];
+		size_t j = 0;
+		for (size_t i = 0; i < n; i++)
+			if (s[i] != ':')
+				clean[j++] = s[i];
+		clean[j] = '\0';
+		if (j == 0 || j > 40 || BN_hex2bn(&bn, clean) != (int)j)
+			return KC_ERR_NOTFOUND;
+	}
+	if (BN_is_zero(bn)) {
+		BN_free(bn);
+		return KC_ERR_NOTFOUND;
+	}
+	if ((h = BN_bn2hex(bn)) == NULL) {
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+	} else {
+		for (size_t i = 0; h[i]; i++)
+			h[i] = (char)tolower((unsigned char)h[i]);
+		snprintf(out, 41, "%s", h);
+		OPENSSL_free(h);
+	}
+	BN_free(bn);
+	return rc;
+}
+
+/* What --revoke names: a certificate file (which must verify under the
+ * root) or a hex serial. */
+static int
+revoke_target(const char *arg, const struct kc_issuer *is, X509 **cert,
+    char serial[41])
+{
+	char *s;
+	int rc;
+
+	*cert = NULL;
+	if (access(arg, F_OK) == 0) {
+		if ((rc = kc_cert_load(arg, cert)) != KC_OK)
+			return rc;
+		if (X509_check_issued(is->cert, *cert) != X509_V_OK ||
+		    X509_verify(*cert, X509_get0_pubkey(is->cert)) != 1) {
+			ERR_clear_error();
+			s = kc_name_string(X509_get_issuer_name(*cert));
+			rc = kc_err(KC_ERR_POLICY, "--revoke %s: this "
+			    "certificate was not issued by the root %s (its "
+			    "issuer is %s); nothing to revoke here", arg,
+			    is->path, s != NULL ? s : "unknown");
+			free(s);
+			goto fail;
+		}
+		if (X509_cmp(*cert, is->cert) == 0) {
+			rc = kc_err(KC_ERR_POLICY, "--revoke %s: that is the "
+			    "root certificate itself; a root is not revoked "
+			    "by its own CRL (retire it and its trust anchor)",
+			    arg);
+			goto fail;
+		}
+		if ((s = kc_cert_serial_hex(*cert)) == NULL) {
+			rc = kc_err(KC_ERR_NOMEM, "out of memory");
+			goto fail;
+		}
+		snprintf(serial, 41, "%s", s);
+		free(s);
+		return KC_OK;
+	}
+	if ((rc = serial_arg(arg, serial)) == KC_ERR_NOTFOUND)
+		return kc_err(KC_ERR_USAGE, "--revoke %s: no such file, and "
+		    "not a hexadecimal serial number", arg);
+	return rc;
+fail:
+	X509_free(*cert);
+	*cert = NULL;
+	return rc;
+}
+
+/* ---- the register against the CRLs and transcripts ---- */
+
+/* What one source (a CRL file, a transcript record) says was signed. */
+struct crl_seen {
+	char			 what[PATH_MAX + 64];	/* for messages */
+	long long		 number;
+	int			 has_list;
+	struct kc_crl_info	 info;
+	size_t			 count;
+};
+
+/* Serials compare without leading zeros, in any case. */
+static int
+serial_eq(const char *a, const char *b)
+{
+	while (*a == '0' && a[1] != '\0')
+		a++;
+	while (*b == '0' && b[1] != '\0')
+		b++;
+	return strcasecmp(a, b) == 0;
+}
+
+/* Every revocation src knows must be in the register's list with the same
+ * reason, and the register's next number above src's. */
+static int
+agree(const struct kc_register *reg, const struct crl_seen *src,
+    long long next, const struct kc_reg_entry *rev, size_t n)
+{
+	static const char fix[] = "the register was rolled back or replaced: "
+	    "restore it from the backup (or the transcripts and the media); "
+	    "nothing was signed";
+
+	if (next <= src->number)
+		return kc_err(KC_ERR_POLICY, "%s says the next CRL number is "
+		    "%lld, but %s is CRL number %lld; %s", kc_register_path(reg),
+		    next, src->what, src->number, fix);
+	for (size_t i = 0; src->has_list && i < src->info.n; i++) {
+		const struct kc_crl_revoked *c = &src->info.revoked[i];
+		size_t k;
+
+		for (k = 0; k < n && !serial_eq(rev[k].serial, c->serial); k++)
+			;
+		if (k == n)
+			return kc_err(KC_ERR_POLICY, "%s does not list serial %s "
+			    "as revoked, but %s (CRL number %lld) revokes it "
+			    "(reason %s); %s", kc_register_path(reg), c->serial,
+			    src->what, src->number, kc_reason_name(c->reason),
+			    fix);
+		if (rev[k].reason != c->reason)
+			return kc_err(KC_ERR_POLICY, "%s gives revoked serial %s "
+			    "the reason %s, but %s (CRL number %lld) gives %s; "
+			    "%s", kc_register_path(reg), c->serial,
+			    kc_reason_name(rev[k].reason), src->what,
+			    src->number, kc_reason_name(c->reason), fix);
+	}
+	if (src->count > n)
+		return kc_err(KC_ERR_POLICY, "%s lists %zu revoked "
+		    "certificates, but %s (CRL number %lld) revokes %zu; %s",
+		    kc_register_path(reg), n, src->what, src->number,
+		    src->count, fix);
+	return KC_OK;
+}
+
+/* The CRL files of this root in dir (*.crl, verified with the root's
+ * key): the newest is checked first, so that a message names it; then
+ * every other one. */
+static int
+check_crl_files(const char *dir, const struct kc_issuer *is,
+    const struct kc_register *reg, long long next,
+    const struct kc_reg_entry *rev, size_t n)
+{
+	struct crl_seen *seen = NULL;
+	struct dirent **names = NULL;
+	size_t nseen = 0, newest = 0;
+	int cnt, rc = KC_OK;
+
+	if ((cnt = scandir(dir, &names, NULL, alphasort)) < 0)
+		return KC_OK;	/* no directory: nothing to compare with */
+	if (cnt > 0 && (seen = calloc((size_t)cnt, sizeof(*seen))) == NULL)
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+	for (int i = 0; i < cnt && rc == KC_OK; i++) {
+		size_t l = strlen(names[i]->d_name);
+		struct crl_seen *src = &seen[nseen];
+		int lrc;
+
+		if (l < 5 || strcmp(names[i]->d_name + l - 4, ".crl") != 0 ||
+		    (size_t)snprintf(src->what, sizeof(src->what), "%s/%s",
+		    dir, names[i]->d_name) >= sizeof(src->what))
+			continue;
+		if ((lrc = kc_crl_info_load(src->what, is->cert, &src->info))
+		    != KC_OK) {
+			if (lrc != KC_ERR_NOTFOUND)
+				kc_log(KC_LOG_WARN, "%s; not used to check the "
+				    "register", kc_errmsg());
+			kc_err_clear();
+			continue;
+		}
+		src->number = src->info.number;
+		src->count = src->info.n;
+		src->has_list = 1;
+		if (src->number > seen[newest].number)
+			newest = nseen;
+		nseen++;
+	}
+	if (rc == KC_OK && nseen > 0)
+		rc = agree(reg, &seen[newest], next, rev, n);
+	for (size_t i = 0; i < nseen && rc == KC_OK; i++)
+		rc = agree(reg, &seen[i], next, rev, n);
+	for (size_t i = 0; i < nseen; i++)
+		kc_crl_info_free(&seen[i].info);
+	free(seen);
+	for (int i = 0; i < cnt; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+struct tr_scan {
+	const char	*ca;
+	const char	*path;
+	struct crl_seen	 last;	/* the highest CRL number seen */
+	int		 found, bad;
+};
+
+static int
+on_record(const struct kc_transcript_rec *r, void *arg)
+{
+	struct tr_scan *t = arg;
+	const char *ca = kc_transcript_rec_get(r, "ca");
+	const char *num = kc_transcript_rec_get(r, "number");
+	const char *cnt = kc_transcript_rec_get(r, "revoked-count");
+	const char *list = kc_transcript_rec_get(r, "revoked");
+	struct kc_crl_info info;
+	long long v;
+	char *end;
+
+	if (strcmp(r->kind, "crl") != 0 || ca == NULL || strcmp(ca, t->ca) != 0)
+		return KC_OK;
+	if (num == NULL || (v = strtoll(num, &end, 10)) < 1 || *end != '\0' ||
+	    cnt == NULL) {
+		t->bad = 1;
+		return KC_OK;
+	}
+	if (t->found && v <= t->last.number)
+		return KC_OK;
+	memset(&info, 0, sizeof(info));
+	if (list != NULL && kc_crl_revoked_parse(list, &info) != KC_OK) {
+		kc_err_clear();
+		t->bad = 1;
+		return KC_OK;
+	}
+	kc_crl_info_free(&t->last.info);
+	memset(&t->last, 0, sizeof(t->last));
+	snprintf(t->last.what, sizeof(t->last.what), "the crl record at %s "
+	    "line %zu", t->path, r->line);
+	t->last.number = v;
+	t->last.count = (size_t)strtoull(cnt, NULL, 10);
+	t->last.has_list = list != NULL;
+	t->last.info = info;
+	t->found = 1;
+	return KC_OK;
+}
+
+/* The last CRL record of this root in the transcripts of the state
+ * directory (a killed ceremony's valid prefix counts). */
+static int
+check_transcripts(const char *state, const struct kc_issuer *is,
+    const struct kc_register *reg, long long next,
+    const struct kc_reg_entry *rev, size_t n)
+{
+	struct tr_scan best;
+	struct dirent **names = NULL;
+	char dir[PATH_MAX];
+	int cnt, rc = KC_OK;
+
+	memset(&best, 0, sizeof(best));
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/transcripts", state) >=
+	    sizeof(dir) || (cnt = scandir(dir, &names, NULL, alphasort)) < 0)
+		return KC_OK;
+	for (int i = 0; i < cnt; i++) {
+		size_t l = strlen(names[i]->d_name);
+		char path[PATH_MAX];
+		struct tr_scan t;
+
+		if (l < 5 || strcmp(names[i]->d_name + l - 4, ".log") != 0 ||
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+		    names[i]->d_name) >= sizeof(path))
+			continue;
+		memset(&t, 0, sizeof(t));
+		t.ca = is->ca;
+		t.path = path;
+		if (kc_transcript_scan(path, KC_TRANSCRIPT_UNFINISHED,
+		    on_record, &t, NULL) != KC_OK) {
+			kc_log(KC_LOG_WARN, "%s; only the records before it are "
+			    "used to check the register", kc_errmsg());
+			kc_err_clear();
+		}
+		if (t.bad)
+			kc_log(KC_LOG_WARN, "%s: a crl record that cannot be "
+			    "read; not used to check the register", path);
+		if (t.found && (!best.found ||
+		    t.last.number > best.last.number)) {
+			kc_crl_info_free(&best.last.info);
+			best = t;
+		} else {
+			kc_crl_info_free(&t.last.info);
+		}
+	}
+	for (int i = 0; i < cnt; i++)
+		free(names[i]);
+	free(names);
+	if (best.found)
+		rc = agree(reg, &best.last, next, rev, n);
+	kc_crl_info_free(&best.last.info);
+	return rc;
+}
+
+/* Before a CRL is signed: the register's next number must be above, and
+ * its revoked list hold, what the newest CRL files (state directory and
+ * the directory of --out) and the transcripts' last crl record say. */
+static int
+check_rollback(const struct kc_crl_params *p, const struct kc_issuer *is,
+    const struct kc_register *reg, long long next,
+    const struct kc_reg_entry *rev, size_t n)
+{
+	char outdir[PATH_MAX], a[PATH_MAX], b[PATH_MAX];
+	const char *slash = strrchr(p->out, '/');
+	int rc;
+
+	if ((rc = check_crl_files(p->state_dir, is, reg, next, rev, n)) !=
+	    KC_OK)
+		return rc;
+	if (slash == NULL)
+		snprintf(outdir, sizeof(outdir), ".");
+	else
+		snprintf(outdir, sizeof(outdir), "%.*s",
+		    (int)(slash - p->out) > 0 ? (int)(slash - p->out) : 1,
+		    p->out);
+	if (realpath(outdir, a) == NULL || realpath(p->state_dir, b) == NULL ||
+	    strcmp(a, b) != 0) {
+		if ((rc = check_crl_files(outdir, is, reg, next, rev, n)) !=
+		    KC_OK)
+			return rc;
+	}
+	return check_transcripts(p->state_dir, is, reg, next, rev, n);
+}
+
+int
+kc_op_crl(struct kc_token *tok, const struct kc_crl_params *p,
+    struct kc_crl_result *res)
+{
+	struct kc_issuer is;
+	struct kc_register *reg = NULL;
+	struct kc_reg_entry e, *revoked = NULL;
+	struct kc_crl_entry *entries = NULL;
+	struct kc_crl_req req;
+	X509 *target = NULL;
+	X509_CRL *crl = NULL;
+	EVP_PKEY *priv = NULL;
+	unsigned char *der = NULL;
+	char serial[41] = "", *pem = NULL, root_serial[41] = "", *s;
+	size_t pemlen = 0, n = 0;
+	time_t now = time(NULL);
+	int rc, derlen;
+
+	memset(&is, 0, sizeof(is));
+	memset(&req, 0, sizeof(req));
+	memset(res, 0, sizeof(*res));
+	if (p->key_label == NULL || p->issuer == NULL || p->out == NULL)
+		return kc_err(KC_ERR_USAGE, "crl needs a key label, --issuer "
+		    "and --out");
+	if (p->state_dir == NULL)
+		return kc_err(KC_ERR_USAGE, "crl needs the register (--state): "
+		    "revocations and CRL numbers live there");
+	if (p->revoke == NULL && p->reason != KC_REASON_NONE)
+		return kc_err(KC_ERR_USAGE, "--reason goes with --revoke");
+	if ((rc = kc_file_check_output(p->out)) != KC_OK)
+		return rc;
+	if ((rc = kc_issuer_load(p->issuer, &is)) != KC_OK)
+		return rc;
+	if (!(X509_get_key_usage(is.cert) & KU_CRL_SIGN)) {
+		rc = kc_err(KC_ERR_POLICY, "%s: the root's keyUsage does not "
+		    "allow cRLSign", p->issuer);
+		goto out;
+	}
+	if ((rc = kc_issuer_window(&is, p->days, now, &req.this_update,
+	    &req.next_update)) != KC_OK)
+		goto out;
+	if (p->revoke != NULL &&
+	    (rc = revoke_target(p->revoke, &is, &target, serial)) != KC_OK)
+		goto out;
+	if ((s = kc_cert_serial_hex(is.cert)) != NULL) {
+		snprintf(root_serial, sizeof(root_serial), "%s", s);
+		free(s);
+	}
+	if (p->revoke != NULL && strcmp(serial, root_serial) == 0) {
+		rc = kc_err(KC_ERR_POLICY, "--revoke %s: that is the root "
+		    "certificate's own serial; a root is not revoked by its "
+		    "own CRL", p->revoke);
+		goto out;
+	}
+
+	if ((rc = kc_issuer_key(tok, p->key_label, &is, NULL)) != KC_OK)
+		goto out;
+	if ((rc = kc_register_open(p->state_dir, 1, &reg)) != KC_OK ||
+	    (rc = kc_register_begin(reg)) != KC_OK)
+		goto out;
+	if (p->revoke != NULL) {
+		rc = kc_register_find(reg, is.ca, serial, &e);
+		if (rc == KC_ERR_NOTFOUND && target == NULL) {
+			rc = kc_err(KC_ERR_POLICY, "--revoke %s: serial %s is "
+			    "not in the register %s: this root did not issue "
+			    "it (or it was recorded under another --state)",
+			    p->revoke, serial, kc_register_path(reg));
+			goto out;
+		}
+		if (rc == KC_ERR_NOTFOUND) {
+			/* Verified as signed by this root, but unknown to
+			 * this register: record it, then revoke it. */
+			kc_log(KC_LOG_WARN, "%s (serial %s) is not in the "
+			    "register %s; it verifies under the root, so it is "
+			    "recorded now", p->revoke, serial,
+			    kc_register_path(reg));
+			if ((rc = kc_register_entry_cert(target, is.ca,
+			    X509_check_ca(target) ? KC_REG_INTERMEDIATE :
+			    KC_REG_VERIFICATION, NULL, p->revoke, &e))
+			    != KC_OK ||
+			    (rc = kc_register_add(reg, &e)) != KC_OK)
+				goto out;
+		} else if (rc != KC_OK) {
+			goto out;
+		}
+		if (target != NULL && e.sha256[0] != '\0') {
+			char fp[65];
+			if ((rc = kc_cert_fingerprint(target, NULL, fp))
+			    != KC_OK)
+				goto out;
+			if (strcmp(fp, e.sha256) != 0) {
+				rc = kc_err(KC_ERR_POLICY, "--revoke %s: serial "
+				    "%s is in the register with another "
+				    "certificate (SHA-256 %s); refusing", p->revoke,
+				    serial, kc_hash(e.sha256));
+				goto out;
+			}
+		}
+		if ((rc = kc_register_revoke(reg, is.ca, serial, p->reason,
+		    now)) != KC_OK)
+			goto out;
+		snprintf(res->revoked_serial, sizeof(res->revoked_serial),
+		    "%s", serial);
+		snprintf(res->revoked_subject, sizeof(res->revoked_subject),
+		    "%s", e.subject);
+	}
+	if ((rc = kc_register_next_crl_number(reg, is.ca, &req.number))
+	    != KC_OK ||
+	    (rc = kc_register_revoked(reg, is.ca, &revoked, &n)) != KC_OK)
+		goto out;
+	if ((rc = check_rollback(p, &is, reg, req.number, revoked, n)) !=
+	    KC_OK)
+		goto out;
+	if (n > 0 && (entries = calloc(n, sizeof(*entries))) == NULL) {
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		entries[i].serial = revoked[i].serial;
+		entries[i].revoked_at = revoked[i].revoked_at;
+		entries[i].reason = revoked[i].reason;
+	}
+	req.issuer = is.cert;
+	req.entries = entries;
+	req.n_entries = n;
+	if ((rc = kc_crl_build(&req, &crl)) != KC_OK ||
+	    (rc = kc_crl_lint(crl, is.cert)) != KC_OK)
+		goto out;
+	/* Attributes and self-test again, right before the signature. */
+	if ((rc = kc_issuer_key(tok, p->key_label, &is, &priv)) != KC_OK ||
+	    (rc = kc_crl_sign(crl, priv, is.cert)) != KC_OK ||
+	    (rc = kc_crl_pem(crl, &pem, &pemlen)) != KC_OK)
+		goto out;
+	if ((derlen = i2d_X509_CRL(crl, &der)) <= 0) {
+		rc = kc_err_ssl(KC_ERR_CRYPTO, "cannot encode the CRL");
+		goto out;
+	}
+	memset(&e, 0, sizeof(e));
+	e.kind = KC_REG_CRL;
+	e.reason = KC_REASON_NONE;
+	e.crl_number = req.number;
+	e.time = now;
+	e.not_before = req.this_update;
+	e.not_after = req.next_update;
+	snprintf(e.ca, sizeof(e.ca), "%s", is.ca);
+	snprintf(e.subject, sizeof(e.subject), "%s", is.subject);
+	snprintf(e.path, sizeof(e.path), "%s", p->out);
+	kc_sha256_hex(der, (size_t)derlen, e.sha256);
+	if (target != NULL)
+		kc_cert_fingerprint(target, NULL, e.inputs_sha256);
+	else if (p->revoke != NULL)
+		kc_sha256_hex(serial, strlen(serial), e.inputs_sha256);
+	if ((rc = kc_register_write(reg, &e, p->out, pem, pemlen, 0644))
+	    != KC_OK)
+		goto out;
+	res->number = req.number;
+	res->n_revoked = n;
+	res->this_update = req.this_update;
+	res->next_update = req.next_update;
+	kc_sha256_hex(pem, pemlen, res->out_sha256);
+	rc = KC_OK;
+out:
+	kc_register_rollback(reg);
+	kc_register_close(reg);
+	kc_issuer_free(&is);
+	X509_free(target);
+	X509_CRL_free(crl);
+	EVP_PKEY_free(priv);
+	OPENSSL_free(der);
+	free(revoked);
+	free(entries);
+	free(pem);
+	return rc;
+}
