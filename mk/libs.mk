@@ -103,6 +103,7 @@ libkc_factory_la_LIBADD = $(SQLITE_LIBS) $(CBOR_LIBS) $(CRYPTO_LIBS)
 # and exit; the libraries may not).
 noinst_LTLIBRARIES += libkcfront.la
 libkcfront_la_SOURCES = \
-	src/front/front.h src/front/front.c src/front/json.c
+	src/front/front.h src/front/front.c src/front/json.c \
+	src/front/opt.h src/front/opt.c
 libkcfront_la_CPPFLAGS = $(KC_FORBID_CPPFLAGS) $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/src/front

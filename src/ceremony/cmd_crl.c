@@ -2,7 +2,6 @@
  * the root's CRL. */
 #include "config.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,100 +13,74 @@
 #include "kc/core/fileio.h"
 #include "commands.h"
 #include "front.h"
+#include "opt.h"
 #include "session.h"
 
-static const char usage[] =
-    "usage: keyceremony crl --token L --label K --issuer root.pem --out root.crl\n"
-    "           [--revoke inter.pem|HEXSERIAL] [--reason R] [--days 365]\n"
-    "           [--pin-file F] [--module PATH] [--state DIR]\n"
-    "  --token L        label of the token holding the root key\n"
-    "  --label K        label of the root key in the token\n"
-    "  --issuer FILE    the root certificate of that key\n"
-    "  --revoke X       certificate file or hex serial this root issued;\n"
-    "                   without it the current list is re-issued\n"
-    "  --reason R       keyCompromise, cACompromise, superseded or\n"
-    "                   cessationOfOperation (default: no reason code)\n"
-    "  --days N         until nextUpdate (default 365)\n"
-    "  --out FILE       the CRL (PEM); must not exist\n"
-    "  --pin-file F     user PIN from F (mode 0600); else asked on the terminal\n"
-    "  --module PATH    PKCS#11 module (default: $KEYCEREMONY_MODULE or SoftHSM)\n"
-    "  --state DIR      register of everything the root signs\n"
-    "                   (default ./keyceremony-state)\n"
-    "Before signing, the register is checked against the root's CRL files\n"
-    "(in DIR and beside --out) and the transcripts in DIR/transcripts: a\n"
-    "rolled-back register (lower CRL number, missing revocations) is refused.\n";
+struct args {
+	const char *token, *pin_file, *module, *reason;
+	struct kc_crl_params p;
+};
+
+#define A struct args
+static const struct kc_opt opts[] = {
+	KC_O_STR_REQ(A, token, "token", "L", "label of the token holding the root key"),
+	KC_O_STR_REQ(A, p.key_label, "label", "K", "label of the root key in the token"),
+	KC_O_STR_REQ(A, p.issuer, "issuer", "FILE", "the root certificate of that key"),
+	KC_O_STR(A, p.revoke, "revoke", "X", "certificate file or hex serial this root issued;\n"
+	    "without it the current list is re-issued"),
+	KC_O_STR(A, reason, "reason", "R", "keyCompromise, cACompromise, superseded or\n"
+	    "cessationOfOperation (default: no reason code)"),
+	KC_O_DAYS(A, p.days, "days", "until nextUpdate (default 365)"),
+	KC_O_STR_REQ(A, p.out, "out", "FILE", "the CRL (PEM); must not exist"),
+	KC_O_STR(A, pin_file, "pin-file", "F", "user PIN from F (mode 0600); else asked on the terminal"),
+	KC_O_STR(A, module, "module", "PATH", "PKCS#11 module (default: $KEYCEREMONY_MODULE or SoftHSM)"),
+	KC_O_STR(A, p.state_dir, "state", "DIR", "register of everything the root signs\n"
+	    "(default ./keyceremony-state)"),
+	KC_O_END
+};
+#undef A
+
+const struct kc_optdef cmd_crl_opts = {
+	"crl",
+	"crl --token L --label K --issuer root.pem --out root.crl\n"
+	"           [--revoke inter.pem|HEXSERIAL] [--reason R] [--days 365]\n"
+	"           [--pin-file F] [--module PATH] [--state DIR]",
+	"Before signing, the register is checked against the root's CRL files\n"
+	"(in DIR and beside --out) and the transcripts in DIR/transcripts: a\n"
+	"rolled-back register (lower CRL number, missing revocations) is refused.\n",
+	opts, 0, 0, NULL, 0
+};
 
 int
 cmd_crl(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "token", required_argument, NULL, 't' },
-		{ "label", required_argument, NULL, 'l' },
-		{ "issuer", required_argument, NULL, 'i' },
-		{ "revoke", required_argument, NULL, 'r' },
-		{ "reason", required_argument, NULL, 'R' },
-		{ "days", required_argument, NULL, 'd' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "pin-file", required_argument, NULL, 'p' },
-		{ "module", required_argument, NULL, 'm' },
-		{ "state", required_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct kc_crl_params p;
+	struct args a;
 	struct kc_crl_result res;
 	struct kc_session s;
 	X509 *issuer = NULL;
-	const char *token = NULL, *pin_file = NULL, *module = NULL;
-	const char *days = "365", *reason = NULL;
 	char t1[32], t2[32];
-	int c, rc;
+	int rc;
 
-	memset(&p, 0, sizeof(p));
-	p.state_dir = KC_STATE_DIR_DEFAULT;
-	p.reason = KC_REASON_NONE;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 't': token = optarg; break;
-		case 'l': p.key_label = optarg; break;
-		case 'i': p.issuer = optarg; break;
-		case 'r': p.revoke = optarg; break;
-		case 'R': reason = optarg; break;
-		case 'd': days = optarg; break;
-		case 'o': p.out = optarg; break;
-		case 'p': pin_file = optarg; break;
-		case 'm': module = optarg; break;
-		case 'S': p.state_dir = optarg; break;
-		case 'h': fputs(usage, stdout); return KC_EXIT_OK;
-		default:
-			fputs(usage, stderr);
-			return kc_front_badopt("crl", argv);
-		}
-	}
-	if (optind != argc)
-		return kc_front_usage("crl: unexpected argument '%s'",
-		    argv[optind]);
-	if (token == NULL || p.key_label == NULL || p.issuer == NULL ||
-	    p.out == NULL)
-		return kc_front_usage("crl needs --token, --label, --issuer and "
-		    "--out (see --help)");
-	if ((rc = kc_front_days(days, KC_DAYS_MAX, &p.days)) != KC_EXIT_OK)
+	memset(&a, 0, sizeof(a));
+	a.p.state_dir = KC_STATE_DIR_DEFAULT;
+	a.p.reason = KC_REASON_NONE;
+	a.p.days = 365;
+	if ((rc = kc_opt_parse(&cmd_crl_opts, argc, argv, &a, NULL)) >= 0)
 		return rc;
-	if (reason != NULL) {
-		if (p.revoke == NULL)
+	if (a.reason != NULL) {
+		if (a.p.revoke == NULL)
 			return kc_front_usage("--reason goes with --revoke");
-		if ((rc = kc_reason_parse(reason, &p.reason)) != KC_OK)
+		if ((rc = kc_reason_parse(a.reason, &a.p.reason)) != KC_OK)
 			return kc_front_fail(rc);
 	}
-	if ((rc = kc_file_check_output(p.out)) != KC_OK ||
-	    (rc = kc_cert_load(p.issuer, &issuer)) != KC_OK)
+	if ((rc = kc_file_check_output(a.p.out)) != KC_OK ||
+	    (rc = kc_cert_load(a.p.issuer, &issuer)) != KC_OK)
 		return kc_front_fail(rc);
 	X509_free(issuer);
 
-	if ((rc = kc_session_open(module, token, pin_file, &s)) != KC_OK)
+	if ((rc = kc_session_open(a.module, a.token, a.pin_file, &s)) != KC_OK)
 		return kc_front_fail(rc);
-	rc = kc_op_crl(s.tok, &p, &res);
+	rc = kc_op_crl(s.tok, &a.p, &res);
 	kc_session_close(&s);
 	if (rc != KC_OK)
 		return kc_front_fail(rc);
@@ -117,9 +90,9 @@ cmd_crl(int argc, char **argv)
 	if (res.revoked_serial[0] != '\0')
 		printf("revoked serial %s (%s), reason %s\n",
 		    res.revoked_serial, kc_disp_quoted(res.revoked_subject),
-		    kc_reason_name(p.reason));
+		    kc_reason_name(a.p.reason));
 	printf("CRL number %lld written to %s\n", res.number,
-	    kc_disp(p.out));
+	    kc_disp(a.p.out));
 	printf("  %-12s %zu\n", "revoked", res.n_revoked);
 	printf("  %-12s %s\n", "this update", t1);
 	printf("  %-12s %s  (publish a new CRL before then)\n", "next update",

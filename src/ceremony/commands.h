@@ -4,6 +4,8 @@
 #ifndef KC_COMMANDS_H
 #define KC_COMMANDS_H
 
+struct kc_optdef;
+
 int cmd_token_list(int argc, char **argv);
 int cmd_token_init(int argc, char **argv);
 int cmd_token_keys(int argc, char **argv);
@@ -15,6 +17,7 @@ int cmd_intermediate_sign(int argc, char **argv);
 int cmd_cross_sign(int argc, char **argv);
 int cmd_verification_sign(int argc, char **argv);
 int cmd_crl(int argc, char **argv);
+extern const struct kc_optdef cmd_crl_opts;
 int cmd_register_list(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_run(int argc, char **argv);

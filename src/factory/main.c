@@ -10,33 +10,33 @@
 
 static const struct kc_cmd commands[] = {
 	{ "init", NULL, cmd_init,
-	  "init --dir D --subject DN --algorithm ALG [--pass-file F]" },
+	  "init --dir D --subject DN --algorithm ALG [--pass-file F]", NULL },
 	{ "install", NULL, cmd_install,
-	  "install --dir D --cert inter.pem --root root.pem" },
+	  "install --dir D --cert inter.pem --root root.pem", NULL },
 	{ "sign", NULL, cmd_sign,
 	  "sign --dir D --csr device.csr [--id ID] [--days N] "
-	  "[--format LIST] --out-dir OUT" },
+	  "[--format LIST] --out-dir OUT", NULL },
 	{ "batch", NULL, cmd_batch,
-	  "batch --dir D --csr-dir IN --out-dir OUT [--format LIST]" },
+	  "batch --dir D --csr-dir IN --out-dir OUT [--format LIST]", NULL },
 	{ "issue", NULL, cmd_issue,
 	  "issue --dir D (--ids FILE | --count N --prefix P) --out-dir OUT "
-	  "[--format LIST]" },
+	  "[--format LIST]", NULL },
 	{ "verification", NULL, cmd_verification,
-	  "verification --dir D --code CODE --out v.pem" },
+	  "verification --dir D --code CODE --out v.pem", NULL },
 	{ "check", NULL, cmd_check,
-	  "check --cert C --key K --root R [--id ID]" },
+	  "check --cert C --key K --root R [--id ID]", NULL },
 	{ "keygen", NULL, cmd_keygen,
 	  "keygen --dir D --input FILE [--sec-tag T] [--ca-file CA.pem] "
-	  "--out-dir OUT" },
+	  "--out-dir OUT", NULL },
 	{ "attest", NULL, cmd_attest,
-	  "attest --input FILE [--json]" },
+	  "attest --input FILE [--json]", NULL },
 	{ "ledger", "export", cmd_ledger_export,
-	  "ledger export --dir D --format csv [--out F]" },
+	  "ledger export --dir D --format csv [--out F]", NULL },
 	{ "ledger", "verify", cmd_ledger_verify,
-	  "ledger verify --dir D" },
+	  "ledger verify --dir D", NULL },
 	{ "status", NULL, cmd_status,
-	  "status --dir D [--warn-days N] [--json]" },
-	{ NULL, NULL, NULL, NULL }
+	  "status --dir D [--warn-days N] [--json]", NULL },
+	{ NULL, NULL, NULL, NULL, NULL }
 };
 
 int

@@ -19,6 +19,7 @@
 #include "kc/core/display.h"
 #include "kc/core/error.h"
 #include "front.h"
+#include "opt.h"
 
 const char *kc_progname = "keyceremony";
 
@@ -266,6 +267,22 @@ static const char *const secret_real[] = { "key", "key-format",
     "pin-file",
     "sec-tag", "serial", "share-file", "shares", "so-pin-file", NULL };
 
+/* the command table of this process, for the options it knows */
+static const struct kc_cmd *known_cmds;
+
+static int
+table_option(const char *name, size_t n)
+{
+	const struct kc_optdef *one[2] = { NULL, NULL };
+
+	for (const struct kc_cmd *c = known_cmds; c != NULL && c->name != NULL;
+	    c++) {
+		if ((one[0] = c->opts) != NULL && kc_opt_known(one, name, n))
+			return 1;
+	}
+	return 0;
+}
+
 static int
 secret_name(const char *word)
 {
@@ -284,6 +301,8 @@ secret_name(const char *word)
 		if (strlen(secret_real[k]) == n &&
 		    strncmp(word + 2, secret_real[k], n) == 0)
 			return 0;	/* exactly a real option, same case */
+	if (table_option(word + 2, n))
+		return 0;	/* an option of some command's table */
 	for (int k = 0; secret_words[k] != NULL; k++) {
 		const char *w = secret_words[k];
 		size_t c = 0;
@@ -357,6 +376,7 @@ kc_front_dispatch(const struct kc_cmd *cmds, int argc, char **argv)
 {
 	int known_name = 0;
 
+	known_cmds = cmds;
 	if (secret_on_argv(argc, argv))
 		return KC_EXIT_USAGE;
 	opterr = 0;	/* getopt would print "--name=value": commands say it */

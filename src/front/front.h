@@ -73,11 +73,15 @@ int kc_front_badopt(const char *cmd, char **argv);
 
 /* A subcommand: "token list" is {"token", "list", ...}; a one-word command
  * has sub NULL. */
+struct kc_optdef;
 struct kc_cmd {
 	const char *name;
 	const char *sub;
 	int (*fn)(int argc, char **argv);
 	const char *synopsis;
+	/* the command's option table (opt.h): its --help, and the options
+	 * the argv-secret refusal knows as real */
+	const struct kc_optdef *opts;
 };
 /* Finds the command for argv[1] [argv[2]] and runs it with argv shifted so
  * that argv[0] is the command name; prints the table on --help or an
