@@ -79,9 +79,11 @@ check "  ... the revoked intermediate not listed" sh -c "! grep -Eq '^  [A-Za-z]
 check "  ... only the newest CRL (#2) counts" sh -c "grep -q 'CRL #2' st.out && ! grep -q 'CRL #1' st.out"
 check "  ... the last ceremony is the revocation" grep -q "^last ceremony: revoke-intermediate" st.out
 
-# lapsed: the register says the newest CRL's nextUpdate has passed
+# lapsed: the register says the newest CRL's nextUpdate has passed, 3
+# days less ten minutes ago (a whole -3 days for the next ten minutes: on
+# the second exactly, one second later would count as -4)
 cp state/register.sqlite reg.keep
-sqlite3 state/register.sqlite "UPDATE issued SET not_after = strftime('%s','now') - 3 * 86400 \
+sqlite3 state/register.sqlite "UPDATE issued SET not_after = strftime('%s','now') - 3 * 86400 + 600 \
 	WHERE kind = 'crl' AND crl_number = 2" || bail sqlite3
 st --state state
 check "a lapsed CRL: exit 2" test "$(rc)" -eq 2
