@@ -12,18 +12,6 @@
 #include "kc/core/error.h"
 #include "kc/core/x509.h"
 
-const char *
-kc_profile_name(enum kc_profile p)
-{
-	switch (p) {
-	case KC_PROFILE_ROOT: return "root";
-	case KC_PROFILE_INTERMEDIATE: return "intermediate";
-	case KC_PROFILE_VERIFICATION: return "verification";
-	case KC_PROFILE_DEVICE: return "device";
-	}
-	return "unknown";
-}
-
 static int
 add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
 {

@@ -561,3 +561,16 @@ kc_cert_serial_hex(const X509 *x)
 			*p = (char)(*p - 'A' + 'a');
 	return s;
 }
+
+/* below profile.c and lint.c, which both name profiles in messages */
+const char *
+kc_profile_name(enum kc_profile p)
+{
+	switch (p) {
+	case KC_PROFILE_ROOT: return "root";
+	case KC_PROFILE_INTERMEDIATE: return "intermediate";
+	case KC_PROFILE_VERIFICATION: return "verification";
+	case KC_PROFILE_DEVICE: return "device";
+	}
+	return "unknown";
+}
