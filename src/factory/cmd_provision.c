@@ -1,0 +1,198 @@
+/* cmd_provision.c: factorysign provision: the line station. One nRF91
+ * device on a serial port: its key made in the modem (AT%KEYGEN), the
+ * certificate signed and recorded, written back with AT%CMNG and checked
+ * by the SHA-256 the modem lists (kc/factory/provision.h). One result
+ * line per device; exit 0 provisioned, 1 refused, 2 device or port
+ * problem. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "kc/core/display.h"
+#include "kc/core/error.h"
+#include "kc/core/fileio.h"
+#include "kc/core/x509.h"
+#include "kc/factory/factory.h"
+#include "kc/factory/nrf.h"
+#include "kc/factory/provision.h"
+#include "commands.h"
+#include "front.h"
+#include "opt.h"
+#include "opts.h"
+
+#define EXIT_DEVICE	2	/* the device or the port, not a refusal */
+
+struct args {
+	const char *dir, *port, *ca_file, *id_from, *pass_file, *out_dir;
+	long baud, sec_tag;
+	int days, reissue, timeout;
+};
+
+#define A struct args
+static const struct kc_opt opts[] = {
+	KC_O_STR(A, dir, "dir", "D", "the factory's state directory (default ./factory)"),
+	KC_O_STR_REQ(A, port, "port", "DEV", "the device's serial port (e.g. /dev/ttyACM0)"),
+	KC_O_LONG(A, baud, "baud", "RATE", 9600, 1000000, "line speed (default 115200)"),
+	{ "sec-tag", KC_OPT_LONG, offsetof(A, sec_tag), KC_OPT_REQUIRED, "T",
+	  "the modem's security tag for the key and certificate", 0,
+	  KC_NRF_SEC_TAG_MAX, NULL },
+	KC_O_STR(A, ca_file, "ca-file", "CA.pem", "CA certificates the device is to trust (type 0)"),
+	KC_O_STR(A, id_from, "id-from", "uuid|imei", "the device ID: the modem's UUID (default) or IMEI"),
+	KC_O_DAYS(A, days, "days", "validity of the device certificate (default 365)"),
+	KC_O_FLAG(A, reissue, "reissue", "re-key a device already issued (the old certificate\nsuperseded)"),
+	KC_O_STR(A, pass_file, "pass-file", "F", "passphrase of the intermediate key from F (mode 0600)"),
+	KC_O_STR_REQ(A, out_dir, "out-dir", "OUT", "where ID.cert.pem, the chains and ID.at go"),
+	KC_O_INT(A, timeout, "timeout", "S", 1, 600, "seconds for one AT exchange (default 10;\n%KEYGEN gets three times it)"),
+	KC_O_END
+};
+#undef A
+
+const struct kc_optdef cmd_provision_opts = {
+	"provision",
+	"provision --dir D --port DEV --sec-tag T --out-dir OUT\n"
+	"           [--baud 115200] [--ca-file CA.pem] [--id-from uuid|imei]\n"
+	"           [--days N] [--reissue] [--pass-file F] [--timeout S]",
+	"Exit status: 0 provisioned, 1 refused, 2 a device or port problem\n"
+	"(or a bad command line). The modem's COSE signature is not verified\n"
+	"(only Nordic's identity service holds its key); the CSR digest is.\n",
+	opts, 0, 0, NULL, 0
+};
+
+/* The certificates of a PEM file, re-encoded (no text outside the PEM
+ * blocks goes to the modem), each a CA. */
+static int
+ca_load(const char *path, char **out)
+{
+	unsigned char *data = NULL;
+	BIO *in = NULL, *mem = NULL;
+	BUF_MEM *bm;
+	size_t len;
+	X509 *x;
+	int rc, n = 0;
+
+	*out = NULL;
+	if ((rc = kc_file_read(path, KC_FILE_MAX, &data, &len)) != KC_OK)
+		return rc;
+	if ((in = BIO_new_mem_buf(data, (int)len)) == NULL ||
+	    (mem = BIO_new(BIO_s_mem())) == NULL) {
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	while ((x = PEM_read_bio_X509(in, NULL, NULL, NULL)) != NULL) {
+		n++;
+		if (X509_check_ca(x) < 1 || PEM_write_bio_X509(mem, x) != 1) {
+			X509_free(x);
+			rc = kc_err(KC_ERR_INPUT, "%s: certificate %d is not a "
+			    "CA certificate; --ca-file takes the CA the device "
+			    "is to trust", path, n);
+			goto out;
+		}
+		X509_free(x);
+	}
+	if (ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE ||
+	    n == 0) {
+		rc = kc_err_ssl(KC_ERR_INPUT, "%s: not a PEM file of one or "
+		    "more CA certificates", path);
+		goto out;
+	}
+	ERR_clear_error();
+	BIO_get_mem_ptr(mem, &bm);
+	if ((*out = malloc(bm->length + 1)) == NULL) {
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+	} else {
+		memcpy(*out, bm->data, bm->length);
+		(*out)[bm->length] = '\0';
+	}
+out:
+	BIO_free(in);
+	BIO_free(mem);
+	free(data);
+	return rc;
+}
+
+static void
+print_ok(const struct kc_prov_opts *o, const struct kc_prov_result *r)
+{
+	printf("provisioned %s serial %s port %s in %.2f s (", kc_disp(r->id),
+	    r->serial, kc_disp(o->port), r->t_total);
+	for (int i = 0; i < KC_PROV_NSTEPS; i++)
+		printf("%s%s %.3f", i ? ", " : "", kc_prov_step_name(i),
+		    r->t_step[i]);
+	printf(")%s\n", r->resumed ? "; an interrupted run completed" :
+	    r->reissued ? "; the earlier certificate superseded" : "");
+	printf("  uuid %s imei %s firmware %s; sec_tag %ld type 1 SHA-256 %s\n",
+	    r->uuid, r->imei, kc_disp(r->fw), o->sec_tag, r->cred_sha256);
+	if (r->warn[0] != '\0')
+		fprintf(stderr, "%s: warning: %s\n", kc_progname, r->warn);
+}
+
+int
+cmd_provision(int argc, char **argv)
+{
+	struct args a;
+	struct kc_prov_opts o;
+	struct kc_prov_result res;
+	struct kc_factory *f = NULL;
+	char *ca = NULL;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	memset(&o, 0, sizeof(o));
+	a.dir = KC_FACTORY_DIR;
+	a.baud = 115200;
+	a.sec_tag = -1;
+	if ((rc = kc_opt_parse(&cmd_provision_opts, argc, argv, &a, NULL)) >=
+	    0)
+		return rc;
+	if (a.id_from != NULL && strcmp(a.id_from, "uuid") != 0 &&
+	    strcmp(a.id_from, "imei") != 0)
+		return kc_front_usage("provision: --id-from takes uuid or "
+		    "imei");
+	o.port = a.port;
+	o.baud = a.baud;
+	o.sec_tag = a.sec_tag;
+	o.id_from = a.id_from != NULL && strcmp(a.id_from, "imei") == 0 ?
+	    KC_PROV_ID_IMEI : KC_PROV_ID_UUID;
+	o.timeout_ms = a.timeout * 1000;
+	o.fo.days = a.days;
+	o.fo.out_dir = a.out_dir;
+	o.fo.reissue = a.reissue;
+	o.fo.sec_tag = (int)a.sec_tag;
+	o.fo.formats = KC_FMT_PEM | KC_FMT_AT;
+	/* bad options and inputs before the passphrase and the device */
+	if ((rc = kc_factory_check_opts(NULL, &o.fo, 0)) != KC_OK ||
+	    (a.ca_file != NULL && (rc = ca_load(a.ca_file, &ca)) != KC_OK))
+		return kc_front_fail(rc);
+	o.ca_pem = ca;
+	if ((f = fs_open(a.dir, a.pass_file, &rc)) == NULL)
+		goto out;
+	if ((rc = kc_factory_check_opts(f, &o.fo, 0)) != KC_OK) {
+		rc = kc_front_fail(rc);
+		goto out;
+	}
+	if (kc_provision(f, &o, &res) == KC_OK) {
+		print_ok(&o, &res);
+		rc = KC_EXIT_OK;
+	} else {
+		fprintf(stderr, "%s: provision: %s%s%sstep %s: %s\n",
+		    kc_progname, res.id[0] ? "device " : "",
+		    res.id[0] ? kc_disp(res.id) : "", res.id[0] ? ": " : "",
+		    kc_prov_step_name(res.step), kc_errmsg());
+		printf("failed %s port %s step %s after %.2f s\n",
+		    res.id[0] ? kc_disp(res.id) : "-", kc_disp(o.port),
+		    kc_prov_step_name(res.step), res.t_total);
+		rc = res.device ? EXIT_DEVICE : KC_EXIT_FAIL;
+	}
+out:
+	kc_factory_close(f);
+	free(ca);
+	return rc;
+}
