@@ -17,5 +17,11 @@ tests_unit_test_x509_SOURCES = tests/unit/test_x509.c
 tests_unit_test_x509_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_x509_LDADD = $(KC_CORE_LA) $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 TESTS += tests/unit/test_x509
+check_PROGRAMS += tests/unit/test_crl
+tests_unit_test_crl_SOURCES = tests/unit/test_crl.c
+tests_unit_test_crl_CPPFLAGS = $(KC_FORBID_CPPFLAGS) $(AM_CPPFLAGS) \
+	$(CMOCKA_CFLAGS)
+tests_unit_test_crl_LDADD = $(KC_CORE_LA) $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+TESTS += tests/unit/test_crl
 TESTS += tests/softhsm/root.sh
 TESTS += tests/softhsm/quickstart.sh

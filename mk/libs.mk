@@ -39,7 +39,8 @@ libkc_core_la_SOURCES = \
 	include/kc/core/csr.h src/core/csr.c \
 	include/kc/core/keyquality.h src/core/keyquality.c \
 	include/kc/core/pgpwords.h src/core/pgpwords.c \
-	include/kc/core/dps.h src/core/dpscode.c
+	include/kc/core/dps.h src/core/dpscode.c \
+	include/kc/core/crl.h src/core/crl.c
 libkc_core_la_CPPFLAGS = $(KC_FORBID_CPPFLAGS) $(AM_CPPFLAGS)
 libkc_core_la_LIBADD = $(CRYPTO_LIBS)
 
@@ -63,7 +64,7 @@ libkc_ceremony_la_SOURCES = \
 	include/kc/ceremony/media.h src/ceremony/lib/media.c \
 	include/kc/ceremony/register.h src/ceremony/lib/register.c \
 	include/kc/ceremony/quorum.h src/ceremony/lib/quorum.c \
-	include/kc/ceremony/crl.h src/ceremony/lib/crl.c \
+	include/kc/ceremony/crl.h src/ceremony/lib/crl_root.c \
 	include/kc/ceremony/ops.h src/ceremony/lib/issue_int.h \
 	src/ceremony/lib/issue.c src/ceremony/lib/op_root.c \
 	src/ceremony/lib/op_intermediate.c src/ceremony/lib/op_verification.c \

@@ -28,6 +28,8 @@
 
 #include <openssl/x509.h>
 
+#include "kc/core/crl.h"
+
 #define KC_STATE_DIR_DEFAULT "./keyceremony-state"
 #define KC_REGISTER_FILE "register.sqlite"
 
@@ -40,19 +42,8 @@ enum kc_reg_kind {
 /* "root", "intermediate", "verification", "crl". */
 const char *kc_reg_kind_name(enum kc_reg_kind kind);
 
-/* CRL reason codes (RFC 5280 5.3.1); KC_REASON_NONE: no reason code. */
-enum {
-	KC_REASON_NONE = -1,
-	KC_REASON_UNSPECIFIED = 0,
-	KC_REASON_KEY_COMPROMISE = 1,
-	KC_REASON_CA_COMPROMISE = 2,
-	KC_REASON_SUPERSEDED = 4,
-	KC_REASON_CESSATION = 5,
-};
-/* "keyCompromise", "cACompromise", "superseded", "cessationOfOperation";
- * kc_reason_parse accepts exactly those names. */
-int kc_reason_parse(const char *s, int *reason);
-const char *kc_reason_name(int reason);
+/* CRL reason codes, KC_REASON_* and kc_reason_parse/kc_reason_name:
+ * kc/core/crl.h. */
 
 struct kc_reg_entry {
 	long long	 id;		/* set by the register */

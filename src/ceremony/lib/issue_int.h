@@ -62,4 +62,13 @@ int kc_issue_sign_write(struct kc_token *tok, const char *key_label,
     enum kc_reg_kind kind, const char *inputs_sha256, struct kc_register *reg,
     const char *out, struct kc_op_result *res);
 
+/* Before a CRL is signed (crl_root.c): the register's next number must be
+ * above, and its revoked list (rev, n) hold, what the newest CRL files of
+ * the root (state directory and the directory of p->out) and the
+ * transcripts' last crl record say; KC_ERR_POLICY naming the source
+ * otherwise. */
+int kc_crl_check_rollback(const struct kc_crl_params *p,
+    const struct kc_issuer *is, const struct kc_register *reg,
+    long long next, const struct kc_reg_entry *rev, size_t n);
+
 #endif

@@ -33,43 +33,11 @@ static const char *kind_names[] = {
 	[KC_REG_CRL] = "crl",
 };
 
-static const struct { int code; const char *name; } reasons[] = {
-	{ KC_REASON_KEY_COMPROMISE, "keyCompromise" },
-	{ KC_REASON_CA_COMPROMISE, "cACompromise" },
-	{ KC_REASON_SUPERSEDED, "superseded" },
-	{ KC_REASON_CESSATION, "cessationOfOperation" },
-	{ KC_REASON_UNSPECIFIED, "unspecified" },
-};
-
 const char *
 kc_reg_kind_name(enum kc_reg_kind kind)
 {
 	if ((unsigned)kind < sizeof(kind_names) / sizeof(kind_names[0]))
 		return kind_names[kind];
-	return "unknown";
-}
-
-int
-kc_reason_parse(const char *s, int *reason)
-{
-	for (size_t i = 0; i < 4; i++)
-		if (strcmp(s, reasons[i].name) == 0) {
-			*reason = reasons[i].code;
-			return KC_OK;
-		}
-	return kc_err(KC_ERR_USAGE, "unknown revocation reason '%s' (use "
-	    "keyCompromise, cACompromise, superseded or cessationOfOperation)",
-	    s);
-}
-
-const char *
-kc_reason_name(int reason)
-{
-	if (reason == KC_REASON_NONE)
-		return "none";
-	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
-		if (reasons[i].code == reason)
-			return reasons[i].name;
 	return "unknown";
 }
 

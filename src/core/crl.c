@@ -1,8 +1,13 @@
-/* crl.c: CRL v2 of a root: build, RFC 5280 lint, sign-then-verify
- * (see kc/crl.h). */
+/* crl.c: CRL v2 of any CA (the root, the factory's intermediate): build,
+ * RFC 5280 lint, sign-then-verify, PEM written atomically, a CRL file read
+ * back as a hostile input, the reason names (see kc/core/crl.h). Owned by
+ * the core: no register, ledger or transcript here; those are the
+ * callers'. */
 #include "config.h"
 
 #include <ctype.h>
+#include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +17,50 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "kc/ceremony/crl.h"
-#include "kc/ceremony/register.h"
-#include "kc/ceremony/transcript.h"
+#include "kc/core/crl.h"
 #include "kc/core/error.h"
 #include "kc/core/fileio.h"
 #include "kc/core/x509.h"
+
+static const struct { int code; const char *name; } reasons[] = {
+	{ KC_REASON_KEY_COMPROMISE, "keyCompromise" },
+	{ KC_REASON_CA_COMPROMISE, "cACompromise" },
+	{ KC_REASON_SUPERSEDED, "superseded" },
+	{ KC_REASON_CESSATION, "cessationOfOperation" },
+	{ KC_REASON_UNSPECIFIED, "unspecified" },
+};
+
+int
+kc_reason_parse(const char *s, int *reason)
+{
+	for (size_t i = 0; i < 4; i++)
+		if (strcmp(s, reasons[i].name) == 0) {
+			*reason = reasons[i].code;
+			return KC_OK;
+		}
+	return kc_err(KC_ERR_USAGE, "unknown revocation reason '%s' (use "
+	    "keyCompromise, cACompromise, superseded or cessationOfOperation)",
+	    s);
+}
+
+const char *
+kc_reason_name(int reason)
+{
+	if (reason == KC_REASON_NONE)
+		return "none";
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (reasons[i].code == reason)
+			return reasons[i].name;
+	return "unknown";
+}
+
+/* How messages name the CA: "root" for a self-signed certificate (the
+ * ceremony side's words, unchanged), "issuing CA" otherwise. */
+static const char *
+role(const X509 *ca)
+{
+	return X509_self_signed((X509 *)ca, 0) == 1 ? "root" : "issuing CA";
+}
 
 #define LINT(cond, ...) do { if (!(cond)) { \
 	rc = kc_err(KC_ERR_INTERNAL, "CRL lint: " __VA_ARGS__); goto out; } \
@@ -53,8 +96,9 @@ kc_crl_build(const struct kc_crl_req *r, X509_CRL **out)
 	if (r->issuer == NULL || r->number < 1)
 		return kc_err(KC_ERR_USAGE, "incomplete CRL request");
 	if ((ski = X509_get0_subject_key_id((X509 *)r->issuer)) == NULL)
-		return kc_err(KC_ERR_INPUT, "the root certificate has no "
-		    "subjectKeyIdentifier; cannot name it in a CRL");
+		return kc_err(KC_ERR_INPUT, "the %s certificate has no "
+		    "subjectKeyIdentifier; cannot name it in a CRL",
+		    role(r->issuer));
 	if ((crl = X509_CRL_new()) == NULL ||
 	    !X509_CRL_set_version(crl, X509_CRL_VERSION_2) ||
 	    !X509_CRL_set_issuer_name(crl,
@@ -127,19 +171,20 @@ kc_crl_lint(X509_CRL *crl, const X509 *issuer)
 	ASN1_INTEGER *num = NULL;
 	ASN1_ENUMERATED *reason = NULL;
 	BIGNUM *bn = NULL, *prev = NULL;
+	const char *who = role(issuer);
 	int rc = KC_OK, crit;
 
 	LINT(X509_CRL_get_version(crl) == X509_CRL_VERSION_2, "not a v2 CRL");
 	LINT(kc_name_der_equal(X509_CRL_get_issuer(crl),
 	    X509_get_subject_name(issuer)),
-	    "issuer name differs from the root's subject");
+	    "issuer name differs from the %s's subject", who);
 	LINT(last != NULL && next != NULL, "thisUpdate or nextUpdate missing");
 	LINT(ASN1_TIME_compare(last, next) < 0,
 	    "thisUpdate is not before nextUpdate");
 	LINT(ASN1_TIME_compare(next, X509_get0_notAfter(issuer)) <= 0,
-	    "nextUpdate is after the root's notAfter");
+	    "nextUpdate is after the %s's notAfter", who);
 	LINT(X509_get_key_usage((X509 *)issuer) & KU_CRL_SIGN,
-	    "the root's keyUsage does not allow cRLSign");
+	    "the %s's keyUsage does not allow cRLSign", who);
 	LINT(X509_CRL_get_ext_count(crl) == 2, "unexpected CRL extensions");
 
 	aki = X509_CRL_get_ext_d2i(crl, NID_authority_key_identifier, &crit,
@@ -148,8 +193,8 @@ kc_crl_lint(X509_CRL *crl, const X509 *issuer)
 	    "missing");
 	LINT(crit == 0, "authorityKeyIdentifier must not be critical");
 	LINT(ski != NULL && ASN1_OCTET_STRING_cmp(aki->keyid, ski) == 0,
-	    "authorityKeyIdentifier differs from the root's "
-	    "subjectKeyIdentifier");
+	    "authorityKeyIdentifier differs from the %s's "
+	    "subjectKeyIdentifier", who);
 
 	num = X509_CRL_get_ext_d2i(crl, NID_crl_number, &crit, NULL);
 	LINT(num != NULL, "cRLNumber missing");
@@ -272,7 +317,8 @@ kc_crl_sign(X509_CRL *crl, EVP_PKEY *signer, const X509 *issuer)
 	}
 	if (X509_CRL_verify(fresh, pub) != 1) {
 		rc = kc_err_ssl(KC_ERR_INTERNAL, "the CRL's signature does not "
-		    "verify with the root's public key; nothing was written");
+		    "verify with the %s's public key; nothing was written",
+		    role(issuer));
 		goto out;
 	}
 	if (first_child(der, (size_t)len, &signed_tbs, &signed_len) != 0 ||
@@ -304,6 +350,34 @@ kc_crl_pem(const X509_CRL *crl, char **pem, size_t *len)
 		return kc_err_ssl(KC_ERR_CRYPTO, "PEM encoding failed");
 	}
 	return kc_bio_take(b, "a CRL", pem, len);
+}
+
+int
+kc_crl_make(const struct kc_crl_req *req, EVP_PKEY *signer, X509_CRL **out)
+{
+	int rc;
+
+	if ((rc = kc_crl_build(req, out)) != KC_OK)
+		return rc;
+	if ((rc = kc_crl_sign(*out, signer, req->issuer)) != KC_OK) {
+		X509_CRL_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int
+kc_crl_write(const char *path, const X509_CRL *crl, mode_t mode, int flags)
+{
+	char *pem = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = kc_crl_pem(crl, &pem, &len)) != KC_OK)
+		return rc;
+	rc = kc_file_write(path, pem, len, mode, flags);
+	free(pem);
+	return rc;
 }
 
 /* ---- reading a signed CRL back ---- */
@@ -378,23 +452,34 @@ crl_parse(const char *path, const unsigned char *data, size_t len,
 }
 
 int
+kc_crl_file_load(const char *path, X509_CRL **out)
+{
+	unsigned char *data = NULL;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	if ((rc = kc_file_read(path, KC_FILE_MAX, &data, &len)) != KC_OK)
+		return rc;
+	rc = crl_parse(path, data, len, out);
+	free(data);
+	return rc;
+}
+
+int
 kc_crl_info_load(const char *path, const X509 *issuer,
     struct kc_crl_info *info)
 {
-	unsigned char *data = NULL;
 	X509_CRL *crl = NULL;
 	STACK_OF(X509_REVOKED) *revs;
 	ASN1_INTEGER *num = NULL;
 	BIGNUM *bn = NULL;
 	struct tm tm;
-	size_t len;
 	int rc, crit;
 
 	memset(info, 0, sizeof(*info));
-	if ((rc = kc_file_read(path, KC_FILE_MAX, &data, &len)) != KC_OK)
+	if ((rc = kc_crl_file_load(path, &crl)) != KC_OK)
 		return rc;
-	if ((rc = crl_parse(path, data, len, &crl)) != KC_OK)
-		goto out;
 	if (!kc_name_der_equal(X509_CRL_get_issuer(crl),
 	    X509_get_subject_name(issuer))) {
 		rc = kc_err(KC_ERR_NOTFOUND, "%s: a CRL of another CA", path);
@@ -402,8 +487,9 @@ kc_crl_info_load(const char *path, const X509 *issuer,
 	}
 	if (X509_CRL_verify(crl, X509_get0_pubkey(issuer)) != 1) {
 		ERR_clear_error();
-		rc = kc_err(KC_ERR_CRYPTO, "%s: names the root as its issuer but "
-		    "its signature does not verify with the root's key", path);
+		rc = kc_err(KC_ERR_CRYPTO, "%s: names the %s as its issuer but "
+		    "its signature does not verify with the %s's key", path,
+		    role(issuer), role(issuer));
 		goto out;
 	}
 	num = X509_CRL_get_ext_d2i(crl, NID_crl_number, &crit, NULL);
@@ -415,6 +501,9 @@ kc_crl_info_load(const char *path, const X509 *issuer,
 	info->number = (long long)BN_get_word(bn);
 	if (ASN1_TIME_to_tm(X509_CRL_get0_lastUpdate(crl), &tm))
 		info->this_update = timegm(&tm);
+	if (X509_CRL_get0_nextUpdate(crl) != NULL &&
+	    ASN1_TIME_to_tm(X509_CRL_get0_nextUpdate(crl), &tm))
+		info->next_update = timegm(&tm);
 	revs = X509_CRL_get_REVOKED(crl);
 	if (sk_X509_REVOKED_num(revs) > 0 && (info->revoked = calloc(
 	    (size_t)sk_X509_REVOKED_num(revs), sizeof(*info->revoked)))
@@ -456,7 +545,40 @@ out:
 	ASN1_INTEGER_free(num);
 	BN_free(bn);
 	X509_CRL_free(crl);
-	free(data);
+	return rc;
+}
+
+int
+kc_crl_dir_each(const char *dir, const X509 *issuer, kc_crl_dir_fn *fn,
+    void *arg)
+{
+	struct dirent **names = NULL;
+	struct kc_crl_info info;
+	char path[PATH_MAX + 64];
+	int cnt, lrc, rc = KC_OK;
+
+	if ((cnt = scandir(dir, &names, NULL, alphasort)) < 0)
+		return KC_OK;	/* no directory: nothing to compare with */
+	for (int i = 0; i < cnt && rc == KC_OK; i++) {
+		size_t l = strlen(names[i]->d_name);
+
+		if (l < 5 || strcmp(names[i]->d_name + l - 4, ".crl") != 0 ||
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+		    names[i]->d_name) >= sizeof(path))
+			continue;
+		if ((lrc = kc_crl_info_load(path, issuer, &info)) != KC_OK) {
+			if (lrc != KC_ERR_NOTFOUND)
+				rc = fn(path, NULL, arg);
+			if (rc == KC_OK)
+				kc_err_clear();
+			continue;
+		}
+		rc = fn(path, &info, arg);
+		kc_crl_info_free(&info);
+	}
+	for (int i = 0; i < cnt; i++)
+		free(names[i]);
+	free(names);
 	return rc;
 }
 
@@ -524,43 +646,3 @@ bad:
 	    "serial:reason,...");
 }
 
-int
-kc_crl_transcript_record(struct kc_transcript *tr, const char *path,
-    const char *issuer_path)
-{
-	struct kc_crl_info info;
-	X509 *issuer = NULL;
-	unsigned char *data = NULL;
-	char ca[65], sha[65], num[32], cnt[32], *list = NULL, lsha[65];
-	const char *base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 :
-	    path;
-	size_t len;
-	int rc;
-
-	memset(&info, 0, sizeof(info));
-	if ((rc = kc_cert_load(issuer_path, &issuer)) != KC_OK ||
-	    (rc = kc_cert_fingerprint(issuer, NULL, ca)) != KC_OK ||
-	    (rc = kc_crl_info_load(path, issuer, &info)) != KC_OK ||
-	    (rc = kc_file_read(path, KC_FILE_MAX, &data, &len)) != KC_OK ||
-	    (rc = kc_crl_revoked_format(&info, &list)) != KC_OK)
-		goto out;
-	kc_sha256_hex(data, len, sha);
-	snprintf(num, sizeof(num), "%lld", info.number);
-	snprintf(cnt, sizeof(cnt), "%zu", info.n);
-	if (strlen(list) <= KC_TRANSCRIPT_LINE_MAX / 2) {
-		rc = kc_transcript_add(tr, "crl", "ca", ca, "number", num,
-		    "revoked-count", cnt, "revoked", list, "file", base,
-		    "sha256", sha, NULL);
-	} else {
-		kc_sha256_hex(list, strlen(list), lsha);
-		rc = kc_transcript_add(tr, "crl", "ca", ca, "number", num,
-		    "revoked-count", cnt, "revoked-sha256", lsha, "file", base,
-		    "sha256", sha, NULL);
-	}
-out:
-	kc_crl_info_free(&info);
-	X509_free(issuer);
-	free(data);
-	free(list);
-	return rc;
-}
