@@ -36,3 +36,5 @@ print-link-lines:
 	@echo "factorysign: $(factorysign_LDADD) $(LIBS)"
 	@echo "keyceremony: $(keyceremony_LDADD) $(LIBS)"
 .PHONY: print-link-lines
+
+TESTS += tests/layering.sh
