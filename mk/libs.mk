@@ -47,6 +47,8 @@ libkc_core_la_LIBADD = $(CRYPTO_LIBS)
 noinst_LTLIBRARIES += libkc-hsm.la
 libkc_hsm_la_SOURCES = \
 	include/kc/hsm/token.h src/hsm/token_int.h src/hsm/token.c \
+	src/hsm/token_load.c src/hsm/token_slot.c src/hsm/token_keys.c \
+	src/hsm/token_keygen.c src/hsm/token_pkey.c \
 	src/hsm/token_sign.h src/hsm/token_sign.c \
 	src/hsm/token_tmpl.c src/hsm/token_mech.c src/hsm/token_probe.c
 libkc_hsm_la_CPPFLAGS = $(AM_CPPFLAGS) $(P11_CFLAGS) $(P11KIT_CFLAGS)

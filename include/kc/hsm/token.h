@@ -8,7 +8,11 @@
  * freed with kc_token_close() (which logs out) before the context is
  * unloaded. EVP_PKEYs returned here are new references the caller frees
  * with EVP_PKEY_free(); private ones stay bound to the open token handle
- * and must be freed before kc_token_close().
+ * and must be freed before kc_token_close(). Each function below says who
+ * owns what it returns: "caller frees with X", "borrowed until Y" (memory
+ * of the handle: do not free it), "static" (never freed), or the caller's
+ * buffer. Strings that come from the module or the token are raw: escape
+ * them (kc_disp) for display.
  */
 #ifndef KC_TOKEN_H
 #define KC_TOKEN_H
@@ -60,18 +64,22 @@ struct kc_token_info {
 /* Loads a PKCS#11 module. module NULL means the default: KEYCEREMONY_MODULE
  * from the environment, else the SoftHSM module found at configure time.
  * One context per process at a time (a second load fails until the first
- * is unloaded: unloading finalizes the module for everyone). */
+ * is unloaded: unloading finalizes the module for everyone). *out: a new
+ * context, the caller frees it with kc_token_unload() after closing every
+ * token opened on it; NULL on error. module is copied. */
 int kc_token_load(const char *module, struct kc_token_ctx **out);
+/* Finalizes what kc_token_load initialised and frees ctx; NULL: no-op. */
 void kc_token_unload(struct kc_token_ctx *ctx);
-/* The module path actually loaded. */
+/* The module path actually loaded: borrowed until kc_token_unload(ctx). */
 const char *kc_token_module(const struct kc_token_ctx *ctx);
 
-/* The module file as it was loaded, and what C_GetInfo says about it.
- * kc_token_load() refuses a module that someone other than root and the
- * caller could have replaced: the file, or a directory on its real path
- * (symbolic links resolved), writable by group or others (sticky ones such
- * as /tmp too) or owned by another user. It then hashes the very file it
- * loads. Strings come from the module: escape them for display. */
+/* The module file as it was loaded, and what C_GetInfo says about it
+ * (borrowed until kc_token_unload(ctx)). kc_token_load() refuses a module
+ * that someone other than root and the caller could have replaced: the
+ * file, or a directory on its real path (symbolic links resolved), writable
+ * by group or others (sticky ones such as /tmp too) or owned by another
+ * user. It then hashes the very file it loads. Strings come from the
+ * module: escape them for display. */
 struct kc_module_info {
 	char			realpath[4096];
 	char			sha256[65];
@@ -88,12 +96,12 @@ const struct kc_module_info *kc_token_module_info(
  * or which configuration the module and OpenSSL read, recorded by every
  * ceremony: kc_token_env_name(i) for i = 0, 1, ... until NULL
  * (LD_PRELOAD, LD_AUDIT, LD_LIBRARY_PATH, OPENSSL_CONF, OPENSSL_MODULES,
- * OPENSSL_ENGINES, SOFTHSM2_CONF). */
+ * OPENSSL_ENGINES, SOFTHSM2_CONF). Static strings. */
 const char *kc_token_env_name(size_t i);
 /* 1 when foreign code is preloaded into this process (LD_PRELOAD or
- * LD_AUDIT set, or /etc/ld.so.preload not empty), with what in why; 0
- * when not. kc_token_open() refuses such a process for any token that is
- * not a rehearsal token. */
+ * LD_AUDIT set, or /etc/ld.so.preload not empty), with what in the
+ * caller's buffer why (whysz bytes, "" when 0); 0 when not. kc_token_open()
+ * refuses such a process for any token that is not a rehearsal token. */
 int kc_token_preloaded(char *why, size_t whysz);
 /* 1 for a rehearsal token: one of the software tokens of
  * kc_token_rehearsal_kind(). */
@@ -102,7 +110,7 @@ int kc_token_is_rehearsal(const struct kc_token_info *ti);
  * "SoftHSM" (manufacturer or model says SoftHSM), "the openCryptoki soft
  * token" (manufacturer IBM..., model "IBM SoftTok"), "tpm2-pkcs11 on a
  * software TPM" (manufacturer "IBM", model "SW   TPM": swtpm); NULL for any
- * other token (hardware or unknown: production). */
+ * other token (hardware or unknown: production). A static string. */
 const char *kc_token_rehearsal_kind(const struct kc_token_info *ti);
 
 /* 1 when the token can generate a key of alg and sign with it: the
@@ -110,33 +118,36 @@ const char *kc_token_rehearsal_kind(const struct kc_token_info *ti);
  * prime-field named curves and uncompressed points when any CKF_EC_* flag
  * is stated), and CKM_ECDSA, or for RSA CKM_SHA256/384_RSA_PKCS or
  * CKM_RSA_PKCS, covering the size. 0 when not, with a one-line reason in
- * why ("rsa-4096 not offered: CKM_RSA_PKCS_KEY_PAIR_GEN sizes
- * 1024..3072"). */
+ * the caller's buffer why ("rsa-4096 not offered: CKM_RSA_PKCS_KEY_PAIR_GEN
+ * sizes 1024..3072"). */
 int kc_token_alg_offered(const struct kc_token_info *ti, enum kc_alg alg,
     char *why, size_t whysz);
 /* The same for signing only (an existing key of alg). */
 int kc_token_sign_offered(const struct kc_token_info *ti, enum kc_alg alg,
     char *why, size_t whysz);
 /* The root-key algorithms kc_token_alg_offered() accepts, in the order
- * ec-p384 ec-p256 rsa-3072 rsa-4096, blank-separated ("" for none). */
+ * ec-p384 ec-p256 rsa-3072 rsa-4096, blank-separated ("" for none), into
+ * the caller's buffer. */
 void kc_token_algs_offered(const struct kc_token_info *ti, char *buf,
     size_t bufsz);
 /* "CKM_EC_KEY_PAIR_GEN 256..521 bits [F_P OID uncompressed]"-style text
- * of one kc_mech_sizes for display. */
+ * of one kc_mech_sizes for display, into the caller's buffer. */
 void kc_token_mech_text(const char *name, const struct kc_mech_sizes *m,
     char *buf, size_t bufsz);
 
 /* 1 when any object the session can see (public objects without login,
  * every object after it) carries CKA_LABEL label, with its class
  * ("public key", "private key", "secret key", "certificate", "data") in
- * what; 0 when none does; <0 on error. Needs no login. */
+ * the caller's buffer what; 0 when none does; <0 on error. Needs no
+ * login. */
 int kc_token_label_used(struct kc_token *tok, const char *label,
     char *what, size_t whatsz);
-/* The default module path (see kc_token_load). */
+/* The default module path (see kc_token_load): borrowed from the
+ * environment (until KEYCEREMONY_MODULE changes) or static. */
 const char *kc_token_default_module(void);
 
-/* Every slot of the module, with or without a token. *infos is freed with
- * free(). */
+/* Every slot of the module, with or without a token. *infos (n entries,
+ * NULL when none) is the caller's: free it with free(). */
 int kc_token_list(struct kc_token_ctx *ctx, struct kc_token_info **infos,
     size_t *n);
 
@@ -154,10 +165,15 @@ int kc_token_init_named(struct kc_token_ctx *ctx, const char *label,
 /* Opens the token whose label matches exactly (labels are unique or the
  * call fails); serial, when not NULL, must match too. Refused
  * (KC_ERR_POLICY) when kc_token_preloaded() and the token is not a
- * rehearsal token. */
+ * rehearsal token. *out: a new handle that borrows ctx; the caller frees
+ * it with kc_token_close() before kc_token_unload(ctx); NULL on error. */
 int kc_token_open(struct kc_token_ctx *ctx, const char *label,
     const char *serial, struct kc_token **out);
+/* Closes the session, logs out, releases libp11's slots (and its copy of
+ * the PIN) and frees tok; NULL: no-op. */
 void kc_token_close(struct kc_token *tok);
+/* The token as listed when opened (PIN flags refreshed by the login):
+ * borrowed until kc_token_close(tok). */
 const struct kc_token_info *kc_token_get_info(const struct kc_token *tok);
 
 /* Logs in as the user. A wrong PIN gives KC_ERR_PIN naming
@@ -170,7 +186,8 @@ int kc_token_login(struct kc_token *tok, const struct kc_secret *pin);
 int kc_token_login_file(struct kc_token *tok, const struct kc_secret *pin,
     const char *pin_file);
 
-/* Random bytes from the token's RNG (C_GenerateRandom). */
+/* len random bytes from the token's RNG (C_GenerateRandom) into the
+ * caller's buf. */
 int kc_token_random(struct kc_token *tok, unsigned char *buf, size_t len);
 
 /* 1 if a private or public key with this label exists, 0 if not, <0 on
@@ -214,10 +231,12 @@ int kc_key_template_omit(struct kc_key_template *t, int priv,
     const char *name, char *why, size_t whysz);
 int kc_key_template_check(const struct kc_key_template *t, char *why,
     size_t whysz);
-/* "public +CKA_VERIFY=TRUE, private -CKA_COPYABLE" ("(none)"). */
+/* "public +CKA_VERIFY=TRUE, private -CKA_COPYABLE" ("(none)"), into the
+ * caller's buffer. */
 void kc_key_template_text(const struct kc_key_template *t, char *buf,
     size_t sz);
-/* "CKA_VERIFY", or "0x80000001" for another attribute. */
+/* "CKA_VERIFY" (static), or "0x80000001" for another attribute (a
+ * per-thread buffer, valid until the next call in the thread). */
 const char *kc_key_template_attr_name(unsigned long type);
 /* kc_token_keygen with the template t (NULL: none) applied. */
 int kc_token_keygen_tmpl(struct kc_token *tok, const char *label,
@@ -235,13 +254,16 @@ struct kc_key_attrs {
 /* Reads the private key's attributes and checks them: SENSITIVE,
  * ALWAYS_SENSITIVE, NEVER_EXTRACTABLE, LOCAL, SIGN true; EXTRACTABLE,
  * DECRYPT, UNWRAP, DERIVE false. KC_ERR_POLICY names the first wrong one.
- * attrs may be NULL. */
+ * attrs (may be NULL) is the caller's, filled as read. */
 int kc_token_key_check(struct kc_token *tok, const char *label,
     struct kc_key_attrs *attrs);
 
 /* The private key as an EVP_PKEY usable with X509_sign/X509_CRL_sign, and
  * the public key. Checks the attributes first, then runs a sign-and-verify
- * self-test. Either out-pointer may be NULL. */
+ * self-test. Either out-pointer may be NULL. *priv and *pub are new
+ * references the caller frees with EVP_PKEY_free(); *priv signs through
+ * tok's session, so it is freed before kc_token_close(tok); both NULL on
+ * error. */
 int kc_token_key_get(struct kc_token *tok, const char *label,
     EVP_PKEY **priv, EVP_PKEY **pub);
 /* The same; cert (may be NULL) is the key's certificate, whose public key
@@ -249,14 +271,15 @@ int kc_token_key_get(struct kc_token *tok, const char *label,
  * does not show it (CKA_EC_POINT, CKA_MODULUS). Every signature of *priv
  * is a C_Sign of the token: RSA with CKM_SHA256/384_RSA_PKCS when the
  * token offers the one of the digest, else CKM_RSA_PKCS over a DigestInfo;
- * EC with CKM_ECDSA over the digest. */
+ * EC with CKM_ECDSA over the digest. cert stays the caller's. */
 int kc_token_key_get_cert(struct kc_token *tok, const char *label,
     const X509 *cert, EVP_PKEY **priv, EVP_PKEY **pub);
 /* The mechanism of the token's last signature ("CKM_SHA256_RSA_PKCS"),
  * and where the last kc_token_key_get*() took the public key from, with
  * the public object's usage flags as read ("the public key object
  * (CKA_VERIFY=TRUE CKA_ENCRYPT=FALSE CKA_WRAP=FALSE)"); "" before any.
- * The flags are shown, not enforced. */
+ * The flags are shown, not enforced. Both borrowed from tok: valid until
+ * the next kc_token_key_get*() or kc_token_close(tok). */
 const char *kc_token_sign_mech(const struct kc_token *tok);
 const char *kc_token_pub_source(const struct kc_token *tok);
 
@@ -271,8 +294,8 @@ struct kc_key_info {
 	char		policy[192];	/* why not, "" when policy_ok */
 	int		modifiable, copyable;	/* -1: the module does not say */
 };
-/* The private keys of the token (needs login). *keys is freed with
- * free(). */
+/* The private keys of the token (needs login). *keys (n entries, NULL
+ * when none) is the caller's: free it with free(). */
 int kc_token_key_list(struct kc_token *tok, struct kc_key_info **keys,
     size_t *n);
 
@@ -280,11 +303,12 @@ int kc_token_key_list(struct kc_token *tok, struct kc_key_info **keys,
 
 /* Every object the session sees (after login: all of them), one line per
  * object "class label=... id=... type=...", sorted, in a malloc'd string
- * (escape it for display); *count objects. For `token probe`'s before and
- * after comparison. */
+ * (escape it for display) the caller frees with free(); *count objects.
+ * For `token probe`'s before and after comparison. */
 int kc_token_objects(struct kc_token *tok, char **list, size_t *count);
 
-/* The public key object with this label, as read back. */
+/* The public key object with this label, as read back into the caller's
+ * *pa. */
 struct kc_pub_attrs {
 	int verify, encrypt, wrap, token, private_, modifiable; /* -1 unknown */
 	int objects;			/* public key objects with the label */
