@@ -5,3 +5,6 @@ TESTS += tests/first-use/run-check.sh
 # An uninstalled keyceremony (run from this build tree) finds the example
 # ceremonies in the source tree (src/ceremony/cmd_tui.c).
 TESTS += tests/first-use/quickstart-paste.sh
+# Every command's options as its --help shows them (man-options.sh,
+# secret-argv.sh, help.sh).
+EXTRA_DIST += tests/help-options.py

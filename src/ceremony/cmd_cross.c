@@ -3,7 +3,7 @@
 #include "config.h"
 
 #include <fcntl.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,23 +16,39 @@
 #include "kc/core/fileio.h"
 #include "commands.h"
 #include "front.h"
+#include "opt.h"
 #include "session.h"
 
-static const char usage[] =
-    "usage: keyceremony cross sign --token L --label K --issuer OLD-ROOT.pem\n"
-    "           --cert NEW-ROOT.pem --days N --out cross.pem [--yes]\n"
-    "           [--pin-file F] [--module PATH] [--state DIR]\n"
-    "  --token L        label of the token holding the OLD root's key\n"
-    "  --label K        label of the old root's key in the token\n"
-    "  --issuer FILE    the old root's certificate (PEM or DER)\n"
-    "  --cert FILE      the new root's self-signed certificate (PEM or DER)\n"
-    "  --days N         validity; cut short at the end of either root's\n"
-    "  --yes            sign without asking (the summary is still printed)\n"
-    "  --out FILE       cross-certificate (PEM); must not exist\n"
-    "  --pin-file F     user PIN from F (mode 0600); else asked on the terminal\n"
-    "  --module PATH    PKCS#11 module (default: $KEYCEREMONY_MODULE or SoftHSM)\n"
-    "  --state DIR      register of everything the root signs\n"
-    "                   (default ./keyceremony-state)\n";
+struct args {
+	const char *token, *pin_file, *module;
+	int yes;
+	struct kc_cross_params p;
+};
+
+#define A struct args
+static const struct kc_opt opts[] = {
+	KC_O_STR(A, token, "token", "L", "label of the token holding the OLD root's key"),
+	KC_O_STR(A, p.key_label, "label", "K", "label of the old root's key in the token"),
+	KC_O_STR(A, p.issuer, "issuer", "FILE", "the old root's certificate (PEM or DER)"),
+	KC_O_STR(A, p.cert, "cert", "FILE", "the new root's self-signed certificate (PEM or DER)"),
+	KC_O_DAYS(A, p.days, "days", "validity; cut short at the end of either root's"),
+	KC_O_FLAG(A, yes, "yes", "sign without asking (the summary is still printed)"),
+	KC_O_STR(A, p.out, "out", "FILE", "cross-certificate (PEM); must not exist"),
+	KC_O_STR(A, pin_file, "pin-file", "F", "user PIN from F (mode 0600); else asked on the terminal"),
+	KC_O_STR(A, module, "module", "PATH", "PKCS#11 module (default: $KEYCEREMONY_MODULE or SoftHSM)"),
+	KC_O_STR(A, p.state_dir, "state", "DIR", "register of everything the root signs\n"
+	    "(default ./keyceremony-state)"),
+	KC_O_END
+};
+#undef A
+
+const struct kc_optdef cmd_cross_sign_opts = {
+	"cross sign",
+	"cross sign --token L --label K --issuer OLD-ROOT.pem\n"
+	"           --cert NEW-ROOT.pem --days N --out cross.pem [--yes]\n"
+	"           [--pin-file F] [--module PATH] [--state DIR]",
+	NULL, opts, 0, 0, NULL, 0
+};
 
 static int
 confirm(const char *summary, void *arg)
@@ -64,58 +80,27 @@ have_terminal(void)
 int
 cmd_cross_sign(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "token", required_argument, NULL, 't' },
-		{ "label", required_argument, NULL, 'l' },
-		{ "issuer", required_argument, NULL, 'i' },
-		{ "cert", required_argument, NULL, 'c' },
-		{ "days", required_argument, NULL, 'd' },
-		{ "yes", no_argument, NULL, 'y' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "pin-file", required_argument, NULL, 'p' },
-		{ "module", required_argument, NULL, 'm' },
-		{ "state", required_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct args a;
 	struct kc_cross_params p;
 	struct kc_op_result res;
 	struct kc_session s;
 	X509 *x = NULL;
-	const char *token = NULL, *pin_file = NULL, *module = NULL;
-	const char *days = NULL;
-	int c, rc, yes = 0, capped = 0;
+	const char *token, *pin_file, *module;
+	int rc, yes, capped = 0;
 
-	memset(&p, 0, sizeof(p));
-	p.state_dir = KC_STATE_DIR_DEFAULT;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 't': token = optarg; break;
-		case 'l': p.key_label = optarg; break;
-		case 'i': p.issuer = optarg; break;
-		case 'c': p.cert = optarg; break;
-		case 'd': days = optarg; break;
-		case 'y': yes = 1; break;
-		case 'o': p.out = optarg; break;
-		case 'p': pin_file = optarg; break;
-		case 'm': module = optarg; break;
-		case 'S': p.state_dir = optarg; break;
-		case 'h': fputs(usage, stdout); return KC_EXIT_OK;
-		default:
-			fputs(usage, stderr);
-			return kc_front_badopt("cross sign", argv);
-		}
-	}
-	if (optind != argc)
-		return kc_front_usage("cross sign: unexpected argument '%s'",
-		    argv[optind]);
+	memset(&a, 0, sizeof(a));
+	a.p.state_dir = KC_STATE_DIR_DEFAULT;
+	if ((rc = kc_opt_parse(&cmd_cross_sign_opts, argc, argv, &a, NULL)) >= 0)
+		return rc;
+	p = a.p;
+	token = a.token;
+	pin_file = a.pin_file;
+	module = a.module;
+	yes = a.yes;
 	if (token == NULL || p.key_label == NULL || p.issuer == NULL ||
-	    p.cert == NULL || days == NULL || p.out == NULL)
+	    p.cert == NULL || p.days == 0 || p.out == NULL)
 		return kc_front_usage("cross sign needs --token, --label, "
 		    "--issuer, --cert, --days and --out (see --help)");
-	if ((rc = kc_front_days(days, KC_DAYS_MAX, &p.days)) != KC_EXIT_OK)
-		return rc;
 	if (!yes && !have_terminal())
 		return kc_front_usage("cross sign: no terminal to ask for "
 		    "confirmation; review the new root and add --yes to sign "

@@ -1,7 +1,7 @@
 /* cmd_export.c: keyceremony export: public artefacts to removable media. */
 #include "config.h"
 
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,69 +11,47 @@
 
 #include "commands.h"
 #include "front.h"
+#include "opt.h"
 
-static void
-usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: %s export --state DIR --to MEDIA\n"
-	    "\n"
-	    "Copies the public artefacts of the state directory to MEDIA and\n"
-	    "writes SHA256SUMS there. Export is a whitelist: certificates and\n"
-	    "CRLs (one object per file, re-encoded), CSRs (signature checked),\n"
-	    "transcripts that verify, verification codes the register recorded\n"
-	    "and the register dump; any other file, link or FIFO in the state\n"
-	    "directory, any link, FIFO or device on MEDIA, a SHA256SUMS line\n"
-	    "that is not '<hex>  <name>', or private key material anywhere\n"
-	    "refuses the export by name and nothing is written. Files are\n"
-	    "written atomically and read back; on failure the media is left as\n"
-	    "it was.\n"
-	    "\n"
-	    "  --state DIR  the ceremony's state directory\n"
-	    "  --to MEDIA   the mounted medium (a directory)\n"
-	    "  --help       this text\n",
-	    kc_progname);
-}
+struct args {
+	const char *state, *to;
+};
+
+static const struct kc_opt opts[] = {
+	KC_O_STR(struct args, state, "state", "DIR", "the ceremony's state directory"),
+	KC_O_STR(struct args, to, "to", "MEDIA", "the mounted medium (a directory)"),
+	KC_O_END
+};
+
+const struct kc_optdef cmd_export_opts = {
+	"export", "export --state DIR --to MEDIA",
+	"\nCopies the public artefacts of the state directory to MEDIA and\n"
+	"writes SHA256SUMS there. Export is a whitelist: certificates and\n"
+	"CRLs (one object per file, re-encoded), CSRs (signature checked),\n"
+	"transcripts that verify, verification codes the register recorded\n"
+	"and the register dump; any other file, link or FIFO in the state\n"
+	"directory, any link, FIFO or device on MEDIA, a SHA256SUMS line\n"
+	"that is not '<hex>  <name>', or private key material anywhere\n"
+	"refuses the export by name and nothing is written. Files are\n"
+	"written atomically and read back; on failure the media is left as\n"
+	"it was.\n",
+	opts, 0, 0, NULL, 0
+};
 
 int
 cmd_export(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "state", required_argument, NULL, 's' },
-		{ "to", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct args a = { NULL, NULL };
 	struct kc_export_result res;
-	const char *state = NULL, *to = NULL;
-	int c, rc;
+	const char *state, *to;
+	int rc;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': state = optarg; break;
-		case 't': to = optarg; break;
-		case 'h':
-			usage(stdout);
-			return KC_EXIT_OK;
-		case ':':
-			usage(stderr);
-			return kc_front_usage("export: option '%s' needs a value",
-			    kc_front_optname(argv[optind - 1]));
-		default:
-			usage(stderr);
-			return kc_front_usage("export: bad option '%s'",
-			    kc_front_optname(argv[optind - 1]));
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return kc_front_usage("export: unexpected argument '%s'",
-		    argv[optind]);
-	}
+	if ((rc = kc_opt_parse(&cmd_export_opts, argc, argv, &a, NULL)) >= 0)
+		return rc;
+	state = a.state;
+	to = a.to;
 	if (state == NULL || to == NULL) {
-		usage(stderr);
+		kc_opt_usage_line(&cmd_export_opts, stderr);
 		return kc_front_usage("export: --state and --to are required");
 	}
 	if ((rc = kc_media_export(state, to, 0, &res)) != KC_OK)

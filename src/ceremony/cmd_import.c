@@ -1,7 +1,7 @@
 /* cmd_import.c: keyceremony import: CSRs from removable media. */
 #include "config.h"
 
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,69 +11,51 @@
 
 #include "commands.h"
 #include "front.h"
+#include "opt.h"
 
-static void
-usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: %s import --from MEDIA --state DIR [--expect-sha256 HEX] "
-	    "[NAME...]\n"
-	    "\n"
-	    "Brings the CSRs (*.csr, *.req, *.pem, *.der) and DPS verification\n"
-	    "codes (*.code) on MEDIA, or only the files NAMEd, into the state\n"
-	    "directory. Links, FIFOs, devices, hard links, other users' files\n"
-	    "and files over 64 kB (CSRs) or 256 bytes (codes) are refused by\n"
-	    "name; each CSR is parsed, its signature checked and its SHA-256\n"
-	    "shown: compare it with the value the factory sent by another\n"
-	    "channel, or give it with --expect-sha256.\n"
-	    "\n"
-	    "  --from MEDIA         the mounted medium (a directory)\n"
-	    "  --state DIR          the ceremony's state directory\n"
-	    "  --expect-sha256 HEX  the SHA-256 the CSR must have\n"
-	    "  --help               this text\n",
-	    kc_progname);
-}
+struct args {
+	const char *from, *state, *expect;
+};
+
+static const struct kc_opt opts[] = {
+	KC_O_STR(struct args, from, "from", "MEDIA", "the mounted medium (a directory)"),
+	KC_O_STR(struct args, state, "state", "DIR", "the ceremony's state directory"),
+	KC_O_STR(struct args, expect, "expect-sha256", "HEX", "the SHA-256 the CSR must have"),
+	KC_O_END
+};
+
+const struct kc_optdef cmd_import_opts = {
+	"import", "import --from MEDIA --state DIR [--expect-sha256 HEX] "
+	"[NAME...]",
+	"\nBrings the CSRs (*.csr, *.req, *.pem, *.der) and DPS verification\n"
+	"codes (*.code) on MEDIA, or only the files NAMEd, into the state\n"
+	"directory. Links, FIFOs, devices, hard links, other users' files\n"
+	"and files over 64 kB (CSRs) or 256 bytes (codes) are refused by\n"
+	"name; each CSR is parsed, its signature checked and its SHA-256\n"
+	"shown: compare it with the value the factory sent by another\n"
+	"channel, or give it with --expect-sha256.\n",
+	opts, 0, -1, "NAME...", 0
+};
 
 int
 cmd_import(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "from", required_argument, NULL, 'f' },
-		{ "state", required_argument, NULL, 's' },
-		{ "expect-sha256", required_argument, NULL, 'e' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct args a = { NULL, NULL, NULL };
 	struct kc_export_result res;
-	const char *from = NULL, *state = NULL, *expect = NULL;
-	int c, rc;
+	const char *from, *state, *expect;
+	int rc, first;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f': from = optarg; break;
-		case 's': state = optarg; break;
-		case 'e': expect = optarg; break;
-		case 'h':
-			usage(stdout);
-			return KC_EXIT_OK;
-		case ':':
-			usage(stderr);
-			return kc_front_usage("import: option '%s' needs a value",
-			    kc_front_optname(argv[optind - 1]));
-		default:
-			usage(stderr);
-			return kc_front_usage("import: bad option '%s'",
-			    kc_front_optname(argv[optind - 1]));
-		}
-	}
+	if ((rc = kc_opt_parse(&cmd_import_opts, argc, argv, &a, &first)) >= 0)
+		return rc;
+	from = a.from;
+	state = a.state;
+	expect = a.expect;
 	if (from == NULL || state == NULL) {
-		usage(stderr);
+		kc_opt_usage_line(&cmd_import_opts, stderr);
 		return kc_front_usage("import: --from and --state are required");
 	}
-	rc = kc_media_import(from, state, optind < argc ?
-	    (const char *const *)(argv + optind) : NULL, expect, &res);
+	rc = kc_media_import(from, state, first < argc ?
+	    (const char *const *)(argv + first) : NULL, expect, &res);
 	if (rc != KC_OK)
 		return kc_front_fail(rc);
 	for (size_t i = 0; i < res.n; i++)

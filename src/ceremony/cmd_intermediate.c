@@ -3,7 +3,7 @@
 #include "config.h"
 
 #include <fcntl.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,26 +17,42 @@
 #include "kc/core/fileio.h"
 #include "commands.h"
 #include "front.h"
+#include "opt.h"
 #include "session.h"
 
-static const char usage[] =
-    "usage: keyceremony intermediate sign --token L --label K --issuer root.pem\n"
-    "           --csr factory.csr --days N --out inter.pem [--path-len 0]\n"
-    "           [--subject DN] [--yes] [--pin-file F] [--module PATH]\n"
-    "           [--state DIR]\n"
-    "  --token L        label of the token holding the root key\n"
-    "  --label K        label of the root key in the token\n"
-    "  --issuer FILE    the root certificate (PEM or DER) of that key\n"
-    "  --csr FILE       the intermediate's CSR (PEM or DER)\n"
-    "  --days N         validity; must end before the root's notAfter\n"
-    "  --path-len N     basicConstraints pathLen (default 0)\n"
-    "  --subject DN     replace the CSR's subject, e.g. \"/CN=Factory 1 CA/O=Example\"\n"
-    "  --yes            sign without asking (the summary is still printed)\n"
-    "  --out FILE       intermediate certificate (PEM); must not exist\n"
-    "  --pin-file F     user PIN from F (mode 0600); else asked on the terminal\n"
-    "  --module PATH    PKCS#11 module (default: $KEYCEREMONY_MODULE or SoftHSM)\n"
-    "  --state DIR      register of everything the root signs\n"
-    "                   (default ./keyceremony-state)\n";
+struct args {
+	const char *token, *pin_file, *module;
+	int yes;
+	struct kc_intermediate_params p;
+};
+
+#define A struct args
+static const struct kc_opt opts[] = {
+	KC_O_STR(A, token, "token", "L", "label of the token holding the root key"),
+	KC_O_STR(A, p.key_label, "label", "K", "label of the root key in the token"),
+	KC_O_STR(A, p.issuer, "issuer", "FILE", "the root certificate (PEM or DER) of that key"),
+	KC_O_STR(A, p.csr, "csr", "FILE", "the intermediate's CSR (PEM or DER)"),
+	KC_O_DAYS(A, p.days, "days", "validity; must end before the root's notAfter"),
+	KC_O_INT(A, p.path_len, "path-len", "N", 0, 8, "basicConstraints pathLen (default 0)"),
+	KC_O_STR(A, p.subject, "subject", "DN", "replace the CSR's subject, e.g. \"/CN=Factory 1 CA/O=Example\""),
+	KC_O_FLAG(A, yes, "yes", "sign without asking (the summary is still printed)"),
+	KC_O_STR(A, p.out, "out", "FILE", "intermediate certificate (PEM); must not exist"),
+	KC_O_STR(A, pin_file, "pin-file", "F", "user PIN from F (mode 0600); else asked on the terminal"),
+	KC_O_STR(A, module, "module", "PATH", "PKCS#11 module (default: $KEYCEREMONY_MODULE or SoftHSM)"),
+	KC_O_STR(A, p.state_dir, "state", "DIR", "register of everything the root signs\n"
+	    "(default ./keyceremony-state)"),
+	KC_O_END
+};
+#undef A
+
+const struct kc_optdef cmd_intermediate_sign_opts = {
+	"intermediate sign",
+	"intermediate sign --token L --label K --issuer root.pem\n"
+	"           --csr factory.csr --days N --out inter.pem [--path-len 0]\n"
+	"           [--subject DN] [--yes] [--pin-file F] [--module PATH]\n"
+	"           [--state DIR]",
+	NULL, opts, 0, 0, NULL, 0
+};
 
 static int
 confirm(const char *summary, void *arg)
@@ -70,70 +86,29 @@ have_terminal(void)
 int
 cmd_intermediate_sign(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "token", required_argument, NULL, 't' },
-		{ "label", required_argument, NULL, 'l' },
-		{ "issuer", required_argument, NULL, 'i' },
-		{ "csr", required_argument, NULL, 'c' },
-		{ "days", required_argument, NULL, 'd' },
-		{ "path-len", required_argument, NULL, 'P' },
-		{ "subject", required_argument, NULL, 's' },
-		{ "yes", no_argument, NULL, 'y' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "pin-file", required_argument, NULL, 'p' },
-		{ "module", required_argument, NULL, 'm' },
-		{ "state", required_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct args a;
 	struct kc_intermediate_params p;
 	struct kc_op_result res;
 	struct kc_session s;
 	struct kc_csr *csr = NULL;
 	X509 *issuer = NULL;
-	const char *token = NULL, *pin_file = NULL, *module = NULL;
-	const char *days = NULL, *path_len = "0";
-	char *end;
-	long v;
-	int c, rc, yes = 0;
+	const char *token, *pin_file, *module;
+	int rc, yes;
 
-	memset(&p, 0, sizeof(p));
-	p.state_dir = KC_STATE_DIR_DEFAULT;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 't': token = optarg; break;
-		case 'l': p.key_label = optarg; break;
-		case 'i': p.issuer = optarg; break;
-		case 'c': p.csr = optarg; break;
-		case 'd': days = optarg; break;
-		case 'P': path_len = optarg; break;
-		case 's': p.subject = optarg; break;
-		case 'y': yes = 1; break;
-		case 'o': p.out = optarg; break;
-		case 'p': pin_file = optarg; break;
-		case 'm': module = optarg; break;
-		case 'S': p.state_dir = optarg; break;
-		case 'h': fputs(usage, stdout); return KC_EXIT_OK;
-		default:
-			fputs(usage, stderr);
-			return kc_front_badopt("intermediate sign", argv);
-		}
-	}
-	if (optind != argc)
-		return kc_front_usage("intermediate sign: unexpected argument "
-		    "'%s'", argv[optind]);
+	memset(&a, 0, sizeof(a));
+	a.p.state_dir = KC_STATE_DIR_DEFAULT;
+	if ((rc = kc_opt_parse(&cmd_intermediate_sign_opts, argc, argv, &a,
+	    NULL)) >= 0)
+		return rc;
+	p = a.p;
+	token = a.token;
+	pin_file = a.pin_file;
+	module = a.module;
+	yes = a.yes;
 	if (token == NULL || p.key_label == NULL || p.issuer == NULL ||
-	    p.csr == NULL || days == NULL || p.out == NULL)
+	    p.csr == NULL || p.days == 0 || p.out == NULL)
 		return kc_front_usage("intermediate sign needs --token, --label, "
 		    "--issuer, --csr, --days and --out (see --help)");
-	if ((rc = kc_front_days(days, KC_DAYS_MAX, &p.days)) != KC_EXIT_OK)
-		return rc;
-	v = strtol(path_len, &end, 10);
-	if (*path_len == '\0' || *end != '\0' || v < 0 || v > 8)
-		return kc_front_usage("--path-len '%s' must be a whole number "
-		    "from 0 to 8", path_len);
-	p.path_len = (int)v;
 	if (!yes && !have_terminal())
 		return kc_front_usage("intermediate sign: no terminal to ask "
 		    "for confirmation; review the CSR and add --yes to sign "

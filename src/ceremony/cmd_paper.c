@@ -3,7 +3,7 @@
  * not exist (created with link(2): no symlink followed, nothing replaced). */
 #include "config.h"
 
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,107 +16,120 @@
 
 #include "commands.h"
 #include "front.h"
+#include "opt.h"
 
 struct paper_opts {
-	const char		*site, *state, *out, *digest;
+	const char		*site, *state, *out, *digest, *paper, *format;
 	enum kc_paper_size	 size;
 	int			 text;
 };
 
-static void
-usage(FILE *f, const char *cmd)
+/* KC_OPT_FN rows, not listed: an option of the other paper command, named
+ * with the one to give instead */
+static int
+site_fn(const char *value, void *target)
 {
-	if (strcmp(cmd, "script") == 0)
-		fprintf(f, "usage: %s script FILE [--site SITE] [--paper a4|letter] "
-		    "[--format pdf|text] --out script.pdf\n"
-		    "\n"
-		    "The ceremony script of FILE for printing before the day: "
-		    "the file's\nSHA-256 (hex, PGP words, QR code), the site, "
-		    "roles with initials and\nsignature lines, the preflight "
-		    "checklist, each step with the values\n`run FILE --check` "
-		    "prints and boxes for what is observed, a closing page.\n",
-		    kc_progname);
-	else
-		fprintf(f, "usage: %s report TRANSCRIPT [--state DIR] [--digest "
-		    "HEX|WORDS] [--paper a4|letter] [--format pdf|text] --out "
-		    "report.pdf\n"
-		    "\n"
-		    "The ceremony report of a transcript that verifies: every "
-		    "record, each\ncertificate and CRL issued (from DIR, "
-		    "matched by SHA-256), the preflight\nresults, the module "
-		    "and token, the final digest (hex, PGP words, QR\ncode), "
-		    "REHEARSAL for rehearsals, signature lines for every role.\n"
-		    "--digest: the final digest written on paper, compared.\n",
-		    kc_progname);
+	(void)value;
+	(void)target;
+	kc_front_usage("report: --site is for script; give --state DIR");
+	return -1;
 }
+
+static int
+state_fn(const char *value, void *target)
+{
+	(void)value;
+	(void)target;
+	kc_front_usage("script: --state is for report; give --site SITE");
+	return -1;
+}
+
+static int
+digest_fn(const char *value, void *target)
+{
+	(void)value;
+	(void)target;
+	kc_front_usage("script: --digest is for report");
+	return -1;
+}
+
+#define A struct paper_opts
+#define OTHER(m, name, fn) \
+	{ name, KC_OPT_FN, offsetof(A, m), KC_OPT_HIDDEN, "X", NULL, 0, 0, fn }
+#define PAPER_ROWS \
+	KC_O_STR(A, paper, "paper", "SIZE", "a4 (default) or letter"), \
+	KC_O_STR(A, format, "format", "F", "pdf (default) or text"), \
+	KC_O_STR(A, out, "out", "FILE", "the document; must not exist (required)")
+
+static const struct kc_opt script_opts[] = {
+	KC_O_STR(A, site, "site", "SITE", "the site file (roles, places) printed in the script"),
+	PAPER_ROWS,
+	OTHER(state, "state", state_fn),
+	OTHER(digest, "digest", digest_fn),
+	KC_O_END
+};
+
+static const struct kc_opt report_opts[] = {
+	KC_O_STR(A, state, "state", "DIR", "the state directory holding what the ceremony issued"),
+	KC_O_STR(A, digest, "digest", "HEX|WORDS", "the final digest written on paper, compared"),
+	PAPER_ROWS,
+	OTHER(site, "site", site_fn),
+	KC_O_END
+};
+#undef A
+
+const struct kc_optdef cmd_script_opts = {
+	"script",
+	"script FILE [--site SITE] [--paper a4|letter] [--format pdf|text] "
+	"--out script.pdf",
+	"\nThe ceremony script of FILE for printing before the day: the file's\n"
+	"SHA-256 (hex, PGP words, QR code), the site, roles with initials and\n"
+	"signature lines, the preflight checklist, each step with the values\n"
+	"`run FILE --check` prints and boxes for what is observed, a closing page.\n",
+	script_opts, 0, -1, "FILE", 0
+};
+
+const struct kc_optdef cmd_report_opts = {
+	"report",
+	"report TRANSCRIPT [--state DIR] [--digest HEX|WORDS] [--paper a4|letter]\n"
+	"           [--format pdf|text] --out report.pdf",
+	"\nThe ceremony report of a transcript that verifies: every record, each\n"
+	"certificate and CRL issued (from DIR, matched by SHA-256), the preflight\n"
+	"results, the module and token, the final digest (hex, PGP words, QR\n"
+	"code), REHEARSAL for rehearsals, signature lines for every role.\n"
+	"--digest: the final digest written on paper, compared.\n",
+	report_opts, 0, -1, "TRANSCRIPT", 0
+};
 
 static int
 parse(int argc, char **argv, int report, struct paper_opts *o,
     const char **file)
 {
-	static const struct option lopts[] = {
-		{ "site", required_argument, NULL, 's' },
-		{ "state", required_argument, NULL, 'S' },
-		{ "paper", required_argument, NULL, 'p' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "digest", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int c, rc;
+	const struct kc_optdef *def = report ? &cmd_report_opts :
+	    &cmd_script_opts;
+	int first, rc;
 
 	memset(o, 0, sizeof(*o));
 	o->size = KC_PAPER_A4;
-	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			if (report)
-				return kc_front_usage("report: --site is for "
-				    "script; give --state DIR");
-			o->site = optarg;
-			break;
-		case 'S':
-			if (!report)
-				return kc_front_usage("script: --state is for "
-				    "report; give --site SITE");
-			o->state = optarg;
-			break;
-		case 'p':
-			if ((rc = kc_paper_size_parse(optarg, &o->size)) !=
-			    KC_OK)
-				return kc_front_fail(rc);
-			break;
-		case 'f':
-			if (strcmp(optarg, "text") == 0)
-				o->text = 1;
-			else if (strcmp(optarg, "pdf") != 0)
-				return kc_front_usage("--format %s: pdf or text",
-				    kc_disp(optarg));
-			break;
-		case 'o':
-			o->out = optarg;
-			break;
-		case 'd':
-			if (!report)
-				return kc_front_usage("script: --digest is for "
-				    "report");
-			o->digest = optarg;
-			break;
-		case 'h':
-			usage(stdout, argv[0]);
-			return -1;
-		default:
-			return kc_front_badopt(argv[0], argv);
-		}
+	if ((rc = kc_opt_parse(def, argc, argv, o, &first)) >= 0)
+		return rc == KC_EXIT_OK ? -1 : rc;
+	if (o->paper != NULL &&
+	    (rc = kc_paper_size_parse(o->paper, &o->size)) != KC_OK)
+		return kc_front_fail(rc);
+	if (o->format != NULL) {
+		if (strcmp(o->format, "text") == 0)
+			o->text = 1;
+		else if (strcmp(o->format, "pdf") != 0)
+			return kc_front_usage("--format %s: pdf or text",
+			    kc_disp(o->format));
 	}
-	if (optind + 1 != argc) {
-		usage(stderr, argv[0]);
+	if (first + 1 != argc) {
+		kc_opt_usage_line(def, stderr);
 		return KC_EXIT_USAGE;
 	}
 	if (o->out == NULL)
 		return kc_front_usage("%s: --out FILE is required", argv[0]);
-	*file = argv[optind];
+	*file = argv[first];
 	return KC_EXIT_OK;
 }
 

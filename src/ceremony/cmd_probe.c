@@ -14,7 +14,7 @@
  */
 #include "config.h"
 
-#include <getopt.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +32,7 @@
 
 #include "commands.h"
 #include "front.h"
+#include "opt.h"
 
 static const enum kc_alg probe_algs[] = { KC_ALG_EC_P384, KC_ALG_EC_P256,
     KC_ALG_RSA_3072, KC_ALG_RSA_4096 };
@@ -192,36 +193,41 @@ json_report(const struct kc_token_info *t, size_t nb, size_t na, int same,
 	    same ? "true" : "false", ok ? "true" : "false");
 }
 
-static void
-probe_usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: %s token probe --token L [--algorithm ALG] [--pin-file F] "
-	    "[--module M]\n"
-	    "       [--site SITE] [--json]\n"
-	    "\n"
-	    "Rehearses key generation on token L (the day before a ceremony, on\n"
-	    "the production HSM): for ALG, or every algorithm the token offers,\n"
-	    "makes a throwaway key (kc-probe-...) with the exact ceremony\n"
-	    "template, reads back its attributes, signs and verifies, removes\n"
-	    "it, and reports mechanisms, key sizes, PIN limits, serial and\n"
-	    "timings. Fails when an object is left behind.\n"
-	    "\n"
-	    "  --token L       label of the token\n"
-	    "  --algorithm ALG ec-p384, ec-p256, rsa-3072 or rsa-4096 (default:\n"
-	    "                  every one the token offers)\n"
-	    "  --pin-file F    user PIN, first line of F (mode 0600); without it\n"
-	    "                  the PIN is asked on the terminal\n"
-	    "  --module M      PKCS#11 module (default: the site's, else\n"
-	    "                  $KEYCEREMONY_MODULE, else %s)\n"
-	    "  --json          the report as one JSON document on stdout (the\n"
-	    "                  text is left out; errors still go to stderr)\n"
-	    "  --site SITE     the ceremony's site profile: its module, token\n"
-	    "                  label and PIN file unless given, its key-template\n"
-	    "                  (the exact ceremony template) and production:\n"
-	    "  --help          this text\n",
-	    kc_progname, KC_DEFAULT_MODULE[0] ? KC_DEFAULT_MODULE : "none");
-}
+struct probe_args {
+	const char *label, *algname, *pin_file, *module, *site_file;
+	int json;
+};
+
+#define A struct probe_args
+static const struct kc_opt probe_opts[] = {
+	KC_O_STR(A, label, "token", "L", "label of the token"),
+	KC_O_STR(A, algname, "algorithm", "ALG", "ec-p384, ec-p256, rsa-3072 or rsa-4096 (default:\n"
+	    "every one the token offers)"),
+	KC_O_STR(A, pin_file, "pin-file", "F", "user PIN, first line of F (mode 0600); without it\n"
+	    "the PIN is asked on the terminal"),
+	KC_O_STR(A, module, "module", "M", "PKCS#11 module (default: the site's, else\n"
+	    "$KEYCEREMONY_MODULE, else " KC_DEFAULT_MODULE ")"),
+	KC_O_FLAG(A, json, "json", "the report as one JSON document on stdout (the\n"
+	    "text is left out; errors still go to stderr)"),
+	KC_O_STR(A, site_file, "site", "SITE", "the ceremony's site profile: its module, token\n"
+	    "label and PIN file unless given, its key-template\n"
+	    "(the exact ceremony template) and production:"),
+	KC_O_END
+};
+#undef A
+
+const struct kc_optdef cmd_token_probe_opts = {
+	"token probe",
+	"token probe --token L [--algorithm ALG] [--pin-file F] [--module M]\n"
+	"       [--site SITE] [--json]",
+	"\nRehearses key generation on token L (the day before a ceremony, on\n"
+	"the production HSM): for ALG, or every algorithm the token offers,\n"
+	"makes a throwaway key (kc-probe-...) with the exact ceremony\n"
+	"template, reads back its attributes, signs and verifies, removes\n"
+	"it, and reports mechanisms, key sizes, PIN limits, serial and\n"
+	"timings. Fails when an object is left behind.\n",
+	probe_opts, 0, 0, NULL, 0
+};
 
 /* The site's key-template shown, and its production: checked against
  * what the token is, as the preflight does. */
@@ -526,50 +532,27 @@ out:
 int
 cmd_token_probe(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "token", required_argument, NULL, 't' },
-		{ "algorithm", required_argument, NULL, 'a' },
-		{ "pin-file", required_argument, NULL, 'p' },
-		{ "module", required_argument, NULL, 'm' },
-		{ "site", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct probe_args a;
 	struct kc_token_ctx *ctx = NULL;
 	struct kc_token *tok = NULL;
 	struct kc_site *site = NULL;
-	const char *site_file = NULL;
-	const char *module = NULL, *label = NULL, *pin_file = NULL,
-	    *algname = NULL;
+	const char *site_file;
+	const char *module, *label, *pin_file, *algname;
 	enum kc_alg algs[NPROBE], one = KC_ALG_NONE;
 	size_t nalgs = 0;
 	char why[256];
-	int c, rc, ret = KC_EXIT_FAIL;
+	int rc, ret = KC_EXIT_FAIL;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
-		switch (c) {
-		case 't': label = optarg; break;
-		case 'a': algname = optarg; break;
-		case 'p': pin_file = optarg; break;
-		case 'm': module = optarg; break;
-		case 's': site_file = optarg; break;
-		case 'j': json_mode = 1; break;
-		case 'h':
-			probe_usage(stdout);
-			return KC_EXIT_OK;
-		default:
-			probe_usage(stderr);
-			return kc_front_badopt("token probe", argv);
-		}
-	}
-	if (optind != argc) {
-		probe_usage(stderr);
-		return kc_front_usage("token probe: unexpected argument '%s'",
-		    kc_disp(argv[optind]));
-	}
+	memset(&a, 0, sizeof(a));
+	if ((rc = kc_opt_parse(&cmd_token_probe_opts, argc, argv, &a, NULL)) >= 0)
+		return rc;
+	label = a.label;
+	algname = a.algname;
+	pin_file = a.pin_file;
+	module = a.module;
+	site_file = a.site_file;
+	if (a.json)
+		json_mode = 1;
 	if (site_file != NULL) {
 		if ((rc = kc_site_load(site_file, &site)) != KC_OK)
 			return kc_front_fail(rc);
@@ -582,13 +565,13 @@ cmd_token_probe(int argc, char **argv)
 	}
 	if (label == NULL) {
 		kc_site_free(site);
-		probe_usage(stderr);
+		kc_opt_usage_line(&cmd_token_probe_opts, stderr);
 		return kc_front_usage("token probe: --token is required");
 	}
 	if (algname != NULL && (kc_alg_parse(algname, &one) != KC_OK ||
 	    one == KC_ALG_RSA_2048)) {
 		kc_site_free(site);
-		probe_usage(stderr);
+		kc_opt_usage_line(&cmd_token_probe_opts, stderr);
 		return kc_front_usage("token probe: --algorithm must be ec-p384, "
 		    "ec-p256, rsa-3072 or rsa-4096");
 	}

@@ -6,8 +6,8 @@
 
 #include <sys/stat.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +21,7 @@
 #include "kc/core/secret.h"
 #include "commands.h"
 #include "front.h"
+#include "opt.h"
 
 static int
 parse_int(const char *opt, const char *s, int lo, int hi, int *out)
@@ -35,21 +36,48 @@ parse_int(const char *opt, const char *s, int lo, int hi, int *out)
 	return KC_EXIT_OK;
 }
 
-static void
-split_usage(FILE *f)
+/* KC_OPT_FN converters: the numbers of --threshold and --shares */
+static int
+threshold_fn(const char *value, void *target)
 {
-	fprintf(f,
-	    "usage: keyceremony quorum split --threshold K --shares N\n"
-	    "           [--pin-file FILE] [--label TOKEN] [--out-dir DIR]\n"
-	    "  --threshold K   shares needed to rebuild the PIN (2..N)\n"
-	    "  --shares N      shares made, one per custodian (K..%d)\n"
-	    "  --pin-file FILE the PIN to split (else typed twice, no echo)\n"
-	    "  --label TOKEN   token name printed on each share\n"
-	    "  --out-dir DIR   write share-I-of-N.txt sheets (0600) instead of "
-	    "printing;\n"
-	    "                  a missing DIR is created (0700) when its parent "
-	    "exists\n", KC_QUORUM_MAX_SHARES);
+	return parse_int("--threshold", value, 2, KC_QUORUM_MAX_SHARES,
+	    target) == KC_EXIT_OK ? 0 : -1;
 }
+
+static int
+shares_fn(const char *value, void *target)
+{
+	return parse_int("--shares", value, 2, KC_QUORUM_MAX_SHARES,
+	    target) == KC_EXIT_OK ? 0 : -1;
+}
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+struct split_args {
+	const char *pin_file, *label, *out_dir;
+	int k, n;
+};
+
+#define A struct split_args
+static const struct kc_opt split_opts[] = {
+	KC_O_FN(A, k, "threshold", "K", threshold_fn, "shares needed to rebuild the PIN (2..N)"),
+	KC_O_FN(A, n, "shares", "N", shares_fn, "shares made, one per custodian (K.."
+	    STR(KC_QUORUM_MAX_SHARES) ")"),
+	KC_O_STR(A, pin_file, "pin-file", "FILE", "the PIN to split (else typed twice, no echo)"),
+	KC_O_STR(A, label, "label", "TOKEN", "token name printed on each share"),
+	KC_O_STR(A, out_dir, "out-dir", "DIR", "write share-I-of-N.txt sheets (0600) instead of printing;\n"
+	    "a missing DIR is created (0700) when its parent exists"),
+	KC_O_END
+};
+#undef A
+
+const struct kc_optdef cmd_quorum_split_opts = {
+	"quorum split",
+	"quorum split --threshold K --shares N\n"
+	"           [--pin-file FILE] [--label TOKEN] [--out-dir DIR]",
+	NULL, split_opts, 0, 0, NULL, 0
+};
 
 static int
 print_share(FILE *f, const struct kc_quorum_info *qi, const char *label,
@@ -124,45 +152,19 @@ out_dir_make(const char *dir)
 int
 cmd_quorum_split(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "threshold", required_argument, NULL, 'k' },
-		{ "shares", required_argument, NULL, 'n' },
-		{ "pin-file", required_argument, NULL, 'p' },
-		{ "label", required_argument, NULL, 'l' },
-		{ "out-dir", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct split_args a = { NULL, NULL, NULL, 0, 0 };
 	struct kc_secret *pin = NULL, *shares[KC_QUORUM_MAX_SHARES] = { 0 };
-	const char *pin_file = NULL, *label = NULL, *out_dir = NULL;
+	const char *pin_file, *label, *out_dir;
 	char path[PATH_MAX];
-	int k = 0, n = 0, c, rc, st = KC_EXIT_FAIL, dir_missing = 0;
+	int k, n, rc, st = KC_EXIT_FAIL, dir_missing = 0;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'k':
-			if ((rc = parse_int("--threshold", optarg, 2,
-			    KC_QUORUM_MAX_SHARES, &k)) != KC_EXIT_OK)
-				return rc;
-			break;
-		case 'n':
-			if ((rc = parse_int("--shares", optarg, 2,
-			    KC_QUORUM_MAX_SHARES, &n)) != KC_EXIT_OK)
-				return rc;
-			break;
-		case 'p': pin_file = optarg; break;
-		case 'l': label = optarg; break;
-		case 'o': out_dir = optarg; break;
-		case 'h': split_usage(stdout); return KC_EXIT_OK;
-		default:
-			split_usage(stderr);
-			return kc_front_badopt("quorum split", argv);
-		}
-	}
-	if (optind != argc)
-		return kc_front_usage("quorum split: unexpected argument '%s'",
-		    argv[optind]);
+	if ((rc = kc_opt_parse(&cmd_quorum_split_opts, argc, argv, &a, NULL)) >= 0)
+		return rc;
+	pin_file = a.pin_file;
+	label = a.label;
+	out_dir = a.out_dir;
+	k = a.k;
+	n = a.n;
 	if (k == 0 || n == 0)
 		return kc_front_usage("quorum split: --threshold and --shares "
 		    "are required");
@@ -235,54 +237,46 @@ out:
 	return st;
 }
 
-static void
-combine_usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: keyceremony quorum combine [--share-file FILE ...] "
-	    "[--out FILE]\n"
-	    "  --share-file FILE  a share sheet as 'split --out-dir' writes it\n"
-	    "                     (or a file holding only the share; 0600);\n"
-	    "                     repeat; else the custodians type their\n"
-	    "                     shares (no echo)\n"
-	    "  --out FILE         write the rebuilt PIN there (0600, new file);\n"
-	    "                     without it the shares are only checked\n");
-}
+struct combine_args {
+	struct kc_optlist files;
+	const char *out;
+};
+
+static const struct kc_opt combine_opts[] = {
+	KC_O_LIST(struct combine_args, files, "share-file", "FILE", "a share sheet as 'split --out-dir' writes it\n"
+	    "(or a file holding only the share; 0600);\n"
+	    "repeat; else the custodians type their\n"
+	    "shares (no echo)"),
+	KC_O_STR(struct combine_args, out, "out", "FILE", "write the rebuilt PIN there (0600, new file);\n"
+	    "without it the shares are only checked"),
+	KC_O_END
+};
+
+const struct kc_optdef cmd_quorum_combine_opts = {
+	"quorum combine", "quorum combine [--share-file FILE ...] [--out FILE]",
+	NULL, combine_opts, 0, 0, NULL, 0
+};
 
 int
 cmd_quorum_combine(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "share-file", required_argument, NULL, 's' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *files[KC_QUORUM_MAX_SHARES], *out = NULL;
+	struct combine_args a;
+	const char *const *files, *out;
 	struct kc_quorum *q = NULL;
 	struct kc_secret *pin = NULL;
 	struct kc_quorum_info qi = { "", 0, 0, 0 };
-	int nfiles = 0, fails = 0, c, rc = KC_OK, st = KC_EXIT_FAIL;
+	int nfiles, fails = 0, rc = KC_OK, st = KC_EXIT_FAIL;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			if (nfiles == KC_QUORUM_MAX_SHARES)
-				return kc_front_usage("quorum combine: at most "
-				    "%d --share-file", KC_QUORUM_MAX_SHARES);
-			files[nfiles++] = optarg;
-			break;
-		case 'o': out = optarg; break;
-		case 'h': combine_usage(stdout); return KC_EXIT_OK;
-		default:
-			combine_usage(stderr);
-			return kc_front_badopt("quorum combine", argv);
-		}
-	}
-	if (optind != argc)
-		return kc_front_usage("quorum combine: unexpected argument '%s'",
-		    argv[optind]);
+	memset(&a, 0, sizeof(a));
+	if ((rc = kc_opt_parse(&cmd_quorum_combine_opts, argc, argv, &a,
+	    NULL)) >= 0)
+		return rc;
+	files = a.files.v;
+	nfiles = a.files.n;
+	out = a.out;
+	if (nfiles > KC_QUORUM_MAX_SHARES)
+		return kc_front_usage("quorum combine: at most %d --share-file",
+		    KC_QUORUM_MAX_SHARES);
 	if (out != NULL && (rc = kc_file_check_absent(out)) != KC_OK)
 		return kc_front_fail(rc);
 	if ((rc = kc_quorum_new(&q)) != KC_OK)

@@ -1,7 +1,7 @@
 /* cmd_register.c: keyceremony register list: what the root signed. */
 #include "config.h"
 
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +13,22 @@
 #include "kc/core/error.h"
 #include "commands.h"
 #include "front.h"
+#include "opt.h"
 
-static const char usage[] =
-    "usage: keyceremony register list [--state DIR]\n"
-    "  --state DIR      the ceremony's state directory\n"
-    "                   (default ./keyceremony-state)\n";
+struct args {
+	const char *state;
+};
+
+static const struct kc_opt opts[] = {
+	KC_O_STR(struct args, state, "state", "DIR", "the ceremony's state directory\n"
+	    "(default ./keyceremony-state)"),
+	KC_O_END
+};
+
+const struct kc_optdef cmd_register_list_opts = {
+	"register list", "register list [--state DIR]", NULL,
+	opts, 0, 0, NULL, 0
+};
 
 static void
 day(time_t t, char buf[16])
@@ -31,30 +42,16 @@ day(time_t t, char buf[16])
 int
 cmd_register_list(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "state", required_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *state = KC_STATE_DIR_DEFAULT, *ca = "";
+	struct args a = { KC_STATE_DIR_DEFAULT };
+	const char *state, *ca = "";
 	struct kc_register *reg = NULL;
 	struct kc_reg_entry *l = NULL;
 	size_t n = 0;
-	int c, rc;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'S': state = optarg; break;
-		case 'h': fputs(usage, stdout); return KC_EXIT_OK;
-		default:
-			fputs(usage, stderr);
-			return kc_front_badopt("register list", argv);
-		}
-	}
-	if (optind != argc)
-		return kc_front_usage("register list: unexpected argument '%s'",
-		    argv[optind]);
+	if ((rc = kc_opt_parse(&cmd_register_list_opts, argc, argv, &a, NULL)) >= 0)
+		return rc;
+	state = a.state;
 	if ((rc = kc_register_open(state, 0, &reg)) != KC_OK ||
 	    (rc = kc_register_list(reg, &l, &n)) != KC_OK) {
 		kc_register_close(reg);

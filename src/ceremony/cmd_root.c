@@ -2,7 +2,7 @@
  * the token and the self-signed root certificate. */
 #include "config.h"
 
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,73 +14,61 @@
 #include "kc/core/fileio.h"
 #include "commands.h"
 #include "front.h"
+#include "opt.h"
 #include "session.h"
 
-static const char usage[] =
-    "usage: keyceremony root create --token L --label K --algorithm ALG\n"
-    "           --subject DN --days N --out root.pem [--pin-file F]\n"
-    "           [--validity-reason TEXT] [--module PATH] [--state DIR]\n"
-    "  --token L        label of the token (HSM) that will hold the root key\n"
-    "  --label K        label of the new key pair inside the token\n"
-    "  --algorithm ALG  ec-p384 (default), ec-p256, rsa-3072 or rsa-4096\n"
-    "  --subject DN     e.g. \"/CN=Example Device Root CA/O=Example/C=DE\"\n"
-    "  --days N         validity in days (1 to 10958; past 9132, 25 years,\n"
-    "                   only with --validity-reason)\n"
-    "  --validity-reason TEXT  why the root outlives 25 years (one line)\n"
-    "  --out FILE       root certificate (PEM); must not exist\n"
-    "  --pin-file F     user PIN from F (mode 0600); else asked on the terminal\n"
-    "  --module PATH    PKCS#11 module (default: $KEYCEREMONY_MODULE or SoftHSM)\n"
-    "  --state DIR      register of everything the root signs\n"
-    "                   (default ./keyceremony-state)\n";
+struct args {
+	const char *token, *pin_file, *module, *alg, *days;
+	struct kc_root_params p;
+};
+
+#define A struct args
+static const struct kc_opt opts[] = {
+	KC_O_STR(A, token, "token", "L", "label of the token (HSM) that will hold the root key"),
+	KC_O_STR(A, p.key_label, "label", "K", "label of the new key pair inside the token"),
+	KC_O_STR(A, alg, "algorithm", "ALG", "ec-p384 (default), ec-p256, rsa-3072 or rsa-4096"),
+	KC_O_STR(A, p.subject, "subject", "DN", "e.g. \"/CN=Example Device Root CA/O=Example/C=DE\""),
+	KC_O_STR(A, days, "days", "N", "validity in days (1 to 10958; past 9132, 25 years,\n"
+	    "only with --validity-reason)"),
+	KC_O_STR(A, p.validity_reason, "validity-reason", "TEXT", "why the root outlives 25 years (one line)"),
+	KC_O_STR(A, p.out, "out", "FILE", "root certificate (PEM); must not exist"),
+	KC_O_STR(A, pin_file, "pin-file", "F", "user PIN from F (mode 0600); else asked on the terminal"),
+	KC_O_STR(A, module, "module", "PATH", "PKCS#11 module (default: $KEYCEREMONY_MODULE or SoftHSM)"),
+	KC_O_STR(A, p.state_dir, "state", "DIR", "register of everything the root signs\n"
+	    "(default ./keyceremony-state)"),
+	KC_O_END
+};
+#undef A
+
+const struct kc_optdef cmd_root_create_opts = {
+	"root create",
+	"root create --token L --label K --algorithm ALG\n"
+	"           --subject DN --days N --out root.pem [--pin-file F]\n"
+	"           [--validity-reason TEXT] [--module PATH] [--state DIR]",
+	NULL, opts, 0, 0, NULL, 0
+};
 
 int
 cmd_root_create(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "token", required_argument, NULL, 't' },
-		{ "label", required_argument, NULL, 'l' },
-		{ "algorithm", required_argument, NULL, 'a' },
-		{ "subject", required_argument, NULL, 's' },
-		{ "days", required_argument, NULL, 'd' },
-		{ "validity-reason", required_argument, NULL, 'r' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "pin-file", required_argument, NULL, 'p' },
-		{ "module", required_argument, NULL, 'm' },
-		{ "state", required_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct args a;
 	struct kc_root_params p;
 	struct kc_op_result res;
 	struct kc_session s;
-	const char *token = NULL, *pin_file = NULL, *module = NULL;
-	const char *alg = "ec-p384", *days = NULL;
-	int c, rc;
+	const char *token, *pin_file, *module, *alg, *days;
+	int rc;
 
-	memset(&p, 0, sizeof(p));
-	p.state_dir = "keyceremony-state";
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 't': token = optarg; break;
-		case 'l': p.key_label = optarg; break;
-		case 'a': alg = optarg; break;
-		case 's': p.subject = optarg; break;
-		case 'd': days = optarg; break;
-		case 'r': p.validity_reason = optarg; break;
-		case 'o': p.out = optarg; break;
-		case 'p': pin_file = optarg; break;
-		case 'm': module = optarg; break;
-		case 'S': p.state_dir = optarg; break;
-		case 'h': fputs(usage, stdout); return KC_EXIT_OK;
-		default:
-			fputs(usage, stderr);
-			return kc_front_badopt("root create", argv);
-		}
-	}
-	if (optind != argc)
-		return kc_front_usage("root create: unexpected argument '%s'",
-		    argv[optind]);
+	memset(&a, 0, sizeof(a));
+	a.p.state_dir = "keyceremony-state";
+	a.alg = "ec-p384";
+	if ((rc = kc_opt_parse(&cmd_root_create_opts, argc, argv, &a, NULL)) >= 0)
+		return rc;
+	p = a.p;
+	token = a.token;
+	pin_file = a.pin_file;
+	module = a.module;
+	alg = a.alg;
+	days = a.days;
 	if (token == NULL || p.key_label == NULL || p.subject == NULL ||
 	    days == NULL || p.out == NULL)
 		return kc_front_usage("root create needs --token, --label, "

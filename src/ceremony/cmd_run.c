@@ -2,7 +2,7 @@
  * terminal or in --batch (see kc/engine.h). */
 #include "config.h"
 
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,39 +17,48 @@
 
 #include "commands.h"
 #include "front.h"
+#include "opt.h"
 
-static void
-usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: %s run FILE --site SITE [--batch] [--role ROLE=NAME ...]\n"
-	    "       %s run FILE --module M --token T --pin-file P --state S "
-	    "--media DIR [--batch]\n"
-	    "       %s run FILE --check\n"
-	    "\n"
-	    "Runs the ceremony in FILE (see ceremony(5)): preflight checks, login,\n"
-	    "each step through the same operations as the subcommands, a\n"
-	    "hash-chained transcript in STATE/transcripts/, and its final digest\n"
-	    "in hex and PGP words for the witnesses to write on paper.\n"
-	    "\n"
-	    "  --site FILE        site profile: module, token, PIN file, state, media\n"
-	    "  --batch            no questions (rehearsals, tests); confirmations\n"
-	    "                     are recorded as confirmed-by-batch\n"
-	    "  --role ROLE=NAME   who plays ROLE (recorded in the transcript)\n"
-	    "  --module PATH      PKCS#11 module (overrides the site profile)\n"
-	    "  --token LABEL      token label (overrides the site profile)\n"
-	    "  --serial SERIAL    token serial (overrides the site profile)\n"
-	    "  --pin-file FILE    user PIN, first line (overrides the site profile)\n"
-	    "  --state DIR        state directory (overrides the site profile)\n"
-	    "  --media DIR        media directory (overrides the site profile)\n"
-	    "  --network POLICY   warn or refuse when an interface is up\n"
-	    "                     (default: the site profile's, else warn)\n"
-	    "  --check            validate FILE alone (and SITE when given) and\n"
-	    "                     print what each step will issue; no token,\n"
-	    "                     no state directory\n"
-	    "  --help             this text\n",
-	    kc_progname, kc_progname, kc_progname);
-}
+struct args {
+	const char *site_path, *module, *token, *serial, *pin_file, *state;
+	const char *media, *network;
+	struct kc_optlist roles;
+	int batch, check_only;
+};
+
+#define A struct args
+static const struct kc_opt opts[] = {
+	KC_O_STR(A, site_path, "site", "FILE", "site profile: module, token, PIN file, state, media"),
+	KC_O_FLAG(A, batch, "batch", "no questions (rehearsals, tests); confirmations\n"
+	    "are recorded as confirmed-by-batch"),
+	KC_O_LIST(A, roles, "role", "ROLE=NAME", "who plays ROLE (recorded in the transcript)"),
+	KC_O_STR(A, module, "module", "PATH", "PKCS#11 module (overrides the site profile)"),
+	KC_O_STR(A, token, "token", "LABEL", "token label (overrides the site profile)"),
+	KC_O_STR(A, serial, "serial", "SERIAL", "token serial (overrides the site profile)"),
+	KC_O_STR(A, pin_file, "pin-file", "FILE", "user PIN, first line (overrides the site profile)"),
+	KC_O_STR(A, state, "state", "DIR", "state directory (overrides the site profile)"),
+	KC_O_STR(A, media, "media", "DIR", "media directory (overrides the site profile)"),
+	KC_O_STR(A, network, "network", "POLICY", "warn or refuse when an interface is up\n"
+	    "(default: the site profile's, else warn)"),
+	KC_O_FLAG(A, check_only, "check", "validate FILE alone (and SITE when given) and\n"
+	    "print what each step will issue; no token,\n"
+	    "no state directory"),
+	KC_O_END
+};
+#undef A
+
+const struct kc_optdef cmd_run_opts = {
+	"run",
+	"run FILE --site SITE [--batch] [--role ROLE=NAME ...]\n"
+	"       keyceremony run FILE --module M --token T --pin-file P --state S "
+	"--media DIR [--batch]\n"
+	"       keyceremony run FILE --check",
+	"\nRuns the ceremony in FILE (see ceremony(5)): preflight checks, login,\n"
+	"each step through the same operations as the subcommands, a\n"
+	"hash-chained transcript in STATE/transcripts/, and its final digest\n"
+	"in hex and PGP words for the witnesses to write on paper.\n",
+	opts, 0, -1, "FILE", 0
+};
 
 /* Progress on stderr. The engine's "step N/M id: title" line is not
  * repeated: run prints each step's header (and summary) on stdout itself,
@@ -202,24 +211,10 @@ set_role(struct kc_engine *e, const char *spec)
 int
 cmd_run(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "site", required_argument, NULL, 's' },
-		{ "batch", no_argument, NULL, 'b' },
-		{ "role", required_argument, NULL, 'r' },
-		{ "module", required_argument, NULL, 'M' },
-		{ "token", required_argument, NULL, 'T' },
-		{ "serial", required_argument, NULL, 'S' },
-		{ "pin-file", required_argument, NULL, 'P' },
-		{ "state", required_argument, NULL, 'D' },
-		{ "media", required_argument, NULL, 'm' },
-		{ "network", required_argument, NULL, 'n' },
-		{ "check", no_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *site_path = NULL, *module = NULL, *token = NULL;
-	const char *serial = NULL, *pin_file = NULL, *state = NULL;
-	const char *media = NULL, *network = NULL, *roles[32];
+	struct args a;
+	const char *site_path, *module, *token;
+	const char *serial, *pin_file, *state;
+	const char *media, *network, *const *roles;
 	struct kc_ceremony *cer = NULL;
 	struct kc_site *site = NULL;
 	struct kc_engine *e = NULL;
@@ -227,47 +222,32 @@ cmd_run(int argc, char **argv)
 	struct run_ui ru = { NULL, NULL, NULL };
 	struct kc_engine_ui ui = { progress, confirm, &ru };
 	struct kc_engine_summary sum;
-	size_t nroles = 0;
-	int c, rc, batch = 0, check_only = 0, exit_rc = KC_EXIT_FAIL;
+	size_t nroles;
+	int rc, batch, check_only, first, exit_rc = KC_EXIT_FAIL;
 
 	/* Line by line: stdout and stderr sent to one pipe or file (2>&1 |
 	 * tee) keep the order in which they were written. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': site_path = optarg; break;
-		case 'b': batch = 1; break;
-		case 'r':
-			if (nroles == sizeof(roles) / sizeof(roles[0]))
-				return kc_front_usage("run: too many --role");
-			roles[nroles++] = optarg;
-			break;
-		case 'M': module = optarg; break;
-		case 'T': token = optarg; break;
-		case 'S': serial = optarg; break;
-		case 'P': pin_file = optarg; break;
-		case 'D': state = optarg; break;
-		case 'm': media = optarg; break;
-		case 'n': network = optarg; break;
-		case 'c': check_only = 1; break;
-		case 'h':
-			usage(stdout);
-			return KC_EXIT_OK;
-		case ':':
-			usage(stderr);
-			return kc_front_usage("run: option '%s' needs a value",
-			    kc_front_optname(argv[optind - 1]));
-		default:
-			usage(stderr);
-			return kc_front_usage("run: bad option '%s'",
-			    kc_front_optname(argv[optind - 1]));
-		}
-	}
-	if (optind + 1 != argc) {
-		usage(stderr);
-		return kc_front_usage(optind == argc ? "run: no ceremony file" :
+	memset(&a, 0, sizeof(a));
+	if ((rc = kc_opt_parse(&cmd_run_opts, argc, argv, &a, &first)) >= 0)
+		return rc;
+	if (a.roles.n > 32)
+		return kc_front_usage("run: too many --role");
+	site_path = a.site_path;
+	module = a.module;
+	token = a.token;
+	serial = a.serial;
+	pin_file = a.pin_file;
+	state = a.state;
+	media = a.media;
+	network = a.network;
+	roles = a.roles.v;
+	nroles = (size_t)a.roles.n;
+	batch = a.batch;
+	check_only = a.check_only;
+	if (first + 1 != argc) {
+		kc_opt_usage_line(&cmd_run_opts, stderr);
+		return kc_front_usage(first == argc ? "run: no ceremony file" :
 		    "run: one ceremony file at a time");
 	}
 	if (network != NULL && strcmp(network, "warn") != 0 &&
@@ -276,7 +256,7 @@ cmd_run(int argc, char **argv)
 
 	/* The whole ceremony file and site profile are validated before
 	 * anything else happens. */
-	if ((rc = kc_ceremony_load(argv[optind], &cer)) != KC_OK)
+	if ((rc = kc_ceremony_load(argv[first], &cer)) != KC_OK)
 		goto fail;
 	if (site_path != NULL)
 		rc = kc_site_load(site_path, &site);
@@ -309,7 +289,7 @@ cmd_run(int argc, char **argv)
 			printf("\nSite profile %s: valid (not used by --check)\n",
 			    kc_disp_quoted(site_path));
 		printf("\n%s: ceremony '%s' is valid: %zu roles, %zu steps "
-		    "(SHA-256 %s)\n", kc_disp(argv[optind]),
+		    "(SHA-256 %s)\n", kc_disp(argv[first]),
 		    kc_disp(kc_ceremony_name(cer)),
 		    kc_ceremony_nroles(cer), kc_ceremony_nsteps(cer),
 		    kc_hash(kc_ceremony_sha256(cer)));
@@ -378,7 +358,7 @@ cmd_run(int argc, char **argv)
 	}
 	printf("Ceremony: %s (%s)\n  file %s\n  SHA-256 %s\n",
 	    kc_disp_quoted(kc_ceremony_title(cer)),
-	    kc_disp(kc_ceremony_name(cer)), kc_disp_quoted(argv[optind]),
+	    kc_disp(kc_ceremony_name(cer)), kc_disp_quoted(argv[first]),
 	    kc_hash(kc_ceremony_sha256(cer)));
 	printf("Site: %s; token %s; state %s; media %s\n",
 	    site->name ? kc_disp_quoted(site->name) : "(command line)",

@@ -10,7 +10,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,20 +23,32 @@
 #include "kc/core/error.h"
 #include "commands.h"
 #include "front.h"
+#include "opt.h"
 
 #define STATUS_OK	0
 #define STATUS_DUE	1
 #define STATUS_LAPSED	2
 #define STATUS_ERROR	3
 
-static const char usage[] =
-    "usage: keyceremony status [--state DIR] [--warn-days N] [--json]\n"
-    "  --state DIR      the ceremony's state directory\n"
-    "                   (default ./keyceremony-state)\n"
-    "  --warn-days N    due when it ends within N days (default 60)\n"
-    "  --json           one JSON document on standard output\n"
-    "exit status: 0 nothing due, 1 something due, 2 something lapsed,\n"
-    "3 the status cannot be told (no register, bad option)\n";
+struct args {
+	const char *state, *warn_s;
+	int json;
+};
+
+static const struct kc_opt opts[] = {
+	KC_O_STR(struct args, state, "state", "DIR", "the ceremony's state directory\n"
+	    "(default ./keyceremony-state)"),
+	KC_O_STR(struct args, warn_s, "warn-days", "N", "due when it ends within N days (default 60)"),
+	KC_O_FLAG(struct args, json, "json", "one JSON document on standard output"),
+	KC_O_END
+};
+
+const struct kc_optdef cmd_status_opts = {
+	"status", "status [--state DIR] [--warn-days N] [--json]",
+	"exit status: 0 nothing due, 1 something due, 2 something lapsed,\n"
+	"3 the status cannot be told (no register, bad option)\n",
+	opts, 0, 0, NULL, 0
+};
 
 struct item {
 	const struct kc_reg_entry *e;
@@ -281,39 +293,23 @@ print_text(const char *regpath, int warn, time_t now, const struct item *it,
 int
 cmd_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "state", required_argument, NULL, 'S' },
-		{ "warn-days", required_argument, NULL, 'w' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *state = KC_STATE_DIR_DEFAULT, *warn_s = "60";
+	struct args a = { KC_STATE_DIR_DEFAULT, "60", 0 };
+	const char *state, *warn_s;
 	struct kc_register *reg = NULL;
 	struct kc_reg_entry *l = NULL;
 	struct item *it = NULL;
 	struct last L;
 	size_t n = 0, ni = 0;
 	time_t now = time(NULL);
-	int c, rc, warn, json = 0, worst = STATUS_OK;
+	int rc, warn, json, worst = STATUS_OK;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'S': state = optarg; break;
-		case 'w': warn_s = optarg; break;
-		case 'j': json = 1; break;
-		case 'h': fputs(usage, stdout); return KC_EXIT_OK;
-		default:
-			fputs(usage, stderr);
-			kc_front_badopt("status", argv);
-			return STATUS_ERROR;
-		}
-	}
-	if (optind != argc) {
-		kc_front_usage("status: unexpected argument '%s'", argv[optind]);
-		return STATUS_ERROR;
-	}
+	/* a bad option is status 3 (cannot tell), as the plugin convention
+	 * wants; --help 0 */
+	if ((rc = kc_opt_parse(&cmd_status_opts, argc, argv, &a, NULL)) >= 0)
+		return rc == KC_EXIT_OK ? KC_EXIT_OK : STATUS_ERROR;
+	state = a.state;
+	warn_s = a.warn_s;
+	json = a.json;
 	if (strcmp(warn_s, "0") == 0)
 		warn = 0;
 	else if (kc_front_days(warn_s, KC_DAYS_MAX, &warn) != KC_EXIT_OK)

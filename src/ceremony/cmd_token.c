@@ -1,7 +1,7 @@
 /* cmd_token.c: keyceremony token list | token init. */
 #include "config.h"
 
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,22 +13,27 @@
 
 #include "commands.h"
 #include "front.h"
+#include "opt.h"
 
-static void
-list_usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: %s token list [--module PATH]\n"
-	    "\n"
-	    "Lists the slots of a PKCS#11 module and their tokens: label,\n"
-	    "serial, manufacturer, model, flags, and whether the mechanisms a\n"
-	    "ceremony needs are there.\n"
-	    "\n"
-	    "  --module PATH  PKCS#11 module (default: $KEYCEREMONY_MODULE, else\n"
-	    "                 %s)\n"
-	    "  --help         this text\n",
-	    kc_progname, KC_DEFAULT_MODULE[0] ? KC_DEFAULT_MODULE : "none");
-}
+#define MODULE_HELP "PKCS#11 module (default: $KEYCEREMONY_MODULE, else\n" \
+	KC_DEFAULT_MODULE ")"
+
+struct list_args {
+	const char *module;
+};
+
+static const struct kc_opt list_opts[] = {
+	KC_O_STR(struct list_args, module, "module", "PATH", MODULE_HELP),
+	KC_O_END
+};
+
+const struct kc_optdef cmd_token_list_opts = {
+	"token list", "token list [--module PATH]",
+	"\nLists the slots of a PKCS#11 module and their tokens: label,\n"
+	"serial, manufacturer, model, flags, and whether the mechanisms a\n"
+	"ceremony needs are there.\n",
+	list_opts, 0, 0, NULL, 0
+};
 
 /* The module file and library as loaded, and the environment that
  * decides what else runs beside it. */
@@ -104,42 +109,16 @@ print_mechs(const struct kc_token_info *t)
 int
 cmd_token_list(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "module", required_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct list_args a = { NULL };
 	struct kc_token_ctx *ctx = NULL;
 	struct kc_token_info *ti = NULL;
-	const char *module = NULL;
+	const char *module;
 	size_t n = 0, i;
-	int c, rc;
+	int rc;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'm':
-			module = optarg;
-			break;
-		case 'h':
-			list_usage(stdout);
-			return KC_EXIT_OK;
-		case ':':
-			list_usage(stderr);
-			return kc_front_usage("token list: option '%s' needs a "
-			    "value", kc_front_optname(argv[optind - 1]));
-		default:
-			list_usage(stderr);
-			return kc_front_usage("token list: bad option '%s'",
-			    kc_front_optname(argv[optind - 1]));
-		}
-	}
-	if (optind != argc) {
-		list_usage(stderr);
-		return kc_front_usage("token list: unexpected argument '%s'",
-		    argv[optind]);
-	}
+	if ((rc = kc_opt_parse(&cmd_token_list_opts, argc, argv, &a, NULL)) >= 0)
+		return rc;
+	module = a.module;
 	if ((rc = kc_token_load(module, &ctx)) != KC_OK)
 		return kc_front_fail(rc);
 	if ((rc = kc_token_list(ctx, &ti, &n)) != KC_OK) {
@@ -179,85 +158,48 @@ cmd_token_list(int argc, char **argv)
 	return KC_EXIT_OK;
 }
 
-static void
-init_usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: %s token init --label L --so-pin-file F --pin-file F "
-	    "[--module PATH]\n"
-	    "\n"
-	    "Initialises the first uninitialised token of the module (SoftHSM\n"
-	    "always offers one) with label L, a security officer PIN and a user\n"
-	    "PIN. For demos and rehearsals; real HSMs use the vendor's tools.\n"
-	    "\n"
-	    "  --label L          token label (1 to 32 bytes, unique)\n"
-	    "  --so-pin-file F    SO PIN, first line of F (mode 0600); without\n"
-	    "                     it the PIN is asked twice on the terminal\n"
-	    "  --pin-file F       user PIN, the same way\n"
-	    "  --module PATH      PKCS#11 module (default: $KEYCEREMONY_MODULE,\n"
-	    "                     else %s)\n"
-	    "  --help             this text\n",
-	    kc_progname, KC_DEFAULT_MODULE[0] ? KC_DEFAULT_MODULE : "none");
-}
+struct init_args {
+	const char *label, *so_file, *pin_file, *module;
+};
+
+#define A struct init_args
+static const struct kc_opt init_opts[] = {
+	KC_O_STR_REQ(A, label, "label", "L", "token label (1 to 32 bytes, unique)"),
+	KC_O_STR(A, so_file, "so-pin-file", "F", "SO PIN, first line of F (mode 0600); without\n"
+	    "it the PIN is asked twice on the terminal"),
+	KC_O_STR(A, pin_file, "pin-file", "F", "user PIN, the same way"),
+	KC_O_STR(A, module, "module", "PATH", MODULE_HELP),
+	KC_O_END
+};
+#undef A
+
+const struct kc_optdef cmd_token_init_opts = {
+	"token init",
+	"token init --label L --so-pin-file F --pin-file F [--module PATH]",
+	"\nInitialises the first uninitialised token of the module (SoftHSM\n"
+	"always offers one) with label L, a security officer PIN and a user\n"
+	"PIN. For demos and rehearsals; real HSMs use the vendor's tools.\n",
+	init_opts, 0, 0, NULL, 0
+};
 
 int
 cmd_token_init(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "label", required_argument, NULL, 'l' },
-		{ "so-pin-file", required_argument, NULL, 's' },
-		{ "pin-file", required_argument, NULL, 'p' },
-		{ "module", required_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct init_args a = { NULL, NULL, NULL, NULL };
 	struct kc_token_ctx *ctx = NULL;
 	struct kc_token_info *ti = NULL;
 	struct kc_secret *so = NULL, *pin = NULL;
-	const char *module = NULL, *label = NULL, *so_file = NULL,
-	    *pin_file = NULL;
+	const char *module, *label, *so_file, *pin_file;
 	char whose[300];
 	size_t n = 0, i;
-	int c, rc, ret = KC_EXIT_FAIL;
+	int rc, ret = KC_EXIT_FAIL;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'l':
-			label = optarg;
-			break;
-		case 's':
-			so_file = optarg;
-			break;
-		case 'p':
-			pin_file = optarg;
-			break;
-		case 'm':
-			module = optarg;
-			break;
-		case 'h':
-			init_usage(stdout);
-			return KC_EXIT_OK;
-		case ':':
-			init_usage(stderr);
-			return kc_front_usage("token init: option '%s' needs a "
-			    "value", kc_front_optname(argv[optind - 1]));
-		default:
-			init_usage(stderr);
-			return kc_front_usage("token init: bad option '%s'",
-			    kc_front_optname(argv[optind - 1]));
-		}
-	}
-	if (optind != argc) {
-		init_usage(stderr);
-		return kc_front_usage("token init: unexpected argument '%s'",
-		    argv[optind]);
-	}
-	if (label == NULL) {
-		init_usage(stderr);
-		return kc_front_usage("token init: --label is required");
-	}
+	if ((rc = kc_opt_parse(&cmd_token_init_opts, argc, argv, &a, NULL)) >= 0)
+		return rc;
+	module = a.module;
+	label = a.label;
+	so_file = a.so_file;
+	pin_file = a.pin_file;
 	if ((rc = kc_token_load(module, &ctx)) != KC_OK)
 		return kc_front_fail(rc);
 	snprintf(whose, sizeof(whose), "the new token '%s'", label);
@@ -294,80 +236,47 @@ out:
 	return ret;
 }
 
-static void
-keys_usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: %s token keys --token L [--pin-file F] [--module PATH]\n"
-	    "\n"
-	    "Logs in to token L and lists its private keys: label, algorithm,\n"
-	    "CKA_ID, whether the public half is there, and whether the key\n"
-	    "passes the ceremony policy (sensitive, never extractable, local,\n"
-	    "sign only).\n"
-	    "\n"
-	    "  --token L      label of the token\n"
-	    "  --pin-file F   user PIN, first line of F (mode 0600); without it\n"
-	    "                 the PIN is asked on the terminal\n"
-	    "  --module PATH  PKCS#11 module (default: $KEYCEREMONY_MODULE, else\n"
-	    "                 %s)\n"
-	    "  --help         this text\n",
-	    kc_progname, KC_DEFAULT_MODULE[0] ? KC_DEFAULT_MODULE : "none");
-}
+struct keys_args {
+	const char *label, *pin_file, *module;
+};
+
+#define A struct keys_args
+static const struct kc_opt keys_opts[] = {
+	KC_O_STR_REQ(A, label, "token", "L", "label of the token"),
+	KC_O_STR(A, pin_file, "pin-file", "F", "user PIN, first line of F (mode 0600); without it\n"
+	    "the PIN is asked on the terminal"),
+	KC_O_STR(A, module, "module", "PATH", MODULE_HELP),
+	KC_O_END
+};
+#undef A
+
+const struct kc_optdef cmd_token_keys_opts = {
+	"token keys", "token keys --token L [--pin-file F] [--module PATH]",
+	"\nLogs in to token L and lists its private keys: label, algorithm,\n"
+	"CKA_ID, whether the public half is there, and whether the key\n"
+	"passes the ceremony policy (sensitive, never extractable, local,\n"
+	"sign only).\n",
+	keys_opts, 0, 0, NULL, 0
+};
 
 int
 cmd_token_keys(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "token", required_argument, NULL, 't' },
-		{ "pin-file", required_argument, NULL, 'p' },
-		{ "module", required_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct keys_args a = { NULL, NULL, NULL };
 	struct kc_token_ctx *ctx = NULL;
 	struct kc_token *tok = NULL;
 	struct kc_key_info *ki = NULL;
 	struct kc_secret *pin = NULL;
-	const char *module = NULL, *label = NULL, *pin_file = NULL;
+	const char *module, *label, *pin_file;
 	char whose[300];
 	size_t n = 0, i;
-	int c, rc, ret = KC_EXIT_FAIL;
+	int rc, ret = KC_EXIT_FAIL;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			label = optarg;
-			break;
-		case 'p':
-			pin_file = optarg;
-			break;
-		case 'm':
-			module = optarg;
-			break;
-		case 'h':
-			keys_usage(stdout);
-			return KC_EXIT_OK;
-		case ':':
-			keys_usage(stderr);
-			return kc_front_usage("token keys: option '%s' needs a "
-			    "value", kc_front_optname(argv[optind - 1]));
-		default:
-			keys_usage(stderr);
-			return kc_front_usage("token keys: bad option '%s'",
-			    kc_front_optname(argv[optind - 1]));
-		}
-	}
-	if (optind != argc) {
-		keys_usage(stderr);
-		return kc_front_usage("token keys: unexpected argument '%s'",
-		    argv[optind]);
-	}
-	if (label == NULL) {
-		keys_usage(stderr);
-		return kc_front_usage("token keys: --token is required");
-	}
+	if ((rc = kc_opt_parse(&cmd_token_keys_opts, argc, argv, &a, NULL)) >= 0)
+		return rc;
+	module = a.module;
+	label = a.label;
+	pin_file = a.pin_file;
 	if ((rc = kc_token_load(module, &ctx)) != KC_OK)
 		return kc_front_fail(rc);
 	snprintf(whose, sizeof(whose), "token '%s'", label);

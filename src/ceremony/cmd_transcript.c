@@ -1,7 +1,7 @@
 /* cmd_transcript.c: keyceremony transcript verify. */
 #include "config.h"
 
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,66 +11,48 @@
 
 #include "commands.h"
 #include "front.h"
+#include "opt.h"
 
-static void
-usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: %s transcript verify FILE [--digest HEX|WORDS]\n"
-	    "\n"
-	    "Checks a ceremony transcript: every record chains to the one before\n"
-	    "(SHA-256), the numbering has no gap, the end record closes it, and\n"
-	    "with --digest the final digest is the one the witnesses wrote on\n"
-	    "paper (64 hex digits, spaces and colons allowed, or the 32 PGP\n"
-	    "words). Without --digest, a transcript rewritten from scratch\n"
-	    "cannot be told from the real one: always compare with the paper.\n"
-	    "\n"
-	    "  --digest D  the final digest written on paper\n"
-	    "  --help      this text\n",
-	    kc_progname);
-}
+struct args {
+	const char *digest;
+};
+
+static const struct kc_opt opts[] = {
+	KC_O_STR(struct args, digest, "digest", "D", "the final digest written on paper"),
+	KC_O_END
+};
+
+const struct kc_optdef cmd_transcript_verify_opts = {
+	"transcript verify", "transcript verify FILE [--digest HEX|WORDS]",
+	"\nChecks a ceremony transcript: every record chains to the one before\n"
+	"(SHA-256), the numbering has no gap, the end record closes it, and\n"
+	"with --digest the final digest is the one the witnesses wrote on\n"
+	"paper (64 hex digits, spaces and colons allowed, or the 32 PGP\n"
+	"words). Without --digest, a transcript rewritten from scratch\n"
+	"cannot be told from the real one: always compare with the paper.\n",
+	opts, 0, -1, "FILE", 0
+};
 
 int
 cmd_transcript_verify(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "digest", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct args a = { NULL };
 	struct kc_transcript_check chk;
-	const char *digest = NULL;
+	const char *digest;
 	char words[32 * 12];
 	unsigned char raw[32];
-	int c, rc;
+	int rc, first;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			digest = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return KC_EXIT_OK;
-		case ':':
-			usage(stderr);
-			return kc_front_usage("transcript verify: option '%s' "
-			    "needs a value",
-			    kc_front_optname(argv[optind - 1]));
-		default:
-			usage(stderr);
-			return kc_front_usage("transcript verify: bad option "
-			    "'%s'", kc_front_optname(argv[optind - 1]));
-		}
-	}
-	if (optind + 1 != argc) {
-		usage(stderr);
+	if ((rc = kc_opt_parse(&cmd_transcript_verify_opts, argc, argv, &a,
+	    &first)) >= 0)
+		return rc;
+	digest = a.digest;
+	if (first + 1 != argc) {
+		kc_opt_usage_line(&cmd_transcript_verify_opts, stderr);
 		return kc_front_usage("transcript verify: give one transcript "
 		    "file");
 	}
-	if ((rc = kc_transcript_verify(argv[optind], digest, &chk)) != KC_OK)
+	if ((rc = kc_transcript_verify(argv[first], digest, &chk)) != KC_OK)
 		return kc_front_fail(rc);
 	for (size_t i = 0; i < 32; i++) {
 		unsigned v;
@@ -83,7 +65,7 @@ cmd_transcript_verify(int argc, char **argv)
 	 * transcript chains correctly too): quoted and escaped. The digest
 	 * is ours, computed over the bytes. */
 	printf("%s: %zu records, chain intact, ceremony %s %s%s\n",
-	    kc_disp_quoted(argv[optind]), chk.records,
+	    kc_disp_quoted(argv[first]), chk.records,
 	    kc_disp_quoted(chk.ceremony),
 	    chk.completed ? "completed" : "ABORTED",
 	    chk.rehearsal ? " (REHEARSAL on a software token)" : "");

@@ -5,8 +5,8 @@
  */
 #include "config.h"
 
-#include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,34 +15,72 @@
 #include "kc/core/error.h"
 #include "commands.h"
 #include "front.h"
+#include "opt.h"
 #include "tui/tui.h"
 
-static void
-usage(FILE *f)
+struct args {
+	struct tui_opts o;
+	struct kc_optlist roles;
+};
+
+/* KC_OPT_FN: --network warn|refuse */
+static int
+network_fn(const char *value, void *target)
 {
-	fprintf(f,
-	    "usage: keyceremony tui [FILE] [--site SITE] [--module PATH] "
-	    "[--token LABEL]\n"
-	    "           [--pin-file FILE] [--state DIR] [--media DIR]\n"
-	    "           [--serial SERIAL] [--network POLICY] [--role ROLE=NAME ...]\n"
-	    "           [--ceremony-dir DIR] [--quorum]\n"
-	    "  FILE               the ceremony file (else chosen on the first "
-	    "screen)\n"
-	    "  --site SITE        site profile (module, token, directories)\n"
-	    "  --module PATH      PKCS#11 module (overrides the site)\n"
-	    "  --token LABEL      token label (overrides the site)\n"
-	    "  --pin-file FILE    read the PIN from FILE instead of asking\n"
-	    "  --state DIR        state directory (overrides the site)\n"
-	    "  --media DIR        media directory (overrides the site)\n"
-	    "  --serial SERIAL    token serial (overrides the site)\n"
-	    "  --network POLICY   warn or refuse when an interface is up\n"
-	    "  --role ROLE=NAME   fills in who plays ROLE on the Roles screen\n"
-	    "  --ceremony-dir DIR where the first screen looks for ceremony "
-	    "files\n"
-	    "                     (default: ./ceremony, else " KC_DATADIR
-	    "/ceremony)\n"
-	    "  --quorum           custodians type PIN shares (quorum split)\n");
+	if (strcmp(value, "warn") != 0 && strcmp(value, "refuse") != 0) {
+		kc_front_usage("tui: --network: '%s' is not warn or refuse",
+		    value);
+		return -1;
+	}
+	*(const char **)target = value;
+	return 0;
 }
+
+/* KC_OPT_FN: --role ROLE=NAME, at most TUI_MAX_ROLES */
+static int
+role_fn(const char *value, void *target)
+{
+	struct kc_optlist *l = target;
+
+	if (strchr(value, '=') == NULL || *value == '=') {
+		kc_front_usage("tui: --role: '%s' is not ROLE=NAME", value);
+		return -1;
+	}
+	if (l->n == TUI_MAX_ROLES) {
+		kc_front_usage("tui: too many --role");
+		return -1;
+	}
+	l->v[l->n++] = value;
+	return 0;
+}
+
+#define A struct args
+static const struct kc_opt opts[] = {
+	KC_O_STR(A, o.site, "site", "SITE", "site profile (module, token, directories)"),
+	KC_O_STR(A, o.module, "module", "PATH", "PKCS#11 module (overrides the site)"),
+	KC_O_STR(A, o.token, "token", "LABEL", "token label (overrides the site)"),
+	KC_O_STR(A, o.pin_file, "pin-file", "FILE", "read the PIN from FILE instead of asking"),
+	KC_O_STR(A, o.state, "state", "DIR", "state directory (overrides the site)"),
+	KC_O_STR(A, o.media, "media", "DIR", "media directory (overrides the site)"),
+	KC_O_STR(A, o.serial, "serial", "SERIAL", "token serial (overrides the site)"),
+	KC_O_FN(A, o.network, "network", "POLICY", network_fn, "warn or refuse when an interface is up"),
+	KC_O_FN(A, roles, "role", "ROLE=NAME", role_fn, "fills in who plays ROLE on the Roles screen"),
+	KC_O_STR(A, o.ceremony_dir, "ceremony-dir", "DIR", "where the first screen looks for ceremony files\n"
+	    "(default: ./ceremony, else " KC_DATADIR "/ceremony)"),
+	KC_O_FLAG(A, o.quorum, "quorum", "custodians type PIN shares (quorum split)"),
+	KC_O_END
+};
+#undef A
+
+const struct kc_optdef cmd_tui_opts = {
+	"tui",
+	"tui [FILE] [--site SITE] [--module PATH] [--token LABEL]\n"
+	"           [--pin-file FILE] [--state DIR] [--media DIR]\n"
+	"           [--serial SERIAL] [--network POLICY] [--role ROLE=NAME ...]\n"
+	"           [--ceremony-dir DIR] [--quorum]",
+	"\nFILE is the ceremony file (else chosen on the first screen).\n",
+	opts, 0, 1, "[FILE]", 0
+};
 
 /*
  * Where the first screen looks for ceremony files when neither FILE nor
@@ -80,65 +118,20 @@ default_ceremony_dir(char *buf, size_t bufsz)
 int
 cmd_tui(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "site", required_argument, NULL, 's' },
-		{ "module", required_argument, NULL, 'm' },
-		{ "token", required_argument, NULL, 't' },
-		{ "pin-file", required_argument, NULL, 'p' },
-		{ "state", required_argument, NULL, 'S' },
-		{ "media", required_argument, NULL, 'M' },
-		{ "serial", required_argument, NULL, 'n' },
-		{ "network", required_argument, NULL, 'w' },
-		{ "role", required_argument, NULL, 'r' },
-		{ "ceremony-dir", required_argument, NULL, 'd' },
-		{ "quorum", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct args a;
 	struct tui_opts o;
 	char dirbuf[PATH_MAX];
-	int c, rc;
+	int rc, first;
 
-	memset(&o, 0, sizeof(o));
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': o.site = optarg; break;
-		case 'm': o.module = optarg; break;
-		case 't': o.token = optarg; break;
-		case 'p': o.pin_file = optarg; break;
-		case 'S': o.state = optarg; break;
-		case 'M': o.media = optarg; break;
-		case 'n': o.serial = optarg; break;
-		case 'w':
-			if (strcmp(optarg, "warn") != 0 &&
-			    strcmp(optarg, "refuse") != 0)
-				return kc_front_usage("tui: --network: '%s' is "
-				    "not warn or refuse", optarg);
-			o.network = optarg;
-			break;
-		case 'r':
-			if (strchr(optarg, '=') == NULL || *optarg == '=')
-				return kc_front_usage("tui: --role: '%s' is not "
-				    "ROLE=NAME", optarg);
-			if (o.nroles == (int)(sizeof(o.roles) /
-			    sizeof(o.roles[0])))
-				return kc_front_usage("tui: too many --role");
-			o.roles[o.nroles++] = optarg;
-			break;
-		case 'd': o.ceremony_dir = optarg; break;
-		case 'q': o.quorum = 1; break;
-		case 'h': usage(stdout); return KC_EXIT_OK;
-		default:
-			usage(stderr);
-			return kc_front_badopt("tui", argv);
-		}
-	}
-	if (optind < argc)
-		o.file = argv[optind++];
-	if (optind < argc)
-		return kc_front_usage("tui: unexpected argument '%s'",
-		    argv[optind]);
+	memset(&a, 0, sizeof(a));
+	if ((rc = kc_opt_parse(&cmd_tui_opts, argc, argv, &a, &first)) >= 0)
+		return rc;
+	o = a.o;
+	for (int i = 0; i < a.roles.n; i++)
+		o.roles[i] = a.roles.v[i];
+	o.nroles = a.roles.n;
+	if (first < argc)
+		o.file = argv[first];
 	if (o.ceremony_dir == NULL && o.file == NULL &&
 	    access("ceremony", F_OK) != 0)
 		o.ceremony_dir = default_ceremony_dir(dirbuf, sizeof(dirbuf));

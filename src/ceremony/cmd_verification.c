@@ -2,7 +2,7 @@
  * DPS proof-of-possession certificate. */
 #include "config.h"
 
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,77 +13,64 @@
 #include "kc/core/fileio.h"
 #include "commands.h"
 #include "front.h"
+#include "opt.h"
 #include "session.h"
 
-static const char usage[] =
-    "usage: keyceremony verification sign --token L --label K --issuer root.pem\n"
-    "           --code CODE --out verification.pem [--days 2] [--pin-file F]\n"
-    "           [--module PATH] [--state DIR]\n"
-    "  --token L        label of the token holding the root key\n"
-    "  --label K        label of the root key in the token\n"
-    "  --issuer FILE    the root certificate uploaded to DPS\n"
-    "  --code CODE      the verification code DPS generated (1 to 64 letters\n"
-    "                   and digits); it becomes the subject CN\n"
-    "  --days N         validity (default 2)\n"
-    "  --out FILE       verification certificate (PEM); must not exist\n"
-    "  --pin-file F     user PIN from F (mode 0600); else asked on the terminal\n"
-    "  --module PATH    PKCS#11 module (default: $KEYCEREMONY_MODULE or SoftHSM)\n"
-    "  --state DIR      register of everything the root signs\n"
-    "                   (default ./keyceremony-state)\n";
+struct args {
+	const char *token, *pin_file, *module;
+	struct kc_verification_params p;
+};
+
+#define A struct args
+static const struct kc_opt opts[] = {
+	KC_O_STR(A, token, "token", "L", "label of the token holding the root key"),
+	KC_O_STR(A, p.key_label, "label", "K", "label of the root key in the token"),
+	KC_O_STR(A, p.issuer, "issuer", "FILE", "the root certificate uploaded to DPS"),
+	KC_O_STR(A, p.code, "code", "CODE", "the verification code DPS generated (1 to 64 letters\n"
+	    "and digits); it becomes the subject CN"),
+	KC_O_DAYS(A, p.days, "days", "validity (default 2)"),
+	KC_O_STR(A, p.out, "out", "FILE", "verification certificate (PEM); must not exist"),
+	KC_O_STR(A, pin_file, "pin-file", "F", "user PIN from F (mode 0600); else asked on the terminal"),
+	KC_O_STR(A, module, "module", "PATH", "PKCS#11 module (default: $KEYCEREMONY_MODULE or SoftHSM)"),
+	KC_O_STR(A, p.state_dir, "state", "DIR", "register of everything the root signs\n"
+	    "(default ./keyceremony-state)"),
+	KC_O_END
+};
+#undef A
+
+const struct kc_optdef cmd_verification_sign_opts = {
+	"verification sign",
+	"verification sign --token L --label K --issuer root.pem\n"
+	"           --code CODE --out verification.pem [--days 2] [--pin-file F]\n"
+	"           [--module PATH] [--state DIR]",
+	NULL, opts, 0, 0, NULL, 0
+};
 
 int
 cmd_verification_sign(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "token", required_argument, NULL, 't' },
-		{ "label", required_argument, NULL, 'l' },
-		{ "issuer", required_argument, NULL, 'i' },
-		{ "code", required_argument, NULL, 'c' },
-		{ "days", required_argument, NULL, 'd' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "pin-file", required_argument, NULL, 'p' },
-		{ "module", required_argument, NULL, 'm' },
-		{ "state", required_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct args a;
 	struct kc_verification_params p;
 	struct kc_op_result res;
 	struct kc_session s;
 	X509 *issuer = NULL;
-	const char *token = NULL, *pin_file = NULL, *module = NULL;
-	const char *days = "2";
-	int c, rc;
+	const char *token, *pin_file, *module;
+	int rc;
 
-	memset(&p, 0, sizeof(p));
-	p.state_dir = KC_STATE_DIR_DEFAULT;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 't': token = optarg; break;
-		case 'l': p.key_label = optarg; break;
-		case 'i': p.issuer = optarg; break;
-		case 'c': p.code = optarg; break;
-		case 'd': days = optarg; break;
-		case 'o': p.out = optarg; break;
-		case 'p': pin_file = optarg; break;
-		case 'm': module = optarg; break;
-		case 'S': p.state_dir = optarg; break;
-		case 'h': fputs(usage, stdout); return KC_EXIT_OK;
-		default:
-			fputs(usage, stderr);
-			return kc_front_badopt("verification sign", argv);
-		}
-	}
-	if (optind != argc)
-		return kc_front_usage("verification sign: unexpected argument "
-		    "'%s'", argv[optind]);
+	memset(&a, 0, sizeof(a));
+	a.p.state_dir = KC_STATE_DIR_DEFAULT;
+	a.p.days = 2;
+	if ((rc = kc_opt_parse(&cmd_verification_sign_opts, argc, argv, &a,
+	    NULL)) >= 0)
+		return rc;
+	p = a.p;
+	token = a.token;
+	pin_file = a.pin_file;
+	module = a.module;
 	if (token == NULL || p.key_label == NULL || p.issuer == NULL ||
 	    p.code == NULL || p.out == NULL)
 		return kc_front_usage("verification sign needs --token, --label, "
 		    "--issuer, --code and --out (see --help)");
-	if ((rc = kc_front_days(days, KC_DAYS_MAX, &p.days)) != KC_EXIT_OK)
-		return rc;
 	if ((rc = kc_verification_code_check(p.code)) != KC_OK)
 		return kc_front_fail(rc);
 	if ((rc = kc_file_check_output(p.out)) != KC_OK ||

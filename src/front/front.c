@@ -240,6 +240,47 @@ print_commands(FILE *f, const struct kc_cmd *cmds)
 	    "man %s for the whole story.\n", kc_progname, kc_progname);
 }
 
+/* "PROG token --help": the subcommands of one group, exit 0 */
+static int
+print_group(FILE *f, const struct kc_cmd *cmds, const char *name)
+{
+	fprintf(f, "usage: %s %s <subcommand> [options]\n\nsubcommands:\n",
+	    kc_progname, name);
+	for (const struct kc_cmd *c = cmds; c->name != NULL; c++)
+		if (strcmp(c->name, name) == 0)
+			fprintf(f, "  %s\n", c->synopsis);
+	fprintf(f, "\n'%s %s <subcommand> --help' shows its options.\n",
+	    kc_progname, name);
+	return KC_EXIT_OK;
+}
+
+/* "PROG help CMD [SUB]": that command's --help (or its group's list) */
+static int
+help_for(const struct kc_cmd *cmds, int argc, char **argv)
+{
+	int group = 0;
+
+	for (const struct kc_cmd *c = cmds; c->name != NULL; c++) {
+		if (strcmp(c->name, argv[0]) != 0)
+			continue;
+		group = 1;
+		if (c->sub != NULL && (argc < 2 || strcmp(c->sub, argv[1]) != 0))
+			continue;
+		if (c->opts != NULL)
+			kc_opt_help(c->opts, stdout);
+		else
+			printf("usage: %s %s\n", kc_progname, c->synopsis);
+		return KC_EXIT_OK;
+	}
+	if (group && argc < 2)
+		return print_group(stdout, cmds, argv[0]);
+	fprintf(stderr, "%s: help: no command '%s%s%s'\n", kc_progname,
+	    kc_disp(argv[0]), argc >= 2 ? " " : "",
+	    argc >= 2 ? kc_disp(argv[1]) : "");
+	print_commands(stderr, cmds);
+	return KC_EXIT_USAGE;
+}
+
 /*
  * getopt_long accepts unambiguous prefixes, so "--pi 1234" is taken as
  * "--pin-file 1234" and the PIN is echoed back in "cannot open 1234".
@@ -382,7 +423,8 @@ kc_front_dispatch(const struct kc_cmd *cmds, int argc, char **argv)
 	opterr = 0;	/* getopt would print "--name=value": commands say it */
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+	    strcmp(argv[1], "-h") == 0 ||
+	    (strcmp(argv[1], "help") == 0 && argc == 2)) {
 		print_commands(argc < 2 ? stderr : stdout, cmds);
 		return argc < 2 ? KC_EXIT_USAGE : KC_EXIT_OK;
 	}
@@ -390,10 +432,15 @@ kc_front_dispatch(const struct kc_cmd *cmds, int argc, char **argv)
 		printf("%s %s\n", kc_progname, PACKAGE_VERSION);
 		return KC_EXIT_OK;
 	}
+	if (strcmp(argv[1], "help") == 0)	/* "help CMD [SUB]" */
+		return help_for(cmds, argc - 2, argv + 2);
 	for (const struct kc_cmd *c = cmds; c->name != NULL; c++) {
 		if (strcmp(c->name, argv[1]) != 0)
 			continue;
 		known_name = 1;
+		if (c->sub != NULL && argc == 3 && (strcmp(argv[2], "--help") == 0 ||
+		    strcmp(argv[2], "-h") == 0 || strcmp(argv[2], "help") == 0))
+			return print_group(stdout, cmds, argv[1]);
 		if (c->sub == NULL)
 			return c->fn(argc - 1, argv + 1);
 		if (argc >= 3 && strcmp(c->sub, argv[2]) == 0)
@@ -402,8 +449,9 @@ kc_front_dispatch(const struct kc_cmd *cmds, int argc, char **argv)
 	if (known_name)
 		fprintf(stderr, "%s: unknown '%s' command '%s'\n", kc_progname,
 		    kc_disp(argv[1]), argc >= 3 ? kc_disp(argv[2]) : "");
-	else
+	else		/* "--name=value" before the command: not repeated */
 		fprintf(stderr, "%s: unknown command '%s'\n", kc_progname,
+		    argv[1][0] == '-' ? kc_front_optname(argv[1]) :
 		    kc_disp(argv[1]));
 	print_commands(stderr, cmds);
 	return KC_EXIT_USAGE;

@@ -162,7 +162,7 @@ for a in rsa-2048 ec-p521 EC-P256 ""; do
 	check_fails "usage: --algorithm '$a' refused" "token probe: --algorithm must be ec-p384, ec-p256, rsa-3072 or rsa-4096" \
 		"$KC" token probe --token test --algorithm "$a" --pin-file "$T/pin"
 done
-check_fails "usage: an unknown option" "token probe: bad option '--label'" "$KC" token probe --token test --label x
+check_fails "usage: an unknown option" "token probe: unknown option '--label'" "$KC" token probe --token test --label x
 check_fails "usage: an extra argument" "token probe: unexpected argument 'extra'" "$KC" token probe --token test extra
 check "usage: --help names every option" sh -c \
 	"'$KC' token probe --help | grep -- --token | grep -q . && '$KC' token probe --help | grep -q -- --algorithm &&

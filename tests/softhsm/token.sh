@@ -39,7 +39,7 @@ check_fails "a label over 32 bytes is refused" "must be 1 to 32 bytes" \
 check_fails "--label is required" "--label is required" \
 	"$KC" token init --so-pin-file "$T/sopin2" --pin-file "$T/pin2"
 "$KC" token init --bogus > "$T/err" 2>&1; rc=$?
-[ "$rc" -eq 2 ] && grep -q "bad option '--bogus'" "$T/err" && ok "bad option exits 2" || not_ok "bad option exits $rc"
+[ "$rc" -eq 2 ] && grep -q "unknown option '--bogus'" "$T/err" && ok "bad option exits 2" || not_ok "bad option exits $rc"
 "$KC" token list --module > "$T/err" 2>&1; rc=$?
 [ "$rc" -eq 2 ] && grep -q "option '--module' needs a value" "$T/err" && ok "missing option value exits 2" || not_ok "missing option value exits $rc"
 check_fails "unexpected argument" "unexpected argument 'extra'" "$KC" token list extra
