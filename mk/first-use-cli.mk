@@ -8,3 +8,5 @@ TESTS += tests/first-use/quickstart-paste.sh
 # Every command's options as its --help shows them (man-options.sh,
 # secret-argv.sh, help.sh).
 EXTRA_DIST += tests/help-options.py
+# -h/--help on every command, subcommand and group (issue 14 item 19).
+TESTS += tests/first-use/help.sh
