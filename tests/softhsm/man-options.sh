@@ -78,10 +78,10 @@ check_man "$FS" "$KC_TOP_SRCDIR/docs/factorysign.1"
 # negative controls: a doctored page, an option gone and one misspelt
 read_help "$KC"
 sed 's/Fl -warn-days/Fl -warn-dayz/g' "$KC_TOP_SRCDIR/docs/keyceremony.1" > "$T/bad.1"
-[ "$(missing_in status "$T/bad.1")" = " --warn-days" ] &&
+missing_in status "$T/bad.1" | grep -q -- ' --warn-days\( \|$\)' &&
 	ok "a command option the page lacks is named (--warn-days)" ||
 	not_ok "a missing option went unnoticed"
-[ "$(stale_in "$KC" "$T/bad.1")" = " --warn-dayz" ] &&
+stale_in "$KC" "$T/bad.1" | grep -q -- ' --warn-dayz\( \|$\)' &&
 	ok "a page option no command has is named (--warn-dayz)" ||
 	not_ok "a stale option went unnoticed"
 done_testing
