@@ -14,8 +14,8 @@ SHA-256.  The signature is filler: only Nordic could check it.
 
   modemsim.py --link PATH --state FILE [--model 9161|9160] [--uuid HEX32]
               [--imei 15DIGITS] [--echo] [--fault PREFIX=ACTION]...
-              [--hangup-after-bytes N] [--pause-at PREFIX --pause-file F
-              --resume-file F] [--log FILE]
+              [--hangup-after-bytes N] [--pause-at PREFIX [--pause-count N]
+              --pause-file F --resume-file F] [--log FILE]
 
 PATH becomes a symbolic link to the pty's slave side (removed when the
 cable is "pulled").  FILE holds the modem's state as JSON (identity, key,
@@ -38,6 +38,10 @@ once, or on every such command with '*' after the action:
   uuid:HEX32   AT%DEVICEUUID / AT%ATTESTTOKEN report this UUID
   online       AT+CFUN=4 answers OK but the modem stays online
   drop         AT%CMNG=0: answers OK but stores nothing
+  file:PATH    the bytes of PATH as the whole reply
+--pause-at PREFIX (the --pause-count'th such command, default the first):
+the simulator creates the pause file and waits for the resume file before
+it answers, so that a test can act while the station waits.
 """
 import argparse
 import base64
@@ -115,7 +119,7 @@ class Modem:
         self.keys = st.get("keys", {})
         self.faults = []
         for spec in args.fault or []:
-            prefix, _, action = spec.partition("=")
+            prefix, _, action = spec.rpartition("=")
             rep = action.endswith("*")
             self.faults.append([prefix, action.rstrip("*"), rep, False])
         self.save()
@@ -354,9 +358,13 @@ class Line:
         a = self.args
         for cmd in self.commands():
             if self.log:
-                self.log.write(cmd.split('"')[0] + "\n")
+                self.log.write((cmd.split('"')[0] if cmd.startswith(
+                    "AT%CMNG") else cmd) + "\n")
                 self.log.flush()
             if a.pause_at and cmd.startswith(a.pause_at):
+                a.pause_count -= 1
+            if a.pause_at and cmd.startswith(a.pause_at) and \
+                    a.pause_count <= 0:
                 a.pause_at = None
                 open(a.pause_file, "w").close()
                 while not os.path.exists(a.resume_file):
@@ -365,6 +373,10 @@ class Line:
             if action == "hangup":
                 self.hangup()
             if action == "silent":
+                continue
+            if action and action.startswith("file:"):
+                with open(action[5:], "rb") as fp:
+                    self.send(fp.read())
                 continue
             if action == "garbage":
                 self.send(bytes(range(256)) + os.urandom(64))
@@ -402,6 +414,7 @@ def main():
     p.add_argument("--fault", action="append")
     p.add_argument("--hangup-after-bytes", type=int, default=0)
     p.add_argument("--pause-at")
+    p.add_argument("--pause-count", type=int, default=1)
     p.add_argument("--pause-file")
     p.add_argument("--resume-file")
     p.add_argument("--log")

@@ -22,6 +22,7 @@
 #include "kc/core/fileio.h"
 #include "kc/core/x509.h"
 #include "kc/factory/factory.h"
+#include "kc/factory/fnames.h"
 #include "kc/factory/ledger.h"
 #include "kc/factory/nrf.h"
 #include "kc/factory/provision.h"
@@ -224,19 +225,45 @@ check_known(struct kc_factory *f, const struct kc_prov_opts *o,
 	return KC_OK;
 }
 
-/* The certificate is signed but the device does not hold it: not live. */
+/* The files the signer wrote for serial (as the ledger recorded them),
+ * removed: the certificate is void, a rerun writes the device's anew. */
 static void
-void_row(struct kc_factory *f, struct kc_prov_result *res)
+drop_files(struct kc_factory *f, const char *out_dir, const char *id,
+    const char *serial)
+{
+	struct kc_ledger_file rec[16];
+	char p[PATH_MAX];
+	size_t n = 0;
+
+	if (kc_ledger_files(kc_factory_ledger(f), serial, rec, 16, &n) !=
+	    KC_OK)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (kc_fname_path(out_dir, id, rec[i].suffix, p, sizeof(p)) ==
+		    KC_OK)
+			(void)unlink(p);
+	(void)kc_dir_sync(out_dir);
+}
+
+/* The certificate is signed but the device does not hold it: its row is
+ * superseded (not live) and its files removed, then the journal. The
+ * error message that was set is kept. */
+static void
+void_row(struct kc_factory *f, const char *out_dir,
+    struct kc_prov_result *res)
 {
 	char msg[1024], serial[41];
+	int code = kc_errcode();
 
 	snprintf(msg, sizeof(msg), "%s", kc_errmsg());
 	if (live_serial(f, res->id, serial) == 1 &&
 	    strcmp(serial, res->serial) == 0 &&
-	    kc_ledger_supersede(kc_factory_ledger(f), serial) == KC_OK)
+	    kc_ledger_supersede(kc_factory_ledger(f), serial) == KC_OK) {
+		drop_files(f, out_dir, res->id, serial);
 		(void)journal_drop(f, res->id);
+	}
 	kc_err_clear();
-	kc_err(KC_ERR_IO, "%s", msg);
+	kc_err(code, "%s", msg);
 }
 
 int
@@ -248,7 +275,7 @@ kc_provision(struct kc_factory *f, const struct kc_prov_opts *o,
 	struct kc_factory_opts fo = o->fo;
 	struct kc_nrf_msg *m = NULL;
 	struct kc_csr *csr = NULL;
-	char *chain = NULL, *ca = NULL, name[PATH_MAX + 16];
+	char *chain = NULL, *ca = NULL, *kg = NULL, name[PATH_MAX + 16];
 	double t0 = now_s(), ts = t0;
 	int rc, reissue = 0, signed_ = 0;
 
@@ -286,11 +313,12 @@ kc_provision(struct kc_factory *f, const struct kc_prov_opts *o,
 		goto out;
 	STEP(KC_PROV_KEYGEN);
 	if ((rc = kc_prov_keygen(&d, o->id_from == KC_PROV_ID_IMEI ?
-	    res->imei : NULL, &m)) != KC_OK)
+	    res->imei : NULL, &kg)) != KC_OK)
 		goto out;
+	/* a response that fails the intake is refused, as keygen does */
 	res->device = 0;
 	snprintf(name, sizeof(name), "port %s: %%KEYGEN", o->port);
-	if ((rc = kc_prov_intake(&d, m, name, o->id_from, res, &csr)) !=
+	if ((rc = kc_prov_intake(&d, kg, name, o->id_from, res, &m, &csr)) !=
 	    KC_OK)
 		goto out;
 	if (res->id[0] == '\0' || !reissue) {
@@ -351,12 +379,13 @@ kc_provision(struct kc_factory *f, const struct kc_prov_opts *o,
 	rc = KC_OK;
 out:
 	if (rc != KC_OK && signed_)
-		void_row(f, res);
+		void_row(f, o->fo.out_dir, res);
 	res->t_step[res->step] += now_s() - ts;
 	res->t_total = now_s() - t0;
 	kc_serial_close(d.s);
 	kc_nrf_msg_free(m);
 	kc_csr_free(csr);
+	free(kg);
 	free(chain);
 	free(ca);
 	return rc;

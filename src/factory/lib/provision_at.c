@@ -254,14 +254,14 @@ out:
 }
 
 int
-kc_prov_keygen(struct kc_prov_dev *d, const char *cn, struct kc_nrf_msg **m)
+kc_prov_keygen(struct kc_prov_dev *d, const char *cn, char **line)
 {
 	struct kc_at_resp r;
 	const char *l;
-	char cmd[128], what[512];
+	char cmd[128];
 	int rc;
 
-	*m = NULL;
+	*line = NULL;
 	if (cn != NULL)
 		snprintf(cmd, sizeof(cmd), "AT%%KEYGEN=%ld,2,0,\"CN=%s\"", d->tag,
 		    cn);
@@ -270,26 +270,29 @@ kc_prov_keygen(struct kc_prov_dev *d, const char *cn, struct kc_nrf_msg **m)
 	/* key generation takes the modem a while */
 	if ((rc = run(d, cmd, 3 * d->tmo, &r)) != KC_OK)
 		goto out;
-	snprintf(what, sizeof(what), "port %s: %%KEYGEN", d->port);
 	if ((l = one_line(d, &r, "%KEYGEN: ", "AT%KEYGEN")) == NULL)
 		rc = KC_ERR_INPUT;
-	else
-		rc = kc_nrf_parse(l, strlen(l), what, m);
+	else if ((*line = strdup(l)) == NULL)
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
 out:
 	kc_at_resp_clear(&r);
 	return rc;
 }
 
 int
-kc_prov_intake(struct kc_prov_dev *d, const struct kc_nrf_msg *m,
-    const char *what, int id_from, struct kc_prov_result *res,
+kc_prov_intake(struct kc_prov_dev *d, const char *line, const char *what,
+    int id_from, struct kc_prov_result *res, struct kc_nrf_msg **mp,
     struct kc_csr **csr)
 {
+	const struct kc_nrf_msg *m;
 	const char *want, *why;
 	char *cn = NULL;
 	int rc;
 
 	*csr = NULL;
+	if ((rc = kc_nrf_parse(line, strlen(line), what, mp)) != KC_OK)
+		return rc;
+	m = *mp;
 	if ((rc = kc_nrf_csr(m, what, 0, csr)) != KC_OK)
 		return rc;
 	if (m->sec_tag != d->tag)

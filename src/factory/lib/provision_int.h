@@ -22,14 +22,15 @@ int kc_prov_hello(struct kc_prov_dev *d);
 int kc_prov_identify(struct kc_prov_dev *d, struct kc_prov_result *res);
 /* AT+CFUN=4, then AT+CFUN? must read 4. */
 int kc_prov_offline(struct kc_prov_dev *d);
-/* AT%KEYGEN=<tag>,2,0[,"CN=<cn>"]: the response line parsed. */
-int kc_prov_keygen(struct kc_prov_dev *d, const char *cn,
-    struct kc_nrf_msg **m);
-/* The intake of factorysign keygen: CSR, sec_tag, UUID against res->uuid
- * (filled when ""), the CSR's CN = the ID as id_from says (res->id
- * filled when ""). */
-int kc_prov_intake(struct kc_prov_dev *d, const struct kc_nrf_msg *m,
-    const char *what, int id_from, struct kc_prov_result *res,
+/* AT%KEYGEN=<tag>,2,0[,"CN=<cn>"]: the %KEYGEN line of the reply
+ * (malloc'd). */
+int kc_prov_keygen(struct kc_prov_dev *d, const char *cn, char **line);
+/* The intake of factorysign keygen on that line: the envelope and digest
+ * (kc_nrf_parse, *m), the CSR, sec_tag, the UUID against res->uuid
+ * (filled when ""), the CSR's CN = the ID as id_from says (res->id filled
+ * when ""). */
+int kc_prov_intake(struct kc_prov_dev *d, const char *line, const char *what,
+    int id_from, struct kc_prov_result *res, struct kc_nrf_msg **m,
     struct kc_csr **csr);
 /* Deletes types 0 and 1 of the tag when present, writes ca (type 0, when
  * not NULL) and chain (type 1). */
