@@ -96,11 +96,14 @@ libkc_factory_la_SOURCES = \
 	include/kc/factory/fnames.h src/factory/lib/factory_names.c \
 	src/factory/lib/formats.c \
 	include/kc/factory/ledger.h src/factory/lib/ledger.c \
+	src/factory/lib/ledger_int.h src/factory/lib/ledger_sqlite.c \
+	src/factory/lib/ledger_pg.c src/factory/lib/ledger_copy.c \
 	include/kc/factory/nrf.h src/factory/lib/nrf.c src/factory/lib/nrf_out.c \
 	src/factory/lib/nrf_cloud.c
 libkc_factory_la_CPPFLAGS = $(KC_FORBID_CPPFLAGS) $(AM_CPPFLAGS) \
-	$(SQLITE_CFLAGS) $(CBOR_CFLAGS)
-libkc_factory_la_LIBADD = $(SQLITE_LIBS) $(CBOR_LIBS) $(CRYPTO_LIBS)
+	$(SQLITE_CFLAGS) $(PQ_CFLAGS) $(CBOR_CFLAGS)
+libkc_factory_la_LIBADD = $(SQLITE_LIBS) $(PQ_LIBS) $(CBOR_LIBS) \
+	$(CRYPTO_LIBS)
 
 # Front-end helpers shared by keyceremony and factorysign (they may print
 # and exit; the libraries may not).

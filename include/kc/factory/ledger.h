@@ -16,6 +16,17 @@
  * once (case-insensitively, as DPS registration IDs are); the schema
  * enforces it with a partial unique index.
  *
+ * Backends (ledger_int.h): this SQLite file is the embedded default, for
+ * one station. Several stations share one PostgreSQL ledger instead: a
+ * libpq connection URI, from kc_ledger_use() (the --ledger option) or
+ * stored in D/ledger.conf beside the SQLite path ("ledger = URI",
+ * "station = NAME"; written by factorysign init --ledger and ledger
+ * migrate). There the same guarantees hold across stations: the partial
+ * unique index on lower(device_id), the serial as primary key, every row
+ * naming the station that recorded it (the host name unless set). A URI
+ * with a password in it is refused (libpq's PGPASSFILE / ~/.pgpass or a
+ * client certificate instead) and never appears in a message.
+ *
  * Ownership: kc_ledger_open() returns a handle freed with kc_ledger_close()
  * (which rolls back an open transaction). Rows returned by lookups own their
  * strings; release them with kc_ledger_row_clear().
@@ -27,6 +38,8 @@
 #include <time.h>
 
 struct kc_ledger;
+
+#define KC_STATION_MAX	64	/* a station name: [A-Za-z0-9._-], 1..63 */
 
 struct kc_ledger_row {
 	char		 serial[41];		/* lower-case hex */
@@ -41,7 +54,34 @@ struct kc_ledger_row {
 	unsigned char	*cert_der;		/* owned by the row (lookups) */
 	size_t		 cert_der_len;
 	long long	 rowid;			/* lookups: order of insertion */
+	char		 station[KC_STATION_MAX];	/* lookups: who recorded
+						 * it ("" in a SQLite ledger);
+						 * record: ignored, the
+						 * ledger's own station */
 };
+
+/* Process-wide choice of backend and station for the ledgers opened
+ * after it (the --ledger and --station options): uri NULL keeps what
+ * D/ledger.conf says (SQLite without one), station NULL the configured one
+ * (the host name without one). Checks both (kc_ledger_uri_check,
+ * kc_ledger_station_check); the strings are copied. */
+int kc_ledger_use(const char *uri, const char *station);
+/* KC_OK for a libpq URI the ledger takes (postgresql:// or postgres://,
+ * parseable, no password in it); the message never echoes it. */
+int kc_ledger_uri_check(const char *uri);
+/* KC_OK for a station name of 1..63 of [A-Za-z0-9._-]. */
+int kc_ledger_station_check(const char *station);
+/* 1 when the ledger at path would open without create: the SQLite file
+ * exists, or a PostgreSQL ledger is configured for its directory. */
+int kc_ledger_exists(const char *path);
+/* Writes D/ledger.conf (0600, replacing it atomically) naming uri and, when
+ * not NULL, station. */
+int kc_ledger_config_write(const char *dir, const char *uri,
+    const char *station);
+/* The station this handle records rows as. */
+const char *kc_ledger_station(const struct kc_ledger *l);
+/* "sqlite" or "postgresql". */
+const char *kc_ledger_backend(const struct kc_ledger *l);
 
 /* Opens (creating when create is set) the ledger at path and applies the
  * schema. A missing ledger without create is KC_ERR_NOTFOUND. */
@@ -93,6 +133,22 @@ int kc_ledger_files(struct kc_ledger *l, const char *serial,
  * only valid during the call. */
 int kc_ledger_foreach(struct kc_ledger *l, const char *kind,
     int (*fn)(const struct kc_ledger_row *row, void *arg), void *arg);
+
+/* As kc_ledger_foreach, only the rows recorded by station (NULL: all). */
+int kc_ledger_foreach_station(struct kc_ledger *l, const char *kind,
+    const char *station,
+    int (*fn)(const struct kc_ledger_row *row, void *arg), void *arg);
+
+/* Copies every row and file hash of from into to (an empty ledger of the
+ * other backend, or one holding none of these serials) in one transaction,
+ * rows without a station taking to's; then checks that both hold the same
+ * number of rows and the same SHA-256 over every row and file hash
+ * (*count rows, hex digest in sha256[65]), and commits only then. */
+int kc_ledger_copy(struct kc_ledger *from, struct kc_ledger *to,
+    long *count, char sha256[65]);
+/* The SHA-256 (hex) over every row and file hash in serial order, the
+ * station excluded (a SQLite ledger has none), and the row count. */
+int kc_ledger_digest(struct kc_ledger *l, long *count, char sha256[65]);
 
 /* Number of rows (all kinds and statuses). */
 int kc_ledger_count(struct kc_ledger *l, long *n);

@@ -1,437 +1,328 @@
-/* ledger.c: factorysign's issuance ledger in SQLite (see kc/ledger.h). */
+/*
+ * ledger.c: factorysign's issuance ledger (kc/factory/ledger.h): which
+ * backend a ledger opens with (SQLite by default, PostgreSQL when
+ * --ledger or D/ledger.conf names a server), the station it records as,
+ * the calls forwarded to the backend (ledger_int.h), and the copy between
+ * two ledgers that `ledger migrate` makes.
+ */
 #include "config.h"
 
-#include <stdint.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include <sqlite3.h>
+#include <libpq-fe.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "kc/core/error.h"
+#include "kc/core/fileio.h"
 #include "kc/factory/ledger.h"
+#include "ledger_int.h"
 
-struct kc_ledger {
-	sqlite3		*db;
-	char		*path;
-	int		 in_tx;
-	sqlite3_stmt	*st_serial, *st_find, *st_insert, *st_supersede;
-	sqlite3_stmt	*st_file_put, *st_files;
-};
+#define CONF_NAME	"ledger.conf"
+#define CONF_MAX	4096
 
-static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS certs ("
-    " serial TEXT PRIMARY KEY NOT NULL,"
-    " device_id TEXT NOT NULL,"
-    " cert_sha256 TEXT NOT NULL,"
-    " csr_sha256 TEXT NOT NULL DEFAULT '',"
-    " issued_at INTEGER NOT NULL,"
-    " not_after INTEGER NOT NULL,"
-    " kind TEXT NOT NULL,"
-    " status TEXT NOT NULL,"
-    " cert_path TEXT NOT NULL,"
-    " cert_der BLOB NOT NULL);"
-    "CREATE UNIQUE INDEX IF NOT EXISTS certs_live_id ON certs"
-    " (device_id COLLATE NOCASE) WHERE status = 'issued' AND"
-    " kind = 'device';"
-    "CREATE INDEX IF NOT EXISTS certs_id ON certs (device_id COLLATE NOCASE);"
-    /* version 2: the SHA-256 of every output file written at issue time
-     * (ledgers of version 1 get the empty table: their rows have no
-     * recorded hashes) */
-    "CREATE TABLE IF NOT EXISTS files ("
-    " serial TEXT NOT NULL REFERENCES certs (serial),"
-    " suffix TEXT NOT NULL,"
-    " sha256 TEXT NOT NULL,"
-    " PRIMARY KEY (serial, suffix));";
+/* kc_ledger_use(): the process-wide choice (one program run) */
+static char *use_uri;
+static char use_station[KC_STATION_MAX];
 
-#define LEDGER_VERSION	2
-
-static int exec(struct kc_ledger *l, const char *sql);
-static int prep(struct kc_ledger *l, const char *sql, sqlite3_stmt **st);
-
-/* Marks the schema version once (setting it writes the database). */
-static int
-set_version(struct kc_ledger *l)
+int
+kc_ledger_station_check(const char *s)
 {
-	sqlite3_stmt *st = NULL;
-	int v = 0, rc;
+	size_t n = strlen(s);
 
-	if ((rc = prep(l, "PRAGMA user_version", &st)) != KC_OK)
-		return rc;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	if (v >= LEDGER_VERSION)
-		return KC_OK;
-	return exec(l, "PRAGMA user_version = 2");
+	if (n == 0 || n >= KC_STATION_MAX)
+		return kc_err(KC_ERR_USAGE, "station name: 1 to %d characters",
+		    KC_STATION_MAX - 1);
+	if (strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789._-") != n)
+		return kc_err(KC_ERR_USAGE, "station name '%s': only letters, "
+		    "digits, '.', '_' and '-'", s);
+	return KC_OK;
 }
 
-static int
-db_err(struct kc_ledger *l, const char *what)
+int
+kc_ledger_uri_check(const char *uri)
 {
-	return kc_err(KC_ERR_DB, "ledger %s: %s: %s", l->path, what,
-	    sqlite3_errmsg(l->db));
-}
-
-static int
-exec(struct kc_ledger *l, const char *sql)
-{
+	PQconninfoOption *o;
 	char *msg = NULL;
-	int rc;
+	int rc = KC_OK;
 
-	if (sqlite3_exec(l->db, sql, NULL, NULL, &msg) == SQLITE_OK)
-		return KC_OK;
-	rc = kc_err(KC_ERR_DB, "ledger %s: %s", l->path,
-	    msg != NULL ? msg : "error");
-	sqlite3_free(msg);
+	if (strncmp(uri, "postgresql://", 13) != 0 &&
+	    strncmp(uri, "postgres://", 11) != 0)
+		return kc_err(KC_ERR_USAGE, "--ledger: not a PostgreSQL "
+		    "connection URI (postgresql://[user@]host/dbname?...)");
+	/* the error text of libpq may quote the URI: not shown */
+	if ((o = PQconninfoParse(uri, &msg)) == NULL) {
+		PQfreemem(msg);
+		return kc_err(KC_ERR_USAGE, "--ledger: the connection URI does "
+		    "not parse (not shown, it may hold a secret)");
+	}
+	for (PQconninfoOption *p = o; p->keyword != NULL; p++)
+		if (strcmp(p->keyword, "password") == 0 && p->val != NULL)
+			rc = kc_err(KC_ERR_USAGE, "--ledger: the connection URI "
+			    "holds a password; refusing it (not shown): give "
+			    "it through a PGPASSFILE or ~/.pgpass file (mode "
+			    "0600) or use a client certificate "
+			    "(sslmode=verify-full)");
+	/* the parsed values may hold the password: wiped */
+	for (PQconninfoOption *p = o; p->keyword != NULL; p++)
+		if (p->val != NULL)
+			OPENSSL_cleanse(p->val, strlen(p->val));
+	PQconninfoFree(o);
 	return rc;
 }
 
-static int
-prep(struct kc_ledger *l, const char *sql, sqlite3_stmt **st)
+int
+kc_ledger_use(const char *uri, const char *station)
 {
-	if (sqlite3_prepare_v2(l->db, sql, -1, st, NULL) != SQLITE_OK)
-		return db_err(l, "prepare");
+	int rc;
+
+	if (uri != NULL && (rc = kc_ledger_uri_check(uri)) != KC_OK)
+		return rc;
+	if (station != NULL && (rc = kc_ledger_station_check(station)))
+		return rc;
+	if (uri != NULL) {
+		free(use_uri);
+		if ((use_uri = strdup(uri)) == NULL)
+			return kc_err(KC_ERR_NOMEM, "out of memory");
+	}
+	if (station != NULL)
+		snprintf(use_station, sizeof(use_station), "%s", station);
 	return KC_OK;
+}
+
+/* The directory of a ledger path (".../ledger.sqlite"). */
+static int
+dir_of(const char *path, char *dir, size_t dirsz)
+{
+	const char *s = strrchr(path, '/');
+
+	if (s == NULL)
+		return snprintf(dir, dirsz, ".") >= (int)dirsz ? -1 : 0;
+	if ((size_t)(s - path) >= dirsz)
+		return -1;
+	memcpy(dir, path, (size_t)(s - path));
+	dir[s - path] = '\0';
+	if (dir[0] == '\0')
+		snprintf(dir, dirsz, "/");
+	return 0;
+}
+
+/* One "key = value" of the configuration text, into val (malloc'd) or
+ * NULL when absent. */
+static int
+conf_get(const char *conf, const char *text, const char *key, char **val)
+{
+	size_t kl = strlen(key);
+	const char *p = text;
+
+	*val = NULL;
+	while (*p != '\0') {
+		const char *e = strchr(p, '\n'), *v;
+		size_t n = e != NULL ? (size_t)(e - p) : strlen(p);
+
+		if (n > kl && strncmp(p, key, kl) == 0 &&
+		    (p[kl] == ' ' || p[kl] == '=')) {
+			v = p + kl;
+			while (v < p + n && (*v == ' ' || *v == '='))
+				v++;
+			if ((*val = strndup(v, (size_t)(p + n - v))) == NULL)
+				return kc_err(KC_ERR_NOMEM, "out of memory");
+			while (**val != '\0' && strchr(" \t\r",
+			    (*val)[strlen(*val) - 1]) != NULL)
+				(*val)[strlen(*val) - 1] = '\0';
+			return KC_OK;
+		}
+		if (e == NULL)
+			break;
+		p = e + 1;
+	}
+	(void)conf;
+	return KC_OK;
+}
+
+/* D/ledger.conf: *uri and *station (malloc'd, NULL when not set); no file
+ * is no setting. */
+static int
+conf_read(const char *dir, char **uri, char **station)
+{
+	char path[PATH_MAX];
+	unsigned char *text = NULL;
+	size_t len;
+	int rc;
+
+	*uri = *station = NULL;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, CONF_NAME) >=
+	    sizeof(path))
+		return kc_err(KC_ERR_USAGE, "%s: path too long", dir);
+	if (access(path, F_OK) != 0)
+		return KC_OK;
+	if ((rc = kc_file_read(path, CONF_MAX, &text, &len)) != KC_OK)
+		return rc;
+	if ((rc = conf_get(path, (char *)text, "ledger", uri)) == KC_OK)
+		rc = conf_get(path, (char *)text, "station", station);
+	free(text);
+	if ((rc == KC_OK && *uri != NULL &&
+	    (rc = kc_ledger_uri_check(*uri)) != KC_OK) ||
+	    (rc == KC_OK && *station != NULL &&
+	    (rc = kc_ledger_station_check(*station)) != KC_OK)) {
+		char m[512];
+		snprintf(m, sizeof(m), "%s", kc_errmsg());
+		rc = kc_err(KC_ERR_INPUT, "%s: %s", path, m);
+	}
+	if (rc != KC_OK) {
+		free(*uri);
+		free(*station);
+		*uri = *station = NULL;
+	}
+	return rc;
+}
+
+int
+kc_ledger_config_write(const char *dir, const char *uri, const char *station)
+{
+	char path[PATH_MAX], text[CONF_MAX];
+	int rc, n;
+
+	if ((rc = kc_ledger_uri_check(uri)) != KC_OK ||
+	    (station != NULL && (rc = kc_ledger_station_check(station))))
+		return rc;
+	n = snprintf(text, sizeof(text), "# factorysign ledger: every "
+	    "command of this factory directory uses it\nledger = %s\n%s%s%s",
+	    uri, station != NULL ? "station = " : "",
+	    station != NULL ? station : "", station != NULL ? "\n" : "");
+	if (n < 0 || (size_t)n >= sizeof(text) ||
+	    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, CONF_NAME) >=
+	    sizeof(path))
+		return kc_err(KC_ERR_USAGE, "%s: ledger URI or path too long",
+		    dir);
+	return kc_file_write(path, text, (size_t)n, 0600, 0);
+}
+
+/* Which backend and station a ledger at path opens with. */
+static int
+resolve(const char *path, char **uri, char *station, size_t stsz)
+{
+	char dir[PATH_MAX], *cu = NULL, *cs = NULL;
+	int rc;
+
+	*uri = NULL;
+	if (dir_of(path, dir, sizeof(dir)) != 0)
+		return kc_err(KC_ERR_USAGE, "%s: path too long", path);
+	if ((rc = conf_read(dir, &cu, &cs)) != KC_OK)
+		return rc;
+	if (use_uri != NULL) {
+		free(cu);
+		cu = strdup(use_uri);
+		if (cu == NULL)
+			rc = kc_err(KC_ERR_NOMEM, "out of memory");
+	}
+	if (use_station[0] != '\0')
+		snprintf(station, stsz, "%s", use_station);
+	else if (cs != NULL)
+		snprintf(station, stsz, "%s", cs);
+	else if (gethostname(station, stsz) != 0 || station[0] == '\0' ||
+	    kc_ledger_station_check(station) != KC_OK) {
+		/* a host name that is no station name: "station" */
+		kc_err_clear();
+		snprintf(station, stsz, "station");
+	}
+	station[stsz - 1] = '\0';
+	free(cs);
+	*uri = cu;
+	return rc;
+}
+
+int
+kc_ledger_exists(const char *path)
+{
+	char *uri = NULL, st[KC_STATION_MAX];
+	int r;
+
+	if (resolve(path, &uri, st, sizeof(st)) != KC_OK)
+		return access(path, F_OK) == 0;
+	r = uri != NULL || access(path, F_OK) == 0;
+	free(uri);
+	return r;
 }
 
 int
 kc_ledger_open(const char *path, int create, struct kc_ledger **out)
 {
-	struct kc_ledger *l;
-	int rc, flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	char *uri = NULL, station[KC_STATION_MAX];
+	int rc;
 
 	*out = NULL;
-	if (create)
-		flags |= SQLITE_OPEN_CREATE;
-	if ((l = calloc(1, sizeof(*l))) == NULL ||
-	    (l->path = strdup(path)) == NULL) {
-		free(l);
-		return kc_err(KC_ERR_NOMEM, "out of memory");
-	}
-	if (sqlite3_open_v2(path, &l->db, flags, NULL) != SQLITE_OK) {
-		rc = kc_err(create ? KC_ERR_DB : KC_ERR_NOTFOUND,
-		    "cannot open the ledger %s: %s", path,
-		    l->db ? sqlite3_errmsg(l->db) : "out of memory");
-		goto fail;
-	}
-	sqlite3_busy_timeout(l->db, 10000);
-	if ((rc = exec(l, "PRAGMA journal_mode=WAL;")) != KC_OK ||
-	    (rc = exec(l, "PRAGMA synchronous=FULL;")) != KC_OK ||
-	    (rc = exec(l, "PRAGMA foreign_keys=ON;")) != KC_OK ||
-	    (rc = exec(l, schema)) != KC_OK ||
-	    (rc = set_version(l)) != KC_OK)
-		goto fail;
-	if ((rc = prep(l, "SELECT 1 FROM certs WHERE serial = ?1",
-	    &l->st_serial)) != KC_OK ||
-	    (rc = prep(l, "SELECT serial, device_id, cert_sha256, csr_sha256,"
-	    " issued_at, not_after, kind, status, cert_path, cert_der, rowid"
-	    " FROM certs WHERE device_id = ?1 COLLATE NOCASE AND"
-	    " status = 'issued' AND kind = 'device'", &l->st_find)) != KC_OK ||
-	    (rc = prep(l, "INSERT INTO certs (serial, device_id, cert_sha256,"
-	    " csr_sha256, issued_at, not_after, kind, status, cert_path,"
-	    " cert_der) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-	    &l->st_insert)) != KC_OK ||
-	    (rc = prep(l, "UPDATE certs SET status = 'superseded' WHERE"
-	    " serial = ?1", &l->st_supersede)) != KC_OK ||
-	    (rc = prep(l, "INSERT OR REPLACE INTO files (serial, suffix, sha256)"
-	    " VALUES (?1, ?2, ?3)", &l->st_file_put)) != KC_OK ||
-	    (rc = prep(l, "SELECT suffix, sha256 FROM files WHERE serial = ?1"
-	    " ORDER BY rowid", &l->st_files)) != KC_OK)
-		goto fail;
-	*out = l;
-	return KC_OK;
-fail:
-	kc_ledger_close(l);
+	if ((rc = resolve(path, &uri, station, sizeof(station))) != KC_OK)
+		return rc;
+	if (uri != NULL)
+		rc = kc_ledger_pg_open(uri, station, out);
+	else
+		rc = kc_ledger_sqlite_open(path, create, station, out);
+	if (uri != NULL)
+		OPENSSL_cleanse(uri, strlen(uri));
+	free(uri);
 	return rc;
 }
 
 void
 kc_ledger_close(struct kc_ledger *l)
 {
-	if (l == NULL)
-		return;
-	if (l->in_tx)
-		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
-	sqlite3_finalize(l->st_serial);
-	sqlite3_finalize(l->st_find);
-	sqlite3_finalize(l->st_insert);
-	sqlite3_finalize(l->st_supersede);
-	sqlite3_finalize(l->st_file_put);
-	sqlite3_finalize(l->st_files);
-	sqlite3_close(l->db);
-	free(l->path);
-	free(l);
+	if (l != NULL)
+		l->ops->close(l);
 }
 
-int
-kc_ledger_begin(struct kc_ledger *l)
-{
-	int rc;
-
-	if (l->in_tx)
-		return KC_OK;
-	if ((rc = exec(l, "BEGIN IMMEDIATE")) == KC_OK)
-		l->in_tx = 1;
-	return rc;
-}
-
-int
-kc_ledger_commit(struct kc_ledger *l)
-{
-	int rc;
-
-	if (!l->in_tx)
-		return KC_OK;
-	if ((rc = exec(l, "COMMIT")) == KC_OK)
-		l->in_tx = 0;
-	return rc;
-}
-
-int
-kc_ledger_rollback(struct kc_ledger *l)
-{
-	if (!l->in_tx)
-		return KC_OK;
-	l->in_tx = 0;
-	return exec(l, "ROLLBACK");
-}
-
-int
-kc_ledger_in_transaction(const struct kc_ledger *l)
-{
-	return l->in_tx;
-}
-
-int
-kc_ledger_serial_exists(struct kc_ledger *l, const char *serial)
-{
-	int s;
-
-	sqlite3_bind_text(l->st_serial, 1, serial, -1, SQLITE_STATIC);
-	s = sqlite3_step(l->st_serial);
-	sqlite3_reset(l->st_serial);
-	sqlite3_clear_bindings(l->st_serial);
-	if (s == SQLITE_ROW)
-		return 1;
-	if (s == SQLITE_DONE)
-		return 0;
-	return db_err(l, "serial lookup");
-}
-
-static void
-copy_col(char *dst, size_t dstsz, sqlite3_stmt *st, int col)
-{
-	const unsigned char *t = sqlite3_column_text(st, col);
-
-	snprintf(dst, dstsz, "%s", t != NULL ? (const char *)t : "");
-}
-
-static int
-row_from(sqlite3_stmt *st, struct kc_ledger_row *r, int own)
-{
-	const unsigned char *p;
-	const void *b;
-	int n;
-
-	memset(r, 0, sizeof(*r));
-	copy_col(r->serial, sizeof(r->serial), st, 0);
-	copy_col(r->device_id, sizeof(r->device_id), st, 1);
-	copy_col(r->cert_sha256, sizeof(r->cert_sha256), st, 2);
-	copy_col(r->csr_sha256, sizeof(r->csr_sha256), st, 3);
-	r->issued_at = (time_t)sqlite3_column_int64(st, 4);
-	r->not_after = (time_t)sqlite3_column_int64(st, 5);
-	copy_col(r->kind, sizeof(r->kind), st, 6);
-	copy_col(r->status, sizeof(r->status), st, 7);
-	r->rowid = sqlite3_column_int64(st, 10);
-	p = sqlite3_column_text(st, 8);
-	b = sqlite3_column_blob(st, 9);
-	n = sqlite3_column_bytes(st, 9);
-	if (!own) {
-		r->cert_path = (char *)(uintptr_t)p;
-		r->cert_der = (unsigned char *)(uintptr_t)b;
-		r->cert_der_len = (size_t)n;
-		return KC_OK;
-	}
-	r->cert_path = strdup(p != NULL ? (const char *)p : "");
-	r->cert_der = malloc(n > 0 ? (size_t)n : 1);
-	if (r->cert_path == NULL || r->cert_der == NULL) {
-		kc_ledger_row_clear(r);
-		return kc_err(KC_ERR_NOMEM, "out of memory");
-	}
-	if (n > 0)
-		memcpy(r->cert_der, b, (size_t)n);
-	r->cert_der_len = (size_t)n;
-	return KC_OK;
-}
-
-int
-kc_ledger_find_id(struct kc_ledger *l, const char *id,
+int kc_ledger_begin(struct kc_ledger *l)
+{ return l->ops->begin(l); }
+int kc_ledger_commit(struct kc_ledger *l)
+{ return l->ops->commit(l); }
+int kc_ledger_rollback(struct kc_ledger *l)
+{ return l->ops->rollback(l); }
+int kc_ledger_in_transaction(const struct kc_ledger *l)
+{ return l->in_tx; }
+int kc_ledger_serial_exists(struct kc_ledger *l, const char *serial)
+{ return l->ops->serial_exists(l, serial); }
+int kc_ledger_find_id(struct kc_ledger *l, const char *id,
     struct kc_ledger_row *row)
-{
-	int s, rc;
-
-	sqlite3_bind_text(l->st_find, 1, id, -1, SQLITE_STATIC);
-	s = sqlite3_step(l->st_find);
-	if (s == SQLITE_ROW)
-		rc = row_from(l->st_find, row, 1) == KC_OK ? 1 : KC_ERR_NOMEM;
-	else if (s == SQLITE_DONE)
-		rc = 0;
-	else
-		rc = db_err(l, "device lookup");
-	sqlite3_reset(l->st_find);
-	sqlite3_clear_bindings(l->st_find);
-	return rc;
-}
-
-int
-kc_ledger_record(struct kc_ledger *l, const struct kc_ledger_row *r)
-{
-	sqlite3_stmt *st = l->st_insert;
-	int s, rc = KC_OK;
-
-	sqlite3_bind_text(st, 1, r->serial, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, r->device_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, r->cert_sha256, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, r->csr_sha256, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)r->issued_at);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)r->not_after);
-	sqlite3_bind_text(st, 7, r->kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, r->status, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 9, r->cert_path, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 10, r->cert_der, (int)r->cert_der_len,
-	    SQLITE_STATIC);
-	s = sqlite3_step(st);
-	if (s == SQLITE_CONSTRAINT ||
-	    sqlite3_extended_errcode(l->db) == SQLITE_CONSTRAINT_UNIQUE ||
-	    sqlite3_extended_errcode(l->db) == SQLITE_CONSTRAINT_PRIMARYKEY)
-		rc = kc_err(KC_ERR_EXISTS, "ledger %s: serial %s or device ID "
-		    "'%s' is already recorded", l->path, r->serial,
-		    r->device_id);
-	else if (s != SQLITE_DONE)
-		rc = db_err(l, "insert");
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rc;
-}
-
-int
-kc_ledger_supersede(struct kc_ledger *l, const char *serial)
-{
-	int s;
-
-	sqlite3_bind_text(l->st_supersede, 1, serial, -1, SQLITE_STATIC);
-	s = sqlite3_step(l->st_supersede);
-	sqlite3_reset(l->st_supersede);
-	sqlite3_clear_bindings(l->st_supersede);
-	if (s != SQLITE_DONE)
-		return db_err(l, "update");
-	return KC_OK;
-}
-
-int
-kc_ledger_file_record(struct kc_ledger *l, const char *serial,
+{ return l->ops->find_id(l, id, row); }
+int kc_ledger_record(struct kc_ledger *l, const struct kc_ledger_row *row)
+{ return l->ops->record(l, row); }
+int kc_ledger_supersede(struct kc_ledger *l, const char *serial)
+{ return l->ops->supersede(l, serial); }
+int kc_ledger_file_record(struct kc_ledger *l, const char *serial,
     const char *suffix, const char *sha256)
-{
-	sqlite3_stmt *st = l->st_file_put;
-	int s;
-
-	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, suffix, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, sha256, -1, SQLITE_STATIC);
-	s = sqlite3_step(st);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (s != SQLITE_DONE)
-		return db_err(l, "file hash insert");
-	return KC_OK;
-}
-
-int
-kc_ledger_files(struct kc_ledger *l, const char *serial,
+{ return l->ops->file_record(l, serial, suffix, sha256); }
+int kc_ledger_files(struct kc_ledger *l, const char *serial,
     struct kc_ledger_file *files, size_t max, size_t *n)
-{
-	sqlite3_stmt *st = l->st_files;
-	int s, rc = KC_OK;
-
-	*n = 0;
-	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == max) {
-			rc = kc_err(KC_ERR_DB, "ledger %s: serial %s: more than "
-			    "%zu recorded files", l->path, serial, max);
-			break;
-		}
-		copy_col(files[*n].suffix, sizeof(files[*n].suffix), st, 0);
-		copy_col(files[*n].sha256, sizeof(files[*n].sha256), st, 1);
-		(*n)++;
-	}
-	if (rc == KC_OK && s != SQLITE_DONE)
-		rc = db_err(l, "file hash lookup");
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rc;
-}
+{ return l->ops->files(l, serial, files, max, n); }
+int kc_ledger_count(struct kc_ledger *l, long *n)
+{ return l->ops->count(l, n); }
+int kc_ledger_last_rowid(struct kc_ledger *l, long long *rowid)
+{ return l->ops->last_rowid(l, rowid); }
+const char *kc_ledger_station(const struct kc_ledger *l)
+{ return l->station; }
+const char *kc_ledger_backend(const struct kc_ledger *l)
+{ return l->ops->name; }
 
 int
 kc_ledger_foreach(struct kc_ledger *l, const char *kind,
     int (*fn)(const struct kc_ledger_row *row, void *arg), void *arg)
 {
-	sqlite3_stmt *st = NULL;
-	struct kc_ledger_row r;
-	int s, rc;
-
-	if ((rc = prep(l, "SELECT serial, device_id, cert_sha256, csr_sha256,"
-	    " issued_at, not_after, kind, status, cert_path, cert_der, rowid"
-	    " FROM certs WHERE ?1 IS NULL OR kind = ?1 ORDER BY rowid",
-	    &st)) != KC_OK)
-		return rc;
-	if (kind != NULL)
-		sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-		row_from(st, &r, 0);
-		if ((rc = fn(&r, arg)) != 0)
-			break;
-	}
-	if (rc == 0 && s != SQLITE_DONE)
-		rc = db_err(l, "read");
-	sqlite3_finalize(st);
-	return rc;
+	return l->ops->foreach(l, kind, NULL, fn, arg);
 }
 
 int
-kc_ledger_count(struct kc_ledger *l, long *n)
+kc_ledger_foreach_station(struct kc_ledger *l, const char *kind,
+    const char *station,
+    int (*fn)(const struct kc_ledger_row *row, void *arg), void *arg)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	*n = 0;
-	if ((rc = prep(l, "SELECT count(*) FROM certs", &st)) != KC_OK)
-		return rc;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*n = (long)sqlite3_column_int64(st, 0);
-	else
-		rc = db_err(l, "count");
-	sqlite3_finalize(st);
-	return rc;
-}
-
-int
-kc_ledger_last_rowid(struct kc_ledger *l, long long *rowid)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	*rowid = 0;
-	if ((rc = prep(l, "SELECT coalesce(max(rowid), 0) FROM certs", &st))
-	    != KC_OK)
-		return rc;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*rowid = sqlite3_column_int64(st, 0);
-	else
-		rc = db_err(l, "last row");
-	sqlite3_finalize(st);
-	return rc;
+	return l->ops->foreach(l, kind, station, fn, arg);
 }
 
 void

@@ -1,0 +1,171 @@
+/*
+ * ledger_copy.c: one ledger copied into another (factorysign ledger
+ * migrate: a station's SQLite ledger into the factory's PostgreSQL one),
+ * and the digest that proves the copy: the SHA-256 over every row and its
+ * file hashes, row by row, sorted, so that it does not depend on the order
+ * a backend returns them in. See kc/factory/ledger.h.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "kc/core/error.h"
+#include "kc/core/fileio.h"
+#include "kc/factory/ledger.h"
+
+struct dig {
+	struct kc_ledger	*l;
+	unsigned char		(*h)[32];
+	size_t			 n, cap;
+};
+
+/* One row's hash: every field but the station and rowid, the DER by its
+ * hash, then the recorded files in order. */
+static int
+dig_row(const struct kc_ledger_row *r, void *arg)
+{
+	struct dig *d = arg;
+	struct kc_ledger_file f[16];
+	char der[65], text[1024];
+	size_t nf;
+	unsigned int len;
+	EVP_MD_CTX *c;
+	int rc, n;
+
+	if ((rc = kc_ledger_files(d->l, r->serial, f, 16, &nf)) != KC_OK)
+		return rc;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 1024;
+		void *p = realloc(d->h, cap * sizeof(*d->h));
+		if (p == NULL)
+			return kc_err(KC_ERR_NOMEM, "out of memory");
+		d->h = p;
+		d->cap = cap;
+	}
+	kc_sha256_hex(r->cert_der, r->cert_der_len, der);
+	n = snprintf(text, sizeof(text), "%s|%s|%s|%s|%lld|%lld|%s|%s|%s|%s",
+	    r->serial, r->device_id, r->cert_sha256, r->csr_sha256,
+	    (long long)r->issued_at, (long long)r->not_after, r->kind,
+	    r->status, r->cert_path, der);
+	if (n < 0 || (size_t)n >= sizeof(text))
+		return kc_err(KC_ERR_DB, "ledger row %s: too long", r->serial);
+	if ((c = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(c, text, (size_t)n) != 1) {
+		EVP_MD_CTX_free(c);
+		return kc_err(KC_ERR_CRYPTO, "SHA-256");
+	}
+	for (size_t i = 0; i < nf; i++)
+		if (EVP_DigestUpdate(c, "|", 1) != 1 ||
+		    EVP_DigestUpdate(c, f[i].suffix, strlen(f[i].suffix)) != 1 ||
+		    EVP_DigestUpdate(c, f[i].sha256, strlen(f[i].sha256)) != 1)
+			break;
+	rc = EVP_DigestFinal_ex(c, d->h[d->n], &len) == 1 ? KC_OK :
+	    kc_err(KC_ERR_CRYPTO, "SHA-256");
+	EVP_MD_CTX_free(c);
+	d->n++;
+	return rc;
+}
+
+static int
+cmp32(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+static int
+digest(struct kc_ledger *l, const char *station, long *count,
+    char sha256[65])
+{
+	struct dig d = { l, NULL, 0, 0 };
+	int rc;
+
+	*count = 0;
+	sha256[0] = '\0';
+	if ((rc = kc_ledger_foreach_station(l, NULL, station, dig_row, &d)) ==
+	    KC_OK) {
+		if (d.n > 0)
+			qsort(d.h, d.n, sizeof(*d.h), cmp32);
+		kc_sha256_hex(d.n > 0 ? (const void *)d.h : "", d.n * 32,
+		    sha256);
+		*count = (long)d.n;
+	}
+	free(d.h);
+	return rc;
+}
+
+int
+kc_ledger_digest(struct kc_ledger *l, long *count, char sha256[65])
+{
+	return digest(l, NULL, count, sha256);
+}
+
+struct cp {
+	struct kc_ledger	*from, *to;
+	long			 n;
+};
+
+static int
+copy_row(const struct kc_ledger_row *r, void *arg)
+{
+	struct cp *c = arg;
+	struct kc_ledger_row row = *r;
+	struct kc_ledger_file f[16];
+	size_t nf;
+	int rc;
+
+	if ((rc = kc_ledger_files(c->from, r->serial, f, 16, &nf)) != KC_OK)
+		return rc;
+	/* the station of the source row, or the target's own */
+	if (row.station[0] == '\0')
+		snprintf(row.station, sizeof(row.station), "%s",
+		    kc_ledger_station(c->to));
+	if ((rc = kc_ledger_record(c->to, &row)) != KC_OK)
+		return rc;
+	for (size_t i = 0; i < nf; i++)
+		if ((rc = kc_ledger_file_record(c->to, r->serial, f[i].suffix,
+		    f[i].sha256)) != KC_OK)
+			return rc;
+	c->n++;
+	return KC_OK;
+}
+
+int
+kc_ledger_copy(struct kc_ledger *from, struct kc_ledger *to, long *count,
+    char sha256[65])
+{
+	struct cp c = { from, to, 0 };
+	char dto[65];
+	long nfrom, nto;
+	int rc;
+
+	*count = 0;
+	sha256[0] = '\0';
+	if ((rc = digest(from, NULL, &nfrom, sha256)) != KC_OK ||
+	    (rc = kc_ledger_begin(to)) != KC_OK)
+		return rc;
+	if ((rc = kc_ledger_foreach(from, NULL, copy_row, &c)) != KC_OK)
+		goto fail;
+	/* read back inside the open transaction: the rows of this station */
+	if ((rc = digest(to, kc_ledger_station(to), &nto, dto)) != KC_OK)
+		goto fail;
+	if (nto != nfrom || c.n != nfrom || strcmp(dto, sha256) != 0) {
+		rc = kc_err(KC_ERR_DB, "ledger copy: the target holds %ld rows "
+		    "of station %s (digest %.16s...), the source %ld (%.16s...);"
+		    " nothing copied (the target held rows of this station "
+		    "already?)", nto, kc_ledger_station(to), dto, nfrom,
+		    sha256);
+		goto fail;
+	}
+	if ((rc = kc_ledger_commit(to)) != KC_OK)
+		return rc;
+	*count = nfrom;
+	return KC_OK;
+fail:
+	kc_ledger_rollback(to);
+	return rc;
+}

@@ -1,0 +1,48 @@
+/*
+ * ledger_int.h: the ledger's backends behind the kc_ledger_* API
+ * (kc/factory/ledger.h). ledger.c picks one when a ledger is opened and
+ * forwards every call; ledger_sqlite.c is the embedded default (one
+ * station), ledger_pg.c a PostgreSQL server shared by several stations.
+ * A backend's handle starts with struct kc_ledger.
+ */
+#ifndef KC_LEDGER_INT_H
+#define KC_LEDGER_INT_H
+
+#include "kc/factory/ledger.h"
+
+struct kc_ledger_ops {
+	const char *name;	/* "sqlite", "postgresql" */
+	void	(*close)(struct kc_ledger *);
+	int	(*begin)(struct kc_ledger *);
+	int	(*commit)(struct kc_ledger *);
+	int	(*rollback)(struct kc_ledger *);
+	int	(*serial_exists)(struct kc_ledger *, const char *);
+	int	(*find_id)(struct kc_ledger *, const char *,
+		    struct kc_ledger_row *);
+	int	(*record)(struct kc_ledger *, const struct kc_ledger_row *);
+	int	(*supersede)(struct kc_ledger *, const char *);
+	int	(*file_record)(struct kc_ledger *, const char *, const char *,
+		    const char *);
+	int	(*files)(struct kc_ledger *, const char *,
+		    struct kc_ledger_file *, size_t, size_t *);
+	int	(*foreach)(struct kc_ledger *, const char *, const char *,
+		    int (*)(const struct kc_ledger_row *, void *), void *);
+	int	(*count)(struct kc_ledger *, long *);
+	int	(*last_rowid)(struct kc_ledger *, long long *);
+};
+
+struct kc_ledger {
+	const struct kc_ledger_ops *ops;
+	char		*where;		/* for messages: a path, never a URI */
+	char		 station[KC_STATION_MAX];
+	int		 in_tx;
+};
+
+/* ledger_sqlite.c: path as kc_ledger_open. */
+int kc_ledger_sqlite_open(const char *path, int create, const char *station,
+    struct kc_ledger **out);
+/* ledger_pg.c: uri already checked to hold no password. */
+int kc_ledger_pg_open(const char *uri, const char *station,
+    struct kc_ledger **out);
+
+#endif

@@ -1,0 +1,195 @@
+#!/bin/sh
+# tests/ledger/stations.sh: several factory stations, one PostgreSQL
+# ledger (issue 19). A server of the test's own (tests/ledger/pg.sh);
+# stations A and B share the intermediate (D, D2), station C has its own
+# (D3). Every device ID once across stations, case-insensitively, by the
+# server's unique index; serials unique; every row names its station; two
+# stations racing for one ID: one wins, the other says who issued it and
+# writes nothing; the server stopped mid-batch: a clear error, only rows
+# whose files exist, and a rerun completes.
+. "$KC_TOP_SRCDIR/tests/lib.sh"
+. "$KC_TOP_SRCDIR/tests/factory/setup.sh"
+. "$KC_TOP_SRCDIR/tests/ledger/pg.sh"
+GENCSR="$KC_TOP_BUILDDIR/tests/factory/gencsr"
+gen() { mkdir -p "$1" && "$GENCSR" "$@"; }
+
+pg_setup
+fs_setup
+station() {	# station DIR NAME: DIR's ledger is the server, as NAME
+	printf 'ledger = %s\nstation = %s\n' "$PGURI" "$2" > "$1/ledger.conf"
+}
+cp -a "$T/D" "$T/D2"
+station "$T/D" st-a
+station "$T/D2" st-b
+# station C: a factory of its own, another intermediate under the root
+"$FS" init --dir "$T/D3" --subject "/CN=Factory C/O=Example" \
+	--algorithm ec-p256 --pass-file "$PASS" >/dev/null || bail "init D3"
+openssl x509 -req -in "$T/D3/intermediate.csr" -CA "$T/root.pem" \
+	-CAkey "$T/root.key" -CAcreateserial -days 1000 -extfile "$T/ca.cnf" \
+	-extensions inter -out "$T/inter3.pem" >/dev/null 2>&1 || bail "sign D3"
+"$FS" install --dir "$T/D3" --cert "$T/inter3.pem" --root "$T/root.pem" \
+	>/dev/null || bail "install D3"
+fs_fast_key "$T/D3"
+station "$T/D3" st-c
+
+# nwait N: until N sessions wait for a lock (at most 60 s)
+nwait() {
+	_i=0
+	until [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")" -ge "$1" ]; do
+		[ $_i -lt 1200 ] || return 1
+		sleep 0.05; _i=$((_i + 1))
+	done
+}
+
+batch() {	# batch DIR CSRDIR OUT [options]
+	_bd=$1 _bc=$2 _bo=$3; shift 3
+	"$FS" batch --dir "$_bd" --csr-dir "$_bc" --out-dir "$_bo" \
+		--pass-file "$PASS" "$@"
+}
+
+# --- two stations at once, disjoint IDs, two intermediates ----------------
+N=${LEDGER_N:-400}
+gen ca $N a- || bail gencsr
+gen cc $N c- || bail gencsr
+batch "$T/D" ca oa --quiet > a.log 2>&1 & pa=$!
+batch "$T/D3" cc oc --quiet > c.log 2>&1 & pc=$!
+wait $pa; ra=$?; wait $pc; rc=$?
+check "station A: $N issued at the same time as C" test $ra -eq 0
+check "station C: $N issued at the same time as A" test $rc -eq 0
+check "the ledger: 2 x $N rows" test "$(sql 'SELECT count(*) FROM kc_certs')" -eq $((2 * N))
+check "every row names its station" test "$(sql "SELECT string_agg(station || '=' || n, ',' ORDER BY station) FROM (SELECT station, count(*) n FROM kc_certs GROUP BY station) s")" = "st-a=$N,st-c=$N"
+check "serials unique" test "$(sql 'SELECT count(DISTINCT serial) FROM kc_certs')" -eq $((2 * N))
+check "the files agree with the rows (A)" test "$(ls oa | grep -c '\.cert\.pem$')" -eq $N
+check "the files agree with the rows (C)" test "$(ls oc | grep -c '\.cert\.pem$')" -eq $N
+verify_all() {	# verify_all OUT INTER: every certificate under root + INTER
+	_bad=0
+	for _c in "$1"/*.cert.pem; do
+		openssl verify -CAfile "$T/root.pem" -untrusted "$2" "$_c" \
+			>/dev/null 2>&1 || _bad=$((_bad + 1))
+	done
+	[ $_bad -eq 0 ]
+}
+check "every certificate of A verifies (shared intermediate)" verify_all oa "$T/inter.pem"
+check "every certificate of C verifies (its own intermediate)" verify_all oc "$T/inter3.pem"
+check "the stored DER is the file (sample)" test "$(sql "SELECT encode(sha256(cert_der), 'hex') FROM kc_certs WHERE device_id = 'a-000001'")" = "$(openssl x509 -in oa/a-000001.cert.pem -outform DER | sha256sum | cut -c1-64)"
+
+# --- the same IDs from another station: none issued, no file --------------
+gen cb 20 a- || bail gencsr
+check_fails "station B: A's IDs are refused" "device ID 'a-[0-9]+' was already issued" \
+	batch "$T/D2" cb ob
+check "station B wrote no certificate" test "$(ls ob 2>/dev/null | grep -c 'cert\.pem$')" -eq 0
+# case-insensitively (DPS registration IDs): A- is a-
+gen cu 20 A- || bail gencsr
+check_fails "station B: A's IDs in upper case are refused" "device ID 'A-[0-9]+' was already issued" \
+	batch "$T/D2" cu ou
+check "still one row per ID" test "$(sql "SELECT count(*) FROM kc_certs WHERE lower(device_id) LIKE 'a-%'")" -eq $N
+check "station B has no row" test "$(sql "SELECT count(*) FROM kc_certs WHERE station = 'st-b'")" -eq 0
+# the index itself (not a read-then-write): a second live row is refused by
+# the server, whoever inserts it
+check_fails "the server refuses a second live row for an ID" 'duplicate key|unique' \
+	sql "INSERT INTO kc_certs (serial, device_id, cert_sha256, issued_at, not_after, kind, status, cert_path, cert_der, station) VALUES ('ff', 'A-000001', '', 0, 0, 'device', 'issued', '', ''::bytea, 'x')"
+# and station B issues IDs of its own
+gen cb2 20 b- || bail gencsr
+check "station B issues its own IDs" batch "$T/D2" cb2 ob2 --quiet
+check "station B's rows say st-b" test "$(sql "SELECT count(*) FROM kc_certs WHERE station = 'st-b'")" -eq 20
+
+# --- two stations racing for one ID ---------------------------------------
+# A session holds the table in SHARE mode (inserts wait, reads do not):
+# both stations look the ID up, find nothing, and wait at the insert; when
+# the session ends, one inserts and commits, the other's insert meets the
+# unique index once the first commits.
+mkdir -p race1 race2
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout race1/k -subj "/CN=race-1" -out race1/r.csr >/dev/null 2>&1
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout race2/k -subj "/CN=RACE-1" -out race2/r.csr >/dev/null 2>&1
+mkfifo hold
+$PSQL "$PGURI" < hold > hold.log 2>&1 & ph=$!
+exec 3> hold
+echo "BEGIN; LOCK TABLE kc_certs IN SHARE MODE; SELECT 'locked';" >&3
+until grep -q locked hold.log; do sleep 0.05; done
+"$FS" sign --dir "$T/D" --csr race1/r.csr --out-dir ra --pass-file "$PASS" > r1.log 2>&1 & p1=$!
+"$FS" sign --dir "$T/D2" --csr race2/r.csr --out-dir rb --pass-file "$PASS" > r2.log 2>&1 & p2=$!
+check "both stations wait at the insert" nwait 2
+echo "COMMIT;" >&3
+exec 3>&-
+wait $ph
+wait $p1; r1=$?; wait $p2; r2=$?
+check "exactly one station issued race-1" test $((r1 == 0 ? 1 : 0)) -ne $((r2 == 0 ? 1 : 0))
+if [ $r1 -eq 0 ]; then win=st-a; lose=r2.log; lout=rb; else win=st-b; lose=r1.log; lout=ra; fi
+check "the other says who issued it and when" grep -Eq "already issued by station $win at 20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z.*nothing issued" $lose
+check "the loser wrote no file" test "$(ls $lout 2>/dev/null | wc -l)" -eq 0
+check "one row for race-1, the winner's" test "$(sql "SELECT string_agg(station, ',') FROM kc_certs WHERE lower(device_id) = 'race-1'")" = $win
+
+# --- the server stopped mid-batch ----------------------------------------
+# A session holds an uncommitted row for the 350th device the batch will
+# meet (readdir order): the batch commits 300, then waits there with 49
+# uncommitted rows; the server is stopped under it (immediate: as a crash
+# or a cut connection).
+M=600
+gen cs $M s- || bail gencsr
+held=$(python3 -c 'import os,sys; print(os.listdir(sys.argv[1])[349][:-4])' cs)
+$PSQL "$PGURI" < hold > hold.log 2>&1 & ph=$!
+exec 3> hold
+echo "BEGIN; INSERT INTO kc_certs (serial, device_id, cert_sha256, issued_at, not_after, kind, status, cert_path, cert_der, station) VALUES ('00', '$held', '', 0, 0, 'device', 'issued', '', ''::bytea, 'holder'); SELECT 'held';" >&3
+until grep -q held hold.log; do sleep 0.05; done
+batch "$T/D" cs os --quiet --commit-every 100 > s.log 2>&1 & ps=$!
+check "the batch waits at device 350" nwait 1
+pg_stop immediate
+exec 3>&-
+wait $ph
+wait $ps; rs=$?
+check "the batch fails when the server goes away" test $rs -ne 0
+check "it says the connection was lost" grep -q 'connection to the server was lost' s.log
+check "it reports the 49 uncommitted devices as not recorded" grep -q '49 devices reported issued above are not recorded' s.log
+check "it counts them failed, not issued" grep -q 'batch cs: 300 issued, 0 already issued, 0 repaired, 50 failed' s.log
+check "it stopped (not one error per device)" test "$(grep -c 'skipped:' s.log)" -eq 1
+check "no server text on the terminal" sh -c "! grep -q WARNING s.log"
+pg_start
+committed=$(sql "SELECT count(*) FROM kc_certs WHERE device_id LIKE 's-%'")
+check "300 rows committed, none half-recorded" test "$committed" -eq 300 -a "$(sql "SELECT count(*) FROM kc_files f JOIN kc_certs c USING (serial) WHERE c.device_id LIKE 's-%'")" -eq 900
+rows_have_files() {	# every committed row's certificate file holds its DER
+	sql "SELECT device_id || ' ' || cert_sha256 FROM kc_certs WHERE station = 'st-a' AND device_id LIKE 's-%'" |
+	while read -r id h; do
+		[ "$(openssl x509 -in "os/$id.cert.pem" -outform DER 2>/dev/null | sha256sum | cut -c1-64)" = "$h" ] || { echo "$id"; exit 1; }
+	done
+}
+check "every committed row has its file" rows_have_files
+check "the rerun completes" batch "$T/D" cs os --quiet
+check "all $M recorded once" test "$(sql "SELECT count(DISTINCT lower(device_id)) FROM kc_certs WHERE device_id LIKE 's-%' AND status = 'issued'")" -eq $M
+check "every file is recorded" test "$(ls os | grep -c '\.cert\.pem$')" -eq $M
+
+# --- a URI with a password in it -----------------------------------------
+# (the form itself: refused before any connection, and never shown)
+pwcase() {	# pwcase URI: refused from D/ledger.conf, the secret not shown
+	printf 'ledger = %s\n' "$1" > "$T/D2/ledger.conf"
+	if "$FS" batch --dir "$T/D2" --csr-dir cb2 --out-dir ob3 --pass-file "$PASS" > pw.log 2>&1; then
+		echo "accepted: $1"; return 1
+	fi
+	grep -q 'holds a password' pw.log || { cat pw.log; return 1; }
+	! grep -q 'Sekr1t' pw.log
+}
+for u in "postgresql://kc:Sekr1t@/ledger?host=$PGT" \
+	"postgres://kc:Sekr1t@/ledger?host=$PGT" \
+	"postgresql://kc@/ledger?host=$PGT&password=Sekr1t" \
+	"postgresql:///ledger?password=Sekr1t&host=$PGT" \
+	"postgresql://kc:Sekr1t@localhost:5432/ledger" \
+	"postgresql://kc:@/ledger?host=$PGT&password=Sekr1t" \
+	"postgresql://kc:%53ekr1t@/ledger?host=$PGT"; do
+	check "a password in the URI is refused, not shown: ${u%%Sekr1t*}..." pwcase "$u"
+done
+check "no output from the refused runs" test "$(ls ob3 2>/dev/null | wc -l)" -eq 0
+station "$T/D2" st-b
+check "the same URI without a password works" batch "$T/D2" cb2 ob2 --quiet
+check "and not-a-URI is refused" sh -c "printf 'ledger = host=/x password=Sekr1t\n' > '$T/D2/ledger.conf'; ! '$FS' batch --dir '$T/D2' --csr-dir cb2 --out-dir ob3 --pass-file '$PASS' > pw.log 2>&1 && grep -q 'not a PostgreSQL connection URI' pw.log && ! grep -q Sekr1t pw.log"
+station "$T/D2" st-b
+
+# --- the schema is versioned ---------------------------------------------
+check "schema version 1" test "$(sql "SELECT value FROM kc_meta WHERE key = 'schema'")" = 1
+sql "UPDATE kc_meta SET value = '99' WHERE key = 'schema'" >/dev/null
+check_fails "a newer schema is refused" 'schema version 99 is newer' \
+	batch "$T/D2" cb2 ob2
+sql "UPDATE kc_meta SET value = '1' WHERE key = 'schema'" >/dev/null
+check "and version 1 works again" batch "$T/D2" cb2 ob2 --quiet
+
+done_testing
