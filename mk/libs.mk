@@ -58,12 +58,19 @@ noinst_LTLIBRARIES += libkc-ceremony.la
 libkc_ceremony_la_SOURCES = \
 	src/ceremony/lib/yamltree.h src/ceremony/lib/yamltree.c \
 	include/kc/ceremony/engine.h src/ceremony/lib/ceremony_int.h \
-	src/ceremony/lib/ceremony.c \
+	src/ceremony/lib/ceremony_parse.h src/ceremony/lib/ceremony.c \
+	src/ceremony/lib/ceremony_fields.c src/ceremony/lib/ceremony_model.c \
+	src/ceremony/lib/site.c \
 	include/kc/ceremony/review.h src/ceremony/lib/ceremony_review.c \
 	src/ceremony/lib/engine_int.h src/ceremony/lib/engine.c \
 	src/ceremony/lib/engine_actions.c src/ceremony/lib/preflight.c \
-	include/kc/ceremony/transcript.h src/ceremony/lib/transcript.c \
-	include/kc/ceremony/media.h src/ceremony/lib/media.c \
+	include/kc/ceremony/transcript.h src/ceremony/lib/transcript_int.h \
+	src/ceremony/lib/transcript.c src/ceremony/lib/transcript_enc.c \
+	src/ceremony/lib/transcript_read.c \
+	include/kc/ceremony/media.h src/ceremony/lib/media_int.h \
+	src/ceremony/lib/media_screen.c src/ceremony/lib/media_open.c \
+	src/ceremony/lib/media_batch.c src/ceremony/lib/media_sums.c \
+	src/ceremony/lib/media_export.c src/ceremony/lib/media_import.c \
 	include/kc/ceremony/register.h src/ceremony/lib/register.c \
 	include/kc/ceremony/quorum.h src/ceremony/lib/quorum.c \
 	include/kc/ceremony/crl.h src/ceremony/lib/crl_root.c \
