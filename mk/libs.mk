@@ -64,6 +64,7 @@ libkc_ceremony_la_SOURCES = \
 	include/kc/ceremony/review.h src/ceremony/lib/ceremony_review.c \
 	src/ceremony/lib/engine_int.h src/ceremony/lib/engine.c \
 	src/ceremony/lib/engine_actions.c src/ceremony/lib/preflight.c \
+	src/ceremony/lib/engine_io.c \
 	include/kc/ceremony/transcript.h src/ceremony/lib/transcript_int.h \
 	src/ceremony/lib/transcript.c src/ceremony/lib/transcript_enc.c \
 	src/ceremony/lib/transcript_read.c \

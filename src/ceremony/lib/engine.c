@@ -1,6 +1,8 @@
 /* engine.c: a ceremony run: binding a ceremony to a site, the steps
  * through the same kc_op_* calls as the subcommands, each recorded in the
- * transcript (see kc/engine.h). Preflight checks are in preflight.c. */
+ * transcript (see kc/engine.h). Preflight checks are in preflight.c, the
+ * step actions in engine_actions.c, the services all three use in
+ * engine_io.c. */
 #include "config.h"
 
 #include <errno.h>
@@ -21,76 +23,6 @@
 #include "kc/hsm/token.h"
 #include "ceremony_int.h"
 #include "engine_int.h"
-
-const char *
-kc_check_status_name(enum kc_check_status s)
-{
-	switch (s) {
-	case KC_CHECK_PASSED: return "passed";
-	case KC_CHECK_WARNED: return "warned";
-	case KC_CHECK_FAILED: return "failed";
-	default: return "pending";
-	}
-}
-
-void
-kc_engine_progress(struct kc_engine *e, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	if (e->ui.progress == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	e->ui.progress(e->ui.arg, msg);
-}
-
-/* Asks role to confirm text; in batch mode it is confirmed by the batch
- * and *how says so with the time. */
-int
-kc_engine_ask(struct kc_engine *e, const char *role, const char *text,
-    char *how, size_t howsz)
-{
-	char stamp[32];
-	time_t now = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (e->flags & KC_ENGINE_BATCH) {
-		snprintf(how, howsz, "confirmed-by-batch at %s", stamp);
-		return 1;
-	}
-	if (e->ui.confirm == NULL || !e->ui.confirm(e->ui.arg, role, text)) {
-		snprintf(how, howsz, "declined by %s (%s) at %s", role,
-		    kc_engine_role_name(e, role), stamp);
-		return 0;
-	}
-	snprintf(how, howsz, "confirmed by %s (%s) at %s", role,
-	    kc_engine_role_name(e, role), stamp);
-	return 1;
-}
-
-const char *
-kc_engine_role_name(const struct kc_engine *e, const char *role)
-{
-	for (size_t i = 0; i < e->c->nroles; i++)
-		if (strcmp(e->c->roles[i].id, role) == 0)
-			return e->role_names[i];
-	return "?";
-}
-
-int
-kc_engine_path(const struct kc_engine *e, const char *rel, char *out,
-    size_t outsz)
-{
-	if ((size_t)snprintf(out, outsz, "%s/%s", e->state, rel) >= outsz)
-		return kc_err(KC_ERR_USAGE, "%s/%s: path too long", e->state,
-		    rel);
-	return KC_OK;
-}
 
 static int
 open_transcript(struct kc_engine *e)

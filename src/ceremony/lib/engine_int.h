@@ -1,7 +1,9 @@
 /*
  * engine_int.h (libkc-ceremony internal): the state of a ceremony run, shared by
  * engine.c (the run), preflight.c (checks) and engine_actions.c (the step
- * actions calling kc_op_*).
+ * actions calling kc_op_*), and the services they share (engine_io.c).
+ * Calls go down only: engine.c calls preflight.c and engine_actions.c;
+ * those two and engine.c call engine_io.c, which calls none of them.
  */
 #ifndef KC_ENGINE_INT_H
 #define KC_ENGINE_INT_H
@@ -38,11 +40,14 @@ struct kc_engine {
 	int			 op_declined;
 };
 
+/* preflight.c */
 void kc_preflight_init(struct kc_engine *e);
+/* engine_actions.c */
 int kc_engine_action_available(enum kc_action a);
 int kc_engine_run_action(struct kc_engine *e, const struct kc_step *s,
     struct kc_step_result *r, char *outs, size_t outsz);
 
+/* engine_io.c */
 void kc_engine_progress(struct kc_engine *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int kc_engine_ask(struct kc_engine *e, const char *role, const char *text,
