@@ -99,6 +99,9 @@ noinst_LTLIBRARIES += libkc-factory.la
 libkc_factory_la_SOURCES = \
 	include/kc/factory/factory.h src/factory/lib/factory_int.h \
 	src/factory/lib/factory.c src/factory/lib/factory_fast.c \
+	src/factory/lib/factory_batch.c src/factory/lib/factory_opts.c \
+	src/factory/lib/factory_issue.c src/factory/lib/factory_verification.c \
+	src/factory/lib/factory_csr.c src/factory/lib/factory_buf.c \
 	src/factory/lib/factory_out.c src/factory/lib/factory_check.c \
 	src/factory/lib/factory_key.c src/factory/lib/factory_rerun.c \
 	include/kc/factory/fnames.h src/factory/lib/factory_names.c \
@@ -107,7 +110,8 @@ libkc_factory_la_SOURCES = \
 	src/factory/lib/ledger_int.h src/factory/lib/ledger_sqlite.c \
 	src/factory/lib/ledger_pg.c src/factory/lib/ledger_copy.c \
 	include/kc/factory/nrf.h src/factory/lib/nrf.c src/factory/lib/nrf_out.c \
-	src/factory/lib/nrf_cloud.c
+	src/factory/lib/nrf_cloud.c \
+	src/factory/lib/nrf_int.h src/factory/lib/nrf_cose.c
 libkc_factory_la_CPPFLAGS = $(KC_FORBID_CPPFLAGS) $(AM_CPPFLAGS) \
 	$(SQLITE_CFLAGS) $(PQ_CFLAGS) $(CBOR_CFLAGS)
 libkc_factory_la_LIBADD = $(SQLITE_LIBS) $(PQ_LIBS) $(CBOR_LIBS) \

@@ -1,6 +1,18 @@
 /*
- * factory_int.h: internals of factorysign's signer shared by factory.c,
- * factory_fast.c, formats.c and factory_check.c. Not installed.
+ * factory_int.h: internals of libkc-factory shared by its files, not
+ * installed. Who does what (each file's header says more):
+ *   factory.c               the state directory: init, install, open, close
+ *   factory_batch.c         batches and durability (sync, commit, rollback)
+ *   factory_opts.c          the checks of a run's options
+ *   factory_issue.c         the per-device issue path
+ *   factory_verification.c  the DPS proof-of-possession certificate
+ *   factory_csr.c           device CSR intake (PEM/DER, strict parse, checks)
+ *   factory_fast.c          the signer and the DER certificate builder
+ *   factory_buf.c           struct kc_buf (wiped text buffers), PEM
+ *   formats.c               pfx, C, AT output formats; private-key PEM
+ *   factory_out.c           a device's output files, the writer thread
+ *   factory_rerun.c         reruns and repairs against the ledger
+ *   factory_check.c         factorysign check (not on the issue path)
  */
 #ifndef KC_FACTORY_INT_H
 #define KC_FACTORY_INT_H
@@ -49,6 +61,13 @@ struct kc_signer {
 int kc_signer_init(struct kc_signer *s, EVP_PKEY *key, const X509 *ca);
 void kc_signer_clear(struct kc_signer *s);
 
+/* The CSR's bytes (csr, len: PEM or DER, no NUL needed) read and checked
+ * but for its signature and key, which need the signer: the form, the
+ * subject and the ID (id, when not NULL, must be the CN). *der (malloc'd,
+ * the caller frees it, also on failure) holds the DER that c points into.
+ * name is for messages. */
+int kc_fcsr_read(const unsigned char *csr, size_t len, const char *name,
+    const char *id, struct kc_fcsr *c, unsigned char **der, size_t *der_len);
 /* Parses a CSR (DER). name is for messages. */
 int kc_fcsr_parse(const unsigned char *der, size_t len, const char *name,
     struct kc_fcsr *c);
@@ -163,6 +182,50 @@ int kc_fwriter_wait(struct kc_fwriter *w);
 void kc_fwriter_reset(struct kc_fwriter *w);
 /* Writes what is queued, then stops the thread and frees; NULL: no-op. */
 void kc_fwriter_free(struct kc_fwriter *w);
+
+/* --- the factory handle -------------------------------------------------- */
+
+/* What kc_factory_open loads and kc_factory_close frees (factory.c); the
+ * batch fields belong to factory_batch.c, checked and abs_* to the issue
+ * path (factory_issue.c). */
+struct kc_factory {
+	char		*dir;
+	EVP_PKEY	*key;
+	X509		*inter, *root;
+	struct kc_signer sg;
+	struct kc_ledger *ledger;
+	struct kc_buf	 inter_pem, root_pem;
+	int		 checked;	/* bit 1 << keyenc: the first certificate
+					   of each shape was re-checked */
+	int		 batch, commit_every, pending;
+	char		*pending_dir;	/* out dir with unsynced files */
+	struct kc_fwriter *writer;	/* batch: writes the files */
+	long		 lost;		/* issued, then rolled back */
+	long long	 batch_rowid;	/* ledger rows after it: this batch */
+	char		*abs_src, *abs_dir;	/* realpath(abs_src) cached */
+};
+
+/* Waits for the writer's queue, then syncs the file system of the pending
+ * output directory once (syncfs) for all the files since the last sync. */
+int kc_factory_sync_outputs(struct kc_factory *f);
+/* Makes the pending rows durable: outputs written and synced first, then
+ * the ledger commit (the durability point). */
+int kc_factory_flush(struct kc_factory *f);
+/* A batch cannot go on as it was: the writer is reset and the rows since
+ * the last commit are rolled back (counted in f->lost; their files, if
+ * written, stay as unrecorded outputs that a rerun replaces). Returns rc. */
+int kc_factory_batch_fail(struct kc_factory *f, int rc);
+
+/* A fresh random serial (hex in hex) that is not in the ledger nor among
+ * the uncommitted rows; f NULL: not looked up (the in-memory signer). */
+int kc_factory_new_serial(struct kc_factory *f,
+    unsigned char serial[KC_SERIAL_LEN], char hex[41]);
+/* A device's validity from --days and --backdate (seconds; 0: the default
+ * KC_FACTORY_BACKDATE), within the intermediate's: a notAfter past the
+ * intermediate's is refused (KC_ERR_POLICY), a notBefore before its
+ * notBefore is moved up to it. */
+int kc_factory_validity(struct kc_factory *f, int days, int backdate,
+    time_t *nb, time_t *na);
 
 /* --- reruns against the ledger (factory_rerun.c) -------------------------- */
 
