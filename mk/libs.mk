@@ -106,6 +106,7 @@ libkc_factory_la_SOURCES = \
 	src/factory/lib/factory_key.c src/factory/lib/factory_rerun.c \
 	include/kc/factory/fnames.h src/factory/lib/factory_names.c \
 	src/factory/lib/formats.c \
+	include/kc/factory/csv.h src/factory/lib/csv.c \
 	include/kc/factory/ledger.h src/factory/lib/ledger.c \
 	src/factory/lib/ledger_int.h src/factory/lib/ledger_sqlite.c \
 	src/factory/lib/ledger_pg.c src/factory/lib/ledger_copy.c \

@@ -45,6 +45,7 @@
 
 #include "kc/core/secret.h"
 #include "kc/core/x509.h"
+#include "kc/factory/csv.h"
 
 #define KC_FACTORY_DIR		"./factory"
 #define KC_FACTORY_DAYS		365	/* default device validity */
@@ -76,11 +77,8 @@ int kc_format_parse(const char *list, unsigned *out);
  * what is wrong. */
 int kc_factory_id_ok(const char *id, const char **why);
 
-/* One CSV field per RFC 4180 into a new string (the caller frees it):
- * always in double quotes, each '"' doubled. Refused (KC_ERR_INPUT naming
- * what) when s starts with '=', '+', '-', '@', a tab or a CR, which a
- * spreadsheet runs as a formula even inside quotes. */
-int kc_csv_field(const char *s, const char *what, char **out);
+/* kc_csv_field: kc/factory/csv.h (csv.c), included above for the
+ * commands. */
 
 /*
  * factorysign init: makes D (0700) with a new key (alg) encrypted under

@@ -329,31 +329,3 @@ kc_format_at(const struct kc_outputs *o, const char *key_pem,
 	kc_nrf_at_free(&at);
 	return rc;
 }
-
-int
-kc_csv_field(const char *s, const char *what, char **out)
-{
-	size_t n = 0, o = 0;
-	char *q;
-
-	*out = NULL;
-	if (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
-	    s[0] == '\t' || s[0] == '\r')
-		return kc_err(KC_ERR_INPUT, "%s '%s' starts with a character a "
-		    "spreadsheet reads as a formula (= + - @ tab CR); refusing "
-		    "to write it into a CSV", what, s);
-	for (const char *p = s; *p != '\0'; p++)
-		n += *p == '"' ? 2 : 1;
-	if ((q = malloc(n + 3)) == NULL)
-		return kc_err(KC_ERR_NOMEM, "out of memory");
-	q[o++] = '"';
-	for (const char *p = s; *p != '\0'; p++) {
-		if (*p == '"')
-			q[o++] = '"';
-		q[o++] = *p;
-	}
-	q[o++] = '"';
-	q[o] = '\0';
-	*out = q;
-	return KC_OK;
-}

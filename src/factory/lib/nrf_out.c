@@ -14,7 +14,7 @@
 #include <openssl/sha.h>
 
 #include "kc/core/error.h"
-#include "kc/factory/factory.h"
+#include "kc/factory/csv.h"
 #include "kc/factory/nrf.h"
 
 /* A growable text buffer. */
