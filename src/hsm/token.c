@@ -21,6 +21,8 @@
  *                   read-back of the new pair, removal of a failed one;
  *   token_pkey.c    keys as EVP_PKEYs: the public key, the self-test, the
  *                   entry points that hand the key to token_sign.c;
+ *   token_wrap.c    root key backup: the wrap key, C_WrapKey/C_UnwrapKey,
+ *                   the restore template, the wrap probe (kc/hsm/wrap.h);
  *   token_sign.c    signatures by our own C_Sign;
  *   token_tmpl.c    the site's key-template section;
  *   token_mech.c    mechanism sizes and flags;
@@ -131,6 +133,23 @@ static const struct {
 	{ CKR_CRYPTOKI_NOT_INITIALIZED, "CKR_CRYPTOKI_NOT_INITIALIZED" },
 	{ CKR_CRYPTOKI_ALREADY_INITIALIZED,
 	  "CKR_CRYPTOKI_ALREADY_INITIALIZED" },
+	/* wrapping (token_wrap.c) */
+	{ CKR_KEY_NOT_WRAPPABLE, "CKR_KEY_NOT_WRAPPABLE" },
+	{ CKR_KEY_UNEXTRACTABLE, "CKR_KEY_UNEXTRACTABLE" },
+	{ CKR_KEY_NEEDED, "CKR_KEY_NEEDED" },
+	{ CKR_ENCRYPTED_DATA_INVALID, "CKR_ENCRYPTED_DATA_INVALID" },
+	{ CKR_ENCRYPTED_DATA_LEN_RANGE, "CKR_ENCRYPTED_DATA_LEN_RANGE" },
+	{ CKR_WRAPPED_KEY_INVALID, "CKR_WRAPPED_KEY_INVALID" },
+	{ CKR_WRAPPED_KEY_LEN_RANGE, "CKR_WRAPPED_KEY_LEN_RANGE" },
+	{ CKR_WRAPPING_KEY_HANDLE_INVALID, "CKR_WRAPPING_KEY_HANDLE_INVALID" },
+	{ CKR_WRAPPING_KEY_SIZE_RANGE, "CKR_WRAPPING_KEY_SIZE_RANGE" },
+	{ CKR_WRAPPING_KEY_TYPE_INCONSISTENT,
+	  "CKR_WRAPPING_KEY_TYPE_INCONSISTENT" },
+	{ CKR_UNWRAPPING_KEY_HANDLE_INVALID,
+	  "CKR_UNWRAPPING_KEY_HANDLE_INVALID" },
+	{ CKR_UNWRAPPING_KEY_SIZE_RANGE, "CKR_UNWRAPPING_KEY_SIZE_RANGE" },
+	{ CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT,
+	  "CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT" },
 };
 
 /* Name of a CK_RV; unknown values as hex in a static buffer per thread. */

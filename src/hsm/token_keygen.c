@@ -3,7 +3,8 @@
  * kc_token_keygen_tmpl). Owns the public and private templates, the use
  * of the site profile's key-template section (token_tmpl.c checks and
  * describes it; here it is applied to the CK_ATTRIBUTE arrays), the fresh
- * random CKA_ID, the CKA_COPYABLE fallback, the read-back of the new pair
+ * random CKA_ID, the CKA_COPYABLE fallback, the backup-capable private
+ * template (kc/hsm/wrap.h), the read-back of the new pair
  * against the policy, and the removal of a pair (or of the half-made
  * objects) whose generation or read-back failed.
  */
@@ -45,6 +46,34 @@ check_new_pair(struct kc_token *tok, CK_OBJECT_HANDLE hpriv,
 		return kc_err(KC_ERR_POLICY, "key '%s' in token '%s': "
 		    "CKA_COPYABLE is TRUE, must be FALSE; refusing to use it",
 		    label, tok->info.label);
+	return KC_OK;
+}
+
+/* What a backup-capable key must also show: CKA_WRAP_WITH_TRUSTED=TRUE
+ * (a module that ignored it would let the key out under any key),
+ * CKA_EXTRACTABLE=TRUE and still CKA_ALWAYS_SENSITIVE=TRUE. */
+static int
+check_backup(struct kc_token *tok, CK_OBJECT_HANDLE hpriv, const char *label)
+{
+	static const struct {
+		CK_ATTRIBUTE_TYPE type;
+		const char *name;
+	} want[] = {
+		{ CKA_WRAP_WITH_TRUSTED, "CKA_WRAP_WITH_TRUSTED" },
+		{ CKA_EXTRACTABLE, "CKA_EXTRACTABLE" },
+		{ CKA_ALWAYS_SENSITIVE, "CKA_ALWAYS_SENSITIVE" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		int v = kc_tok_bool_attr(tok, hpriv, want[i].type);
+		if (v != 1)
+			return kc_err(KC_ERR_POLICY, "backup-capable key '%s' "
+			    "in token '%s': %s %s, must be TRUE; this module "
+			    "cannot make a key for a backup ceremony", label,
+			    tok->info.label, want[i].name, v < 0 ?
+			    "cannot be read" : "is FALSE");
+	}
 	return KC_OK;
 }
 
@@ -154,7 +183,7 @@ kc_token_keygen_tmpl(struct kc_token *tok, const char *label,
 	size_t oidlen = 0, n, tries;
 	CK_ULONG label_len;
 	CK_RV rv;
-	int rc;
+	int rc, backup = t != NULL && t->backup;
 	char msg[1024];
 
 	if ((rc = kc_tok_need_login(tok)) != KC_OK ||
@@ -250,7 +279,14 @@ kc_token_keygen_tmpl(struct kc_token *tok, const char *label,
 		A(priv[nv], CKA_TOKEN, &yes, sizeof(yes)); nv++;
 		A(priv[nv], CKA_PRIVATE, &yes, sizeof(yes)); nv++;
 		A(priv[nv], CKA_SENSITIVE, &yes, sizeof(yes)); nv++;
-		A(priv[nv], CKA_EXTRACTABLE, &no, sizeof(no)); nv++;
+		/* A backup-capable key (kc/hsm/wrap.h) leaves the token only
+		 * wrapped under a CKA_TRUSTED key. */
+		A(priv[nv], CKA_EXTRACTABLE, backup ? &yes : &no,
+		    sizeof(no)); nv++;
+		if (backup) {
+			A(priv[nv], CKA_WRAP_WITH_TRUSTED, &yes, sizeof(yes));
+			nv++;
+		}
 		A(priv[nv], CKA_SIGN, &yes, sizeof(yes)); nv++;
 		A(priv[nv], CKA_DECRYPT, &no, sizeof(no)); nv++;
 		A(priv[nv], CKA_UNWRAP, &no, sizeof(no)); nv++;
@@ -266,7 +302,9 @@ kc_token_keygen_tmpl(struct kc_token *tok, const char *label,
 			tmpl_apply(priv, &nv, t, 1);
 			kc_key_template_text(t, msg, sizeof(msg));
 			kc_log(KC_LOG_INFO, "key template of the site profile: "
-			    "%s", msg);
+			    "%s%s", msg, backup ? "; backup-capable: "
+			    "CKA_EXTRACTABLE=TRUE, CKA_WRAP_WITH_TRUSTED=TRUE" :
+			    "");
 		}
 		rv = f->C_GenerateKeyPair(tok->session, &mech, pub, np, priv,
 		    nv, &hpub, &hpriv);
@@ -292,7 +330,8 @@ kc_token_keygen_tmpl(struct kc_token *tok, const char *label,
 		    KC_ERR_PIN : KC_ERR_PKCS11, msg);
 	}
 	if ((rc = kc_tok_check_priv(tok, hpriv, label, NULL)) != KC_OK ||
-	    (rc = check_new_pair(tok, hpriv, hpub, label)) != KC_OK) {
+	    (rc = check_new_pair(tok, hpriv, hpub, label)) != KC_OK ||
+	    (backup && (rc = check_backup(tok, hpriv, label)) != KC_OK)) {
 		snprintf(msg, sizeof(msg), "%s", kc_errmsg());
 		return destroy_new_pair(tok, hpriv, hpub, label, rc, msg);
 	}

@@ -1,7 +1,8 @@
 /*
  * token_keys.c: the key objects of an open, logged-in token. Owns the
  * attribute policy of a private key (what CKA_SENSITIVE, CKA_EXTRACTABLE,
- * CKA_SIGN, ... must read: kc_tok_check_priv), the display of a public
+ * CKA_SIGN, ... must read: kc_tok_check_priv; what a backup-capable or
+ * restored key may read instead, kc/hsm/wrap.h), the display of a public
  * object's usage flags, the lookup of the one private key with a label,
  * and kc_token_key_exists, kc_token_key_check, kc_token_key_destroy,
  * kc_token_key_list.
@@ -9,6 +10,7 @@
 #include "config.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@
 
 #include "kc/core/error.h"
 #include "kc/hsm/token.h"
+#include "kc/hsm/wrap.h"
 #include "token_int.h"
 
 int
@@ -66,6 +69,59 @@ static const struct {
 	  offsetof(struct kc_key_attrs, private_), 1 },
 };
 
+/* 1 when the token holds the restore record of the key h (kc/hsm/wrap.h:
+ * a CKO_DATA object of KC_RESTORE_APP whose CKA_VALUE is h's CKA_ID). */
+static int
+restore_record(struct kc_token *tok, CK_OBJECT_HANDLE h)
+{
+	CK_FUNCTION_LIST_PTR f = tok->ctx->f;
+	CK_OBJECT_CLASS cls = CKO_DATA;
+	CK_OBJECT_HANDLE found[1];
+	CK_ATTRIBUTE t[3];
+	CK_ULONG got = 0;
+	unsigned char *id = NULL;
+	size_t idlen = 0;
+
+	if (kc_tok_get_attr_alloc(tok, h, CKA_ID, "CKA_ID", &id, &idlen) !=
+	    KC_OK) {
+		kc_err_clear();
+		return 0;
+	}
+	t[0].type = CKA_CLASS;
+	t[0].pValue = &cls;
+	t[0].ulValueLen = sizeof(cls);
+	t[1].type = CKA_APPLICATION;
+	t[1].pValue = (void *)(uintptr_t)KC_RESTORE_APP;
+	t[1].ulValueLen = (CK_ULONG)strlen(KC_RESTORE_APP);
+	t[2].type = CKA_VALUE;
+	t[2].pValue = id;
+	t[2].ulValueLen = (CK_ULONG)idlen;
+	if (f->C_FindObjectsInit(tok->session, t, 3) == CKR_OK) {
+		if (f->C_FindObjects(tok->session, found, 1, &got) != CKR_OK)
+			got = 0;
+		f->C_FindObjectsFinal(tok->session);
+	}
+	free(id);
+	return got > 0;
+}
+
+/* Whether value v of attribute type is what the policy wants: want, or
+ * for a backup-capable key (wwt) also an extractable one, and for a
+ * restored one (a restore record) also one made outside this token. */
+static int
+policy_ok(CK_ATTRIBUTE_TYPE type, int v, int want, int wwt, int restored)
+{
+	if (v == want)
+		return 1;
+	if (wwt == 1 && (type == CKA_EXTRACTABLE ||
+	    type == CKA_NEVER_EXTRACTABLE))
+		return 1;
+	if (wwt == 1 && restored && (type == CKA_LOCAL ||
+	    type == CKA_ALWAYS_SENSITIVE))
+		return 1;
+	return 0;
+}
+
 /* Reads and checks the private key h; what names it in messages. */
 int
 kc_tok_check_priv(struct kc_token *tok, CK_OBJECT_HANDLE h, const char *what,
@@ -73,9 +129,16 @@ kc_tok_check_priv(struct kc_token *tok, CK_OBJECT_HANDLE h, const char *what,
 {
 	struct kc_key_attrs a;
 	size_t i;
-	int rc = KC_OK;
+	int rc = KC_OK, wwt, restored = 0;
 
 	memset(&a, 0, sizeof(a));
+	/* Only a sensitive key that leaves the token under a trusted key
+	 * may be extractable at all (kc/hsm/wrap.h). */
+	wwt = kc_tok_bool_attr(tok, h, CKA_WRAP_WITH_TRUSTED);
+	if (wwt == 1 && kc_tok_bool_attr(tok, h, CKA_SENSITIVE) != 1)
+		wwt = 0;
+	if (wwt == 1 && kc_tok_bool_attr(tok, h, CKA_LOCAL) == 0)
+		restored = restore_record(tok, h);
 	for (i = 0; i < sizeof(key_attrs) / sizeof(key_attrs[0]); i++) {
 		CK_BBOOL v = CK_FALSE;
 		CK_ULONG len = sizeof(v);
@@ -92,7 +155,8 @@ kc_tok_check_priv(struct kc_token *tok, CK_OBJECT_HANDLE h, const char *what,
 			continue;
 		}
 		*field = v == CK_TRUE;
-		if (rc == KC_OK && *field != key_attrs[i].want)
+		if (rc == KC_OK && !policy_ok(key_attrs[i].type, *field,
+		    key_attrs[i].want, wwt, restored))
 			rc = kc_err(KC_ERR_POLICY, "key '%s' in token '%s': %s "
 			    "is %s, must be %s; refusing to use it", what,
 			    tok->info.label, key_attrs[i].name,
@@ -101,6 +165,8 @@ kc_tok_check_priv(struct kc_token *tok, CK_OBJECT_HANDLE h, const char *what,
 	}
 	a.modifiable = kc_tok_bool_attr(tok, h, CKA_MODIFIABLE);
 	a.copyable = kc_tok_bool_attr(tok, h, CKA_COPYABLE);
+	a.wrap_with_trusted = kc_tok_bool_attr(tok, h, CKA_WRAP_WITH_TRUSTED);
+	a.restored = restored;
 	if (attrs != NULL)
 		*attrs = a;
 	return rc;

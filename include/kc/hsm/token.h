@@ -224,6 +224,11 @@ struct kc_key_template {
 	size_t			nadd[2];
 	unsigned long		omit[2][KC_TMPL_MAX];
 	size_t			nomit[2];
+	/* Not from the site profile: set by a ceremony with backup (issue
+	 * 17, kc/hsm/wrap.h): the private key is made CKA_EXTRACTABLE=TRUE
+	 * and CKA_WRAP_WITH_TRUSTED=TRUE (still sensitive, sign-only), so it
+	 * can leave the token only wrapped under a CKA_TRUSTED key. */
+	int			backup;
 };
 int kc_key_template_add(struct kc_key_template *t, int priv,
     const char *name, const char *value, char *why, size_t whysz);
@@ -250,10 +255,16 @@ struct kc_key_attrs {
 	int sensitive, always_sensitive, never_extractable, extractable,
 	    local, sign, decrypt, unwrap, derive, token, private_;
 	int modifiable, copyable;	/* read, not checked; -1 unknown */
+	int wrap_with_trusted;		/* -1 unknown */
+	int restored;			/* the restore record is there */
 };
 /* Reads the private key's attributes and checks them: SENSITIVE,
  * ALWAYS_SENSITIVE, NEVER_EXTRACTABLE, LOCAL, SIGN true; EXTRACTABLE,
- * DECRYPT, UNWRAP, DERIVE false. KC_ERR_POLICY names the first wrong one.
+ * DECRYPT, UNWRAP, DERIVE false. A backup-capable key
+ * (CKA_WRAP_WITH_TRUSTED=TRUE, kc/hsm/wrap.h) may read EXTRACTABLE=TRUE
+ * and NEVER_EXTRACTABLE=FALSE; one restored by `backup restore` (its
+ * restore record, KC_RESTORE_APP, is in the token) also LOCAL=FALSE and
+ * ALWAYS_SENSITIVE=FALSE. KC_ERR_POLICY names the first wrong one.
  * attrs (may be NULL) is the caller's, filled as read. */
 int kc_token_key_check(struct kc_token *tok, const char *label,
     struct kc_key_attrs *attrs);

@@ -1,0 +1,10 @@
+# Root key backup and restore (issue 17): `keyceremony backup create` and
+# `backup restore` on two SoftHSM tokens (tests/backup/*.sh). bkhelper makes
+# the backup-capable root key a ceremony with `backup:` will make, and
+# reaches the token layer where no command does yet (tests/backup/bkhelper.c).
+check_PROGRAMS += tests/backup/bkhelper
+tests_backup_bkhelper_SOURCES = tests/backup/bkhelper.c
+tests_backup_bkhelper_LDADD = $(KC_CEREMONY_LA) $(CRYPTO_LIBS)
+TESTS += tests/backup/backup.sh tests/backup/backup-hostile.sh
+EXTRA_DIST += tests/backup/lib-backup.sh tests/backup/backup.sh \
+	tests/backup/backup-hostile.sh
