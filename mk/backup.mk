@@ -8,3 +8,12 @@ tests_backup_bkhelper_LDADD = $(KC_CEREMONY_LA) $(CRYPTO_LIBS)
 TESTS += tests/backup/backup.sh tests/backup/backup-hostile.sh
 EXTRA_DIST += tests/backup/lib-backup.sh tests/backup/backup.sh \
 	tests/backup/backup-hostile.sh
+# kill -9 at a chosen PKCS#11 call (tests/backup/killshim.c, kill.sh)
+check_DATA += tests/backup/killshim.so
+tests/backup/killshim.so: tests/backup/killshim.c
+	@$(MKDIR_P) tests/backup
+	$(AM_V_CC)$(CC) -shared -fPIC -o $@ $(P11KIT_CFLAGS) \
+		$(srcdir)/tests/backup/killshim.c -ldl
+CLEANFILES += tests/backup/killshim.so
+EXTRA_DIST += tests/backup/killshim.c
+TESTS += tests/backup/kill.sh

@@ -49,7 +49,7 @@ libkc_hsm_la_SOURCES = \
 	include/kc/hsm/token.h src/hsm/token_int.h src/hsm/token.c \
 	src/hsm/token_load.c src/hsm/token_slot.c src/hsm/token_keys.c \
 	src/hsm/token_keygen.c src/hsm/token_pkey.c \
-	include/kc/hsm/wrap.h src/hsm/token_wrap.c \
+	include/kc/hsm/wrap.h src/hsm/token_wrap.c src/hsm/token_wrap_probe.c \
 	src/hsm/token_sign.h src/hsm/token_sign.c \
 	src/hsm/token_tmpl.c src/hsm/token_mech.c src/hsm/token_probe.c
 libkc_hsm_la_CPPFLAGS = $(AM_CPPFLAGS) $(P11_CFLAGS) $(P11KIT_CFLAGS)

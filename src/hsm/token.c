@@ -22,7 +22,8 @@
  *   token_pkey.c    keys as EVP_PKEYs: the public key, the self-test, the
  *                   entry points that hand the key to token_sign.c;
  *   token_wrap.c    root key backup: the wrap key, C_WrapKey/C_UnwrapKey,
- *                   the restore template, the wrap probe (kc/hsm/wrap.h);
+ *                   the restore template (kc/hsm/wrap.h);
+ *   token_wrap_probe.c  what a module does for a backup;
  *   token_sign.c    signatures by our own C_Sign;
  *   token_tmpl.c    the site's key-template section;
  *   token_mech.c    mechanism sizes and flags;

@@ -110,6 +110,21 @@ void kc_tok_pub_usage(struct kc_token *tok, CK_OBJECT_HANDLE h, char *buf,
 int kc_tok_find_priv(struct kc_token *tok, const char *label,
     CK_OBJECT_HANDLE *h);
 
+/* token_wrap.c, for token_wrap_probe.c: C_CreateObject of the AES wrap
+ * key key (trusted: CKA_TRUSTED=TRUE; priv: CKA_PRIVATE; keep_label: a
+ * token object so labelled, else a session object); C_WrapKey of hkey
+ * under hwrap with CKM_AES_KEY_WRAP_PAD into *blob (malloc'd: the caller
+ * frees it); C_UnwrapKey with the restore template (token: CKA_TOKEN,
+ * priv: CKA_PRIVATE; label and id may be NULL). */
+CK_RV kc_tok_wrapkey_create(struct kc_token *tok, const struct kc_secret *key,
+    int trusted, int priv, const char *keep_label, CK_OBJECT_HANDLE *h);
+CK_RV kc_tok_wrap_raw(struct kc_token *tok, CK_OBJECT_HANDLE hwrap,
+    CK_OBJECT_HANDLE hkey, unsigned char **blob, size_t *len);
+CK_RV kc_tok_unwrap_raw(struct kc_token *tok, CK_OBJECT_HANDLE hwrap,
+    const unsigned char *blob, size_t len, CK_KEY_TYPE kt, int token,
+    int priv, const char *label, const unsigned char *id, size_t idlen,
+    CK_OBJECT_HANDLE *h);
+
 /* token_mech.c: fills ti's mi_* from C_GetMechanismInfo of slot id (a
  * mechanism the module refuses to describe stays 0..0, flags 0). */
 void kc_tok_mech_info(CK_FUNCTION_LIST_PTR f, CK_SLOT_ID id,

@@ -4,8 +4,9 @@
  * wraps and unwraps, CKA_TRUSTED set by the security officer where the
  * backup needs it) and its read-back, C_WrapKey and C_UnwrapKey with
  * CKM_AES_KEY_WRAP_PAD, the restore template, the public key object and
- * the restore record of a restored key, and the probe of what a module
- * does with all of that. The wrap key's clear bytes are the caller's
+ * the restore record of a restored key, the interrupted-restore cleanup
+ * (the probe of what a module does: token_wrap_probe.c). The wrap key's
+ * clear bytes are the caller's
  * (struct kc_secret, locked memory); here they go only into the
  * CKA_VALUE of C_CreateObject.
  */
@@ -113,8 +114,8 @@ wrapkey_check(struct kc_token *tok, CK_OBJECT_HANDLE h, int trusted)
 }
 
 /* C_CreateObject of the wrap key in the current session state. */
-static CK_RV
-wrapkey_create(struct kc_token *tok, const struct kc_secret *key,
+CK_RV
+kc_tok_wrapkey_create(struct kc_token *tok, const struct kc_secret *key,
     int trusted, int priv, const char *keep_label, CK_OBJECT_HANDLE *h)
 {
 	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
@@ -178,7 +179,7 @@ kc_token_wrapkey_import(struct kc_token *tok, const struct kc_secret *key,
 			    kc_tok_ckr(rv));
 	}
 	/* The SO may make public objects only (PKCS#11 2.40, 6.7.3). */
-	rv = wrapkey_create(tok, key, trusted, !trusted, keep_label, &oh);
+	rv = kc_tok_wrapkey_create(tok, key, trusted, !trusted, keep_label, &oh);
 	if (rv != CKR_OK)
 		rc = kc_err(KC_ERR_PKCS11, "token '%s': importing the wrap key "
 		    "failed (%s)%s", tok->info.label, kc_tok_ckr(rv),
@@ -218,8 +219,8 @@ kc_token_wrapkey_destroy(struct kc_token *tok, unsigned long h)
 }
 
 /* C_WrapKey of hkey under hwrap into a malloc'd *blob. */
-static CK_RV
-wrap_raw(struct kc_token *tok, CK_OBJECT_HANDLE hwrap, CK_OBJECT_HANDLE hkey,
+CK_RV
+kc_tok_wrap_raw(struct kc_token *tok, CK_OBJECT_HANDLE hwrap, CK_OBJECT_HANDLE hkey,
     unsigned char **blob, size_t *len)
 {
 	CK_MECHANISM mech = { CKM_AES_KEY_WRAP_PAD, NULL, 0 };
@@ -271,7 +272,7 @@ kc_token_wrap(struct kc_token *tok, unsigned long h, const char *key_label,
 		    "never leaves its token", key_label, tok->info.label);
 	if ((rc = kc_tok_check_priv(tok, hk, key_label, NULL)) != KC_OK)
 		return rc;
-	rv = wrap_raw(tok, (CK_OBJECT_HANDLE)h, hk, blob, len);
+	rv = kc_tok_wrap_raw(tok, (CK_OBJECT_HANDLE)h, hk, blob, len);
 	if (rv != CKR_OK)
 		return kc_err(KC_ERR_PKCS11, "token '%s': wrapping key '%s' "
 		    "with " KC_WRAP_MECH_NAME " failed (%s)%s", tok->info.label,
@@ -398,8 +399,8 @@ record_create(struct kc_token *tok, const char *label,
 }
 
 /* C_UnwrapKey of blob under hwrap with the restore template. */
-static CK_RV
-unwrap_raw(struct kc_token *tok, CK_OBJECT_HANDLE hwrap,
+CK_RV
+kc_tok_unwrap_raw(struct kc_token *tok, CK_OBJECT_HANDLE hwrap,
     const unsigned char *blob, size_t len, CK_KEY_TYPE kt, int token,
     int priv, const char *label, const unsigned char *id, size_t idlen,
     CK_OBJECT_HANDLE *h)
@@ -510,17 +511,102 @@ unwrap_orphans(struct kc_token *tok, const CK_OBJECT_HANDLE *before,
 	return found > 0 ? "; the half-made key it left was removed" : "";
 }
 
+/* What a restore killed before its C_UnwrapKey leaves under label: its
+ * restore record, perhaps the public key of the same CKA_ID, and no
+ * private key. Removes such a set (nothing secret: both are public halves) and
+ * returns 1; 0 when label holds anything else (or nothing). */
+static int
+stale_restore(struct kc_token *tok, const char *label)
+{
+	CK_FUNCTION_LIST_PTR f = tok->ctx->f;
+	CK_OBJECT_HANDLE hr[2], hp[2], hk[1];
+	unsigned char *id = NULL;
+	size_t nr = 0, np = 0, nk = 0, idlen = 0;
+	int stale = 0;
+
+	if (kc_tok_find_objects(tok, CKO_DATA, label, NULL, 0, hr, 2, &nr) !=
+	    KC_OK || nr != 1 ||
+	    kc_tok_find_objects(tok, CKO_PRIVATE_KEY, label, NULL, 0, hk, 1,
+	    &nk) != KC_OK || nk != 0 ||
+	    kc_tok_get_attr_alloc(tok, hr[0], CKA_VALUE, "CKA_VALUE", &id,
+	    &idlen) != KC_OK ||
+	    kc_tok_find_objects(tok, CKO_PUBLIC_KEY, label, NULL, 0, hp, 2,
+	    &np) != KC_OK || np > 1)
+		goto out;
+	{
+		unsigned char *app = NULL;
+		size_t alen = 0;
+
+		if (kc_tok_get_attr_alloc(tok, hr[0], CKA_APPLICATION,
+		    "CKA_APPLICATION", &app, &alen) != KC_OK)
+			goto out;
+		stale = alen == strlen(KC_RESTORE_APP) &&
+		    memcmp(app, KC_RESTORE_APP, alen) == 0;
+		free(app);
+	}
+	if (stale && np == 1) {
+		size_t n = 0;
+		CK_OBJECT_HANDLE same[1];
+
+		/* the public key must be the record's (same CKA_ID) */
+		if (kc_tok_find_objects(tok, CKO_PUBLIC_KEY, label, id, idlen,
+		    same, 1, &n) != KC_OK || n != 1)
+			stale = 0;
+	}
+	if (stale) {
+		if (np == 1 && f->C_DestroyObject(tok->session, hp[0]) != CKR_OK)
+			stale = 0;
+		else if (f->C_DestroyObject(tok->session, hr[0]) != CKR_OK)
+			stale = 0;
+	}
+	if (stale)
+		kc_log(KC_LOG_WARN, "token '%s': removed the public key and the "
+		    "restore record of '%s' that an interrupted restore left "
+		    "(it had not unwrapped the key yet)", tok->info.label,
+		    label);
+out:
+	free(id);
+	kc_err_clear();
+	return stale;
+}
+
+/* Destroys what a failed restore made; returns rc with msg and how it
+ * went. */
+static int
+restore_undo(struct kc_token *tok, CK_OBJECT_HANDLE hk, CK_OBJECT_HANDLE hp,
+    CK_OBJECT_HANDLE hr, const char *label, int rc, const char *msg)
+{
+	CK_FUNCTION_LIST_PTR f = tok->ctx->f;
+	CK_RV r1 = hk == CK_INVALID_HANDLE ? CKR_OK :
+	    f->C_DestroyObject(tok->session, hk);
+	CK_RV r2 = hp == CK_INVALID_HANDLE ? CKR_OK :
+	    f->C_DestroyObject(tok->session, hp);
+	CK_RV r3 = hr == CK_INVALID_HANDLE ? CKR_OK :
+	    f->C_DestroyObject(tok->session, hr);
+
+	if (r1 == CKR_OK && r2 == CKR_OK && r3 == CKR_OK)
+		return kc_err(rc, "%s; nothing of the restore was left in the "
+		    "token", msg);
+	return kc_err(rc, "%s; removing the restored objects '%s' FAILED: "
+	    "delete the objects labelled '%s' by hand", msg, label, label);
+}
+
+/*
+ * The order makes an interrupted restore (power, kill -9) leave no private
+ * key that is not complete: the restore record first, the public key
+ * object next, then C_UnwrapKey, the last object made. A set left by a restore
+ * killed before its unwrap is removed by the next one (stale_restore).
+ */
 int
 kc_token_unwrap(struct kc_token *tok, unsigned long h,
     const unsigned char *blob, size_t len, const char *label, EVP_PKEY *pub)
 {
-	CK_FUNCTION_LIST_PTR f = tok->ctx->f;
 	CK_OBJECT_HANDLE hk = CK_INVALID_HANDLE, hp = CK_INVALID_HANDLE;
 	CK_OBJECT_HANDLE hr = CK_INVALID_HANDLE;
 	CK_OBJECT_HANDLE *before = NULL;
 	size_t nbefore = 0;
 	unsigned char id[KC_RESTORE_ID_LEN];
-	char what[64];
+	char what[64], msg[1024];
 	const char *orphans = "";
 	CK_KEY_TYPE kt;
 	CK_RV rv;
@@ -534,6 +620,9 @@ kc_token_unwrap(struct kc_token *tok, unsigned long h,
 		    "a backup", len);
 	if ((rc = kc_token_label_used(tok, label, what, sizeof(what))) < 0)
 		return rc;
+	if (rc == 1 && stale_restore(tok, label) &&
+	    (rc = kc_token_label_used(tok, label, what, sizeof(what))) < 0)
+		return rc;
 	if (rc == 1)
 		return kc_err(KC_ERR_EXISTS, "token '%s' already holds an "
 		    "object labelled '%s' (%s); restore under another --label "
@@ -541,176 +630,35 @@ kc_token_unwrap(struct kc_token *tok, unsigned long h,
 	kt = EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA ? CKK_RSA : CKK_EC;
 	if ((rc = kc_token_random(tok, id, sizeof(id))) != KC_OK)
 		return rc;
-	if ((rc = priv_handles(tok, &before, &nbefore)) != KC_OK)
-		return rc;
-	rv = unwrap_raw(tok, (CK_OBJECT_HANDLE)h, blob, len, kt, 1, 1, label,
+	/* the record first: what an interrupted restore leaves starts with
+	 * it, so the next one can tell that set from anything else */
+	if ((rc = record_create(tok, label, id, sizeof(id), &hr)) != KC_OK ||
+	    (rc = pub_create(tok, pub, label, id, sizeof(id), &hp)) != KC_OK ||
+	    (rc = priv_handles(tok, &before, &nbefore)) != KC_OK) {
+		snprintf(msg, sizeof(msg), "%s", kc_errmsg());
+		return restore_undo(tok, hk, hp, hr, label, rc, msg);
+	}
+	rv = kc_tok_unwrap_raw(tok, (CK_OBJECT_HANDLE)h, blob, len, kt, 1, 1, label,
 	    id, sizeof(id), &hk);
 	if (rv != CKR_OK)
 		orphans = unwrap_orphans(tok, before, nbefore);
 	free(before);
-	if (rv != CKR_OK)
-		return kc_err(rv == CKR_WRAPPED_KEY_INVALID ||
-		    rv == CKR_ENCRYPTED_DATA_INVALID ? KC_ERR_INPUT :
-		    KC_ERR_PKCS11, "token '%s': unwrapping the backup "
-		    "failed (%s)%s%s", tok->info.label, kc_tok_ckr(rv),
-		    rv == CKR_WRAPPED_KEY_INVALID ||
-		    rv == CKR_ENCRYPTED_DATA_INVALID ? ": the wrap key "
-		    "rebuilt from the shares is not the one of this backup" :
-		    "", orphans);
-	if ((rc = pub_create(tok, pub, label, id, sizeof(id), &hp)) != KC_OK ||
-	    (rc = record_create(tok, label, id, sizeof(id), &hr)) != KC_OK ||
-	    (rc = kc_tok_check_priv(tok, hk, label, NULL)) != KC_OK)
-		goto fail;
+	if (rv != CKR_OK) {
+		int bad = rv == CKR_WRAPPED_KEY_INVALID ||
+		    rv == CKR_ENCRYPTED_DATA_INVALID;
+
+		snprintf(msg, sizeof(msg), "token '%s': unwrapping the backup "
+		    "failed (%s)%s%s", tok->info.label, kc_tok_ckr(rv), bad ?
+		    ": the wrap key rebuilt from the shares is not the one of "
+		    "this backup" : "", orphans);
+		return restore_undo(tok, CK_INVALID_HANDLE, hp, hr, label,
+		    bad ? KC_ERR_INPUT : KC_ERR_PKCS11, msg);
+	}
+	if ((rc = kc_tok_check_priv(tok, hk, label, NULL)) != KC_OK) {
+		snprintf(msg, sizeof(msg), "%s", kc_errmsg());
+		return restore_undo(tok, hk, hp, hr, label, rc, msg);
+	}
 	kc_log(KC_LOG_INFO, "restored key '%s' into token '%s' (unwrapped "
 	    "with " KC_WRAP_MECH_NAME ")", label, tok->info.label);
-	return KC_OK;
-fail:
-	{
-		char msg[1024];
-		CK_RV r1 = f->C_DestroyObject(tok->session, hk);
-		CK_RV r2 = hp == CK_INVALID_HANDLE ? CKR_OK :
-		    f->C_DestroyObject(tok->session, hp);
-		CK_RV r3 = hr == CK_INVALID_HANDLE ? CKR_OK :
-		    f->C_DestroyObject(tok->session, hr);
-
-		snprintf(msg, sizeof(msg), "%s", kc_errmsg());
-		if (r1 == CKR_OK && r2 == CKR_OK && r3 == CKR_OK)
-			return kc_err(rc, "%s; the restored objects were "
-			    "destroyed", msg);
-		return kc_err(rc, "%s; removing the restored objects '%s' "
-		    "FAILED: delete the objects labelled '%s' by hand", msg,
-		    label, label);
-	}
-}
-
-/* ---- the probe ---- */
-
-/* A backup-capable EC P-256 pair as session objects of the SO. */
-static CK_RV
-probe_pair(struct kc_token *tok, CK_OBJECT_HANDLE *hpub,
-    CK_OBJECT_HANDLE *hpriv)
-{
-	CK_MECHANISM mech = { CKM_EC_KEY_PAIR_GEN, NULL, 0 };
-	CK_ATTRIBUTE pub[3], priv[8];
-	CK_ULONG np = 0, nv = 0;
-
-	A(pub[np], CKA_TOKEN, &no, sizeof(no)); np++;
-	A(pub[np], CKA_PRIVATE, &no, sizeof(no)); np++;
-	A(pub[np], CKA_EC_PARAMS, (uintptr_t)kc_tok_oid_p256,
-	    sizeof(kc_tok_oid_p256)); np++;
-	A(priv[nv], CKA_TOKEN, &no, sizeof(no)); nv++;
-	A(priv[nv], CKA_PRIVATE, &no, sizeof(no)); nv++;
-	A(priv[nv], CKA_SENSITIVE, &yes, sizeof(yes)); nv++;
-	A(priv[nv], CKA_EXTRACTABLE, &yes, sizeof(yes)); nv++;
-	A(priv[nv], CKA_WRAP_WITH_TRUSTED, &yes, sizeof(yes)); nv++;
-	A(priv[nv], CKA_SIGN, &yes, sizeof(yes)); nv++;
-	*hpub = *hpriv = CK_INVALID_HANDLE;
-	return tok->ctx->f->C_GenerateKeyPair(tok->session, &mech, pub, np,
-	    priv, nv, hpub, hpriv);
-}
-
-/* The probe's steps, once the SO is logged in; the first failure is
- * written to caps->why. h[] collects every object made. */
-static int
-probe_steps(struct kc_token *tok, const struct kc_secret *key,
-    struct kc_wrap_caps *caps, CK_OBJECT_HANDLE h[5])
-{
-	unsigned char *blob = NULL;
-	size_t blen = 0;
-	CK_RV rv;
-
-	if (wrapkey_create(tok, key, 1, 0, NULL, &h[0]) != CKR_OK ||
-	    kc_tok_bool_attr(tok, h[0], CKA_TRUSTED) != 1) {
-		snprintf(caps->why, sizeof(caps->why), "the security officer "
-		    "cannot make a CKA_TRUSTED AES key");
-		return 0;
-	}
-	caps->trusted = 1;
-	if ((rv = wrapkey_create(tok, key, 0, 0, NULL, &h[1])) != CKR_OK) {
-		snprintf(caps->why, sizeof(caps->why), "an AES wrap key "
-		    "cannot be imported (%s)", kc_tok_ckr(rv));
-		return 0;
-	}
-	if ((rv = probe_pair(tok, &h[2], &h[3])) != CKR_OK ||
-	    kc_tok_bool_attr(tok, h[3], CKA_WRAP_WITH_TRUSTED) != 1) {
-		snprintf(caps->why, sizeof(caps->why), "no EC key with "
-		    "CKA_WRAP_WITH_TRUSTED=TRUE can be generated (%s)",
-		    kc_tok_ckr(rv));
-		return 0;
-	}
-	rv = wrap_raw(tok, h[1], h[3], &blob, &blen);
-	free(blob);
-	blob = NULL;
-	if (rv == CKR_OK) {
-		snprintf(caps->why, sizeof(caps->why), "the module wraps a "
-		    "CKA_WRAP_WITH_TRUSTED key under a key that is not "
-		    "CKA_TRUSTED: it does not honour CKA_WRAP_WITH_TRUSTED");
-		return 0;
-	}
-	caps->wrap_with_trusted = 1;
-	if ((rv = wrap_raw(tok, h[0], h[3], &blob, &blen)) != CKR_OK) {
-		snprintf(caps->why, sizeof(caps->why), "a private key cannot "
-		    "be wrapped with " KC_WRAP_MECH_NAME " (%s)",
-		    kc_tok_ckr(rv));
-		return 0;
-	}
-	caps->wrap_private = 1;
-	rv = unwrap_raw(tok, h[0], blob, blen, CKK_EC, 0, 0, NULL, NULL, 0,
-	    &h[4]);
-	free(blob);
-	if (rv != CKR_OK) {
-		snprintf(caps->why, sizeof(caps->why), "a wrapped private key "
-		    "cannot be unwrapped with " KC_WRAP_MECH_NAME " (%s)",
-		    kc_tok_ckr(rv));
-		return 0;
-	}
-	caps->unwrap_private = 1;
-	return 1;
-}
-
-int
-kc_token_wrap_probe(struct kc_token *tok, const struct kc_secret *so_pin,
-    struct kc_wrap_caps *caps)
-{
-	CK_FUNCTION_LIST_PTR f = tok->ctx->f;
-	CK_OBJECT_HANDLE h[5];
-	CK_MECHANISM_INFO mi;
-	struct kc_secret *key = NULL;
-	size_t i;
-	CK_RV rv;
-	int rc;
-
-	memset(caps, 0, sizeof(*caps));
-	for (i = 0; i < 5; i++)
-		h[i] = CK_INVALID_HANDLE;
-	if (tok->logged_in)
-		return kc_err(KC_ERR_INTERNAL, "token '%s': the wrap probe "
-		    "needs the token logged out", tok->info.label);
-	if (f->C_GetMechanismInfo(tok->slot_id, CKM_AES_KEY_WRAP_PAD, &mi) !=
-	    CKR_OK || !(mi.flags & CKF_WRAP) || !(mi.flags & CKF_UNWRAP)) {
-		snprintf(caps->why, sizeof(caps->why), "the module does not "
-		    "offer " KC_WRAP_MECH_NAME " for wrapping and unwrapping");
-		return KC_OK;
-	}
-	caps->aes_wrap_pad = 1;
-	if ((rc = kc_secret_new(KC_WRAP_KEY_LEN, &key)) != KC_OK ||
-	    (rc = kc_token_wrapkey_random(tok, key)) != KC_OK) {
-		kc_secret_free(key);
-		return rc;
-	}
-	rv = f->C_Login(tok->session, CKU_SO, (CK_UTF8CHAR_PTR)so_pin->buf,
-	    (CK_ULONG)so_pin->len);
-	if (rv != CKR_OK) {
-		kc_secret_free(key);
-		return kc_err(rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LOCKED ?
-		    KC_ERR_PIN : KC_ERR_PKCS11, "token '%s': security officer "
-		    "login failed (%s)", tok->info.label, kc_tok_ckr(rv));
-	}
-	caps->ok = probe_steps(tok, key, caps, h);
-	for (i = 0; i < 5; i++)
-		if (h[i] != CK_INVALID_HANDLE)
-			f->C_DestroyObject(tok->session, h[i]);
-	f->C_Logout(tok->session);
-	kc_secret_free(key);
 	return KC_OK;
 }
