@@ -5,9 +5,9 @@
 check_PROGRAMS += tests/backup/bkhelper
 tests_backup_bkhelper_SOURCES = tests/backup/bkhelper.c
 tests_backup_bkhelper_LDADD = $(KC_CEREMONY_LA) $(CRYPTO_LIBS)
-TESTS += tests/backup/backup.sh tests/backup/backup-hostile.sh
+TESTS += tests/backup/backup.sh tests/backup/backup-hostile.sh tests/backup/modules.sh
 EXTRA_DIST += tests/backup/lib-backup.sh tests/backup/backup.sh \
-	tests/backup/backup-hostile.sh
+	tests/backup/backup-hostile.sh tests/backup/modules.sh
 # kill -9 at a chosen PKCS#11 call (tests/backup/killshim.c, kill.sh)
 check_DATA += tests/backup/killshim.so
 tests/backup/killshim.so: tests/backup/killshim.c

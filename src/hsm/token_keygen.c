@@ -323,8 +323,13 @@ kc_token_keygen_tmpl(struct kc_token *tok, const char *label,
 	}
 	if (rv != CKR_OK) {
 		snprintf(msg, sizeof(msg), "token '%s': generating %s key '%s' "
-		    "failed (%s)", tok->info.label, oid != NULL ? "EC" : "RSA",
-		    label, kc_tok_ckr(rv));
+		    "failed (%s)%s", tok->info.label, oid != NULL ? "EC" : "RSA",
+		    label, kc_tok_ckr(rv), backup && (rv ==
+		    CKR_ATTRIBUTE_VALUE_INVALID || rv ==
+		    CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_TEMPLATE_INCONSISTENT)
+		    ? "; this module cannot make a backup-capable key "
+		    "(CKA_EXTRACTABLE=TRUE, CKA_WRAP_WITH_TRUSTED=TRUE): it "
+		    "cannot take part in a backup ceremony" : "");
 		return keygen_failed(tok, id, sizeof(id), label, rv ==
 		    CKR_PIN_EXPIRED || rv == CKR_USER_NOT_LOGGED_IN ?
 		    KC_ERR_PIN : KC_ERR_PKCS11, msg);
