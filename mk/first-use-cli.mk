@@ -10,3 +10,6 @@ TESTS += tests/first-use/quickstart-paste.sh
 EXTRA_DIST += tests/help-options.py
 # -h/--help on every command, subcommand and group (issue 14 item 19).
 TESTS += tests/first-use/help.sh
+# --json (schema 1, docs/json.md), --quiet and --verbose (issue 14 item 20).
+TESTS += tests/first-use/json.sh
+dist_doc_DATA += docs/json.md

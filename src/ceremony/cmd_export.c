@@ -24,7 +24,7 @@ static const struct kc_opt opts[] = {
 };
 
 const struct kc_optdef cmd_export_opts = {
-	"export", "export --state DIR --to MEDIA",
+	"export", "export --state DIR --to MEDIA [--quiet|--verbose]",
 	"\nCopies the public artefacts of the state directory to MEDIA and\n"
 	"writes SHA256SUMS there. Export is a whitelist: certificates and\n"
 	"CRLs (one object per file, re-encoded), CSRs (signature checked),\n"
@@ -35,7 +35,7 @@ const struct kc_optdef cmd_export_opts = {
 	"refuses the export by name and nothing is written. Files are\n"
 	"written atomically and read back; on failure the media is left as\n"
 	"it was.\n",
-	opts, 0, 0, NULL, 0
+	opts, 0, 0, NULL, KC_OPTDEF_VERBOSITY
 };
 
 int
@@ -54,14 +54,22 @@ cmd_export(int argc, char **argv)
 		kc_opt_usage_line(&cmd_export_opts, stderr);
 		return kc_front_usage("export: --state and --to are required");
 	}
+	kc_front_verbose("export: checking every file of %s against the "
+	    "whitelist, then writing to %s", state, to);
 	if ((rc = kc_media_export(state, to, 0, &res)) != KC_OK)
 		return kc_front_fail(rc);
+	if (kc_front_verbosity < 0) {
+		kc_export_result_clear(&res);
+		return KC_EXIT_OK;
+	}
 	/* as import lists them; SHA256SUMS on the medium stays plain */
 	for (size_t i = 0; i < res.n; i++)
 		printf("%s  (%s%s)\n  SHA-256 %s\n",
 		    kc_disp(res.files[i].name), kc_artefact_name(
 		    res.files[i].type), res.files[i].skipped ?
 		    ", already there" : "", kc_hash(res.files[i].sha256));
+	kc_front_verbose("export: %zu written atomically, read back and "
+	    "listed in %s/SHA256SUMS", res.n, to);
 	printf("%zu file%s on %s, listed in SHA256SUMS and read back\n", res.n,
 	    res.n == 1 ? "" : "s", kc_disp(to));
 	kc_export_result_clear(&res);

@@ -26,7 +26,7 @@ static const struct kc_opt opts[] = {
 
 const struct kc_optdef cmd_import_opts = {
 	"import", "import --from MEDIA --state DIR [--expect-sha256 HEX] "
-	"[NAME...]",
+	"[--quiet|--verbose] [NAME...]",
 	"\nBrings the CSRs (*.csr, *.req, *.pem, *.der) and DPS verification\n"
 	"codes (*.code) on MEDIA, or only the files NAMEd, into the state\n"
 	"directory. Links, FIFOs, devices, hard links, other users' files\n"
@@ -34,7 +34,7 @@ const struct kc_optdef cmd_import_opts = {
 	"name; each CSR is parsed, its signature checked and its SHA-256\n"
 	"shown: compare it with the value the factory sent by another\n"
 	"channel, or give it with --expect-sha256.\n",
-	opts, 0, -1, "NAME...", 0
+	opts, 0, -1, "NAME...", KC_OPTDEF_VERBOSITY
 };
 
 int
@@ -54,10 +54,17 @@ cmd_import(int argc, char **argv)
 		kc_opt_usage_line(&cmd_import_opts, stderr);
 		return kc_front_usage("import: --from and --state are required");
 	}
+	kc_front_verbose("import: reading %s of %s into %s (each CSR parsed and "
+	    "its signature checked)", first < argc ? "the files named" :
+	    "the CSRs and codes", from, state);
 	rc = kc_media_import(from, state, first < argc ?
 	    (const char *const *)(argv + first) : NULL, expect, &res);
 	if (rc != KC_OK)
 		return kc_front_fail(rc);
+	if (kc_front_verbosity < 0) {
+		kc_export_result_clear(&res);
+		return KC_EXIT_OK;
+	}
 	for (size_t i = 0; i < res.n; i++)
 		printf("%s %s: %s/%s\n  SHA-256 %s\n", res.files[i].skipped ?
 		    "already there" : "imported", kc_artefact_name(

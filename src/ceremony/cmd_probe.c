@@ -147,7 +147,7 @@ json_report(const struct kc_token_info *t, size_t nb, size_t na, int same,
 	const char *kind = kc_token_rehearsal_kind(t);
 	char buf[256];
 
-	printf("{\n  \"token\": {\"label\": ");
+	printf("{\n  \"schema\": 1,\n  \"token\": {\"label\": ");
 	kc_front_json_bytes(t->label);
 	printf(", \"serial\": ");
 	kc_front_json_bytes(t->serial);

@@ -75,8 +75,9 @@ static const struct kc_opt split_opts[] = {
 const struct kc_optdef cmd_quorum_split_opts = {
 	"quorum split",
 	"quorum split --threshold K --shares N\n"
-	"           [--pin-file FILE] [--label TOKEN] [--out-dir DIR]",
-	NULL, split_opts, 0, 0, NULL, 0
+	"           [--pin-file FILE] [--label TOKEN] [--out-dir DIR]\n"
+	"           [--quiet|--verbose]",
+	NULL, split_opts, 0, 0, NULL, KC_OPTDEF_VERBOSITY
 };
 
 static int
@@ -144,8 +145,10 @@ out_dir_make(const char *dir)
 		    strerror(errno));
 	if (lstat(dir, &st) != 0)
 		return kc_err(KC_ERR_IO, "%s: %s", dir, strerror(errno));
-	fprintf(stderr, "%s: created the share directory %s (mode %04o)\n",
-	    kc_progname, kc_disp(dir), (unsigned)(st.st_mode & 07777));
+	if (kc_front_verbosity >= 0)
+		fprintf(stderr, "%s: created the share directory %s (mode "
+		    "%04o)\n", kc_progname, kc_disp(dir),
+		    (unsigned)(st.st_mode & 07777));
 	return KC_OK;
 }
 
@@ -181,8 +184,15 @@ cmd_quorum_split(int argc, char **argv)
 			if ((rc = kc_file_check_absent(path)) != KC_OK)
 				return kc_front_fail(rc);
 		}
-	if ((rc = kc_front_secret(pin_file, "PIN", 1, &pin)) != KC_OK ||
-	    (rc = kc_quorum_split(pin, k, n, shares)) != KC_OK ||
+	kc_front_verbose("quorum split: reading the PIN %s", pin_file != NULL ?
+	    "file" : "from the terminal (twice)");
+	if ((rc = kc_front_secret(pin_file, "PIN", 1, &pin)) != KC_OK) {
+		st = kc_front_fail(rc);
+		goto out;
+	}
+	kc_front_verbose("quorum split: %d shares of a random polynomial of "
+	    "degree %d (any %d rebuild the PIN), each read back", n, k - 1, k);
+	if ((rc = kc_quorum_split(pin, k, n, shares)) != KC_OK ||
 	    (dir_missing && (rc = out_dir_make(out_dir)) != KC_OK)) {
 		st = kc_front_fail(rc);
 		goto out;
@@ -215,6 +225,8 @@ cmd_quorum_split(int argc, char **argv)
 		fclose(f);
 		snprintf(path, sizeof(path), "%s/share-%d-of-%d.txt", out_dir,
 		    i + 1, n);
+		kc_front_verbose("quorum split: writing %s (0600, new file)",
+		    path);
 		rc = kc_file_write(path, buf, len, 0600, KC_WRITE_EXCL);
 		OPENSSL_clear_free(buf, len);
 		if (rc != KC_OK) {
@@ -226,9 +238,10 @@ cmd_quorum_split(int argc, char **argv)
 		st = kc_front_fail(kc_err(KC_ERR_IO, "cannot write the shares"));
 		goto out;
 	}
-	fprintf(stderr, "%s: PIN split into %d shares, any %d rebuild it%s%s\n",
-	    kc_progname, n, k, out_dir ? "; written to " : "",
-	    out_dir ? kc_disp(out_dir) : "");
+	if (kc_front_verbosity >= 0)
+		fprintf(stderr, "%s: PIN split into %d shares, any %d rebuild "
+		    "it%s%s\n", kc_progname, n, k, out_dir ? "; written to " :
+		    "", out_dir ? kc_disp(out_dir) : "");
 	st = KC_EXIT_OK;
 out:
 	kc_secret_free(pin);
@@ -253,8 +266,9 @@ static const struct kc_opt combine_opts[] = {
 };
 
 const struct kc_optdef cmd_quorum_combine_opts = {
-	"quorum combine", "quorum combine [--share-file FILE ...] [--out FILE]",
-	NULL, combine_opts, 0, 0, NULL, 0
+	"quorum combine", "quorum combine [--share-file FILE ...] [--out FILE] "
+	"[--quiet|--verbose]",
+	NULL, combine_opts, 0, 0, NULL, KC_OPTDEF_VERBOSITY
 };
 
 int
@@ -317,9 +331,10 @@ cmd_quorum_combine(int argc, char **argv)
 				break;
 			continue;
 		}
-		fprintf(stderr, "%s: share %d of %d (set %s) accepted; %d more "
-		    "needed\n", kc_progname, qi.index, qi.n, qi.set_id,
-		    kc_quorum_needed(q));
+		if (kc_front_verbosity >= 0)
+			fprintf(stderr, "%s: share %d of %d (set %s) accepted; %d "
+			    "more needed\n", kc_progname, qi.index, qi.n,
+			    qi.set_id, kc_quorum_needed(q));
 	}
 	if (rc != KC_OK || (rc = kc_quorum_combine(q, &pin)) != KC_OK) {
 		st = kc_front_fail(rc);
@@ -340,6 +355,10 @@ cmd_quorum_combine(int argc, char **argv)
 			st = kc_front_fail(rc);
 			goto out;
 		}
+	}
+	if (kc_front_verbosity < 0) {
+		st = KC_EXIT_OK;
+		goto out;
 	}
 	printf("%d shares of set %s (%d of %d) combine to a PIN%s%s\n",
 	    kc_quorum_given(q), qi.set_id, qi.k, qi.n, out ? "; written to " :

@@ -192,7 +192,7 @@ print_json(const char *state, const char *regpath, int warn, time_t now,
 {
 	char t[32];
 
-	printf("{\"state\":");
+	printf("{\"schema\":1,\"state\":");
 	kc_front_json_bytes(state);
 	printf(",\"register\":");
 	kc_front_json_bytes(regpath);

@@ -9,6 +9,7 @@
 #include "kc/core/display.h"
 #include "kc/core/error.h"
 #include "kc/core/secret.h"
+#include "kc/core/x509.h"
 #include "kc/hsm/token.h"
 
 #include "commands.h"
@@ -20,15 +21,18 @@
 
 struct list_args {
 	const char *module;
+	int json;
 };
 
 static const struct kc_opt list_opts[] = {
 	KC_O_STR(struct list_args, module, "module", "PATH", MODULE_HELP),
+	KC_O_FLAG(struct list_args, json, "json", "the list as one JSON document on stdout (schema:\n"
+	    "docs/json.md); errors still go to stderr"),
 	KC_O_END
 };
 
 const struct kc_optdef cmd_token_list_opts = {
-	"token list", "token list [--module PATH]",
+	"token list", "token list [--module PATH] [--json]",
 	"\nLists the slots of a PKCS#11 module and their tokens: label,\n"
 	"serial, manufacturer, model, flags, and whether the mechanisms a\n"
 	"ceremony needs are there.\n",
@@ -106,6 +110,127 @@ print_mechs(const struct kc_token_info *t)
 		    "only\n", kc_token_rehearsal_kind(t));
 }
 
+static const char *
+tf(int v)
+{
+	return v ? "true" : "false";
+}
+
+/* token list --json (docs/json.md): strings from the module byte-wise
+ * (kc_front_json_bytes), so the document is ASCII and always parses */
+static void
+json_module(const struct kc_token_ctx *ctx)
+{
+	const struct kc_module_info *mi = kc_token_module_info(ctx);
+	const char *name, *v;
+
+	printf("\"module\":{\"path\":");
+	kc_front_json_bytes(kc_token_module(ctx));
+	printf(",\"file\":");
+	kc_front_json_bytes(mi->realpath);
+	printf(",\"size\":%llu,\"sha256\":", mi->size);
+	kc_front_json_bytes(mi->sha256);
+	printf(",\"manufacturer\":");
+	kc_front_json_bytes(mi->manufacturer);
+	printf(",\"description\":");
+	kc_front_json_bytes(mi->description);
+	printf(",\"version\":");
+	kc_front_json_bytes(mi->version);
+	printf(",\"cryptoki\":");
+	kc_front_json_bytes(mi->cryptoki);
+	printf(",\"environment\":{");
+	for (size_t i = 0; (name = kc_token_env_name(i)) != NULL; i++) {
+		printf("%s", i ? "," : "");
+		kc_front_json_bytes(name);
+		putchar(':');
+		if ((v = getenv(name)) != NULL)
+			kc_front_json_bytes(v);
+		else
+			printf("null");
+	}
+	printf("}}");
+}
+
+static void
+json_slot(const struct kc_token_info *t)
+{
+	static const enum kc_alg algs[] = { KC_ALG_EC_P384, KC_ALG_EC_P256,
+	    KC_ALG_RSA_3072, KC_ALG_RSA_4096 };
+	char why[256];
+	int n = 0;
+
+	printf("{\"id\":%lu,\"description\":", t->slot_id);
+	kc_front_json_bytes(t->slot_desc);
+	printf(",\"present\":%s,\"initialized\":%s", tf(t->present),
+	    tf(t->present && t->initialized));
+	if (!t->present || !t->initialized) {
+		putchar('}');
+		return;
+	}
+	printf(",\"label\":");
+	kc_front_json_bytes(t->label);
+	printf(",\"serial\":");
+	kc_front_json_bytes(t->serial);
+	printf(",\"manufacturer\":");
+	kc_front_json_bytes(t->manufacturer);
+	printf(",\"model\":");
+	kc_front_json_bytes(t->model);
+	printf(",\"hardware_version\":");
+	kc_front_json_bytes(t->hw_version);
+	printf(",\"firmware_version\":");
+	kc_front_json_bytes(t->fw_version);
+	if (t->max_pin != 0)
+		printf(",\"pin_min\":%lu,\"pin_max\":%lu", t->min_pin,
+		    t->max_pin);
+	else
+		printf(",\"pin_min\":null,\"pin_max\":null");
+	printf(",\"flags\":{\"user_pin_initialized\":%s,\"login_required\":%s,"
+	    "\"rng\":%s,\"pin_count_low\":%s,\"pin_final_try\":%s,"
+	    "\"pin_locked\":%s}", tf(t->user_pin_initialized),
+	    tf(t->login_required), tf(t->has_rng), tf(t->pin_count_low),
+	    tf(t->pin_final_try), tf(t->pin_locked));
+	printf(",\"mechanisms\":{\"ec_keygen\":%s,\"ecdsa\":%s,"
+	    "\"rsa_keygen\":%s,\"rsa_pkcs\":%s,\"sha256_rsa_pkcs\":%s,"
+	    "\"sha384_rsa_pkcs\":%s}", tf(t->mech_ec_keygen), tf(t->mech_ecdsa),
+	    tf(t->mech_rsa_keygen), tf(t->mech_rsa_pkcs),
+	    tf(t->mi_rsa_sha256.present), tf(t->mi_rsa_sha384.present));
+	printf(",\"algorithms\":[");
+	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
+		if (kc_token_alg_offered(t, algs[i], why, sizeof(why))) {
+			printf("%s", n++ ? "," : "");
+			kc_front_json_bytes(kc_alg_name(algs[i]));
+		}
+	printf("],\"not_offered\":{");
+	n = 0;
+	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
+		if (!kc_token_alg_offered(t, algs[i], why, sizeof(why))) {
+			printf("%s", n++ ? "," : "");
+			kc_front_json_bytes(kc_alg_name(algs[i]));
+			putchar(':');
+			kc_front_json_bytes(why);
+		}
+	printf("},\"rehearsal\":");
+	if (kc_token_is_rehearsal(t))
+		kc_front_json_bytes(kc_token_rehearsal_kind(t));
+	else
+		printf("null");
+	putchar('}');
+}
+
+static void
+json_list(const struct kc_token_ctx *ctx, const struct kc_token_info *ti,
+    size_t n)
+{
+	printf("{\"schema\":1,");
+	json_module(ctx);
+	printf(",\"slots\":[");
+	for (size_t i = 0; i < n; i++) {
+		printf("%s", i ? "," : "");
+		json_slot(&ti[i]);
+	}
+	printf("]}\n");
+}
+
 int
 cmd_token_list(int argc, char **argv)
 {
@@ -124,6 +249,12 @@ cmd_token_list(int argc, char **argv)
 	if ((rc = kc_token_list(ctx, &ti, &n)) != KC_OK) {
 		kc_token_unload(ctx);
 		return kc_front_fail(rc);
+	}
+	if (a.json) {
+		json_list(ctx, ti, n);
+		free(ti);
+		kc_token_unload(ctx);
+		return KC_EXIT_OK;
 	}
 	print_module(ctx);
 	if (n == 0)
@@ -238,6 +369,7 @@ out:
 
 struct keys_args {
 	const char *label, *pin_file, *module;
+	int json;
 };
 
 #define A struct keys_args
@@ -246,12 +378,15 @@ static const struct kc_opt keys_opts[] = {
 	KC_O_STR(A, pin_file, "pin-file", "F", "user PIN, first line of F (mode 0600); without it\n"
 	    "the PIN is asked on the terminal"),
 	KC_O_STR(A, module, "module", "PATH", MODULE_HELP),
+	KC_O_FLAG(A, json, "json", "the keys as one JSON document on stdout (schema:\n"
+	    "docs/json.md); errors still go to stderr"),
 	KC_O_END
 };
 #undef A
 
 const struct kc_optdef cmd_token_keys_opts = {
-	"token keys", "token keys --token L [--pin-file F] [--module PATH]",
+	"token keys",
+	"token keys --token L [--pin-file F] [--module PATH] [--json]",
 	"\nLogs in to token L and lists its private keys: label, algorithm,\n"
 	"CKA_ID, whether the public half is there, and whether the key\n"
 	"passes the ceremony policy (sensitive, never extractable, local,\n"
@@ -259,10 +394,63 @@ const struct kc_optdef cmd_token_keys_opts = {
 	keys_opts, 0, 0, NULL, 0
 };
 
+static const char *
+alg_text(enum kc_alg alg)
+{
+	return alg == KC_ALG_NONE ? NULL : alg == KC_ALG_EC_P256 ? "ec-p256" :
+	    alg == KC_ALG_EC_P384 ? "ec-p384" : alg == KC_ALG_RSA_2048 ?
+	    "rsa-2048" : alg == KC_ALG_RSA_3072 ? "rsa-3072" : "rsa-4096";
+}
+
+static const char *
+tri(int v)
+{
+	return v < 0 ? "null" : v ? "true" : "false";
+}
+
+/* token keys --json (docs/json.md) */
+static void
+json_keys(const char *label, const struct kc_token *tok,
+    const struct kc_key_info *ki, size_t n)
+{
+	printf("{\"schema\":1,\"token\":");
+	kc_front_json_bytes(label);
+	printf(",\"serial\":");
+	kc_front_json_bytes(kc_token_get_info(tok)->serial);
+	printf(",\"keys\":[");
+	for (size_t i = 0; i < n; i++) {
+		const char *alg = alg_text(ki[i].alg);
+
+		printf("%s{\"label\":", i ? "," : "");
+		kc_front_json_bytes(ki[i].label);
+		printf(",\"algorithm\":");
+		if (alg != NULL)
+			kc_front_json_bytes(alg);
+		else
+			printf("null");
+		printf(",\"id\":");
+		kc_front_json_bytes(ki[i].id_hex);
+		printf(",\"public_key\":%s,\"public_usage\":",
+		    tf(ki[i].has_public));
+		if (ki[i].has_public)
+			kc_front_json_bytes(ki[i].pub_usage);
+		else
+			printf("null");
+		printf(",\"policy_ok\":%s,\"policy\":", tf(ki[i].policy_ok));
+		if (ki[i].policy_ok)
+			printf("null");
+		else
+			kc_front_json_bytes(ki[i].policy);
+		printf(",\"modifiable\":%s,\"copyable\":%s}",
+		    tri(ki[i].modifiable), tri(ki[i].copyable));
+	}
+	printf("]}\n");
+}
+
 int
 cmd_token_keys(int argc, char **argv)
 {
-	struct keys_args a = { NULL, NULL, NULL };
+	struct keys_args a = { NULL, NULL, NULL, 0 };
 	struct kc_token_ctx *ctx = NULL;
 	struct kc_token *tok = NULL;
 	struct kc_key_info *ki = NULL;
@@ -293,7 +481,12 @@ cmd_token_keys(int argc, char **argv)
 		ret = kc_front_fail(rc);
 		goto out;
 	}
-	printf("token '%s' (serial %s): %zu private key%s\n", label,
+	if (a.json) {
+		json_keys(label, tok, ki, n);
+		ret = KC_EXIT_OK;
+		goto out;
+	}
+	printf("token '%s' (serial %s): %zu private key%s\n", kc_disp(label),
 	    kc_disp(kc_token_get_info(tok)->serial), n, n == 1 ? "" : "s");
 	for (i = 0; i < n; i++) {
 		printf("key '%s'\n", kc_disp(ki[i].label));

@@ -22,12 +22,30 @@
 #include "opt.h"
 
 const char *kc_progname = "keyceremony";
+int kc_front_verbosity;
+
+void
+kc_front_verbose(const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	if (kc_front_verbosity < 1)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: %s\n", kc_progname, kc_disp_line(msg));
+}
 
 static void
 log_stderr(enum kc_log_level level, const char *msg, void *arg)
 {
 	(void)arg;
-	if (level == KC_LOG_DEBUG && getenv("KC_DEBUG") == NULL)
+	if (level == KC_LOG_DEBUG && getenv("KC_DEBUG") == NULL &&
+	    kc_front_verbosity < 1)
+		return;
+	if (level == KC_LOG_INFO && kc_front_verbosity < 0)
 		return;
 	fprintf(stderr, "%s: %s%s\n", kc_progname,
 	    level == KC_LOG_WARN ? "warning: " : "", kc_disp_line(msg));

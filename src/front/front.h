@@ -18,6 +18,15 @@
 
 extern const char *kc_progname;
 
+/* How much a command says (the common --quiet and --verbose of opt.h's
+ * KC_OPTDEF_VERBOSITY): -1 quiet (errors and warnings only: no progress or
+ * summary lines), 0 normal, 1 or more verbose (what each step does, on
+ * stderr; the libraries' debug lines too). */
+extern int kc_front_verbosity;
+/* "progname: <message>" on stderr when kc_front_verbosity >= 1. */
+void kc_front_verbose(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
 /* Core dumps off (RLIMIT_CORE 0, PR_SET_DUMPABLE 0), stdio line buffering,
  * the libkc log sink to stderr. Call first in main(). */
 void kc_front_init(const char *progname);
@@ -58,6 +67,8 @@ void kc_front_json_str(const char *s);
  * as \u00XX (bytes, not characters), so the document is all ASCII (token
  * probe, both status commands). */
 void kc_front_json_bytes(const char *s);
+/* The same into fp (a document built in memory, e.g. for --out). */
+void kc_front_json_bytes_fp(FILE *fp, const char *s);
 
 /* 1 when stderr is a terminal (for progress lines). */
 int kc_front_tty(void);

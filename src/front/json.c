@@ -90,15 +90,21 @@ kc_front_json_str(const char *str)
 void
 kc_front_json_bytes(const char *s)
 {
-	putchar('"');
+	kc_front_json_bytes_fp(stdout, s);
+}
+
+void
+kc_front_json_bytes_fp(FILE *fp, const char *s)
+{
+	fputc('"', fp);
 	for (; *s != '\0'; s++) {
 		unsigned char c = (unsigned char)*s;
 		if (c == '"' || c == '\\')
-			printf("\\%c", c);
+			fprintf(fp, "\\%c", c);
 		else if (c < 0x20 || c >= 0x7f)
-			printf("\\u%04x", c);
+			fprintf(fp, "\\u%04x", c);
 		else
-			putchar(c);
+			fputc(c, fp);
 	}
-	putchar('"');
+	fputc('"', fp);
 }

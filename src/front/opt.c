@@ -12,6 +12,28 @@
 #include "front.h"
 #include "opt.h"
 
+/* The common rows of KC_OPTDEF_VERBOSITY (targets: the two counters
+ * below, not the command's struct) */
+static int quiet_given, verbose_given;
+static const struct kc_opt verbosity_opts[] = {
+	{ "quiet", KC_OPT_FLAG, 0, 0, NULL,
+	  "errors and warnings only: no progress or summary\n"
+	  "lines (what the command is asked to write still is)", 0, 0, NULL },
+	{ "verbose", KC_OPT_COUNT, 0, 0, NULL,
+	  "say what each step does, on stderr", 0, 0, NULL },
+	KC_O_END
+};
+
+static int
+is_common(const struct kc_opt *o)
+{
+	return o >= verbosity_opts &&
+	    o < verbosity_opts + sizeof(verbosity_opts) / sizeof(*o);
+}
+
+static void
+help_rows(const struct kc_opt *opts, FILE *fp);
+
 void
 kc_opt_usage_line(const struct kc_optdef *def, FILE *fp)
 {
@@ -41,7 +63,18 @@ void
 kc_opt_help(const struct kc_optdef *def, FILE *fp)
 {
 	kc_opt_usage_line(def, fp);
-	for (const struct kc_opt *o = def->opts; o->name != NULL; o++) {
+	help_rows(def->opts, fp);
+	if (def->flags & KC_OPTDEF_VERBOSITY)
+		help_rows(verbosity_opts, fp);
+	fputs("  --help              this text\n", fp);
+	if (def->notes != NULL)
+		fputs(def->notes, fp);
+}
+
+static void
+help_rows(const struct kc_opt *opts, FILE *fp)
+{
+	for (const struct kc_opt *o = opts; o->name != NULL; o++) {
 		char left[64];
 		const char *h = o->help != NULL ? o->help : "";
 		int n;
@@ -64,9 +97,6 @@ kc_opt_help(const struct kc_optdef *def, FILE *fp)
 		}
 		fputc('\n', fp);
 	}
-	fputs("  --help              this text\n", fp);
-	if (def->notes != NULL)
-		fputs(def->notes, fp);
 }
 
 /* "CMD: <message>\nusage: ..." on stderr; KC_EXIT_USAGE. The arguments
@@ -98,16 +128,22 @@ find(const struct kc_optdef *def, const char *word, size_t len,
 	const struct kc_opt *hit = NULL;
 
 	*ambiguous = 0;
-	for (const struct kc_opt *o = def->opts; o->name != NULL; o++)
-		if (strlen(o->name) == len && strncmp(o->name, word, len) == 0)
-			return o;
-	for (const struct kc_opt *o = def->opts; o->name != NULL; o++) {
-		if (strncmp(o->name, word, len) != 0)
-			continue;
-		if (hit != NULL)
-			*ambiguous = 1;
-		hit = o;
-	}
+	const struct kc_opt *tables[2] = { def->opts,
+	    (def->flags & KC_OPTDEF_VERBOSITY) ? verbosity_opts : NULL };
+
+	for (int k = 0; k < 2 && tables[k] != NULL; k++)
+		for (const struct kc_opt *o = tables[k]; o->name != NULL; o++)
+			if (strlen(o->name) == len &&
+			    strncmp(o->name, word, len) == 0)
+				return o;
+	for (int k = 0; k < 2 && tables[k] != NULL; k++)
+		for (const struct kc_opt *o = tables[k]; o->name != NULL; o++) {
+			if (strncmp(o->name, word, len) != 0)
+				continue;
+			if (hit != NULL)
+				*ambiguous = 1;
+			hit = o;
+		}
 	return *ambiguous ? NULL : hit;
 }
 
@@ -117,12 +153,16 @@ ambiguity(const struct kc_optdef *def, const char *word, size_t len)
 	char list[512];
 	size_t n = 0;
 
+	const struct kc_opt *tables[2] = { def->opts,
+	    (def->flags & KC_OPTDEF_VERBOSITY) ? verbosity_opts : NULL };
+
 	list[0] = '\0';
-	for (const struct kc_opt *o = def->opts; o->name != NULL; o++)
-		if (strncmp(o->name, word + 2, len) == 0 &&
-		    n + strlen(o->name) + 5 < sizeof(list))
-			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s--%s",
-			    n ? ", " : "", o->name);
+	for (int k = 0; k < 2 && tables[k] != NULL; k++)
+		for (const struct kc_opt *o = tables[k]; o->name != NULL; o++)
+			if (strncmp(o->name, word + 2, len) == 0 &&
+			    n + strlen(o->name) + 5 < sizeof(list))
+				n += (size_t)snprintf(list + n, sizeof(list) - n,
+				    "%s--%s", n ? ", " : "", o->name);
 	return usage_error(def, "ambiguous option '%s' (%s)",
 	    kc_front_optname(word), list);
 }
@@ -151,7 +191,8 @@ static int
 store(const struct kc_optdef *def, const struct kc_opt *o, const char *value,
     void *args)
 {
-	char *t = (char *)args + o->off;
+	char *t = is_common(o) ? (char *)(o->type == KC_OPT_FLAG ?
+	    &quiet_given : &verbose_given) : (char *)args + o->off;
 	long v;
 	int rc;
 
@@ -208,6 +249,7 @@ kc_opt_parse(const struct kc_optdef *def, int argc, char **argv, void *args,
 	if (nopts > (int)sizeof(given))
 		return usage_error(def, "too many options in its table");
 	memset(given, 0, sizeof(given));
+	quiet_given = verbose_given = 0;
 	if ((ops = calloc((size_t)argc + 1, sizeof(*ops))) == NULL) {
 		fprintf(stderr, "%s: out of memory\n", kc_progname);
 		return KC_EXIT_FAIL;
@@ -266,7 +308,8 @@ kc_opt_parse(const struct kc_optdef *def, int argc, char **argv, void *args,
 			    o->name);
 			goto out;
 		}
-		given[o - def->opts] = 1;
+		if (!is_common(o))
+			given[o - def->opts] = 1;
 		if ((rc = store(def, o, value, args)) >= 0)
 			goto out;
 	}
@@ -285,6 +328,12 @@ kc_opt_parse(const struct kc_optdef *def, int argc, char **argv, void *args,
 		    kc_disp(ops[def->max_args]));
 		goto out;
 	}
+	if (quiet_given && verbose_given) {
+		rc = usage_error(def, "--quiet and --verbose exclude each other");
+		goto out;
+	}
+	if (def->flags & KC_OPTDEF_VERBOSITY)
+		kc_front_verbosity = quiet_given ? -1 : verbose_given;
 	/* operands after the options, in their order */
 	w = argc - nops;
 	for (i = 0; i < nops; i++)
@@ -308,10 +357,17 @@ int
 kc_opt_known(const struct kc_optdef *const *defs, const char *name,
     size_t len)
 {
-	for (; *defs != NULL; defs++)
+	for (; *defs != NULL; defs++) {
 		for (const struct kc_opt *o = (*defs)->opts; o->name != NULL; o++)
 			if (strlen(o->name) == len &&
 			    strncmp(o->name, name, len) == 0)
 				return 1;
+		if ((*defs)->flags & KC_OPTDEF_VERBOSITY)
+			for (const struct kc_opt *o = verbosity_opts;
+			    o->name != NULL; o++)
+				if (strlen(o->name) == len &&
+				    strncmp(o->name, name, len) == 0)
+					return 1;
+	}
 	return 0;
 }

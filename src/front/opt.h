@@ -93,6 +93,12 @@ struct kc_opt {
 
 /* Definition flags. */
 #define KC_OPTDEF_STOP	0x01	/* options end at the first operand */
+/* The command also takes the common --quiet and --verbose (rows of opt.c,
+ * listed by --help after the command's own): they set kc_front_verbosity
+ * (front.h), -1 for --quiet (errors and warnings only), 1 for --verbose
+ * (2 for --verbose --verbose: what each step does); giving both is a usage
+ * error. A row of the command's own table with the same name wins. */
+#define KC_OPTDEF_VERBOSITY 0x02
 
 struct kc_optdef {
 	const char	*cmd;		/* "token list", "sign" */
