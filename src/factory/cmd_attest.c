@@ -20,8 +20,6 @@
 #include "front.h"
 #include "opts.h"
 
-static const char usage[] = "attest --input FILE [--json]";
-
 static const char unverified[] = "the COSE signature was NOT verified: it "
     "is made with the modem's identity key, which only Nordic's identity "
     "service can check";
@@ -31,17 +29,21 @@ struct args {
 	int json;
 };
 
-static int
-set(int val, const char *arg, void *ctx)
-{
-	struct args *a = ctx;
+#define A struct args
+static const struct kc_opt opts[] = {
+	KC_O_STR_REQ(A, input, "input", "FILE", "the modems' %KEYGEN or %ATTESTTOKEN responses, one a line"),
+	KC_O_FLAG(A, json, "json", "a JSON array, one object per response"),
+	KC_O_END
+};
+#undef A
 
-	switch (val) {
-	case 'i': a->input = arg; break;
-	case 'j': a->json = 1; break;
-	}
-	return -1;
-}
+const struct kc_optdef cmd_attest_opts = {
+	"attest",
+	"attest --input FILE [--json]",
+	"Reads only. The COSE signature is not verified (only Nordic's identity\n"
+	"service can); exit status 1 when any response was refused.\n",
+	opts, 0, 0, NULL, 0
+};
 
 static void
 jkey(int *first, const char *k)
@@ -302,12 +304,6 @@ one(const char *file, unsigned long lineno, const char *line, size_t len,
 int
 cmd_attest(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "input", required_argument, NULL, 'i' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct args a;
 	struct kc_nrf_lines it;
 	unsigned char *data = NULL;
@@ -317,11 +313,8 @@ cmd_attest(int argc, char **argv)
 	int rc;
 
 	memset(&a, 0, sizeof(a));
-	if ((rc = fs_getopt(argc, argv, lo, usage, set, &a)) >= 0)
+	if ((rc = kc_opt_parse(&cmd_attest_opts, argc, argv, &a, NULL)) >= 0)
 		return rc;
-	if (a.input == NULL)
-		return kc_front_usage("attest: --input is required\n"
-		    "usage: %s %s", kc_progname, usage);
 	if ((rc = kc_file_read(a.input, KC_NRF_FILE_MAX, &data, &dlen)) !=
 	    KC_OK)
 		return kc_front_fail(rc);

@@ -22,11 +22,6 @@
 #include "front.h"
 #include "opts.h"
 
-static const char usage[] = "batch --dir D --csr-dir IN --out-dir OUT "
-    "[--format pem,c,at] [--days N] [--backdate S] [--sec-tag N] [--strict-size] "
-    "[--reissue] "
-    "[--commit-every N] [--pass-file F] [--quiet]";
-
 struct args {
 	const char *dir, *in, *pass_file, *format;
 	struct kc_factory_opts o;
@@ -35,42 +30,40 @@ struct args {
 };
 
 static int
-set(int val, const char *arg, void *ctx)
+commit_every(const char *value, void *target)
 {
-	struct args *a = ctx;
-	long v;
-
-	switch (val) {
-	case 'd': a->dir = arg; break;
-	case 'i': a->in = arg; break;
-	case 'p': a->pass_file = arg; break;
-	case 'f': a->format = arg; break;
-	case 'o': a->o.out_dir = arg; break;
-	case 'q': a->quiet = 1; break;
-	case 'r': a->o.reissue = 1; break;
-	case 'S': a->o.strict_size = 1; break;
-	case 'B':
-		if (fs_backdate(arg, &a->o.backdate) != 0)
-			return KC_EXIT_USAGE;
-		break;
-	case 'n':
-		if (fs_int("--days", arg, 1, KC_DAYS_MAX, &v) != 0)
-			return KC_EXIT_USAGE;
-		a->o.days = (int)v;
-		break;
-	case 't':
-		if (fs_int("--sec-tag", arg, 0, 2147483647L, &v) != 0)
-			return KC_EXIT_USAGE;
-		a->o.sec_tag = (int)v;
-		break;
-	case 'C':
-		if (fs_int("--commit-every", arg, 1, 100000, &v) != 0)
-			return KC_EXIT_USAGE;
-		a->commit_every = v;
-		break;
-	}
-	return -1;
+	return fs_int("--commit-every", value, 1, 100000, target);
 }
+
+#define A struct args
+static const struct kc_opt opts[] = {
+	KC_O_STR(A, dir, "dir", "D", "the factory directory (default ./factory)"),
+	KC_O_STR_REQ(A, in, "csr-dir", "IN", "the CSRs, one file each (names starting with . skipped)"),
+	KC_O_STR_REQ(A, o.out_dir, "out-dir", "OUT", "where the files go; not IN (made if missing)"),
+	KC_O_STR(A, format, "format", "LIST", "pem (default), c, at, comma-separated"),
+	KC_O_FN(A, o.days, "days", "N", fs_opt_days, "validity in days (default 365), within the intermediate's"),
+	KC_O_FN(A, o.backdate, "backdate", "S", fs_opt_backdate, "notBefore S seconds before signing (default 3600;\n"
+	    "0 to 86400, 0: none)"),
+	KC_O_FN(A, o.sec_tag, "sec-tag", "N", fs_opt_sec_tag, "the modem's sec_tag (--format at)"),
+	KC_O_FN(A, commit_every, "commit-every", "N", commit_every, "ledger commit every N devices (default 1000)"),
+	KC_O_STR(A, pass_file, "pass-file", "F", "the intermediate key's passphrase from F (mode 0600)"),
+	KC_O_FLAG(A, quiet, "quiet", "no line per device, only the summary"),
+	KC_O_FLAG(A, o.reissue, "reissue", "issue again IDs issued before from another CSR (a new key)"),
+	KC_O_FLAG(A, o.strict_size, "strict-size", "refuse outputs past the modem's and C99's size limits"),
+	KC_O_END
+};
+#undef A
+
+const struct kc_optdef cmd_batch_opts = {
+	"batch",
+	"batch [--dir D] --csr-dir IN --out-dir OUT [--format pem,c,at] [--days N]\n"
+	"           [--backdate S] [--sec-tag N] [--strict-size] [--reissue]\n"
+	"           [--commit-every N] [--pass-file F] [--quiet]",
+	"A bad file is reported and skipped; exit status 1 if any failed. The\n"
+	"same batch again is a rerun: issued devices are counted already issued\n"
+	"(or repaired), the rest issued.\n",
+	opts, 0, 0, NULL, 0
+};
 
 static double
 now_s(void)
@@ -84,22 +77,6 @@ now_s(void)
 int
 cmd_batch(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "csr-dir", required_argument, NULL, 'i' },
-		{ "out-dir", required_argument, NULL, 'o' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "days", required_argument, NULL, 'n' },
-		{ "backdate", required_argument, NULL, 'B' },
-		{ "sec-tag", required_argument, NULL, 't' },
-		{ "commit-every", required_argument, NULL, 'C' },
-		{ "pass-file", required_argument, NULL, 'p' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "reissue", no_argument, NULL, 'r' },
-		{ "strict-size", no_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct args a;
 	struct kc_factory *f = NULL;
 	struct kc_factory_result res;
@@ -113,11 +90,8 @@ cmd_batch(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	a.dir = KC_FACTORY_DIR;
 	a.o.sec_tag = -1;
-	if ((rc = fs_getopt(argc, argv, lo, usage, set, &a)) >= 0)
+	if ((rc = kc_opt_parse(&cmd_batch_opts, argc, argv, &a, NULL)) >= 0)
 		return rc;
-	if (a.in == NULL || a.o.out_dir == NULL)
-		return kc_front_usage("batch: --csr-dir and --out-dir are "
-		    "required\nusage: %s %s", kc_progname, usage);
 	if (a.format != NULL &&
 	    (rc = kc_format_parse(a.format, &a.o.formats)) != KC_OK)
 		return kc_front_fail(rc);

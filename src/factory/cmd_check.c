@@ -11,27 +11,28 @@
 #include "front.h"
 #include "opts.h"
 
-static const char usage[] = "check --cert C --key K --root R [--id ID] "
-    "[--key-pass-file F]";
-
 struct args {
 	const char *cert, *key, *root, *id, *key_pass_file;
 };
 
-static int
-set(int val, const char *arg, void *ctx)
-{
-	struct args *a = ctx;
+#define A struct args
+static const struct kc_opt opts[] = {
+	KC_O_STR_REQ(A, cert, "cert", "FILE", "the certificate chain as the device presents it"),
+	KC_O_STR_REQ(A, key, "key", "FILE", "the device's private key"),
+	KC_O_STR_REQ(A, root, "root", "FILE", "the root (or bundle of roots) the broker or DPS trusts"),
+	KC_O_STR(A, id, "id", "ID", "the registration ID the device connects with"),
+	KC_O_STR(A, key_pass_file, "key-pass-file", "F", "the passphrase of an encrypted --key, from F"),
+	KC_O_END
+};
+#undef A
 
-	switch (val) {
-	case 'c': a->cert = arg; break;
-	case 'k': a->key = arg; break;
-	case 'r': a->root = arg; break;
-	case 'i': a->id = arg; break;
-	case 'p': a->key_pass_file = arg; break;
-	}
-	return -1;
-}
+const struct kc_optdef cmd_check_opts = {
+	"check",
+	"check --cert C --key K --root R [--id ID] [--key-pass-file F]",
+	"One line per finding: ok:, warning: or PROBLEM: with the fix; exit\n"
+	"status 1 when there is a problem.\n",
+	opts, 0, 0, NULL, 0
+};
 
 static void
 print(int sev, const char *finding, const char *fix, void *arg)
@@ -48,24 +49,12 @@ print(int sev, const char *finding, const char *fix, void *arg)
 int
 cmd_check(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "cert", required_argument, NULL, 'c' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "root", required_argument, NULL, 'r' },
-		{ "id", required_argument, NULL, 'i' },
-		{ "key-pass-file", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct args a = { NULL, NULL, NULL, NULL, NULL };
 	struct kc_secret *pass = NULL;
 	int rc;
 
-	if ((rc = fs_getopt(argc, argv, lo, usage, set, &a)) >= 0)
+	if ((rc = kc_opt_parse(&cmd_check_opts, argc, argv, &a, NULL)) >= 0)
 		return rc;
-	if (a.cert == NULL || a.root == NULL || a.key == NULL)
-		return kc_front_usage("check: --cert, --key and --root are "
-		    "required\nusage: %s %s", kc_progname, usage);
 	if (a.key_pass_file != NULL &&
 	    (rc = kc_secret_read_file(a.key_pass_file, "passphrase", &pass)))
 		return kc_front_fail(rc);

@@ -10,49 +10,41 @@
 #include "front.h"
 #include "opts.h"
 
-static const char usage[] = "init --dir D --subject DN --algorithm "
-    "ec-p256|ec-p384|rsa-3072|rsa-4096 [--pass-file F]";
-
 struct args {
 	const char *dir, *subject, *alg, *pass_file;
 };
 
-static int
-set(int val, const char *arg, void *ctx)
-{
-	struct args *a = ctx;
+#define A struct args
+static const struct kc_opt opts[] = {
+	KC_O_STR(A, dir, "dir", "D", "the factory directory (default ./factory)"),
+	KC_O_STR_REQ(A, subject, "subject", "DN", "the intermediate's subject (\"/CN=Factory 1/O=Example\")"),
+	KC_O_STR_REQ(A, alg, "algorithm", "ALG", "ec-p256, ec-p384, rsa-3072 or rsa-4096"),
+	KC_O_STR(A, pass_file, "pass-file", "F", "the new key's passphrase from F (mode 0600);\n"
+	    "else asked twice on the terminal"),
+	KC_O_END
+};
+#undef A
 
-	switch (val) {
-	case 'd': a->dir = arg; break;
-	case 's': a->subject = arg; break;
-	case 'a': a->alg = arg; break;
-	case 'p': a->pass_file = arg; break;
-	}
-	return -1;
-}
+const struct kc_optdef cmd_init_opts = {
+	"init",
+	"init [--dir D] --subject DN --algorithm ec-p256|ec-p384|rsa-3072|rsa-4096\n"
+	"           [--pass-file F]",
+	"Makes D/intermediate.key (encrypted) and D/intermediate.csr for the\n"
+	"ceremony; an existing key is never overwritten.\n",
+	opts, 0, 0, NULL, 0
+};
 
 int
 cmd_init(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "subject", required_argument, NULL, 's' },
-		{ "algorithm", required_argument, NULL, 'a' },
-		{ "pass-file", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct args a = { KC_FACTORY_DIR, NULL, NULL, NULL };
 	struct kc_secret *pass = NULL;
 	enum kc_alg alg;
 	char *csr = NULL;
 	int rc;
 
-	if ((rc = fs_getopt(argc, argv, lo, usage, set, &a)) >= 0)
+	if ((rc = kc_opt_parse(&cmd_init_opts, argc, argv, &a, NULL)) >= 0)
 		return rc;
-	if (a.subject == NULL || a.alg == NULL)
-		return kc_front_usage("init: --subject and --algorithm are "
-		    "required\nusage: %s %s", kc_progname, usage);
 	if ((rc = kc_alg_parse(a.alg, &alg)) != KC_OK ||
 	    (alg != KC_ALG_EC_P256 && alg != KC_ALG_EC_P384 &&
 	    alg != KC_ALG_RSA_3072 && alg != KC_ALG_RSA_4096))

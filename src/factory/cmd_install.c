@@ -12,46 +12,38 @@
 #include "front.h"
 #include "opts.h"
 
-static const char usage[] = "install --dir D --cert inter.pem --root root.pem";
-
 struct args {
 	const char *dir, *cert, *root;
 };
 
-static int
-set(int val, const char *arg, void *ctx)
-{
-	struct args *a = ctx;
+#define A struct args
+static const struct kc_opt opts[] = {
+	KC_O_STR(A, dir, "dir", "D", "the factory directory (default ./factory)"),
+	KC_O_STR_REQ(A, cert, "cert", "FILE", "the intermediate certificate the ceremony signed"),
+	KC_O_STR_REQ(A, root, "root", "FILE", "the root certificate it verifies to"),
+	KC_O_END
+};
+#undef A
 
-	switch (val) {
-	case 'd': a->dir = arg; break;
-	case 'c': a->cert = arg; break;
-	case 'r': a->root = arg; break;
-	}
-	return -1;
-}
+const struct kc_optdef cmd_install_opts = {
+	"install",
+	"install [--dir D] --cert inter.pem --root root.pem",
+	"The certificate's key must be D's key; it must be a CA, verify to the\n"
+	"root and both must be valid now.\n",
+	opts, 0, 0, NULL, 0
+};
 
 int
 cmd_install(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "cert", required_argument, NULL, 'c' },
-		{ "root", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct args a = { KC_FACTORY_DIR, NULL, NULL };
 	struct kc_factory_install_info info;
 	char d[32];
 	struct tm tm;
 	int rc;
 
-	if ((rc = fs_getopt(argc, argv, lo, usage, set, &a)) >= 0)
+	if ((rc = kc_opt_parse(&cmd_install_opts, argc, argv, &a, NULL)) >= 0)
 		return rc;
-	if (a.cert == NULL || a.root == NULL)
-		return kc_front_usage("install: --cert and --root are required"
-		    "\nusage: %s %s", kc_progname, usage);
 	if ((rc = kc_factory_install(a.dir, a.cert, a.root, &info)) != KC_OK)
 		return kc_front_fail(rc);
 	gmtime_r(&info.not_after, &tm);

@@ -16,13 +16,6 @@
 #include "front.h"
 #include "opts.h"
 
-static const char usage[] = "issue --dir D (--ids FILE | --count N "
-    "--prefix P [--start N]) --out-dir OUT [--format pem,pfx,c,at] "
-    "[--algorithm ec-p256|ec-p384] [--days N] [--backdate S] [--sec-tag N] "
-    "[--pfx-pass-file F] [--key-pass-file F | --plain-keys] "
-    "[--key-format default|mbedtls2] [--strict-size] [--reissue] "
-    "[--pass-file F]";
-
 struct args {
 	const char *dir, *ids, *prefix, *pass_file, *format, *alg;
 	const char *pfx_file, *key_file;
@@ -31,59 +24,73 @@ struct args {
 };
 
 static int
-set(int val, const char *arg, void *ctx)
+count(const char *value, void *target)
 {
-	struct args *a = ctx;
-	long v;
-
-	switch (val) {
-	case 'd': a->dir = arg; break;
-	case 'I': a->ids = arg; break;
-	case 'P': a->prefix = arg; break;
-	case 'p': a->pass_file = arg; break;
-	case 'f': a->format = arg; break;
-	case 'a': a->alg = arg; break;
-	case 'o': a->o.out_dir = arg; break;
-	case 'x': a->pfx_file = arg; break;
-	case 'k': a->key_file = arg; break;
-	case 'K': a->o.plain_keys = 1; break;
-	case 'R': a->o.reissue = 1; break;
-	case 'S': a->o.strict_size = 1; break;
-	case 'F':
-		if (strcmp(arg, "default") == 0)
-			a->o.key_format = KC_KEYFMT_DEFAULT;
-		else if (strcmp(arg, "mbedtls2") == 0)
-			a->o.key_format = KC_KEYFMT_MBEDTLS2;
-		else
-			return kc_front_usage("issue: --key-format '%s': use "
-			    "default (PBES2, AES-256-CBC) or mbedtls2 (PBES2, "
-			    "3DES, for mbedTLS 2.28)", kc_disp(arg));
-		break;
-	case 'c':
-		if (fs_int("--count", arg, 1, 10000000, &a->count) != 0)
-			return KC_EXIT_USAGE;
-		break;
-	case 's':
-		if (fs_int("--start", arg, 0, 100000000, &a->start) != 0)
-			return KC_EXIT_USAGE;
-		break;
-	case 'B':
-		if (fs_backdate(arg, &a->o.backdate) != 0)
-			return KC_EXIT_USAGE;
-		break;
-	case 'n':
-		if (fs_int("--days", arg, 1, KC_DAYS_MAX, &v) != 0)
-			return KC_EXIT_USAGE;
-		a->o.days = (int)v;
-		break;
-	case 't':
-		if (fs_int("--sec-tag", arg, 0, 2147483647L, &v) != 0)
-			return KC_EXIT_USAGE;
-		a->o.sec_tag = (int)v;
-		break;
-	}
-	return -1;
+	return fs_int("--count", value, 1, 10000000, target);
 }
+
+static int
+start(const char *value, void *target)
+{
+	return fs_int("--start", value, 0, 100000000, target);
+}
+
+static int
+key_format(const char *value, void *target)
+{
+	int *f = target;
+
+	if (strcmp(value, "default") == 0)
+		*f = KC_KEYFMT_DEFAULT;
+	else if (strcmp(value, "mbedtls2") == 0)
+		*f = KC_KEYFMT_MBEDTLS2;
+	else {
+		kc_front_usage("issue: --key-format '%s': use default (PBES2, "
+		    "AES-256-CBC) or mbedtls2 (PBES2, 3DES, for mbedTLS 2.28)",
+		    kc_disp(value));
+		return -1;
+	}
+	return 0;
+}
+
+#define A struct args
+static const struct kc_opt opts[] = {
+	KC_O_STR(A, dir, "dir", "D", "the factory directory (default ./factory)"),
+	KC_O_STR(A, ids, "ids", "FILE", "one device ID a line (blank lines and # comments skipped)"),
+	KC_O_FN(A, count, "count", "N", count, "N IDs PREFIX0001... instead of --ids"),
+	KC_O_STR(A, prefix, "prefix", "P", "the prefix of the --count IDs"),
+	KC_O_FN(A, start, "start", "N", start, "the first --count number (default 1)"),
+	KC_O_STR_REQ(A, o.out_dir, "out-dir", "OUT", "where the keys and certificates go (made if missing)"),
+	KC_O_STR(A, format, "format", "LIST", "pem (default), pfx, c, at, comma-separated"),
+	KC_O_STR(A, alg, "algorithm", "ALG", "the device keys: ec-p256 (default) or ec-p384"),
+	KC_O_FN(A, o.days, "days", "N", fs_opt_days, "validity in days (default 365), within the intermediate's"),
+	KC_O_FN(A, o.backdate, "backdate", "S", fs_opt_backdate, "notBefore S seconds before signing (default 3600;\n"
+	    "0 to 86400, 0: none)"),
+	KC_O_FN(A, o.sec_tag, "sec-tag", "N", fs_opt_sec_tag, "the modem's sec_tag (--format at)"),
+	KC_O_STR(A, pfx_file, "pfx-pass-file", "F", "the PKCS#12 password from F (mode 0600)"),
+	KC_O_STR(A, key_file, "key-pass-file", "F", "the device keys' passphrase from F (mode 0600);\n"
+	    "else asked on the terminal"),
+	KC_O_FLAG(A, o.plain_keys, "plain-keys", "write the device keys in clear (0600); needed by c and at"),
+	KC_O_FLAG(A, o.reissue, "reissue", "a new key and certificate for IDs issued before"),
+	KC_O_FN(A, o.key_format, "key-format", "F", key_format, "default (PBES2, AES-256-CBC) or mbedtls2 (PBES2,\n"
+	    "3DES, what mbedTLS 2.28 reads)"),
+	KC_O_FLAG(A, o.strict_size, "strict-size", "refuse outputs past the modem's and C99's size limits"),
+	KC_O_STR(A, pass_file, "pass-file", "F", "the intermediate key's passphrase from F (mode 0600)"),
+	KC_O_END
+};
+#undef A
+
+const struct kc_optdef cmd_issue_opts = {
+	"issue",
+	"issue [--dir D] (--ids FILE | --count N --prefix P [--start N])\n"
+	"           --out-dir OUT [--format pem,pfx,c,at] [--algorithm ec-p256|ec-p384]\n"
+	"           [--days N] [--backdate S] [--sec-tag N] [--pfx-pass-file F]\n"
+	"           [--key-pass-file F | --plain-keys] [--key-format default|mbedtls2]\n"
+	"           [--strict-size] [--reissue] [--pass-file F]",
+	"The less secure path: the device keys are made here, outside the devices.\n"
+	"Prefer keys made on the device, and sign or batch.\n",
+	opts, 0, 0, NULL, 0
+};
 
 static int
 have_tty(void)
@@ -127,28 +134,6 @@ one(struct kc_factory *f, const char *id, enum kc_alg alg,
 int
 cmd_issue(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "ids", required_argument, NULL, 'I' },
-		{ "count", required_argument, NULL, 'c' },
-		{ "prefix", required_argument, NULL, 'P' },
-		{ "start", required_argument, NULL, 's' },
-		{ "out-dir", required_argument, NULL, 'o' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "algorithm", required_argument, NULL, 'a' },
-		{ "days", required_argument, NULL, 'n' },
-		{ "backdate", required_argument, NULL, 'B' },
-		{ "sec-tag", required_argument, NULL, 't' },
-		{ "pfx-pass-file", required_argument, NULL, 'x' },
-		{ "key-pass-file", required_argument, NULL, 'k' },
-		{ "plain-keys", no_argument, NULL, 'K' },
-		{ "reissue", no_argument, NULL, 'R' },
-		{ "key-format", required_argument, NULL, 'F' },
-		{ "strict-size", no_argument, NULL, 'S' },
-		{ "pass-file", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct args a;
 	struct kc_factory *f = NULL;
 	struct kc_secret *pfx = NULL, *kp = NULL;
@@ -162,13 +147,14 @@ cmd_issue(int argc, char **argv)
 	a.dir = KC_FACTORY_DIR;
 	a.o.sec_tag = -1;
 	a.start = 1;
-	if ((rc = fs_getopt(argc, argv, lo, usage, set, &a)) >= 0)
+	if ((rc = kc_opt_parse(&cmd_issue_opts, argc, argv, &a, NULL)) >= 0)
 		return rc;
-	if ((a.ids == NULL) == (a.count == 0) || (a.count && !a.prefix) ||
-	    a.o.out_dir == NULL)
-		return kc_front_usage("issue: give --ids FILE or --count N "
-		    "--prefix P, and --out-dir\nusage: %s %s", kc_progname,
-		    usage);
+	if ((a.ids == NULL) == (a.count == 0) || (a.count && !a.prefix)) {
+		kc_front_usage("issue: give --ids FILE or --count N --prefix P, "
+		    "and --out-dir");
+		kc_opt_usage_line(&cmd_issue_opts, stderr);
+		return KC_EXIT_USAGE;
+	}
 	if (a.prefix != NULL) {
 		const char *why;
 		char first[128];

@@ -28,49 +28,48 @@
 #include "front.h"
 #include "opts.h"
 
-static const char usage[] = "keygen --dir D --input FILE [--sec-tag T] "
-    "[--ca-file CA.pem] [--id ID] [--days N] [--backdate S] [--reissue] [--strict-size] "
-    "[--pass-file F] --out-dir OUT";
-
 struct args {
 	const char *dir, *input, *ca_file, *id, *pass_file;
 	long sec_tag;
+	int resume;	/* --resume: always so, kept for old scripts */
 	struct kc_factory_opts o;
 };
 
 static int
-set(int val, const char *arg, void *ctx)
+sec_tag(const char *value, void *target)
 {
-	struct args *a = ctx;
-	long v;
-
-	switch (val) {
-	case 'd': a->dir = arg; break;
-	case 'i': a->input = arg; break;
-	case 'c': a->ca_file = arg; break;
-	case 'I': a->id = arg; break;
-	case 'p': a->pass_file = arg; break;
-	case 'o': a->o.out_dir = arg; break;
-	case 'r': break;	/* --resume: always so, kept for old scripts */
-	case 'R': a->o.reissue = 1; break;
-	case 'S': a->o.strict_size = 1; break;
-	case 'B':
-		if (fs_backdate(arg, &a->o.backdate) != 0)
-			return KC_EXIT_USAGE;
-		break;
-	case 'n':
-		if (fs_int("--days", arg, 1, KC_DAYS_MAX, &v) != 0)
-			return KC_EXIT_USAGE;
-		a->o.days = (int)v;
-		break;
-	case 't':
-		if (fs_int("--sec-tag", arg, 0, KC_NRF_SEC_TAG_MAX, &v) != 0)
-			return KC_EXIT_USAGE;
-		a->sec_tag = v;
-		break;
-	}
-	return -1;
+	return fs_int("--sec-tag", value, 0, KC_NRF_SEC_TAG_MAX, target);
 }
+
+#define A struct args
+static const struct kc_opt opts[] = {
+	KC_O_STR(A, dir, "dir", "D", "the factory directory (default ./factory)"),
+	KC_O_STR_REQ(A, input, "input", "FILE", "the modems' AT%KEYGEN responses, one a line"),
+	KC_O_FN(A, sec_tag, "sec-tag", "T", sec_tag, "the sec_tag the keys were made in (default: the\n"
+	    "response's)"),
+	KC_O_STR(A, ca_file, "ca-file", "CA.pem", "server CA certificates the devices are to trust"),
+	KC_O_STR(A, id, "id", "ID", "the device ID the CSR's CN must equal"),
+	KC_O_FN(A, o.days, "days", "N", fs_opt_days, "validity in days (default 365), within the intermediate's"),
+	KC_O_FN(A, o.backdate, "backdate", "S", fs_opt_backdate, "notBefore S seconds before signing (default 3600;\n"
+	    "0 to 86400, 0: none)"),
+	KC_O_STR(A, pass_file, "pass-file", "F", "the intermediate key's passphrase from F (mode 0600)"),
+	KC_O_STR_REQ(A, o.out_dir, "out-dir", "OUT", "where ID.cert.pem, ID.at... go (made if missing)"),
+	KC_O_FLAG(A, resume, "resume", "accepted for older scripts; reruns always resume"),
+	KC_O_FLAG(A, o.reissue, "reissue", "a new certificate for a modem that made a new key"),
+	KC_O_FLAG(A, o.strict_size, "strict-size", "refuse outputs past the modem's and C99's size limits"),
+	KC_O_END
+};
+#undef A
+
+const struct kc_optdef cmd_keygen_opts = {
+	"keygen",
+	"keygen [--dir D] --input FILE [--sec-tag T] [--ca-file CA.pem] [--id ID]\n"
+	"           [--days N] [--backdate S] [--reissue] [--strict-size]\n"
+	"           [--pass-file F] --out-dir OUT",
+	"Each device gets the pem files, ID.at (the AT%CMNG script that writes\n"
+	"them to the modem) and ID.at.sha256 (what AT%CMNG=1 will list).\n",
+	opts, 0, 0, NULL, 0
+};
 
 /* The certificates of a PEM file, re-encoded (no text outside the PEM
  * blocks goes to the modem). */
@@ -315,22 +314,6 @@ out:
 int
 cmd_keygen(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "input", required_argument, NULL, 'i' },
-		{ "sec-tag", required_argument, NULL, 't' },
-		{ "ca-file", required_argument, NULL, 'c' },
-		{ "id", required_argument, NULL, 'I' },
-		{ "days", required_argument, NULL, 'n' },
-		{ "backdate", required_argument, NULL, 'B' },
-		{ "pass-file", required_argument, NULL, 'p' },
-		{ "out-dir", required_argument, NULL, 'o' },
-		{ "resume", no_argument, NULL, 'r' },
-		{ "reissue", no_argument, NULL, 'R' },
-		{ "strict-size", no_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct args a;
 	struct kc_factory *f = NULL;
 	struct kc_nrf_lines lines;
@@ -351,11 +334,8 @@ cmd_keygen(int argc, char **argv)
 	/* a rerun of the same responses, as in batch: already issued
 	 * devices are checked and repaired, not refused */
 	a.o.resume = 1;
-	if ((rc = fs_getopt(argc, argv, lo, usage, set, &a)) >= 0)
+	if ((rc = kc_opt_parse(&cmd_keygen_opts, argc, argv, &a, NULL)) >= 0)
 		return rc;
-	if (a.input == NULL || a.o.out_dir == NULL)
-		return kc_front_usage("keygen: --input and --out-dir are "
-		    "required\nusage: %s %s", kc_progname, usage);
 	if ((rc = kc_factory_check_opts(NULL, &a.o, 0)) != KC_OK ||
 	    (a.ca_file != NULL &&
 	    (rc = ca_pem_load(a.ca_file, &ca_pem)) != KC_OK) ||

@@ -27,22 +27,44 @@ struct args {
 	const char *subtype, *tags, *fw_types;	/* --format nrfcloud */
 };
 
-static int
-set(int val, const char *arg, void *ctx)
-{
-	struct args *a = ctx;
+#define A struct args
+static const struct kc_opt export_opts[] = {
+	KC_O_STR(A, dir, "dir", "D", "the factory directory (default ./factory)"),
+	KC_O_STR(A, format, "format", "F", "csv (default: the enrollment list) or nrfcloud\n"
+	    "(nRF Cloud's onboarding CSV)"),
+	KC_O_STR(A, out, "out", "FILE", "write to FILE (must not exist); default standard output"),
+	KC_O_FLAG(A, all, "all", "csv: superseded certificates too, and a status column"),
+	KC_O_STR(A, subtype, "subtype", "S", "nrfcloud: the device subtype (default empty)"),
+	KC_O_STR(A, tags, "tags", "T1|T2", "nrfcloud: tags separated by | (default empty)"),
+	KC_O_STR(A, fw_types, "fw-types", "TYPES", "nrfcloud: firmware types (default APP|MODEM)"),
+	KC_O_END
+};
 
-	switch (val) {
-	case 'd': a->dir = arg; break;
-	case 'f': a->format = arg; break;
-	case 'o': a->out = arg; break;
-	case 'a': a->all = 1; break;
-	case 's': a->subtype = arg; break;
-	case 't': a->tags = arg; break;
-	case 'w': a->fw_types = arg; break;
-	}
-	return -1;
-}
+static const struct kc_opt verify_opts[] = {
+	KC_O_STR(A, dir, "dir", "D", "the factory directory (default ./factory)"),
+	KC_O_FLAG(A, all, "backfill", "first record the hashes of devices issued before\n"
+	    "they were kept, where their files hold what the ledger makes"),
+	KC_O_END
+};
+#undef A
+
+const struct kc_optdef cmd_ledger_export_opts = {
+	"ledger export",
+	"ledger export [--dir D] [--format csv] [--all] [--out F]\n"
+	"       factorysign ledger export [--dir D] --format nrfcloud [--subtype S]\n"
+	"           [--tags T1|T2] [--fw-types APP|MODEM] [--out F.csv]",
+	"The live device certificates: id, serial, sha256 (of the DER), not_after.\n"
+	"nrfcloud: at most 1000 rows a file; more need --out (F-1.csv, F-2.csv...).\n",
+	export_opts, 0, 0, NULL, 0
+};
+
+const struct kc_optdef cmd_ledger_verify_opts = {
+	"ledger verify",
+	"ledger verify [--dir D] [--backfill]",
+	"Checks every output file of every live device against the SHA-256\n"
+	"recorded when it was written; exit status 1 when there is a problem.\n",
+	verify_opts, 0, 0, NULL, 0
+};
 
 static int
 open_ledger(const char *dir, struct kc_ledger **l)
@@ -101,21 +123,6 @@ csv_row(const struct kc_ledger_row *r, void *arg)
 int
 cmd_ledger_export(int argc, char **argv)
 {
-	static const char usage[] = "ledger export --dir D --format csv "
-	    "[--all] [--out F]\n       factorysign ledger export --dir D "
-	    "--format nrfcloud [--subtype S] [--tags T1|T2] "
-	    "[--fw-types APP|MODEM] [--out F.csv]";
-	static const struct option lo[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "subtype", required_argument, NULL, 's' },
-		{ "tags", required_argument, NULL, 't' },
-		{ "fw-types", required_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct args a = { KC_FACTORY_DIR, "csv", NULL, 0, NULL, NULL, NULL };
 	struct kc_ledger *l = NULL;
 	struct csv c = { NULL, 0, 0 };
@@ -123,7 +130,8 @@ cmd_ledger_export(int argc, char **argv)
 	size_t len = 0;
 	int rc;
 
-	if ((rc = fs_getopt(argc, argv, lo, usage, set, &a)) >= 0)
+	if ((rc = kc_opt_parse(&cmd_ledger_export_opts, argc, argv, &a, NULL)) >=
+	    0)
 		return rc;
 	if (strcmp(a.format, "nrfcloud") == 0)
 		return fs_export_nrfcloud(a.dir, a.out, a.subtype, a.tags,
@@ -278,19 +286,13 @@ verify_row(const struct kc_ledger_row *r, void *arg)
 int
 cmd_ledger_verify(int argc, char **argv)
 {
-	static const char usage[] = "ledger verify --dir D [--backfill]";
-	static const struct option lo[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "backfill", no_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct args a = { KC_FACTORY_DIR, NULL, NULL, 0, NULL, NULL, NULL };
 	struct kc_ledger *l = NULL;
 	struct ver v = { NULL, 0, 0, 0, 0 };
 	int rc;
 
-	if ((rc = fs_getopt(argc, argv, lo, usage, set, &a)) >= 0)
+	if ((rc = kc_opt_parse(&cmd_ledger_verify_opts, argc, argv, &a, NULL)) >=
+	    0)
 		return rc;
 	if ((rc = open_ledger(a.dir, &l)) != KC_OK)
 		return kc_front_fail(rc);

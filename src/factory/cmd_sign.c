@@ -12,53 +12,45 @@
 #include "front.h"
 #include "opts.h"
 
-static const char usage[] = "sign --dir D --csr device.csr [--id ID] "
-    "[--days N] [--backdate S] [--format pem,pfx,c,at] [--sec-tag N] [--strict-size] "
-    "[--key device.key.pem [--key-pass-file F] --pfx-pass-file F] "
-    "[--reissue] [--pass-file F] --out-dir OUT";
-
 struct args {
 	const char *dir, *csr, *id, *pass_file, *format;
 	const char *key, *key_file, *pfx_file;
 	struct kc_factory_opts o;
-	int bad;
 };
 
-static int
-set(int val, const char *arg, void *ctx)
-{
-	struct args *a = ctx;
-	long v;
+#define A struct args
+static const struct kc_opt opts[] = {
+	KC_O_STR(A, dir, "dir", "D", "the factory directory (default ./factory)"),
+	KC_O_STR_REQ(A, csr, "csr", "FILE", "the device's CSR (PEM or DER); its CN is the device ID"),
+	KC_O_STR(A, id, "id", "ID", "the device ID the CSR's CN must equal"),
+	KC_O_FN(A, o.days, "days", "N", fs_opt_days, "validity in days (default 365), within the intermediate's"),
+	KC_O_FN(A, o.backdate, "backdate", "S", fs_opt_backdate, "notBefore S seconds before signing (default 3600;\n"
+	    "0 to 86400, 0: none)"),
+	KC_O_STR(A, format, "format", "LIST", "pem (default), pfx, c, at, comma-separated"),
+	KC_O_FN(A, o.sec_tag, "sec-tag", "N", fs_opt_sec_tag, "the modem's sec_tag (--format at)"),
+	KC_O_FLAG(A, o.strict_size, "strict-size", "refuse outputs past the modem's and C99's size limits"),
+	KC_O_STR(A, key, "key", "FILE", "the device's key, for --format pfx (must be the CSR's)"),
+	KC_O_STR(A, key_file, "key-pass-file", "F", "the passphrase of an encrypted --key, from F"),
+	KC_O_STR(A, pfx_file, "pfx-pass-file", "F", "the PKCS#12 password from F (mode 0600);\n"
+	    "else asked twice on the terminal"),
+	KC_O_FLAG(A, o.reissue, "reissue", "sign a new CSR (a new key) for an issued ID,\n"
+	    "superseding its certificate"),
+	KC_O_STR(A, pass_file, "pass-file", "F", "the intermediate key's passphrase from F (mode 0600)"),
+	KC_O_STR_REQ(A, o.out_dir, "out-dir", "OUT", "where ID.cert.pem, ID.chain.pem... go (made if missing)"),
+	KC_O_END
+};
+#undef A
 
-	switch (val) {
-	case 'd': a->dir = arg; break;
-	case 'c': a->csr = arg; break;
-	case 'i': a->id = arg; break;
-	case 'p': a->pass_file = arg; break;
-	case 'f': a->format = arg; break;
-	case 'o': a->o.out_dir = arg; break;
-	case 'r': a->o.reissue = 1; break;
-	case 'K': a->key = arg; break;
-	case 'k': a->key_file = arg; break;
-	case 'x': a->pfx_file = arg; break;
-	case 'S': a->o.strict_size = 1; break;
-	case 'B':
-		if (fs_backdate(arg, &a->o.backdate) != 0)
-			return KC_EXIT_USAGE;
-		break;
-	case 'n':
-		if (fs_int("--days", arg, 1, KC_DAYS_MAX, &v) != 0)
-			return KC_EXIT_USAGE;
-		a->o.days = (int)v;
-		break;
-	case 't':
-		if (fs_int("--sec-tag", arg, 0, 2147483647L, &v) != 0)
-			return KC_EXIT_USAGE;
-		a->o.sec_tag = (int)v;
-		break;
-	}
-	return -1;
-}
+const struct kc_optdef cmd_sign_opts = {
+	"sign",
+	"sign [--dir D] --csr device.csr [--id ID] [--days N] [--backdate S]\n"
+	"           [--format pem,pfx,c,at] [--sec-tag N] [--strict-size]\n"
+	"           [--key device.key.pem [--key-pass-file F] --pfx-pass-file F]\n"
+	"           [--reissue] [--pass-file F] --out-dir OUT",
+	"The same CSR again is a rerun: already issued, exit status 0, its files\n"
+	"checked and repaired from the ledger.\n",
+	opts, 0, 0, NULL, 0
+};
 
 /* --key: the device's key, asked for its passphrase when it is encrypted
  * and no --key-pass-file is given; it must be the CSR's key. */
@@ -86,24 +78,6 @@ device_key(const struct args *a, const unsigned char *csr, size_t len,
 int
 cmd_sign(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "csr", required_argument, NULL, 'c' },
-		{ "id", required_argument, NULL, 'i' },
-		{ "days", required_argument, NULL, 'n' },
-		{ "backdate", required_argument, NULL, 'B' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "sec-tag", required_argument, NULL, 't' },
-		{ "out-dir", required_argument, NULL, 'o' },
-		{ "reissue", no_argument, NULL, 'r' },
-		{ "key", required_argument, NULL, 'K' },
-		{ "key-pass-file", required_argument, NULL, 'k' },
-		{ "pfx-pass-file", required_argument, NULL, 'x' },
-		{ "strict-size", no_argument, NULL, 'S' },
-		{ "pass-file", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct args a;
 	struct kc_factory *f = NULL;
 	struct kc_factory_result res;
@@ -120,11 +94,8 @@ cmd_sign(int argc, char **argv)
 	/* the same CSR again is a rerun (as in batch): already issued, its
 	 * files checked and repaired from the ledger */
 	a.o.resume = 1;
-	if ((rc = fs_getopt(argc, argv, lo, usage, set, &a)) >= 0)
+	if ((rc = kc_opt_parse(&cmd_sign_opts, argc, argv, &a, NULL)) >= 0)
 		return rc;
-	if (a.csr == NULL || a.o.out_dir == NULL)
-		return kc_front_usage("sign: --csr and --out-dir are required"
-		    "\nusage: %s %s", kc_progname, usage);
 	if (a.format != NULL &&
 	    (rc = kc_format_parse(a.format, &a.o.formats)) != KC_OK)
 		return kc_front_fail(rc);

@@ -7,7 +7,6 @@
  * convention, as keyceremony status). */
 #include "config.h"
 
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,13 +30,27 @@
 #define STATUS_ERROR	3
 #define FIRST_IDS	5	/* device IDs listed per group */
 
-static const char usage[] =
-    "usage: factorysign status [--dir D] [--warn-days N] [--json]\n"
-    "  --dir D          the factory directory (default ./factory)\n"
-    "  --warn-days N    due when it ends within N days (default 60)\n"
-    "  --json           one JSON document on standard output\n"
-    "exit status: 0 nothing due, 1 something due, 2 something lapsed,\n"
-    "3 the status cannot be told (no installed chain, bad option)\n";
+struct args {
+	const char *dir, *warn;
+	int json;
+};
+
+#define A struct args
+static const struct kc_opt opts[] = {
+	KC_O_STR(A, dir, "dir", "D", "the factory directory (default ./factory)"),
+	KC_O_STR(A, warn, "warn-days", "N", "due when it ends within N days (default 60; 0 to 10958)"),
+	KC_O_FLAG(A, json, "json", "one JSON document on standard output"),
+	KC_O_END
+};
+#undef A
+
+const struct kc_optdef cmd_status_opts = {
+	"status",
+	"status [--dir D] [--warn-days N] [--json]",
+	"exit status: 0 nothing due, 1 something due, 2 something lapsed,\n"
+	"3 the status cannot be told (no installed chain, bad option)\n",
+	opts, 0, 0, NULL, 0
+};
 
 struct ca {
 	const char	*what;		/* "intermediate", "root" */
@@ -238,50 +251,29 @@ print_text(const char *dir, int warn, time_t now, const struct ca *c,
 int
 cmd_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "warn-days", required_argument, NULL, 'w' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *dir = KC_FACTORY_DIR, *warn_s = "60";
+	struct args a = { KC_FACTORY_DIR, "60", 0 };
 	struct ca c[2];
 	struct devs d;
 	time_t now = time(NULL);
-	int o, rc, warn, json = 0, worst, dst;
+	int rc, warn, worst, dst;
 
 	memset(c, 0, sizeof(c));
 	memset(&d, 0, sizeof(d));
 	c[0].what = "intermediate";
 	c[1].what = "root";
-	optind = 1;
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (o) {
-		case 'd': dir = optarg; break;
-		case 'w': warn_s = optarg; break;
-		case 'j': json = 1; break;
-		case 'h': fputs(usage, stdout); return KC_EXIT_OK;
-		default:
-			fputs(usage, stderr);
-			kc_front_badopt("status", argv);
-			return STATUS_ERROR;
-		}
-	}
-	if (optind != argc) {
-		kc_front_usage("status: unexpected argument '%s'", argv[optind]);
-		return STATUS_ERROR;
-	}
-	if (strcmp(warn_s, "0") == 0)
+	/* a usage error is "cannot tell" (3), as every other failure */
+	if ((rc = kc_opt_parse(&cmd_status_opts, argc, argv, &a, NULL)) >= 0)
+		return rc == KC_EXIT_OK ? KC_EXIT_OK : STATUS_ERROR;
+	if (strcmp(a.warn, "0") == 0)
 		warn = 0;
-	else if (kc_front_days(warn_s, KC_DAYS_MAX, &warn) != KC_EXIT_OK)
+	else if (kc_front_days(a.warn, KC_DAYS_MAX, &warn) != KC_EXIT_OK)
 		return STATUS_ERROR;
 	d.now = now;
 	d.horizon = now + (time_t)warn * 86400;
-	if ((rc = load_ca(dir, "intermediate.pem", &c[0], now, warn)) !=
+	if ((rc = load_ca(a.dir, "intermediate.pem", &c[0], now, warn)) !=
 	    KC_OK ||
-	    (rc = load_ca(dir, "root.pem", &c[1], now, warn)) != KC_OK ||
-	    (rc = scan_devices(dir, &d)) != KC_OK) {
+	    (rc = load_ca(a.dir, "root.pem", &c[1], now, warn)) != KC_OK ||
+	    (rc = scan_devices(a.dir, &d)) != KC_OK) {
 		kc_front_fail(rc);
 		worst = STATUS_ERROR;
 		goto out;
@@ -291,10 +283,10 @@ cmd_status(int argc, char **argv)
 	for (int i = 0; i < 2; i++)
 		if (c[i].st > worst)
 			worst = c[i].st;
-	if (json)
-		print_json(dir, warn, now, c, &d, worst);
+	if (a.json)
+		print_json(a.dir, warn, now, c, &d, worst);
 	else
-		print_text(dir, warn, now, c, &d, dst);
+		print_text(a.dir, warn, now, c, &d, dst);
 out:
 	OPENSSL_free(c[0].subject);
 	OPENSSL_free(c[1].subject);

@@ -13,38 +13,31 @@
 #include "front.h"
 #include "opts.h"
 
-static const char usage[] = "verification --dir D --code CODE --out v.pem "
-    "[--pass-file F]";
-
 struct args {
 	const char *dir, *code, *out, *pass_file;
 };
 
-static int
-set(int val, const char *arg, void *ctx)
-{
-	struct args *a = ctx;
+#define A struct args
+static const struct kc_opt opts[] = {
+	KC_O_STR(A, dir, "dir", "D", "the factory directory (default ./factory)"),
+	KC_O_STR_REQ(A, code, "code", "CODE", "the verification code DPS shows (letters and digits)"),
+	KC_O_STR_REQ(A, out, "out", "FILE", "the verification certificate (PEM); must not exist"),
+	KC_O_STR(A, pass_file, "pass-file", "F", "the intermediate key's passphrase from F (mode 0600)"),
+	KC_O_END
+};
+#undef A
 
-	switch (val) {
-	case 'd': a->dir = arg; break;
-	case 'c': a->code = arg; break;
-	case 'o': a->out = arg; break;
-	case 'p': a->pass_file = arg; break;
-	}
-	return -1;
-}
+const struct kc_optdef cmd_verification_opts = {
+	"verification",
+	"verification [--dir D] --code CODE --out v.pem [--pass-file F]",
+	"Upload the certificate in DPS and press Verify: it proves that you hold\n"
+	"the intermediate's key (valid 2 days).\n",
+	opts, 0, 0, NULL, 0
+};
 
 int
 cmd_verification(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "code", required_argument, NULL, 'c' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "pass-file", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct args a = { KC_FACTORY_DIR, NULL, NULL, NULL };
 	struct kc_factory *f;
 	struct kc_factory_result res;
@@ -52,11 +45,9 @@ cmd_verification(int argc, char **argv)
 	struct tm tm;
 	int rc;
 
-	if ((rc = fs_getopt(argc, argv, lo, usage, set, &a)) >= 0)
+	if ((rc = kc_opt_parse(&cmd_verification_opts, argc, argv, &a, NULL)) >=
+	    0)
 		return rc;
-	if (a.code == NULL || a.out == NULL)
-		return kc_front_usage("verification: --code and --out are "
-		    "required\nusage: %s %s", kc_progname, usage);
 	/* a code DPS would not accept is refused before the passphrase */
 	if ((rc = kc_verification_code_check(a.code)) != KC_OK)
 		return kc_front_fail(rc);

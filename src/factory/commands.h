@@ -4,6 +4,15 @@
 #ifndef FS_COMMANDS_H
 #define FS_COMMANDS_H
 
+#include "opt.h"
+
+/* each command's option table (opt.h), in its cmd_*.c: its --help, and
+ * the options the argv-secret refusal knows as real */
+extern const struct kc_optdef cmd_init_opts, cmd_install_opts, cmd_sign_opts,
+    cmd_batch_opts, cmd_issue_opts, cmd_verification_opts, cmd_check_opts,
+    cmd_keygen_opts, cmd_attest_opts, cmd_ledger_export_opts,
+    cmd_ledger_verify_opts, cmd_status_opts;
+
 int cmd_init(int argc, char **argv);
 int cmd_install(int argc, char **argv);
 int cmd_sign(int argc, char **argv);

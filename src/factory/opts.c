@@ -1,4 +1,5 @@
-/* opts.c: option parsing and small helpers of factorysign's commands. */
+/* opts.c: the option converters and small helpers of factorysign's
+ * commands (opts.h). */
 #include "config.h"
 
 #include <errno.h>
@@ -13,37 +14,6 @@
 #include "kc/factory/fnames.h"
 #include "front.h"
 #include "opts.h"
-
-int
-fs_getopt(int argc, char **argv, const struct option *longopts,
-    const char *usage, int (*set)(int val, const char *arg, void *ctx),
-    void *ctx)
-{
-	int c, rc;
-
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			printf("usage: %s %s\n", kc_progname, usage);
-			return KC_EXIT_OK;
-		}
-		if (c == '?')
-			return kc_front_usage("%s: unknown option '%s'\n"
-			    "usage: %s %s", argv[0],
-			    kc_front_optname(argv[optind - 1]),
-			    kc_progname, usage);
-		if (c == ':')
-			return kc_front_usage("%s: option '%s' needs a value",
-			    argv[0], kc_front_optname(argv[optind - 1]));
-		if ((rc = set(c, optarg, ctx)) >= 0)
-			return rc;
-	}
-	if (optind < argc)
-		return kc_front_usage("%s: unexpected argument '%s'\n"
-		    "usage: %s %s", argv[0], argv[optind], kc_progname, usage);
-	return -1;
-}
 
 int
 fs_int(const char *opt, const char *arg, long lo, long hi, long *out)
@@ -63,13 +33,35 @@ fs_int(const char *opt, const char *arg, long lo, long hi, long *out)
 }
 
 int
-fs_backdate(const char *arg, int *out)
+fs_opt_days(const char *value, void *target)
 {
 	long v;
 
-	if (fs_int("--backdate", arg, 0, KC_FACTORY_BACKDATE_MAX, &v) != 0)
+	if (fs_int("--days", value, 1, KC_DAYS_MAX, &v) != 0)
 		return -1;
-	*out = v == 0 ? KC_FACTORY_BACKDATE_NONE : (int)v;
+	*(int *)target = (int)v;
+	return 0;
+}
+
+int
+fs_opt_backdate(const char *value, void *target)
+{
+	long v;
+
+	if (fs_int("--backdate", value, 0, KC_FACTORY_BACKDATE_MAX, &v) != 0)
+		return -1;
+	*(int *)target = v == 0 ? KC_FACTORY_BACKDATE_NONE : (int)v;
+	return 0;
+}
+
+int
+fs_opt_sec_tag(const char *value, void *target)
+{
+	long v;
+
+	if (fs_int("--sec-tag", value, 0, 2147483647L, &v) != 0)
+		return -1;
+	*(int *)target = (int)v;
 	return 0;
 }
 

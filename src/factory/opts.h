@@ -1,26 +1,25 @@
-/* opts.h: option parsing shared by factorysign's commands: long options
- * only, --help prints the command's usage on stdout. */
+/* opts.h: what factorysign's commands share: the converters of their
+ * option tables (src/front/opt.h parses), the passphrase, opening the
+ * factory directory and the lines every issuing command prints. */
 #ifndef FS_OPTS_H
 #define FS_OPTS_H
 
-#include <getopt.h>
-
 #include "kc/core/secret.h"
 #include "kc/factory/factory.h"
-
-/* Runs getopt_long over argv; for each option calls set(opt->val, optarg,
- * arg). Returns -1 to go on, or an exit status (--help, bad option). */
-int fs_getopt(int argc, char **argv, const struct option *longopts,
-    const char *usage, int (*set)(int val, const char *arg, void *ctx),
-    void *ctx);
+#include "opt.h"
 
 /* Integer option in [lo, hi]; -1 and a usage message when not. */
 int fs_int(const char *opt, const char *arg, long lo, long hi, long *out);
 
-/* --backdate SECONDS (0 to KC_FACTORY_BACKDATE_MAX) into
- * kc_factory_opts.backdate (0 given: KC_FACTORY_BACKDATE_NONE); -1 and
- * a usage message when out of range. */
-int fs_backdate(const char *arg, int *out);
+/* KC_OPT_FN converters (opt.h) for the options several commands share,
+ * with the value messages of fs_int:
+ *   fs_opt_days:     int, 1 to KC_DAYS_MAX (--days)
+ *   fs_opt_backdate: int, 0 to KC_FACTORY_BACKDATE_MAX seconds, 0 stored
+ *                    as KC_FACTORY_BACKDATE_NONE (--backdate)
+ *   fs_opt_sec_tag:  int, 0 to 2147483647 (--sec-tag of the AT format) */
+int fs_opt_days(const char *value, void *target);
+int fs_opt_backdate(const char *value, void *target);
+int fs_opt_sec_tag(const char *value, void *target);
 
 /* The passphrase of D's intermediate key from --pass-file or the terminal
  * (the prompt names D/intermediate.key; confirm: a new key, typed
