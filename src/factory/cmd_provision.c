@@ -6,9 +6,13 @@
  * problem. */
 #include "config.h"
 
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -33,7 +37,7 @@
 struct args {
 	const char *dir, *port, *ca_file, *id_from, *pass_file, *out_dir;
 	long baud, sec_tag;
-	int days, reissue, timeout;
+	int days, reissue, timeout, watch;
 };
 
 #define A struct args
@@ -51,6 +55,8 @@ static const struct kc_opt opts[] = {
 	KC_O_STR(A, pass_file, "pass-file", "F", "passphrase of the intermediate key from F (mode 0600)"),
 	KC_O_STR_REQ(A, out_dir, "out-dir", "OUT", "where ID.cert.pem, the chains and ID.at go"),
 	KC_O_INT(A, timeout, "timeout", "S", 1, 600, "seconds for one AT exchange (default 10;\n%KEYGEN gets three times it)"),
+	KC_O_FLAG(A, watch, "watch", "wait for the next device on the port, provision it,\n"
+	    "wait until it is unplugged, and so on until interrupted"),
 	KC_O_END
 };
 #undef A
@@ -59,7 +65,7 @@ const struct kc_optdef cmd_provision_opts = {
 	"provision",
 	"provision --dir D --port DEV --sec-tag T --out-dir OUT\n"
 	"           [--baud 115200] [--ca-file CA.pem] [--id-from uuid|imei]\n"
-	"           [--days N] [--reissue] [--pass-file F] [--timeout S]",
+	"           [--days N] [--reissue] [--pass-file F] [--timeout S] [--watch]",
 	"Exit status: 0 provisioned, 1 refused, 2 a device or port problem\n"
 	"(or a bad command line). The modem's COSE signature is not verified\n"
 	"(only Nordic's identity service holds its key); the CSR digest is.\n",
@@ -134,12 +140,92 @@ print_ok(const struct kc_prov_opts *o, const struct kc_prov_result *r)
 		fprintf(stderr, "%s: warning: %s\n", kc_progname, r->warn);
 }
 
+/* One device; its result line; 0, 1 or 2 as the exit status. */
+static int
+one(struct kc_factory *f, struct kc_prov_opts *o)
+{
+	struct kc_prov_result res;
+
+	if (kc_provision(f, o, &res) == KC_OK) {
+		print_ok(o, &res);
+		fflush(stdout);
+		return KC_EXIT_OK;
+	}
+	fprintf(stderr, "%s: provision: %s%s%sstep %s: %s\n",
+	    kc_progname, res.id[0] ? "device " : "",
+	    res.id[0] ? kc_disp(res.id) : "", res.id[0] ? ": " : "",
+	    kc_prov_step_name(res.step), kc_errmsg());
+	printf("failed %s port %s step %s after %.2f s\n",
+	    res.id[0] ? kc_disp(res.id) : "-", kc_disp(o->port),
+	    kc_prov_step_name(res.step), res.t_total);
+	fflush(stdout);
+	return res.device ? EXIT_DEVICE : KC_EXIT_FAIL;
+}
+
+static volatile sig_atomic_t stop_flag;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+/* --watch: each device that appears on the port, until SIGINT/SIGTERM.
+ * A device is done when its port hangs up or goes (unplugged). */
+static int
+watch(struct kc_factory *f, struct kc_prov_opts *o)
+{
+	struct sigaction sa;
+	struct stat st;
+	long n = 0, good = 0;
+	int rc, worst = KC_EXIT_OK;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	fprintf(stderr, "%s: provision: watching %s (interrupt to stop)\n",
+	    kc_progname, kc_disp(o->port));
+	while (!stop_flag) {
+		if (stat(o->port, &st) != 0) {
+			(void)poll(NULL, 0, 200);
+			continue;
+		}
+		if ((rc = kc_serial_open(o->port, o->baud, &o->serial)) !=
+		    KC_OK) {
+			if (rc == KC_ERR_EXISTS || rc == KC_ERR_USAGE) {
+				fprintf(stderr, "%s: %s\n", kc_progname,
+				    kc_errmsg());
+				return EXIT_DEVICE;
+			}
+			/* the node is there but not ready yet */
+			kc_err_clear();
+			(void)poll(NULL, 0, 200);
+			continue;
+		}
+		rc = one(f, o);
+		n++;
+		if (rc == KC_EXIT_OK)
+			good++;
+		else if (worst == KC_EXIT_OK || rc == EXIT_DEVICE)
+			worst = rc;
+		rc = kc_serial_wait_gone(o->serial, -1, &stop_flag);
+		kc_serial_close(o->serial);
+		o->serial = NULL;
+		if (rc != KC_OK)
+			break;
+	}
+	fprintf(stderr, "%s: provision: %ld devices, %ld provisioned, %ld "
+	    "failed\n", kc_progname, n, good, n - good);
+	return worst;
+}
+
 int
 cmd_provision(int argc, char **argv)
 {
 	struct args a;
 	struct kc_prov_opts o;
-	struct kc_prov_result res;
 	struct kc_factory *f = NULL;
 	char *ca = NULL;
 	int rc;
@@ -178,19 +264,7 @@ cmd_provision(int argc, char **argv)
 		rc = kc_front_fail(rc);
 		goto out;
 	}
-	if (kc_provision(f, &o, &res) == KC_OK) {
-		print_ok(&o, &res);
-		rc = KC_EXIT_OK;
-	} else {
-		fprintf(stderr, "%s: provision: %s%s%sstep %s: %s\n",
-		    kc_progname, res.id[0] ? "device " : "",
-		    res.id[0] ? kc_disp(res.id) : "", res.id[0] ? ": " : "",
-		    kc_prov_step_name(res.step), kc_errmsg());
-		printf("failed %s port %s step %s after %.2f s\n",
-		    res.id[0] ? kc_disp(res.id) : "-", kc_disp(o.port),
-		    kc_prov_step_name(res.step), res.t_total);
-		rc = res.device ? EXIT_DEVICE : KC_EXIT_FAIL;
-	}
+	rc = a.watch ? watch(f, &o) : one(f, &o);
 out:
 	kc_factory_close(f);
 	free(ca);

@@ -16,6 +16,7 @@ SHA-256.  The signature is filler: only Nordic could check it.
               [--imei 15DIGITS] [--echo] [--fault PREFIX=ACTION]...
               [--hangup-after-bytes N] [--pause-at PREFIX [--pause-count N]
               --pause-file F --resume-file F] [--log FILE]
+              [--devices N --history FILE]
 
 PATH becomes a symbolic link to the pty's slave side (removed when the
 cable is "pulled").  FILE holds the modem's state as JSON (identity, key,
@@ -39,18 +40,24 @@ once, or on every such command with '*' after the action:
   online       AT+CFUN=4 answers OK but the modem stays online
   drop         AT%CMNG=0: answers OK but stores nothing
   file:PATH    the bytes of PATH as the whole reply
+--devices N: after AT+CFUN=1 the device is "unplugged" and the next of N
+"plugged in" (a new pty behind the same link, a new identity); each
+finished device is appended to the --history file as one JSON line.
 --pause-at PREFIX (the --pause-count'th such command, default the first):
 the simulator creates the pause file and waits for the resume file before
 it answers, so that a test can act while the station waits.
 """
 import argparse
+import array
 import base64
+import fcntl
 import hashlib
 import json
 import os
 import select
 import signal
 import sys
+import termios
 import time
 import tty
 
@@ -309,6 +316,60 @@ class Line:
         self.nbytes = 0
         self.log = open(args.log, "a") if args.log else None
 
+    def history(self):
+        """One JSON line per finished device (after AT+CFUN=1)."""
+        m = self.modem
+        if not self.args.history:
+            return
+        rec = {"uuid": m.uuid, "imei": m.imei, "creds": m.creds,
+               "stored": {}}
+        for k in m.creds:
+            p = self.args.state + "." + k.replace(",", ".")
+            if os.path.exists(p):
+                with open(p, newline="") as fp:
+                    rec["stored"][k] = fp.read()
+        with open(self.args.history, "a") as fp:
+            fp.write(json.dumps(rec) + "\n")
+
+    def replug(self):
+        """With --devices: the device is unplugged and the next one plugged
+        in: a new pty (opened before the old one closes, so its name
+        differs), the link moved to it, a new identity."""
+        m = self.modem
+        if self.args.devices <= 1:
+            return
+        # the cable goes once the station has read the last reply: the
+        # reply reaches the slave's queue (FIONREAD > 0) and is read (0);
+        # at most 0.5 s (a fast reader may take it before it is seen)
+        n = array.array("i", [0])
+        seen = False
+        for _ in range(50):
+            fcntl.ioctl(self.slave_keep, termios.FIONREAD, n)
+            if n[0] > 0:
+                seen = True
+            elif seen:
+                break
+            time.sleep(0.01)
+        master, slave = os.openpty()
+        tty.setraw(slave)
+        os.close(self.master)
+        os.close(self.slave_keep)
+        self.master, self.slave_keep = master, slave
+        self.slave_path = os.ttyname(slave)
+        tmp = self.args.link + ".new"
+        os.symlink(self.slave_path, tmp)
+        os.replace(tmp, self.args.link)
+        for k in list(m.creds):
+            try:
+                os.unlink(self.args.state + "." + k.replace(",", "."))
+            except FileNotFoundError:
+                pass
+        m.uuid = os.urandom(16).hex()
+        m.imei = "35%013d" % (int.from_bytes(os.urandom(6), "big") % 10**13)
+        m.creds, m.keys, m.cfun, m.cmee = {}, {}, 1, 0
+        m.save()
+        self.args.devices -= 1
+
     def hangup(self):
         try:
             os.unlink(self.args.link)
@@ -401,6 +462,9 @@ class Line:
                 self.reply(["ERROR"])
                 continue
             self.reply(self.modem.handle(cmd, action))
+            if cmd == "AT+CFUN=1":
+                self.history()
+                self.replug()
 
 
 def main():
@@ -418,6 +482,8 @@ def main():
     p.add_argument("--pause-file")
     p.add_argument("--resume-file")
     p.add_argument("--log")
+    p.add_argument("--devices", type=int, default=1)
+    p.add_argument("--history")
     args = p.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     modem = Modem(args)

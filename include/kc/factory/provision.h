@@ -38,6 +38,12 @@ int kc_serial_open(const char *path, long baud, struct kc_serial **out);
 /* Releases the lock and closes; NULL is a no-op. */
 void kc_serial_close(struct kc_serial *s);
 const char *kc_serial_path(const struct kc_serial *s);
+/* Waits until the device goes away (hang-up, the port gone: a device
+ * unplugged), up to timeout_ms (-1: no limit) or until *stop is set
+ * (checked every 200 ms): KC_OK when gone, KC_ERR_ABORT when stopped,
+ * KC_ERR_IO on timeout. Bytes the device sends meanwhile are dropped. */
+int kc_serial_wait_gone(struct kc_serial *s, int timeout_ms,
+    volatile int *stop);
 
 enum kc_at_final {
 	KC_AT_OK = 0,
@@ -84,6 +90,10 @@ struct kc_prov_opts {
 						   %KEYGEN gets 3 times it */
 	struct kc_factory_opts	 fo;		/* days, backdate, out_dir,
 						   reissue */
+	struct kc_serial	*serial;	/* a port already open (--watch:
+						   kept open until the device
+						   goes), or NULL: opened and
+						   closed here */
 };
 
 /* The steps, for messages and the time taken by each. */

@@ -289,7 +289,9 @@ kc_provision(struct kc_factory *f, const struct kc_prov_opts *o,
 	res->step = (s); } while (0)
 
 	res->step = KC_PROV_OPEN;
-	if ((rc = kc_serial_open(o->port, o->baud ? o->baud : 115200,
+	if (o->serial != NULL)
+		d.s = o->serial;
+	else if ((rc = kc_serial_open(o->port, o->baud ? o->baud : 115200,
 	    &d.s)) != KC_OK) {
 		res->device = rc != KC_ERR_USAGE;
 		goto out;
@@ -382,7 +384,8 @@ out:
 		void_row(f, o->fo.out_dir, res);
 	res->t_step[res->step] += now_s() - ts;
 	res->t_total = now_s() - t0;
-	kc_serial_close(d.s);
+	if (o->serial == NULL)
+		kc_serial_close(d.s);
 	kc_nrf_msg_free(m);
 	kc_csr_free(csr);
 	free(kg);

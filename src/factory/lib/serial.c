@@ -126,6 +126,40 @@ kc_serial_path(const struct kc_serial *s)
 	return s->path;
 }
 
+int
+kc_serial_wait_gone(struct kc_serial *s, int timeout_ms, volatile int *stop)
+{
+	struct pollfd pf = { s->fd, POLLIN, 0 };
+	struct stat st;
+	char buf[256];
+	long waited = 0;
+	ssize_t n;
+
+	for (;;) {
+		if (stop != NULL && *stop)
+			return KC_ERR_ABORT;
+		if (timeout_ms >= 0 && waited >= timeout_ms)
+			return kc_err(KC_ERR_IO, "port %s: the device is still "
+			    "attached", s->path);
+		/* the node itself gone (some drivers do not hang up) */
+		if (stat(s->path, &st) != 0)
+			return KC_OK;
+		pf.revents = 0;
+		if (poll(&pf, 1, 200) < 0 && errno != EINTR)
+			return kc_err(KC_ERR_IO, "port %s: %s", s->path,
+			    strerror(errno));
+		waited += 200;
+		if (pf.revents & (POLLHUP | POLLERR | POLLNVAL))
+			return KC_OK;
+		if (pf.revents & POLLIN) {
+			n = read(s->fd, buf, sizeof(buf));
+			if (n == 0 || (n < 0 && errno != EAGAIN &&
+			    errno != EINTR))
+				return KC_OK;
+		}
+	}
+}
+
 void
 kc_at_resp_clear(struct kc_at_resp *r)
 {
