@@ -285,7 +285,8 @@ kc_bk_combine(const struct kc_quorum *q, struct kc_secret **key)
 	if ((rc = kc_secret_new(KC_WRAP_KEY_LEN, &k)) != KC_OK)
 		goto out;
 	for (i = 0; i < KC_WRAP_KEY_LEN; i++) {
-		int hi = unhex(text->buf[2 * i]), lo = unhex(text->buf[2 * i + 1]);
+		int hi = unhex(text->buf[2 * i]);
+		int lo = unhex(text->buf[2 * i + 1]);
 		if (hi < 0 || lo < 0) {
 			rc = kc_err(KC_ERR_INPUT, "the shares do not rebuild a "
 			    "wrap key (they are the shares of something else, "

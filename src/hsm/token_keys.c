@@ -318,6 +318,7 @@ kc_token_key_list(struct kc_token *tok, struct kc_key_info **keys,
 	CK_ULONG got;
 	size_t nhs = 0, cap = 0, i, j;
 	struct kc_key_info *ki = NULL;
+	struct kc_key_attrs ka;
 	CK_RV rv;
 	int rc;
 
@@ -383,12 +384,18 @@ kc_token_key_list(struct kc_token *tok, struct kc_key_info **keys,
 		ki[i].alg = priv_alg(tok, hs[i]);
 		ki[i].modifiable = kc_tok_bool_attr(tok, hs[i], CKA_MODIFIABLE);
 		ki[i].copyable = kc_tok_bool_attr(tok, hs[i], CKA_COPYABLE);
-		if (kc_tok_check_priv(tok, hs[i], ki[i].label, NULL) == KC_OK)
+		if (kc_tok_check_priv(tok, hs[i], ki[i].label, &ka) == KC_OK)
 			ki[i].policy_ok = 1;
 		else
 			snprintf(ki[i].policy, sizeof(ki[i].policy), "%s",
 			    kc_errmsg());
 		kc_err_clear();
+		ki[i].backup = ka.wrap_with_trusted == 1 && ka.sensitive == 1 &&
+		    ka.extractable == 1;
+		ki[i].restored = ka.restored;
+		ki[i].never_extractable = ka.never_extractable;
+		ki[i].always_sensitive = ka.always_sensitive;
+		ki[i].local = ka.local;
 	}
 	*keys = ki;
 	*n = nhs;

@@ -179,7 +179,8 @@ kc_token_wrapkey_import(struct kc_token *tok, const struct kc_secret *key,
 			    kc_tok_ckr(rv));
 	}
 	/* The SO may make public objects only (PKCS#11 2.40, 6.7.3). */
-	rv = kc_tok_wrapkey_create(tok, key, trusted, !trusted, keep_label, &oh);
+	rv = kc_tok_wrapkey_create(tok, key, trusted, !trusted, keep_label,
+	    &oh);
 	if (rv != CKR_OK)
 		rc = kc_err(KC_ERR_PKCS11, "token '%s': importing the wrap key "
 		    "failed (%s)%s", tok->info.label, kc_tok_ckr(rv),
@@ -220,8 +221,8 @@ kc_token_wrapkey_destroy(struct kc_token *tok, unsigned long h)
 
 /* C_WrapKey of hkey under hwrap into a malloc'd *blob. */
 CK_RV
-kc_tok_wrap_raw(struct kc_token *tok, CK_OBJECT_HANDLE hwrap, CK_OBJECT_HANDLE hkey,
-    unsigned char **blob, size_t *len)
+kc_tok_wrap_raw(struct kc_token *tok, CK_OBJECT_HANDLE hwrap,
+    CK_OBJECT_HANDLE hkey, unsigned char **blob, size_t *len)
 {
 	CK_MECHANISM mech = { CKM_AES_KEY_WRAP_PAD, NULL, 0 };
 	CK_ULONG n = 0;
@@ -554,7 +555,8 @@ stale_restore(struct kc_token *tok, const char *label)
 			stale = 0;
 	}
 	if (stale) {
-		if (np == 1 && f->C_DestroyObject(tok->session, hp[0]) != CKR_OK)
+		if (np == 1 &&
+		    f->C_DestroyObject(tok->session, hp[0]) != CKR_OK)
 			stale = 0;
 		else if (f->C_DestroyObject(tok->session, hr[0]) != CKR_OK)
 			stale = 0;
@@ -638,8 +640,8 @@ kc_token_unwrap(struct kc_token *tok, unsigned long h,
 		snprintf(msg, sizeof(msg), "%s", kc_errmsg());
 		return restore_undo(tok, hk, hp, hr, label, rc, msg);
 	}
-	rv = kc_tok_unwrap_raw(tok, (CK_OBJECT_HANDLE)h, blob, len, kt, 1, 1, label,
-	    id, sizeof(id), &hk);
+	rv = kc_tok_unwrap_raw(tok, (CK_OBJECT_HANDLE)h, blob, len, kt, 1, 1,
+	    label, id, sizeof(id), &hk);
 	if (rv != CKR_OK)
 		orphans = unwrap_orphans(tok, before, nbefore);
 	free(before);

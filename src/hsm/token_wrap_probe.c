@@ -66,7 +66,8 @@ probe_steps(struct kc_token *tok, const struct kc_secret *key,
 		return 0;
 	}
 	caps->trusted = 1;
-	if ((rv = kc_tok_wrapkey_create(tok, key, 0, 0, NULL, &h[1])) != CKR_OK) {
+	rv = kc_tok_wrapkey_create(tok, key, 0, 0, NULL, &h[1]);
+	if (rv != CKR_OK) {
 		snprintf(caps->why, sizeof(caps->why), "an AES wrap key "
 		    "cannot be imported (%s)", kc_tok_ckr(rv));
 		return 0;
@@ -95,8 +96,8 @@ probe_steps(struct kc_token *tok, const struct kc_secret *key,
 		return 0;
 	}
 	caps->wrap_private = 1;
-	rv = kc_tok_unwrap_raw(tok, h[0], blob, blen, CKK_EC, 0, 0, NULL, NULL, 0,
-	    &h[4]);
+	rv = kc_tok_unwrap_raw(tok, h[0], blob, blen, CKK_EC, 0, 0, NULL, NULL,
+	    0, &h[4]);
 	free(blob);
 	if (rv != CKR_OK) {
 		snprintf(caps->why, sizeof(caps->why), "a wrapped private key "

@@ -304,6 +304,12 @@ struct kc_key_info {
 	int		policy_ok;	/* kc_token_key_check() would pass */
 	char		policy[192];	/* why not, "" when policy_ok */
 	int		modifiable, copyable;	/* -1: the module does not say */
+	/* issue 17 (kc/hsm/wrap.h), for display: backup-capable (sensitive,
+	 * extractable only wrapped under a CKA_TRUSTED key), restored by
+	 * `backup restore` (its record is there), and the attributes that
+	 * say so honestly (1 TRUE, 0 FALSE, -1 unreadable) */
+	int		backup, restored;
+	int		never_extractable, always_sensitive, local;
 };
 /* The private keys of the token (needs login). *keys (n entries, NULL
  * when none) is the caller's: free it with free(). */
