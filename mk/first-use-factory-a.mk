@@ -22,3 +22,6 @@ TESTS += tests/first-use/factory-rerun.sh
 EXTRA_DIST += tests/first-use/factory-rerun.sh
 TESTS += tests/first-use/factory-refuse-early.sh
 EXTRA_DIST += tests/first-use/factory-refuse-early.sh
+# -h/--help on every factorysign command (issue 14 item 19)
+TESTS += tests/first-use/factory-help.sh
+EXTRA_DIST += tests/first-use/factory-help.sh
