@@ -25,3 +25,6 @@ EXTRA_DIST += tests/first-use/factory-refuse-early.sh
 # -h/--help on every factorysign command (issue 14 item 19)
 TESTS += tests/first-use/factory-help.sh
 EXTRA_DIST += tests/first-use/factory-help.sh
+# --json on ledger export and check (issue 14 item 20, docs/json.md)
+TESTS += tests/first-use/factory-json.sh
+EXTRA_DIST += tests/first-use/factory-json.sh

@@ -23,15 +23,16 @@
 
 struct args {
 	const char *dir, *format, *out;
-	int all;
+	int all, json;
 	const char *subtype, *tags, *fw_types;	/* --format nrfcloud */
 };
 
 #define A struct args
 static const struct kc_opt export_opts[] = {
 	KC_O_STR(A, dir, "dir", "D", "the factory directory (default ./factory)"),
-	KC_O_STR(A, format, "format", "F", "csv (default: the enrollment list) or nrfcloud\n"
-	    "(nRF Cloud's onboarding CSV)"),
+	KC_O_STR(A, format, "format", "F", "csv (default: the enrollment list), json (as\n"
+	    "--json) or nrfcloud (nRF Cloud's onboarding CSV)"),
+	KC_O_FLAG(A, json, "json", "the list as one JSON document (docs/json.md)"),
 	KC_O_STR(A, out, "out", "FILE", "write to FILE (must not exist); default standard output"),
 	KC_O_FLAG(A, all, "all", "csv: superseded certificates too, and a status column"),
 	KC_O_STR(A, subtype, "subtype", "S", "nrfcloud: the device subtype (default empty)"),
@@ -50,7 +51,7 @@ static const struct kc_opt verify_opts[] = {
 
 const struct kc_optdef cmd_ledger_export_opts = {
 	"ledger export",
-	"ledger export [--dir D] [--format csv] [--all] [--out F]\n"
+	"ledger export [--dir D] [--format csv|json | --json] [--all] [--out F]\n"
 	"       factorysign ledger export [--dir D] --format nrfcloud [--subtype S]\n"
 	"           [--tags T1|T2] [--fw-types APP|MODEM] [--out F.csv]",
 	"The live device certificates: id, serial, sha256 (of the DER), not_after.\n"
@@ -80,9 +81,26 @@ open_ledger(const char *dir, struct kc_ledger **l)
 
 struct csv {
 	FILE	*f;
-	int	 all;
+	int	 all, json;
 	long	 n;
 };
+
+/* --json: one object per device certificate */
+static void
+json_row(struct csv *c, const struct kc_ledger_row *r, const char *not_after)
+{
+	const char *const k[5] = { "id", "serial", "sha256", "not_after",
+	    "status" };
+	const char *const v[5] = { r->device_id, r->serial, r->cert_sha256,
+	    not_after, r->status };
+
+	fprintf(c->f, "%s\n    {", c->n ? "," : "");
+	for (int i = 0; i < 5; i++) {
+		fprintf(c->f, "%s\"%s\": ", i ? ", " : "", k[i]);
+		kc_front_json_bytes_fp(c->f, v[i]);
+	}
+	fputc('}', c->f);
+}
 
 static int
 csv_row(const struct kc_ledger_row *r, void *arg)
@@ -96,6 +114,12 @@ csv_row(const struct kc_ledger_row *r, void *arg)
 		return 0;
 	gmtime_r(&r->not_after, &tm);
 	strftime(d, sizeof(d), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (c->json) {
+		kc_time_utc(r->not_after, d);
+		json_row(c, r, d);
+		c->n++;
+		return 0;
+	}
 	{
 		/* every field quoted (RFC 4180); a device ID a spreadsheet
 		 * would run as a formula (from a ledger written before such
@@ -123,9 +147,9 @@ csv_row(const struct kc_ledger_row *r, void *arg)
 int
 cmd_ledger_export(int argc, char **argv)
 {
-	struct args a = { KC_FACTORY_DIR, "csv", NULL, 0, NULL, NULL, NULL };
+	struct args a = { KC_FACTORY_DIR, "csv", NULL, 0, 0, NULL, NULL, NULL };
 	struct kc_ledger *l = NULL;
-	struct csv c = { NULL, 0, 0 };
+	struct csv c = { NULL, 0, 0, 0 };
 	char *buf = NULL;
 	size_t len = 0;
 	int rc;
@@ -133,28 +157,43 @@ cmd_ledger_export(int argc, char **argv)
 	if ((rc = kc_opt_parse(&cmd_ledger_export_opts, argc, argv, &a, NULL)) >=
 	    0)
 		return rc;
+	if (strcmp(a.format, "json") == 0)
+		a.json = 1;
+	else if (a.json && strcmp(a.format, "csv") != 0)
+		return kc_front_usage("ledger export: --json is --format json; "
+		    "it does not go with --format '%s'", kc_disp(a.format));
 	if (strcmp(a.format, "nrfcloud") == 0)
 		return fs_export_nrfcloud(a.dir, a.out, a.subtype, a.tags,
 		    a.fw_types);
 	if (a.subtype != NULL || a.tags != NULL || a.fw_types != NULL)
 		return kc_front_usage("ledger export: --subtype, --tags and "
 		    "--fw-types go with --format nrfcloud");
-	if (strcmp(a.format, "csv") != 0)
-		return kc_front_usage("ledger export: --format '%s': use csv "
-		    "or nrfcloud", a.format);
+	if (!a.json && strcmp(a.format, "csv") != 0)
+		return kc_front_usage("ledger export: --format '%s': use csv, "
+		    "json or nrfcloud", a.format);
 	if (a.out != NULL && (rc = kc_file_check_absent(a.out)) != KC_OK)
 		return kc_front_fail(rc);
 	if ((rc = open_ledger(a.dir, &l)) != KC_OK)
 		return kc_front_fail(rc);
 	c.all = a.all;
+	c.json = a.json;
 	if ((c.f = open_memstream(&buf, &len)) == NULL) {
 		rc = kc_err(KC_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	fprintf(c.f, a.all ?
-	    "\"id\",\"serial\",\"sha256\",\"not_after\",\"status\"\n" :
-	    "\"id\",\"serial\",\"sha256\",\"not_after\"\n");
+	if (a.json) {
+		fputs("{\n  \"schema\": 1,\n  \"dir\": ", c.f);
+		kc_front_json_bytes_fp(c.f, a.dir);
+		fprintf(c.f, ",\n  \"all\": %s,\n  \"devices\": [",
+		    a.all ? "true" : "false");
+	} else
+		fprintf(c.f, a.all ?
+		    "\"id\",\"serial\",\"sha256\",\"not_after\",\"status\"\n" :
+		    "\"id\",\"serial\",\"sha256\",\"not_after\"\n");
 	rc = kc_ledger_foreach(l, "device", csv_row, &c);
+	if (a.json)
+		fprintf(c.f, "%s],\n  \"count\": %ld\n}\n", c.n ? "\n  " : "",
+		    c.n);
 	fclose(c.f);
 	if (rc != KC_OK)
 		goto out;
@@ -286,7 +325,7 @@ verify_row(const struct kc_ledger_row *r, void *arg)
 int
 cmd_ledger_verify(int argc, char **argv)
 {
-	struct args a = { KC_FACTORY_DIR, NULL, NULL, 0, NULL, NULL, NULL };
+	struct args a = { KC_FACTORY_DIR, NULL, NULL, 0, 0, NULL, NULL, NULL };
 	struct kc_ledger *l = NULL;
 	struct ver v = { NULL, 0, 0, 0, 0 };
 	int rc;

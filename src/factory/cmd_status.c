@@ -181,7 +181,7 @@ print_json(const char *dir, int warn, time_t now, const struct ca *c,
 {
 	char t[32];
 
-	printf("{\"dir\":");
+	printf("{\"schema\":1,\"dir\":");
 	kc_front_json_bytes(dir);
 	kc_time_utc(now, t);
 	printf(",\"now\":");
