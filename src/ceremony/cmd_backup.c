@@ -10,6 +10,7 @@
 
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -92,6 +93,30 @@ dir_check(const char *opt, const char *dir, struct stat *st)
 	return KC_OK;
 }
 
+/* The backup medium is a medium of its own: not a state directory, not
+ * a public export medium (their files: kc_name_reserved). */
+static int
+medium_own(const char *dir)
+{
+	struct dirent *e;
+	DIR *d;
+	int rc = KC_OK;
+
+	if ((d = opendir(dir)) == NULL)
+		return kc_err(KC_ERR_IO, "--out-dir %s: %s", dir,
+		    strerror(errno));
+	while (rc == KC_OK && (e = readdir(d)) != NULL)
+		if (kc_name_reserved(e->d_name) &&
+		    strstr(e->d_name, ".tmp-") == NULL)
+			rc = kc_err(KC_ERR_POLICY, "--out-dir %s holds %s: it "
+			    "is a state directory or a public export medium; "
+			    "the wrapped root key goes on a backup medium of "
+			    "its own, never with the public export", dir,
+			    e->d_name);
+	closedir(d);
+	return rc;
+}
+
 /* Every output absent, the share directory not the medium. */
 static int
 create_check(const struct create_args *a)
@@ -109,7 +134,8 @@ create_check(const struct create_args *a)
 	if (a->custodians.n != 0 && a->custodians.n != a->n)
 		return kc_err(KC_ERR_USAGE, "%d --custodian names for %d "
 		    "custodians", a->custodians.n, a->n);
-	if ((rc = dir_check("--out-dir", a->out_dir, &m)) != KC_OK)
+	if ((rc = dir_check("--out-dir", a->out_dir, &m)) != KC_OK ||
+	    (rc = medium_own(a->out_dir)) != KC_OK)
 		return rc;
 	for (i = 0; files[i] != NULL; i++)
 		if ((rc = kc_bk_path(a->out_dir, files[i], path,

@@ -53,6 +53,23 @@ nothing_in empty "share dir = medium"
 check_fails "a medium that already holds a backup is refused" "backup.manifest.*exists|exists.*backup.manifest" \
 	bk_create medium empty2
 nothing_in empty2 "medium in use"
+# the public export medium and the state directory are not backup media
+mkdir pubmedia st0
+printf 'x\n' > pubmedia/SHA256SUMS
+: > st0/register.sqlite
+check_fails "--out-dir on a public export medium (SHA256SUMS) is refused" \
+	"holds SHA256SUMS: it is a state directory or a public export medium" \
+	bk_create pubmedia empty2
+check_fails "--out-dir on a state directory (register.sqlite) is refused" \
+	"holds register.sqlite: it is a state directory or a public export medium" \
+	bk_create st0 empty2
+[ "$(ls pubmedia)" = SHA256SUMS ] && [ "$(ls st0)" = register.sqlite ] && ok "  ... nothing written there" ||
+	not_ok "  ... files written: $(ls pubmedia st0 | tr '\n' ' ')"
+nothing_in empty2 "public medium"
+tokens_unchanged "public medium"
+check_fails "export refuses a wrapped key in the state directory" "backup.wrapped: not a file export knows" \
+	sh -c 'mkdir -p st1 exp1 && cp medium/backup.wrapped st1/ && "$KC" export --state st1 --to exp1'
+[ -z "$(ls -A exp1)" ] && ok "  ... nothing exported" || not_ok "  ... exported: $(ls exp1)"
 check_fails "--threshold above --custodians" "--threshold 3 is more than --custodians 2" \
 	"$KC" backup create --token r1 --label root --out-dir empty --threshold 3 --custodians 2 \
 	--share-dir empty2 --pin-file "$T/pin" --so-pin-file "$T/sopin"
