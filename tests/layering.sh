@@ -69,7 +69,7 @@ for h in "$S"/include/kc/hsm/*.h "$S"/include/kc/ceremony/*.h; do
 	echo "#error \"layering test: kc/$d/$(basename "$h") reached\"" > "forbid/kc/$d/$(basename "$h")"
 done
 CC=${CC:-cc}
-cflags="-std=c11 -fsyntax-only -D_GNU_SOURCE -Iforbid -I$S/include -I$B -I$S/src/front -I$S/src/factory -I$S/src/factory/lib $(pkg-config --cflags libcrypto sqlite3 libcbor 2>/dev/null)"
+cflags="-std=c11 -fsyntax-only -D_GNU_SOURCE -Iforbid -I$S/include -I$B -I$S/src/front -I$S/src/factory -I$S/src/factory/lib $(pkg-config --cflags libcrypto sqlite3 libcbor libpq 2>/dev/null)"
 # the control: the poison works
 printf '#include "kc/hsm/token.h"\n' > control.c
 # shellcheck disable=SC2086
@@ -82,7 +82,7 @@ for f in $(find "$S/src/core" "$S/src/factory" "$S/src/front" -name '*.c' | sort
 	# shellcheck disable=SC2086
 	$CC $cflags "$f" > cc.err 2>&1 || { failed="$failed ${f#"$S"/}"; sed 's/^/#   /' cc.err | head -5; }
 done
-[ -z "$failed" ] && ok "core, front and factory side: $n files compile with only libcrypto, SQLite and libcbor on the include path" ||
+[ -z "$failed" ] && ok "core, front and factory side: $n files compile with only libcrypto, SQLite, libcbor and libpq on the include path" ||
 	not_ok "did not compile without the HSM/ceremony side:$failed"
 
 # 3. factorysign's link line and binary
