@@ -37,9 +37,9 @@ rule() {
 EXT_HSM='libp11\.h|pkcs11\.h|p11-kit/.*'
 EXT_CER='yaml\.h|libgfshare\.h|n?curses(w/curses)?\.h|ncursesw/.*|cairo.*\.h|pango/.*|qrencode\.h'
 rule "core: no HSM, ceremony or factory header, no library but libcrypto" \
-	"kc/(hsm|ceremony|factory)/.*|$EXT_HSM|$EXT_CER|sqlite3\.h|cbor\.h" src/core include/kc/core
+	"kc/(hsm|ceremony|factory)/.*|$EXT_HSM|$EXT_CER|sqlite3\.h|cbor\.h|libpq-fe\.h" src/core include/kc/core
 rule "hsm: no ceremony or factory header" \
-	"kc/(ceremony|factory)/.*|$EXT_CER|sqlite3\.h|cbor\.h" src/hsm include/kc/hsm
+	"kc/(ceremony|factory)/.*|$EXT_CER|sqlite3\.h|cbor\.h|libpq-fe\.h" src/hsm include/kc/hsm
 rule "factory side: no HSM or ceremony header, no libp11/PKCS#11/yaml/gfshare/curses/cairo" \
 	"kc/(hsm|ceremony)/.*|$EXT_HSM|$EXT_CER" src/factory include/kc/factory
 rule "front helpers: the core only" \
