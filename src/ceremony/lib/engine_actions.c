@@ -111,6 +111,42 @@ cert_detail(struct kc_step_result *r, const char *what)
 		r->detail[sizeof(r->detail) - 1] = '\0';
 }
 
+/* The step's output and its issuer-cert, as paths in the state
+ * directory: every signing step names both. */
+static int
+signer_paths(struct kc_engine *e, const struct kc_step *s,
+    struct kc_step_result *r, char issuer[PATH_MAX])
+{
+	int rc;
+
+	if ((rc = kc_engine_path(e, s->output, r->out_path,
+	    sizeof(r->out_path))) != KC_OK)
+		return rc;
+	return kc_engine_path(e, s->issuer_cert, issuer, PATH_MAX);
+}
+
+/* A certificate a step signed (what, for the detail): its result, the
+ * output record and the detail shown. */
+static void
+cert_done(const struct kc_step *s, const struct kc_op_result *o,
+    struct kc_step_result *r, char *outs, size_t outsz, const char *what)
+{
+	copy_result(o, r);
+	snprintf(outs, outsz, "%s:%s", s->output, o->out_sha256);
+	cert_detail(r, what);
+}
+
+static void
+ask_init(struct ask_arg *aa, struct kc_engine *e, const struct kc_step *s,
+    const struct kc_op_result *o, struct kc_step_result *r)
+{
+	memset(aa, 0, sizeof(*aa));
+	aa->e = e;
+	aa->s = s;
+	aa->o = o;
+	aa->r = r;
+}
+
 static int
 intermediate_sign(struct kc_engine *e, const struct kc_step *s,
     struct kc_step_result *r, char *outs, size_t outsz)
@@ -123,17 +159,10 @@ intermediate_sign(struct kc_engine *e, const struct kc_step *s,
 
 	memset(&p, 0, sizeof(p));
 	memset(&o, 0, sizeof(o));
-	memset(&aa, 0, sizeof(aa));
-	if ((rc = kc_engine_path(e, s->output, r->out_path,
-	    sizeof(r->out_path))) != KC_OK ||
-	    (rc = kc_engine_path(e, s->issuer_cert, issuer, sizeof(issuer))) !=
-	    KC_OK ||
+	ask_init(&aa, e, s, &o, r);
+	if ((rc = signer_paths(e, s, r, issuer)) != KC_OK ||
 	    (rc = kc_engine_path(e, s->csr, csr, sizeof(csr))) != KC_OK)
 		return rc;
-	aa.e = e;
-	aa.s = s;
-	aa.o = &o;
-	aa.r = r;
 	p.key_label = s->issuer_key;
 	p.issuer = issuer;
 	p.csr = csr;
@@ -147,9 +176,7 @@ intermediate_sign(struct kc_engine *e, const struct kc_step *s,
 	p.confirm_arg = &aa;
 	if ((rc = kc_op_intermediate_sign(e->tok, &p, &o)) != KC_OK)
 		return rc;
-	copy_result(&o, r);
-	snprintf(outs, outsz, "%s:%s", s->output, o.out_sha256);
-	cert_detail(r, "intermediate certificate");
+	cert_done(s, &o, r, outs, outsz, "intermediate certificate");
 	return KC_OK;
 }
 
@@ -167,17 +194,10 @@ cross_sign(struct kc_engine *e, const struct kc_step *s,
 
 	memset(&p, 0, sizeof(p));
 	memset(&o, 0, sizeof(o));
-	memset(&aa, 0, sizeof(aa));
-	if ((rc = kc_engine_path(e, s->output, r->out_path,
-	    sizeof(r->out_path))) != KC_OK ||
-	    (rc = kc_engine_path(e, s->issuer_cert, issuer, sizeof(issuer))) !=
-	    KC_OK ||
+	ask_init(&aa, e, s, &o, r);
+	if ((rc = signer_paths(e, s, r, issuer)) != KC_OK ||
 	    (rc = kc_engine_path(e, s->new_root, cert, sizeof(cert))) != KC_OK)
 		return rc;
-	aa.e = e;
-	aa.s = s;
-	aa.o = &o;
-	aa.r = r;
 	p.key_label = s->issuer_key;
 	p.issuer = issuer;
 	p.cert = cert;
@@ -188,9 +208,7 @@ cross_sign(struct kc_engine *e, const struct kc_step *s,
 	p.confirm_arg = &aa;
 	if ((rc = kc_op_cross_sign(e->tok, &p, &o, NULL)) != KC_OK)
 		return rc;
-	copy_result(&o, r);
-	snprintf(outs, outsz, "%s:%s", s->output, o.out_sha256);
-	cert_detail(r, "cross-certificate");
+	cert_done(s, &o, r, outs, outsz, "cross-certificate");
 	return KC_OK;
 }
 
@@ -207,10 +225,7 @@ verification_sign(struct kc_engine *e, const struct kc_step *s,
 
 	memset(&p, 0, sizeof(p));
 	memset(&o, 0, sizeof(o));
-	if ((rc = kc_engine_path(e, s->output, r->out_path,
-	    sizeof(r->out_path))) != KC_OK ||
-	    (rc = kc_engine_path(e, s->issuer_cert, issuer, sizeof(issuer))) !=
-	    KC_OK)
+	if ((rc = signer_paths(e, s, r, issuer)) != KC_OK)
 		return rc;
 	if (s->code_file != NULL) {
 		if ((rc = kc_engine_path(e, s->code_file, codepath,
@@ -238,9 +253,7 @@ verification_sign(struct kc_engine *e, const struct kc_step *s,
 	p.state_dir = e->state;
 	if ((rc = kc_op_verification_sign(e->tok, &p, &o)) != KC_OK)
 		return rc;
-	copy_result(&o, r);
-	snprintf(outs, outsz, "%s:%s", s->output, o.out_sha256);
-	cert_detail(r, "verification certificate");
+	cert_done(s, &o, r, outs, outsz, "verification certificate");
 	return KC_OK;
 }
 
@@ -255,10 +268,7 @@ crl_issue(struct kc_engine *e, const struct kc_step *s,
 
 	memset(&p, 0, sizeof(p));
 	memset(&o, 0, sizeof(o));
-	if ((rc = kc_engine_path(e, s->output, r->out_path,
-	    sizeof(r->out_path))) != KC_OK ||
-	    (rc = kc_engine_path(e, s->issuer_cert, issuer, sizeof(issuer))) !=
-	    KC_OK)
+	if ((rc = signer_paths(e, s, r, issuer)) != KC_OK)
 		return rc;
 	p.key_label = s->issuer_key;
 	p.issuer = issuer;

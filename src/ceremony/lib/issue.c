@@ -173,6 +173,21 @@ kc_issuer_serial(struct kc_token *tok, struct kc_register *reg,
 	    "already issued; the token's random number generator is broken");
 }
 
+int
+kc_issue_prepare(struct kc_token *tok, const char *label,
+    const struct kc_issuer *is, const char *state_dir,
+    struct kc_register **reg, unsigned char serial[KC_SERIAL_LEN])
+{
+	int rc;
+
+	if ((rc = kc_issuer_key(tok, label, is, NULL)) != KC_OK)
+		return rc;
+	if (state_dir != NULL &&
+	    (rc = kc_register_open(state_dir, 1, reg)) != KC_OK)
+		return rc;
+	return kc_issuer_serial(tok, *reg, is->ca, serial);
+}
+
 void
 kc_issue_result(const X509 *x, const char *pem, size_t pemlen,
     struct kc_op_result *res)

@@ -43,6 +43,14 @@ int kc_issuer_window(const struct kc_issuer *is, int days, time_t now,
 int kc_issuer_serial(struct kc_token *tok, struct kc_register *reg,
     const char *ca, unsigned char serial[KC_SERIAL_LEN]);
 
+/* Before a certificate is built: key label is the issuer's key
+ * (kc_issuer_key), the register opened for writing when state_dir is set
+ * (*reg; left as it is otherwise, NULL for none; the caller closes it),
+ * and a fresh serial drawn (kc_issuer_serial). */
+int kc_issue_prepare(struct kc_token *tok, const char *label,
+    const struct kc_issuer *is, const char *state_dir,
+    struct kc_register **reg, unsigned char serial[KC_SERIAL_LEN]);
+
 /* Fills res from a signed certificate and its PEM. */
 void kc_issue_result(const X509 *x, const char *pem, size_t pemlen,
     struct kc_op_result *res);

@@ -167,12 +167,8 @@ kc_op_cross_sign(struct kc_token *tok, const struct kc_cross_params *p,
 		req.not_after = nr.not_after, cut = 1;
 
 	/* The token: is --issuer the certificate of this key? */
-	if ((rc = kc_issuer_key(tok, p->key_label, &old, NULL)) != KC_OK)
-		goto out;
-	if (p->state_dir != NULL &&
-	    (rc = kc_register_open(p->state_dir, 1, &reg)) != KC_OK)
-		goto out;
-	if ((rc = kc_issuer_serial(tok, reg, old.ca, serial)) != KC_OK)
+	if ((rc = kc_issue_prepare(tok, p->key_label, &old, p->state_dir, &reg,
+	    serial)) != KC_OK)
 		goto out;
 
 	req.profile = KC_PROFILE_ROOT;

@@ -218,12 +218,8 @@ kc_op_intermediate_sign(struct kc_token *tok,
 		goto out;
 
 	/* The token: is --issuer the certificate of this key? */
-	if ((rc = kc_issuer_key(tok, p->key_label, &is, NULL)) != KC_OK)
-		goto out;
-	if (p->state_dir != NULL &&
-	    (rc = kc_register_open(p->state_dir, 1, &reg)) != KC_OK)
-		goto out;
-	if ((rc = kc_issuer_serial(tok, reg, is.ca, serial)) != KC_OK)
+	if ((rc = kc_issue_prepare(tok, p->key_label, &is, p->state_dir, &reg,
+	    serial)) != KC_OK)
 		goto out;
 
 	req.profile = KC_PROFILE_INTERMEDIATE;

@@ -14,6 +14,7 @@
 #include "kc/ceremony/register.h"
 #include "kc/core/error.h"
 #include "kc/core/fileio.h"
+#include "issue_int.h"
 
 /* A throwaway software key of the same family, to build and lint the whole
  * template before the token generates anything. */
@@ -33,25 +34,6 @@ dry_run(const struct kc_cert_req *req_in)
 	X509_free(x);
 	EVP_PKEY_free(tmp);
 	return rc;
-}
-
-static void
-fill_result(const X509 *x, const unsigned char *pem, size_t pemlen,
-    struct kc_op_result *res)
-{
-	char *s;
-
-	memset(res, 0, sizeof(*res));
-	kc_cert_fingerprint(x, res->fingerprint, res->fingerprint_hex);
-	if ((s = kc_cert_serial_hex(x)) != NULL) {
-		snprintf(res->serial, sizeof(res->serial), "%s", s);
-		free(s);
-	}
-	if ((s = kc_name_string(X509_get_subject_name(x))) != NULL) {
-		snprintf(res->subject, sizeof(res->subject), "%s", s);
-		free(s);
-	}
-	kc_sha256_hex(pem, pemlen, res->out_sha256);
 }
 
 /* Writes the root certificate and, with a state directory, records it in
@@ -151,7 +133,8 @@ kc_op_root_create(struct kc_token *tok, const struct kc_root_params *p,
 	    (rc = kc_cert_pem(x, &pem, &pemlen)) != KC_OK ||
 	    (rc = record_write(p, x, pem, pemlen)) != KC_OK)
 		goto out;
-	fill_result(x, (unsigned char *)pem, pemlen, res);
+	memset(res, 0, sizeof(*res));
+	kc_issue_result(x, pem, pemlen, res);
 	res->not_before = req.not_before;
 	res->not_after = req.not_after;
 	generated = 0;	/* the key is now the root: never destroyed here */

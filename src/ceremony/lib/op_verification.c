@@ -50,12 +50,8 @@ kc_op_verification_sign(struct kc_token *tok,
 	    (rc = kc_issuer_window(&is, p->days, time(NULL), &req.not_before,
 	    &req.not_after)) != KC_OK)
 		goto out;
-	if ((rc = kc_issuer_key(tok, p->key_label, &is, NULL)) != KC_OK)
-		goto out;
-	if (p->state_dir != NULL &&
-	    (rc = kc_register_open(p->state_dir, 1, &reg)) != KC_OK)
-		goto out;
-	if ((rc = kc_issuer_serial(tok, reg, is.ca, serial)) != KC_OK)
+	if ((rc = kc_issue_prepare(tok, p->key_label, &is, p->state_dir, &reg,
+	    serial)) != KC_OK)
 		goto out;
 
 	/* Only the public half matters to DPS; the private half exists only
