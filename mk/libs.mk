@@ -113,7 +113,10 @@ libkc_factory_la_SOURCES = \
 	src/factory/lib/ledger_pg.c src/factory/lib/ledger_copy.c \
 	include/kc/factory/nrf.h src/factory/lib/nrf.c src/factory/lib/nrf_out.c \
 	src/factory/lib/nrf_cloud.c \
-	src/factory/lib/nrf_int.h src/factory/lib/nrf_cose.c
+	src/factory/lib/nrf_int.h src/factory/lib/nrf_cose.c \
+	include/kc/factory/provision.h src/factory/lib/provision_int.h \
+	src/factory/lib/serial.c src/factory/lib/provision.c \
+	src/factory/lib/provision_at.c
 libkc_factory_la_CPPFLAGS = $(KC_FORBID_CPPFLAGS) $(AM_CPPFLAGS) \
 	$(SQLITE_CFLAGS) $(PQ_CFLAGS) $(CBOR_CFLAGS)
 libkc_factory_la_LIBADD = $(SQLITE_LIBS) $(PQ_LIBS) $(CBOR_LIBS) \

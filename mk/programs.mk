@@ -40,7 +40,8 @@ factorysign_SOURCES = \
 	src/factory/cmd_issue.c src/factory/cmd_verification.c \
 	src/factory/cmd_check.c src/factory/cmd_ledger.c \
 	src/factory/cmd_keygen.c src/factory/cmd_attest.c \
-	src/factory/export_nrfcloud.c src/factory/cmd_status.c
+	src/factory/export_nrfcloud.c src/factory/cmd_status.c \
+	src/factory/cmd_provision.c
 factorysign_CPPFLAGS = $(KC_FORBID_CPPFLAGS) $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/src/front -I$(top_srcdir)/src/factory
 factorysign_LDADD = libkcfront.la $(KC_FACTORY_LA) $(CRYPTO_LIBS)

@@ -30,5 +30,9 @@ int fs_export_nrfcloud(const char *dir, const char *out,
 int cmd_ledger_verify(int argc, char **argv);
 /* status (cmd_status.c): exit 0 ok, 1 due, 2 lapsed, 3 unknown */
 int cmd_status(int argc, char **argv);
+/* provision (cmd_provision.c): the line station; exit 0 provisioned,
+ * 1 refused, 2 device or port problem */
+int cmd_provision(int argc, char **argv);
+extern const struct kc_optdef cmd_provision_opts;
 
 #endif

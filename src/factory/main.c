@@ -41,6 +41,9 @@ static const struct kc_cmd commands[] = {
 	  "ledger verify --dir D", &cmd_ledger_verify_opts },
 	{ "status", NULL, cmd_status,
 	  "status --dir D [--warn-days N] [--json]", &cmd_status_opts },
+	{ "provision", NULL, cmd_provision,
+	  "provision --dir D --port DEV --sec-tag T --out-dir OUT [--watch]",
+	  &cmd_provision_opts },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
