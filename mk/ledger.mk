@@ -3,3 +3,4 @@
 # temp dir, a Unix socket only; postgresql from scripts/install-deps).
 TESTS += tests/ledger/stations.sh
 EXTRA_DIST += tests/ledger/pg.sh
+dist_doc_DATA += docs/stations.md

@@ -50,6 +50,7 @@ static const struct kc_opt opts[] = {
 	KC_O_FLAG(A, quiet, "quiet", "no line per device, only the summary"),
 	KC_O_FLAG(A, o.reissue, "reissue", "issue again IDs issued before from another CSR (a new key)"),
 	KC_O_FLAG(A, o.strict_size, "strict-size", "refuse outputs past the modem's and C99's size limits"),
+	FS_O_LEDGER,
 	KC_O_END
 };
 #undef A

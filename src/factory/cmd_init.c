@@ -6,6 +6,7 @@
 
 #include "kc/core/error.h"
 #include "kc/factory/factory.h"
+#include "kc/factory/ledger.h"
 #include "commands.h"
 #include "front.h"
 #include "opts.h"
@@ -21,6 +22,7 @@ static const struct kc_opt opts[] = {
 	KC_O_STR_REQ(A, alg, "algorithm", "ALG", "ec-p256, ec-p384, rsa-3072 or rsa-4096"),
 	KC_O_STR(A, pass_file, "pass-file", "F", "the new key's passphrase from F (mode 0600);\n"
 	    "else asked twice on the terminal"),
+	FS_O_LEDGER,
 	KC_O_END
 };
 #undef A
@@ -53,8 +55,17 @@ cmd_init(int argc, char **argv)
 	if ((rc = fs_pass(a.dir, a.pass_file, 1, &pass)) == KC_OK)
 		rc = kc_factory_init(a.dir, a.subject, alg, pass, &csr);
 	kc_secret_free(pass);
-	if (rc != KC_OK)
+	/* --ledger: every later command of D uses it (D/ledger.conf) */
+	if (rc == KC_OK && kc_ledger_chosen_uri() != NULL &&
+	    (rc = kc_ledger_config_write(a.dir, kc_ledger_chosen_uri(),
+	    kc_ledger_chosen_station())) == KC_OK)
+		printf("%s/ledger.conf: the ledger is the PostgreSQL server "
+		    "given, station %s\n", a.dir, kc_ledger_chosen_station() ?
+		    kc_ledger_chosen_station() : "(the host name)");
+	if (rc != KC_OK) {
+		free(csr);
 		return kc_front_fail(rc);
+	}
 	printf("%s/intermediate.key: new %s key, encrypted (AES-256, scrypt)\n"
 	    "%s: take it to the ceremony; then run\n"
 	    "  %s install --dir %s --cert intermediate.pem --root root.pem\n",

@@ -76,6 +76,7 @@ static const struct kc_opt opts[] = {
 	    "3DES, what mbedTLS 2.28 reads)"),
 	KC_O_FLAG(A, o.strict_size, "strict-size", "refuse outputs past the modem's and C99's size limits"),
 	KC_O_STR(A, pass_file, "pass-file", "F", "the intermediate key's passphrase from F (mode 0600)"),
+	FS_O_LEDGER,
 	KC_O_END
 };
 #undef A

@@ -57,6 +57,7 @@ static const struct kc_opt opts[] = {
 	KC_O_FLAG(A, resume, "resume", "accepted for older scripts; reruns always resume"),
 	KC_O_FLAG(A, o.reissue, "reissue", "a new certificate for a modem that made a new key"),
 	KC_O_FLAG(A, o.strict_size, "strict-size", "refuse outputs past the modem's and C99's size limits"),
+	FS_O_LEDGER,
 	KC_O_END
 };
 #undef A

@@ -1,4 +1,5 @@
-/* cmd_ledger.c: factorysign ledger export | verify. */
+/* cmd_ledger.c: factorysign ledger export | verify | migrate, and the
+ * --ledger / --station options of every command that uses the ledger. */
 #include "config.h"
 
 #include <limits.h>
@@ -38,6 +39,7 @@ static const struct kc_opt export_opts[] = {
 	KC_O_STR(A, subtype, "subtype", "S", "nrfcloud: the device subtype (default empty)"),
 	KC_O_STR(A, tags, "tags", "T1|T2", "nrfcloud: tags separated by | (default empty)"),
 	KC_O_STR(A, fw_types, "fw-types", "TYPES", "nrfcloud: firmware types (default APP|MODEM)"),
+	FS_O_LEDGER,
 	KC_O_END
 };
 
@@ -45,6 +47,18 @@ static const struct kc_opt verify_opts[] = {
 	KC_O_STR(A, dir, "dir", "D", "the factory directory (default ./factory)"),
 	KC_O_FLAG(A, all, "backfill", "first record the hashes of devices issued before\n"
 	    "they were kept, where their files hold what the ledger makes"),
+	FS_O_LEDGER,
+	KC_O_END
+};
+
+struct margs {
+	const char *dir, *to;
+};
+static const struct kc_opt migrate_opts[] = {
+	KC_O_STR(struct margs, dir, "dir", "D", "the factory directory (default ./factory)"),
+	KC_O_STR_REQ(struct margs, to, "to", "URI", "the PostgreSQL ledger (postgresql://...; no password in it)"),
+	{ "station", KC_OPT_FN, 0, 0, "NAME", "the station the copied rows name (default the host name)",
+	    0, 0, fs_opt_station },
 	KC_O_END
 };
 #undef A
@@ -67,13 +81,62 @@ const struct kc_optdef cmd_ledger_verify_opts = {
 	verify_opts, 0, 0, NULL, 0
 };
 
+const struct kc_optdef cmd_ledger_migrate_opts = {
+	"ledger migrate",
+	"ledger migrate [--dir D] --to URI [--station NAME]",
+	"Copies D/ledger.sqlite into the PostgreSQL ledger in one transaction,\n"
+	"checks the row count and a SHA-256 over every row on both sides, commits\n"
+	"only then and writes D/ledger.conf: D uses the server from then on.\n",
+	migrate_opts, 0, 0, NULL, 0
+};
+
+int
+fs_opt_ledger(const char *value, void *target)
+{
+	(void)target;
+	if (kc_ledger_use(value, NULL) != KC_OK)
+		return kc_front_usage("%s", kc_errmsg());
+	return 0;
+}
+
+int
+fs_opt_station(const char *value, void *target)
+{
+	(void)target;
+	if (kc_ledger_use(NULL, value) != KC_OK)
+		return kc_front_usage("--station: %s", kc_errmsg());
+	return 0;
+}
+
+int
+cmd_ledger_migrate(int argc, char **argv)
+{
+	struct margs a = { KC_FACTORY_DIR, NULL };
+	char sha[65];
+	long n;
+	int rc;
+
+	if ((rc = kc_opt_parse(&cmd_ledger_migrate_opts, argc, argv, &a,
+	    NULL)) >= 0)
+		return rc;
+	if (kc_ledger_uri_check(a.to) != KC_OK)
+		return kc_front_usage("ledger migrate: %s", kc_errmsg());
+	if ((rc = kc_ledger_migrate(a.dir, a.to, kc_ledger_chosen_station(),
+	    &n, sha)) != KC_OK)
+		return kc_front_fail(rc);
+	printf("ledger migrate %s: %ld row%s copied and checked (SHA-256 %s); "
+	    "%s/ledger.conf now names the PostgreSQL ledger\n", kc_disp(a.dir),
+	    n, n == 1 ? "" : "s", sha, kc_disp(a.dir));
+	return KC_EXIT_OK;
+}
+
 static int
 open_ledger(const char *dir, struct kc_ledger **l)
 {
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/ledger.sqlite", dir);
-	if (access(path, F_OK) != 0)
+	if (!kc_ledger_exists(path))
 		return kc_err(KC_ERR_NOTFOUND, "%s: no ledger (nothing was "
 		    "issued from this directory yet)", path);
 	return kc_ledger_open(path, 0, l);
@@ -190,7 +253,9 @@ cmd_ledger_export(int argc, char **argv)
 		fprintf(c.f, a.all ?
 		    "\"id\",\"serial\",\"sha256\",\"not_after\",\"status\"\n" :
 		    "\"id\",\"serial\",\"sha256\",\"not_after\"\n");
-	rc = kc_ledger_foreach(l, "device", csv_row, &c);
+	/* --station: that station's rows only */
+	rc = kc_ledger_foreach_station(l, "device", kc_ledger_chosen_station(),
+	    csv_row, &c);
 	if (a.json)
 		fprintf(c.f, "%s],\n  \"count\": %ld\n}\n", c.n ? "\n  " : "",
 		    c.n);
@@ -351,7 +416,8 @@ cmd_ledger_verify(int argc, char **argv)
 		    rows == 1 ? "" : "s", differ, differ == 1 ? "" : "s");
 	}
 	v.l = l;
-	rc = kc_ledger_foreach(l, "device", verify_row, &v);
+	rc = kc_ledger_foreach_station(l, "device", kc_ledger_chosen_station(),
+	    verify_row, &v);
 	kc_ledger_close(l);
 	if (rc != KC_OK)
 		return kc_front_fail(rc);

@@ -57,6 +57,7 @@ static const struct kc_opt opts[] = {
 	KC_O_INT(A, timeout, "timeout", "S", 1, 600, "seconds for one AT exchange (default 10;\n%KEYGEN gets three times it)"),
 	KC_O_FLAG(A, watch, "watch", "wait for the next device on the port, provision it,\n"
 	    "wait until it is unplugged, and so on until interrupted"),
+	FS_O_LEDGER,
 	KC_O_END
 };
 #undef A

@@ -37,6 +37,7 @@ static const struct kc_opt opts[] = {
 	    "superseding its certificate"),
 	KC_O_STR(A, pass_file, "pass-file", "F", "the intermediate key's passphrase from F (mode 0600)"),
 	KC_O_STR_REQ(A, o.out_dir, "out-dir", "OUT", "where ID.cert.pem, ID.chain.pem... go (made if missing)"),
+	FS_O_LEDGER,
 	KC_O_END
 };
 #undef A

@@ -23,6 +23,7 @@
 #include "kc/factory/ledger.h"
 #include "commands.h"
 #include "front.h"
+#include "opts.h"
 
 #define STATUS_OK	0
 #define STATUS_DUE	1
@@ -40,6 +41,7 @@ static const struct kc_opt opts[] = {
 	KC_O_STR(A, dir, "dir", "D", "the factory directory (default ./factory)"),
 	KC_O_STR(A, warn, "warn-days", "N", "due when it ends within N days (default 60; 0 to 10958)"),
 	KC_O_FLAG(A, json, "json", "one JSON document on standard output"),
+	FS_O_LEDGER,
 	KC_O_END
 };
 #undef A
@@ -142,7 +144,7 @@ scan_devices(const char *dir, struct devs *d)
 	if ((size_t)snprintf(path, sizeof(path), "%s/ledger.sqlite", dir) >=
 	    sizeof(path))
 		return kc_err(KC_ERR_USAGE, "%s: path too long", dir);
-	if (access(path, F_OK) != 0)
+	if (!kc_ledger_exists(path))
 		return KC_OK;
 	if ((rc = kc_ledger_open(path, 0, &l)) != KC_OK)
 		return rc;

@@ -23,6 +23,7 @@ static const struct kc_opt opts[] = {
 	KC_O_STR_REQ(A, code, "code", "CODE", "the verification code DPS shows (letters and digits)"),
 	KC_O_STR_REQ(A, out, "out", "FILE", "the verification certificate (PEM); must not exist"),
 	KC_O_STR(A, pass_file, "pass-file", "F", "the intermediate key's passphrase from F (mode 0600)"),
+	FS_O_LEDGER,
 	KC_O_END
 };
 #undef A

@@ -11,7 +11,7 @@
 extern const struct kc_optdef cmd_init_opts, cmd_install_opts, cmd_sign_opts,
     cmd_batch_opts, cmd_issue_opts, cmd_verification_opts, cmd_check_opts,
     cmd_keygen_opts, cmd_attest_opts, cmd_ledger_export_opts,
-    cmd_ledger_verify_opts, cmd_status_opts;
+    cmd_ledger_verify_opts, cmd_status_opts, cmd_ledger_migrate_opts;
 
 int cmd_init(int argc, char **argv);
 int cmd_install(int argc, char **argv);
@@ -28,6 +28,8 @@ int cmd_ledger_export(int argc, char **argv);
 int fs_export_nrfcloud(const char *dir, const char *out,
     const char *subtype, const char *tags, const char *fw_types);
 int cmd_ledger_verify(int argc, char **argv);
+/* ledger migrate (cmd_ledger.c): SQLite to PostgreSQL, issue 19 */
+int cmd_ledger_migrate(int argc, char **argv);
 /* status (cmd_status.c): exit 0 ok, 1 due, 2 lapsed, 3 unknown */
 int cmd_status(int argc, char **argv);
 /* provision (cmd_provision.c): the line station; exit 0 provisioned,

@@ -33,7 +33,7 @@ fs_export_nrfcloud(const char *dir, const char *out, const char *subtype,
 
 	memset(&c, 0, sizeof(c));
 	snprintf(path, sizeof(path), "%s/ledger.sqlite", dir);
-	if (access(path, F_OK) != 0) {
+	if (!kc_ledger_exists(path)) {
 		rc = kc_err(KC_ERR_NOTFOUND, "%s: no ledger (nothing was issued "
 		    "from this directory yet)", path);
 		goto out;

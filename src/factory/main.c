@@ -39,6 +39,8 @@ static const struct kc_cmd commands[] = {
 	  &cmd_ledger_export_opts },
 	{ "ledger", "verify", cmd_ledger_verify,
 	  "ledger verify --dir D", &cmd_ledger_verify_opts },
+	{ "ledger", "migrate", cmd_ledger_migrate,
+	  "ledger migrate --dir D --to URI", &cmd_ledger_migrate_opts },
 	{ "status", NULL, cmd_status,
 	  "status --dir D [--warn-days N] [--json]", &cmd_status_opts },
 	{ "provision", NULL, cmd_provision,

@@ -20,6 +20,18 @@ int fs_int(const char *opt, const char *arg, long lo, long hi, long *out);
 int fs_opt_days(const char *value, void *target);
 int fs_opt_backdate(const char *value, void *target);
 int fs_opt_sec_tag(const char *value, void *target);
+/* --ledger URI and --station NAME (cmd_ledger.c): checked and handed to
+ * kc_ledger_use() for the ledgers this run opens (the URI never shown);
+ * nothing is stored at target. FS_O_LEDGER: their two rows, for the
+ * table of every command that uses the ledger. */
+int fs_opt_ledger(const char *value, void *target);
+int fs_opt_station(const char *value, void *target);
+#define FS_O_LEDGER \
+	{ "ledger", KC_OPT_FN, 0, 0, "URI", "the PostgreSQL ledger shared by the stations\n" \
+	    "(postgresql://...; no password in it); default D/ledger.conf's,\n" \
+	    "else D/ledger.sqlite", 0, 0, fs_opt_ledger }, \
+	{ "station", KC_OPT_FN, 0, 0, "NAME", "this station's name, recorded in every row\n" \
+	    "(default D/ledger.conf's, else the host name)", 0, 0, fs_opt_station }
 
 /* The passphrase of D's intermediate key from --pass-file or the terminal
  * (the prompt names D/intermediate.key; confirm: a new key, typed

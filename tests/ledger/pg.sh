@@ -40,6 +40,7 @@ _pg_cleanup() {
 pg_setup() {
 	PGT=$(mktemp -d "${TMPDIR:-/tmp}/kc-pg.XXXXXX")
 	trap '_pg_cleanup; _tap_cleanup' EXIT
+	trap 'exit 1' INT TERM HUP
 	chmod 755 "$PGT"
 	[ "$(id -u)" -ne 0 ] || chown nobody "$PGT"
 	_pg_as "$PGBIN/initdb" -D "$PGT/data" -U kc --auth=trust -E UTF8 \
@@ -55,3 +56,22 @@ pg_setup() {
 
 # sql QUERY: one query's rows on stdout (unaligned, no header)
 sql() { $PSQL "$PGURI" -c "$1"; }
+
+# hold SQL: a session of its own runs SQL in an open transaction and keeps
+# it open (fd 3 writes more to it: "COMMIT;" or "ROLLBACK;", then close fd 3
+# and wait $HOLD_PID); fails when SQL does (at most 60 s).
+hold() {
+	rm -f "$T/hold" "$T/hold.log"
+	mkfifo "$T/hold"
+	$PSQL "$PGURI" < "$T/hold" > "$T/hold.log" 2>&1 &
+	HOLD_PID=$!
+	exec 3> "$T/hold"
+	echo "BEGIN; $1; SELECT 'held';" >&3
+	_i=0
+	until grep -q held "$T/hold.log"; do
+		if [ $_i -ge 1200 ] || ! kill -0 $HOLD_PID 2>/dev/null; then
+			cat "$T/hold.log"; return 1
+		fi
+		sleep 0.05; _i=$((_i + 1))
+	done
+}

@@ -15,22 +15,6 @@ gen() { mkdir -p "$1" && "$GENCSR" "$@"; }
 
 pg_setup
 fs_setup
-station() {	# station DIR NAME: DIR's ledger is the server, as NAME
-	printf 'ledger = %s\nstation = %s\n' "$PGURI" "$2" > "$1/ledger.conf"
-}
-cp -a "$T/D" "$T/D2"
-station "$T/D" st-a
-station "$T/D2" st-b
-# station C: a factory of its own, another intermediate under the root
-"$FS" init --dir "$T/D3" --subject "/CN=Factory C/O=Example" \
-	--algorithm ec-p256 --pass-file "$PASS" >/dev/null || bail "init D3"
-openssl x509 -req -in "$T/D3/intermediate.csr" -CA "$T/root.pem" \
-	-CAkey "$T/root.key" -CAcreateserial -days 1000 -extfile "$T/ca.cnf" \
-	-extensions inter -out "$T/inter3.pem" >/dev/null 2>&1 || bail "sign D3"
-"$FS" install --dir "$T/D3" --cert "$T/inter3.pem" --root "$T/root.pem" \
-	>/dev/null || bail "install D3"
-fs_fast_key "$T/D3"
-station "$T/D3" st-c
 
 # nwait N: until N sessions wait for a lock (at most 60 s)
 nwait() {
@@ -47,6 +31,52 @@ batch() {	# batch DIR CSRDIR OUT [options]
 		--pass-file "$PASS" "$@"
 }
 
+# --- station A: its SQLite ledger migrated to the server -----------------
+MN=${LEDGER_MIGRATE_N:-2000}
+gen cm $MN m- || bail gencsr
+batch "$T/D" cm om --quiet >/dev/null || bail "batch into SQLite"
+"$FS" ledger export --dir "$T/D" --format csv --all > before.csv
+"$FS" ledger export --dir "$T/D" --format nrfcloud --out before-nrf.csv > /dev/null
+check_fails "migrate: a password in --to is refused, not shown" 'holds a password' \
+	"$FS" ledger migrate --dir "$T/D" --to "postgresql://kc:Sekr1t@/ledger?host=$PGT"
+cp "$T/.out" mpw.log
+check "  ... and the secret is not in the message" sh -c "! grep -q Sekr1t mpw.log"
+check "  ... nothing copied" test "$(sql "SELECT count(*) FROM pg_tables WHERE tablename = 'kc_certs'")" -eq 0
+check "migrate $MN rows" sh -c "'$FS' ledger migrate --dir '$T/D' --to '$PGURI' --station st-a > mig.log"
+check "  ... counts and hashes checked" grep -Eq "$MN rows copied and checked \(SHA-256 [0-9a-f]{64}\)" mig.log
+check "  ... D/ledger.conf, mode 0600" test "$(stat -c %a "$T/D/ledger.conf")" = 600
+check "  ... the server holds them, as st-a" test "$(sql "SELECT count(*) FROM kc_certs WHERE station = 'st-a'")" -eq $MN
+check "  ... and their file hashes" test "$(sql 'SELECT count(*) FROM kc_files')" -eq $((3 * MN))
+"$FS" ledger export --dir "$T/D" --format csv --all > after.csv
+"$FS" ledger export --dir "$T/D" --format nrfcloud --out after-nrf.csv > /dev/null
+check "export (csv) equal before and after" cmp before.csv after.csv
+check "export (nrfcloud) equal before and after" sh -c "cmp before-nrf-1.csv after-nrf-1.csv && cmp before-nrf-2.csv after-nrf-2.csv"
+check "ledger verify over the server" "$FS" ledger verify --dir "$T/D"
+check_fails "migrate again is refused" 'already uses a PostgreSQL ledger' \
+	"$FS" ledger migrate --dir "$T/D" --to "$PGURI"
+check "the rerun of the migrated batch: all already issued" sh -c "'$FS' batch --dir '$T/D' --csr-dir cm --out-dir om --pass-file '$PASS' --quiet | grep -q '0 issued, $MN already issued'"
+
+# station B shares A's intermediate (a copy of D), on the command line
+cp -a "$T/D" "$T/D2"
+rm "$T/D2/ledger.conf" "$T/D2/ledger.sqlite"
+B="--ledger $PGURI --station st-b"
+# station C: a factory of its own, another intermediate under the root,
+# the server given to init
+check "init --ledger" "$FS" init --dir "$T/D3" --subject "/CN=Factory C/O=Example" \
+	--algorithm ec-p256 --pass-file "$PASS" --ledger "$PGURI" --station st-c
+check "  ... D3/ledger.conf names the server and the station" \
+	grep -qx "station = st-c" "$T/D3/ledger.conf"
+openssl x509 -req -in "$T/D3/intermediate.csr" -CA "$T/root.pem" \
+	-CAkey "$T/root.key" -CAcreateserial -days 1000 -extfile "$T/ca.cnf" \
+	-extensions inter -out "$T/inter3.pem" >/dev/null 2>&1 || bail "sign D3"
+"$FS" install --dir "$T/D3" --cert "$T/inter3.pem" --root "$T/root.pem" \
+	>/dev/null || bail "install D3"
+fs_fast_key "$T/D3"
+check_fails "init --ledger with a password is refused, not shown" 'holds a password' \
+	"$FS" init --dir "$T/D4" --subject "/CN=F4" --algorithm ec-p256 \
+	--pass-file "$PASS" --ledger "postgresql://kc:Sekr1t@/ledger?host=$PGT"
+check "  ... and nothing made" test ! -e "$T/D4"
+
 # --- two stations at once, disjoint IDs, two intermediates ----------------
 N=${LEDGER_N:-400}
 gen ca $N a- || bail gencsr
@@ -56,9 +86,9 @@ batch "$T/D3" cc oc --quiet > c.log 2>&1 & pc=$!
 wait $pa; ra=$?; wait $pc; rc=$?
 check "station A: $N issued at the same time as C" test $ra -eq 0
 check "station C: $N issued at the same time as A" test $rc -eq 0
-check "the ledger: 2 x $N rows" test "$(sql 'SELECT count(*) FROM kc_certs')" -eq $((2 * N))
-check "every row names its station" test "$(sql "SELECT string_agg(station || '=' || n, ',' ORDER BY station) FROM (SELECT station, count(*) n FROM kc_certs GROUP BY station) s")" = "st-a=$N,st-c=$N"
-check "serials unique" test "$(sql 'SELECT count(DISTINCT serial) FROM kc_certs')" -eq $((2 * N))
+check "the ledger: 2 x $N rows" test "$(sql "SELECT count(*) FROM kc_certs WHERE device_id LIKE 'a-%' OR device_id LIKE 'c-%'")" -eq $((2 * N))
+check "every row names its station" test "$(sql "SELECT string_agg(station || '=' || n, ',' ORDER BY station) FROM (SELECT station, count(*) n FROM kc_certs WHERE device_id NOT LIKE 'm-%' GROUP BY station) s")" = "st-a=$N,st-c=$N"
+check "serials unique" test "$(sql 'SELECT count(DISTINCT serial) FROM kc_certs')" -eq "$(sql 'SELECT count(*) FROM kc_certs')" -a "$(sql 'SELECT count(*) FROM kc_certs')" -eq $((2 * N + MN))
 check "the files agree with the rows (A)" test "$(ls oa | grep -c '\.cert\.pem$')" -eq $N
 check "the files agree with the rows (C)" test "$(ls oc | grep -c '\.cert\.pem$')" -eq $N
 verify_all() {	# verify_all OUT INTER: every certificate under root + INTER
@@ -76,12 +106,12 @@ check "the stored DER is the file (sample)" test "$(sql "SELECT encode(sha256(ce
 # --- the same IDs from another station: none issued, no file --------------
 gen cb 20 a- || bail gencsr
 check_fails "station B: A's IDs are refused" "device ID 'a-[0-9]+' was already issued" \
-	batch "$T/D2" cb ob
+	batch "$T/D2" cb ob $B
 check "station B wrote no certificate" test "$(ls ob 2>/dev/null | grep -c 'cert\.pem$')" -eq 0
 # case-insensitively (DPS registration IDs): A- is a-
 gen cu 20 A- || bail gencsr
 check_fails "station B: A's IDs in upper case are refused" "device ID 'A-[0-9]+' was already issued" \
-	batch "$T/D2" cu ou
+	batch "$T/D2" cu ou $B
 check "still one row per ID" test "$(sql "SELECT count(*) FROM kc_certs WHERE lower(device_id) LIKE 'a-%'")" -eq $N
 check "station B has no row" test "$(sql "SELECT count(*) FROM kc_certs WHERE station = 'st-b'")" -eq 0
 # the index itself (not a read-then-write): a second live row is refused by
@@ -90,7 +120,7 @@ check_fails "the server refuses a second live row for an ID" 'duplicate key|uniq
 	sql "INSERT INTO kc_certs (serial, device_id, cert_sha256, issued_at, not_after, kind, status, cert_path, cert_der, station) VALUES ('ff', 'A-000001', '', 0, 0, 'device', 'issued', '', ''::bytea, 'x')"
 # and station B issues IDs of its own
 gen cb2 20 b- || bail gencsr
-check "station B issues its own IDs" batch "$T/D2" cb2 ob2 --quiet
+check "station B issues its own IDs" batch "$T/D2" cb2 ob2 --quiet $B
 check "station B's rows say st-b" test "$(sql "SELECT count(*) FROM kc_certs WHERE station = 'st-b'")" -eq 20
 
 # --- two stations racing for one ID ---------------------------------------
@@ -103,17 +133,13 @@ openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	-keyout race1/k -subj "/CN=race-1" -out race1/r.csr >/dev/null 2>&1
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	-keyout race2/k -subj "/CN=RACE-1" -out race2/r.csr >/dev/null 2>&1
-mkfifo hold
-$PSQL "$PGURI" < hold > hold.log 2>&1 & ph=$!
-exec 3> hold
-echo "BEGIN; LOCK TABLE kc_certs IN SHARE MODE; SELECT 'locked';" >&3
-until grep -q locked hold.log; do sleep 0.05; done
+hold "LOCK TABLE kc_certs IN SHARE MODE" || bail "hold"
 "$FS" sign --dir "$T/D" --csr race1/r.csr --out-dir ra --pass-file "$PASS" > r1.log 2>&1 & p1=$!
-"$FS" sign --dir "$T/D2" --csr race2/r.csr --out-dir rb --pass-file "$PASS" > r2.log 2>&1 & p2=$!
+"$FS" sign --dir "$T/D2" --csr race2/r.csr --out-dir rb --pass-file "$PASS" $B > r2.log 2>&1 & p2=$!
 check "both stations wait at the insert" nwait 2
 echo "COMMIT;" >&3
 exec 3>&-
-wait $ph
+wait $HOLD_PID
 wait $p1; r1=$?; wait $p2; r2=$?
 check "exactly one station issued race-1" test $((r1 == 0 ? 1 : 0)) -ne $((r2 == 0 ? 1 : 0))
 if [ $r1 -eq 0 ]; then win=st-a; lose=r2.log; lout=rb; else win=st-b; lose=r1.log; lout=ra; fi
@@ -129,15 +155,12 @@ check "one row for race-1, the winner's" test "$(sql "SELECT string_agg(station,
 M=600
 gen cs $M s- || bail gencsr
 held=$(python3 -c 'import os,sys; print(os.listdir(sys.argv[1])[349][:-4])' cs)
-$PSQL "$PGURI" < hold > hold.log 2>&1 & ph=$!
-exec 3> hold
-echo "BEGIN; INSERT INTO kc_certs (serial, device_id, cert_sha256, issued_at, not_after, kind, status, cert_path, cert_der, station) VALUES ('00', '$held', '', 0, 0, 'device', 'issued', '', ''::bytea, 'holder'); SELECT 'held';" >&3
-until grep -q held hold.log; do sleep 0.05; done
+hold "INSERT INTO kc_certs (serial, device_id, cert_sha256, issued_at, not_after, kind, status, cert_path, cert_der, station) VALUES ('00', '$held', '', 0, 0, 'device', 'issued', '', ''::bytea, 'holder')" || bail "hold"
 batch "$T/D" cs os --quiet --commit-every 100 > s.log 2>&1 & ps=$!
 check "the batch waits at device 350" nwait 1
 pg_stop immediate
 exec 3>&-
-wait $ph
+wait $HOLD_PID
 wait $ps; rs=$?
 check "the batch fails when the server goes away" test $rs -ne 0
 check "it says the connection was lost" grep -q 'connection to the server was lost' s.log
@@ -148,16 +171,47 @@ check "no server text on the terminal" sh -c "! grep -q WARNING s.log"
 pg_start
 committed=$(sql "SELECT count(*) FROM kc_certs WHERE device_id LIKE 's-%'")
 check "300 rows committed, none half-recorded" test "$committed" -eq 300 -a "$(sql "SELECT count(*) FROM kc_files f JOIN kc_certs c USING (serial) WHERE c.device_id LIKE 's-%'")" -eq 900
-rows_have_files() {	# every committed row's certificate file holds its DER
-	sql "SELECT device_id || ' ' || cert_sha256 FROM kc_certs WHERE station = 'st-a' AND device_id LIKE 's-%'" |
-	while read -r id h; do
-		[ "$(openssl x509 -in "os/$id.cert.pem" -outform DER 2>/dev/null | sha256sum | cut -c1-64)" = "$h" ] || { echo "$id"; exit 1; }
+# rows_have_files PREFIX: every committed row of station A with that ID
+# prefix has its certificate file, holding its DER
+rows_have_files() {
+	sql "SELECT cert_path || ' ' || cert_sha256 FROM kc_certs WHERE station = 'st-a' AND device_id LIKE '$1%'" |
+	while read -r f h; do
+		[ "$(openssl x509 -in "$f" -outform DER 2>/dev/null | sha256sum | cut -c1-64)" = "$h" ] || { echo "$f"; exit 1; }
 	done
 }
-check "every committed row has its file" rows_have_files
+check "every committed row has its file" rows_have_files s-
 check "the rerun completes" batch "$T/D" cs os --quiet
 check "all $M recorded once" test "$(sql "SELECT count(DISTINCT lower(device_id)) FROM kc_certs WHERE device_id LIKE 's-%' AND status = 'issued'")" -eq $M
 check "every file is recorded" test "$(ls os | grep -c '\.cert\.pem$')" -eq $M
+
+# --- kill -9 of a station mid-batch, the other station running -----------
+# each time the batch waits with uncommitted rows at a held ID, it is
+# killed; station C issues meanwhile
+gen ck 300 k- || bail gencsr
+gen cc2 200 c2- || bail gencsr
+batch "$T/D3" cc2 oc2 --quiet --commit-every 10 > c2.log 2>&1 & pc=$!
+for k in 1 2 3; do
+	held=$(python3 -c 'import os,sys; print(os.listdir(sys.argv[1])[int(sys.argv[2])][:-4])' ck $((k * 80 + 30)))
+	check "kill -9 #$k: a session holds $held" hold "INSERT INTO kc_certs (serial, device_id, cert_sha256, issued_at, not_after, kind, status, cert_path, cert_der, station) VALUES ('00', '$held', '', 0, 0, 'device', 'issued', '', ''::bytea, 'holder')"
+	# (the program itself in the background, so that $! is its pid)
+	"$FS" batch --dir "$T/D" --csr-dir ck --out-dir ok --pass-file "$PASS" \
+		--quiet --commit-every 20 > k.log 2>&1 & pk=$!
+	check "kill -9 #$k: the batch waits at a held ID" nwait 1
+	kill -9 $pk; wait $pk
+	check "kill -9 #$k: killed" test $? -eq 137
+	echo "ROLLBACK;" >&3
+	exec 3>&-
+	wait $HOLD_PID
+	check "kill -9 #$k: every committed row has its file" rows_have_files k-
+	check "kill -9 #$k: whole commit intervals only" test $(($(sql "SELECT count(*) FROM kc_certs WHERE device_id LIKE 'k-%'") % 20)) -eq 0
+done
+wait $pc
+check "station C ran through the kills" test $? -eq 0
+check "station C: 200 rows" test "$(sql "SELECT count(*) FROM kc_certs WHERE device_id LIKE 'c2-%' AND station = 'st-c'")" -eq 200
+check "after the kills the rerun completes" batch "$T/D" ck ok --quiet
+check "all 300 recorded once" test "$(sql "SELECT count(*) FROM kc_certs WHERE device_id LIKE 'k-%' AND status = 'issued'")" -eq 300
+check "every file is recorded" test "$(ls ok | grep -c '\.cert\.pem$')" -eq 300
+check "and holds its row's certificate" rows_have_files k-
 
 # --- a URI with a password in it -----------------------------------------
 # (the form itself: refused before any connection, and never shown)
@@ -165,6 +219,13 @@ pwcase() {	# pwcase URI: refused from D/ledger.conf, the secret not shown
 	printf 'ledger = %s\n' "$1" > "$T/D2/ledger.conf"
 	if "$FS" batch --dir "$T/D2" --csr-dir cb2 --out-dir ob3 --pass-file "$PASS" > pw.log 2>&1; then
 		echo "accepted: $1"; return 1
+	fi
+	grep -q 'holds a password' pw.log || { cat pw.log; return 1; }
+	grep -q 'Sekr1t' pw.log && return 1
+	rm "$T/D2/ledger.conf"
+	# and on the command line, before anything is opened
+	if "$FS" batch --dir "$T/D2" --csr-dir cb2 --out-dir ob3 --pass-file "$PASS" --ledger "$1" > pw.log 2>&1; then
+		echo "accepted on argv: $1"; return 1
 	fi
 	grep -q 'holds a password' pw.log || { cat pw.log; return 1; }
 	! grep -q 'Sekr1t' pw.log
@@ -179,17 +240,17 @@ for u in "postgresql://kc:Sekr1t@/ledger?host=$PGT" \
 	check "a password in the URI is refused, not shown: ${u%%Sekr1t*}..." pwcase "$u"
 done
 check "no output from the refused runs" test "$(ls ob3 2>/dev/null | wc -l)" -eq 0
-station "$T/D2" st-b
-check "the same URI without a password works" batch "$T/D2" cb2 ob2 --quiet
+rm -f "$T/D2/ledger.conf"
+check "the same URI without a password works" batch "$T/D2" cb2 ob2 --quiet $B
 check "and not-a-URI is refused" sh -c "printf 'ledger = host=/x password=Sekr1t\n' > '$T/D2/ledger.conf'; ! '$FS' batch --dir '$T/D2' --csr-dir cb2 --out-dir ob3 --pass-file '$PASS' > pw.log 2>&1 && grep -q 'not a PostgreSQL connection URI' pw.log && ! grep -q Sekr1t pw.log"
-station "$T/D2" st-b
+rm -f "$T/D2/ledger.conf"
 
 # --- the schema is versioned ---------------------------------------------
 check "schema version 1" test "$(sql "SELECT value FROM kc_meta WHERE key = 'schema'")" = 1
 sql "UPDATE kc_meta SET value = '99' WHERE key = 'schema'" >/dev/null
 check_fails "a newer schema is refused" 'schema version 99 is newer' \
-	batch "$T/D2" cb2 ob2
+	batch "$T/D2" cb2 ob2 $B
 sql "UPDATE kc_meta SET value = '1' WHERE key = 'schema'" >/dev/null
-check "and version 1 works again" batch "$T/D2" cb2 ob2 --quiet
+check "and version 1 works again" batch "$T/D2" cb2 ob2 --quiet $B
 
 done_testing

@@ -66,6 +66,10 @@ struct kc_ledger_row {
  * (the host name without one). Checks both (kc_ledger_uri_check,
  * kc_ledger_station_check); the strings are copied. */
 int kc_ledger_use(const char *uri, const char *station);
+/* What kc_ledger_use() was given (NULL when nothing): for init
+ * --ledger, which stores it, and --station filters (export, verify). */
+const char *kc_ledger_chosen_uri(void);
+const char *kc_ledger_chosen_station(void);
 /* KC_OK for a libpq URI the ledger takes (postgresql:// or postgres://,
  * parseable, no password in it); the message never echoes it. */
 int kc_ledger_uri_check(const char *uri);
@@ -145,6 +149,12 @@ int kc_ledger_foreach_station(struct kc_ledger *l, const char *kind,
  * number of rows and the same SHA-256 over every row and file hash
  * (*count rows, hex digest in sha256[65]), and commits only then. */
 int kc_ledger_copy(struct kc_ledger *from, struct kc_ledger *to,
+    long *count, char sha256[65]);
+/* factorysign ledger migrate: D/ledger.sqlite copied (kc_ledger_copy)
+ * into the PostgreSQL ledger uri as station (NULL: --station, else the
+ * host name), then D/ledger.conf written naming both; refused when
+ * D/ledger.conf exists. */
+int kc_ledger_migrate(const char *dir, const char *uri, const char *station,
     long *count, char sha256[65]);
 /* The SHA-256 (hex) over every row and file hash in serial order, the
  * station excluded (a SQLite ledger has none), and the row count. */

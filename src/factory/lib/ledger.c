@@ -97,6 +97,18 @@ kc_ledger_use(const char *uri, const char *station)
 	return KC_OK;
 }
 
+const char *
+kc_ledger_chosen_uri(void)
+{
+	return use_uri;
+}
+
+const char *
+kc_ledger_chosen_station(void)
+{
+	return use_station[0] != '\0' ? use_station : NULL;
+}
+
 /* The directory of a ledger path (".../ledger.sqlite"). */
 static int
 dir_of(const char *path, char *dir, size_t dirsz)
@@ -223,20 +235,28 @@ resolve(const char *path, char **uri, char *station, size_t stsz)
 		if (cu == NULL)
 			rc = kc_err(KC_ERR_NOMEM, "out of memory");
 	}
-	if (use_station[0] != '\0')
-		snprintf(station, stsz, "%s", use_station);
-	else if (cs != NULL)
-		snprintf(station, stsz, "%s", cs);
-	else if (gethostname(station, stsz) != 0 || station[0] == '\0' ||
-	    kc_ledger_station_check(station) != KC_OK) {
-		/* a host name that is no station name: "station" */
-		kc_err_clear();
-		snprintf(station, stsz, "station");
-	}
-	station[stsz - 1] = '\0';
+	/* --station, else the file's, else the host name (one that is no
+	 * station name: "station") */
+	kc_ledger_station_pick(use_station[0] == '\0' ? cs : NULL, station,
+	    stsz);
 	free(cs);
 	*uri = cu;
 	return rc;
+}
+
+void
+kc_ledger_station_pick(const char *station, char *out, size_t outsz)
+{
+	if (station != NULL)
+		snprintf(out, outsz, "%s", station);
+	else if (use_station[0] != '\0')
+		snprintf(out, outsz, "%s", use_station);
+	else if (gethostname(out, outsz) != 0 || out[0] == '\0' ||
+	    kc_ledger_station_check(out) != KC_OK) {
+		kc_err_clear();
+		snprintf(out, outsz, "station");
+	}
+	out[outsz - 1] = '\0';
 }
 
 int

@@ -7,15 +7,18 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
 #include "kc/core/error.h"
 #include "kc/core/fileio.h"
 #include "kc/factory/ledger.h"
+#include "ledger_int.h"
 
 struct dig {
 	struct kc_ledger	*l;
@@ -167,5 +170,42 @@ kc_ledger_copy(struct kc_ledger *from, struct kc_ledger *to, long *count,
 	return KC_OK;
 fail:
 	kc_ledger_rollback(to);
+	return rc;
+}
+
+int
+kc_ledger_migrate(const char *dir, const char *uri, const char *station,
+    long *count, char sha256[65])
+{
+	struct kc_ledger *from = NULL, *to = NULL;
+	char path[PATH_MAX], st[KC_STATION_MAX];
+	int rc;
+
+	*count = 0;
+	sha256[0] = '\0';
+	if ((rc = kc_ledger_uri_check(uri)) != KC_OK ||
+	    (station != NULL && (rc = kc_ledger_station_check(station))))
+		return rc;
+	kc_ledger_station_pick(station, st, sizeof(st));
+	station = st;
+	if ((size_t)snprintf(path, sizeof(path), "%s/ledger.conf", dir) >=
+	    sizeof(path))
+		return kc_err(KC_ERR_USAGE, "%s: path too long", dir);
+	if (access(path, F_OK) == 0)
+		return kc_err(KC_ERR_EXISTS, "%s exists: this factory directory "
+		    "already uses a PostgreSQL ledger; nothing migrated", path);
+	snprintf(path, sizeof(path), "%s/ledger.sqlite", dir);
+	if (access(path, F_OK) != 0)
+		return kc_err(KC_ERR_NOTFOUND, "%s: no SQLite ledger to migrate",
+		    path);
+	if ((rc = kc_ledger_sqlite_open(path, 0, station, &from)) != KC_OK ||
+	    (rc = kc_ledger_pg_open(uri, station, &to)) != KC_OK ||
+	    (rc = kc_ledger_copy(from, to, count, sha256)) != KC_OK)
+		goto out;
+	/* copied and checked: the directory switches to the server */
+	rc = kc_ledger_config_write(dir, uri, station);
+out:
+	kc_ledger_close(to);
+	kc_ledger_close(from);
 	return rc;
 }

@@ -38,6 +38,10 @@ struct kc_ledger {
 	int		 in_tx;
 };
 
+/* ledger.c: station if not NULL, else --station (kc_ledger_use), else
+ * the host name (or "station" when it is no station name). */
+void kc_ledger_station_pick(const char *station, char *out, size_t outsz);
+
 /* ledger_sqlite.c: path as kc_ledger_open. */
 int kc_ledger_sqlite_open(const char *path, int create, const char *station,
     struct kc_ledger **out);
