@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -300,18 +299,21 @@ help_for(const struct kc_cmd *cmds, int argc, char **argv)
 }
 
 /*
- * getopt_long accepts unambiguous prefixes, so "--pi 1234" is taken as
- * "--pin-file 1234" and the PIN is echoed back in "cannot open 1234".
+ * The parser accepts unambiguous prefixes (opt.c, as getopt_long did), so
+ * "--pi 1234" would be taken as "--pin-file 1234" and the PIN echoed back
+ * in "cannot open 1234".
  * Refused, without repeating a byte of the word (its name may hold the
  * secret too: "--pi1234"), is every "--NAME[=VALUE]" whose NAME is not
- * exactly one of secret_real[] and that, in lower case,
+ * exactly an option of some command's table (opt.h: the same table that
+ * parses it and prints its --help) and that, in lower case,
  *  - is a prefix of a secret word or of a secret-file option (--p, --s,
  *    --k: abbreviations, ambiguous or not), or
  *  - shares its first two characters or more with one (--pi, --pa, --pfx,
  *    --se, --sh, --ke, --pass-f, --pi1234), or
  *  - contains a secret stem (--new-pin, --pin-fil, --mypwd...).
- * secret_real[] is every real option of either program caught by these
- * rules; tests/hostile/secret-argv.sh checks it against the option tables.
+ * tests/hostile/secret-argv.sh reads every real option from the
+ * commands' --help and checks each passes, and every secret-looking
+ * prefix is refused.
  */
 static const char *const secret_words[] = { "pin", "pins", "so-pin",
     "sopin", "user-pin", "pass", "passin", "passphrase", "password",
@@ -321,10 +323,6 @@ static const char *const secret_words[] = { "pin", "pins", "so-pin",
     "key-pass-file", "share-file", NULL };
 static const char *const secret_stems[] = { "pin", "pass", "pwd", "secret",
     "share", "puk", NULL };
-static const char *const secret_real[] = { "key", "key-format",
-    "key-pass-file", "paper", "pass-file", "path-len", "pfx-pass-file",
-    "pin-file",
-    "sec-tag", "serial", "share-file", "shares", "so-pin-file", NULL };
 
 /* the command table of this process, for the options it knows */
 static const struct kc_cmd *known_cmds;
@@ -356,12 +354,8 @@ secret_name(const char *word)
 	name[n] = '\0';
 	if (n == 0)
 		return 0;
-	for (int k = 0; secret_real[k] != NULL; k++)
-		if (strlen(secret_real[k]) == n &&
-		    strncmp(word + 2, secret_real[k], n) == 0)
-			return 0;	/* exactly a real option, same case */
 	if (table_option(word + 2, n))
-		return 0;	/* an option of some command's table */
+		return 0;	/* exactly an option of some command's table */
 	for (int k = 0; secret_words[k] != NULL; k++) {
 		const char *w = secret_words[k];
 		size_t c = 0;
@@ -414,23 +408,6 @@ kc_front_optname(const char *word)
 }
 
 int
-kc_front_badopt(const char *cmd, char **argv)
-{
-	const char *w = optind > 0 ? argv[optind - 1] : NULL;
-
-	if (w != NULL && strncmp(w, "--", 2) == 0)
-		fprintf(stderr, "%s: %s: bad option '%s' (unknown, ambiguous, "
-		    "missing its value or given one it does not take)\n",
-		    kc_progname, cmd, kc_front_optname(w));
-	else if (optopt > 0x20 && optopt < 0x7f)
-		fprintf(stderr, "%s: %s: bad option '-%c'\n", kc_progname, cmd,
-		    optopt);
-	else
-		fprintf(stderr, "%s: %s: bad option\n", kc_progname, cmd);
-	return KC_EXIT_USAGE;
-}
-
-int
 kc_front_dispatch(const struct kc_cmd *cmds, int argc, char **argv)
 {
 	int known_name = 0;
@@ -438,7 +415,6 @@ kc_front_dispatch(const struct kc_cmd *cmds, int argc, char **argv)
 	known_cmds = cmds;
 	if (secret_on_argv(argc, argv))
 		return KC_EXIT_USAGE;
-	opterr = 0;	/* getopt would print "--name=value": commands say it */
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0 ||

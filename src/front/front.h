@@ -78,10 +78,6 @@ int kc_front_tty(void);
  * never repeat a value. Thread-local ring buffer of kc_disp(). */
 const char *kc_front_optname(const char *word);
 
-/* After getopt_long returned '?' or ':': prints "cmd: bad option
- * '--name'" (never its value) and returns KC_EXIT_USAGE. */
-int kc_front_badopt(const char *cmd, char **argv);
-
 /* A subcommand: "token list" is {"token", "list", ...}; a one-word command
  * has sub NULL. */
 struct kc_optdef;

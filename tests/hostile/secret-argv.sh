@@ -19,13 +19,14 @@ import re, sys, os, subprocess
 mode = sys.argv[1]
 top = os.environ["KC_TOP_SRCDIR"]
 
-def real_options():
-    # every option some command's --help shows, in both programs (read
-    # from the programs, as the screen reads their option tables)
+def real_options(progs=("KC", "FS")):
+    # every option some command's --help shows (read from the programs,
+    # as the screen reads their option tables)
     real = set()
-    for prog in (os.environ["KC"], os.environ["FS"]):
+    for prog in progs:
         out = subprocess.run([sys.executable, top + "/tests/help-options.py",
-                              prog], stdout=subprocess.PIPE, check=True)
+                              os.environ[prog]], stdout=subprocess.PIPE,
+                             check=True)
         for line in out.stdout.decode().splitlines():
             o = line.split("\t")[1]
             if o:
@@ -54,14 +55,16 @@ if mode == "prefixes":
                 out.add(w[:i])
     print("\n".join(sorted(out)))
 elif mode == "real":
-    real = real_options()
-    print("\n".join(sorted(real)))
+    # "PROG option": each program's own options
+    for prog in ("KC", "FS"):
+        for o in sorted(real_options((prog,))):
+            print(prog, o)
 EOF
 python3 "$gen" prefixes > "$T/prefixes" || bail "generator failed"
 python3 "$gen" real > "$T/real" || bail "generator failed"
 [ "$(wc -l < "$T/prefixes")" -gt 120 ] && ok "corpus: $(wc -l < "$T/prefixes") secret-looking names" ||
 	not_ok "corpus too small"
-[ "$(wc -l < "$T/real")" -gt 40 ] && ok "corpus: $(wc -l < "$T/real") real options" ||
+[ "$(wc -l < "$T/real")" -gt 60 ] && ok "corpus: $(wc -l < "$T/real") real options" ||
 	not_ok "real option tables not found"
 
 # refused PROG ARGS...: exit status 2, the screen's message, no V anywhere
@@ -71,11 +74,11 @@ refused() {
 	[ $_st -eq 2 ] && grep -q 'looks like a secret option' "$T/o" &&
 		! grep -q "$V" "$T/o" && ! grep -qi "${V#Zq7x}" "$T/o"
 }
-# noecho PROG ARGS...: exit 2, no V
+# noecho PROG ARGS...: exit 2 (or $WANT: status's usage error is 3), no V
 noecho() {
 	"$@" > "$T/o" 2>&1 < /dev/null
 	_st=$?
-	[ $_st -eq 2 ] && ! grep -q "$V" "$T/o" && ! grep -q "${V#Zq7x}" "$T/o"
+	[ $_st -eq "${WANT:-2}" ] && ! grep -q "$V" "$T/o" && ! grep -q "${V#Zq7x}" "$T/o"
 }
 
 for prog in KC FS; do
@@ -105,20 +108,30 @@ done
 check_fails "a glued one-letter name is shown without the value" \
 	"unknown option '--p\.\.\.'" $KC export "--p$V"
 
-# positive: every real option spelled in full passes the screen (the
-# command word is unknown, so nothing runs: only the screen is tested)
+# positive: every real option of a program spelled in full passes its
+# screen (the command word is unknown, so nothing runs: only the screen is
+# tested)
 bad=""
-while read -r o; do
-	for prog in KC FS; do
-		eval "P=\$$prog"
-		$P no-such-command "--$o" x > "$T/o" 2>&1
-		grep -q 'looks like a secret option' "$T/o" && bad="$bad $prog:--$o"
-		$P no-such-command "--$o=x" > "$T/o" 2>&1
-		grep -q 'looks like a secret option' "$T/o" && bad="$bad $prog:--$o="
-	done
+while read -r prog o; do
+	eval "P=\$$prog"
+	$P no-such-command "--$o" x > "$T/o" 2>&1
+	grep -q 'looks like a secret option' "$T/o" && bad="$bad $prog:--$o"
+	$P no-such-command "--$o=x" > "$T/o" 2>&1
+	grep -q 'looks like a secret option' "$T/o" && bad="$bad $prog:--$o="
 done < "$T/real"
 [ -z "$bad" ] && ok "every real option spelled in full passes the screen" ||
 	not_ok "real options refused:$bad"
+
+# the screen knows the options of its own program's tables only: a
+# secret-looking option of the other program is refused
+for a in "KC --key-pass-file" "KC --pass-file" "KC --pfx-pass-file" \
+    "FS --so-pin-file" "FS --pin-file" "FS --share-file" "FS --shares"; do
+	set -- $a
+	eval "P=\$$1"
+	refused $P no-such-command "$2=$V" &&
+		ok "$1 $2 (the other program's option): refused, value not shown" ||
+		not_ok "$1 $2=VALUE: passed the screen or echoed"
+done
 
 # a value after "--" is an argument, not an option: not screened
 $KC no-such-command -- --pin "$V" > "$T/o" 2>&1
@@ -126,11 +139,17 @@ grep -q 'looks like a secret option' "$T/o" && not_ok "'--' ends the screen" ||
 	ok "'--' ends the screen"
 
 # bad options in every command are named without their value
-cmds_kc="token_list token_init token_keys root_create tui quorum_split
-quorum_combine intermediate_sign verification_sign crl register_list run
-transcript_verify export import"
-cmds_fs="init install sign batch issue verification check keygen attest
-ledger_export ledger_verify"
+# (every command each program's --help lists, subcommands included)
+for prog in KC FS; do
+	eval "P=\$$prog"
+	python3 "$KC_TOP_SRCDIR/tests/help-options.py" "$P" | cut -f1 | sort -u |
+		tr ' ' _ > "$T/cmds-$prog" || not_ok "$prog: a command's --help failed"
+done
+cmds_kc=$(cat "$T/cmds-KC")
+cmds_fs=$(cat "$T/cmds-FS")
+[ "$(echo "$cmds_kc" | wc -l)" -ge 20 ] && [ "$(echo "$cmds_fs" | wc -l)" -ge 10 ] &&
+	ok "commands read from --help: $(echo $cmds_kc $cmds_fs | wc -w)" ||
+	not_ok "too few commands read from --help"
 for prog in KC FS; do
 	eval "P=\$$prog"; [ $prog = KC ] && cl=$cmds_kc || cl=$cmds_fs
 	for c in $cl; do
@@ -140,6 +159,7 @@ for prog in KC FS; do
 		for a in "--zzz=$V" "--zzz$V" "--zzz9$V" "--yes=$V" "--help=$V" \
 		    "-x$V" "--ZZZ$V" "--p$V" "--s$V" "--k$V" "--u$V" \
 		    "--new-p$V" "--o-$V"; do
+			WANT=2; [ "$c" = status ] && WANT=3
 			noecho $P $c "$a" || { bad="$bad $a"; sed 's/^/#   /' "$T/o"; }
 		done
 		[ -z "$bad" ] && ok "$prog $c: bad options named without the value" ||
