@@ -52,22 +52,29 @@ const struct kc_optdef cmd_run_opts = {
 	"run FILE --site SITE [--batch] [--role ROLE=NAME ...]\n"
 	"       keyceremony run FILE --module M --token T --pin-file P --state S "
 	"--media DIR [--batch]\n"
-	"       keyceremony run FILE --check",
+	"       keyceremony run FILE --check\n"
+	"           (each with [--quiet|--verbose])",
 	"\nRuns the ceremony in FILE (see ceremony(5)): preflight checks, login,\n"
 	"each step through the same operations as the subcommands, a\n"
 	"hash-chained transcript in STATE/transcripts/, and its final digest\n"
-	"in hex and PGP words for the witnesses to write on paper.\n",
-	opts, 0, -1, "FILE", 0
+	"in hex and PGP words for the witnesses to write on paper.\n"
+	"--quiet drops the progress lines on stderr, not the record on stdout\n"
+	"(step headers, summaries, the final digest), which the witnesses read.\n",
+	opts, 0, -1, "FILE", KC_OPTDEF_VERBOSITY
 };
 
 /* Progress on stderr. The engine's "step N/M id: title" line is not
- * repeated: run prints each step's header (and summary) on stdout itself,
- * and on a terminal both would show. */
+ * repeated (but with --verbose): run prints each step's header (and
+ * summary) on stdout itself, and on a terminal both would show. --quiet:
+ * none. */
 static void
 progress(void *arg, const char *msg)
 {
 	(void)arg;
-	if (strncmp(msg, "step ", 5) == 0 && msg[5] >= '1' && msg[5] <= '9')
+	if (kc_front_verbosity < 0)
+		return;
+	if (strncmp(msg, "step ", 5) == 0 && msg[5] >= '1' && msg[5] <= '9' &&
+	    kc_front_verbosity < 1)
 		return;
 	fprintf(stderr, "%s: %s\n", kc_progname, kc_disp_line(msg));
 }

@@ -223,11 +223,34 @@ mkdir m1 m2
 "$KC" quorum combine --share-file sh/share-1-of-3.txt --quiet > q.out 2> q.err; st=$?
 [ $st -ne 0 ] && [ -s q.err ] && ok "quorum combine --quiet, one share: the error still shown" ||
 	not_ok "quorum combine --quiet error: exit $st"
+# run: --quiet drops the progress on stderr (warnings stay), the record on
+# stdout stays; --verbose adds the engine's step lines
+for tok in quiet-tok verbose-tok normal-tok; do
+	softhsm2-util --init-token --free --label $tok --pin 123456 --so-pin 12345678 >/dev/null ||
+		bail "token $tok"
+done
+for v in quiet verbose normal; do
+	flag=--$v; [ $v = normal ] && flag=
+	mkdir media-$v
+	# shellcheck disable=SC2086
+	"$KC" run "$KC_TOP_SRCDIR/ceremony/root-ca.yaml" --batch --module "$MODULE" \
+		--token $v-tok --pin-file "$T/pin" --state S-$v --media media-$v $flag \
+		> run-$v.out 2> run-$v.err || bail "run $flag: $(cat run-$v.err)"
+done
+grep -v ': warning: ' run-quiet.err > quiet.rest
+[ ! -s quiet.rest ] && grep -q '^Final digest' run-quiet.out &&
+	ok "run --quiet: no progress on stderr, the final digest on stdout" ||
+	not_ok "run --quiet printed: $(head -c 300 quiet.rest)"
+[ -s run-normal.err ] && ! grep -q ': step 1/' run-normal.err &&
+	grep -q ': step 1/' run-verbose.err &&
+	[ "$(grep -vc ': warning: ' run-verbose.err)" -gt "$(grep -vc ': warning: ' run-normal.err)" ] &&
+	ok "run --verbose: more on stderr than without (the step lines)" ||
+	not_ok "run --verbose: no more than normal"
 check_fails "--quiet with --verbose is refused" "--quiet and --verbose exclude each other" \
 	"$KC" export --state S --to m1 --quiet --verbose
 check_fails "a command without them refuses --quiet" "register list: unknown option '--quiet'" \
 	"$KC" register list --state S --quiet
-for c in "export" "import" "quorum split" "quorum combine" "transcript verify"; do
+for c in "export" "import" "quorum split" "quorum combine" "transcript verify" "run"; do
 	# shellcheck disable=SC2086
 	"$KC" $c --help > h.out
 	grep -q -- '--quiet' h.out && grep -q -- '--verbose' h.out &&
