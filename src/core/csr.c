@@ -257,6 +257,22 @@ der_kind(const unsigned char *der, size_t len)
 	return NULL;
 }
 
+/* The refusal of DER that is not a CSR: what it is when der_kind knows,
+ * else damaged DER (with OpenSSL's reason when ssl). Returns the code. */
+static int
+not_a_csr(const unsigned char *der, size_t len, const char *what, int ssl)
+{
+	const char *kind = der_kind(der, len);
+
+	if (kind != NULL)
+		return kc_err(KC_ERR_INPUT, "%s: is %s, not a CSR", what, kind);
+	if (ssl)
+		return kc_err_ssl(KC_ERR_INPUT, "%s: not a CSR (damaged or "
+		    "truncated DER)", what);
+	return kc_err(KC_ERR_INPUT, "%s: not a CSR (damaged or truncated "
+	    "DER)", what);
+}
+
 static int
 add_ext(struct kc_csr *csr, X509_EXTENSION *ext)
 {
@@ -493,25 +509,13 @@ kc_csr_parse(const unsigned char *data, size_t len, const char *what,
 
 	if ((rc = kc_csr_der_normalise(csr->der, &dlen,
 	    &csr->legacy_sigalg)) != KC_OK) {
-		const char *kind = der_kind(csr->der, dlen);
-		if (kind != NULL)
-			rc = kc_err(KC_ERR_INPUT, "%s: is %s, not a CSR", what,
-			    kind);
-		else
-			rc = kc_err(KC_ERR_INPUT, "%s: not a CSR (damaged or "
-			    "truncated DER)", what);
+		rc = not_a_csr(csr->der, dlen, what, 0);
 		goto out;
 	}
 	csr->der_len = dlen;
 	p = csr->der;
 	if ((csr->req = d2i_X509_REQ(NULL, &p, (long)dlen)) == NULL) {
-		const char *kind = der_kind(csr->der, dlen);
-		if (kind != NULL)
-			rc = kc_err(KC_ERR_INPUT, "%s: is %s, not a CSR", what,
-			    kind);
-		else
-			rc = kc_err_ssl(KC_ERR_INPUT, "%s: not a CSR (damaged "
-			    "or truncated DER)", what);
+		rc = not_a_csr(csr->der, dlen, what, 1);
 		goto out;
 	}
 	if (p != csr->der + dlen) {

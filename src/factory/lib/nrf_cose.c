@@ -279,11 +279,70 @@ cose_unprotected(cbor_item_t *it, const char *what, struct kc_nrf_msg *m)
 	return KC_OK;
 }
 
+/* A payload of five items: [type, ...] in CBOR, with an optional
+ * self-describe tag. The references in e[] and the two below are the
+ * caller's, released by five_free (also after a failure). */
+struct five {
+	cbor_item_t	*root, *pl, *e[5];
+};
+
+/* Loads the five items of d (n bytes) into f; noun names the payload in
+ * messages ("COSE payload"), fields lists its items. */
+static int
+five_load(const unsigned char *d, size_t n, const char *what,
+    const char *part, const char *noun, const char *fields, struct five *f)
+{
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	if ((rc = cbor_parse(d, n, what, part, &f->root)) != KC_OK)
+		return rc;
+	f->pl = cbor_untag_sd(f->root);
+	if (!cbor_isa_array(f->pl) || !cbor_array_is_definite(f->pl))
+		return kc_err(KC_ERR_INPUT, "%s: %s is not an array", what,
+		    noun);
+	if (cbor_array_size(f->pl) != 5)
+		return kc_err(KC_ERR_INPUT, "%s: %s array has %zu elements, "
+		    "expected 5 (%s)", what, noun, cbor_array_size(f->pl),
+		    fields);
+	for (size_t i = 0; i < 5; i++)
+		f->e[i] = cbor_array_get(f->pl, i);
+	return KC_OK;
+}
+
+static void
+five_free(struct five *f)
+{
+	for (size_t i = 0; i < 5; i++)
+		if (f->e[i] != NULL)
+			cbor_decref(&f->e[i]);
+	if (f->pl != NULL)
+		cbor_decref(&f->pl);
+	if (f->root != NULL)
+		cbor_decref(&f->root);
+}
+
+/* A 16-byte string (UUID, nonce) into out; name for the message. */
+static int
+get16(cbor_item_t *it, const char *what, const char *name,
+    unsigned char out[16])
+{
+	const unsigned char *d;
+	size_t n;
+
+	if (bstr_get(it, 16, &d, &n) != 0)
+		return kc_err(KC_ERR_INPUT, "%s: %s is not a 16-byte string",
+		    what, name);
+	memcpy(out, d, 16);
+	return KC_OK;
+}
+
 /* %KEYGEN payload: [type, UUID, bstr(CBOR sec_tag), SHA-256, nonce]. */
 static int
 keygen_payload(cbor_item_t *it, const char *what, struct kc_nrf_msg *m)
 {
-	cbor_item_t *root = NULL, *pl = NULL, *e[5] = { NULL }, *st = NULL;
+	struct five f;
+	cbor_item_t *st = NULL, **e = f.e;
 	const unsigned char *d;
 	unsigned char md[SHA256_DIGEST_LENGTH];
 	size_t n, i;
@@ -293,22 +352,10 @@ keygen_payload(cbor_item_t *it, const char *what, struct kc_nrf_msg *m)
 	if (bstr_get(it, 0, &d, &n) != 0 || n == 0)
 		return kc_err(KC_ERR_INPUT, "%s: COSE payload is not a "
 		    "non-empty byte string", what);
-	if ((rc = cbor_parse(d, n, what, "the COSE payload", &root)) != KC_OK)
-		return rc;
-	pl = cbor_untag_sd(root);
+	if ((rc = five_load(d, n, what, "the COSE payload", "COSE payload",
+	    "type, UUID, sec_tag, digest, nonce", &f)) != KC_OK)
+		goto out;
 	rc = KC_ERR_INPUT;
-	if (!cbor_isa_array(pl) || !cbor_array_is_definite(pl)) {
-		kc_err(rc, "%s: COSE payload is not an array", what);
-		goto out;
-	}
-	if (cbor_array_size(pl) != 5) {
-		kc_err(rc, "%s: COSE payload array has %zu elements, expected "
-		    "5 (type, UUID, sec_tag, digest, nonce)", what,
-		    cbor_array_size(pl));
-		goto out;
-	}
-	for (i = 0; i < 5; i++)
-		e[i] = cbor_array_get(pl, i);
 	r = int_get(e[0], 0, 255, &v);
 	if (r != 1 || (v != KC_NRF_CSR && v != KC_NRF_PUBKEY)) {
 		if (r == 0)
@@ -320,12 +367,10 @@ keygen_payload(cbor_item_t *it, const char *what, struct kc_nrf_msg *m)
 		goto out;
 	}
 	m->type = (int)v;
-	if (bstr_get(e[1], 16, &d, &n) != 0) {
-		kc_err(rc, "%s: device UUID is not a 16-byte string", what);
+	if ((rc = get16(e[1], what, "device UUID", m->uuid)) != KC_OK)
 		goto out;
-	}
-	memcpy(m->uuid, d, 16);
 	uuid_fmt(m->uuid, m->uuid_str);
+	rc = KC_ERR_INPUT;
 	if (bstr_get(e[2], 0, &d, &n) != 0 || n == 0) {
 		kc_err(rc, "%s: sec_tag is not a non-empty byte string", what);
 		goto out;
@@ -358,21 +403,11 @@ keygen_payload(cbor_item_t *it, const char *what, struct kc_nrf_msg *m)
 	}
 	for (i = 0; i < 32; i++)
 		snprintf(m->digest_hex + 2 * i, 3, "%02x", md[i]);
-	if (bstr_get(e[4], 16, &d, &n) != 0) {
-		kc_err(rc, "%s: nonce is not a 16-byte string", what);
-		goto out;
-	}
-	memcpy(m->nonce, d, 16);
-	rc = KC_OK;
+	rc = get16(e[4], what, "nonce", m->nonce);
 out:
-	for (i = 0; i < 5; i++)
-		if (e[i] != NULL)
-			cbor_decref(&e[i]);
 	if (st != NULL)
 		cbor_decref(&st);
-	if (pl != NULL)
-		cbor_decref(&pl);
-	cbor_decref(&root);
+	five_free(&f);
 	return rc;
 }
 
@@ -380,66 +415,36 @@ out:
 static int
 identity_body(const char *what, struct kc_nrf_msg *m)
 {
-	cbor_item_t *root = NULL, *pl = NULL, *e[5] = { NULL };
-	const unsigned char *d;
+	struct five f;
 	unsigned char fw[16];
-	size_t n, i;
 	long v;
 	int rc;
 
-	if ((rc = cbor_parse(m->body, m->body_len, what,
-	    "the identity message", &root)) != KC_OK)
-		return rc;
-	pl = cbor_untag_sd(root);
+	if ((rc = five_load(m->body, m->body_len, what, "the identity message",
+	    "identity message", "type, UUID, device type, firmware UUID, "
+	    "nonce", &f)) != KC_OK)
+		goto out;
 	rc = KC_ERR_INPUT;
-	if (!cbor_isa_array(pl) || !cbor_array_is_definite(pl)) {
-		kc_err(rc, "%s: identity message is not an array", what);
-		goto out;
-	}
-	if (cbor_array_size(pl) != 5) {
-		kc_err(rc, "%s: identity message array has %zu elements, "
-		    "expected 5 (type, UUID, device type, firmware UUID, "
-		    "nonce)", what, cbor_array_size(pl));
-		goto out;
-	}
-	for (i = 0; i < 5; i++)
-		e[i] = cbor_array_get(pl, i);
-	if (int_get(e[0], KC_NRF_IDENTITY, KC_NRF_IDENTITY, &v) != 1) {
+	if (int_get(f.e[0], KC_NRF_IDENTITY, KC_NRF_IDENTITY, &v) != 1) {
 		kc_err(rc, "%s: identity message type is not 1", what);
 		goto out;
 	}
 	m->type = KC_NRF_IDENTITY;
-	if (bstr_get(e[1], 16, &d, &n) != 0) {
-		kc_err(rc, "%s: device UUID is not a 16-byte string", what);
+	if ((rc = get16(f.e[1], what, "device UUID", m->uuid)) != KC_OK)
 		goto out;
-	}
-	memcpy(m->uuid, d, 16);
 	uuid_fmt(m->uuid, m->uuid_str);
-	if (int_get(e[2], 0, 65535, &v) != 1) {
-		kc_err(rc, "%s: device type is not an integer 0..65535", what);
+	if (int_get(f.e[2], 0, 65535, &v) != 1) {
+		rc = kc_err(KC_ERR_INPUT, "%s: device type is not an integer "
+		    "0..65535", what);
 		goto out;
 	}
 	m->dev_type = v;
-	if (bstr_get(e[3], 16, &d, &n) != 0) {
-		kc_err(rc, "%s: modem firmware UUID is not a 16-byte string",
-		    what);
+	if ((rc = get16(f.e[3], what, "modem firmware UUID", fw)) != KC_OK)
 		goto out;
-	}
-	memcpy(fw, d, 16);
 	uuid_fmt(fw, m->fw_uuid_str);
-	if (bstr_get(e[4], 16, &d, &n) != 0) {
-		kc_err(rc, "%s: nonce is not a 16-byte string", what);
-		goto out;
-	}
-	memcpy(m->nonce, d, 16);
-	rc = KC_OK;
+	rc = get16(f.e[4], what, "nonce", m->nonce);
 out:
-	for (i = 0; i < 5; i++)
-		if (e[i] != NULL)
-			cbor_decref(&e[i]);
-	if (pl != NULL)
-		cbor_decref(&pl);
-	cbor_decref(&root);
+	five_free(&f);
 	return rc;
 }
 

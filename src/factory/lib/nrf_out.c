@@ -16,42 +16,21 @@
 #include "kc/core/error.h"
 #include "kc/factory/csv.h"
 #include "kc/factory/nrf.h"
+#include "factory_int.h"
 
-/* A growable text buffer. */
+/* A growable text buffer: struct kc_buf (never realloc'd: the AT script
+ * may hold a device key in clear, and realloc would leave the old block
+ * unwiped), whose first failure sticks and is checked once at the end. */
 struct buf {
-	char	*p;
-	size_t	 len, cap;
-	int	 err;
+	struct kc_buf	 kb;
+	int		 err;
 };
 
 static void
 buf_add(struct buf *b, const char *s, size_t n)
 {
-	char *np;
-	size_t nc;
-
-	if (b->err)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		nc = b->cap ? b->cap : 1024;
-		while (nc < b->len + n + 1)
-			nc *= 2;
-		/* no realloc: the AT script may hold a device key in clear,
-		 * and realloc would leave the old block unwiped */
-		if ((np = malloc(nc)) == NULL) {
-			b->err = 1;
-			return;
-		}
-		if (b->p != NULL) {
-			memcpy(np, b->p, b->len);
-			OPENSSL_clear_free(b->p, b->cap);
-		}
-		b->p = np;
-		b->cap = nc;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
+	if (!b->err && kc_buf_add(&b->kb, s, n) != KC_OK)
+		b->err = 1;
 }
 
 static void
@@ -86,7 +65,7 @@ pem_crlf(const char *pem, const char *what, struct buf *out)
 			buf_add(out, p, 1);
 		}
 	}
-	if (out->len < 2 || out->p[out->len - 1] != '\n')
+	if (out->kb.len < 2 || out->kb.p[out->kb.len - 1] != '\n')
 		buf_add(out, "\r\n", 2);
 	if (out->err)
 		return kc_err(KC_ERR_NOMEM, "out of memory");
@@ -157,29 +136,27 @@ at_write(struct kc_nrf_at *at, struct buf *b, struct buf *sums,
 {
 	struct buf c = { 0 };
 	char line[96];
-	size_t start = b->len;
+	size_t start = b->kb.len;
 	int rc;
 
 	if ((rc = pem_crlf(pem, what, &c)) != KC_OK)
 		goto out;
 	snprintf(line, sizeof(line), "AT%%CMNG=0,%ld,%d,\"", sec_tag, type);
 	buf_str(b, line);
-	buf_add(b, c.p, c.len);
+	buf_add(b, c.kb.p, c.kb.len);
 	buf_str(b, "\"");
-	if ((rc = size_check(at, what, c.len, b->len - start, strict)) !=
-	    KC_OK)
+	if ((rc = size_check(at, what, c.kb.len, b->kb.len - start,
+	    strict)) != KC_OK)
 		goto out;
 	buf_str(b, "\r\n");
-	sha256_upper(c.p, c.len, sha);
+	sha256_upper(c.kb.p, c.kb.len, sha);
 	snprintf(line, sizeof(line), "%ld,%d,", sec_tag, type);
 	buf_str(sums, line);
 	buf_str(sums, sha);
 	buf_str(sums, "\n");
 	rc = KC_OK;
 out:
-	if (c.p != NULL)
-		OPENSSL_cleanse(c.p, c.cap);
-	free(c.p);
+	kc_buf_free(&c.kb);
 	return rc;
 }
 
@@ -207,17 +184,15 @@ kc_nrf_at_make(long sec_tag, const char *ca_pem, const char *cred_pem,
 		rc = kc_err(KC_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	at->text = b.p;
-	at->len = b.len;
-	at->sums = sums.p;
-	at->sums_len = sums.len;
-	b.p = sums.p = NULL;
+	at->text = b.kb.p;
+	at->len = b.kb.len;
+	at->sums = sums.kb.p;
+	at->sums_len = sums.kb.len;
+	b.kb.p = sums.kb.p = NULL;
 	rc = KC_OK;
 out:
-	if (b.p != NULL)
-		OPENSSL_cleanse(b.p, b.cap);
-	free(b.p);
-	free(sums.p);
+	kc_buf_free(&b.kb);
+	free(sums.kb.p);
 	return rc;
 }
 
@@ -304,7 +279,7 @@ kc_nrf_cloud_row(const char *device_id, const char *subtype,
 			char *q = NULL;
 
 			if ((rc = kc_csv_field(v[i], what[i], &q)) != KC_OK) {
-				free(b.p);
+				free(b.kb.p);
 				return rc;
 			}
 			buf_str(&b, q);
@@ -315,21 +290,21 @@ kc_nrf_cloud_row(const char *device_id, const char *subtype,
 	buf_str(&b, "\"");
 	for (p = cert_pem; *p != '\0'; p++) {
 		if (*p == '"') {
-			free(b.p);
+			free(b.kb.p);
 			return kc_err(KC_ERR_INPUT, "device %s: quote in the "
 			    "certificate PEM", device_id);
 		}
 		if (*p != '\r')
 			buf_add(&b, p, 1);
 	}
-	while (b.len > 0 && b.p[b.len - 1] == '\n')
-		b.len--;
+	while (b.kb.len > 0 && b.kb.p[b.kb.len - 1] == '\n')
+		b.kb.len--;
 	buf_str(&b, "\n\"\n");
 	if (b.err) {
-		free(b.p);
+		free(b.kb.p);
 		return kc_err(KC_ERR_NOMEM, "out of memory");
 	}
-	*row = b.p;
-	*len = b.len;
+	*row = b.kb.p;
+	*len = b.kb.len;
 	return KC_OK;
 }
