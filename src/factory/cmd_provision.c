@@ -146,16 +146,18 @@ static int
 one(struct kc_factory *f, struct kc_prov_opts *o)
 {
 	struct kc_prov_result res;
+	int named;
 
 	if (kc_provision(f, o, &res) == KC_OK) {
 		print_ok(o, &res);
 		fflush(stdout);
 		return KC_EXIT_OK;
 	}
+	/* the device's ID once, where the message does not name it */
+	named = res.id[0] == '\0' || strstr(kc_errmsg(), res.id) != NULL;
 	fprintf(stderr, "%s: provision: %s%s%sstep %s: %s\n",
-	    kc_progname, res.id[0] ? "device " : "",
-	    res.id[0] ? kc_disp(res.id) : "", res.id[0] ? ": " : "",
-	    kc_prov_step_name(res.step), kc_errmsg());
+	    kc_progname, named ? "" : "device ", named ? "" : kc_disp(res.id),
+	    named ? "" : ": ", kc_prov_step_name(res.step), kc_errmsg());
 	printf("failed %s port %s step %s after %.2f s\n",
 	    res.id[0] ? kc_disp(res.id) : "-", kc_disp(o->port),
 	    kc_prov_step_name(res.step), res.t_total);

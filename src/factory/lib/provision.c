@@ -360,8 +360,11 @@ kc_provision(struct kc_factory *f, const struct kc_prov_opts *o,
 	}
 	res->device = 1;
 	STEP(KC_PROV_WRITE);
-	if ((rc = kc_prov_write(&d, ca, chain)) != KC_OK)
+	if ((rc = kc_prov_write(&d, ca, chain)) != KC_OK) {
+		/* a credential too long for the AT host: refused */
+		res->device = rc != KC_ERR_POLICY;
 		goto out;
+	}
 	STEP(KC_PROV_VERIFY);
 	if ((rc = kc_prov_verify(&d, res->ca_sha256[0] ? res->ca_sha256 :
 	    NULL, res->cred_sha256)) != KC_OK) {
