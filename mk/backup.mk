@@ -17,3 +17,6 @@ tests/backup/killshim.so: tests/backup/killshim.c
 CLEANFILES += tests/backup/killshim.so
 EXTRA_DIST += tests/backup/killshim.c
 TESTS += tests/backup/kill.sh
+# the public export never goes to a backup medium (issue 17)
+TESTS += tests/backup/export-medium.sh
+EXTRA_DIST += tests/backup/export-medium.sh

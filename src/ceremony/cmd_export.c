@@ -31,7 +31,8 @@ const struct kc_optdef cmd_export_opts = {
 	"transcripts that verify, verification codes the register recorded\n"
 	"and the register dump; any other file, link or FIFO in the state\n"
 	"directory, any link, FIFO or device on MEDIA, a SHA256SUMS line\n"
-	"that is not '<hex>  <name>', or private key material anywhere\n"
+	"that is not '<hex>  <name>', a root key backup medium (backup.wrapped\n"
+	"or backup.manifest on MEDIA), or private key material anywhere\n"
 	"refuses the export by name and nothing is written. Files are\n"
 	"written atomically and read back; on failure the media is left as\n"
 	"it was.\n",

@@ -230,6 +230,18 @@ kc_media_case_clash(int mfd, const char *media, const struct batch *b)
 	return rc;
 }
 
+/*
+ * A file of a root key backup medium (keyceremony backup create, issue 17):
+ * the wrapped key, its manifest, or a temporary copy of either, in any
+ * case (a FAT medium). The public export never writes next to them.
+ */
+static int
+backup_name(const char *n)
+{
+	return strcasestr(n, "backup.wrapped") != NULL ||
+	    strcasestr(n, "backup.manifest") != NULL;
+}
+
 /* How deep and how many entries the medium walk looks at. */
 #define MEDIA_DEPTH_MAX 16
 #define MEDIA_ENTRIES_MAX 100000
@@ -273,6 +285,14 @@ media_walk(int dirfd, const char *dir, int depth, int strict,
 		}
 		if (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == -1) {
 			rc = kc_err(KC_ERR_IO, "%s: %s", disp, strerror(errno));
+			break;
+		}
+		if (strict && backup_name(names[i])) {
+			rc = kc_err(KC_ERR_POLICY, "%s: this is a root key backup "
+			    "medium (it holds the wrapped root key or its "
+			    "manifest): refusing to %s onto it; the public "
+			    "export never goes to the backup medium (use another "
+			    "medium)", disp, verb);
 			break;
 		}
 		if (S_ISDIR(st.st_mode)) {
