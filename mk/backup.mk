@@ -20,3 +20,6 @@ TESTS += tests/backup/kill.sh
 # the public export never goes to a backup medium (issue 17)
 TESTS += tests/backup/export-medium.sh
 EXTRA_DIST += tests/backup/export-medium.sh
+# token keys shows a backup-capable and a restored key as they are
+TESTS += tests/backup/token-keys.sh
+EXTRA_DIST += tests/backup/token-keys.sh

@@ -390,7 +390,8 @@ const struct kc_optdef cmd_token_keys_opts = {
 	"\nLogs in to token L and lists its private keys: label, algorithm,\n"
 	"CKA_ID, whether the public half is there, and whether the key\n"
 	"passes the ceremony policy (sensitive, never extractable, local,\n"
-	"sign only).\n",
+	"sign only). A key made for a backup or restored from one (issue\n"
+	"17) also shows what its attributes say and what that means.\n",
 	keys_opts, 0, 0, NULL, 0
 };
 
@@ -441,10 +442,54 @@ json_keys(const char *label, const struct kc_token *tok,
 			printf("null");
 		else
 			kc_front_json_bytes(ki[i].policy);
-		printf(",\"modifiable\":%s,\"copyable\":%s}",
+		printf(",\"modifiable\":%s,\"copyable\":%s",
 		    tri(ki[i].modifiable), tri(ki[i].copyable));
+		printf(",\"backup\":%s,\"restored\":%s,"
+		    "\"never_extractable\":%s,\"always_sensitive\":%s,"
+		    "\"local\":%s}", tf(ki[i].backup), tf(ki[i].restored),
+		    tri(ki[i].never_extractable), tri(ki[i].always_sensitive),
+		    tri(ki[i].local));
 	}
 	printf("]}\n");
+}
+
+/* An attribute as read back, in the words token keys uses. */
+static const char *
+tfu(int v)
+{
+	return v < 0 ? "unknown" : v ? "TRUE" : "FALSE";
+}
+
+/* What a backup-capable or restored key's attributes say (issue 17),
+ * in plain words: how it may leave the token, and where it was made. */
+static void
+show_backup(const struct kc_key_info *k)
+{
+	if (k->backup)
+		printf("  backup:     extractable only wrapped under a trusted "
+		    "key (backup): the\n              token lets it out only "
+		    "as `backup create` wraps it\n");
+	if (k->restored)
+		printf("  restored:   restored from a backup: not generated "
+		    "in this token\n");
+	printf("  read back:  never extractable %s, always sensitive %s, "
+	    "local %s\n", tfu(k->never_extractable), tfu(k->always_sensitive),
+	    tfu(k->local));
+	if (k->never_extractable == 0)
+		printf("              never extractable FALSE: the key can "
+		    "leave the token, wrapped\n");
+	if (k->always_sensitive == 1)
+		printf("              always sensitive TRUE: its value was "
+		    "never readable in the clear\n");
+	else if (k->always_sensitive == 0)
+		printf("              always sensitive FALSE: it came into "
+		    "this token from outside\n              (wrapped), so "
+		    "the token cannot vouch for its whole life\n");
+	if (k->local == 1)
+		printf("              local TRUE: generated in this token\n");
+	else if (k->local == 0)
+		printf("              local FALSE: not generated in this "
+		    "token\n");
 }
 
 int
@@ -504,7 +549,12 @@ cmd_token_keys(int argc, char **argv)
 		else
 			printf("  public key: no public key object (the "
 			    "private object or the certificate gives it)\n");
-		if (ki[i].policy_ok)
+		if (ki[i].policy_ok && (ki[i].backup || ki[i].restored))
+			printf("  policy:     ok (sign only, sensitive; %s)\n",
+			    ki[i].restored ? "restored from a backup" :
+			    "extractable only wrapped under a trusted key, "
+			    "for its backup");
+		else if (ki[i].policy_ok)
 			printf("  policy:     ok (sign only, sensitive, never "
 			    "extractable, local)\n");
 		else
@@ -515,6 +565,8 @@ cmd_token_keys(int argc, char **argv)
 		    "TRUE" : "FALSE", ki[i].copyable < 0 ? "unknown (not "
 		    "known to the module)" : ki[i].copyable ? "TRUE" :
 		    "FALSE");
+		if (ki[i].backup || ki[i].restored)
+			show_backup(&ki[i]);
 	}
 	ret = KC_EXIT_OK;
 out:
