@@ -23,3 +23,6 @@ EXTRA_DIST += tests/backup/export-medium.sh
 # token keys shows a backup-capable and a restored key as they are
 TESTS += tests/backup/token-keys.sh
 EXTRA_DIST += tests/backup/token-keys.sh
+# token probe --backup: the module's backup capability
+TESTS += tests/backup/probe-backup.sh
+EXTRA_DIST += tests/backup/probe-backup.sh

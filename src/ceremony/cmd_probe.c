@@ -29,6 +29,7 @@
 #include "kc/core/error.h"
 #include "kc/core/secret.h"
 #include "kc/hsm/token.h"
+#include "kc/hsm/wrap.h"
 
 #include "commands.h"
 #include "front.h"
@@ -70,6 +71,9 @@ struct probe_res {
 };
 static struct probe_res results[NPROBE];
 static size_t nresults;
+/* --backup: what the module does for a root key backup (issue 17) */
+static int backup_probed;
+static struct kc_wrap_caps backup_caps;
 
 static void
 json_bool(const char *name, int v, int comma)
@@ -139,6 +143,32 @@ json_result(const struct probe_res *r, int comma)
 	printf("}%s\n", comma ? "," : "");
 }
 
+/* "backup": null without --backup, else what kc_token_wrap_probe found */
+static void
+json_backup(void)
+{
+	const struct kc_wrap_caps *c = &backup_caps;
+
+	if (!backup_probed) {
+		printf("null");
+		return;
+	}
+	printf("{");
+	json_bool("supported", c->ok, 1);
+	json_bool("aes_key_wrap_pad", c->aes_wrap_pad, 1);
+	json_bool("trusted", c->trusted, 1);
+	json_bool("wrap_with_trusted", c->wrap_with_trusted, 1);
+	json_bool("wrap_private", c->wrap_private, 1);
+	json_bool("unwrap_private", c->unwrap_private, 1);
+	printf("\"why\": ");
+	if (c->ok)
+		printf("null");
+	else
+		kc_front_json_bytes(c->why[0] ? c->why :
+		    "the module failed the backup probe");
+	printf("}");
+}
+
 /* The whole --json document. */
 static void
 json_report(const struct kc_token_info *t, size_t nb, size_t na, int same,
@@ -185,7 +215,9 @@ json_report(const struct kc_token_info *t, size_t nb, size_t na, int same,
 			printf("%s", k++ ? ", " : "");
 			kc_front_json_bytes(buf);
 		}
-	printf("],\n  \"probes\": [\n");
+	printf("],\n  \"backup\": ");
+	json_backup();
+	printf(",\n  \"probes\": [\n");
 	for (size_t i = 0; i < nresults; i++)
 		json_result(&results[i], i + 1 < nresults);
 	printf("  ],\n  \"objects_before\": %zu, \"objects_after\": %zu, "
@@ -195,7 +227,8 @@ json_report(const struct kc_token_info *t, size_t nb, size_t na, int same,
 
 struct probe_args {
 	const char *label, *algname, *pin_file, *module, *site_file;
-	int json;
+	const char *so_pin_file;
+	int json, backup;
 };
 
 #define A struct probe_args
@@ -207,6 +240,11 @@ static const struct kc_opt probe_opts[] = {
 	    "the PIN is asked on the terminal"),
 	KC_O_STR(A, module, "module", "M", "PKCS#11 module (default: the site's, else\n"
 	    "$KEYCEREMONY_MODULE, else " KC_DEFAULT_MODULE ")"),
+	KC_O_FLAG(A, backup, "backup", "also try what a root key backup needs\n"
+	    "(CKM_AES_KEY_WRAP_PAD, CKA_TRUSTED, CKA_WRAP_WITH_TRUSTED) with\n"
+	    "session objects only; the security officer logs in"),
+	KC_O_STR(A, so_pin_file, "so-pin-file", "F", "with --backup: security officer PIN, first\n"
+	    "line of F (mode 0600); without it the SO PIN is asked"),
 	KC_O_FLAG(A, json, "json", "the report as one JSON document on stdout (the\n"
 	    "text is left out; errors still go to stderr)"),
 	KC_O_STR(A, site_file, "site", "SITE", "the ceremony's site profile: its module, token\n"
@@ -219,13 +257,15 @@ static const struct kc_opt probe_opts[] = {
 const struct kc_optdef cmd_token_probe_opts = {
 	"token probe",
 	"token probe --token L [--algorithm ALG] [--pin-file F] [--module M]\n"
-	"       [--site SITE] [--json]",
+	"       [--site SITE] [--backup [--so-pin-file F]] [--json]",
 	"\nRehearses key generation on token L (the day before a ceremony, on\n"
 	"the production HSM): for ALG, or every algorithm the token offers,\n"
 	"makes a throwaway key (kc-probe-...) with the exact ceremony\n"
 	"template, reads back its attributes, signs and verifies, removes\n"
 	"it, and reports mechanisms, key sizes, PIN limits, serial and\n"
-	"timings. Fails when an object is left behind.\n",
+	"timings. Fails when an object is left behind. With --backup, first\n"
+	"says whether the module can take part in a root key backup\n"
+	"ceremony, or why not (then the probe fails).\n",
 	probe_opts, 0, 0, NULL, 0
 };
 
@@ -476,16 +516,55 @@ print_block(const char *what, const char *text)
 	free(t);
 }
 
+/* --backup: the SO logs in, kc_token_backup_check (session objects only,
+ * before the user's login); KC_ERR_POLICY when the module cannot. */
+static int
+backup_probe(struct kc_token *tok, const char *so_pin_file)
+{
+	struct kc_secret *so = NULL;
+	int rc;
+
+	if ((rc = kc_front_secret(so_pin_file, "SO PIN", 0, &so)) != KC_OK)
+		return rc;
+	rc = kc_token_backup_check(tok, so, &backup_caps);
+	kc_secret_free(so);
+	if (rc != KC_OK && rc != KC_ERR_POLICY)
+		return rc;
+	backup_probed = 1;
+	if (rc == KC_OK)
+		say("backup:         supported: the security officer's "
+		    "CKA_TRUSTED holds, a\n                key made "
+		    "CKA_WRAP_WITH_TRUSTED is not wrapped under an untrusted "
+		    "key,\n                and a private key is wrapped and "
+		    "unwrapped with CKM_AES_KEY_WRAP_PAD\n                "
+		    "(session objects only, none left)\n");
+	else
+		say("backup:         NOT SUPPORTED: %s\n", kc_disp_line(
+		    backup_caps.why[0] ? backup_caps.why :
+		    "the module failed the backup probe"));
+	return rc;
+}
+
 /* Logs in, probes each algorithm, compares the object lists. */
 static int
 probe_run(struct kc_token *tok, const enum kc_alg *algs, size_t nalgs,
-    const char *pin_file, const struct kc_key_template *t)
+    const char *pin_file, const struct kc_key_template *t, int want_backup,
+    const char *so_pin_file)
 {
 	struct kc_secret *pin = NULL;
 	char *before = NULL, *after = NULL;
 	size_t nb = 0, na = 0, failed = 0;
-	int rc, listed = 0;
+	int rc, listed = 0, backup_rc = KC_OK;
+	char backup_msg[1024] = "";
 
+	if (want_backup) {
+		if ((rc = backup_probe(tok, so_pin_file)) != KC_OK &&
+		    rc != KC_ERR_POLICY)
+			goto out;
+		if ((backup_rc = rc) != KC_OK)
+			snprintf(backup_msg, sizeof(backup_msg), "%s",
+			    kc_errmsg());
+	}
 	if ((rc = kc_front_secret(pin_file, "PIN", 0, &pin)) != KC_OK ||
 	    (rc = kc_token_login_file(tok, pin, pin_file)) != KC_OK)
 		goto out;
@@ -515,6 +594,10 @@ probe_run(struct kc_token *tok, const enum kc_alg *algs, size_t nalgs,
 		rc = kc_err(KC_ERR_PKCS11, "token '%s': %zu of %zu algorithms "
 		    "failed the probe", kc_token_get_info(tok)->label, failed,
 		    nalgs);
+		goto out;
+	}
+	if (backup_rc != KC_OK) {
+		rc = kc_err(backup_rc, "%s", backup_msg);
 		goto out;
 	}
 	say("probe: ok (%zu algorithm%s)\n", nalgs, nalgs == 1 ? "" : "s");
@@ -568,6 +651,12 @@ cmd_token_probe(int argc, char **argv)
 		kc_opt_usage_line(&cmd_token_probe_opts, stderr);
 		return kc_front_usage("token probe: --token is required");
 	}
+	if (a.so_pin_file != NULL && !a.backup) {
+		kc_site_free(site);
+		kc_opt_usage_line(&cmd_token_probe_opts, stderr);
+		return kc_front_usage("token probe: --so-pin-file is for "
+		    "--backup");
+	}
 	if (algname != NULL && (kc_alg_parse(algname, &one) != KC_OK ||
 	    one == KC_ALG_RSA_2048)) {
 		kc_site_free(site);
@@ -609,7 +698,7 @@ cmd_token_probe(int argc, char **argv)
 		goto out;
 	}
 	if ((rc = probe_run(tok, algs, nalgs, pin_file, site != NULL ?
-	    site->key_template : NULL)) != KC_OK) {
+	    site->key_template : NULL, a.backup, a.so_pin_file)) != KC_OK) {
 		ret = kc_front_fail(rc);
 		goto out;
 	}

@@ -155,3 +155,21 @@ kc_token_wrap_probe(struct kc_token *tok, const struct kc_secret *so_pin,
 	kc_secret_free(key);
 	return KC_OK;
 }
+
+int
+kc_token_backup_check(struct kc_token *tok, const struct kc_secret *so_pin,
+    struct kc_wrap_caps *caps)
+{
+	struct kc_wrap_caps c;
+	int rc;
+
+	if (caps == NULL)
+		caps = &c;
+	if ((rc = kc_token_wrap_probe(tok, so_pin, caps)) != KC_OK)
+		return rc;
+	if (caps->ok)
+		return KC_OK;
+	return kc_err(KC_ERR_POLICY, "token '%s' cannot take part in a root "
+	    "key backup ceremony: %s", tok->info.label, caps->why[0] ?
+	    caps->why : "the module failed the backup probe");
+}

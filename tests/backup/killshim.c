@@ -6,7 +6,10 @@
  * C_Login) is called for the KC_KILL_NTH time (default 1), kills its own
  * process with SIGKILL before the call reaches the module ("before") or
  * right after it returned ("after", KC_KILL_WHEN): a power cut at a chosen
- * point, without timing. Nothing else is changed.
+ * point, without timing. Nothing else is changed, but with KC_KILL_NO_WRAP
+ * set the module does not offer CKM_AES_KEY_WRAP_PAD (C_GetMechanismInfo
+ * answers CKR_MECHANISM_INVALID): a module that cannot take part in a
+ * backup ceremony (tests/backup/probe-backup.sh).
  */
 #include <dlfcn.h>
 #include <signal.h>
@@ -60,6 +63,15 @@ WRAP(C_Sign, (CK_SESSION_HANDLE s, CK_BYTE_PTR d, CK_ULONG n, CK_BYTE_PTR sig,
 WRAP(C_Login, (CK_SESSION_HANDLE s, CK_USER_TYPE u, CK_UTF8CHAR_PTR p,
     CK_ULONG n), (s, u, p, n))
 
+static CK_RV
+shim_C_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE m,
+    CK_MECHANISM_INFO_PTR mi)
+{
+	if (getenv("KC_KILL_NO_WRAP") != NULL && m == CKM_AES_KEY_WRAP_PAD)
+		return CKR_MECHANISM_INVALID;
+	return real->C_GetMechanismInfo(slot, m, mi);
+}
+
 CK_RV
 C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out)
 {
@@ -82,6 +94,7 @@ C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out)
 		shim.C_DestroyObject = shim_C_DestroyObject;
 		shim.C_Sign = shim_C_Sign;
 		shim.C_Login = shim_C_Login;
+		shim.C_GetMechanismInfo = shim_C_GetMechanismInfo;
 	}
 	*out = &shim;
 	return CKR_OK;

@@ -112,4 +112,14 @@ struct kc_wrap_caps {
 int kc_token_wrap_probe(struct kc_token *tok, const struct kc_secret *so_pin,
     struct kc_wrap_caps *caps);
 
+/*
+ * The preflight of a ceremony whose root key step asks for a backup (and
+ * `token probe --backup`): kc_token_wrap_probe, then KC_OK when the module
+ * can do all of it, else KC_ERR_POLICY "token 'L' cannot take part in a
+ * root key backup ceremony: <the reason>". caps (may be NULL) gets what
+ * was found.
+ */
+int kc_token_backup_check(struct kc_token *tok, const struct kc_secret *so_pin,
+    struct kc_wrap_caps *caps);
+
 #endif
