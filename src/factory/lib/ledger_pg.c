@@ -29,10 +29,20 @@
 
 #define PG_VERSION	1
 
+/* A file hash recorded in the open transaction, not yet sent: they go
+ * to the server together before the commit (and before any read of
+ * kc_files), one statement per FQ_CHUNK, instead of a round trip each. */
+struct fput {
+	char	serial[41], suffix[24], sha256[65];
+};
+#define FQ_CHUNK	500
+
 struct lpg {
 	struct kc_ledger base;
 	PGconn		*c;
 	int		 aborted;	/* the open transaction failed */
+	struct fput	*fq;
+	size_t		 nfq, capfq;
 };
 
 static const char schema[] =
@@ -204,6 +214,7 @@ fail:
 }
 
 static const struct kc_ledger_ops pg_ops;
+static int fq_flush(struct lpg *l);
 
 static void
 quiet(void *arg, const char *msg)
@@ -222,6 +233,7 @@ pg_close(struct kc_ledger *b)
 	if (l->base.in_tx && PQstatus(l->c) == CONNECTION_OK)
 		PQclear(PQexec(l->c, "ROLLBACK"));
 	PQfinish(l->c);
+	free(l->fq);
 	free(l->base.where);
 	free(l);
 }
@@ -284,6 +296,7 @@ pg_begin(struct kc_ledger *b)
 
 	if (l->base.in_tx)
 		return KC_OK;
+	l->nfq = 0;
 	if ((rc = run(l, "begin", "BEGIN")) == KC_OK) {
 		l->base.in_tx = 1;
 		l->aborted = 0;
@@ -303,9 +316,16 @@ pg_commit(struct kc_ledger *b)
 	if (l->aborted) {
 		PQclear(PQexec(l->c, "ROLLBACK"));
 		l->base.in_tx = l->aborted = 0;
+		l->nfq = 0;
 		return kc_err(KC_ERR_DB, "%s: commit refused: the transaction "
 		    "was aborted by an earlier error; its rows are not "
 		    "recorded", l->base.where);
+	}
+	/* the queued file hashes first: any failure, and nothing commits */
+	if ((rc = fq_flush(l)) != KC_OK) {
+		PQclear(PQexec(l->c, "ROLLBACK"));
+		l->base.in_tx = l->aborted = 0;
+		return rc;
 	}
 	r = PQexec(l->c, "COMMIT");
 	/* a transaction the server aborted answers COMMIT with ROLLBACK */
@@ -325,6 +345,7 @@ pg_rollback(struct kc_ledger *b)
 {
 	struct lpg *l = (struct lpg *)b;
 
+	l->nfq = 0;
 	if (!l->base.in_tx)
 		return KC_OK;
 	l->base.in_tx = l->aborted = 0;
@@ -480,13 +501,89 @@ pg_file_record(struct kc_ledger *b, const char *serial, const char *suffix,
 {
 	struct lpg *l = (struct lpg *)b;
 	const char *v[3] = { serial, suffix, sha256 };
+	struct fput *q;
 	PGresult *r;
 
-	if ((r = query(l, "file hash insert", "file_put", 3, v, NULL, NULL)) ==
-	    NULL)
-		return KC_ERR_DB;
-	PQclear(r);
+	if (!l->base.in_tx) {
+		if ((r = query(l, "file hash insert", "file_put", 3, v, NULL,
+		    NULL)) == NULL)
+			return KC_ERR_DB;
+		PQclear(r);
+		return KC_OK;
+	}
+	if (strlen(serial) >= sizeof(q->serial) ||
+	    strlen(suffix) >= sizeof(q->suffix) ||
+	    strlen(sha256) >= sizeof(q->sha256))
+		return kc_err(KC_ERR_INTERNAL, "%s: file hash of %s: field too "
+		    "long", l->base.where, serial);
+	/* the same file again in this transaction replaces its hash, as
+	 * the statement would (one statement may not touch a row twice) */
+	for (size_t i = 0; i < l->nfq; i++)
+		if (strcmp(l->fq[i].serial, serial) == 0 &&
+		    strcmp(l->fq[i].suffix, suffix) == 0) {
+			snprintf(l->fq[i].sha256, sizeof(l->fq[i].sha256), "%s",
+			    sha256);
+			return KC_OK;
+		}
+	if (l->nfq == l->capfq) {
+		size_t cap = l->capfq ? 2 * l->capfq : 256;
+		if ((q = realloc(l->fq, cap * sizeof(*q))) == NULL)
+			return kc_err(KC_ERR_NOMEM, "out of memory");
+		l->fq = q;
+		l->capfq = cap;
+	}
+	q = &l->fq[l->nfq++];
+	snprintf(q->serial, sizeof(q->serial), "%s", serial);
+	snprintf(q->suffix, sizeof(q->suffix), "%s", suffix);
+	snprintf(q->sha256, sizeof(q->sha256), "%s", sha256);
 	return KC_OK;
+}
+
+/* The queued file hashes to the server (within the open transaction). */
+static int
+fq_flush(struct lpg *l)
+{
+	const char *v[3 * FQ_CHUNK];
+	char *sql;
+	size_t done = 0, n, cap = 200 + FQ_CHUNK * 32;
+	int rc = KC_OK;
+
+	if (l->nfq == 0)
+		return KC_OK;
+	if (l->aborted) {
+		l->nfq = 0;
+		return kc_err(KC_ERR_DB, "%s: file hash insert: the transaction "
+		    "was aborted by an earlier error", l->base.where);
+	}
+	if ((sql = malloc(cap)) == NULL)
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	while (rc == KC_OK && done < l->nfq) {
+		size_t len;
+		PGresult *r;
+
+		n = l->nfq - done < FQ_CHUNK ? l->nfq - done : FQ_CHUNK;
+		len = (size_t)snprintf(sql, cap, "INSERT INTO kc_files (serial,"
+		    " suffix, sha256) VALUES ");
+		for (size_t i = 0; i < n; i++) {
+			len += (size_t)snprintf(sql + len, cap - len,
+			    "%s($%zu, $%zu, $%zu)", i ? ", " : "", 3 * i + 1,
+			    3 * i + 2, 3 * i + 3);
+			v[3 * i] = l->fq[done + i].serial;
+			v[3 * i + 1] = l->fq[done + i].suffix;
+			v[3 * i + 2] = l->fq[done + i].sha256;
+		}
+		snprintf(sql + len, cap - len, " ON CONFLICT (serial, suffix) DO"
+		    " UPDATE SET sha256 = EXCLUDED.sha256");
+		r = PQexecParams(l->c, sql, (int)(3 * n), NULL, v, NULL, NULL,
+		    0);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			rc = pg_err(l, "file hash insert", r);
+		PQclear(r);
+		done += n;
+	}
+	free(sql);
+	l->nfq = 0;
+	return rc;
 }
 
 static int
@@ -499,6 +596,8 @@ pg_files(struct kc_ledger *b, const char *serial,
 	int rc = KC_OK;
 
 	*n = 0;
+	if ((rc = fq_flush(l)) != KC_OK)
+		return rc;
 	if ((r = query(l, "file hash lookup", "files", 1, v, NULL, NULL)) ==
 	    NULL)
 		return KC_ERR_DB;
