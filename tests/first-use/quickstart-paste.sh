@@ -67,6 +67,15 @@ if grep -q "^keyceremony: step [0-9]" "$T/qs.log"; then not_ok "each step is pri
 # every printed line, pasted in order into one new shell in a fresh
 # directory: each succeeds
 mkdir "$T/replay" && chmod 711 "$T/replay"
+# the replay's PostgreSQL server (step 11b) is stopped by a printed line;
+# should that line not run, it is stopped here
+_replay_pg_stop() {
+	[ -f "$T/replay/pg/data/postmaster.pid" ] || return 0
+	PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+	( cd / && if [ "$(id -u)" -eq 0 ]; then runuser -u nobody -- "$PGBIN/pg_ctl" -D "$T/replay/pg/data" -w -m immediate stop
+	  else "$PGBIN/pg_ctl" -D "$T/replay/pg/data" -w -m immediate stop; fi ) >/dev/null 2>&1
+}
+trap '_replay_pg_stop; _tui_cleanup' EXIT
 awk '{ printf "{ %s\n} </dev/null || echo \"FAILED %d: %s\" >&3\n", $0, NR, $0 }' "$T/cmds" > "$T/replay.sh"
 ( cd "$T/replay" && env -u SOFTHSM2_CONF PATH="$PATH" sh "$T/replay.sh" 3> "$T/replay.fail" > "$T/replay.log" 2>&1 )
 if [ ! -s "$T/replay.fail" ]; then ok "all $n printed commands succeed pasted into a new shell in an empty directory"
@@ -80,6 +89,10 @@ check "replay: the transcript verifies against the digest the replay printed" sh
 grep -q "certificate revoked" "$T/replay.log" && ok "replay: the revoked intermediate is rejected" || not_ok "replay: revocation"
 grep -q "$T/replay/softhsm/softhsm2.conf" "$T/replay/env.sh" && ok "the replay's env.sh names its own directory" ||
 	not_ok "env.sh of the replay"
+check "replay: the simulated nRF91's stored chain verifies" openssl verify -x509_strict -CAfile "$T/replay/media/root.pem" \
+	-untrusted "$T/replay/media/intermediate.pem" "$T/replay/line/stored-chain.pem"
+check "replay: its own PostgreSQL server, both stations' rows, then stopped" sh -c \
+	"grep -qx 'ledger = postgresql://kc@/ledger?host=$T/replay/pg' '$T/replay/factory/ledger.conf' && grep -qx 'line-2|sensor-0102|issued' '$T/replay.log' && ! test -e '$T/replay/pg/data/postmaster.pid'"
 
 # the closing hints, pasted in the demo directory
 sed -n '/^Every command above ran exactly as printed/,/^Remove the demo/p' "$T/qs.log" | sed -n 's/^  \(cd .*\|keyceremony .*\)$/\1/p' > "$T/hints"

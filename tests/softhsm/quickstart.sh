@@ -19,4 +19,35 @@ check "the leaf-only device was refused" sh -c "grep -q 'verify failed' '$D/brok
 check "the revoked intermediate is rejected" grep -q "certificate revoked" "$T/qs.log"
 check "nRF91 AT script written" sh -c "ls '$D'/devices/nrf/*.at"
 check "no private key material on the media" sh -c "! grep -rl 'PRIVATE KEY' '$D/media'"
+# 9c: the line station on the simulated nRF91 (a pty)
+check "9c: says the modem is a simulator standing in for /dev/ttyACM0" sh -c \
+	"grep -q 'is a SIMULATED nRF91' '$T/qs.log' && grep -q 'standing in for a real' '$T/qs.log' && grep -q 'device on /dev/ttyACM0' '$T/qs.log'"
+check "9c: provision printed its result line" grep -Eq \
+	'^provisioned [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12} serial [0-9a-f]+ port line/ttyACM0 in ' "$T/qs.log"
+check "9c: the station made the key in the modem and wrote the chain" sh -c \
+	"grep -qx 'AT%KEYGEN=16,2,0' '$D/line/modem.log' && grep -q '^AT%CMNG=0,16,1' '$D/line/modem.log' && grep -qx 'AT+CFUN=1' '$D/line/modem.log'"
+check "9c: the chain the modem holds verifies to the root" openssl verify -x509_strict \
+	-CAfile "$D/media/root.pem" -untrusted "$D/media/intermediate.pem" "$D/line/stored-chain.pem"
+check "9c: ... and is the station's ID.chain.pem" sh -c "cmp '$D/line/stored-chain.pem' '$D'/line/out/*-*-*-*-*.chain.pem"
+check "9c: the stored chain's check was shown" grep -qx 'line/stored-chain.pem: OK' "$T/qs.log"
+# 11: one --json example, parsed
+check "11: the ledger as JSON, parsed by python3" grep -Eqx \
+	'5 live devices: sensor-0001, sensor-0003, sensor-0002, 50363154-3931-44f0-8022-121b6401627d, [0-9a-f-]{36}' "$T/qs.log"
+# 11b: two stations, one PostgreSQL ledger
+check "11b: not skipped" sh -c "! grep -q '^(skipped' '$T/qs.log'"
+check "11b: line-1's SQLite ledger migrated and checked" grep -Eq \
+	'^ledger migrate factory: 5 rows copied and checked \(SHA-256 [0-9a-f]{64}\)' "$T/qs.log"
+check "11b: factory/ledger.conf names the server and line-1, mode 0600" sh -c \
+	"grep -qx 'station = line-1' '$D/factory/ledger.conf' && grep -qx 'ledger = postgresql://kc@/ledger?host=$D/pg' '$D/factory/ledger.conf' && test \"\$(stat -c %a '$D/factory/ledger.conf')\" = 600"
+check "11b: line-2's batch issued its two devices" grep -q \
+	'^batch line-2/csr: 2 issued, 0 already issued, 0 repaired, 0 failed' "$T/qs.log"
+check "11b: line-1's ID, in another case, refused at line-2" sh -c \
+	"grep -q \"device ID 'SENSOR-0001' was already issued\" '$T/qs.log' && grep -A1 'already issued (serial' '$T/qs.log' | grep -qx 'refused, as it must be' && ! test -e '$D/line-2/out/SENSOR-0001.cert.pem'"
+check "11b: one ledger, each row naming its station" sh -c \
+	"grep -qx 'line-1|sensor-0001|issued' '$T/qs.log' && grep -qx 'line-2|sensor-0101|issued' '$T/qs.log' && grep -qx 'line-2|sensor-0102|issued' '$T/qs.log' && grep -qx '(7 rows)' '$T/qs.log'"
+check "11b: line-2's export lists only its rows" sh -c \
+	"sed -n '/--format csv --station line-2\$/,/^a station with/p' '$T/qs.log' | grep -c '^\"sensor-01' | grep -qx 2 && ! sed -n '/--format csv --station line-2\$/,/^a station with/p' '$T/qs.log' | grep -q '^\"sensor-000'"
+check "11b: init --ledger wrote factory-3/ledger.conf for line-3" sh -c \
+	"grep -qx 'station = line-3' '$D/factory-3/ledger.conf' && test -s '$D/factory-3/intermediate.csr'"
+check "11b: the server was stopped" sh -c "grep -qx 'server stopped' '$T/qs.log' && ! test -e '$D/pg/data/postmaster.pid'"
 done_testing
