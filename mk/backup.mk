@@ -26,3 +26,6 @@ EXTRA_DIST += tests/backup/token-keys.sh
 # token probe --backup: the module's backup capability
 TESTS += tests/backup/probe-backup.sh
 EXTRA_DIST += tests/backup/probe-backup.sh
+# backup create / restore --state: the register's record, no wrap key byte
+TESTS += tests/backup/record.sh
+EXTRA_DIST += tests/backup/record.sh

@@ -24,6 +24,7 @@
 #include <openssl/x509.h>
 
 #include "kc/ceremony/quorum.h"
+#include "kc/ceremony/register.h"
 #include "kc/core/display.h"
 #include "kc/core/error.h"
 #include "kc/core/fileio.h"
@@ -40,7 +41,7 @@
 
 struct create_args {
 	const char *token, *label, *out_dir, *share_dir, *issuer;
-	const char *pin_file, *so_pin_file, *module;
+	const char *pin_file, *so_pin_file, *module, *state;
 	struct kc_optlist custodians;
 	int k, n;
 };
@@ -62,6 +63,8 @@ static const struct kc_opt create_opts[] = {
 	KC_O_STR(A, so_pin_file, "so-pin-file", "F", "security officer PIN from F (it marks the wrap\n"
 	    "key CKA_TRUSTED); else asked"),
 	KC_O_STR(A, module, "module", "PATH", "PKCS#11 module (default: $KEYCEREMONY_MODULE or SoftHSM)"),
+	KC_O_STR(A, state, "state", "DIR", "record the backup in DIR's register (never a byte\n"
+	    "of the wrap key)"),
 	KC_O_END
 };
 #undef A
@@ -71,7 +74,7 @@ const struct kc_optdef cmd_backup_create_opts = {
 	"backup create --token L --label K --out-dir MEDIUM --threshold K\n"
 	"           --custodians N [--share-dir DIR] [--custodian NAME ...]\n"
 	"           [--issuer root.pem] [--pin-file F] [--so-pin-file F]\n"
-	"           [--module PATH]",
+	"           [--module PATH] [--state DIR]",
 	"The key leaves the token only wrapped (CKM_AES_KEY_WRAP_PAD) under a\n"
 	"wrap key the security officer marks CKA_TRUSTED; the wrap key exists\n"
 	"in the token only for this command (a session object) and in clear\n"
@@ -352,6 +355,51 @@ out:
 	return rc;
 }
 
+/* --state: the register opened before the token is touched (a state
+ * directory that is the backup medium itself is refused). */
+static int
+record_open(const char *state, const char *medium, struct kc_register **reg)
+{
+	struct stat a, b;
+
+	*reg = NULL;
+	if (state == NULL)
+		return KC_OK;
+	if (stat(state, &a) == 0 && stat(medium, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+		return kc_err(KC_ERR_USAGE, "--state %s is the backup medium: "
+		    "the register never goes with the wrapped key", state);
+	return kc_register_open(state, 1, reg);
+}
+
+/* The register's record of a backup or restore (no wrap key byte). */
+static int
+record(struct kc_register *reg, const char *kind,
+    const struct kc_bk_manifest *m, const char *token, const char *label,
+    const char *medium)
+{
+	struct kc_reg_backup b;
+
+	if (reg == NULL)
+		return KC_OK;
+	memset(&b, 0, sizeof(b));
+	snprintf(b.kind, sizeof(b.kind), "%s", kind);
+	b.time = time(NULL);
+	snprintf(b.token, sizeof(b.token), "%s", token);
+	snprintf(b.token_serial, sizeof(b.token_serial), "%s",
+	    m->token_serial);
+	snprintf(b.key_label, sizeof(b.key_label), "%s", label);
+	snprintf(b.alg, sizeof(b.alg), "%s", m->alg);
+	memcpy(b.wrapped_sha256, m->wrapped_sha256, sizeof(b.wrapped_sha256));
+	memcpy(b.pub_sha256, m->pub_sha256, sizeof(b.pub_sha256));
+	memcpy(b.cert_sha256, m->cert_sha256, sizeof(b.cert_sha256));
+	memcpy(b.set_id, m->set_id, sizeof(b.set_id));
+	b.k = m->k;
+	b.n = m->n;
+	snprintf(b.medium, sizeof(b.medium), "%s", medium);
+	return kc_register_backup_add(reg, &b);
+}
+
 int
 cmd_backup_create(int argc, char **argv)
 {
@@ -365,6 +413,7 @@ cmd_backup_create(int argc, char **argv)
 	unsigned long h = 0;
 	EVP_PKEY *pub = NULL;
 	X509 *cert = NULL;
+	struct kc_register *reg = NULL;
 	int rc, i, st = KC_EXIT_FAIL;
 
 	memset(&a, 0, sizeof(a));
@@ -375,7 +424,8 @@ cmd_backup_create(int argc, char **argv)
 	if (a.k == 0 || a.n == 0)
 		return kc_front_usage("backup create: --threshold and "
 		    "--custodians are required");
-	if ((rc = create_check(&a)) != KC_OK)
+	if ((rc = create_check(&a)) != KC_OK ||
+	    (rc = record_open(a.state, a.out_dir, &reg)) != KC_OK)
 		return kc_front_fail(rc);
 	if (a.share_dir == NULL && !kc_front_tty())
 		return kc_front_usage("backup create: no terminal to show the "
@@ -398,7 +448,9 @@ cmd_backup_create(int argc, char **argv)
 	for (i = 0; i < a.n; i++)
 		if ((rc = create_sheet(&a, &m, shares[i], i)) != KC_OK)
 			goto fail;
-	if ((rc = create_write(&a, &m, blob, bloblen, pub, cert)) != KC_OK)
+	if ((rc = create_write(&a, &m, blob, bloblen, pub, cert)) != KC_OK ||
+	    (rc = record(reg, "create", &m, a.token, a.label, a.out_dir)) !=
+	    KC_OK)
 		goto fail;
 	printf("key '%s' of token '%s' backed up to %s\n",
 	    kc_disp(a.label), kc_disp(m.token_label), kc_disp(a.out_dir));
@@ -419,6 +471,7 @@ out:
 	kc_secret_free(wk);
 	for (i = 0; i < KC_QUORUM_MAX_SHARES; i++)
 		kc_secret_free(shares[i]);
+	kc_register_close(reg);
 	free(blob);
 	EVP_PKEY_free(pub);
 	X509_free(cert);
@@ -429,6 +482,7 @@ out:
 
 struct restore_args {
 	const char *token, *from, *label, *issuer, *pin_file, *module;
+	const char *state;
 	struct kc_optlist files;
 };
 
@@ -443,6 +497,8 @@ static const struct kc_opt restore_opts[] = {
 	KC_O_STR(A, issuer, "issuer", "FILE", "the root certificate (default: the medium's copy)"),
 	KC_O_STR(A, pin_file, "pin-file", "F", "user PIN from F (mode 0600); else asked on the terminal"),
 	KC_O_STR(A, module, "module", "PATH", "PKCS#11 module (default: $KEYCEREMONY_MODULE or SoftHSM)"),
+	KC_O_STR(A, state, "state", "DIR", "record the restore in DIR's register (never a byte\n"
+	    "of the wrap key)"),
 	KC_O_END
 };
 #undef A
@@ -451,7 +507,7 @@ const struct kc_optdef cmd_backup_restore_opts = {
 	"backup restore",
 	"backup restore --token L --from MEDIUM [--label K]\n"
 	"           [--share-file FILE ...] [--issuer root.pem]\n"
-	"           [--pin-file F] [--module PATH]",
+	"           [--pin-file F] [--module PATH] [--state DIR]",
 	"The shares are checked (checksum, set, count) before the module is\n"
 	"loaded. The restored key is sensitive, sign-only and\n"
 	"CKA_WRAP_WITH_TRUSTED; it must sign a test value that verifies with\n"
@@ -543,6 +599,7 @@ cmd_backup_restore(int argc, char **argv)
 	unsigned long h = 0;
 	EVP_PKEY *pub = NULL, *got = NULL;
 	X509 *cert = NULL;
+	struct kc_register *reg = NULL;
 	const char *label;
 	int rc, st = KC_EXIT_FAIL;
 
@@ -554,7 +611,8 @@ cmd_backup_restore(int argc, char **argv)
 	    KC_OK || (rc = kc_bk_manifest_read(path, &m)) != KC_OK ||
 	    (rc = kc_bk_medium_load(a.from, &m, a.issuer, &blob, &bloblen,
 	    &pub, &cert)) != KC_OK ||
-	    (rc = restore_key(&a, &m, &wk)) != KC_OK)
+	    (rc = restore_key(&a, &m, &wk)) != KC_OK ||
+	    (rc = record_open(a.state, a.from, &reg)) != KC_OK)
 		goto fail;
 	label = a.label != NULL ? a.label : m.key_label;
 	if ((rc = kc_session_open(a.module, a.token, a.pin_file, &s)) !=
@@ -587,6 +645,8 @@ cmd_backup_restore(int argc, char **argv)
 	if ((rc = kc_token_wrapkey_destroy(s.tok, h)) != KC_OK)
 		goto fail;
 	h = 0;
+	if ((rc = record(reg, "restore", &m, a.token, label, a.from)) != KC_OK)
+		goto fail;
 	printf("key '%s' restored into token '%s' from %s\n", kc_disp(label),
 	    kc_disp(a.token), kc_disp(a.from));
 	printf("  %-14s %s (backed up from token '%s', serial %s, %s)\n",
@@ -607,6 +667,7 @@ out:
 		kc_token_wrapkey_destroy(s.tok, h);
 	kc_session_close(&s);
 	kc_secret_free(wk);
+	kc_register_close(reg);
 	free(blob);
 	EVP_PKEY_free(pub);
 	EVP_PKEY_free(got);

@@ -134,6 +134,26 @@ int kc_register_ca_subject_used(struct kc_register *reg, const char *ca,
  * byte for byte. */
 int kc_name_same(const X509_NAME *a, const X509_NAME *b);
 
+/*
+ * Root key backups (issue 17): a `backup create` or `backup restore`, in
+ * a table of its own (backups), never with a byte of the wrap key: what
+ * was backed up or restored, from or into which token, the SHA-256 of the
+ * wrapped key, the public key and the root certificate, the shares' set,
+ * K and N, the medium. kind: "create" or "restore".
+ */
+struct kc_reg_backup {
+	char	kind[8];
+	time_t	time;
+	char	token[33], token_serial[17], key_label[65], alg[16];
+	char	wrapped_sha256[65], pub_sha256[65], cert_sha256[65];
+	char	set_id[7];
+	int	k, n;
+	char	medium[512];
+};
+/* In its own transaction. */
+int kc_register_backup_add(struct kc_register *reg,
+    const struct kc_reg_backup *b);
+
 /* Every entry (all CAs), in the order recorded. */
 int kc_register_list(struct kc_register *reg, struct kc_reg_entry **list,
     size_t *n);

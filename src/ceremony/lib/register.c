@@ -83,6 +83,15 @@ static const char schema[] =
 	" (SELECT coalesce(max(crl_number), 0) FROM issued"
 	"  WHERE kind = 'crl' AND ca = NEW.ca)"
 	" BEGIN SELECT RAISE(ABORT, 'CRL number does not increase'); END;"
+	"CREATE TABLE IF NOT EXISTS backups ("
+	" id INTEGER PRIMARY KEY,"
+	" kind TEXT NOT NULL CHECK (kind IN ('create','restore')),"
+	" time INTEGER NOT NULL,"
+	" token TEXT NOT NULL, token_serial TEXT NOT NULL,"
+	" key_label TEXT NOT NULL, alg TEXT NOT NULL,"
+	" wrapped_sha256 TEXT NOT NULL, pub_sha256 TEXT NOT NULL,"
+	" cert_sha256 TEXT NOT NULL, set_id TEXT NOT NULL,"
+	" k INTEGER NOT NULL, n INTEGER NOT NULL, medium TEXT NOT NULL);"
 	"PRAGMA user_version = 1;";
 
 int
@@ -242,6 +251,40 @@ kc_register_add(struct kc_register *r, const struct kc_reg_entry *e)
 		rc = db_err(r, "insert");
 	}
 	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+kc_register_backup_add(struct kc_register *r, const struct kc_reg_backup *b)
+{
+	const char *txt[] = { b->kind, b->token, b->token_serial,
+	    b->key_label, b->alg, b->wrapped_sha256, b->pub_sha256,
+	    b->cert_sha256, b->set_id };
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = kc_register_begin(r)) != KC_OK)
+		return rc;
+	if ((rc = prepare(r, "INSERT INTO backups (kind, token, token_serial, "
+	    "key_label, alg, wrapped_sha256, pub_sha256, cert_sha256, set_id, "
+	    "time, k, n, medium) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", &st)) !=
+	    KC_OK) {
+		kc_register_rollback(r);
+		return rc;
+	}
+	for (int i = 0; i < 9; i++)
+		sqlite3_bind_text(st, i + 1, txt[i], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 10, (sqlite3_int64)b->time);
+	sqlite3_bind_int(st, 11, b->k);
+	sqlite3_bind_int(st, 12, b->n);
+	sqlite3_bind_text(st, 13, b->medium, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_err(r, "insert backup");
+	sqlite3_finalize(st);
+	if (rc == KC_OK)
+		rc = kc_register_commit(r);
+	if (rc != KC_OK)
+		kc_register_rollback(r);
 	return rc;
 }
 
