@@ -29,3 +29,7 @@ EXTRA_DIST += tests/backup/probe-backup.sh
 # backup create / restore --state: the register's record, no wrap key byte
 TESTS += tests/backup/record.sh
 EXTRA_DIST += tests/backup/record.sh
+# a ceremony file's backup: on root-create (ceremony/root-ca-with-backup.yaml)
+TESTS += tests/backup/ceremony.sh
+EXTRA_DIST += tests/backup/ceremony.sh
+dist_ceremony_DATA += ceremony/root-ca-with-backup.yaml

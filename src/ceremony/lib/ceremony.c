@@ -32,7 +32,7 @@ static const struct {
 } actions[] = {
 	{ "root-create", KC_ACTION_ROOT_CREATE, { COMMON_KEYS, "key-label",
 	  "algorithm", "subject", "days", "validity-reason", "output",
-	  NULL } },
+	  "backup", NULL } },
 	{ "intermediate-sign", KC_ACTION_INTERMEDIATE_SIGN, { COMMON_KEYS,
 	  "issuer-key", "issuer-cert", "csr", "subject", "days", "path-len",
 	  "output", NULL } },
@@ -163,6 +163,32 @@ add_line(char **buf, const char *fmt, ...)
 	return KC_OK;
 }
 
+/* root-create's backup: {threshold: K, custodians: N} (issue 17): the
+ * root key is generated so that it can leave the token only wrapped under
+ * a CKA_TRUSTED key, for `keyceremony backup create`. */
+static int
+parse_backup(const struct yctx *y, struct ynode *m, struct kc_step *s)
+{
+	static const char *const keys[] = { "threshold", "custodians", NULL };
+	struct ynode *b = NULL;
+	long k, n;
+	int rc;
+
+	if ((rc = ymap_node(y, m, "backup", Y_MAP, 0, &b)) != KC_OK ||
+	    b == NULL)
+		return rc;
+	if ((rc = ymap_only(y, b, keys, "backup")) != KC_OK ||
+	    (rc = ymap_int(y, b, "threshold", 1, 2, 255, &k)) != KC_OK ||
+	    (rc = ymap_int(y, b, "custodians", 1, 2, 255, &n)) != KC_OK)
+		return rc;
+	if (k > n)
+		return yerr(y, b->line, "backup: threshold %ld is more than "
+		    "custodians %ld", k, n);
+	s->backup_k = (int)k;
+	s->backup_n = (int)n;
+	return KC_OK;
+}
+
 static int
 build_summary(struct kc_step *s)
 {
@@ -170,10 +196,21 @@ build_summary(struct kc_step *s)
 	int rc = KC_OK;
 
 	rc |= add_line(b, "action: %s", kc_action_name(s->info.action));
-	if (s->key_label && s->info.action == KC_ACTION_ROOT_CREATE)
+	if (s->key_label && s->info.action == KC_ACTION_ROOT_CREATE &&
+	    s->backup_k == 0)
 		rc |= add_line(b, "new key: %s (%s, generated inside the "
 		    "token, never extractable)", s->key_label,
 		    kc_alg_name(s->alg));
+	else if (s->key_label && s->info.action == KC_ACTION_ROOT_CREATE) {
+		rc |= add_line(b, "new key: %s (%s, generated inside the "
+		    "token, extractable only wrapped under a trusted key, "
+		    "for its backup)", s->key_label, kc_alg_name(s->alg));
+		rc |= add_line(b, "backup: the root key can be backed up to "
+		    "a second HSM (keyceremony backup create) under a wrap "
+		    "key split among %d custodians, any %d of whom restore "
+		    "it; it can leave this HSM only wrapped that way, never "
+		    "in clear", s->backup_n, s->backup_k);
+	}
 	if (s->issuer_key)
 		rc |= add_line(b, "signing key: %s", s->issuer_key);
 	if (s->issuer_cert)
@@ -273,7 +310,8 @@ parse_step(const struct yctx *y, struct ynode *m, struct kc_ceremony *c,
 		    (rc = kc_field_days(y, m, "days", 1, &s->days)) != KC_OK ||
 		    (rc = kc_field_validity_reason(y, m, s)) != KC_OK ||
 		    (rc = kc_field_path(y, m, "output", 1,
-		    &s->output)) != KC_OK)
+		    &s->output)) != KC_OK ||
+		    (rc = parse_backup(y, m, s)) != KC_OK)
 			return rc;
 		break;
 	}

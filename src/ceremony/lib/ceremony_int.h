@@ -34,6 +34,8 @@ struct kc_step {
 	struct kc_revoke *revoke;
 	size_t	 nrevoke;
 	int	 next_update_days;	/* crl-issue */
+	int	 backup_k, backup_n;	/* root-create with backup: (issue
+					   17); 0: none, the key never leaves */
 };
 
 struct kc_ceremony {

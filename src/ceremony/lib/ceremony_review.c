@@ -156,9 +156,21 @@ review_root(struct buf *b, const struct kc_step *s)
 
 	put(b, "      issues: a self-signed root CA certificate (profile "
 	    "root)\n");
-	put(b, "      new key: label %s, algorithm %s, generated inside the "
-	    "token: sign-only, sensitive, never extractable\n", s->key_label,
-	    kc_alg_name(s->alg));
+	if (s->backup_k == 0)
+		put(b, "      new key: label %s, algorithm %s, generated inside "
+		    "the token: sign-only, sensitive, never extractable\n",
+		    s->key_label, kc_alg_name(s->alg));
+	else {
+		put(b, "      new key: label %s, algorithm %s, generated inside "
+		    "the token: sign-only, sensitive, extractable only wrapped "
+		    "under a trusted key, for its backup\n", s->key_label,
+		    kc_alg_name(s->alg));
+		put(b, "      backup: the root key can be backed up to a second "
+		    "HSM (keyceremony backup create) under a wrap key split "
+		    "among %d custodians, any %d of whom restore it; it can "
+		    "leave this HSM only wrapped that way, never in clear\n",
+		    s->backup_n, s->backup_k);
+	}
 	put(b, "      subject: %s\n", s->subject);
 	put(b, "      issuer: the same (self-signed)\n");
 	put(b, "      signature: with the new key, SHA-%s\n",

@@ -199,6 +199,17 @@ labels_free_after_login(struct kc_engine *e)
 		if (s->info.action != KC_ACTION_ROOT_CREATE ||
 		    s->key_label == NULL)
 			continue;
+		if (s->backup_k > 0) {
+			/* issue 17: said before the key is generated */
+			snprintf(msg, sizeof(msg), "step %s: the root key '%s' "
+			    "is generated extractable only wrapped under a "
+			    "trusted key, for its backup to a second HSM under "
+			    "a wrap key split among %d custodians, any %d of "
+			    "whom restore it", s->id, s->key_label, s->backup_n,
+			    s->backup_k);
+			(void)kc_transcript_add(e->tr, "check", "check",
+			    "backup", "result", "ok", "detail", msg, NULL);
+		}
 		if ((used = kc_token_key_exists(e->tok, s->key_label)) == 0)
 			continue;
 		if (used > 0)

@@ -43,6 +43,7 @@ root_create(struct kc_engine *e, const struct kc_step *s,
 {
 	struct kc_root_params p;
 	struct kc_op_result o;
+	struct kc_key_template bt;
 	int rc;
 
 	memset(&p, 0, sizeof(p));
@@ -58,6 +59,16 @@ root_create(struct kc_engine *e, const struct kc_step *s,
 	p.out = r->out_path;
 	p.state_dir = e->state;
 	p.key_template = e->s->key_template;
+	if (s->backup_k > 0) {
+		/* backup: (issue 17): extractable only wrapped under a
+		 * CKA_TRUSTED key, the site's template otherwise as it is */
+		if (e->s->key_template != NULL)
+			bt = *e->s->key_template;
+		else
+			memset(&bt, 0, sizeof(bt));
+		bt.backup = 1;
+		p.key_template = &bt;
+	}
 	if ((rc = kc_op_root_create(e->tok, &p, &o)) != KC_OK)
 		return rc;
 	copy_result(&o, r);
