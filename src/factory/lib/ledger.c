@@ -344,11 +344,3 @@ kc_ledger_foreach_station(struct kc_ledger *l, const char *kind,
 {
 	return l->ops->foreach(l, kind, station, fn, arg);
 }
-
-void
-kc_ledger_row_clear(struct kc_ledger_row *row)
-{
-	free(row->cert_path);
-	free(row->cert_der);
-	memset(row, 0, sizeof(*row));
-}
