@@ -173,3 +173,17 @@ kc_token_backup_check(struct kc_token *tok, const struct kc_secret *so_pin,
 	    "key backup ceremony: %s", tok->info.label, caps->why[0] ?
 	    caps->why : "the module failed the backup probe");
 }
+
+int
+kc_token_backup_mech_check(struct kc_token *tok)
+{
+	CK_MECHANISM_INFO mi;
+
+	if (tok->ctx->f->C_GetMechanismInfo(tok->slot_id,
+	    CKM_AES_KEY_WRAP_PAD, &mi) == CKR_OK && (mi.flags & CKF_WRAP) &&
+	    (mi.flags & CKF_UNWRAP))
+		return KC_OK;
+	return kc_err(KC_ERR_POLICY, "token '%s' cannot take part in a root "
+	    "key backup ceremony: the module does not offer "
+	    KC_WRAP_MECH_NAME " for wrapping and unwrapping", tok->info.label);
+}

@@ -68,6 +68,30 @@ check_fails "  ... and backup create refuses its key" "was not generated for bac
 	--share-dir sh2 --pin-file pin --so-pin-file sopin
 [ -z "$(ls -A bk2)" ] && ok "  ... nothing on the backup medium" || not_ok "  ... written"
 
+# a module without CKM_AES_KEY_WRAP_PAD (killshim.so, KC_KILL_NO_WRAP) is
+# refused at the preflight of the backup ceremony, before any key is made;
+# the ceremony without backup: runs on it (control)
+safe_dir
+cp "$KC_TOP_BUILDDIR/tests/backup/killshim.so" "$SAFE/killshim.so" && chmod 755 "$SAFE/killshim.so" || bail "cp killshim.so"
+sed "s|^module: .*|module: $SAFE/killshim.so|" demo.site >nowrap.site
+nwrun() { KC_KILL_MODULE="$MODULE" KC_KILL_NO_WRAP=1 "$KC" run "$1" --site nowrap.site --batch \
+	--role officer="Olga Officer" --role witness="Wim Witness"; }
+sed 's/root-2026/root-nw/g' "$CER/root-ca-with-backup.yaml" >nw.yaml
+rm -rf state media; mkdir media
+nk=$(pkcs11-tool --module "$MODULE" --token-label keyceremony-demo --login --pin "$(cat pin)" -O 2>/dev/null | grep -c 'Private Key Object')
+check_fails "the backup ceremony on a module without CKM_AES_KEY_WRAP_PAD is refused at preflight" \
+	"step create-root: token 'keyceremony-demo' cannot take part in a root key backup ceremony: the module does not offer CKM_AES_KEY_WRAP_PAD" \
+	nwrun nw.yaml
+[ ! -e state/root.pem ] && ok "  ... no root certificate" || not_ok "  ... a root was made"
+[ "$(pkcs11-tool --module "$MODULE" --token-label keyceremony-demo --login --pin "$(cat pin)" -O 2>/dev/null | grep -c 'Private Key Object')" = "$nk" ] &&
+	ok "  ... no key generated ($nk private keys, as before)" || not_ok "  ... a key was generated"
+t=$(ls state/transcripts/root-ca-with-backup-*.log 2>/dev/null | tail -1)
+[ -n "$t" ] && grep -q "check=backup.*result=failed" "$t" && ok "  ... the transcript records the failed backup check" ||
+	not_ok "  ... transcript: $(cat "$t" 2>/dev/null | grep check=backup)"
+sed -e 's/root-plain/root-plain2/g' -e 's/^name: root-ca-nobackup/name: root-ca-nobackup2/' nobackup.yaml >nobackup2.yaml
+rm -rf state media; mkdir media
+check "  ... the ceremony without backup: runs on that module" nwrun nobackup2.yaml
+
 # bad backup fields, refused by name before anything runs (generated)
 python3 - "$CER/root-ca-with-backup.yaml" <<'PY'
 import sys, re

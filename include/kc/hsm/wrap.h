@@ -122,4 +122,9 @@ int kc_token_wrap_probe(struct kc_token *tok, const struct kc_secret *so_pin,
 int kc_token_backup_check(struct kc_token *tok, const struct kc_secret *so_pin,
     struct kc_wrap_caps *caps);
 
+/* What can be checked without the SO: the module offers
+ * CKM_AES_KEY_WRAP_PAD for wrapping and unwrapping. KC_OK, or
+ * KC_ERR_POLICY with the same message as kc_token_backup_check. */
+int kc_token_backup_mech_check(struct kc_token *tok);
+
 #endif

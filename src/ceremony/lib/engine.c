@@ -21,6 +21,7 @@
 #include "kc/core/error.h"
 #include "kc/core/fileio.h"
 #include "kc/hsm/token.h"
+#include "kc/hsm/wrap.h"
 #include "ceremony_int.h"
 #include "engine_int.h"
 
@@ -207,6 +208,14 @@ labels_free_after_login(struct kc_engine *e)
 			    "a wrap key split among %d custodians, any %d of "
 			    "whom restore it", s->id, s->key_label, s->backup_n,
 			    s->backup_k);
+			if (kc_token_backup_mech_check(e->tok) != KC_OK) {
+				snprintf(msg, sizeof(msg), "step %s: %s", s->id,
+				    kc_errmsg());
+				(void)kc_transcript_add(e->tr, "check", "check",
+				    "backup", "result", "failed", "detail", msg,
+				    NULL);
+				return kc_err(KC_ERR_POLICY, "%s", msg);
+			}
 			(void)kc_transcript_add(e->tr, "check", "check",
 			    "backup", "result", "ok", "detail", msg, NULL);
 		}
