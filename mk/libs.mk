@@ -127,6 +127,6 @@ libkc_factory_la_LIBADD = $(SQLITE_LIBS) $(PQ_LIBS) $(CBOR_LIBS) \
 noinst_LTLIBRARIES += libkcfront.la
 libkcfront_la_SOURCES = \
 	src/front/front.h src/front/front.c src/front/json.c \
-	src/front/opt.h src/front/opt.c
+	src/front/opt.h src/front/opt.c src/front/dispatch.c
 libkcfront_la_CPPFLAGS = $(KC_FORBID_CPPFLAGS) $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/src/front
