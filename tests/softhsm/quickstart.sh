@@ -50,4 +50,8 @@ check "11b: line-2's export lists only its rows" sh -c \
 check "11b: init --ledger wrote factory-3/ledger.conf for line-3" sh -c \
 	"grep -qx 'station = line-3' '$D/factory-3/ledger.conf' && test -s '$D/factory-3/intermediate.csr'"
 check "11b: the server was stopped" sh -c "grep -qx 'server stopped' '$T/qs.log' && ! test -e '$D/pg/data/postmaster.pid'"
+# 12b: root key backup onto a second token
+check "12b: backup created and restored" sh -c "grep -q \"^key 'root-2026' of token 'keyceremony-bk' backed up to backup-medium\" '$T/qs.log' && grep -q \"^key 'root-2026' restored into token 'keyceremony-spare'\" '$T/qs.log'"
+check "12b: the backup-capable key honestly not never-extractable, the restored one not local" sh -c "grep -q 'extractable only wrapped under a trusted key, for its backup' '$T/qs.log' && grep -q 'restored from a backup: not generated in this token' '$T/qs.log'"
+check "12b: no sheet on the backup medium" sh -c "test -f '$D/backup-medium/backup.wrapped' && ! ls '$D/backup-medium' | grep -q share"
 done_testing
