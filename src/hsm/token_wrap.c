@@ -410,6 +410,7 @@ kc_tok_unwrap_raw(struct kc_token *tok, CK_OBJECT_HANDLE hwrap,
 	CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
 	CK_ATTRIBUTE t[20];
 	CK_ULONG n = 0;
+	CK_RV rv;
 
 	A(t[n], CKA_CLASS, &cls, sizeof(cls)); n++;
 	A(t[n], CKA_KEY_TYPE, &kt, sizeof(kt)); n++;
@@ -431,10 +432,19 @@ kc_tok_unwrap_raw(struct kc_token *tok, CK_OBJECT_HANDLE hwrap,
 		A(t[n], CKA_ID, (uintptr_t)id, idlen);
 		n++;
 	}
+	/* not copyable, as a generated root key (token_keygen.c), unless the
+	 * module does not know the attribute */
+	A(t[n], CKA_COPYABLE, &no, sizeof(no)); n++;
 	A(t[n], CKA_MODIFIABLE, &no, sizeof(no)); n++;	/* last */
 	*h = CK_INVALID_HANDLE;
-	return tok->ctx->f->C_UnwrapKey(tok->session, &mech, hwrap,
+	rv = tok->ctx->f->C_UnwrapKey(tok->session, &mech, hwrap,
 	    (CK_BYTE_PTR)(uintptr_t)blob, (CK_ULONG)len, t, n, h);
+	if (rv == CKR_ATTRIBUTE_TYPE_INVALID && *h == CK_INVALID_HANDLE) {
+		t[n - 2] = t[n - 1];	/* drop CKA_COPYABLE */
+		rv = tok->ctx->f->C_UnwrapKey(tok->session, &mech, hwrap,
+		    (CK_BYTE_PTR)(uintptr_t)blob, (CK_ULONG)len, t, n - 1, h);
+	}
+	return rv;
 }
 
 /* Every private key handle the session sees, into *hs (malloc'd). */
