@@ -73,58 +73,6 @@ const struct kc_optdef cmd_provision_opts = {
 	opts, 0, 0, NULL, 0
 };
 
-/* The certificates of a PEM file, re-encoded (no text outside the PEM
- * blocks goes to the modem), each a CA. */
-static int
-ca_load(const char *path, char **out)
-{
-	unsigned char *data = NULL;
-	BIO *in = NULL, *mem = NULL;
-	BUF_MEM *bm;
-	size_t len;
-	X509 *x;
-	int rc, n = 0;
-
-	*out = NULL;
-	if ((rc = kc_file_read(path, KC_FILE_MAX, &data, &len)) != KC_OK)
-		return rc;
-	if ((in = BIO_new_mem_buf(data, (int)len)) == NULL ||
-	    (mem = BIO_new(BIO_s_mem())) == NULL) {
-		rc = kc_err(KC_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	while ((x = PEM_read_bio_X509(in, NULL, NULL, NULL)) != NULL) {
-		n++;
-		if (X509_check_ca(x) < 1 || PEM_write_bio_X509(mem, x) != 1) {
-			X509_free(x);
-			rc = kc_err(KC_ERR_INPUT, "%s: certificate %d is not a "
-			    "CA certificate; --ca-file takes the CA the device "
-			    "is to trust", path, n);
-			goto out;
-		}
-		X509_free(x);
-	}
-	if (ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE ||
-	    n == 0) {
-		rc = kc_err_ssl(KC_ERR_INPUT, "%s: not a PEM file of one or "
-		    "more CA certificates", path);
-		goto out;
-	}
-	ERR_clear_error();
-	BIO_get_mem_ptr(mem, &bm);
-	if ((*out = malloc(bm->length + 1)) == NULL) {
-		rc = kc_err(KC_ERR_NOMEM, "out of memory");
-	} else {
-		memcpy(*out, bm->data, bm->length);
-		(*out)[bm->length] = '\0';
-	}
-out:
-	BIO_free(in);
-	BIO_free(mem);
-	free(data);
-	return rc;
-}
-
 static void
 print_ok(const struct kc_prov_opts *o, const struct kc_prov_result *r)
 {
@@ -258,7 +206,7 @@ cmd_provision(int argc, char **argv)
 	o.fo.formats = KC_FMT_PEM | KC_FMT_AT;
 	/* bad options and inputs before the passphrase and the device */
 	if ((rc = kc_factory_check_opts(NULL, &o.fo, 0)) != KC_OK ||
-	    (a.ca_file != NULL && (rc = ca_load(a.ca_file, &ca)) != KC_OK))
+	    (a.ca_file != NULL && (rc = fs_ca_pem_load(a.ca_file, &ca)) != KC_OK))
 		return kc_front_fail(rc);
 	o.ca_pem = ca;
 	if ((f = fs_open(a.dir, a.pass_file, &rc)) == NULL)

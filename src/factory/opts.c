@@ -9,8 +9,16 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/bio.h>
+#include <openssl/buffer.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
 #include "kc/core/display.h"
 #include "kc/core/error.h"
+#include "kc/core/fileio.h"
+#include "kc/core/x509.h"
 #include "kc/factory/fnames.h"
 #include "front.h"
 #include "opts.h"
@@ -156,4 +164,65 @@ fs_batch_end(struct kc_factory *f, long *issued, long *failed)
 		*issued -= lost < *issued ? lost : *issued;
 		*failed += lost;
 	}
+}
+
+/* The certificates of a PEM file, re-encoded (no text outside the PEM
+ * blocks goes to the modem). */
+int
+fs_ca_pem_load(const char *path, char **out)
+{
+	unsigned char *data = NULL;
+	size_t len;
+	BIO *in = NULL, *mem = NULL;
+	X509 *x;
+	BUF_MEM *bm;
+	int rc, n = 0;
+
+	*out = NULL;
+	if ((rc = kc_file_read(path, KC_FILE_MAX, &data, &len)) != KC_OK)
+		return rc;
+	if ((in = BIO_new_mem_buf(data, (int)len)) == NULL ||
+	    (mem = BIO_new(BIO_s_mem())) == NULL) {
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	while ((x = PEM_read_bio_X509(in, NULL, NULL, NULL)) != NULL) {
+		n++;
+		if (X509_check_ca(x) < 1) {
+			char *sub = kc_name_string(X509_get_subject_name(x));
+			rc = kc_err(KC_ERR_INPUT, "%s: certificate %d (%s) is not "
+			    "a CA certificate; --ca-file takes the CA the device "
+			    "is to trust", path, n, sub ? sub : "?");
+			free(sub);
+			X509_free(x);
+			goto out;
+		}
+		if (PEM_write_bio_X509(mem, x) != 1) {
+			X509_free(x);
+			rc = kc_err_ssl(KC_ERR_CRYPTO, "%s: cannot encode", path);
+			goto out;
+		}
+		X509_free(x);
+	}
+	if (ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE ||
+	    n == 0) {
+		rc = kc_err_ssl(KC_ERR_INPUT, "%s: not a PEM file of one or "
+		    "more CA certificates", path);
+		goto out;
+	}
+	ERR_clear_error();
+	BIO_get_mem_ptr(mem, &bm);
+	/* Not strndup(): bm->data has no NUL, and ASan's strict string
+	 * checks (./check) flag strndup reading past it. */
+	if ((*out = malloc(bm->length + 1)) == NULL) {
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+	} else {
+		memcpy(*out, bm->data, bm->length);
+		(*out)[bm->length] = '\0';
+	}
+out:
+	BIO_free(in);
+	BIO_free(mem);
+	free(data);
+	return rc;
 }

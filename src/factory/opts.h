@@ -57,4 +57,9 @@ int fs_fatal(int rc);
  * *issued loses, and *failed gains, the devices that were rolled back. */
 void fs_batch_end(struct kc_factory *f, long *issued, long *failed);
 
+/* --ca-file of keygen and provision: the certificates of a PEM file, each
+ * a CA, re-encoded into *out (malloc'd, NUL-terminated; the caller frees
+ * it), so that no text outside the PEM blocks reaches the modem. */
+int fs_ca_pem_load(const char *path, char **out);
+
 #endif
