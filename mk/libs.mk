@@ -40,7 +40,8 @@ libkc_core_la_SOURCES = \
 	include/kc/core/keyquality.h src/core/keyquality.c \
 	include/kc/core/pgpwords.h src/core/pgpwords.c \
 	include/kc/core/dps.h src/core/dpscode.c \
-	include/kc/core/crl.h src/core/crl.c
+	include/kc/core/crl.h src/core/crl.c \
+	include/kc/core/revactions.h src/core/revactions.c
 libkc_core_la_CPPFLAGS = $(KC_FORBID_CPPFLAGS) $(AM_CPPFLAGS)
 libkc_core_la_LIBADD = $(CRYPTO_LIBS)
 
