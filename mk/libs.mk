@@ -110,6 +110,7 @@ libkc_factory_la_SOURCES = \
 	src/factory/lib/formats.c \
 	include/kc/factory/csv.h src/factory/lib/csv.c \
 	include/kc/factory/ledger.h src/factory/lib/ledger.c src/factory/lib/ledger_row.c \
+	src/factory/lib/factory_rotate.c \
 	src/factory/lib/ledger_int.h src/factory/lib/ledger_sqlite.c \
 	src/factory/lib/ledger_pg.c src/factory/lib/ledger_copy.c \
 	include/kc/factory/nrf.h src/factory/lib/nrf.c src/factory/lib/nrf_out.c \

@@ -35,6 +35,8 @@ static const struct kc_opt opts[] = {
 	KC_O_DAYS(A, p.days, "days", "validity; must end before the root's notAfter"),
 	KC_O_INT(A, p.path_len, "path-len", "N", 0, 8, "basicConstraints pathLen (default 0)"),
 	KC_O_STR(A, p.subject, "subject", "DN", "replace the CSR's subject, e.g. \"/CN=Factory 1 CA/O=Example\""),
+	KC_O_STR(A, p.renew, "renew", "OLD", "renew the intermediate OLD (PEM or DER): the CSR carries\n"
+	    "its key; its subject, a new validity, recorded as its renewal"),
 	KC_O_FLAG(A, yes, "yes", "sign without asking (the summary is still printed)"),
 	KC_O_STR(A, p.out, "out", "FILE", "intermediate certificate (PEM); must not exist"),
 	KC_O_STR(A, pin_file, "pin-file", "F", "user PIN from F (mode 0600); else asked on the terminal"),
@@ -49,8 +51,8 @@ const struct kc_optdef cmd_intermediate_sign_opts = {
 	"intermediate sign",
 	"intermediate sign --token L --label K --issuer root.pem\n"
 	"           --csr factory.csr --days N --out inter.pem [--path-len 0]\n"
-	"           [--subject DN] [--yes] [--pin-file F] [--module PATH]\n"
-	"           [--state DIR]",
+	"           [--subject DN] [--renew OLD.pem] [--yes] [--pin-file F]\n"
+	"           [--module PATH] [--state DIR]",
 	NULL, opts, 0, 0, NULL, 0
 };
 
@@ -141,6 +143,9 @@ cmd_intermediate_sign(int argc, char **argv)
 
 	kc_session_print_issued("intermediate", p.out, &res);
 	printf("  %-11s %s\n", "CSR SHA-256", kc_hash(res.in_sha256));
+	if (p.renew != NULL)
+		printf("  %-11s %s (the same key and subject)\n", "renews",
+		    kc_disp(p.renew));
 	printf("  %-11s %s/%s\n", "recorded in", kc_disp(p.state_dir),
 	    KC_REGISTER_FILE);
 	printf("SHA-256 fingerprint:\n  %s\n", kc_hash(res.fingerprint));

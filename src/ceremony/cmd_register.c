@@ -94,6 +94,11 @@ json_list(const char *state, const struct kc_register *reg,
 			printf("null");
 		printf(",\"file\":");
 		kc_front_json_bytes(e->path);
+		printf(",\"renews\":");
+		if (e->renews[0] != '\0')
+			kc_front_json_bytes(e->renews);
+		else
+			printf("null");
 		json_time("signed", e->time);
 		json_time("not_before", e->not_before);
 		json_time("not_after", e->not_after);
@@ -172,6 +177,10 @@ cmd_register_list(int argc, char **argv)
 			if (e->revoked_at != 0)
 				printf("  %-20s revoked %s, reason %s\n", "", rv,
 				    kc_reason_name(e->reason));
+			if (e->renews[0] != '\0')
+				printf("  %-20s renewal of serial %s (the same "
+				    "key and subject)\n", "",
+				    kc_disp(e->renews));
 		}
 		/* the one hash form (kc/display.h), each on a line */
 		printf("  %-20s sha256 %s\n", "", kc_hash(e->sha256));

@@ -66,7 +66,8 @@ struct last {
 	char		 why[512];
 };
 
-/* Whether e is the one that counts: not revoked, and no later entry of
+/* Whether e is the one that counts: not revoked, not renewed by a
+ * recorded renewal (intermediate sign --renew), and no later entry of
  * the same kind, CA and subject (a renewal) or, for a CRL, no CRL of the
  * same CA with a higher number. Verification certificates are
  * short-lived by design and do not count. */
@@ -81,6 +82,9 @@ counts(const struct kc_reg_entry *l, size_t n, size_t i)
 		const struct kc_reg_entry *o = &l[j];
 		if (j == i || o->kind != e->kind || strcmp(o->ca, e->ca) != 0)
 			continue;
+		if (e->kind != KC_REG_CRL && o->revoked_at == 0 &&
+		    o->renews[0] != '\0' && strcmp(o->renews, e->serial) == 0)
+			return 0;
 		if (e->kind == KC_REG_CRL) {
 			if (o->crl_number > e->crl_number)
 				return 0;
@@ -212,6 +216,11 @@ print_json(const char *state, const char *regpath, int warn, time_t now,
 		else {
 			printf(",\"serial\":");
 			kc_front_json_bytes(e->serial);
+			printf(",\"renews\":");
+			if (e->renews[0] != '\0')
+				kc_front_json_bytes(e->renews);
+			else
+				printf("null");
 		}
 		printf(",\"subject\":");
 		kc_front_json_bytes(e->subject);
@@ -276,6 +285,9 @@ print_text(const char *regpath, int warn, time_t now, const struct item *it,
 		    it[i].st == STATUS_LAPSED ? "LAPSED" : it[i].st ==
 		    STATUS_DUE ? "DUE" : "ok", what, end, it[i].days,
 		    kc_disp_quoted(e->subject), kc_disp(e->path));
+		if (e->renews[0] != '\0')
+			printf("  %-7s %-26s renews serial %s\n", "", "",
+			    kc_disp(e->renews));
 	}
 	if (!L->found)
 		printf("last ceremony: none (no transcript in the state "

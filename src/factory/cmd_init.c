@@ -13,6 +13,7 @@
 
 struct args {
 	const char *dir, *subject, *alg, *pass_file;
+	int rekey;
 };
 
 #define A struct args
@@ -22,6 +23,8 @@ static const struct kc_opt opts[] = {
 	KC_O_STR_REQ(A, alg, "algorithm", "ALG", "ec-p256, ec-p384, rsa-3072 or rsa-4096"),
 	KC_O_STR(A, pass_file, "pass-file", "F", "the new key's passphrase from F (mode 0600);\n"
 	    "else asked twice on the terminal"),
+	KC_O_FLAG(A, rekey, "rekey", "a second key and CSR in D/rekey/ beside the active\n"
+	    "ones, for a new intermediate (install switches D to it)"),
 	FS_O_LEDGER,
 	KC_O_END
 };
@@ -30,16 +33,19 @@ static const struct kc_opt opts[] = {
 const struct kc_optdef cmd_init_opts = {
 	"init",
 	"init [--dir D] --subject DN --algorithm ec-p256|ec-p384|rsa-3072|rsa-4096\n"
-	"           [--pass-file F]",
+	"           [--pass-file F] [--rekey]",
 	"Makes D/intermediate.key (encrypted) and D/intermediate.csr for the\n"
-	"ceremony; an existing key is never overwritten.\n",
+	"ceremony; an existing key is never overwritten. --rekey: the new key\n"
+	"and CSR go to D/rekey/ (a subject of their own); D keeps signing with\n"
+	"the active key until install gets the new key's certificate.\n",
 	opts, 0, 0, NULL, 0
 };
 
 int
 cmd_init(int argc, char **argv)
 {
-	struct args a = { KC_FACTORY_DIR, NULL, NULL, NULL };
+	struct args a = { KC_FACTORY_DIR, NULL, NULL, NULL, 0 };
+	char kdir[4096];
 	struct kc_secret *pass = NULL;
 	enum kc_alg alg;
 	char *csr = NULL;
@@ -52,8 +58,14 @@ cmd_init(int argc, char **argv)
 	    alg != KC_ALG_RSA_3072 && alg != KC_ALG_RSA_4096))
 		return kc_front_usage("init: --algorithm '%s': use ec-p256, "
 		    "ec-p384, rsa-3072 or rsa-4096", a.alg);
-	if ((rc = fs_pass(a.dir, a.pass_file, 1, &pass)) == KC_OK)
-		rc = kc_factory_init(a.dir, a.subject, alg, pass, &csr);
+	if (a.rekey && kc_ledger_chosen_uri() != NULL)
+		return kc_front_usage("init: --rekey keeps D's ledger; "
+		    "--ledger is for a new factory directory");
+	snprintf(kdir, sizeof(kdir), "%s%s", a.dir, a.rekey ?
+	    "/" KC_FACTORY_REKEY : "");
+	if ((rc = fs_pass(kdir, a.pass_file, 1, &pass)) == KC_OK)
+		rc = a.rekey ? kc_factory_rekey(a.dir, a.subject, alg, pass,
+		    &csr) : kc_factory_init(a.dir, a.subject, alg, pass, &csr);
 	kc_secret_free(pass);
 	/* --ledger: every later command of D uses it (D/ledger.conf) */
 	if (rc == KC_OK && kc_ledger_chosen_uri() != NULL &&
@@ -69,7 +81,11 @@ cmd_init(int argc, char **argv)
 	printf("%s/intermediate.key: new %s key, encrypted (AES-256, scrypt)\n"
 	    "%s: take it to the ceremony; then run\n"
 	    "  %s install --dir %s --cert intermediate.pem --root root.pem\n",
-	    a.dir, a.alg, csr, kc_progname, a.dir);
+	    kdir, a.alg, csr, kc_progname, a.dir);
+	if (a.rekey)
+		printf("%s keeps signing with its active key until then; "
+		    "install retires that key to %s/%s/SERIAL/\n", a.dir,
+		    a.dir, KC_FACTORY_PREVIOUS);
 	free(csr);
 	return KC_EXIT_OK;
 }

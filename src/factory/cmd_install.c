@@ -28,8 +28,11 @@ static const struct kc_opt opts[] = {
 const struct kc_optdef cmd_install_opts = {
 	"install",
 	"install [--dir D] --cert inter.pem --root root.pem",
-	"The certificate's key must be D's key; it must be a CA, verify to the\n"
-	"root and both must be valid now.\n",
+	"The certificate's key must be D's key (a renewal keeps the certificate\n"
+	"it replaces in D/previous/SERIAL/) or the key of a pending rekey (D\n"
+	"switches to it; the old key, CSR and certificate move to\n"
+	"D/previous/SERIAL/); it must be a CA, verify to the root and both must\n"
+	"be valid now.\n",
 	opts, 0, 0, NULL, 0
 };
 
@@ -51,5 +54,13 @@ cmd_install(int argc, char **argv)
 	printf("installed %s\n  issued by %s\n  valid until %s\n"
 	    "  SHA-256 %s\n", info.subject, info.root_subject, d,
 	    kc_hash(info.fingerprint));
+	if (info.rekeyed)
+		printf("  switched %s to the new key; the old key (encrypted), "
+		    "CSR, certificate and root are in %s (the devices it "
+		    "signed still chain to it)\n", kc_disp(a.dir),
+		    kc_disp(info.retired));
+	else if (info.retired[0] != '\0')
+		printf("  the certificate it replaces is kept in %s (the "
+		    "devices it signed)\n", kc_disp(info.retired));
 	return KC_EXIT_OK;
 }

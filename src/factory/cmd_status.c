@@ -7,6 +7,7 @@
  * convention, as keyceremony status). */
 #include "config.h"
 
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 #define STATUS_LAPSED	2
 #define STATUS_ERROR	3
 #define FIRST_IDS	5	/* device IDs listed per group */
+#define PREV_MAX	32	/* previous intermediates listed */
 
 struct args {
 	const char *dir, *warn;
@@ -61,6 +63,18 @@ struct ca {
 	time_t		 not_after;
 	long long	 days;
 	int		 st;
+};
+
+/* The intermediates no longer active (D/previous/SERIAL/intermediate.pem:
+ * replaced by a renewal, retired by a rekey) and a pending rekey. Listed
+ * with their end dates; they do not count toward the exit status (the
+ * devices they signed are counted with the devices). */
+struct prev {
+	struct ca	 c[PREV_MAX];
+	int		 n;
+	long		 more;		/* beyond PREV_MAX */
+	int		 rekey;		/* D/rekey/intermediate.csr exists */
+	char		 rekey_path[PATH_MAX];
 };
 
 struct devs {
@@ -107,6 +121,43 @@ load_ca(const char *dir, const char *name, struct ca *c, time_t now,
 		return kc_err(KC_ERR_NOMEM, "out of memory");
 	c->st = grade(c->not_after, now, warn, &c->days);
 	return KC_OK;
+}
+
+static int load_ca(const char *, const char *, struct ca *, time_t, int);
+
+/* D/previous/SERIAL/intermediate.pem, in name order; an unreadable one
+ * is an error (status cannot be told). */
+static int
+scan_previous(const char *dir, struct prev *p, time_t now, int warn)
+{
+	char base[PATH_MAX], sub[PATH_MAX];
+	struct dirent **names = NULL;
+	int n, rc = KC_OK;
+
+	snprintf(p->rekey_path, sizeof(p->rekey_path), "%s/rekey/"
+	    "intermediate.csr", dir);
+	p->rekey = access(p->rekey_path, F_OK) == 0;
+	if ((size_t)snprintf(base, sizeof(base), "%s/previous", dir) >=
+	    sizeof(base))
+		return kc_err(KC_ERR_USAGE, "%s: path too long", dir);
+	if ((n = scandir(base, &names, NULL, alphasort)) < 0)
+		return KC_OK;		/* none */
+	for (int i = 0; i < n; i++) {
+		if (rc == KC_OK && names[i]->d_name[0] != '.') {
+			if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", base,
+			    names[i]->d_name) >= sizeof(sub))
+				rc = kc_err(KC_ERR_USAGE, "%s: path too long",
+				    base);
+			else if (p->n == PREV_MAX)
+				p->more++;
+			else if ((rc = load_ca(sub, "intermediate.pem",
+			    &p->c[p->n], now, warn)) == KC_OK)
+				p->c[p->n++].what = "previous";
+		}
+		free(names[i]);
+	}
+	free(names);
+	return rc;
 }
 
 static int
@@ -178,8 +229,27 @@ json_ids(const char ids[][65], long n)
 }
 
 static void
+json_ca(const struct ca *c, int first, const char *status)
+{
+	char t[32];
+
+	kc_time_utc(c->not_after, t);
+	printf("%s{\"kind\":", first ? "" : ",");
+	kc_front_json_bytes(c->what);
+	printf(",\"subject\":");
+	kc_front_json_bytes(c->subject);
+	printf(",\"file\":");
+	kc_front_json_bytes(c->path);
+	printf(",\"not_after\":");
+	kc_front_json_bytes(t);
+	printf(",\"days_left\":%lld,\"status\":", c->days);
+	kc_front_json_bytes(status);
+	putchar('}');
+}
+
+static void
 print_json(const char *dir, int warn, time_t now, const struct ca *c,
-    const struct devs *d, int worst)
+    const struct prev *p, const struct devs *d, int worst)
 {
 	char t[32];
 
@@ -189,21 +259,17 @@ print_json(const char *dir, int warn, time_t now, const struct ca *c,
 	printf(",\"now\":");
 	kc_front_json_bytes(t);
 	printf(",\"warn_days\":%d,\"items\":[", warn);
-	for (int i = 0; i < 2; i++) {
-		kc_time_utc(c[i].not_after, t);
-		printf("%s{\"kind\":", i ? "," : "");
-		kc_front_json_bytes(c[i].what);
-		printf(",\"subject\":");
-		kc_front_json_bytes(c[i].subject);
-		printf(",\"file\":");
-		kc_front_json_bytes(c[i].path);
-		printf(",\"not_after\":");
-		kc_front_json_bytes(t);
-		printf(",\"days_left\":%lld,\"status\":", c[i].days);
-		kc_front_json_bytes(st_name(c[i].st));
-		putchar('}');
-	}
-	printf("],\"devices\":{\"live\":%ld,\"due\":%ld,\"lapsed\":%ld,"
+	for (int i = 0; i < 2; i++)
+		json_ca(&c[i], i == 0, st_name(c[i].st));
+	/* kind "previous": not active, not counted in "status" */
+	for (int i = 0; i < p->n; i++)
+		json_ca(&p->c[i], 0, "retired");
+	printf("],\"rekey_pending\":");
+	if (p->rekey)
+		kc_front_json_bytes(p->rekey_path);
+	else
+		printf("null");
+	printf(",\"devices\":{\"live\":%ld,\"due\":%ld,\"lapsed\":%ld,"
 	    "\"due_first\":", d->live, d->due, d->lapsed);
 	json_ids(d->due_ids, d->due);
 	printf(",\"lapsed_first\":");
@@ -226,7 +292,7 @@ print_ids(const char *label, const char ids[][65], long n)
 
 static void
 print_text(const char *dir, int warn, time_t now, const struct ca *c,
-    const struct devs *d, int dst)
+    const struct prev *p, const struct devs *d, int dst)
 {
 	char day[32];
 	struct tm tm;
@@ -242,6 +308,19 @@ print_text(const char *dir, int warn, time_t now, const struct ca *c,
 		    st_word(c[i].st), c[i].what, day, c[i].days,
 		    kc_disp_quoted(c[i].subject), kc_disp(c[i].path));
 	}
+	for (int i = 0; i < p->n; i++) {
+		gmtime_r(&p->c[i].not_after, &tm);
+		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+		printf("  %-7s %-13s %s  %6lld days  %s %s\n", "retired",
+		    "intermediate", day, p->c[i].days,
+		    kc_disp_quoted(p->c[i].subject), kc_disp(p->c[i].path));
+	}
+	if (p->more)
+		printf("  (and %ld more in %s/previous)\n", p->more,
+		    kc_disp(dir));
+	if (p->rekey)
+		printf("  %-7s %-13s %s: install its certificate to switch to "
+		    "the new key\n", "pending", "rekey", kc_disp(p->rekey_path));
 	printf("  %-7s devices       %ld live, %ld ending within %d days, "
 	    "%ld ended\n", st_word(dst), d->live, d->due, warn, d->lapsed);
 	if (d->lapsed)
@@ -255,11 +334,13 @@ cmd_status(int argc, char **argv)
 {
 	struct args a = { KC_FACTORY_DIR, "60", 0 };
 	struct ca c[2];
+	static struct prev p;
 	struct devs d;
 	time_t now = time(NULL);
 	int rc, warn, worst, dst;
 
 	memset(c, 0, sizeof(c));
+	memset(&p, 0, sizeof(p));
 	memset(&d, 0, sizeof(d));
 	c[0].what = "intermediate";
 	c[1].what = "root";
@@ -275,6 +356,7 @@ cmd_status(int argc, char **argv)
 	if ((rc = load_ca(a.dir, "intermediate.pem", &c[0], now, warn)) !=
 	    KC_OK ||
 	    (rc = load_ca(a.dir, "root.pem", &c[1], now, warn)) != KC_OK ||
+	    (rc = scan_previous(a.dir, &p, now, warn)) != KC_OK ||
 	    (rc = scan_devices(a.dir, &d)) != KC_OK) {
 		kc_front_fail(rc);
 		worst = STATUS_ERROR;
@@ -286,11 +368,13 @@ cmd_status(int argc, char **argv)
 		if (c[i].st > worst)
 			worst = c[i].st;
 	if (a.json)
-		print_json(a.dir, warn, now, c, &d, worst);
+		print_json(a.dir, warn, now, c, &p, &d, worst);
 	else
-		print_text(a.dir, warn, now, c, &d, dst);
+		print_text(a.dir, warn, now, c, &p, &d, dst);
 out:
 	OPENSSL_free(c[0].subject);
 	OPENSSL_free(c[1].subject);
+	for (int i = 0; i < p.n; i++)
+		OPENSSL_free(p.c[i].subject);
 	return worst;
 }

@@ -63,10 +63,19 @@ struct kc_intermediate_params {
 	int		 path_len;	/* 0 or more */
 	const char	*out;		/* intermediate certificate, PEM */
 	const char	*state_dir;	/* register; NULL: none */
+	const char	*renew;		/* NULL, or the intermediate this
+					   renews: the CSR must carry its key,
+					   the subject is its subject, the
+					   register records the renewal */
 	kc_confirm_fn	*confirm;
 	void		*confirm_arg;
 };
-/* res->in_sha256 gets the CSR's SHA-256. */
+/* res->in_sha256 gets the CSR's SHA-256. A renewal (renew): the old
+ * certificate must be a CA certificate (not a root, not a device) that
+ * verifies under the issuer, is in the register (when there is one) as
+ * an unrevoked intermediate of this root with the same SHA-256, and has
+ * the CSR's key; the new one gets its subject and subjectKeyIdentifier,
+ * so the devices it signed verify under either. */
 int kc_op_intermediate_sign(struct kc_token *tok,
     const struct kc_intermediate_params *p, struct kc_op_result *res);
 

@@ -60,6 +60,9 @@ struct kc_reg_entry {
 	time_t		 not_before, not_after;	/* CRLs: this/nextUpdate */
 	time_t		 revoked_at;	/* 0: not revoked */
 	int		 reason;	/* KC_REASON_* when revoked */
+	char		 renews[41];	/* a renewal (same key, same
+					   subject): the serial it renews;
+					   "" otherwise */
 };
 
 struct kc_register;
@@ -125,10 +128,13 @@ int kc_register_entry_cert(const X509 *x, const char *ca,
 /* The first valid CA certificate (intermediate: not revoked, notAfter
  * after now) of this CA whose subject equals name as RFC 5280 compares
  * names (X509_NAME_cmp on the canonical encodings: case and runs of
- * spaces ignored). 1 with *e filled when there is one, 0 when none,
- * negative on a database error. */
+ * spaces ignored). family not NULL (a renewal of that serial): the
+ * certificates of its renewal line (renews followed back to the same first
+ * certificate) do not count. 1 with *e filled when there is one, 0 when
+ * none, negative on a database error. */
 int kc_register_ca_subject_used(struct kc_register *reg, const char *ca,
-    const X509_NAME *name, time_t now, struct kc_reg_entry *e);
+    const X509_NAME *name, time_t now, const char *family,
+    struct kc_reg_entry *e);
 
 /* 1 when two names are equal as RFC 5280 compares them (see above) or
  * byte for byte. */

@@ -7,6 +7,11 @@
  *   D/intermediate.pem   the signed intermediate (after install)
  *   D/root.pem           the root it chains to (after install)
  *   D/ledger.sqlite      every certificate signed (kc/ledger.h)
+ *   D/rekey/             a pending rekey: intermediate.key, .csr
+ *   D/previous/SERIAL/   an intermediate no longer active, SERIAL its
+ *                        serial (lower-case hex): intermediate.pem and
+ *                        root.pem (replaced by a renewal), plus
+ *                        intermediate.key and .csr (retired by a rekey)
  *
  * Issuing one device certificate (kc_factory_issue) does, in order: parse
  * the CSR (PEM or DER), verify its self-signature, apply the key policy (EC
@@ -89,18 +94,37 @@ int kc_factory_id_ok(const char *id, const char **why);
 int kc_factory_init(const char *dir, const char *subject, enum kc_alg alg,
     const struct kc_secret *pass, char **csr_path);
 
+#define KC_FACTORY_REKEY	"rekey"
+#define KC_FACTORY_PREVIOUS	"previous"
+
+/*
+ * factorysign init --rekey: a second key and CSR in D/rekey/ (made as
+ * kc_factory_init makes D's), beside D's active ones, which stay in use.
+ * Refused when D has no installed intermediate, when a rekey is already
+ * pending (D/rekey/intermediate.key or .csr), and for the subject of the
+ * active intermediate (both are valid at once).
+ */
+int kc_factory_rekey(const char *dir, const char *subject, enum kc_alg alg,
+    const struct kc_secret *pass, char **csr_path);
+
 /*
  * factorysign install: refuses unless cert's public key is D's key (read
- * from D/intermediate.csr, whose self-signature is checked), cert is a CA,
- * cert verifies to root (a self-signed CA) and both are valid now. Then
- * keeps both as D/intermediate.pem and D/root.pem (replacing an earlier
- * install).
+ * from D/intermediate.csr, whose self-signature is checked) or the key of
+ * a pending rekey (D/rekey/intermediate.csr), cert is a CA, cert verifies
+ * to root (a self-signed CA) and both are valid now. Then keeps both as
+ * D/intermediate.pem and D/root.pem. For D's key (a renewal), an
+ * installed certificate that is another one is first copied with its root
+ * to D/previous/SERIAL/; for the rekey's key, D's key, CSR, certificate
+ * and root move to D/previous/SERIAL/ and the rekey's key and CSR become
+ * D's. info->retired names that directory ("" when none).
  */
 struct kc_factory_install_info {
 	char	subject[512];
 	char	root_subject[512];
 	time_t	not_after;
 	char	fingerprint[96];
+	int	rekeyed;		/* D switched to the rekey's key */
+	char	retired[4096];		/* D/previous/SERIAL, or "" */
 };
 int kc_factory_install(const char *dir, const char *cert_path,
     const char *root_path, struct kc_factory_install_info *info);

@@ -231,6 +231,16 @@ kc_issue_sign_write(struct kc_token *tok, const char *key_label,
     enum kc_reg_kind kind, const char *inputs_sha256, struct kc_register *reg,
     const char *out, struct kc_op_result *res)
 {
+	return kc_issue_sign_write_renewal(tok, key_label, is, x, profile,
+	    kind, inputs_sha256, NULL, reg, out, res);
+}
+
+int
+kc_issue_sign_write_renewal(struct kc_token *tok, const char *key_label,
+    const struct kc_issuer *is, X509 *x, enum kc_profile profile,
+    enum kc_reg_kind kind, const char *inputs_sha256, const char *renews,
+    struct kc_register *reg, const char *out, struct kc_op_result *res)
+{
 	struct kc_reg_entry e;
 	EVP_PKEY *priv = NULL;
 	char *pem = NULL;
@@ -242,6 +252,8 @@ kc_issue_sign_write(struct kc_token *tok, const char *key_label,
 	    (rc = kc_cert_pem(x, &pem, &pemlen)) == KC_OK &&
 	    (rc = kc_register_entry_cert(x, is->ca, kind, inputs_sha256, out,
 	    &e)) == KC_OK &&
+	    (renews == NULL || snprintf(e.renews, sizeof(e.renews), "%s",
+	    renews) >= 0) &&
 	    (rc = kc_register_write(reg, &e, out, pem, pemlen, 0644)) == KC_OK)
 		kc_issue_result(x, pem, pemlen, res);
 	EVP_PKEY_free(priv);

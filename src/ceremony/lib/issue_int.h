@@ -69,6 +69,11 @@ int kc_issue_sign_write(struct kc_token *tok, const char *key_label,
     const struct kc_issuer *is, X509 *x, enum kc_profile profile,
     enum kc_reg_kind kind, const char *inputs_sha256, struct kc_register *reg,
     const char *out, struct kc_op_result *res);
+/* The same, recorded as a renewal of the serial renews (NULL: none). */
+int kc_issue_sign_write_renewal(struct kc_token *tok, const char *key_label,
+    const struct kc_issuer *is, X509 *x, enum kc_profile profile,
+    enum kc_reg_kind kind, const char *inputs_sha256, const char *renews,
+    struct kc_register *reg, const char *out, struct kc_op_result *res);
 
 /* Before a CRL is signed (crl_root.c): the register's next number must be
  * above, and its revoked list (rev, n) hold, what the newest CRL files of

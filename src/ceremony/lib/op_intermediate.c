@@ -3,11 +3,14 @@
  * extensions (see kc/ops.h). */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
 
 #include "kc/ceremony/ops.h"
 #include "kc/ceremony/register.h"
@@ -41,7 +44,7 @@ spki_sha256(const struct kc_csr *csr, char out[65])
 static char *
 summary(const struct kc_intermediate_params *p, const struct kc_issuer *is,
     const struct kc_csr *csr, const X509_NAME *subject, time_t nb, time_t na,
-    const unsigned char *serial)
+    const unsigned char *serial, const char *renews)
 {
 	BIO *b = BIO_new(BIO_s_mem());
 	char *subj = kc_name_string(subject), t1[32], t2[32], *out = NULL;
@@ -60,7 +63,16 @@ summary(const struct kc_intermediate_params *p, const struct kc_issuer *is,
 	    "for the CSR file %s:\n", kc_disp_quoted(p->csr));
 	BIO_printf(b, "  root             %s (file %s)\n",
 	    kc_disp_quoted(is->subject), kc_disp_quoted(is->path));
-	if (p->subject != NULL) {
+	if (renews != NULL) {
+		BIO_printf(b, "  RENEWAL of serial %s (file %s): the same key "
+		    "and subject,\n   a new validity; the devices it signed "
+		    "verify under both\n", renews, kc_disp_quoted(p->renew));
+		BIO_printf(b, "  subject (from the certificate renewed): %s\n",
+		    kc_disp_quoted(subj));
+		if (!kc_name_same(subject, csr->subject))
+			BIO_printf(b, "  the CSR asked for (ignored): %s\n",
+			    kc_disp_quoted(csr->subject_str));
+	} else if (p->subject != NULL) {
 		BIO_printf(b, "  subject (from --subject or the ceremony file): "
 		    "%s\n", kc_disp_quoted(subj));
 		BIO_printf(b, "  the CSR asked for (ignored): %s\n",
@@ -113,13 +125,13 @@ out:
  * 5280 does (case and runs of spaces ignored). Reads the register only. */
 static int
 check_ca_name(const struct kc_intermediate_params *p,
-    const struct kc_issuer *is, const X509_NAME *subject)
+    const struct kc_issuer *is, const X509_NAME *subject, const char *family)
 {
 	struct kc_register *reg = NULL;
 	struct kc_reg_entry e;
 	char *s = kc_name_string(subject), until[32];
-	const char *from = p->subject != NULL ? "--subject or the ceremony "
-	    "file" : p->csr;
+	const char *from = family != NULL ? p->renew : p->subject != NULL ?
+	    "--subject or the ceremony file" : p->csr;
 	int rc = KC_OK, used;
 
 	if (s == NULL)
@@ -143,7 +155,7 @@ check_ca_name(const struct kc_intermediate_params *p,
 	if (rc != KC_OK)
 		goto out;
 	if ((used = kc_register_ca_subject_used(reg, is->ca, subject,
-	    time(NULL), &e)) < 0) {
+	    time(NULL), family, &e)) < 0) {
 		rc = used;
 		goto out;
 	}
@@ -163,6 +175,136 @@ out:
 	return rc;
 }
 
+/* --renew: the register's word on OLD (when there is a register): an
+ * intermediate of this root, the same certificate, not revoked. */
+static int
+renewal_recorded(const struct kc_intermediate_params *p,
+    const struct kc_issuer *is, const X509 *old, const char *serial)
+{
+	struct kc_register *reg = NULL;
+	struct kc_reg_entry e;
+	char fp[65], when[32];
+	int rc;
+
+	if (p->state_dir == NULL)
+		return KC_OK;
+	if ((rc = kc_register_open(p->state_dir, 0, &reg)) == KC_ERR_NOTFOUND)
+		return kc_err(KC_ERR_POLICY, "%s: serial %s is not in the "
+		    "register (no register in %s): only an intermediate this "
+		    "root issued and recorded is renewed", p->renew, serial,
+		    p->state_dir);
+	if (rc != KC_OK)
+		return rc;
+	if ((rc = kc_register_find(reg, is->ca, serial, &e)) ==
+	    KC_ERR_NOTFOUND) {
+		rc = kc_err(KC_ERR_POLICY, "%s: serial %s is not in the "
+		    "register %s of this root: only an intermediate this root "
+		    "issued and recorded is renewed", p->renew, serial,
+		    kc_register_path(reg));
+		goto out;
+	}
+	if (rc != KC_OK)
+		goto out;
+	if ((rc = kc_cert_fingerprint(old, NULL, fp)) != KC_OK)
+		goto out;
+	if (e.kind != KC_REG_INTERMEDIATE)
+		rc = kc_err(KC_ERR_POLICY, "%s: serial %s is a %s certificate "
+		    "in the register %s, not an intermediate; --renew renews "
+		    "an intermediate", p->renew, serial,
+		    kc_reg_kind_name(e.kind), kc_register_path(reg));
+	else if (strcmp(e.sha256, fp) != 0)
+		rc = kc_err(KC_ERR_POLICY, "%s: serial %s in the register %s "
+		    "is another certificate (SHA-256 %s, this file %s)",
+		    p->renew, serial, kc_register_path(reg), e.sha256, fp);
+	else if (e.revoked_at != 0) {
+		kc_time_utc(e.revoked_at, when);
+		rc = kc_err(KC_ERR_POLICY, "%s: serial %s was revoked on %s "
+		    "(%s); a revoked intermediate is not renewed: sign a new "
+		    "one for a new key", p->renew, serial, when,
+		    kc_reason_name(e.reason));
+	}
+out:
+	kc_register_close(reg);
+	return rc;
+}
+
+/* --renew: OLD is an intermediate this root signed, for the CSR's key;
+ * *old and serial (lower-case hex) on success. */
+static int
+renewal_check(const struct kc_intermediate_params *p,
+    const struct kc_issuer *is, const struct kc_csr *csr,
+    const X509_NAME *override, X509 **old, char serial[41])
+{
+	char *s, *subj = NULL;
+	int rc;
+
+	if ((rc = kc_cert_load(p->renew, old)) != KC_OK)
+		return rc;
+	if ((s = kc_cert_serial_hex(*old)) == NULL)
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < 40 && s[i] != '\0'; i++)
+		serial[i] = (char)tolower((unsigned char)s[i]);
+	serial[strlen(s) < 40 ? strlen(s) : 40] = '\0';
+	free(s);
+	if (X509_check_issued(*old, *old) == X509_V_OK)
+		return kc_err(KC_ERR_POLICY, "%s: a self-signed (root) "
+		    "certificate; --renew renews an intermediate this root "
+		    "signed", p->renew);
+	if (X509_check_ca(*old) < 1)
+		return kc_err(KC_ERR_POLICY, "%s: not a CA certificate (a "
+		    "device certificate?); --renew renews an intermediate "
+		    "this root signed", p->renew);
+	if (X509_check_issued(is->cert, *old) != X509_V_OK ||
+	    X509_verify(*old, X509_get0_pubkey(is->cert)) != 1) {
+		ERR_clear_error();
+		return kc_err(KC_ERR_POLICY, "%s: not issued by the root %s "
+		    "(its signature does not verify under it)", p->renew,
+		    is->path);
+	}
+	if (EVP_PKEY_eq(csr->pubkey, X509_get0_pubkey(*old)) != 1) {
+		ERR_clear_error();
+		return kc_err(KC_ERR_POLICY, "%s: the CSR's key is not the key "
+		    "of %s; a renewal certifies the same key (bring the CSR "
+		    "made with it, the factory's D/intermediate.csr), or sign "
+		    "without --renew", p->csr, p->renew);
+	}
+	if (override != NULL &&
+	    !kc_name_same(override, X509_get_subject_name(*old))) {
+		subj = kc_name_string(X509_get_subject_name(*old));
+		rc = kc_err(KC_ERR_POLICY, "--subject differs from the subject "
+		    "%s of %s; a renewal keeps the subject (the devices name "
+		    "it as their issuer)", subj != NULL ? subj : "?",
+		    p->renew);
+		free(subj);
+		return rc;
+	}
+	return renewal_recorded(p, is, *old, serial);
+}
+
+/* The renewal's key identifier is OLD's: the devices' AKI names it (read
+ * from the extensions: x is not signed yet, its cache may be stale). */
+static int
+renewal_ski(const struct kc_intermediate_params *p, const X509 *x,
+    const X509 *old)
+{
+	ASN1_OCTET_STRING *a = X509_get_ext_d2i(x, NID_subject_key_identifier,
+	    NULL, NULL);
+	ASN1_OCTET_STRING *b = X509_get_ext_d2i(old,
+	    NID_subject_key_identifier, NULL, NULL);
+	int same = a != NULL && b != NULL && ASN1_OCTET_STRING_cmp(a, b) == 0;
+
+	ASN1_OCTET_STRING_free(a);
+	ASN1_OCTET_STRING_free(b);
+	ERR_clear_error();
+	if (!same)
+		return kc_err(KC_ERR_POLICY, "%s: its subjectKeyIdentifier is "
+		    "not the one derived from its key; the devices it signed "
+		    "name it as their authority key identifier, so a renewal "
+		    "cannot stand in for it: sign a new intermediate",
+		    p->renew);
+	return KC_OK;
+}
+
 int
 kc_op_intermediate_sign(struct kc_token *tok,
     const struct kc_intermediate_params *p, struct kc_op_result *res)
@@ -172,9 +314,10 @@ kc_op_intermediate_sign(struct kc_token *tok,
 	struct kc_register *reg = NULL;
 	struct kc_cert_req req;
 	X509_NAME *override = NULL;
-	X509 *x = NULL;
+	X509 *x = NULL, *old = NULL;
 	unsigned char serial[KC_SERIAL_LEN];
-	char *text = NULL;
+	char *text = NULL, renews[41] = "";
+	const X509_NAME *subject;
 	int rc;
 
 	memset(&is, 0, sizeof(is));
@@ -204,7 +347,12 @@ kc_op_intermediate_sign(struct kc_token *tok,
 		    "key; an intermediate needs its own key pair", p->csr);
 		goto out;
 	}
-	if (override == NULL &&
+	if (p->renew != NULL && (rc = renewal_check(p, &is, csr, override,
+	    &old, renews)) != KC_OK)
+		goto out;
+	subject = old != NULL ? X509_get_subject_name(old) : override != NULL ?
+	    override : csr->subject;
+	if (old == NULL && override == NULL &&
 	    X509_NAME_entry_count(csr->subject) == 0) {
 		rc = kc_err(KC_ERR_POLICY, "%s: the CSR has an empty subject; "
 		    "give one with --subject", p->csr);
@@ -213,8 +361,8 @@ kc_op_intermediate_sign(struct kc_token *tok,
 	if ((rc = kc_issuer_window(&is, p->days, time(NULL), &req.not_before,
 	    &req.not_after)) != KC_OK)
 		goto out;
-	if ((rc = check_ca_name(p, &is, override != NULL ? override :
-	    csr->subject)) != KC_OK)
+	if ((rc = check_ca_name(p, &is, subject, old != NULL ? renews : NULL))
+	    != KC_OK)
 		goto out;
 
 	/* The token: is --issuer the certificate of this key? */
@@ -223,7 +371,7 @@ kc_op_intermediate_sign(struct kc_token *tok,
 		goto out;
 
 	req.profile = KC_PROFILE_INTERMEDIATE;
-	req.subject = override != NULL ? override : csr->subject;
+	req.subject = subject;
 	req.subject_key = csr->pubkey;
 	req.issuer = is.cert;
 	req.serial = serial;
@@ -232,22 +380,25 @@ kc_op_intermediate_sign(struct kc_token *tok,
 	if ((rc = kc_cert_build(&req, &x)) != KC_OK ||
 	    (rc = kc_cert_lint(x, is.cert, KC_PROFILE_INTERMEDIATE)) != KC_OK)
 		goto out;
+	if (old != NULL && (rc = renewal_ski(p, x, old)) != KC_OK)
+		goto out;
 
 	if (p->confirm != NULL)
 		text = summary(p, &is, csr, req.subject, req.not_before,
-		    req.not_after, serial);
+		    req.not_after, serial, old != NULL ? renews : NULL);
 	if ((rc = kc_issue_confirm(p->confirm, p->confirm_arg, text, p->out))
 	    != KC_OK)
 		goto out;
 
 	/* Attributes and self-test again, right before the signature. */
-	if ((rc = kc_issue_sign_write(tok, p->key_label, &is, x,
-	    KC_PROFILE_INTERMEDIATE, KC_REG_INTERMEDIATE, csr->sha256, reg,
-	    p->out, res)) != KC_OK)
+	if ((rc = kc_issue_sign_write_renewal(tok, p->key_label, &is, x,
+	    KC_PROFILE_INTERMEDIATE, KC_REG_INTERMEDIATE, csr->sha256,
+	    old != NULL ? renews : NULL, reg, p->out, res)) != KC_OK)
 		goto out;
 	rc = KC_OK;
 out:
 	X509_free(x);
+	X509_free(old);
 	X509_NAME_free(override);
 	kc_csr_free(csr);
 	kc_issuer_free(&is);

@@ -24,6 +24,7 @@ struct kc_register {
 	sqlite3	*db;
 	char	 path[PATH_MAX];
 	int	 in_tx;
+	int	 has_renews;	/* the issued table has the renews column */
 };
 
 static const char *kind_names[] = {
@@ -73,6 +74,7 @@ static const char schema[] =
 	" not_after INTEGER NOT NULL,"
 	" revoked_at INTEGER,"
 	" reason INTEGER,"
+	" renews TEXT NOT NULL DEFAULT '',"
 	" CHECK ((kind = 'crl') = (crl_number IS NOT NULL)));"
 	"CREATE UNIQUE INDEX IF NOT EXISTS issued_serial ON issued (ca, serial)"
 	" WHERE kind != 'crl';"
@@ -93,6 +95,26 @@ static const char schema[] =
 	" cert_sha256 TEXT NOT NULL, set_id TEXT NOT NULL,"
 	" k INTEGER NOT NULL, n INTEGER NOT NULL, medium TEXT NOT NULL);"
 	"PRAGMA user_version = 1;";
+
+/* Whether the issued table has the renews column (a register made before
+ * renewals existed lacks it). */
+static int
+has_renews(struct kc_register *r)
+{
+	sqlite3_stmt *st = NULL;
+	int found = 0;
+
+	if (sqlite3_prepare_v2(r->db, "PRAGMA table_info(issued)", -1, &st,
+	    NULL) != SQLITE_OK)
+		return 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const unsigned char *n = sqlite3_column_text(st, 1);
+		if (n != NULL && strcmp((const char *)n, "renews") == 0)
+			found = 1;
+	}
+	sqlite3_finalize(st);
+	return found;
+}
 
 int
 kc_register_open(const char *dir, int create, struct kc_register **out)
@@ -135,6 +157,11 @@ kc_register_open(const char *dir, int create, struct kc_register **out)
 		goto fail;
 	if (create && (rc = exec(r, schema, "schema")) != KC_OK)
 		goto fail;
+	/* an older register gets the renews column (renewals: issue 15) */
+	if (create && !has_renews(r) && (rc = exec(r, "ALTER TABLE issued ADD "
+	    "COLUMN renews TEXT NOT NULL DEFAULT '';", "add renews")) != KC_OK)
+		goto fail;
+	r->has_renews = has_renews(r);
 	if (create)
 		chmod(r->path, 0600);
 	*out = r;
@@ -214,15 +241,17 @@ int
 kc_register_add(struct kc_register *r, const struct kc_reg_entry *e)
 {
 	sqlite3_stmt *st = NULL;
-	char serial[41];
+	char serial[41], renews[41];
 	int rc, s;
 
 	if ((rc = prepare(r, "INSERT INTO issued (kind, ca, serial, "
 	    "crl_number, subject, sha256, inputs_sha256, path, time, "
-	    "not_before, not_after, revoked_at, reason) VALUES "
-	    "(?,?,?,?,?,?,?,?,?,?,?,?,?)", &st)) != KC_OK)
+	    "not_before, not_after, revoked_at, reason, renews) VALUES "
+	    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &st)) != KC_OK)
 		return rc;
 	norm_serial(e->serial, serial);
+	norm_serial(e->renews, renews);
+	sqlite3_bind_text(st, 14, renews, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 1, kc_reg_kind_name(e->kind), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, e->ca, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, serial, -1, SQLITE_STATIC);
@@ -288,9 +317,16 @@ kc_register_backup_add(struct kc_register *r, const struct kc_reg_backup *b)
 	return rc;
 }
 
-static const char cols[] = "id, kind, ca, serial, coalesce(crl_number, 0), "
-	"subject, sha256, inputs_sha256, path, time, not_before, not_after, "
-	"coalesce(revoked_at, 0), coalesce(reason, -1)";
+#define COLS "id, kind, ca, serial, coalesce(crl_number, 0), " \
+	"subject, sha256, inputs_sha256, path, time, not_before, not_after, " \
+	"coalesce(revoked_at, 0), coalesce(reason, -1)"
+
+/* The columns row() reads; a register without renews reads it as ''. */
+static const char *
+cols(const struct kc_register *r)
+{
+	return r->has_renews ? COLS ", renews" : COLS ", ''";
+}
 
 static void
 copy_col(sqlite3_stmt *st, int i, char *dst, size_t n)
@@ -323,6 +359,7 @@ row(sqlite3_stmt *st, struct kc_reg_entry *e)
 	e->not_after = (time_t)sqlite3_column_int64(st, 11);
 	e->revoked_at = (time_t)sqlite3_column_int64(st, 12);
 	e->reason = sqlite3_column_int(st, 13);
+	copy_col(st, 14, e->renews, sizeof(e->renews));
 }
 
 int
@@ -334,7 +371,7 @@ kc_register_find(struct kc_register *r, const char *ca, const char *serial,
 	int rc, step;
 
 	snprintf(sql, sizeof(sql), "SELECT %s FROM issued WHERE ca = ? AND "
-	    "serial = ? AND kind != 'crl'", cols);
+	    "serial = ? AND kind != 'crl'", cols(r));
 	if ((rc = prepare(r, sql, &st)) != KC_OK)
 		return rc;
 	norm_serial(serial, s);
@@ -425,7 +462,7 @@ select_list(struct kc_register *r, const char *where, const char *ca,
 
 	*list = NULL;
 	*n = 0;
-	snprintf(sql, sizeof(sql), "SELECT %s FROM issued %s", cols, where);
+	snprintf(sql, sizeof(sql), "SELECT %s FROM issued %s", cols(r), where);
 	if ((rc = prepare(r, sql, &st)) != KC_OK)
 		return rc;
 	if (ca != NULL)
@@ -503,27 +540,56 @@ fold_subject(const char *in, char *out, size_t outsz)
 	out[n] = '\0';
 }
 
+/* The first certificate of a renewal line: follow renews back through
+ * l (the CA's intermediates) from serial; bounded by n steps. */
+static const char *
+renewal_origin(const struct kc_reg_entry *l, size_t n, const char *serial)
+{
+	const char *at = serial;
+
+	for (size_t step = 0; step <= n; step++) {
+		const char *up = NULL;
+		for (size_t i = 0; i < n && up == NULL; i++)
+			if (strcmp(l[i].serial, at) == 0 &&
+			    l[i].renews[0] != '\0')
+				up = l[i].renews;
+		if (up == NULL)
+			return at;
+		at = up;
+	}
+	return at;
+}
+
 int
 kc_register_ca_subject_used(struct kc_register *r, const char *ca,
-    const X509_NAME *name, time_t now, struct kc_reg_entry *e)
+    const X509_NAME *name, time_t now, const char *family,
+    struct kc_reg_entry *e)
 {
 	struct kc_reg_entry *l = NULL;
-	char *want = NULL, a[1024], b[1024];
+	char *want = NULL, a[1024], b[1024], fam[41];
+	const char *origin = NULL;
 	size_t n = 0;
 	int rc, found = 0;
 
-	if ((rc = select_list(r, "WHERE ca = ? AND kind = 'intermediate' AND "
-	    "revoked_at IS NULL ORDER BY id", ca, &l, &n)) != KC_OK)
+	if ((rc = select_list(r, "WHERE ca = ? AND kind = 'intermediate' "
+	    "ORDER BY id", ca, &l, &n)) != KC_OK)
 		return rc;
 	if ((want = kc_name_string(name)) == NULL) {
 		free(l);
 		return kc_err(KC_ERR_NOMEM, "out of memory");
 	}
+	if (family != NULL) {
+		norm_serial(family, fam);
+		origin = renewal_origin(l, n, fam);
+	}
 	fold_subject(want, a, sizeof(a));
 	for (size_t i = 0; i < n && !found; i++) {
 		X509_NAME *old = NULL;
 
-		if (l[i].not_after <= now)
+		if (l[i].not_after <= now || l[i].revoked_at != 0)
+			continue;
+		if (origin != NULL &&
+		    strcmp(renewal_origin(l, n, l[i].serial), origin) == 0)
 			continue;
 		if (kc_name_parse(l[i].subject, &old) == KC_OK) {
 			found = kc_name_same(old, name);

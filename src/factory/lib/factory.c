@@ -147,6 +147,7 @@ out:
 
 /* --- install --------------------------------------------------------------- */
 
+/* The key of DIR/intermediate.csr (its self-signature checked). */
 static int
 load_csr_key(const char *dir, EVP_PKEY **out)
 {
@@ -203,8 +204,8 @@ int
 kc_factory_install(const char *dir, const char *cert_path,
     const char *root_path, struct kc_factory_install_info *info)
 {
-	char ipath[PATH_MAX], rpath[PATH_MAX], hex[65];
-	EVP_PKEY *mine = NULL;
+	char ipath[PATH_MAX], rpath[PATH_MAX], rk[PATH_MAX], hex[65];
+	EVP_PKEY *mine = NULL, *pending = NULL;
 	X509 *cert = NULL, *root = NULL;
 	X509_STORE *store = NULL;
 	X509_STORE_CTX *ctx = NULL;
@@ -216,15 +217,30 @@ kc_factory_install(const char *dir, const char *cert_path,
 	memset(info, 0, sizeof(*info));
 	if ((rc = path_join(ipath, sizeof(ipath), dir, "intermediate.pem")) ||
 	    (rc = path_join(rpath, sizeof(rpath), dir, "root.pem")) ||
+	    (rc = path_join(rk, sizeof(rk), dir, KC_FACTORY_REKEY)) ||
 	    (rc = load_csr_key(dir, &mine)) ||
 	    (rc = kc_cert_load(cert_path, &cert)) ||
 	    (rc = kc_cert_load(root_path, &root)))
 		goto out;
 	if (EVP_PKEY_eq(X509_get0_pubkey(cert), mine) != 1) {
-		rc = kc_err(KC_ERR_POLICY, "%s: its public key is not the key "
-		    "of %s (wrong certificate, or signed for another factory)",
-		    cert_path, dir);
-		goto out;
+		char pc[PATH_MAX];
+		ERR_clear_error();
+		if (path_join(pc, sizeof(pc), rk, "intermediate.csr") ==
+		    KC_OK && access(pc, F_OK) == 0) {
+			if ((rc = load_csr_key(rk, &pending)) != KC_OK)
+				goto out;
+			info->rekeyed = EVP_PKEY_eq(X509_get0_pubkey(cert),
+			    pending) == 1;
+			ERR_clear_error();
+		}
+		if (!info->rekeyed) {
+			rc = kc_err(KC_ERR_POLICY, "%s: its public key is not "
+			    "the key of %s%s%s (wrong certificate, or signed "
+			    "for another factory)", cert_path, dir, pending !=
+			    NULL ? " nor of its pending rekey " : "", pending !=
+			    NULL ? rk : "");
+			goto out;
+		}
 	}
 	if (X509_check_ca(cert) < 1) {
 		rc = kc_err(KC_ERR_POLICY, "%s is not a CA certificate; it "
@@ -261,8 +277,15 @@ kc_factory_install(const char *dir, const char *cert_path,
 		ERR_clear_error();
 		goto out;
 	}
-	if ((rc = der_pem(&ib, cert)) || (rc = der_pem(&rb, root)) ||
-	    (rc = kc_file_write(rpath, rb.p, rb.len, 0644, 0)) ||
+	if ((rc = der_pem(&ib, cert)) || (rc = der_pem(&rb, root)))
+		goto out;
+	/* a renewal keeps the certificate it replaces; a rekey retires
+	 * the old key with its certificate (factory_rotate.c) */
+	if ((rc = info->rekeyed ? kc_factory_rekey_switch(dir, info->retired,
+	    sizeof(info->retired)) : kc_factory_retire_cert(dir, cert,
+	    info->retired, sizeof(info->retired))) != KC_OK)
+		goto out;
+	if ((rc = kc_file_write(rpath, rb.p, rb.len, 0644, 0)) ||
 	    (rc = kc_file_write(ipath, ib.p, ib.len, 0644, 0)))
 		goto out;
 	if ((s = kc_name_string(X509_get_subject_name(cert))) != NULL) {
@@ -285,6 +308,7 @@ out:
 	X509_free(cert);
 	X509_free(root);
 	EVP_PKEY_free(mine);
+	EVP_PKEY_free(pending);
 	return rc;
 }
 

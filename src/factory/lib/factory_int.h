@@ -247,3 +247,15 @@ int kc_factory_rerun(struct kc_ledger *l, const struct kc_ledger_row *live,
     const struct kc_fjob *j, int *rewritten);
 
 #endif
+/* --- renewal and rekey (factory_rotate.c) ---------------------------------- */
+
+/* install for D's own key: an installed certificate other than cert is
+ * copied with D/root.pem to D/previous/SERIAL/ (named in retired, n
+ * bytes; "" when nothing was kept). */
+int kc_factory_retire_cert(const char *dir, const X509 *cert, char *retired,
+    size_t n);
+/* install for the pending rekey's key: D's key, CSR, certificate and
+ * root moved to D/previous/SERIAL/ (retired), then D/rekey's key and CSR
+ * to D; the caller writes the new certificate and root. */
+int kc_factory_rekey_switch(const char *dir, char *retired, size_t n);
+
