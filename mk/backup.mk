@@ -33,3 +33,7 @@ EXTRA_DIST += tests/backup/record.sh
 TESTS += tests/backup/ceremony.sh
 EXTRA_DIST += tests/backup/ceremony.sh
 dist_ceremony_DATA += ceremony/root-ca-with-backup.yaml
+# ceremony/restore-root.yaml: the restore as a ceremony (root-restore step)
+TESTS += tests/backup/restore-ceremony.sh
+EXTRA_DIST += tests/backup/restore-ceremony.sh tests/backup/scan-wrap.py
+dist_ceremony_DATA += ceremony/restore-root.yaml

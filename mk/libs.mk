@@ -66,10 +66,10 @@ libkc_ceremony_la_SOURCES = \
 	include/kc/ceremony/review.h src/ceremony/lib/ceremony_review.c \
 	src/ceremony/lib/engine_int.h src/ceremony/lib/engine.c \
 	src/ceremony/lib/engine_actions.c src/ceremony/lib/preflight.c \
-	src/ceremony/lib/engine_io.c \
+	src/ceremony/lib/engine_io.c src/ceremony/lib/engine_restore.c \
 	include/kc/ceremony/transcript.h src/ceremony/lib/transcript_int.h \
 	src/ceremony/lib/transcript.c src/ceremony/lib/transcript_enc.c \
-	src/ceremony/lib/transcript_read.c \
+	src/ceremony/lib/transcript_read.c src/ceremony/lib/transcript_dir.c \
 	include/kc/ceremony/media.h src/ceremony/lib/media_int.h \
 	src/ceremony/lib/media_screen.c src/ceremony/lib/media_open.c \
 	src/ceremony/lib/media_batch.c src/ceremony/lib/media_sums.c \
@@ -81,7 +81,9 @@ libkc_ceremony_la_SOURCES = \
 	src/ceremony/lib/issue.c src/ceremony/lib/op_root.c \
 	src/ceremony/lib/op_intermediate.c src/ceremony/lib/op_verification.c \
 	src/ceremony/lib/op_crl.c \
-	include/kc/ceremony/cross.h src/ceremony/lib/op_cross.c
+	include/kc/ceremony/cross.h src/ceremony/lib/op_cross.c \
+	include/kc/ceremony/backup.h src/ceremony/lib/backup_medium.c \
+	src/ceremony/lib/op_restore.c src/ceremony/lib/backup_record.c
 libkc_ceremony_la_CPPFLAGS = $(AM_CPPFLAGS) $(SQLITE_CFLAGS) $(YAML_CFLAGS) \
 	$(GFSHARE_CFLAGS)
 libkc_ceremony_la_LIBADD = $(SQLITE_LIBS) $(YAML_LIBS) $(GFSHARE_LIBS) \

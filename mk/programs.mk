@@ -13,8 +13,7 @@ keyceremony_SOURCES = \
 	src/ceremony/cmd_export.c src/ceremony/cmd_import.c \
 	src/ceremony/cmd_quorum.c src/ceremony/cmd_paper.c \
 	src/ceremony/cmd_tui.c \
-	src/ceremony/cmd_backup.c src/ceremony/backup_int.h \
-	src/ceremony/backup_medium.c \
+	src/ceremony/cmd_backup.c \
 	src/ceremony/tui/tui.h src/ceremony/tui/tui.c \
 	src/ceremony/tui/draw.c src/ceremony/tui/input.c \
 	src/ceremony/tui/field.c src/ceremony/tui/util.c \

@@ -4,7 +4,7 @@
  * wrap key from the token's RNG that the security officer marks
  * CKA_TRUSTED, the wrap key split K-of-N among custodians (one sheet
  * each, never on the backup medium), and its restore into a second token
- * from K sheets. The medium's files: backup_int.h.
+ * from K sheets. The medium's files: kc/ceremony/backup.h.
  */
 #include "config.h"
 
@@ -25,13 +25,14 @@
 
 #include "kc/ceremony/quorum.h"
 #include "kc/ceremony/register.h"
+#include "kc/ceremony/transcript.h"
 #include "kc/core/display.h"
 #include "kc/core/error.h"
 #include "kc/core/fileio.h"
 #include "kc/core/x509.h"
 #include "kc/hsm/token.h"
 #include "kc/hsm/wrap.h"
-#include "backup_int.h"
+#include "kc/ceremony/backup.h"
 #include "commands.h"
 #include "front.h"
 #include "opt.h"
@@ -372,32 +373,43 @@ record_open(const char *state, const char *medium, struct kc_register **reg)
 	return kc_register_open(state, 1, reg);
 }
 
-/* The register's record of a backup or restore (no wrap key byte). */
+/* --state: the command's own transcript (kc_bk_log_open). */
 static int
-record(struct kc_register *reg, const char *kind,
-    const struct kc_bk_manifest *m, const char *token, const char *label,
-    const char *medium)
+log_open(const char *state, const char *cmd, const char *title,
+    const char *module, const char *token, const char *medium,
+    struct kc_transcript **tr)
 {
-	struct kc_reg_backup b;
-
-	if (reg == NULL)
+	*tr = NULL;
+	if (state == NULL)
 		return KC_OK;
-	memset(&b, 0, sizeof(b));
-	snprintf(b.kind, sizeof(b.kind), "%s", kind);
-	b.time = time(NULL);
-	snprintf(b.token, sizeof(b.token), "%s", token);
-	snprintf(b.token_serial, sizeof(b.token_serial), "%s",
-	    m->token_serial);
-	snprintf(b.key_label, sizeof(b.key_label), "%s", label);
-	snprintf(b.alg, sizeof(b.alg), "%s", m->alg);
-	memcpy(b.wrapped_sha256, m->wrapped_sha256, sizeof(b.wrapped_sha256));
-	memcpy(b.pub_sha256, m->pub_sha256, sizeof(b.pub_sha256));
-	memcpy(b.cert_sha256, m->cert_sha256, sizeof(b.cert_sha256));
-	memcpy(b.set_id, m->set_id, sizeof(b.set_id));
-	b.k = m->k;
-	b.n = m->n;
-	snprintf(b.medium, sizeof(b.medium), "%s", medium);
-	return kc_register_backup_add(reg, &b);
+	return kc_bk_log_open(state, cmd, title, module != NULL ? module :
+	    kc_token_default_module(), token, medium, tr);
+}
+
+/* Its step record and end: kv on success; on failure the token, the key
+ * and the message (kept as the error to print). */
+static int
+log_close(struct kc_transcript *tr, const char *cmd, int rc,
+    const struct kc_session *s, const char *token, const char *label,
+    const char *const *kv, size_t n)
+{
+	const struct kc_token_info *ti = s->tok != NULL ?
+	    kc_token_get_info(s->tok) : NULL;
+	int rh = ti != NULL && kc_token_is_rehearsal(ti);
+	char msg[1024];
+
+	if (tr == NULL)
+		return rc;
+	if (rc == KC_OK)
+		return kc_bk_log_close(tr, cmd, 1, rh, kv, n);
+	snprintf(msg, sizeof(msg), "%s", kc_errmsg());
+	{
+		const char *f[] = { "token", token, "key-label", label,
+		    "detail", msg };
+
+		(void)kc_bk_log_close(tr, cmd, 0, rh, f, 3);
+	}
+	return kc_err(rc, "%s", msg);
 }
 
 int
@@ -414,6 +426,8 @@ cmd_backup_create(int argc, char **argv)
 	EVP_PKEY *pub = NULL;
 	X509 *cert = NULL;
 	struct kc_register *reg = NULL;
+	struct kc_transcript *tr = NULL;
+	char files[1024] = "", sh[128], names[1024] = "";
 	int rc, i, st = KC_EXIT_FAIL;
 
 	memset(&a, 0, sizeof(a));
@@ -424,12 +438,17 @@ cmd_backup_create(int argc, char **argv)
 	if (a.k == 0 || a.n == 0)
 		return kc_front_usage("backup create: --threshold and "
 		    "--custodians are required");
-	if ((rc = create_check(&a)) != KC_OK ||
-	    (rc = record_open(a.state, a.out_dir, &reg)) != KC_OK)
-		return kc_front_fail(rc);
 	if (a.share_dir == NULL && !kc_front_tty())
 		return kc_front_usage("backup create: no terminal to show the "
 		    "shares on; give --share-dir DIR");
+	if ((rc = create_check(&a)) != KC_OK ||
+	    (rc = record_open(a.state, a.out_dir, &reg)) != KC_OK ||
+	    (rc = log_open(a.state, "backup-create", "Root key backup "
+	    "(keyceremony backup create)", a.module, a.token, a.out_dir,
+	    &tr)) != KC_OK) {
+		kc_register_close(reg);
+		return kc_front_fail(rc);
+	}
 	if ((rc = kc_secret_new(KC_WRAP_KEY_LEN, &wk)) != KC_OK ||
 	    (rc = create_open(&a, &s, wk, &h)) != KC_OK ||
 	    (rc = create_wrap(&a, &s, h, &m, &blob, &bloblen, &pub, &cert)) !=
@@ -449,9 +468,32 @@ cmd_backup_create(int argc, char **argv)
 		if ((rc = create_sheet(&a, &m, shares[i], i)) != KC_OK)
 			goto fail;
 	if ((rc = create_write(&a, &m, blob, bloblen, pub, cert)) != KC_OK ||
-	    (rc = record(reg, "create", &m, a.token, a.label, a.out_dir)) !=
+	    (rc = kc_bk_register(reg, "create", &m, a.token, a.label,
+	    a.out_dir)) !=
 	    KC_OK)
 		goto fail;
+	kc_bk_medium_files(a.out_dir, files, sizeof(files));
+	snprintf(sh, sizeof(sh), "set %s, any %d of %d rebuild the wrap key",
+	    m.set_id, a.k, a.n);
+	for (i = 0; i < a.custodians.n; i++)
+		snprintf(names + strlen(names), sizeof(names) - strlen(names),
+		    "%s%s", i ? ", " : "", a.custodians.v[i]);
+	{
+		const char *kv[] = { "token", a.token, "key-label", a.label,
+		    "out", files, "wrapped-sha256", m.wrapped_sha256,
+		    "public-key-sha256", m.pub_sha256, "shares", sh,
+		    "sheets", a.share_dir != NULL ? "written to --share-dir, "
+		    "one file per custodian" : "shown on the terminal, one "
+		    "custodian at a time", "custodians", names,
+		    "wrap-key", "a session object of this command, destroyed "
+		    "before the sheets were given out" };
+
+		rc = log_close(tr, "backup-create", KC_OK, &s, a.token,
+		    a.label, kv, 9);
+		tr = NULL;
+		if (rc != KC_OK)
+			goto fail;
+	}
 	printf("key '%s' of token '%s' backed up to %s\n",
 	    kc_disp(a.label), kc_disp(m.token_label), kc_disp(a.out_dir));
 	printf("  %-14s %s, %zu bytes, SHA-256 %s\n", "wrapped",
@@ -463,6 +505,9 @@ cmd_backup_create(int argc, char **argv)
 	st = KC_EXIT_OK;
 	goto out;
 fail:
+	rc = log_close(tr, "backup-create", rc, &s, a.token, a.label, NULL,
+	    0);
+	tr = NULL;
 	st = kc_front_fail(rc);
 out:
 	if (h != 0)
@@ -482,7 +527,7 @@ out:
 
 struct restore_args {
 	const char *token, *from, *label, *issuer, *pin_file, *module;
-	const char *state;
+	const char *state, *keep;
 	struct kc_optlist files;
 };
 
@@ -499,6 +544,8 @@ static const struct kc_opt restore_opts[] = {
 	KC_O_STR(A, module, "module", "PATH", "PKCS#11 module (default: $KEYCEREMONY_MODULE or SoftHSM)"),
 	KC_O_STR(A, state, "state", "DIR", "record the restore in DIR's register (never a byte\n"
 	    "of the wrap key)"),
+	KC_O_STR(A, keep, "keep-wrap-key", "LABEL", "keep the wrap key in the token as a token object\n"
+	    "LABEL (default: destroyed; see keyceremony(1))"),
 	KC_O_END
 };
 #undef A
@@ -507,11 +554,15 @@ const struct kc_optdef cmd_backup_restore_opts = {
 	"backup restore",
 	"backup restore --token L --from MEDIUM [--label K]\n"
 	"           [--share-file FILE ...] [--issuer root.pem]\n"
-	"           [--pin-file F] [--module PATH] [--state DIR]",
+	"           [--pin-file F] [--module PATH] [--state DIR]\n"
+	"           [--keep-wrap-key LABEL]",
 	"The shares are checked (checksum, set, count) before the module is\n"
 	"loaded. The restored key is sensitive, sign-only and\n"
 	"CKA_WRAP_WITH_TRUSTED; it must sign a test value that verifies with\n"
-	"the backed-up public key, or it is removed again.\n",
+	"the backed-up public key, or it is removed again. The wrap key is a\n"
+	"session object, destroyed at the end; --keep-wrap-key LABEL keeps it\n"
+	"in the token instead: whoever has the user PIN and the backup medium\n"
+	"can then restore the key into that token without the custodians.\n",
 	restore_opts, 0, 0, NULL, 0
 };
 
@@ -533,12 +584,8 @@ restore_share(const struct restore_args *a, const struct kc_bk_manifest *m,
 		if ((rc = kc_front_secret(NULL, what, 0, &s)) == KC_OK)
 			rc = kc_quorum_check(s->buf, s->len, &qi);
 	}
-	if (rc == KC_OK && (strcmp(qi.set_id, m->set_id) != 0 ||
-	    qi.k != m->k || qi.n != m->n))
-		rc = kc_err(KC_ERR_INPUT, "a share of set %s (%d of %d), not "
-		    "of this backup (set %s, %d of %d): a sheet of another "
-		    "backup or of a PIN", qi.set_id, qi.k, qi.n, m->set_id,
-		    m->k, m->n);
+	if (rc == KC_OK)
+		rc = kc_bk_share_of(m, &qi);
 	if (rc == KC_OK)
 		rc = kc_quorum_add(q, s->buf, s->len, &qi);
 	kc_secret_free(s);
@@ -586,91 +633,128 @@ restore_key(const struct restore_args *a, const struct kc_bk_manifest *m,
 	return rc;
 }
 
+/* --keep-wrap-key LABEL: a label of its own, free in the token. */
+static int
+keep_check(const struct restore_args *a, struct kc_session *s,
+    const char *label)
+{
+	char what[32];
+	size_t n;
+	int used;
+
+	if (a->keep == NULL)
+		return KC_OK;
+	n = strlen(a->keep);
+	if (n == 0 || n > 64 || !kc_text_plain(a->keep, n, NULL, 0))
+		return kc_err(KC_ERR_USAGE, "--keep-wrap-key: a label of 1 to "
+		    "64 printable characters");
+	if (strcmp(a->keep, label) == 0)
+		return kc_err(KC_ERR_USAGE, "--keep-wrap-key %s is the label "
+		    "of the restored key; give the wrap key a label of its "
+		    "own", a->keep);
+	if ((used = kc_token_label_used(s->tok, a->keep, what,
+	    sizeof(what))) < 0)
+		return used;
+	if (used > 0)
+		return kc_err(KC_ERR_EXISTS, "--keep-wrap-key %s: token '%s' "
+		    "has a %s of that label already; nothing was restored",
+		    a->keep, a->token, what);
+	return KC_OK;
+}
+
 int
 cmd_backup_restore(int argc, char **argv)
 {
 	struct restore_args a;
-	struct kc_bk_manifest m;
+	struct kc_bk_backup b;
 	struct kc_session s = { NULL, NULL };
 	struct kc_secret *wk = NULL;
-	char path[PATH_MAX];
-	unsigned char *blob = NULL;
-	size_t bloblen = 0;
-	unsigned long h = 0;
-	EVP_PKEY *pub = NULL, *got = NULL;
-	X509 *cert = NULL;
 	struct kc_register *reg = NULL;
-	const char *label;
+	struct kc_transcript *tr = NULL;
+	const char *label = NULL;
+	char files[1024] = "", sh[128];
 	int rc, st = KC_EXIT_FAIL;
 
 	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
 	if ((rc = kc_opt_parse(&cmd_backup_restore_opts, argc, argv, &a,
 	    NULL)) >= 0)
 		return rc;
-	if ((rc = kc_bk_path(a.from, KC_BK_MANIFEST, path, sizeof(path))) !=
-	    KC_OK || (rc = kc_bk_manifest_read(path, &m)) != KC_OK ||
-	    (rc = kc_bk_medium_load(a.from, &m, a.issuer, &blob, &bloblen,
-	    &pub, &cert)) != KC_OK ||
-	    (rc = restore_key(&a, &m, &wk)) != KC_OK ||
-	    (rc = record_open(a.state, a.from, &reg)) != KC_OK)
+	/* --state: the register and the transcript first, so that a
+	 * refused restore is in the transcript too */
+	if ((rc = record_open(a.state, a.from, &reg)) != KC_OK ||
+	    (rc = log_open(a.state, "backup-restore", "Root key restore "
+	    "(keyceremony backup restore)", a.module, a.token, a.from,
+	    &tr)) != KC_OK)
 		goto fail;
-	label = a.label != NULL ? a.label : m.key_label;
+	label = a.label;
+	if ((rc = kc_bk_load(a.from, a.issuer, &b)) != KC_OK ||
+	    (rc = restore_key(&a, &b.m, &wk)) != KC_OK)
+		goto fail;
+	label = a.label != NULL ? a.label : b.m.key_label;
 	if ((rc = kc_session_open(a.module, a.token, a.pin_file, &s)) !=
-	    KC_OK ||
-	    (rc = kc_token_wrapkey_import(s.tok, wk, NULL, NULL, &h)) !=
-	    KC_OK)
+	    KC_OK || (rc = keep_check(&a, &s, label)) != KC_OK ||
+	    (rc = kc_bk_restore(s.tok, &b, wk, label, a.keep)) != KC_OK)
 		goto fail;
 	kc_secret_free(wk);
 	wk = NULL;
-	if ((rc = kc_token_unwrap(s.tok, h, blob, bloblen, label, pub)) !=
+	if ((rc = kc_bk_register(reg, "restore", &b.m, a.token, label,
+	    a.from)) !=
 	    KC_OK)
 		goto fail;
-	/* the restored key signs, and its signature verifies with the
-	 * backed-up public key (the self-test of kc_token_key_get_cert) */
-	if ((rc = kc_token_key_get_cert(s.tok, label, cert, NULL, &got)) !=
-	    KC_OK || EVP_PKEY_eq(got, pub) != 1) {
-		char msg[1024];
+	kc_bk_medium_files(a.from, files, sizeof(files));
+	snprintf(sh, sizeof(sh), "set %s, %d of its %d custodians' shares "
+	    "given", b.m.set_id, b.m.k, b.m.n);
+	{
+		const char *kv[] = { "token", a.token, "key-label", label,
+		    "in", files, "backed-up-from", b.m.token_label,
+		    "public-key-sha256", b.m.pub_sha256, "check", "the "
+		    "restored key's public key is the backed-up one (and the "
+		    "root certificate's, when there is one); a test "
+		    "signature verifies", "shares", sh, "wrap-key", a.keep ?
+		    "KEPT in the token as a token object" : "a session "
+		    "object of this command, destroyed", "wrap-key-label",
+		    a.keep ? a.keep : "" };
 
-		snprintf(msg, sizeof(msg), "%s", rc != KC_OK ? kc_errmsg() :
-		    "the restored key's public key is not the backed-up one");
-		if (rc == KC_OK)
-			rc = KC_ERR_POLICY;
-		if (kc_token_key_destroy(s.tok, label) == KC_OK)
-			rc = kc_err(rc, "%s; the restored key was removed", msg);
-		else
-			rc = kc_err(rc, "%s; removing the restored key '%s' "
-			    "FAILED: delete it by hand", msg, label);
-		goto fail;
+		rc = log_close(tr, "backup-restore", KC_OK, &s, a.token, label,
+		    kv, 9);
+		tr = NULL;
+		if (rc != KC_OK)
+			goto fail;
 	}
-	if ((rc = kc_token_wrapkey_destroy(s.tok, h)) != KC_OK)
-		goto fail;
-	h = 0;
-	if ((rc = record(reg, "restore", &m, a.token, label, a.from)) != KC_OK)
-		goto fail;
 	printf("key '%s' restored into token '%s' from %s\n", kc_disp(label),
 	    kc_disp(a.token), kc_disp(a.from));
 	printf("  %-14s %s (backed up from token '%s', serial %s, %s)\n",
-	    "algorithm", kc_disp(m.alg), kc_disp(m.token_label),
-	    kc_disp(m.token_serial), kc_disp(m.created));
+	    "algorithm", kc_disp(b.m.alg), kc_disp(b.m.token_label),
+	    kc_disp(b.m.token_serial), kc_disp(b.m.created));
 	printf("  %-14s %s (the backed-up key's; a test signature "
-	    "verifies)\n", "public key", kc_hash(m.pub_sha256));
+	    "verifies)\n", "public key", kc_hash(b.m.pub_sha256));
 	printf("  %-14s %s\n", "signs with", kc_token_sign_mech(s.tok));
 	printf("  %-14s CKA_LOCAL=FALSE, CKA_ALWAYS_SENSITIVE=FALSE (made "
 	    "outside this token, by C_UnwrapKey); sensitive, sign-only, "
 	    "CKA_WRAP_WITH_TRUSTED\n", "attributes");
+	if (a.keep != NULL)
+		printf("  %-14s KEPT in token '%s' as '%s' (a token object): "
+		    "with the user PIN and this backup medium it restores the "
+		    "key into this token again WITHOUT the custodians; "
+		    "destroy it when that is no longer needed (pkcs11-tool "
+		    "--delete-object --type secrkey --label '%s', or the "
+		    "HSM's own tools)\n", "wrap key", kc_disp(a.token),
+		    kc_disp(a.keep), kc_disp(a.keep));
+	else
+		printf("  %-14s destroyed (a session object of this command)\n",
+		    "wrap key");
 	st = KC_EXIT_OK;
 	goto out;
 fail:
+	rc = log_close(tr, "backup-restore", rc, &s, a.token, label != NULL ?
+	    label : "(the backup's)", NULL, 0);
+	tr = NULL;
 	st = kc_front_fail(rc);
 out:
-	if (h != 0)
-		kc_token_wrapkey_destroy(s.tok, h);
 	kc_session_close(&s);
 	kc_secret_free(wk);
 	kc_register_close(reg);
-	free(blob);
-	EVP_PKEY_free(pub);
-	EVP_PKEY_free(got);
-	X509_free(cert);
+	kc_bk_backup_clear(&b);
 	return st;
 }

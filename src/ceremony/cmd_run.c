@@ -21,8 +21,8 @@
 
 struct args {
 	const char *site_path, *module, *token, *serial, *pin_file, *state;
-	const char *media, *network;
-	struct kc_optlist roles;
+	const char *media, *network, *backup_medium;
+	struct kc_optlist roles, share_files;
 	int batch, check_only;
 };
 
@@ -40,6 +40,11 @@ static const struct kc_opt opts[] = {
 	KC_O_STR(A, media, "media", "DIR", "media directory (overrides the site profile)"),
 	KC_O_STR(A, network, "network", "POLICY", "warn or refuse when an interface is up\n"
 	    "(default: the site profile's, else warn)"),
+	KC_O_STR(A, backup_medium, "backup-medium", "DIR", "a root-restore step: the backup medium\n"
+	    "(keyceremony backup create wrote it)"),
+	KC_O_LIST(A, share_files, "share-file", "FILE", "a root-restore step: a custodian's share sheet\n"
+	    "(0600); repeat K times; else the custodians type\n"
+	    "their shares (no echo)"),
 	KC_O_FLAG(A, check_only, "check", "validate FILE alone (and SITE when given) and\n"
 	    "print what each step will issue; no token,\n"
 	    "no state directory"),
@@ -52,6 +57,7 @@ const struct kc_optdef cmd_run_opts = {
 	"run FILE --site SITE [--batch] [--role ROLE=NAME ...]\n"
 	"       keyceremony run FILE --module M --token T --pin-file P --state S "
 	"--media DIR [--batch]\n"
+	"       keyceremony run FILE ... --backup-medium DIR [--share-file F ...]\n"
 	"       keyceremony run FILE --check\n"
 	"           (each with [--quiet|--verbose])",
 	"\nRuns the ceremony in FILE (see ceremony(5)): preflight checks, login,\n"
@@ -201,6 +207,17 @@ print_digest(const struct kc_engine_summary *sum)
 	    kc_progname, kc_disp(sum->transcript));
 }
 
+/* A custodian's backup share, typed without echo (a root-restore step). */
+static int
+ask_share(void *arg, const char *role, const char *prompt,
+    struct kc_secret **out)
+{
+	(void)arg;
+	(void)role;
+	fprintf(stderr, "%s\n", prompt);
+	return kc_front_secret(NULL, "backup share", 0, out);
+}
+
 static int
 set_role(struct kc_engine *e, const char *spec)
 {
@@ -345,6 +362,11 @@ cmd_run(int argc, char **argv)
 	for (size_t i = 0; i < nroles; i++)
 		if ((rc = set_role(e, roles[i])) != KC_OK)
 			goto fail;
+	if ((a.backup_medium != NULL || a.share_files.n > 0) &&
+	    (rc = kc_engine_set_backup(e, a.backup_medium,
+	    (const char *const *)a.share_files.v, (size_t)a.share_files.n,
+	    batch ? NULL : ask_share, NULL)) != KC_OK)
+		goto fail;
 	ru.cer = cer;
 	if ((ru.names = calloc(kc_ceremony_nroles(cer) + 1,
 	    sizeof(char *))) == NULL) {

@@ -3,7 +3,7 @@
  *
  * A ceremony file (YAML, docs/ceremony.5) says WHAT a ceremony does: roles
  * and steps, each step naming an action (root-create, intermediate-sign,
- * verification-sign, crl-issue, export) with its profile, subject,
+ * verification-sign, crl-issue, export, cross-sign, root-restore) with its profile, subject,
  * algorithm, validity, inputs and outputs. A site profile says WHERE: the
  * PKCS#11 module, the token label and serial, the PIN file, the state
  * directory and the media directory, and what preflight does about an
@@ -57,6 +57,7 @@ enum kc_action {
 	KC_ACTION_CRL_ISSUE,		/* CRL, optionally revoking certificates */
 	KC_ACTION_EXPORT,		/* public artefacts to the media */
 	KC_ACTION_CROSS_SIGN,		/* old root certifies a new root */
+	KC_ACTION_ROOT_RESTORE,		/* the root key from a backup medium */
 };
 /* "root-create", ... */
 const char *kc_action_name(enum kc_action a);
@@ -175,6 +176,23 @@ void kc_engine_free(struct kc_engine *e);
  * kc_engine_begin(). */
 int kc_engine_set_role(struct kc_engine *e, const char *role,
     const char *name);
+
+/* A secret typed by one person: for a root-restore step a custodian's
+ * backup share (prompt says which is needed). A new secret in *out, or an
+ * error (KC_ERR_ABORT: not given). */
+typedef int kc_engine_secret_fn(void *arg, const char *role,
+    const char *prompt, struct kc_secret **out);
+/* A ceremony with a root-restore step (ceremony/restore-root.yaml): the
+ * backup medium `keyceremony backup create` wrote, and the custodians'
+ * share sheets (files, 0600; n == 0: each share is typed through secret,
+ * one custodian after the other; secret NULL: files only). Set before the
+ * preflight, which reads the medium and checks it against the step's
+ * root certificate; the strings are the caller's and must outlive the
+ * run. Never a byte of a share or of the wrap key goes to the transcript,
+ * the register or a message. */
+int kc_engine_set_backup(struct kc_engine *e, const char *medium,
+    const char *const *share_files, size_t n, kc_engine_secret_fn *secret,
+    void *arg);
 
 /* ---- preflight ---- */
 enum kc_check_status {

@@ -44,6 +44,12 @@ struct kc_transcript;
 
 /* Creates path (must not exist), mode 0644, with a comment header. */
 int kc_transcript_create(const char *path, struct kc_transcript **out);
+/* Creates <state>/transcripts/<name>-<UTC stamp>.log (-2, -3... when
+ * taken), the directories made when missing (src/ceremony/lib/
+ * transcript_dir.c): a ceremony run's, or a command's own (backup create
+ * and restore with --state). */
+int kc_transcript_create_in(const char *state, const char *name,
+    struct kc_transcript **out);
 /* Appends a record: kind and NULL-terminated key/value pairs
  * (key1, value1, key2, value2, ..., NULL). Keys are [a-z0-9-]+. */
 int kc_transcript_add(struct kc_transcript *t, const char *kind, ...)

@@ -45,6 +45,8 @@ static const struct {
 	{ "export", KC_ACTION_EXPORT, { COMMON_KEYS, NULL } },
 	{ "cross-sign", KC_ACTION_CROSS_SIGN, { COMMON_KEYS, "issuer-key",
 	  "issuer-cert", "new-root", "days", "output", NULL } },
+	{ "root-restore", KC_ACTION_ROOT_RESTORE, { COMMON_KEYS, "key-label",
+	  "issuer-cert", NULL } },
 };
 
 const char *
@@ -211,6 +213,17 @@ build_summary(struct kc_step *s)
 		    "it; it can leave this HSM only wrapped that way, never "
 		    "in clear", s->backup_n, s->backup_k);
 	}
+	if (s->info.action == KC_ACTION_ROOT_RESTORE) {
+		rc |= add_line(b, "restored key: %s (into this token, from the "
+		    "backup medium: C_UnwrapKey under the wrap key that K "
+		    "custodians' share sheets rebuild; sensitive, sign-only, "
+		    "extractable only wrapped under a trusted key)",
+		    s->key_label);
+		rc |= add_line(b, "checks: the restored key's public key must be "
+		    "the root certificate's and a test signature must verify, "
+		    "else the restored key is removed again; the wrap key "
+		    "exists in the token only during this step");
+	}
 	if (s->issuer_key)
 		rc |= add_line(b, "signing key: %s", s->issuer_key);
 	if (s->issuer_cert)
@@ -277,7 +290,8 @@ parse_step(const struct yctx *y, struct ynode *m, struct kc_ceremony *c,
 	if (k == sizeof(actions) / sizeof(actions[0]))
 		return yerr(y, ymap_get(m, "action")->line, "unknown action "
 		    "'%s' (use root-create, intermediate-sign, "
-		    "verification-sign, crl-issue, cross-sign or export)",
+		    "verification-sign, crl-issue, cross-sign, root-restore "
+		    "or export)",
 		    action);
 	s->info.action = actions[k].action;
 	if ((rc = ymap_only(y, m, actions[k].keys, where)) != KC_OK)
@@ -388,6 +402,14 @@ parse_step(const struct yctx *y, struct ynode *m, struct kc_ceremony *c,
 		    (rc = kc_field_days(y, m, "days", 1, &s->days)) != KC_OK ||
 		    (rc = kc_field_path(y, m, "output", 1,
 		    &s->output)) != KC_OK)
+			return rc;
+		break;
+	case KC_ACTION_ROOT_RESTORE:
+		/* issue 17: the key from a backup medium given at run time */
+		if ((rc = kc_field_label(y, m, "key-label", &s->key_label)) !=
+		    KC_OK ||
+		    (rc = kc_field_path(y, m, "issuer-cert", 1,
+		    &s->issuer_cert)) != KC_OK)
 			return rc;
 		break;
 	case KC_ACTION_EXPORT:

@@ -283,6 +283,33 @@ review_crl(struct buf *b, const struct kc_ceremony *c, size_t i,
 	    "entry: revocation date, reasonCode\n");
 }
 
+/* root-restore (issue 17): what happens, in plain words. */
+static void
+review_restore(struct buf *b, const struct kc_ceremony *c, size_t i,
+    const struct kc_step *s)
+{
+	put(b, "      restores: the root key from a backup medium (keyceremony "
+	    "backup create wrote it; given at run time with --backup-medium) "
+	    "into this token, as key %s (the label must be free)\n",
+	    s->key_label);
+	put(b, "      shares: K of the N custodians each give their share "
+	    "sheet (--share-file, or typed one after the other); every share "
+	    "is checked (checksum, set, count) before anything is sent to the "
+	    "token, and together they rebuild the wrap key\n");
+	put(b, "      in the token: the wrap key is imported for this step only "
+	    "(a session object, destroyed at its end), the key unwrapped with "
+	    "CKM_AES_KEY_WRAP_PAD: sensitive, sign-only, extractable only "
+	    "wrapped under a trusted key; it reads CKA_LOCAL=FALSE and "
+	    "CKA_ALWAYS_SENSITIVE=FALSE (made outside this token)\n");
+	put(b, "      checks: the restored key's public key must be the root "
+	    "certificate's and a test signature must verify with it, else "
+	    "the restored key is removed again\n");
+	put_input(b, c, i, "root certificate", s->issuer_cert);
+	put(b, "      recorded: the transcript (the medium's files with their "
+	    "SHA-256, never a share or a byte of the wrap key) and the "
+	    "register's backups table\n");
+}
+
 /* The lines of step i (after its "i/n id: title" heading): what it does,
  * who performs and witnesses it, what it issues, its inputs and output.
  * The same lines for run --check and the printed script. */
@@ -310,6 +337,9 @@ put_step(struct buf *b, const struct kc_ceremony *c, size_t i)
 		break;
 	case KC_ACTION_CROSS_SIGN:
 		review_cross(b, c, i, s);
+		break;
+	case KC_ACTION_ROOT_RESTORE:
+		review_restore(b, c, i, s);
 		break;
 	case KC_ACTION_EXPORT:
 		put(b, "      copies the public artefacts of the state "

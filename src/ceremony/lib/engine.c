@@ -28,35 +28,7 @@
 static int
 open_transcript(struct kc_engine *e)
 {
-	char dir[PATH_MAX], path[PATH_MAX], stamp[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	int rc;
-
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	if ((rc = kc_dir_ensure(e->state, 0700)) != KC_OK)
-		return rc;
-	if ((size_t)snprintf(dir, sizeof(dir), "%s/transcripts", e->state) >=
-	    sizeof(dir) - 64)
-		return kc_err(KC_ERR_USAGE, "%s: path too long", e->state);
-	if ((rc = kc_dir_ensure(dir, 0755)) != KC_OK)
-		return rc;
-	for (int i = 1; i < 100; i++) {
-		int n;
-		if (i == 1)
-			n = snprintf(path, sizeof(path), "%s/%s-%s.log", dir,
-			    e->c->name, stamp);
-		else
-			n = snprintf(path, sizeof(path), "%s/%s-%s-%d.log", dir,
-			    e->c->name, stamp, i);
-		if (n < 0 || (size_t)n >= sizeof(path))
-			return kc_err(KC_ERR_USAGE, "%s: path too long", dir);
-		rc = kc_transcript_create(path, &e->tr);
-		if (rc != KC_ERR_EXISTS)
-			return rc;
-	}
-	return rc;
+	return kc_transcript_create_in(e->state, e->c->name, &e->tr);
 }
 
 int
@@ -152,6 +124,7 @@ kc_engine_free(struct kc_engine *e)
 	kc_transcript_close(e->tr);
 	kc_token_close(e->tok);
 	kc_token_unload(e->ctx);
+	kc_engine_restore_free(e);
 	if (e->role_names != NULL)
 		for (size_t i = 0; i < e->c->nroles; i++)
 			free(e->role_names[i]);
@@ -197,9 +170,19 @@ labels_free_after_login(struct kc_engine *e)
 	for (size_t i = 0; i < e->c->nsteps; i++) {
 		const struct kc_step *s = &e->c->steps[i];
 
-		if (s->info.action != KC_ACTION_ROOT_CREATE ||
+		if ((s->info.action != KC_ACTION_ROOT_CREATE &&
+		    s->info.action != KC_ACTION_ROOT_RESTORE) ||
 		    s->key_label == NULL)
 			continue;
+		if (s->info.action == KC_ACTION_ROOT_RESTORE &&
+		    kc_token_backup_mech_check(e->tok) != KC_OK) {
+			/* issue 17: the restore needs C_UnwrapKey with it */
+			snprintf(msg, sizeof(msg), "step %s: %s", s->id,
+			    kc_errmsg());
+			(void)kc_transcript_add(e->tr, "check", "check",
+			    "backup", "result", "failed", "detail", msg, NULL);
+			return kc_err(KC_ERR_POLICY, "%s", msg);
+		}
 		if (s->backup_k > 0) {
 			/* issue 17: said before the key is generated */
 			snprintf(msg, sizeof(msg), "step %s: the root key '%s' "
@@ -346,6 +329,8 @@ kc_engine_step(struct kc_engine *e, size_t i, struct kc_step_result *r)
 		list_file(e, s->code_file, ins, sizeof(ins));
 	for (size_t k = 0; k < s->nrevoke; k++)
 		list_file(e, s->revoke[k].cert, ins, sizeof(ins));
+	if (s->info.action == KC_ACTION_ROOT_RESTORE)
+		kc_engine_restore_ins(e, ins, sizeof(ins));
 
 	snprintf(text, sizeof(text), "Step %zu of %zu: %s%s\n%s%s\nRun this "
 	    "step?", i + 1, e->c->nsteps, s->title,

@@ -22,7 +22,7 @@
 int
 kc_engine_action_available(enum kc_action a)
 {
-	return a >= KC_ACTION_ROOT_CREATE && a <= KC_ACTION_CROSS_SIGN;
+	return a >= KC_ACTION_ROOT_CREATE && a <= KC_ACTION_ROOT_RESTORE;
 }
 
 static void
@@ -370,6 +370,8 @@ kc_engine_run_action(struct kc_engine *e, const struct kc_step *s,
 		return export_step(e, s, r, outs, outsz);
 	case KC_ACTION_CROSS_SIGN:
 		return cross_sign(e, s, r, outs, outsz);
+	case KC_ACTION_ROOT_RESTORE:
+		return kc_engine_restore_step(e, s, r, outs, outsz);
 	default:
 		return kc_err(KC_ERR_USAGE, "action '%s' is not available in "
 		    "this build", kc_action_name(s->info.action));

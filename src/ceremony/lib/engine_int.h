@@ -3,13 +3,16 @@
  * engine.c (the run), preflight.c (checks) and engine_actions.c (the step
  * actions calling kc_op_*), and the services they share (engine_io.c).
  * Calls go down only: engine.c calls preflight.c and engine_actions.c;
- * those two and engine.c call engine_io.c, which calls none of them.
+ * those two and engine.c call engine_restore.c (a root-restore step) and
+ * engine_io.c; engine_restore.c calls engine_io.c, which calls none of
+ * them.
  */
 #ifndef KC_ENGINE_INT_H
 #define KC_ENGINE_INT_H
 
 #include <stddef.h>
 
+#include "kc/ceremony/backup.h"
 #include "kc/ceremony/engine.h"
 #include "kc/ceremony/transcript.h"
 #include "kc/hsm/token.h"
@@ -38,6 +41,15 @@ struct kc_engine {
 	 * signature: what will be issued): how it was answered */
 	char			 op_how[256];
 	int			 op_declined;
+	/* a root-restore step (engine_restore.c): the medium, the sheets,
+	 * the backup as the preflight read it */
+	const char		*bk_medium;
+	const char *const	*bk_files;
+	size_t			 bk_nfiles;
+	kc_engine_secret_fn	*bk_secret;
+	void			*bk_arg;
+	struct kc_bk_backup	 bk;
+	int			 bk_loaded;
 };
 
 /* preflight.c */
@@ -46,6 +58,17 @@ void kc_preflight_init(struct kc_engine *e);
 int kc_engine_action_available(enum kc_action a);
 int kc_engine_run_action(struct kc_engine *e, const struct kc_step *s,
     struct kc_step_result *r, char *outs, size_t outsz);
+
+/* engine_restore.c: a root-restore step (issue 17). The preflight's
+ * check of the backup medium against step s's root certificate (msg: what
+ * was found, or the reason); the medium's files with their SHA-256 for
+ * the step record's "in"; the step itself; the engine's copy freed. */
+int kc_engine_restore_check(struct kc_engine *e, const struct kc_step *s,
+    char *msg, size_t msgsz);
+void kc_engine_restore_ins(struct kc_engine *e, char *list, size_t listsz);
+int kc_engine_restore_step(struct kc_engine *e, const struct kc_step *s,
+    struct kc_step_result *r, char *outs, size_t outsz);
+void kc_engine_restore_free(struct kc_engine *e);
 
 /* engine_io.c */
 void kc_engine_progress(struct kc_engine *e, const char *fmt, ...)

@@ -335,7 +335,8 @@ check_labels_free(struct kc_engine *e, struct kc_check_result *r,
 	for (size_t i = 0; i < e->c->nsteps; i++) {
 		const struct kc_step *s = &e->c->steps[i];
 
-		if (s->info.action != KC_ACTION_ROOT_CREATE ||
+		if ((s->info.action != KC_ACTION_ROOT_CREATE &&
+		    s->info.action != KC_ACTION_ROOT_RESTORE) ||
 		    s->key_label == NULL)
 			continue;
 		if (tok == NULL && kc_token_open(e->ctx, t->label,
@@ -550,6 +551,20 @@ need_input(struct kc_engine *e, size_t i, const char *rel,
 	}
 }
 
+/* A root-restore step: the backup medium read and checked against the
+ * step's root certificate (issue 17); said in plain words. */
+static void
+check_backup(struct kc_engine *e, const struct kc_step *s,
+    struct kc_check_result *r)
+{
+	char msg[2048];
+
+	if (kc_engine_restore_check(e, s, msg, sizeof(msg)) != KC_OK)
+		r->status = KC_CHECK_FAILED;
+	addf(e, r, "%s", msg);
+	kc_err_clear();
+}
+
 static void
 check_files(struct kc_engine *e, struct kc_check_result *r)
 {
@@ -566,6 +581,8 @@ check_files(struct kc_engine *e, struct kc_check_result *r)
 		need_input(e, i, s->code_file, r);
 		for (size_t k = 0; k < s->nrevoke; k++)
 			need_input(e, i, s->revoke[k].cert, r);
+		if (s->info.action == KC_ACTION_ROOT_RESTORE)
+			check_backup(e, s, r);
 		if (s->output == NULL)
 			continue;
 		outs++;

@@ -274,6 +274,7 @@ confirm_word(enum kc_action a)
 {
 	switch (a) {
 	case KC_ACTION_ROOT_CREATE: return "GENERATE";
+	case KC_ACTION_ROOT_RESTORE: return "RESTORE";
 	case KC_ACTION_EXPORT: return "EXPORT";
 	default: return "SIGN";
 	}
@@ -338,6 +339,14 @@ script_step(struct kc_paper *d, const struct kc_ceremony *c,
 		if ((rc = kc_paper_add(d, KC_PAPER_BOX, "Observed CRL number",
 		    "")) || (rc = kc_paper_add(d, KC_PAPER_BOX, "Observed CRL "
 		    "SHA-256", "first and last groups at least")))
+			goto out;
+		break;
+	case KC_ACTION_ROOT_RESTORE:
+		if ((rc = kc_paper_add(d, KC_PAPER_BOX, "Custodians who gave a "
+		    "share", "names; at least K of N")) ||
+		    (rc = kc_paper_add(d, KC_PAPER_BOX, "Observed root "
+		    "certificate SHA-256 fingerprint", "first and last groups "
+		    "at least")))
 			goto out;
 		break;
 	case KC_ACTION_EXPORT:

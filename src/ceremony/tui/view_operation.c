@@ -47,6 +47,7 @@ word_for(enum kc_action a)
 {
 	switch (a) {
 	case KC_ACTION_ROOT_CREATE: return "GENERATE";
+	case KC_ACTION_ROOT_RESTORE: return "RESTORE";
 	case KC_ACTION_EXPORT: return "EXPORT";
 	default: return "SIGN";
 	}

@@ -1,5 +1,5 @@
 /*
- * backup_medium.c: the files of a root key backup medium (backup_int.h)
+ * backup_medium.c: the files of a root key backup medium (kc/ceremony/backup.h)
  * and the wrap key's shares. Owns the manifest's text and its strict
  * parser, the check of a medium against its manifest (sizes, SHA-256 of
  * the blob and of the public key, the root certificate's key), and the
@@ -23,7 +23,7 @@
 #include "kc/core/error.h"
 #include "kc/core/fileio.h"
 #include "kc/hsm/wrap.h"
-#include "backup_int.h"
+#include "kc/ceremony/backup.h"
 
 int
 kc_bk_path(const char *dir, const char *name, char *buf, size_t sz)
