@@ -3,3 +3,5 @@
 # factorysign install of either.
 TESTS += tests/lifecycle/renew.sh
 EXTRA_DIST += tests/lifecycle/renew.sh
+TESTS += tests/lifecycle/rekey.sh
+EXTRA_DIST += tests/lifecycle/rekey.sh

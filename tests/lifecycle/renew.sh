@@ -102,6 +102,13 @@ assert inter[0]["renews"] == sys.argv[2]
 PY
 
 # --- factorysign install of the renewal -----------------------------------
+cp -r "$T/D" "$T/Dlink"; mkdir "$T/elsewhere"
+ln -s "$T/elsewhere" "$T/Dlink/previous"
+check_fails "install of the renewal with D/previous a symbolic link" \
+	"^factorysign: .*Dlink/previous is a symbolic link" \
+	"$FS" install --dir "$T/Dlink" --cert "$T/new.pem" --root "$T/root.pem"
+check "  ... nothing written through it, D unchanged" sh -c "test -z \"\$(ls -A \
+	'$T/elsewhere')\" && cmp -s '$T/Dlink/intermediate.pem' '$T/old.pem'"
 check "factorysign install takes the renewed certificate" \
 	"$FS" install --dir "$T/D" --cert "$T/new.pem" --root "$T/root.pem"
 cp "$T/.out" "$T/install.out"

@@ -13,6 +13,8 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -42,6 +44,31 @@ exists(const char *path)
 	return access(path, F_OK) == 0;
 }
 
+/* A directory of D's own: made (0700) when missing and make is set; an
+ * existing one must be a directory (not a symbolic link: nothing is
+ * written through one) owned by this user or root. */
+static int
+own_dir(const char *path, int make)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0) {
+		if (errno != ENOENT)
+			return kc_err(KC_ERR_IO, "%s: %s", path,
+			    strerror(errno));
+		return make ? kc_dir_ensure(path, 0700) : KC_OK;
+	}
+	if (S_ISLNK(st.st_mode))
+		return kc_err(KC_ERR_POLICY, "%s is a symbolic link; refusing "
+		    "to follow it", path);
+	if (!S_ISDIR(st.st_mode))
+		return kc_err(KC_ERR_POLICY, "%s is not a directory", path);
+	if (st.st_uid != getuid() && st.st_uid != 0)
+		return kc_err(KC_ERR_POLICY, "%s is owned by uid %u, not by "
+		    "this user; refusing it", path, (unsigned)st.st_uid);
+	return KC_OK;
+}
+
 /* D/previous/SERIAL for certificate x, made (0700) when missing. */
 static int
 previous_dir(const char *dir, const X509 *x, char *out, size_t outsz)
@@ -55,8 +82,8 @@ previous_dir(const char *dir, const X509 *x, char *out, size_t outsz)
 	    KC_OK)
 		rc = join(out, outsz, base, s);
 	free(s);
-	if (rc == KC_OK && (rc = kc_dir_ensure(base, 0700)) == KC_OK)
-		rc = kc_dir_ensure(out, 0700);
+	if (rc == KC_OK && (rc = own_dir(base, 1)) == KC_OK)
+		rc = own_dir(out, 1);
 	return rc;
 }
 
@@ -191,6 +218,8 @@ kc_factory_rekey(const char *dir, const char *subject, enum kc_alg alg,
 		    "not installed yet; install it before a rekey", path);
 	if ((rc = join(path, sizeof(path), rk, "intermediate.key")))
 		return rc;
+	if ((rc = own_dir(rk, 0)) != KC_OK)
+		return rc;
 	if (exists(path) || (join(path, sizeof(path), rk,
 	    "intermediate.csr") == KC_OK && exists(path)))
 		return kc_err(KC_ERR_EXISTS, "%s: a rekey is already pending; "
@@ -209,9 +238,9 @@ kc_factory_rekey(const char *dir, const char *subject, enum kc_alg alg,
 		    "valid CAs with one name)", subject, path);
 		goto out;
 	}
-	if ((rc = kc_dir_ensure(rk, 0700)) == KC_OK)
-		rc = kc_factory_init(rk, subject, alg, pass, csr_path);
-	if (rc != KC_OK)
+	if ((rc = own_dir(rk, 1)) != KC_OK)
+		goto out;
+	if ((rc = kc_factory_init(rk, subject, alg, pass, csr_path)) != KC_OK)
 		(void)rmdir(rk);	/* only when empty */
 out:
 	X509_free(cur);
