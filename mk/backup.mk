@@ -37,3 +37,6 @@ dist_ceremony_DATA += ceremony/root-ca-with-backup.yaml
 TESTS += tests/backup/restore-ceremony.sh
 EXTRA_DIST += tests/backup/restore-ceremony.sh tests/backup/scan-wrap.py
 dist_ceremony_DATA += ceremony/restore-root.yaml
+# backup create / restore --state: their own transcript; --keep-wrap-key
+TESTS += tests/backup/transcript.sh
+EXTRA_DIST += tests/backup/transcript.sh

@@ -38,3 +38,8 @@ tests_unit_test_factory_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS) \
 	-I$(top_srcdir)/src/factory/lib
 tests_unit_test_factory_LDADD = $(KC_FACTORY_LA) $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 TESTS += tests/unit/test_factory
+
+# The PostgreSQL ledger's server lost mid-batch (issue 19); pgcheck.py is
+# the independent checker of a ledger (psql) against the files.
+TESTS += tests/ledger/server-loss.sh
+EXTRA_DIST += tests/ledger/pgcheck.py

@@ -151,16 +151,26 @@ fs_fatal(int rc)
 void
 fs_batch_end(struct kc_factory *f, long *issued, long *failed)
 {
-	long lost = 0;
+	long lost = 0, removed, kept;
 	int rc;
 
 	if ((rc = kc_factory_batch_end(f, &lost)) != KC_OK)
 		kc_front_fail(rc);
-	if (lost > 0) {
+	kc_factory_lost_files(f, &removed, &kept);
+	if (lost > 0 && kept == 0) {
 		fprintf(stderr, "%s: %ld device%s reported issued above %s not "
 		    "recorded (rolled back after the error); their files are "
-		    "replaced when the same run is repeated\n", kc_progname,
-		    lost, lost == 1 ? "" : "s", lost == 1 ? "is" : "are");
+		    "removed; repeat the same run to issue them\n",
+		    kc_progname, lost, lost == 1 ? "" : "s",
+		    lost == 1 ? "is" : "are");
+	} else if (lost > 0) {
+		fprintf(stderr, "%s: %ld device%s reported issued above may "
+		    "not be recorded: the ledger did not confirm the commit; "
+		    "their files are kept; repeat the same run when the ledger "
+		    "is back: it finds them recorded or replaces them\n",
+		    kc_progname, lost, lost == 1 ? "" : "s");
+	}
+	if (lost > 0) {
 		*issued -= lost < *issued ? lost : *issued;
 		*failed += lost;
 	}

@@ -287,15 +287,23 @@ int kc_factory_clean_tmp(const char *out_dir, long *removed);
  * committed every commit_every devices (after the writer has caught up and
  * the outputs are synced) and at end. A device reported issued is durable
  * only once its rows are committed: when a write, sync or commit fails,
- * the rows since the last commit are rolled back (their files stay as
- * unrecorded outputs a rerun replaces), the call that finds the failure
- * returns it, and *lost of kc_factory_batch_end counts the devices that
- * were reported issued and then rolled back. begin fails only when the
- * thread cannot start.
+ * the rows since the last commit are rolled back and their files removed
+ * (only files still holding the bytes written for them), the call that
+ * finds the failure returns it, and *lost of kc_factory_batch_end counts
+ * the devices that were reported issued and then rolled back. A commit
+ * the ledger neither confirmed nor refused (the server gone during it, or
+ * a SQLite commit failing) may have happened: then the files are kept, a
+ * rerun finds them recorded or replaces them (kc_factory_lost_files says
+ * which). begin fails only when the thread cannot start.
  */
 #define KC_FACTORY_QUEUE	64	/* devices queued for the writer */
 int kc_factory_batch_begin(struct kc_factory *f, int commit_every);
 int kc_factory_batch_end(struct kc_factory *f, long *lost);
+/* Since kc_factory_batch_begin: *removed, the devices not recorded whose
+ * files were removed; *unconfirmed, those of a commit not confirmed, whose
+ * files were kept. */
+void kc_factory_lost_files(const struct kc_factory *f, long *removed,
+    long *unconfirmed);
 
 /*
  * The in-memory path of the benchmark: parse, verify, check, build, sign

@@ -386,6 +386,7 @@ kc_factory_close(struct kc_factory *f)
 	if (f->ledger != NULL && kc_ledger_in_transaction(f->ledger) &&
 	    kc_factory_flush(f) != KC_OK)
 		kc_factory_batch_fail(f, KC_OK);
+	kc_factory_pend_free(f);
 	kc_fwriter_free(f->writer);
 	kc_ledger_close(f->ledger);
 	kc_signer_clear(&f->sg);

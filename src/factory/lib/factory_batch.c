@@ -3,12 +3,15 @@
  * durable only after its files are written (the writer thread drained) and
  * synced: kc_factory_sync_outputs, then the ledger commit
  * (kc_factory_flush), every commit_every devices in a batch or after each
- * device otherwise; a failure rolls the uncommitted rows back
- * (kc_factory_batch_fail). Also the cleanup of temporary files an
- * interrupted run left (kc_factory_clean_tmp). Owns f->writer,
- * f->pending_dir and the batch counters of struct kc_factory.
+ * device otherwise; a failure rolls the uncommitted rows back and removes
+ * their files (kc_factory_batch_fail), unless the failed commit may have
+ * happened. Also the cleanup of temporary files an interrupted run left
+ * (kc_factory_clean_tmp). Owns f->writer, f->pending_dir, f->pend and the
+ * batch counters of struct kc_factory.
  */
 #include "config.h"
+
+#include <sys/stat.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -19,10 +22,150 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "kc/core/error.h"
+#include "kc/core/fileio.h"
 #include "kc/factory/factory.h"
+#include "kc/factory/fnames.h"
 #include "kc/factory/ledger.h"
 #include "factory_int.h"
+
+/* The files of a device since the last commit: where, and the first half
+ * of the SHA-256 (hex) of the bytes written to each. */
+struct kc_fpend {
+	char		*out_dir;
+	char		 id[KC_FACTORY_ID_MAX + 1];
+	size_t		 n;
+	struct {
+		const char	*suffix;	/* static */
+		char		 sha[33];
+	}		 f[KC_FJOB_MAX];
+};
+
+/* A lost device's file is removed only when it still holds what was
+ * written for it (not a file someone else put there since). */
+#define PEND_FILE_MAX	(1024 * 1024)
+
+static void
+pend_clear(struct kc_factory *f)
+{
+	for (size_t i = 0; i < f->npend; i++)
+		free(f->pend[i].out_dir);
+	f->npend = 0;
+}
+
+int
+kc_factory_pend_job(struct kc_factory *f, const char *serial,
+    const struct kc_fjob *j)
+{
+	struct kc_fpend *p;
+	char hex[65];
+	int rc;
+
+	if (f->npend == f->cappend) {
+		size_t cap = f->cappend ? 2 * f->cappend : 64;
+		if ((p = realloc(f->pend, cap * sizeof(*p))) == NULL)
+			return kc_err(KC_ERR_NOMEM, "out of memory");
+		f->pend = p;
+		f->cappend = cap;
+	}
+	p = &f->pend[f->npend];
+	p->n = 0;
+	snprintf(p->id, sizeof(p->id), "%s", j->id);
+	if ((p->out_dir = strdup(j->out_dir)) == NULL)
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < j->n; i++) {
+		kc_sha256_hex(j->f[i].data.p, j->f[i].data.len, hex);
+		if ((rc = kc_ledger_file_record(f->ledger, serial,
+		    j->f[i].suffix, hex)) != KC_OK) {
+			free(p->out_dir);
+			return rc;
+		}
+		p->f[i].suffix = j->f[i].suffix;
+		memcpy(p->f[i].sha, hex, 32);
+		p->f[i].sha[32] = '\0';
+		p->n++;
+	}
+	f->npend++;
+	return KC_OK;
+}
+
+/* 1 when path was removed: a regular file (not followed if a link) that
+ * holds the bytes hashed to sha. kc_err is left alone: the error that
+ * stopped the batch is the message. */
+static int
+pend_unlink(const char *path, const char *sha)
+{
+	unsigned char *data;
+	struct stat st;
+	ssize_t got = 0, r;
+	char hex[65];
+	int fd, ours = 0;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC))
+	    == -1)
+		return 0;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size > PEND_FILE_MAX ||
+	    (data = malloc((size_t)st.st_size + 1)) == NULL) {
+		close(fd);
+		return 0;
+	}
+	while (got < st.st_size && (r = read(fd, data + got,
+	    (size_t)(st.st_size - got))) > 0)
+		got += r;
+	close(fd);
+	if (got == st.st_size) {
+		kc_sha256_hex(data, (size_t)got, hex);
+		ours = strncmp(hex, sha, 32) == 0;
+	}
+	OPENSSL_cleanse(data, (size_t)st.st_size);	/* may be a key */
+	free(data);
+	return ours && unlink(path) == 0;
+}
+
+void
+kc_factory_pend_drop(struct kc_factory *f)
+{
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < f->npend; i++) {
+		const struct kc_fpend *p = &f->pend[i];
+		int gone = 0;
+
+		if (f->doubt) {
+			f->lost_kept++;
+			continue;
+		}
+		/* the certificate last: while it is there, a rerun takes the
+		 * other files of the ID for ours */
+		for (size_t k = p->n; k-- > 0;)
+			if (kc_fname_path(p->out_dir, p->id, p->f[k].suffix,
+			    path, sizeof(path)) == KC_OK)
+				gone += pend_unlink(path, p->f[k].sha);
+		if (gone > 0)
+			f->lost_removed++;
+	}
+	pend_clear(f);
+}
+
+void
+kc_factory_pend_free(struct kc_factory *f)
+{
+	pend_clear(f);
+	free(f->pend);
+	f->pend = NULL;
+	f->cappend = 0;
+}
+
+void
+kc_factory_lost_files(const struct kc_factory *f, long *removed,
+    long *unconfirmed)
+{
+	*removed = f->lost_removed;
+	*unconfirmed = f->lost_kept;
+}
 
 int
 kc_factory_sync_outputs(struct kc_factory *f)
@@ -58,26 +201,39 @@ kc_factory_flush(struct kc_factory *f)
 {
 	int rc;
 
+	f->doubt = 0;
 	if ((rc = kc_factory_sync_outputs(f)) != KC_OK)
 		return rc;
-	if ((rc = kc_ledger_commit(f->ledger)) != KC_OK)
+	if ((rc = kc_ledger_commit(f->ledger)) != KC_OK) {
+		/* a commit that fails after every call of the transaction
+		 * succeeded may still have happened on a server that went
+		 * away before answering (or in a SQLite file that failed to
+		 * sync): its files must stay */
+		f->doubt = !f->tx_broken || strcmp(kc_ledger_backend(f->ledger),
+		    "sqlite") == 0;
 		return rc;
+	}
 	f->pending = 0;
+	f->tx_broken = 0;
+	pend_clear(f);
 	return KC_OK;
 }
 
 /* A batch cannot go on as it was: the rows since the last commit are
- * rolled back (their files, if written, stay as unrecorded outputs that a
- * rerun replaces). Returns rc. */
+ * rolled back and their files removed (kept when the failed commit may
+ * have happened: a rerun finds them recorded or replaces them). Returns
+ * rc. */
 int
 kc_factory_batch_fail(struct kc_factory *f, int rc)
 {
 	if (f->writer != NULL)
-		kc_fwriter_reset(f->writer);
+		kc_fwriter_reset(f->writer);	/* nothing is being written */
 	if (kc_ledger_in_transaction(f->ledger))
 		kc_ledger_rollback(f->ledger);
 	f->lost += f->pending;
 	f->pending = 0;
+	kc_factory_pend_drop(f);
+	f->tx_broken = f->doubt = 0;
 	return rc;
 }
 
@@ -128,7 +284,7 @@ kc_factory_batch_begin(struct kc_factory *f, int commit_every)
 	if ((rc = kc_ledger_last_rowid(f->ledger, &f->batch_rowid)) != KC_OK)
 		return rc;
 	f->batch = 1;
-	f->lost = 0;
+	f->lost = f->lost_removed = f->lost_kept = 0;
 	f->commit_every = commit_every > 0 ? commit_every : 1000;
 	return KC_OK;
 }

@@ -201,6 +201,12 @@ struct kc_factory {
 	char		*pending_dir;	/* out dir with unsynced files */
 	struct kc_fwriter *writer;	/* batch: writes the files */
 	long		 lost;		/* issued, then rolled back */
+	struct kc_fpend	*pend;		/* files of the devices since the
+					   last commit (factory_batch.c) */
+	size_t		 npend, cappend;
+	int		 tx_broken;	/* a ledger call failed since then */
+	int		 doubt;		/* the failed commit may have happened */
+	long		 lost_removed, lost_kept;	/* devices */
 	long long	 batch_rowid;	/* ledger rows after it: this batch */
 	char		*abs_src, *abs_dir;	/* realpath(abs_src) cached */
 };
@@ -212,9 +218,22 @@ int kc_factory_sync_outputs(struct kc_factory *f);
  * the ledger commit (the durability point). */
 int kc_factory_flush(struct kc_factory *f);
 /* A batch cannot go on as it was: the writer is reset and the rows since
- * the last commit are rolled back (counted in f->lost; their files, if
- * written, stay as unrecorded outputs that a rerun replaces). Returns rc. */
+ * the last commit are rolled back (counted in f->lost) and their files
+ * removed, unless the failed commit may have happened (f->doubt: the files
+ * stay, a rerun finds them recorded or replaces them). Returns rc. */
 int kc_factory_batch_fail(struct kc_factory *f, int rc);
+
+/* Records the SHA-256 of every file of j for the row with this serial (in
+ * the row's transaction, as kc_fjob_record) and keeps them with the
+ * device's paths until the commit: when the rows are rolled back instead,
+ * kc_factory_batch_fail removes the files that still hold those bytes. */
+int kc_factory_pend_job(struct kc_factory *f, const char *serial,
+    const struct kc_fjob *j);
+/* The rows since the last commit are gone (rolled back; not in a batch):
+ * their files are removed as by kc_factory_batch_fail. */
+void kc_factory_pend_drop(struct kc_factory *f);
+/* Frees f->pend (kc_factory_close). */
+void kc_factory_pend_free(struct kc_factory *f);
 
 /* A fresh random serial (hex in hex) that is not in the ledger nor among
  * the uncommitted rows; f NULL: not looked up (the in-memory signer). */

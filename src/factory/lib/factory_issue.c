@@ -436,7 +436,7 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 	if (have_live && (rc = kc_ledger_supersede(f->ledger, live.serial)))
 		goto out;
 	if ((rc = kc_ledger_record(f->ledger, &row)) != KC_OK ||
-	    (rc = kc_fjob_record(f->ledger, shex, job)) != KC_OK)
+	    (rc = kc_factory_pend_job(f, shex, job)) != KC_OK)
 		goto out;
 	if (f->writer != NULL) {
 		/* a failure of an earlier device's files surfaces here */
@@ -457,11 +457,12 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 				f->pending--;
 				rc = kc_factory_batch_fail(f, rc);
 			} else {
-				/* the row is lost with the rollback; the
-				 * files stay as unrecorded output a rerun
-				 * replaces */
+				/* the row is lost with the rollback, and
+				 * its files with it (kept when the commit
+				 * may have happened) */
 				kc_ledger_rollback(f->ledger);
 				f->pending = 0;
+				kc_factory_pend_drop(f);
 			}
 			goto out;
 		}
@@ -476,9 +477,18 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 	    in->ignored != NULL ? in->ignored : "");
 	memcpy(res->warn, atwarn, sizeof(res->warn));
 out:
-	/* not in a batch, a failed or skipped device leaves no row */
+	/* a failed ledger call: on PostgreSQL the transaction is aborted,
+	 * its commit will be refused (see kc_factory_flush) */
+	if (rc == KC_ERR_DB)
+		f->tx_broken = 1;
+	/* not in a batch, a failed or skipped device leaves no row, nor
+	 * files of its own */
 	if (!f->batch && kc_ledger_in_transaction(f->ledger))
 		kc_ledger_rollback(f->ledger);
+	if (!f->batch) {
+		kc_factory_pend_drop(f);
+		f->tx_broken = f->doubt = 0;
+	}
 	kc_fjob_free(job);
 	kc_ledger_row_clear(&live);
 	X509_free(x);
