@@ -5,3 +5,5 @@ TESTS += tests/lifecycle/renew.sh
 EXTRA_DIST += tests/lifecycle/renew.sh
 TESTS += tests/lifecycle/rekey.sh
 EXTRA_DIST += tests/lifecycle/rekey.sh
+TESTS += tests/lifecycle/renew-ceremony.sh
+EXTRA_DIST += tests/lifecycle/renew-ceremony.sh

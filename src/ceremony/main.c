@@ -30,7 +30,8 @@ static const struct kc_cmd commands[] = {
 	  "quorum combine [--share-file F ...] [--out FILE]", &cmd_quorum_combine_opts },
 	{ "intermediate", "sign", cmd_intermediate_sign,
 	  "intermediate sign --token L --label K --issuer root.pem "
-	  "--csr factory.csr --days N [--path-len 0] [--yes] --out inter.pem", &cmd_intermediate_sign_opts },
+	  "--csr factory.csr --days N [--path-len 0] [--renew OLD.pem] [--yes] "
+	  "--out inter.pem", &cmd_intermediate_sign_opts },
 	{ "cross", "sign", cmd_cross_sign,
 	  "cross sign --token L --label K --issuer OLD-ROOT.pem "
 	  "--cert NEW-ROOT.pem --days N [--yes] --out cross.pem", &cmd_cross_sign_opts },

@@ -10,7 +10,7 @@
 
 static const struct kc_cmd commands[] = {
 	{ "init", NULL, cmd_init,
-	  "init --dir D --subject DN --algorithm ALG [--pass-file F]",
+	  "init --dir D --subject DN --algorithm ALG [--pass-file F] [--rekey]",
 	  &cmd_init_opts },
 	{ "install", NULL, cmd_install,
 	  "install --dir D --cert inter.pem --root root.pem",

@@ -35,7 +35,7 @@ static const struct {
 	  "backup", NULL } },
 	{ "intermediate-sign", KC_ACTION_INTERMEDIATE_SIGN, { COMMON_KEYS,
 	  "issuer-key", "issuer-cert", "csr", "subject", "days", "path-len",
-	  "output", NULL } },
+	  "renew", "output", NULL } },
 	{ "verification-sign", KC_ACTION_VERIFICATION_SIGN, { COMMON_KEYS,
 	  "issuer-key", "issuer-cert", "code", "code-file", "days", "output",
 	  NULL } },
@@ -230,6 +230,9 @@ build_summary(struct kc_step *s)
 		rc |= add_line(b, "issuer certificate: %s", s->issuer_cert);
 	if (s->csr)
 		rc |= add_line(b, "CSR: %s", s->csr);
+	if (s->renew)
+		rc |= add_line(b, "renews: %s (the same key and subject, a new "
+		    "validity)", s->renew);
 	if (s->new_root)
 		rc |= add_line(b, "new root certificate (certified with its "
 		    "subject and key): %s", s->new_root);
@@ -336,6 +339,8 @@ parse_step(const struct yctx *y, struct ynode *m, struct kc_ceremony *c,
 		    &s->issuer_cert)) !=
 		    KC_OK ||
 		    (rc = kc_field_path(y, m, "csr", 1, &s->csr)) != KC_OK ||
+		    (rc = kc_field_path(y, m, "renew", 0, &s->renew)) !=
+		    KC_OK ||
 		    (rc = kc_field_subject(y, m, 0, &s->subject)) != KC_OK ||
 		    (rc = kc_field_days(y, m, "days", 1, &s->days)) != KC_OK ||
 		    (rc = ymap_int(y, m, "path-len", 0, 0, 8, &pl)) != KC_OK ||

@@ -150,7 +150,7 @@ check_input_name(const struct yctx *y, int line, const char *key,
 		what = "a CSR";
 		list = ".csr, .req, .pem or .der";
 	} else if (strcmp(key, "issuer-cert") == 0 ||
-	    strcmp(key, "revoke") == 0) {
+	    strcmp(key, "revoke") == 0 || strcmp(key, "renew") == 0) {
 		ext = cert;
 		what = "a certificate";
 		list = ".pem, .crt, .cer or .der";

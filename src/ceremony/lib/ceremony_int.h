@@ -27,6 +27,8 @@ struct kc_step {
 	char	*issuer_key;		/* label of the signing key */
 	char	*issuer_cert;		/* state path */
 	char	*csr;			/* state path */
+	char	*renew;			/* intermediate-sign: the certificate
+					   it renews, state path; NULL: none */
 	char	*new_root;		/* cross-sign: the new root, state path */
 	char	*code;			/* DPS verification code, literal */
 	char	*code_file;		/* or read from this state path */

@@ -37,6 +37,7 @@ step_clear(struct kc_step *s)
 	free(s->issuer_key);
 	free(s->issuer_cert);
 	free(s->csr);
+	free(s->renew);
 	free(s->new_root);
 	free(s->code);
 	free(s->code_file);

@@ -216,6 +216,12 @@ review_intermediate(struct buf *b, const struct kc_ceremony *c, size_t i,
 	put(b, "      issues: an intermediate CA certificate (profile "
 	    "intermediate)\n");
 	put_input(b, c, i, "CSR", s->csr);
+	if (s->renew != NULL) {
+		put_input(b, c, i, "renews", s->renew);
+		put(b, "      renewal: the CSR must carry the key of the "
+		    "certificate renewed, which this root issued (register); "
+		    "its subject and key identifier, a new validity\n");
+	}
 	if (s->subject != NULL)
 		put(b, "      subject: %s (replaces the CSR's subject)\n",
 		    s->subject);

@@ -323,6 +323,8 @@ kc_engine_step(struct kc_engine *e, size_t i, struct kc_step_result *r)
 		list_file(e, s->issuer_cert, ins, sizeof(ins));
 	if (s->csr)
 		list_file(e, s->csr, ins, sizeof(ins));
+	if (s->renew)
+		list_file(e, s->renew, ins, sizeof(ins));
 	if (s->new_root)
 		list_file(e, s->new_root, ins, sizeof(ins));
 	if (s->code_file)

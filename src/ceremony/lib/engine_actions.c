@@ -165,15 +165,18 @@ intermediate_sign(struct kc_engine *e, const struct kc_step *s,
 	struct kc_intermediate_params p;
 	struct kc_op_result o;
 	struct ask_arg aa;
-	char issuer[PATH_MAX], csr[PATH_MAX];
+	char issuer[PATH_MAX], csr[PATH_MAX], renew[PATH_MAX];
 	int rc;
 
 	memset(&p, 0, sizeof(p));
 	memset(&o, 0, sizeof(o));
 	ask_init(&aa, e, s, &o, r);
 	if ((rc = signer_paths(e, s, r, issuer)) != KC_OK ||
-	    (rc = kc_engine_path(e, s->csr, csr, sizeof(csr))) != KC_OK)
+	    (rc = kc_engine_path(e, s->csr, csr, sizeof(csr))) != KC_OK ||
+	    (s->renew != NULL && (rc = kc_engine_path(e, s->renew, renew,
+	    sizeof(renew))) != KC_OK))
 		return rc;
+	p.renew = s->renew != NULL ? renew : NULL;
 	p.key_label = s->issuer_key;
 	p.issuer = issuer;
 	p.csr = csr;

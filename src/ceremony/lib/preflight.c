@@ -577,6 +577,8 @@ check_files(struct kc_engine *e, struct kc_check_result *r)
 
 		need_input(e, i, s->issuer_cert, r);
 		need_input(e, i, s->csr, r);
+		if (s->renew != NULL)
+			need_input(e, i, s->renew, r);
 		need_input(e, i, s->new_root, r);
 		need_input(e, i, s->code_file, r);
 		for (size_t k = 0; k < s->nrevoke; k++)
