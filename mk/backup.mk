@@ -40,3 +40,13 @@ dist_ceremony_DATA += ceremony/restore-root.yaml
 # backup create / restore --state: their own transcript; --keep-wrap-key
 TESTS += tests/backup/transcript.sh
 EXTRA_DIST += tests/backup/transcript.sh
+# make bench-backup (also under make bench): timings of the backup
+# ceremony, backup create, restore and the restore ceremony on SoftHSM
+# and p11-kit-proxy (tests/backup/bench.sh; not part of make check)
+EXTRA_DIST += tests/backup/bench.sh
+BENCH_REPS = 3
+bench-backup: keyceremony
+	BENCH_REPS=$(BENCH_REPS) KC_TOP_BUILDDIR=$(abs_top_builddir) KC_TOP_SRCDIR=$(abs_top_srcdir) \
+	KC=$(abs_top_builddir)/keyceremony $(SHELL) $(top_srcdir)/tests/backup/bench.sh
+bench: bench-backup
+.PHONY: bench-backup
