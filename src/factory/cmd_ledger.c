@@ -172,7 +172,9 @@ csv_row(const struct kc_ledger_row *r, void *arg)
 	struct tm tm;
 	char d[32];
 
+	/* a pending row is not on its device yet: never exported */
 	if (strcmp(r->kind, "device") != 0 ||
+	    strcmp(r->status, "pending") == 0 ||
 	    (!c->all && strcmp(r->status, "issued") != 0))
 		return 0;
 	gmtime_r(&r->not_after, &tm);
@@ -279,6 +281,8 @@ out:
 struct ver {
 	struct kc_ledger *l;
 	long	n, bad, files, nohash;
+	long	pending, superseded, other, revoked;
+	const char *station;
 };
 
 /* The SHA-256 of a file into hex: 0 when it cannot be read (why). */
@@ -341,6 +345,19 @@ verify_row(const struct kc_ledger_row *r, void *arg)
 	size_t nrec = 0;
 	int rc;
 
+	if (strcmp(r->status, "pending") == 0) {
+		/* not a problem: the line station's rerun completes it */
+		printf("%s: serial %s is pending: recorded before its credential "
+		    "was confirmed on the device; rerun factorysign provision "
+		    "on that device\n", kc_disp(r->device_id),
+		    kc_disp(r->serial));
+		v->pending++;
+		return 0;
+	}
+	if (strcmp(r->status, "superseded") == 0)
+		v->superseded++;
+	else if (strcmp(r->status, "issued") != 0)
+		v->other++;
 	if (strcmp(r->status, "issued") != 0)
 		return 0;
 	v->n++;
@@ -387,12 +404,27 @@ verify_row(const struct kc_ledger_row *r, void *arg)
 	return 0;
 }
 
+static int
+count_revoked(void *arg, const struct kc_ledger_row *r, time_t when,
+    int reason)
+{
+	struct ver *v = arg;
+
+	(void)when;
+	(void)reason;
+	if (strcmp(r->kind, "device") == 0 && (v->station == NULL ||
+	    r->station[0] == '\0' || strcmp(r->station, v->station) == 0))
+		v->revoked++;
+	return 0;
+}
+
 int
 cmd_ledger_verify(int argc, char **argv)
 {
 	struct args a = { KC_FACTORY_DIR, NULL, NULL, 0, 0, NULL, NULL, NULL };
 	struct kc_ledger *l = NULL;
-	struct ver v = { NULL, 0, 0, 0, 0 };
+	struct ver v = { NULL, 0, 0, 0, 0, 0, 0, 0, 0, NULL };
+	struct kc_ledger_counts cnt;
 	int rc;
 
 	if ((rc = kc_opt_parse(&cmd_ledger_verify_opts, argc, argv, &a, NULL)) >=
@@ -416,13 +448,21 @@ cmd_ledger_verify(int argc, char **argv)
 		    rows == 1 ? "" : "s", differ, differ == 1 ? "" : "s");
 	}
 	v.l = l;
-	rc = kc_ledger_foreach_station(l, "device", kc_ledger_chosen_station(),
-	    verify_row, &v);
+	v.station = kc_ledger_chosen_station();
+	rc = kc_ledger_foreach_station(l, "device", v.station, verify_row, &v);
+	if (rc == KC_OK)
+		rc = kc_ledger_foreach_revoked(l, count_revoked, &v);
+	if (rc == KC_OK)
+		rc = kc_ledger_counts(l, &cnt);
 	kc_ledger_close(l);
 	if (rc != KC_OK)
 		return kc_front_fail(rc);
 	printf("ledger %s: %ld live device certificates, %ld output files "
 	    "checked, %ld problems\n", kc_disp(a.dir), v.n, v.files, v.bad);
+	printf("ledger %s: devices: %ld issued, %ld pending, %ld superseded, "
+	    "%ld revoked%s; %ld CRL%s recorded\n", kc_disp(a.dir), v.n,
+	    v.pending, v.superseded, v.revoked, v.other ? " (and rows of an "
+	    "unknown status)" : "", cnt.crls, cnt.crls == 1 ? "" : "s");
 	if (v.nohash > 0)
 		printf("ledger %s: %ld device%s with no recorded hashes (issued "
 		    "before they were kept): only the certificate file checked; "

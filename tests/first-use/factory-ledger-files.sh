@@ -35,7 +35,7 @@ import hashlib, sqlite3
 db = sqlite3.connect('D/ledger.sqlite')
 for dev, suf, sha in db.execute('SELECT device_id, suffix, sha256 FROM certs JOIN files USING (serial)'):
     assert hashlib.sha256(open('out/' + dev + suf, 'rb').read()).hexdigest() == sha, (dev, suf)"
-check "  ... schema version 2" test "$(sqlite3 D/ledger.sqlite 'PRAGMA user_version')" = 2
+check "  ... schema version 3" test "$(sqlite3 D/ledger.sqlite 'PRAGMA user_version')" = 3
 check "ledger verify: all files checked, 0 problems" "$FS" ledger verify --dir D
 said "  ... $nf files" "6 live device certificates, $nf output files checked, 0 problems"
 check "  ... the independent checker agrees" $LCHECK D/ledger.sqlite out
@@ -136,7 +136,7 @@ cp "$T/.out" "$T/v2"
 check "  ... its devices reported as 'no recorded hashes', not problems" \
 	grep -q "devices with no recorded hashes (issued before they were kept): only the certificate file checked" "$T/v2"
 check "  ... 0 problems" grep -q "0 output files checked, 0 problems" "$T/v2"
-check "  ... now at schema version 2" test "$(sqlite3 Dold/ledger.sqlite 'PRAGMA user_version')" = 2
+check "  ... now at schema version 3" test "$(sqlite3 Dold/ledger.sqlite 'PRAGMA user_version')" = 3
 rm out/dev-0003.chain.pem
 check "  ... a rerun with the same input records them" "$FS" batch --dir Dold --csr-dir in --out-dir out --format pem,c,at --sec-tag 42 --pass-file "$PASS"
 said "  ... repairing the lost chain" "dev-0003.chain.pem was missing; rewritten from the ledger"

@@ -246,11 +246,11 @@ check "and not-a-URI is refused" sh -c "printf 'ledger = host=/x password=Sekr1t
 rm -f "$T/D2/ledger.conf"
 
 # --- the schema is versioned ---------------------------------------------
-check "schema version 1" test "$(sql "SELECT value FROM kc_meta WHERE key = 'schema'")" = 1
+check "schema version 3" test "$(sql "SELECT value FROM kc_meta WHERE key = 'schema'")" = 3
 sql "UPDATE kc_meta SET value = '99' WHERE key = 'schema'" >/dev/null
 check_fails "a newer schema is refused" 'schema version 99 is newer' \
 	batch "$T/D2" cb2 ob2 $B
-sql "UPDATE kc_meta SET value = '1' WHERE key = 'schema'" >/dev/null
-check "and version 1 works again" batch "$T/D2" cb2 ob2 --quiet $B
+sql "UPDATE kc_meta SET value = '3' WHERE key = 'schema'" >/dev/null
+check "and version 3 works again" batch "$T/D2" cb2 ob2 --quiet $B
 
 done_testing

@@ -173,6 +173,9 @@ struct kc_factory_opts {
 	EVP_PKEY		*device_key;	/* sign: the device's key for
 						   KC_FMT_PFX (must match the
 						   CSR), or NULL */
+	int			 pending;	/* the row is recorded "pending"
+						   (the line station: not yet
+						   confirmed on the device) */
 };
 
 /* How device keys made here are encrypted (--key-format). */

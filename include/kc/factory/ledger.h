@@ -16,6 +16,16 @@
  * once (case-insensitively, as DPS registration IDs are); the schema
  * enforces it with a partial unique index.
  *
+ * Schema version 3 (SQLite PRAGMA user_version, PostgreSQL kc_meta; older
+ * ledgers are upgraded in one transaction when opened, a newer version is
+ * refused with a message naming both versions): status "pending" (a
+ * certificate recorded before it is confirmed on the device: the line
+ * station), covered like "issued" by the unique device-ID index, so two
+ * stations can never both hold one ID; table revoked (serial, revocation
+ * time, RFC 5280 reason, station), which leaves certs.status as it was;
+ * table crls (issuer SKI hex, CRL number, thisUpdate, nextUpdate, SHA-256
+ * of the DER, station), primary key (issuer, number).
+ *
  * Backends (ledger_int.h): this SQLite file is the embedded default, for
  * one station. Several stations share one PostgreSQL ledger instead: a
  * libpq connection URI, from kc_ledger_use() (the --ledger option) or
@@ -49,7 +59,8 @@ struct kc_ledger_row {
 	time_t		 issued_at;
 	time_t		 not_after;
 	char		 kind[16];		/* "device", "verification" */
-	char		 status[16];		/* "issued", "superseded" */
+	char		 status[16];		/* "issued", "pending",
+						 * "superseded" */
 	char		*cert_path;		/* owned by the row (lookups) */
 	unsigned char	*cert_der;		/* owned by the row (lookups) */
 	size_t		 cert_der_len;
@@ -58,6 +69,9 @@ struct kc_ledger_row {
 						 * it ("" in a SQLite ledger);
 						 * record: ignored, the
 						 * ledger's own station */
+	time_t		 recorded_at;		/* lookups: when the server
+						 * recorded it (PostgreSQL;
+						 * 0 in a SQLite ledger) */
 };
 
 /* Process-wide choice of backend and station for the ledgers opened
@@ -103,8 +117,9 @@ int kc_ledger_in_transaction(const struct kc_ledger *l);
 /* 1 when a row with this serial exists (any status), 0 when not. */
 int kc_ledger_serial_exists(struct kc_ledger *l, const char *serial);
 
-/* The live ("issued") row of a device ID, compared case-insensitively:
- * 1 and *row filled (clear it with kc_ledger_row_clear), or 0. */
+/* The live ("issued" or "pending": at most one) row of a device ID,
+ * compared case-insensitively: 1 and *row filled (clear it with
+ * kc_ledger_row_clear; row->status says which), or 0. */
 int kc_ledger_find_id(struct kc_ledger *l, const char *id,
     struct kc_ledger_row *row);
 
@@ -114,6 +129,61 @@ int kc_ledger_record(struct kc_ledger *l, const struct kc_ledger_row *row);
 
 /* Marks the row with this serial "superseded" (for --reissue). */
 int kc_ledger_supersede(struct kc_ledger *l, const char *serial);
+
+/* Sets the status of the row with this serial: "issued", "pending" or
+ * "superseded" (anything else is KC_ERR_USAGE). No such serial is
+ * KC_ERR_NOTFOUND; a second live row for its device ID KC_ERR_EXISTS (on
+ * PostgreSQL that aborts the open transaction). */
+int kc_ledger_set_status(struct kc_ledger *l, const char *serial,
+    const char *status);
+
+/* Records the revocation of the certificate with this serial at when,
+ * reason an RFC 5280 CRLReason code (0..10, not 7) or -1 for none, as
+ * this handle's station; certs.status is left as it is. A serial not in
+ * the ledger is KC_ERR_NOTFOUND. Revoking again keeps the first record
+ * and returns KC_OK with *already (when not NULL) set to 1; else 0. */
+int kc_ledger_revoke(struct kc_ledger *l, const char *serial, int reason,
+    time_t when, int *already);
+
+/* Calls fn for every revoked certificate in order of revocation (row with
+ * cert_der, so that the caller can filter by issuer; valid only during
+ * the call), with its revocation time and reason; a non-zero return from
+ * fn stops the walk and is returned. */
+int kc_ledger_foreach_revoked(struct kc_ledger *l,
+    int (*fn)(void *arg, const struct kc_ledger_row *row, time_t when,
+    int reason), void *arg);
+
+/* The highest CRL number recorded for the issuer (hex SKI of the issuing
+ * intermediate, compared as given: use lower case), 0 when none. */
+int kc_ledger_crl_last(struct kc_ledger *l, const char *issuer_ski_hex,
+    long long *number);
+
+/* Records a CRL issued: (issuer, number) is the primary key, so of two
+ * stations racing for one number the second gets KC_ERR_EXISTS (a
+ * message naming the issuer, number and who recorded it) and nothing is
+ * recorded (on PostgreSQL without aborting the open transaction). */
+int kc_ledger_crl_record(struct kc_ledger *l, const char *issuer_ski_hex,
+    long long number, time_t this_update, time_t next_update,
+    const char sha256_hex[65]);
+
+/* One recorded CRL (kc_ledger_foreach_crl). */
+struct kc_ledger_crl {
+	char		issuer[65];		/* hex SKI */
+	long long	number;
+	time_t		this_update, next_update;
+	char		sha256[65];
+	char		station[KC_STATION_MAX];	/* "" in SQLite */
+};
+
+/* Calls fn for every recorded CRL, by issuer then number. */
+int kc_ledger_foreach_crl(struct kc_ledger *l,
+    int (*fn)(void *arg, const struct kc_ledger_crl *crl), void *arg);
+
+/* Counts of rows by status and of revocations and CRLs (ledger verify). */
+struct kc_ledger_counts {
+	long	issued, pending, superseded, other, revoked, crls;
+};
+int kc_ledger_counts(struct kc_ledger *l, struct kc_ledger_counts *c);
 
 /* One output file of a certificate as recorded. */
 struct kc_ledger_file {
@@ -143,7 +213,7 @@ int kc_ledger_foreach_station(struct kc_ledger *l, const char *kind,
     const char *station,
     int (*fn)(const struct kc_ledger_row *row, void *arg), void *arg);
 
-/* Copies every row and file hash of from into to (an empty ledger of the
+/* Copies every row, file hash, revocation and CRL record of from into to (an empty ledger of the
  * other backend, or one holding none of these serials) in one transaction,
  * rows without a station taking to's; then checks that both hold the same
  * number of rows and the same SHA-256 over every row and file hash
@@ -157,7 +227,9 @@ int kc_ledger_copy(struct kc_ledger *from, struct kc_ledger *to,
 int kc_ledger_migrate(const char *dir, const char *uri, const char *station,
     long *count, char sha256[65]);
 /* The SHA-256 (hex) over every row and file hash in serial order, the
- * station excluded (a SQLite ledger has none), and the row count. */
+ * station excluded (a SQLite ledger has none), and the row count; a
+ * revoked row's hash covers its revocation too, and the recorded CRLs
+ * come last (a ledger without either has the digest of schema 2). */
 int kc_ledger_digest(struct kc_ledger *l, long *count, char sha256[65]);
 
 /* Number of rows (all kinds and statuses). */

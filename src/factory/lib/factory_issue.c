@@ -225,6 +225,23 @@ rerun_done(struct kc_factory *f, const struct kc_ledger_row *live,
 	return KC_OK;
 }
 
+/* A shared ledger's live row (rows name their station): who issued it
+ * and when, as the ledger says when two stations race for one ID. */
+static int
+issued_by(const struct kc_ledger_row *live, const char *name, const char *id)
+{
+	time_t t = live->recorded_at != 0 ? live->recorded_at : live->issued_at;
+	struct tm tm;
+	char d[32];
+
+	gmtime_r(&t, &tm);
+	strftime(d, sizeof(d), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return kc_err(KC_ERR_EXISTS, "%s: device ID '%s' was already issued "
+	    "by station %s at %s (serial %s); nothing issued: a device ID is "
+	    "issued once across the stations (use --reissue to replace it)",
+	    name, id, live->station, d, live->serial);
+}
+
 /* The absolute path of out_dir (the ledger records absolute paths, so that
  * `ledger verify` works from any directory), cached for a batch. */
 static int
@@ -289,7 +306,8 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 	/* the same input again: no new signature; the files are checked
 	 * against the ledger and repaired (rerun_done) */
 	rerun = have_live && o->resume && same_input(&live, in) &&
-	    !(in->key != NULL && o->reissue);	/* issue --reissue: new keys */
+	    !(in->key != NULL && o->reissue) &&	/* issue --reissue: new keys */
+	    strcmp(live.status, "pending") != 0;	/* not on its device */
 	if (!rerun && have_live && f->batch && live.rowid > f->batch_rowid) {
 		/* two CSRs of one device in a batch: which is the device's
 		 * key cannot be told here, so the second one is not taken,
@@ -297,6 +315,24 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 		rc = kc_err(KC_ERR_EXISTS, "%s: device ID '%s' was issued "
 		    "earlier in this batch from another CSR (serial %s); one "
 		    "CSR per device ID in a batch", name, in->cn, live.serial);
+		goto out;
+	}
+	if (!rerun && have_live && !o->reissue &&
+	    strcmp(live.status, "pending") == 0) {
+		rc = kc_err(KC_ERR_EXISTS, "%s: device ID '%s' is pending "
+		    "(serial %s): the line station recorded it before its "
+		    "credential was confirmed on the device; rerun factorysign "
+		    "provision on that device (or use --reissue)", name, in->cn,
+		    live.serial);
+		goto out;
+	}
+	/* another station's device is no rerun here, even from the same
+	 * input: its files are that station's */
+	if (rerun && live.station[0] != '\0' &&
+	    strcmp(live.station, kc_ledger_station(f->ledger)) != 0)
+		rerun = 0;
+	if (!rerun && have_live && !o->reissue && live.station[0] != '\0') {
+		rc = issued_by(&live, name, in->cn);
 		goto out;
 	}
 	if (!rerun && have_live && !o->reissue) {
@@ -429,7 +465,7 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 	row.issued_at = nb;
 	row.not_after = na;
 	strcpy(row.kind, "device");
-	strcpy(row.status, "issued");
+	strcpy(row.status, o->pending ? "pending" : "issued");
 	row.cert_path = cert_path;
 	row.cert_der = der;
 	row.cert_der_len = der_len;

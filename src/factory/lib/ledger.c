@@ -344,3 +344,104 @@ kc_ledger_foreach_station(struct kc_ledger *l, const char *kind,
 {
 	return l->ops->foreach(l, kind, station, fn, arg);
 }
+
+int
+kc_ledger_status_check(const char *status)
+{
+	if (strcmp(status, "issued") == 0 || strcmp(status, "pending") == 0 ||
+	    strcmp(status, "superseded") == 0)
+		return KC_OK;
+	return kc_err(KC_ERR_USAGE, "ledger status '%s': not issued, pending "
+	    "or superseded", status);
+}
+
+int
+kc_ledger_set_status(struct kc_ledger *l, const char *serial,
+    const char *status)
+{
+	int rc;
+
+	if ((rc = kc_ledger_status_check(status)) != KC_OK)
+		return rc;
+	return l->ops->set_status(l, serial, status);
+}
+
+int
+kc_ledger_revoke(struct kc_ledger *l, const char *serial, int reason,
+    time_t when, int *already)
+{
+	int dummy;
+
+	if (reason < -1 || reason > 10 || reason == 7)
+		return kc_err(KC_ERR_USAGE, "revocation of %s: reason code %d "
+		    "is no RFC 5280 CRLReason", serial, reason);
+	return l->ops->revoke(l, serial, reason, when, NULL,
+	    already != NULL ? already : &dummy);
+}
+
+int
+kc_ledger_foreach_revoked(struct kc_ledger *l,
+    int (*fn)(void *arg, const struct kc_ledger_row *row, time_t when,
+    int reason), void *arg)
+{
+	return l->ops->foreach_revoked(l, fn, arg);
+}
+
+/* 1 for 1..max lower-case hex digits. */
+static int
+is_hex(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= max && strspn(s, "0123456789abcdef") == n;
+}
+
+int
+kc_ledger_crl_last(struct kc_ledger *l, const char *issuer_ski_hex,
+    long long *number)
+{
+	*number = 0;
+	if (!is_hex(issuer_ski_hex, 64))
+		return kc_err(KC_ERR_USAGE, "CRL issuer '%s': not a key "
+		    "identifier in lower-case hex", issuer_ski_hex);
+	return l->ops->crl_last(l, issuer_ski_hex, number);
+}
+
+int
+kc_ledger_crl_record(struct kc_ledger *l, const char *issuer_ski_hex,
+    long long number, time_t this_update, time_t next_update,
+    const char sha256_hex[65])
+{
+	struct kc_ledger_crl c;
+
+	if (!is_hex(issuer_ski_hex, 64))
+		return kc_err(KC_ERR_USAGE, "CRL issuer '%s': not a key "
+		    "identifier in lower-case hex", issuer_ski_hex);
+	if (strlen(sha256_hex) != 64 || !is_hex(sha256_hex, 64))
+		return kc_err(KC_ERR_USAGE, "CRL %lld of %s: the SHA-256 is not "
+		    "64 lower-case hex digits", number, issuer_ski_hex);
+	if (number < 1)
+		return kc_err(KC_ERR_USAGE, "CRL of %s: number %lld (CRL "
+		    "numbers start at 1)", issuer_ski_hex, number);
+	memset(&c, 0, sizeof(c));
+	snprintf(c.issuer, sizeof(c.issuer), "%s", issuer_ski_hex);
+	c.number = number;
+	c.this_update = this_update;
+	c.next_update = next_update;
+	memcpy(c.sha256, sha256_hex, 65);
+	return l->ops->crl_record(l, &c);
+}
+
+int
+kc_ledger_foreach_crl(struct kc_ledger *l,
+    int (*fn)(void *arg, const struct kc_ledger_crl *crl), void *arg)
+{
+	return l->ops->foreach_crl(l, fn, arg);
+}
+
+int
+kc_ledger_counts(struct kc_ledger *l, struct kc_ledger_counts *c)
+{
+	memset(c, 0, sizeof(*c));
+	return l->ops->counts(l, c);
+}

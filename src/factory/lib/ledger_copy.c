@@ -2,8 +2,9 @@
  * ledger_copy.c: one ledger copied into another (factorysign ledger
  * migrate: a station's SQLite ledger into the factory's PostgreSQL one),
  * and the digest that proves the copy: the SHA-256 over every row and its
- * file hashes, row by row, sorted, so that it does not depend on the order
- * a backend returns them in. See kc/factory/ledger.h.
+ * file hashes (and its revocation), row by row, then every recorded CRL,
+ * sorted, so that it does not depend on the order a backend returns them
+ * in. See kc/factory/ledger.h.
  */
 #include "config.h"
 
@@ -20,27 +21,54 @@
 #include "kc/factory/ledger.h"
 #include "ledger_int.h"
 
+/* A revocation, found by serial while the rows are hashed. */
+struct rev {
+	char	serial[41];
+	long long when;
+	int	reason;
+};
+
 struct dig {
 	struct kc_ledger	*l;
 	unsigned char		(*h)[32];
 	size_t			 n, cap;
+	struct rev		*rv;
+	size_t			 nrv, caprv;
+	const char		*station;	/* CRLs of this station only */
 };
 
-/* One row's hash: every field but the station and rowid, the DER by its
- * hash, then the recorded files in order. */
 static int
-dig_row(const struct kc_ledger_row *r, void *arg)
+cmp_rev(const void *a, const void *b)
+{
+	return strcmp(((const struct rev *)a)->serial,
+	    ((const struct rev *)b)->serial);
+}
+
+static int
+dig_rev(void *arg, const struct kc_ledger_row *r, time_t when, int reason)
 {
 	struct dig *d = arg;
-	struct kc_ledger_file f[16];
-	char der[65], text[1024];
-	size_t nf;
-	unsigned int len;
-	EVP_MD_CTX *c;
-	int rc, n;
 
-	if ((rc = kc_ledger_files(d->l, r->serial, f, 16, &nf)) != KC_OK)
-		return rc;
+	if (d->nrv == d->caprv) {
+		size_t cap = d->caprv ? 2 * d->caprv : 64;
+		void *p = realloc(d->rv, cap * sizeof(*d->rv));
+		if (p == NULL)
+			return kc_err(KC_ERR_NOMEM, "out of memory");
+		d->rv = p;
+		d->caprv = cap;
+	}
+	snprintf(d->rv[d->nrv].serial, sizeof(d->rv[d->nrv].serial), "%s",
+	    r->serial);
+	d->rv[d->nrv].when = (long long)when;
+	d->rv[d->nrv].reason = reason;
+	d->nrv++;
+	return KC_OK;
+}
+
+/* Room for one more hash. */
+static int
+dig_grow(struct dig *d)
+{
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? 2 * d->cap : 1024;
 		void *p = realloc(d->h, cap * sizeof(*d->h));
@@ -49,6 +77,29 @@ dig_row(const struct kc_ledger_row *r, void *arg)
 		d->h = p;
 		d->cap = cap;
 	}
+	return KC_OK;
+}
+
+/* One row's hash: every field but the station and rowid, the DER by its
+ * hash, then the recorded files in order. */
+static int
+dig_row(const struct kc_ledger_row *r, void *arg)
+{
+	struct dig *d = arg;
+	struct kc_ledger_file f[16];
+	char der[65], text[1024], rt[64];
+	struct rev key, *rv = NULL;
+	size_t nf;
+	unsigned int len;
+	EVP_MD_CTX *c;
+	int rc, n;
+
+	if ((rc = kc_ledger_files(d->l, r->serial, f, 16, &nf)) != KC_OK ||
+	    (rc = dig_grow(d)) != KC_OK)
+		return rc;
+	snprintf(key.serial, sizeof(key.serial), "%s", r->serial);
+	if (d->nrv > 0)
+		rv = bsearch(&key, d->rv, d->nrv, sizeof(*d->rv), cmp_rev);
 	kc_sha256_hex(r->cert_der, r->cert_der_len, der);
 	n = snprintf(text, sizeof(text), "%s|%s|%s|%s|%lld|%lld|%s|%s|%s|%s",
 	    r->serial, r->device_id, r->cert_sha256, r->csr_sha256,
@@ -67,6 +118,11 @@ dig_row(const struct kc_ledger_row *r, void *arg)
 		    EVP_DigestUpdate(c, f[i].suffix, strlen(f[i].suffix)) != 1 ||
 		    EVP_DigestUpdate(c, f[i].sha256, strlen(f[i].sha256)) != 1)
 			break;
+	/* schema 3: a revoked row's hash covers its revocation */
+	n = rv == NULL ? 0 : snprintf(rt, sizeof(rt), "|revoked|%lld|%d",
+	    rv->when, rv->reason);
+	if (n > 0)
+		EVP_DigestUpdate(c, rt, (size_t)n);
 	rc = EVP_DigestFinal_ex(c, d->h[d->n], &len) == 1 ? KC_OK :
 	    kc_err(KC_ERR_CRYPTO, "SHA-256");
 	EVP_MD_CTX_free(c);
@@ -80,24 +136,62 @@ cmp32(const void *a, const void *b)
 	return memcmp(a, b, 32);
 }
 
+/* A recorded CRL: one more hash in the list (of station's, when set; a
+ * SQLite ledger's are the station's own). */
+static int
+dig_crl(void *arg, const struct kc_ledger_crl *c)
+{
+	struct dig *d = arg;
+	char text[300];
+	int rc, n;
+
+	if (d->station != NULL && c->station[0] != '\0' &&
+	    strcmp(c->station, d->station) != 0)
+		return KC_OK;
+	if ((rc = dig_grow(d)) != KC_OK)
+		return rc;
+	n = snprintf(text, sizeof(text), "crl|%s|%lld|%lld|%lld|%s", c->issuer,
+	    c->number, (long long)c->this_update, (long long)c->next_update,
+	    c->sha256);
+	if (n < 0 || (size_t)n >= sizeof(text))
+		return kc_err(KC_ERR_DB, "ledger CRL %lld: too long", c->number);
+	if (EVP_Digest(text, (size_t)n, d->h[d->n], NULL, EVP_sha256(), NULL)
+	    != 1)
+		return kc_err(KC_ERR_CRYPTO, "SHA-256");
+	d->n++;
+	return KC_OK;
+}
+
 static int
 digest(struct kc_ledger *l, const char *station, long *count,
     char sha256[65])
 {
-	struct dig d = { l, NULL, 0, 0 };
+	struct dig d = { l, NULL, 0, 0, NULL, 0, 0, station };
+	size_t rows = 0;
 	int rc;
 
 	*count = 0;
 	sha256[0] = '\0';
-	if ((rc = kc_ledger_foreach_station(l, NULL, station, dig_row, &d)) ==
-	    KC_OK) {
+	if ((rc = kc_ledger_foreach_revoked(l, dig_rev, &d)) == KC_OK &&
+	    d.nrv > 0)
+		qsort(d.rv, d.nrv, sizeof(*d.rv), cmp_rev);
+	if (rc == KC_OK)
+		rc = kc_ledger_foreach_station(l, NULL, station, dig_row, &d);
+	rows = d.n;
+	/* a SQLite ledger's CRLs are its one station's */
+	if (rc == KC_OK && (station == NULL ||
+	    strcmp(kc_ledger_backend(l), "sqlite") != 0 ||
+	    strcmp(station, kc_ledger_station(l)) == 0))
+		rc = kc_ledger_foreach_crl(l, dig_crl, &d);
+	if (rc == KC_OK) {
 		if (d.n > 0)
 			qsort(d.h, d.n, sizeof(*d.h), cmp32);
 		kc_sha256_hex(d.n > 0 ? (const void *)d.h : "", d.n * 32,
 		    sha256);
-		*count = (long)d.n;
+		*count = (long)rows;
 	}
 	free(d.h);
+	free(d.rv);
 	return rc;
 }
 
@@ -137,6 +231,24 @@ copy_row(const struct kc_ledger_row *r, void *arg)
 	return KC_OK;
 }
 
+static int
+copy_rev(void *arg, const struct kc_ledger_row *r, time_t when, int reason)
+{
+	struct cp *c = arg;
+	int already;
+
+	return c->to->ops->revoke(c->to, r->serial, reason, when, NULL,
+	    &already);
+}
+
+static int
+copy_crl(void *arg, const struct kc_ledger_crl *crl)
+{
+	struct cp *c = arg;
+
+	return c->to->ops->crl_record(c->to, crl);
+}
+
 int
 kc_ledger_copy(struct kc_ledger *from, struct kc_ledger *to, long *count,
     char sha256[65])
@@ -151,7 +263,9 @@ kc_ledger_copy(struct kc_ledger *from, struct kc_ledger *to, long *count,
 	if ((rc = digest(from, NULL, &nfrom, sha256)) != KC_OK ||
 	    (rc = kc_ledger_begin(to)) != KC_OK)
 		return rc;
-	if ((rc = kc_ledger_foreach(from, NULL, copy_row, &c)) != KC_OK)
+	if ((rc = kc_ledger_foreach(from, NULL, copy_row, &c)) != KC_OK ||
+	    (rc = kc_ledger_foreach_revoked(from, copy_rev, &c)) != KC_OK ||
+	    (rc = kc_ledger_foreach_crl(from, copy_crl, &c)) != KC_OK)
 		goto fail;
 	/* read back inside the open transaction: the rows of this station */
 	if ((rc = digest(to, kc_ledger_station(to), &nto, dto)) != KC_OK)

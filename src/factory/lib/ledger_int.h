@@ -29,7 +29,27 @@ struct kc_ledger_ops {
 		    int (*)(const struct kc_ledger_row *, void *), void *);
 	int	(*count)(struct kc_ledger *, long *);
 	int	(*last_rowid)(struct kc_ledger *, long long *);
+	/* schema 3 */
+	int	(*set_status)(struct kc_ledger *, const char *, const char *);
+	/* station NULL: the handle's own (ledger copy passes the source's) */
+	int	(*revoke)(struct kc_ledger *, const char *serial, int reason,
+		    time_t when, const char *station, int *already);
+	int	(*foreach_revoked)(struct kc_ledger *,
+		    int (*)(void *, const struct kc_ledger_row *, time_t, int),
+		    void *);
+	int	(*crl_last)(struct kc_ledger *, const char *, long long *);
+	int	(*crl_record)(struct kc_ledger *, const struct kc_ledger_crl *);
+	int	(*foreach_crl)(struct kc_ledger *,
+		    int (*)(void *, const struct kc_ledger_crl *), void *);
+	int	(*counts)(struct kc_ledger *, struct kc_ledger_counts *);
 };
+
+/* The schema version both backends write (SQLite user_version, PostgreSQL
+ * kc_meta 'schema'). */
+#define KC_LEDGER_SCHEMA	3
+
+/* ledger.c: KC_OK for "issued", "pending", "superseded". */
+int kc_ledger_status_check(const char *status);
 
 struct kc_ledger {
 	const struct kc_ledger_ops *ops;

@@ -26,24 +26,14 @@
 #include "kc/core/error.h"
 #include "kc/factory/ledger.h"
 #include "ledger_int.h"
+#include "ledger_pg_int.h"
 
-#define PG_VERSION	1
+/* kc_meta 'schema': 1 had kc_certs and kc_files; 3 (2 was never
+ * written: the number follows the SQLite ledger's) adds "pending" to the
+ * live-ID index, kc_revoked and kc_crls. */
+#define PG_VERSION	KC_LEDGER_SCHEMA
 
-/* A file hash recorded in the open transaction, not yet sent: they go
- * to the server together before the commit (and before any read of
- * kc_files), one statement per FQ_CHUNK, instead of a round trip each. */
-struct fput {
-	char	serial[41], suffix[24], sha256[65];
-};
-#define FQ_CHUNK	500
-
-struct lpg {
-	struct kc_ledger base;
-	PGconn		*c;
-	int		 aborted;	/* the open transaction failed */
-	struct fput	*fq;
-	size_t		 nfq, capfq;
-};
+#define FQ_CHUNK	500	/* file hashes per statement (struct fput) */
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS kc_meta (key text PRIMARY KEY,"
@@ -73,19 +63,43 @@ static const char schema[] =
     " sha256 text NOT NULL,"
     " PRIMARY KEY (serial, suffix));";
 
+/* version 1 -> 3 */
+static const char schema3[] =
+    "DROP INDEX IF EXISTS kc_certs_live_id;"
+    "CREATE UNIQUE INDEX kc_certs_live_id ON kc_certs (lower(device_id))"
+    " WHERE status IN ('issued', 'pending') AND kind = 'device';"
+    "CREATE TABLE IF NOT EXISTS kc_revoked ("
+    " id bigserial UNIQUE NOT NULL,"
+    " serial text PRIMARY KEY REFERENCES kc_certs (serial),"
+    " revoked_at bigint NOT NULL,"
+    " reason integer NOT NULL DEFAULT -1,"
+    " station text NOT NULL,"
+    " recorded_at timestamptz NOT NULL DEFAULT clock_timestamp());"
+    "CREATE TABLE IF NOT EXISTS kc_crls ("
+    " issuer text NOT NULL,"
+    " number bigint NOT NULL,"
+    " this_update bigint NOT NULL,"
+    " next_update bigint NOT NULL,"
+    " sha256 text NOT NULL,"
+    " station text NOT NULL,"
+    " recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
+    " PRIMARY KEY (issuer, number));";
+
 #define COLS "serial, device_id, cert_sha256, csr_sha256, issued_at," \
-	" not_after, kind, status, cert_path, cert_der, id, station"
+	" not_after, kind, status, cert_path, cert_der, id, station," \
+	" extract(epoch FROM recorded_at)::bigint AS recorded"
 
 static const struct {
 	const char *name, *sql;
 } stmts[] = {
 	{ "serial", "SELECT 1 FROM kc_certs WHERE serial = $1" },
 	{ "find", "SELECT " COLS " FROM kc_certs WHERE lower(device_id) ="
-	    " lower($1) AND status = 'issued' AND kind = 'device'" },
-	{ "who", "SELECT station, to_char(recorded_at AT TIME ZONE 'UTC',"
-	    " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), serial FROM kc_certs WHERE"
-	    " lower(device_id) = lower($1) AND status = 'issued' AND"
+	    " lower($1) AND status IN ('issued', 'pending') AND"
 	    " kind = 'device'" },
+	{ "who", "SELECT station, to_char(recorded_at AT TIME ZONE 'UTC',"
+	    " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), serial, status FROM kc_certs"
+	    " WHERE lower(device_id) = lower($1) AND status IN ('issued',"
+	    " 'pending') AND kind = 'device'" },
 	{ "insert", "INSERT INTO kc_certs (serial, device_id, cert_sha256,"
 	    " csr_sha256, issued_at, not_after, kind, status, cert_path,"
 	    " cert_der, station) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
@@ -97,6 +111,29 @@ static const struct {
 	    " sha256 = EXCLUDED.sha256" },
 	{ "files", "SELECT suffix, sha256 FROM kc_files WHERE serial = $1"
 	    " ORDER BY id" },
+	{ "set_status", "UPDATE kc_certs SET status = $2 WHERE serial = $1" },
+	{ "revoke", "INSERT INTO kc_revoked (serial, revoked_at, reason,"
+	    " station) SELECT $1::text, $2::bigint, $3::integer, $4::text"
+	    " WHERE EXISTS (SELECT 1 FROM"
+	    " kc_certs WHERE serial = $1) ON CONFLICT (serial) DO NOTHING" },
+	{ "revoked", "SELECT c.serial, c.device_id, c.cert_sha256,"
+	    " c.csr_sha256, c.issued_at, c.not_after, c.kind, c.status,"
+	    " c.cert_path, c.cert_der, c.id, c.station, r.revoked_at, r.reason"
+	    " FROM kc_revoked r JOIN kc_certs c ON c.serial = r.serial"
+	    " ORDER BY r.id" },
+	{ "crl_last", "SELECT coalesce(max(number), 0) FROM kc_crls WHERE"
+	    " issuer = $1" },
+	{ "crl_put", "INSERT INTO kc_crls (issuer, number, this_update,"
+	    " next_update, sha256, station) VALUES ($1, $2, $3, $4, $5, $6)"
+	    " ON CONFLICT DO NOTHING" },
+	{ "crl_who", "SELECT station, to_char(recorded_at AT TIME ZONE 'UTC',"
+	    " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM kc_crls WHERE issuer = $1"
+	    " AND number = $2" },
+	{ "crls", "SELECT issuer, number, this_update, next_update, sha256,"
+	    " station FROM kc_crls ORDER BY issuer, number" },
+	{ "counts", "SELECT status, count(*) FROM kc_certs GROUP BY status"
+	    " UNION ALL SELECT '.revoked', count(*) FROM kc_revoked"
+	    " UNION ALL SELECT '.crls', count(*) FROM kc_crls" },
 };
 
 /* The first line of libpq's or the server's message, and whether the
@@ -198,10 +235,12 @@ setup(struct lpg *l)
 		    PG_VERSION);
 		goto fail;
 	}
-	/* version 0 (none yet) -> 1: the tables; later versions add their
-	 * steps here, all in this one transaction */
-	if (v < PG_VERSION && ((rc = run(l, "schema", schema)) != KC_OK ||
-	    (rc = run(l, "schema", "INSERT INTO kc_meta VALUES ('schema', '1')"
+	/* version 0 (none yet) -> 1: the tables; 1 -> 3: pending, kc_revoked,
+	 * kc_crls; all in this one transaction */
+	if (v < 1 && (rc = run(l, "schema", schema)) != KC_OK)
+		goto fail;
+	if (v < 3 && ((rc = run(l, "schema", schema3)) != KC_OK ||
+	    (rc = run(l, "schema", "INSERT INTO kc_meta VALUES ('schema', '3')"
 	    " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value")) !=
 	    KC_OK))
 		goto fail;
@@ -376,6 +415,7 @@ row_from(const PGresult *r, int i, struct kc_ledger_row *row)
 {
 	size_t n = 0;
 	unsigned char *der;
+	int k;
 
 #define CP(f, c) snprintf(row->f, sizeof(row->f), "%s", PQgetvalue(r, i, c))
 	memset(row, 0, sizeof(*row));
@@ -390,6 +430,10 @@ row_from(const PGresult *r, int i, struct kc_ledger_row *row)
 	row->rowid = strtoll(PQgetvalue(r, i, 10), NULL, 10);
 	CP(station, 11);
 #undef CP
+	/* a result of COLS has it (not one with columns of its own) */
+	if ((k = PQfnumber(r, "recorded")) >= 0)
+		row->recorded_at = (time_t)strtoll(PQgetvalue(r, i, k), NULL,
+		    10);
 	der = PQunescapeBytea((const unsigned char *)PQgetvalue(r, i, 9), &n);
 	row->cert_path = strdup(PQgetvalue(r, i, 8));
 	row->cert_der = der != NULL ? malloc(n > 0 ? n : 1) : NULL;
@@ -438,10 +482,11 @@ conflict(struct lpg *l, const struct kc_ledger_row *row)
 	if ((r = query(l, "device lookup", "who", 1, v, NULL, NULL)) == NULL)
 		return KC_ERR_DB;
 	if (PQntuples(r) > 0)
-		rc = kc_err(KC_ERR_EXISTS, "device ID '%s' was already issued "
+		rc = kc_err(KC_ERR_EXISTS, "device ID '%s' was already %s "
 		    "by station %s at %s (serial %s); nothing issued",
-		    row->device_id, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1),
-		    PQgetvalue(r, 0, 2));
+		    row->device_id, strcmp(PQgetvalue(r, 0, 3), "pending") == 0
+		    ? "recorded as pending" : "issued", PQgetvalue(r, 0, 0),
+		    PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2));
 	else
 		rc = kc_err(KC_ERR_EXISTS, "%s: serial %s or device ID '%s' is "
 		    "already recorded", l->base.where, row->serial,
@@ -686,8 +731,36 @@ pg_last_rowid(struct kc_ledger *b, long long *rowid)
 	    "SELECT coalesce(max(id), 0) FROM kc_certs", rowid);
 }
 
+/* for ledger_pg3.c (ledger_pg_int.h) */
+PGresult *
+kc_lpg_query(struct lpg *l, const char *what, const char *name, int n,
+    const char *const *v, const int *len, const int *fmt)
+{
+	return query(l, what, name, n, v, len, fmt);
+}
+
+int
+kc_lpg_err(struct lpg *l, const char *what, const PGresult *r)
+{
+	return pg_err(l, what, r);
+}
+
+int
+kc_lpg_row_from(const PGresult *r, int i, struct kc_ledger_row *row)
+{
+	return row_from(r, i, row);
+}
+
+int
+kc_lpg_serial_exists(struct lpg *l, const char *serial)
+{
+	return pg_serial_exists(&l->base, serial);
+}
+
 static const struct kc_ledger_ops pg_ops = {
 	"postgresql", pg_close, pg_begin, pg_commit, pg_rollback,
 	pg_serial_exists, pg_find_id, pg_record, pg_supersede, pg_file_record,
-	pg_files, pg_foreach, pg_count, pg_last_rowid
+	pg_files, pg_foreach, pg_count, pg_last_rowid, kc_lpg_set_status,
+	kc_lpg_revoke, kc_lpg_foreach_revoked, kc_lpg_crl_last,
+	kc_lpg_crl_record, kc_lpg_foreach_crl, kc_lpg_counts
 };

@@ -21,6 +21,8 @@ struct lsq {
 	sqlite3_stmt	*st_file_put, *st_files;
 };
 
+/* Version 2's tables (version 1 had no files table: its ledgers get the
+ * empty one, their rows have no recorded hashes). */
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS certs ("
     " serial TEXT PRIMARY KEY NOT NULL,"
@@ -33,39 +35,83 @@ static const char schema[] =
     " status TEXT NOT NULL,"
     " cert_path TEXT NOT NULL,"
     " cert_der BLOB NOT NULL);"
-    "CREATE UNIQUE INDEX IF NOT EXISTS certs_live_id ON certs"
-    " (device_id COLLATE NOCASE) WHERE status = 'issued' AND"
-    " kind = 'device';"
     "CREATE INDEX IF NOT EXISTS certs_id ON certs (device_id COLLATE NOCASE);"
-    /* version 2: the SHA-256 of every output file written at issue time
-     * (ledgers of version 1 get the empty table: their rows have no
-     * recorded hashes) */
     "CREATE TABLE IF NOT EXISTS files ("
     " serial TEXT NOT NULL REFERENCES certs (serial),"
     " suffix TEXT NOT NULL,"
     " sha256 TEXT NOT NULL,"
-    " PRIMARY KEY (serial, suffix));";
-
-#define LEDGER_VERSION	2
+    " PRIMARY KEY (serial, suffix));"
+    /* version 3: a "pending" row holds its device ID as an "issued" one
+     * does; revocations; the CRLs issued */
+    "DROP INDEX IF EXISTS certs_live_id;"
+    "CREATE UNIQUE INDEX certs_live_id ON certs"
+    " (device_id COLLATE NOCASE) WHERE status IN ('issued', 'pending') AND"
+    " kind = 'device';"
+    "CREATE TABLE IF NOT EXISTS revoked ("
+    " serial TEXT PRIMARY KEY NOT NULL REFERENCES certs (serial),"
+    " revoked_at INTEGER NOT NULL,"
+    " reason INTEGER NOT NULL DEFAULT -1,"
+    " station TEXT NOT NULL DEFAULT '');"
+    "CREATE TABLE IF NOT EXISTS crls ("
+    " issuer TEXT NOT NULL,"
+    " number INTEGER NOT NULL,"
+    " this_update INTEGER NOT NULL,"
+    " next_update INTEGER NOT NULL,"
+    " sha256 TEXT NOT NULL,"
+    " station TEXT NOT NULL DEFAULT '',"
+    " PRIMARY KEY (issuer, number));"
+    "PRAGMA user_version = 3;";
 
 static int exec(struct lsq *l, const char *sql);
 static int prep(struct lsq *l, const char *sql, sqlite3_stmt **st);
 
-/* Marks the schema version once (setting it writes the database). */
 static int
-set_version(struct lsq *l)
+get_version(struct lsq *l, int *v)
 {
 	sqlite3_stmt *st = NULL;
-	int v = 0, rc;
+	int rc;
 
+	*v = 0;
 	if ((rc = prep(l, "PRAGMA user_version", &st)) != KC_OK)
 		return rc;
 	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0);
+		*v = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
-	if (v >= LEDGER_VERSION)
+	return KC_OK;
+}
+
+static int
+too_new(struct lsq *l, int v)
+{
+	return kc_err(KC_ERR_DB, "ledger %s: schema version %d is newer than "
+	    "this factorysign knows (%d); refusing it: upgrade factorysign "
+	    "on this station", l->path, v, KC_LEDGER_SCHEMA);
+}
+
+/* The schema: a new ledger gets it, an older one (versions 0 to 2) is
+ * upgraded in one transaction, a newer one refused. */
+static int
+migrate(struct lsq *l)
+{
+	int v, rc;
+
+	if ((rc = get_version(l, &v)) != KC_OK)
+		return rc;
+	if (v == KC_LEDGER_SCHEMA)
 		return KC_OK;
-	return exec(l, "PRAGMA user_version = 2");
+	if (v > KC_LEDGER_SCHEMA)
+		return too_new(l, v);
+	if ((rc = exec(l, "BEGIN IMMEDIATE")) != KC_OK)
+		return rc;
+	/* another process may have upgraded it meanwhile */
+	if ((rc = get_version(l, &v)) == KC_OK && v > KC_LEDGER_SCHEMA)
+		rc = too_new(l, v);
+	if (rc == KC_OK && v < KC_LEDGER_SCHEMA)
+		rc = exec(l, schema);
+	if (rc == KC_OK)
+		return exec(l, "COMMIT");
+	sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
 }
 
 static int
@@ -128,15 +174,15 @@ kc_ledger_sqlite_open(const char *path, int create, const char *station,
 	if ((rc = exec(l, "PRAGMA journal_mode=WAL;")) != KC_OK ||
 	    (rc = exec(l, "PRAGMA synchronous=FULL;")) != KC_OK ||
 	    (rc = exec(l, "PRAGMA foreign_keys=ON;")) != KC_OK ||
-	    (rc = exec(l, schema)) != KC_OK ||
-	    (rc = set_version(l)) != KC_OK)
+	    (rc = migrate(l)) != KC_OK)
 		goto fail;
 	if ((rc = prep(l, "SELECT 1 FROM certs WHERE serial = ?1",
 	    &l->st_serial)) != KC_OK ||
 	    (rc = prep(l, "SELECT serial, device_id, cert_sha256, csr_sha256,"
 	    " issued_at, not_after, kind, status, cert_path, cert_der, rowid"
 	    " FROM certs WHERE device_id = ?1 COLLATE NOCASE AND"
-	    " status = 'issued' AND kind = 'device'", &l->st_find)) != KC_OK ||
+	    " status IN ('issued', 'pending') AND kind = 'device'",
+	    &l->st_find)) != KC_OK ||
 	    (rc = prep(l, "INSERT INTO certs (serial, device_id, cert_sha256,"
 	    " csr_sha256, issued_at, not_after, kind, status, cert_path,"
 	    " cert_der) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -456,8 +502,210 @@ sq_last_rowid(struct kc_ledger *b, long long *rowid)
 	return rc;
 }
 
+/* --- schema 3: status, revocations, CRLs ------------------------------- */
+
+static int
+sq_set_status(struct kc_ledger *b, const char *serial, const char *status)
+{
+	struct lsq *l = (struct lsq *)b;
+	sqlite3_stmt *st = NULL;
+	int s, rc;
+
+	if ((rc = prep(l, "UPDATE certs SET status = ?2 WHERE serial = ?1",
+	    &st)) != KC_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
+	s = sqlite3_step(st);
+	if (s == SQLITE_DONE && sqlite3_changes(l->db) == 0)
+		rc = kc_err(KC_ERR_NOTFOUND, "ledger %s: no certificate with "
+		    "serial %s", l->path, serial);
+	else if (s == SQLITE_CONSTRAINT ||
+	    sqlite3_extended_errcode(l->db) == SQLITE_CONSTRAINT_UNIQUE)
+		rc = kc_err(KC_ERR_EXISTS, "ledger %s: serial %s cannot become "
+		    "%s: its device ID has another live certificate", l->path,
+		    serial, status);
+	else if (s != SQLITE_DONE)
+		rc = db_err(l, "status update");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+sq_revoke(struct kc_ledger *b, const char *serial, int reason, time_t when,
+    const char *station, int *already)
+{
+	struct lsq *l = (struct lsq *)b;
+	sqlite3_stmt *st = NULL;
+	int s, rc;
+
+	*already = 0;
+	if ((rc = sq_serial_exists(b, serial)) < 0)
+		return rc;
+	if (rc == 0)
+		return kc_err(KC_ERR_NOTFOUND, "ledger %s: no certificate with "
+		    "serial %s to revoke", l->path, serial);
+	/* the first revocation stays */
+	if ((rc = prep(l, "INSERT OR IGNORE INTO revoked (serial, revoked_at,"
+	    " reason, station) VALUES (?1, ?2, ?3, ?4)", &st)) != KC_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)when);
+	sqlite3_bind_int(st, 3, reason);
+	sqlite3_bind_text(st, 4, station != NULL ? station : l->base.station,
+	    -1, SQLITE_STATIC);
+	s = sqlite3_step(st);
+	if (s != SQLITE_DONE)
+		rc = db_err(l, "revocation insert");
+	else
+		*already = sqlite3_changes(l->db) == 0;
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : KC_OK;
+}
+
+static int
+sq_foreach_revoked(struct kc_ledger *b,
+    int (*fn)(void *, const struct kc_ledger_row *, time_t, int), void *arg)
+{
+	struct lsq *l = (struct lsq *)b;
+	sqlite3_stmt *st = NULL;
+	struct kc_ledger_row r;
+	int s, rc;
+
+	if ((rc = prep(l, "SELECT c.serial, c.device_id, c.cert_sha256,"
+	    " c.csr_sha256, c.issued_at, c.not_after, c.kind, c.status,"
+	    " c.cert_path, c.cert_der, c.rowid, r.revoked_at, r.reason"
+	    " FROM revoked r JOIN certs c ON c.serial = r.serial"
+	    " ORDER BY r.rowid", &st)) != KC_OK)
+		return rc;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		row_from(st, &r, 0);
+		if ((rc = fn(arg, &r, (time_t)sqlite3_column_int64(st, 11),
+		    sqlite3_column_int(st, 12))) != 0)
+			break;
+	}
+	if (rc == 0 && s != SQLITE_DONE)
+		rc = db_err(l, "revocations read");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+sq_crl_last(struct kc_ledger *b, const char *issuer, long long *number)
+{
+	struct lsq *l = (struct lsq *)b;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = prep(l, "SELECT coalesce(max(number), 0) FROM crls WHERE"
+	    " issuer = ?1", &st)) != KC_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, issuer, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*number = sqlite3_column_int64(st, 0);
+	else
+		rc = db_err(l, "CRL number");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+sq_crl_record(struct kc_ledger *b, const struct kc_ledger_crl *c)
+{
+	struct lsq *l = (struct lsq *)b;
+	sqlite3_stmt *st = NULL;
+	int s, rc;
+
+	if ((rc = prep(l, "INSERT INTO crls (issuer, number, this_update,"
+	    " next_update, sha256, station) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	    &st)) != KC_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, c->issuer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, c->number);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)c->this_update);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)c->next_update);
+	sqlite3_bind_text(st, 5, c->sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, c->station[0] != '\0' ? c->station :
+	    l->base.station, -1, SQLITE_STATIC);
+	s = sqlite3_step(st);
+	if (s == SQLITE_CONSTRAINT ||
+	    sqlite3_extended_errcode(l->db) == SQLITE_CONSTRAINT_PRIMARYKEY)
+		rc = kc_err(KC_ERR_EXISTS, "ledger %s: CRL number %lld of "
+		    "issuer %s is already recorded; nothing recorded", l->path,
+		    c->number, c->issuer);
+	else if (s != SQLITE_DONE)
+		rc = db_err(l, "CRL insert");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+sq_foreach_crl(struct kc_ledger *b,
+    int (*fn)(void *, const struct kc_ledger_crl *), void *arg)
+{
+	struct lsq *l = (struct lsq *)b;
+	sqlite3_stmt *st = NULL;
+	struct kc_ledger_crl c;
+	int s, rc;
+
+	if ((rc = prep(l, "SELECT issuer, number, this_update, next_update,"
+	    " sha256 FROM crls ORDER BY issuer, number", &st)) != KC_OK)
+		return rc;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&c, 0, sizeof(c));	/* station "": one station's */
+		copy_col(c.issuer, sizeof(c.issuer), st, 0);
+		c.number = sqlite3_column_int64(st, 1);
+		c.this_update = (time_t)sqlite3_column_int64(st, 2);
+		c.next_update = (time_t)sqlite3_column_int64(st, 3);
+		copy_col(c.sha256, sizeof(c.sha256), st, 4);
+		if ((rc = fn(arg, &c)) != 0)
+			break;
+	}
+	if (rc == 0 && s != SQLITE_DONE)
+		rc = db_err(l, "CRLs read");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+sq_counts(struct kc_ledger *b, struct kc_ledger_counts *c)
+{
+	struct lsq *l = (struct lsq *)b;
+	sqlite3_stmt *st = NULL;
+	int s, rc;
+
+	if ((rc = prep(l, "SELECT status, count(*) FROM certs GROUP BY status"
+	    " UNION ALL SELECT '.revoked', count(*) FROM revoked"
+	    " UNION ALL SELECT '.crls', count(*) FROM crls", &st)) != KC_OK)
+		return rc;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(st, 0);
+		long n = (long)sqlite3_column_int64(st, 1);
+
+		k = k != NULL ? k : "";
+		if (strcmp(k, "issued") == 0)
+			c->issued += n;
+		else if (strcmp(k, "pending") == 0)
+			c->pending += n;
+		else if (strcmp(k, "superseded") == 0)
+			c->superseded += n;
+		else if (strcmp(k, ".revoked") == 0)
+			c->revoked += n;
+		else if (strcmp(k, ".crls") == 0)
+			c->crls += n;
+		else
+			c->other += n;
+	}
+	if (s != SQLITE_DONE)
+		rc = db_err(l, "counts");
+	sqlite3_finalize(st);
+	return rc;
+}
+
 static const struct kc_ledger_ops sqlite_ops = {
 	"sqlite", sq_close, sq_begin, sq_commit, sq_rollback, sq_serial_exists,
 	sq_find_id, sq_record, sq_supersede, sq_file_record, sq_files,
-	sq_foreach, sq_count, sq_last_rowid
+	sq_foreach, sq_count, sq_last_rowid, sq_set_status, sq_revoke,
+	sq_foreach_revoked, sq_crl_last, sq_crl_record, sq_foreach_crl,
+	sq_counts
 };
