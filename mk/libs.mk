@@ -105,6 +105,8 @@ libkc_factory_la_SOURCES = \
 	src/factory/lib/factory.c src/factory/lib/factory_fast.c \
 	src/factory/lib/factory_batch.c src/factory/lib/factory_opts.c \
 	src/factory/lib/factory_issue.c src/factory/lib/factory_verification.c \
+	include/kc/factory/crl.h src/factory/lib/factory_crl.c \
+	src/factory/lib/fcrl_int.h src/factory/lib/factory_crl_names.c \
 	src/factory/lib/factory_csr.c src/factory/lib/factory_buf.c \
 	src/factory/lib/factory_out.c src/factory/lib/factory_check.c \
 	src/factory/lib/factory_key.c src/factory/lib/factory_rerun.c \
@@ -115,7 +117,6 @@ libkc_factory_la_SOURCES = \
 	src/factory/lib/factory_rotate.c \
 	src/factory/lib/ledger_int.h src/factory/lib/ledger_sqlite.c \
 	src/factory/lib/ledger_pg.c src/factory/lib/ledger_copy.c \
-	src/factory/lib/ledger_pg_int.h src/factory/lib/ledger_pg3.c \
 	include/kc/factory/nrf.h src/factory/lib/nrf.c src/factory/lib/nrf_out.c \
 	src/factory/lib/nrf_cloud.c \
 	src/factory/lib/nrf_int.h src/factory/lib/nrf_cose.c \

@@ -37,6 +37,7 @@ factorysign_SOURCES = \
 	src/factory/cmd_init.c src/factory/cmd_install.c \
 	src/factory/cmd_sign.c src/factory/cmd_batch.c \
 	src/factory/cmd_issue.c src/factory/cmd_verification.c \
+	src/factory/cmd_crl.c \
 	src/factory/cmd_check.c src/factory/cmd_ledger.c \
 	src/factory/cmd_keygen.c src/factory/cmd_attest.c \
 	src/factory/export_nrfcloud.c src/factory/cmd_status.c \

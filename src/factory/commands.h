@@ -11,7 +11,8 @@
 extern const struct kc_optdef cmd_init_opts, cmd_install_opts, cmd_sign_opts,
     cmd_batch_opts, cmd_issue_opts, cmd_verification_opts, cmd_check_opts,
     cmd_keygen_opts, cmd_attest_opts, cmd_ledger_export_opts,
-    cmd_ledger_verify_opts, cmd_status_opts, cmd_ledger_migrate_opts;
+    cmd_ledger_verify_opts, cmd_status_opts, cmd_ledger_migrate_opts,
+    cmd_crl_opts;
 
 int cmd_init(int argc, char **argv);
 int cmd_install(int argc, char **argv);
@@ -19,6 +20,8 @@ int cmd_sign(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
 int cmd_issue(int argc, char **argv);
 int cmd_verification(int argc, char **argv);
+/* crl (cmd_crl.c): the intermediate's CRL, crls.pem, cloud actions */
+int cmd_crl(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_attest(int argc, char **argv);

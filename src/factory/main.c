@@ -27,6 +27,9 @@ static const struct kc_cmd commands[] = {
 	{ "verification", NULL, cmd_verification,
 	  "verification --dir D --code CODE --out v.pem",
 	  &cmd_verification_opts },
+	{ "crl", NULL, cmd_crl,
+	  "crl --dir D [--revoke ID|SERIAL|CERT ...] [--reason R] [--days N] "
+	  "--out intermediate.crl", &cmd_crl_opts },
 	{ "check", NULL, cmd_check,
 	  "check --cert C --key K --root R [--id ID]", &cmd_check_opts },
 	{ "keygen", NULL, cmd_keygen,

@@ -17,6 +17,18 @@ check "media checksums" sh -c "cd '$D/media' && sha256sum -c --quiet SHA256SUMS"
 check "the device connected to the broker with its CN as username" grep -q "u'sensor-0001'" "$D/broker/mosquitto.log"
 check "the leaf-only device was refused" sh -c "grep -q 'verify failed' '$D/broker/mosquitto.log' && ! grep -q '^UNEXPECTED' '$T/qs.log'"
 check "the revoked intermediate is rejected" grep -q "certificate revoked" "$T/qs.log"
+# 10b: factorysign crl revokes sensor-0003; the broker with crls.pem refuses it
+check "10b: the intermediate's CRL revokes sensor-0003" sh -c \
+	"grep -q '^crl/intermediate.crl: CRL number 1, 1 revoked' '$T/qs.log' && grep -q 'revoked: sensor-0003 (serial [0-9a-f]*, keyCompromise)' '$T/qs.log'"
+check "10b: crls.pem holds the root's CRL and the intermediate's" sh -c \
+	"[ \$(grep -c 'BEGIN X509 CRL' '$D/crl/crls.pem') -eq 2 ]"
+check "10b: sensor-0001 still verifies with -crl_check_all" openssl verify -crl_check_all \
+	-CAfile "$D/media/root.pem" -untrusted "$D/media/intermediate.pem" -CRLfile "$D/crl/crls.pem" "$D/devices/out/sensor-0001.cert.pem"
+check "10b: the broker accepted sensor-0001 and refused sensor-0003" sh -c \
+	"grep -qx 'sensor-0001 accepted' '$T/qs.log' && grep -qx 'sensor-0003 refused: revoked' '$T/qs.log'"
+check "10b: the cloud actions printed and written" sh -c \
+	"grep -q '^az iot hub device-identity update --hub-name <HUB-NAME> --device-id sensor-0003 --status disabled\$' '$T/qs.log' && \
+	 grep -q -- '--enrollment-id sensor-0003 --attestation-type x509' '$D'/crl/*revocation-actions.txt"
 check "nRF91 AT script written" sh -c "ls '$D'/devices/nrf/*.at"
 check "no private key material on the media" sh -c "! grep -rl 'PRIVATE KEY' '$D/media'"
 # 9c: the line station on the simulated nRF91 (a pty)
