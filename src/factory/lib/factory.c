@@ -145,6 +145,23 @@ out:
 	return rc;
 }
 
+int
+kc_factory_rekey(const char *dir, const char *subject, enum kc_alg alg,
+    const struct kc_secret *pass, char **csr_path)
+{
+	char rk[PATH_MAX];
+	int rc;
+
+	if (csr_path != NULL)
+		*csr_path = NULL;
+	if ((rc = kc_factory_rekey_prepare(dir, subject, rk, sizeof(rk))) !=
+	    KC_OK)
+		return rc;
+	if ((rc = kc_factory_init(rk, subject, alg, pass, csr_path)) != KC_OK)
+		(void)rmdir(rk);	/* only when empty */
+	return rc;
+}
+
 /* --- install --------------------------------------------------------------- */
 
 /* The key of DIR/intermediate.csr (its self-signature checked). */

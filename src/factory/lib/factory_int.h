@@ -265,7 +265,6 @@ int kc_fjob_record(struct kc_ledger *l, const char *serial,
 int kc_factory_rerun(struct kc_ledger *l, const struct kc_ledger_row *live,
     const struct kc_fjob *j, int *rewritten);
 
-#endif
 /* --- renewal and rekey (factory_rotate.c) ---------------------------------- */
 
 /* install for D's own key: an installed certificate other than cert is
@@ -277,4 +276,9 @@ int kc_factory_retire_cert(const char *dir, const X509 *cert, char *retired,
  * root moved to D/previous/SERIAL/ (retired), then D/rekey's key and CSR
  * to D; the caller writes the new certificate and root. */
 int kc_factory_rekey_switch(const char *dir, char *retired, size_t n);
+/* init --rekey's checks (see kc_factory_rekey), then D/rekey made (0700)
+ * and its path in rk. */
+int kc_factory_rekey_prepare(const char *dir, const char *subject, char *rk,
+    size_t rksz);
 
+#endif

@@ -9,7 +9,8 @@
  * D to that key and retires the old key (still encrypted), CSR,
  * certificate and root to D/previous/SERIAL/ (SERIAL: the old
  * certificate's, lower-case hex). The active paths of D never change
- * name. See kc/factory/factory.h.
+ * name. See kc/factory/factory.h. Called by factory.c only (the key and
+ * CSR of a rekey are made there, by kc_factory_init).
  */
 #include "config.h"
 
@@ -194,17 +195,15 @@ kc_factory_rekey_switch(const char *dir, char *retired, size_t n)
 }
 
 int
-kc_factory_rekey(const char *dir, const char *subject, enum kc_alg alg,
-    const struct kc_secret *pass, char **csr_path)
+kc_factory_rekey_prepare(const char *dir, const char *subject, char *rk,
+    size_t rksz)
 {
-	char path[PATH_MAX], rk[PATH_MAX];
+	char path[PATH_MAX];
 	X509 *cur = NULL;
 	X509_NAME *name = NULL;
 	int rc, same;
 
-	if (csr_path != NULL)
-		*csr_path = NULL;
-	if ((rc = join(rk, sizeof(rk), dir, KC_FACTORY_REKEY)) ||
+	if ((rc = join(rk, rksz, dir, KC_FACTORY_REKEY)) ||
 	    (rc = join(path, sizeof(path), dir, "intermediate.key")))
 		return rc;
 	if (!exists(path))
@@ -238,10 +237,7 @@ kc_factory_rekey(const char *dir, const char *subject, enum kc_alg alg,
 		    "valid CAs with one name)", subject, path);
 		goto out;
 	}
-	if ((rc = own_dir(rk, 1)) != KC_OK)
-		goto out;
-	if ((rc = kc_factory_init(rk, subject, alg, pass, csr_path)) != KC_OK)
-		(void)rmdir(rk);	/* only when empty */
+	rc = own_dir(rk, 1);
 out:
 	X509_free(cur);
 	X509_NAME_free(name);
