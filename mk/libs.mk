@@ -110,11 +110,11 @@ libkc_factory_la_SOURCES = \
 	src/factory/lib/factory_csr.c src/factory/lib/factory_buf.c \
 	src/factory/lib/factory_out.c src/factory/lib/factory_check.c \
 	src/factory/lib/factory_key.c src/factory/lib/factory_rerun.c \
+	src/factory/lib/factory_rotate.c \
 	include/kc/factory/fnames.h src/factory/lib/factory_names.c \
 	src/factory/lib/formats.c \
 	include/kc/factory/csv.h src/factory/lib/csv.c \
 	include/kc/factory/ledger.h src/factory/lib/ledger.c src/factory/lib/ledger_row.c \
-	src/factory/lib/factory_rotate.c \
 	src/factory/lib/ledger_int.h src/factory/lib/ledger_sqlite.c \
 	src/factory/lib/ledger_pg.c src/factory/lib/ledger_copy.c \
 	include/kc/factory/nrf.h src/factory/lib/nrf.c src/factory/lib/nrf_out.c \
