@@ -50,3 +50,6 @@ bench-backup: keyceremony
 	KC=$(abs_top_builddir)/keyceremony $(SHELL) $(top_srcdir)/tests/backup/bench.sh
 bench: bench-backup
 .PHONY: bench-backup
+# the restore ceremony in the TUI (Shares screen)
+TESTS += tests/backup/tui-restore.sh
+EXTRA_DIST += tests/backup/tui-restore.sh

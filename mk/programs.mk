@@ -19,7 +19,8 @@ keyceremony_SOURCES = \
 	src/ceremony/tui/field.c src/ceremony/tui/util.c \
 	src/ceremony/tui/view_home.c src/ceremony/tui/view_roles.c \
 	src/ceremony/tui/view_preflight.c src/ceremony/tui/view_pin.c \
-	src/ceremony/tui/view_operation.c src/ceremony/tui/view_end.c
+	src/ceremony/tui/view_operation.c src/ceremony/tui/view_end.c \
+	src/ceremony/tui/view_shares.c
 # An uninstalled keyceremony (run from this build tree) finds the example
 # ceremonies in the source tree (src/ceremony/cmd_tui.c).
 keyceremony_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/front \

@@ -20,7 +20,7 @@
 
 struct args {
 	struct tui_opts o;
-	struct kc_optlist roles;
+	struct kc_optlist roles, shares;
 };
 
 /* KC_OPT_FN: --network warn|refuse */
@@ -68,6 +68,9 @@ static const struct kc_opt opts[] = {
 	KC_O_STR(A, o.ceremony_dir, "ceremony-dir", "DIR", "where the first screen looks for ceremony files\n"
 	    "(default: ./ceremony, else " KC_DATADIR "/ceremony)"),
 	KC_O_FLAG(A, o.quorum, "quorum", "custodians type PIN shares (quorum split)"),
+	KC_O_STR(A, o.backup_medium, "backup-medium", "DIR", "a root-restore step: the backup medium"),
+	KC_O_LIST(A, shares, "share-file", "FILE", "a root-restore step: a custodian's share sheet\n"
+	    "(repeat K times); else typed on the Shares screen"),
 	KC_O_END
 };
 #undef A
@@ -77,7 +80,8 @@ const struct kc_optdef cmd_tui_opts = {
 	"tui [FILE] [--site SITE] [--module PATH] [--token LABEL]\n"
 	"           [--pin-file FILE] [--state DIR] [--media DIR]\n"
 	"           [--serial SERIAL] [--network POLICY] [--role ROLE=NAME ...]\n"
-	"           [--ceremony-dir DIR] [--quorum]",
+	"           [--ceremony-dir DIR] [--quorum]\n"
+	"           [--backup-medium DIR [--share-file FILE ...]]",
 	"\nFILE is the ceremony file (else chosen on the first screen).\n",
 	opts, 0, 1, "[FILE]", 0
 };
@@ -130,6 +134,11 @@ cmd_tui(int argc, char **argv)
 	for (int i = 0; i < a.roles.n; i++)
 		o.roles[i] = a.roles.v[i];
 	o.nroles = a.roles.n;
+	if (a.shares.n > 16)
+		return kc_front_usage("tui: at most 16 --share-file");
+	for (int i = 0; i < a.shares.n; i++)
+		o.share_files[i] = a.shares.v[i];
+	o.nshare_files = a.shares.n;
 	if (first < argc)
 		o.file = argv[first];
 	if (o.ceremony_dir == NULL && o.file == NULL &&

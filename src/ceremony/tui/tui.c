@@ -735,6 +735,7 @@ out:
 	restore_at_exit();
 	had_engine = t->engine != NULL;
 	kc_engine_free(t->engine);
+	tui_shares_free(t);
 	kc_ceremony_free(t->ceremony);
 	kc_site_free(t->site);
 	free(t->ceremony_path);

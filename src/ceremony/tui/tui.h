@@ -18,6 +18,7 @@
 struct kc_ceremony;
 struct kc_site;
 struct kc_engine;
+struct kc_step_info;
 
 /* ---- keys (input.c) ---- */
 enum {
@@ -112,6 +113,11 @@ struct tui_opts {
 	int		 quorum;	/* start PIN entry with custodian shares */
 	const char	*roles[16];	/* "role=name" to fill in the names */
 	int		 nroles;
+	/* a root-restore step (issue 17): the backup medium, and share
+	 * sheets (else the custodians type them: view_shares.c) */
+	const char	*backup_medium;
+	const char	*share_files[16];
+	int		 nshare_files;
 };
 
 #define TUI_MAX_ROLES 16
@@ -152,10 +158,23 @@ struct tui {
 	int			 summary_completed;
 	size_t			 summary_records;
 	int			 exported;
+	/* backup shares typed on the Shares screen, for the engine's
+	 * root-restore step (view_shares.c), never drawn */
+	struct kc_secret	*bk_shares[16];
+	int			 bk_nshares, bk_next;
 };
 
 extern const struct tui_view tui_view_home, tui_view_roles,
-    tui_view_preflight, tui_view_pin, tui_view_operation, tui_view_end;
+    tui_view_preflight, tui_view_pin, tui_view_operation, tui_view_end,
+    tui_view_shares;
+
+/* view_shares.c (issue 17): the engine gets the backup medium and the
+ * sheets, or the shares typed on the Shares screen; 1 when step si is a
+ * root-restore whose shares are still to be typed (the Operation screen
+ * then goes to the Shares screen first); the typed shares wiped. */
+int tui_backup_bind(struct tui *t);
+int tui_shares_needed(const struct tui *t, const struct kc_step_info *si);
+void tui_shares_free(struct tui *t);
 
 /* Runs the TUI; returns the exit status. */
 int tui_main(const struct tui_opts *opts);

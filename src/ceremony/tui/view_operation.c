@@ -205,6 +205,11 @@ op_key(struct tui *t, void *state, int key)
 		return 1;
 	}
 	si = kc_ceremony_step(t->ceremony, o->step);
+	if (tui_shares_needed(t, si)) {
+		/* the custodians type their backup shares first */
+		tui_goto(t, &tui_view_shares);
+		return 1;
+	}
 	{
 		struct step_job j = { t->engine, o->step, &o->res };
 

@@ -124,6 +124,8 @@ bind_engine(struct tui *t, struct roles *r)
 		return rc;
 	/* the export step writes the ceremony report too (kc/paper.h) */
 	kc_engine_set_report(t->engine, kc_paper_report_cb, NULL);
+	if ((rc = tui_backup_bind(t)) != KC_OK)
+		return rc;
 	for (int i = 0; i < r->n; i++) {
 		const struct kc_role_info *ri = kc_ceremony_role(t->ceremony,
 		    (size_t)i);
