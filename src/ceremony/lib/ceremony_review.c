@@ -296,8 +296,12 @@ review_restore(struct buf *b, const struct kc_ceremony *c, size_t i,
 {
 	put(b, "      restores: the root key from a backup medium (keyceremony "
 	    "backup create wrote it; given at run time with --backup-medium) "
-	    "into this token, as key %s (the label must be free)\n",
-	    s->key_label);
+	    "into this token\n");
+	put(b, "      new key: label %s, algorithm as backed up (read from the "
+	    "medium), not generated here: unwrapped into this token (the "
+	    "label must be free)\n", s->key_label);
+	put(b, "      issues: nothing (the root certificate and its "
+	    "extensions stay as they are)\n");
 	put(b, "      shares: K of the N custodians each give their share "
 	    "sheet (--share-file, or typed one after the other); every share "
 	    "is checked (checksum, set, count) before anything is sent to the "
