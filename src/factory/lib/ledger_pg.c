@@ -253,6 +253,7 @@ fail:
 }
 
 static const struct kc_ledger_ops pg_ops;
+static const struct lpg_helpers helpers;
 static int fq_flush(struct lpg *l);
 
 static void
@@ -289,6 +290,7 @@ kc_ledger_pg_open(const char *uri, const char *station,
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return kc_err(KC_ERR_NOMEM, "out of memory");
 	l->base.ops = &pg_ops;
+	l->h = &helpers;
 	snprintf(l->base.station, sizeof(l->base.station), "%s", station);
 	l->c = PQconnectdb(uri);
 	if (l->c == NULL || PQstatus(l->c) != CONNECTION_OK) {
@@ -731,31 +733,17 @@ pg_last_rowid(struct kc_ledger *b, long long *rowid)
 	    "SELECT coalesce(max(id), 0) FROM kc_certs", rowid);
 }
 
-/* for ledger_pg3.c (ledger_pg_int.h) */
-PGresult *
-kc_lpg_query(struct lpg *l, const char *what, const char *name, int n,
-    const char *const *v, const int *len, const int *fmt)
-{
-	return query(l, what, name, n, v, len, fmt);
-}
-
-int
-kc_lpg_err(struct lpg *l, const char *what, const PGresult *r)
-{
-	return pg_err(l, what, r);
-}
-
-int
-kc_lpg_row_from(const PGresult *r, int i, struct kc_ledger_row *row)
-{
-	return row_from(r, i, row);
-}
-
-int
-kc_lpg_serial_exists(struct lpg *l, const char *serial)
+/* for ledger_pg3.c (ledger_pg_int.h), through the handle: no call
+ * from there back into this file */
+static int
+lpg_serial_exists(struct lpg *l, const char *serial)
 {
 	return pg_serial_exists(&l->base, serial);
 }
+
+static const struct lpg_helpers helpers = {
+	query, pg_err, row_from, lpg_serial_exists
+};
 
 static const struct kc_ledger_ops pg_ops = {
 	"postgresql", pg_close, pg_begin, pg_commit, pg_rollback,

@@ -45,7 +45,7 @@ kc_lpg_set_status(struct kc_ledger *b, const char *serial,
 		    l->base.where, serial, status, l->base.in_tx ? " (the "
 		    "transaction is aborted)" : "");
 	} else
-		rc = kc_lpg_err(l, "status update", r);
+		rc = l->h->err(l, "status update", r);
 	PQclear(r);
 	return rc;
 }
@@ -64,7 +64,7 @@ kc_lpg_revoke(struct kc_ledger *b, const char *serial, int reason,
 	*already = 0;
 	snprintf(ws, sizeof(ws), "%lld", (long long)when);
 	snprintf(rs, sizeof(rs), "%d", reason);
-	if ((r = kc_lpg_query(l, "revocation insert", "revoke", 4, v, NULL,
+	if ((r = l->h->query(l, "revocation insert", "revoke", 4, v, NULL,
 	    NULL)) == NULL)
 		return KC_ERR_DB;
 	n = atoi(PQcmdTuples(r));
@@ -72,7 +72,7 @@ kc_lpg_revoke(struct kc_ledger *b, const char *serial, int reason,
 	if (n == 1)
 		return KC_OK;
 	/* nothing inserted: no such certificate, or revoked already */
-	if ((rc = kc_lpg_serial_exists(l, serial)) < 0)
+	if ((rc = l->h->serial_exists(l, serial)) < 0)
 		return rc;
 	if (rc == 0)
 		return kc_err(KC_ERR_NOTFOUND, "%s: no certificate with serial "
@@ -91,11 +91,11 @@ kc_lpg_foreach_revoked(struct kc_ledger *b,
 	int rc = 0;
 
 	/* all rows first: fn may look up more meanwhile */
-	if ((r = kc_lpg_query(l, "revocations read", "revoked", 0, NULL, NULL,
+	if ((r = l->h->query(l, "revocations read", "revoked", 0, NULL, NULL,
 	    NULL)) == NULL)
 		return KC_ERR_DB;
 	for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
-		if ((rc = kc_lpg_row_from(r, i, &row)) != KC_OK)
+		if ((rc = l->h->row_from(r, i, &row)) != KC_OK)
 			break;
 		rc = fn(arg, &row, (time_t)strtoll(PQgetvalue(r, i, 12), NULL,
 		    10), atoi(PQgetvalue(r, i, 13)));
@@ -112,7 +112,7 @@ kc_lpg_crl_last(struct kc_ledger *b, const char *issuer, long long *number)
 	const char *v[1] = { issuer };
 	PGresult *r;
 
-	if ((r = kc_lpg_query(l, "CRL number", "crl_last", 1, v, NULL,
+	if ((r = l->h->query(l, "CRL number", "crl_last", 1, v, NULL,
 	    NULL)) == NULL)
 		return KC_ERR_DB;
 	*number = PQntuples(r) == 1 ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) :
@@ -134,7 +134,7 @@ kc_lpg_crl_record(struct kc_ledger *b, const struct kc_ledger_crl *c)
 	snprintf(ns, sizeof(ns), "%lld", c->number);
 	snprintf(ts, sizeof(ts), "%lld", (long long)c->this_update);
 	snprintf(us, sizeof(us), "%lld", (long long)c->next_update);
-	if ((r = kc_lpg_query(l, "CRL insert", "crl_put", 6, v, NULL, NULL)) ==
+	if ((r = l->h->query(l, "CRL insert", "crl_put", 6, v, NULL, NULL)) ==
 	    NULL)
 		return KC_ERR_DB;
 	n = atoi(PQcmdTuples(r));
@@ -142,7 +142,7 @@ kc_lpg_crl_record(struct kc_ledger *b, const struct kc_ledger_crl *c)
 	if (n == 1)
 		return KC_OK;
 	/* the primary key: who has that number */
-	if ((r = kc_lpg_query(l, "CRL lookup", "crl_who", 2, v, NULL, NULL)) ==
+	if ((r = l->h->query(l, "CRL lookup", "crl_who", 2, v, NULL, NULL)) ==
 	    NULL)
 		return KC_ERR_DB;
 	if (PQntuples(r) > 0)
@@ -167,7 +167,7 @@ kc_lpg_foreach_crl(struct kc_ledger *b,
 	PGresult *r;
 	int rc = 0;
 
-	if ((r = kc_lpg_query(l, "CRLs read", "crls", 0, NULL, NULL, NULL)) ==
+	if ((r = l->h->query(l, "CRLs read", "crls", 0, NULL, NULL, NULL)) ==
 	    NULL)
 		return KC_ERR_DB;
 	for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
@@ -191,7 +191,7 @@ kc_lpg_counts(struct kc_ledger *b, struct kc_ledger_counts *c)
 	struct lpg *l = (struct lpg *)b;
 	PGresult *r;
 
-	if ((r = kc_lpg_query(l, "counts", "counts", 0, NULL, NULL, NULL)) ==
+	if ((r = l->h->query(l, "counts", "counts", 0, NULL, NULL, NULL)) ==
 	    NULL)
 		return KC_ERR_DB;
 	for (int i = 0; i < PQntuples(r); i++) {

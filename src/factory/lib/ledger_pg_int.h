@@ -15,23 +15,29 @@ struct fput {
 	char	serial[41], suffix[24], sha256[65];
 };
 
+struct lpg;
+
+/* ledger_pg.c's helpers, reached through the handle (so that ledger_pg3.c
+ * calls nothing in ledger_pg.c by name: no call cycle between the files):
+ * a prepared statement's result, or NULL with the error recorded (and the
+ * transaction marked aborted); the first line of the server's message as
+ * a kc_err; row i of a COLS result; 1/0 for a serial, < 0 error. */
+struct lpg_helpers {
+	PGresult *(*query)(struct lpg *l, const char *what, const char *name,
+	    int n, const char *const *v, const int *len, const int *fmt);
+	int	(*err)(struct lpg *l, const char *what, const PGresult *r);
+	int	(*row_from)(const PGresult *r, int i, struct kc_ledger_row *row);
+	int	(*serial_exists)(struct lpg *l, const char *serial);
+};
+
 struct lpg {
 	struct kc_ledger base;
 	PGconn		*c;
 	int		 aborted;	/* the open transaction failed */
 	struct fput	*fq;
 	size_t		 nfq, capfq;
+	const struct lpg_helpers *h;
 };
-
-/* ledger_pg.c: a prepared statement's result, or NULL with the error
- * recorded (and the transaction marked aborted); the first line of the
- * server's message as a kc_err; row i of a COLS result; 1/0 for a
- * serial. */
-PGresult *kc_lpg_query(struct lpg *l, const char *what, const char *name,
-    int n, const char *const *v, const int *len, const int *fmt);
-int kc_lpg_err(struct lpg *l, const char *what, const PGresult *r);
-int kc_lpg_row_from(const PGresult *r, int i, struct kc_ledger_row *row);
-int kc_lpg_serial_exists(struct lpg *l, const char *serial);
 
 /* ledger_pg3.c: the schema 3 operations (struct kc_ledger_ops). */
 int kc_lpg_set_status(struct kc_ledger *b, const char *serial,
