@@ -68,11 +68,12 @@ when(time_t t, char buf[32])
 static void
 print_json(const struct args *a, const struct kc_fcrl_result *r)
 {
-	char t1[32], t2[32];
+	char t1[32], t2[32], t3[32];
 
-	when(r->this_update, t1);
-	when(r->next_update, t2);
-	printf("{\"out\": ");
+	kc_time_utc(r->this_update, t1);
+	kc_time_utc(r->next_update, t2);
+	kc_time_utc(r->root_next_update, t3);
+	printf("{\"schema\": 1, \"out\": ");
 	kc_front_json_bytes(a->out);
 	printf(", \"number\": %lld, \"this_update\": \"%s\", "
 	    "\"next_update\": \"%s\", \"revoked_count\": %zu, \"sha256\": "
@@ -85,10 +86,13 @@ print_json(const struct args *a, const struct kc_fcrl_result *r)
 	else
 		printf("null");
 	printf(", \"root_crl_number\": ");
-	if (r->crls[0] != '\0')
-		printf("%lld", r->root_number);
+	if (r->crls[0] != '\0' && r->root_next_update != 0)
+		printf("%lld, \"root_crl_next_update\": \"%s\"", r->root_number,
+		    t3);
+	else if (r->crls[0] != '\0')
+		printf("%lld, \"root_crl_next_update\": null", r->root_number);
 	else
-		printf("null");
+		printf("null, \"root_crl_next_update\": null");
 	printf(", \"actions\": ");
 	if (r->actions[0] != '\0')
 		kc_front_json_bytes(r->actions);
@@ -98,7 +102,9 @@ print_json(const struct args *a, const struct kc_fcrl_result *r)
 	for (size_t i = 0; i < r->n_named; i++) {
 		printf("%s{\"id\": ", i ? ", " : "");
 		kc_front_json_bytes(r->named[i].id);
-		printf(", \"serial\": \"%s\", \"kind\": ", r->named[i].serial);
+		printf(", \"serial\": ");
+		kc_front_json_bytes(r->named[i].serial);
+		printf(", \"kind\": ");
 		kc_front_json_bytes(r->named[i].kind);
 		printf(", \"reason\": \"%s\", \"already\": %s}",
 		    kc_reason_name(r->named[i].reason),
@@ -117,7 +123,7 @@ print_text(const struct args *a, const struct kc_fcrl_result *r)
 	    kc_disp(a->out), r->number, r->n_entries, t);
 	for (size_t i = 0; i < r->n_named; i++)
 		printf("  revoked: %s (serial %s, %s)%s\n",
-		    kc_disp(r->named[i].id), r->named[i].serial,
+		    kc_disp(r->named[i].id), kc_disp(r->named[i].serial),
 		    kc_reason_name(r->named[i].reason), r->named[i].already ?
 		    " - already revoked before; kept as it was" : "");
 	printf("  archived as %s\n", kc_disp(r->archive));

@@ -111,6 +111,7 @@ check "  ... the actions file stays, not printed" sh -c \
 check "  ... --json" sh -c "'$FS' crl --dir D --pass-file '$PASS' --out pub/intermediate.crl --json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
+assert d[\"schema\"] == 1 and d[\"next_update\"].endswith(\" UTC\"), d
 assert d[\"number\"] == 7 and d[\"revoked_count\"] == 4 and d[\"root_crl_number\"] == 1, d
 assert d[\"crls\"] == \"pub/crls.pem\" and d[\"revoked\"] == [], d'"
 
