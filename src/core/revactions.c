@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -32,7 +33,7 @@
 #include "kc/core/revactions.h"
 #include "kc/core/x509.h"
 
-#define FIRST_LINE "# revocation-actions.txt: what to run at the cloud " \
+#define FIRST_LINE "# Revocation actions: what to run at the cloud " \
 	"services after a revocation\n"
 #define DOC_URL "https://learn.microsoft.com/en-us/azure/iot-dps/" \
 	"how-to-revoke-device-access-portal"
@@ -184,14 +185,14 @@ facts_of(const struct kc_revact_cert *c, struct facts *f)
 		}
 		return KC_OK;
 	}
-	if (c->serial == NULL || c->sha256 == NULL)
+	if (c->serial == NULL)
 		return kc_err(KC_ERR_USAGE, "revocation actions: a certificate "
-		    "without its serial or SHA-256");
+		    "without its serial");
 	esc(c->serial, f->serial, sizeof(f->serial));
 	esc(c->subject != NULL ? c->subject : "(unknown)", f->subject,
 	    sizeof(f->subject));
 	f->issuer[0] = '\0';
-	{
+	if (c->sha256 != NULL) {
 		size_t n = strlen(c->sha256), j = 0;
 		for (size_t i = 0; i < n && j < 64; i++) {
 			char ch = c->sha256[i];
@@ -237,7 +238,11 @@ note_facts(struct sbuf *b, const struct kc_revact_cert *c,
 	} else {
 		sb_add(b, "#   reason:     %s\n", kc_reason_name(c->reason));
 	}
-	sb_add(b, "#   SHA-256 thumbprint: %s\n", f->sha256);
+	if (f->sha256[0] != '\0')
+		sb_add(b, "#   SHA-256 thumbprint: %s\n", f->sha256);
+	else
+		sb_add(b, "#   SHA-256 thumbprint: not known here (neither the "
+		    "certificate nor a record of it was at hand)\n");
 	if (f->sha1[0] != '\0')
 		sb_add(b, "#   SHA-1 thumbprint:   %s (what az shows as "
 		    "\"thumbprint\")\n", f->sha1);
@@ -285,8 +290,8 @@ ca_actions(struct sbuf *b)
 	    "not the CA:\n"
 	    "# remove every device this CA signed (the factory's ledger lists "
 	    "them;\n"
-	    "# factorysign crl writes their IDs in its revocation-actions.txt "
-	    "when it revokes them).\n");
+	    "# factorysign crl writes their IDs in the revocation actions of "
+	    "its CRL\n# when it revokes them).\n");
 }
 
 static void
@@ -408,7 +413,8 @@ kc_revact_text(const struct kc_revact_req *req, char **text, size_t *len)
 			    "DPS proof-of-possession\n# certificate): no "
 			    "cloud action.\n");
 	}
-	sb_add(&b, "\n# end of revocation-actions.txt\n");
+	sb_add(&b, "\n# end of the revocation actions of %s\n",
+	    esc(req->crl_file, e, sizeof(e)));
 	if (rc == KC_OK && b.failed)
 		rc = kc_err(KC_ERR_NOMEM, "out of memory");
 	if (rc == KC_OK) {
@@ -431,14 +437,19 @@ int
 kc_revact_path(const char *crl_path, char *out, size_t outsz)
 {
 	const char *slash = strrchr(crl_path, '/');
-	int n;
+	const char *base = slash != NULL ? slash + 1 : crl_path;
+	size_t n = strlen(crl_path);
+	int w;
 
-	if (slash == NULL)
-		n = snprintf(out, outsz, "%s", KC_REVACT_FILE);
-	else
-		n = snprintf(out, outsz, "%.*s/%s", (int)(slash - crl_path),
-		    crl_path, KC_REVACT_FILE);
-	if (n < 0 || (size_t)n >= outsz)
+	if (*base == '\0')
+		return kc_err(KC_ERR_USAGE, "%s: not a file name", crl_path);
+	if (n - (size_t)(base - crl_path) > 4 &&
+	    (strcasecmp(crl_path + n - 4, ".crl") == 0 ||
+	    strcasecmp(crl_path + n - 4, ".pem") == 0))
+		n -= 4;
+	w = snprintf(out, outsz, "%.*s%s", (int)n, crl_path,
+	    KC_REVACT_SUFFIX);
+	if (w < 0 || (size_t)w >= outsz)
 		return kc_err(KC_ERR_USAGE, "%s: path too long", crl_path);
 	return KC_OK;
 }

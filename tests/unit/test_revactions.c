@@ -166,7 +166,7 @@ test_one_intermediate(void **state)
 		fail_msg("%s", kc_errmsg());
 	check_shape(text, len);
 	assert_string_equal(line_of(text, 1, l, sizeof(l)),
-	    "# revocation-actions.txt: what to run at the cloud services "
+	    "# Revocation actions: what to run at the cloud services "
 	    "after a revocation");
 	assert_non_null(strstr(text, "\n# Source: Microsoft, "));
 	assert_non_null(strstr(text, "https://learn.microsoft.com/en-us/"
@@ -221,7 +221,8 @@ test_one_intermediate(void **state)
 	assert_int_equal(count(text, "\n## "), 1);
 	assert_null(strstr(text, "az iot dps enrollment create"));
 	/* the last line */
-	assert_non_null(strstr(text, "\n# end of revocation-actions.txt\n"));
+	assert_non_null(strstr(text, "\n# end of the revocation actions of "
+	    "root-0002.crl\n"));
 	assert_int_equal(text[len - 1], '\n');
 	assert_null(strstr(text, "\n\n\n"));
 
@@ -416,7 +417,7 @@ test_hostile(void **state)
 static void
 test_plain_and_header(void **state)
 {
-	const char *first = "# revocation-actions.txt: what to run at the "
+	const char *first = "# Revocation actions: what to run at the "
 	    "cloud services after a revocation\n";
 	char buf[1024], why[160], crl[256], sha[65];
 	long long num;
@@ -470,10 +471,19 @@ test_write(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(crl, sizeof(crl), "%s/root-0002.crl", dir);
 	assert_int_equal(kc_revact_path(crl, path, sizeof(path)), KC_OK);
-	assert_non_null(strstr(path, "/revocation-actions.txt"));
+	assert_non_null(strstr(path, "/root-0002.revocation-actions.txt"));
 	assert_int_equal(strncmp(path, dir, strlen(dir)), 0);
 	assert_int_equal(kc_revact_path("a.crl", crl, sizeof(crl)), KC_OK);
-	assert_string_equal(crl, "revocation-actions.txt");
+	assert_string_equal(crl, "a.revocation-actions.txt");
+	assert_int_equal(kc_revact_path("d.x/ROOT.PEM", crl, sizeof(crl)),
+	    KC_OK);
+	assert_string_equal(crl, "d.x/ROOT.revocation-actions.txt");
+	assert_int_equal(kc_revact_path("d/.crl", crl, sizeof(crl)), KC_OK);
+	assert_string_equal(crl, "d/.crl.revocation-actions.txt");
+	assert_int_equal(kc_revact_path("c.der", crl, sizeof(crl)), KC_OK);
+	assert_string_equal(crl, "c.der.revocation-actions.txt");
+	assert_int_equal(kc_revact_path("d/", crl, sizeof(crl)),
+	    KC_ERR_USAGE);
 	req_init(&r, NULL, 0);
 	assert_int_equal(kc_revact_text(&r, &text, &len), KC_OK);
 	assert_non_null(strstr(text, "Nothing is revoked"));

@@ -23,8 +23,12 @@
 
 #include <openssl/x509.h>
 
-/* The file's name, beside the CRL. */
+/* What the file is called. Beside CRL X.crl it is
+ * X.revocation-actions.txt (kc_revact_path()): one per CRL, never
+ * replaced by the next CRL's, so that an export medium that holds the
+ * one of CRL 2 can take the one of CRL 3 too. */
 #define KC_REVACT_FILE "revocation-actions.txt"
+#define KC_REVACT_SUFFIX ".revocation-actions.txt"
 /* A reader's size cap. */
 #define KC_REVACT_MAX (4 * 1024 * 1024)
 
@@ -39,7 +43,8 @@ struct kc_revact_cert {
 	enum kc_revact_kind kind;
 	/* The certificate. NULL when it is not at hand (revoked by serial):
 	 * then serial, subject, sha256 and not_after are used (and the
-	 * SHA-1 thumbprint is said to be unknown). */
+	 * SHA-1 thumbprint is said to be unknown; subject and sha256 may be
+	 * NULL too: unknown). */
 	const X509	*cert;
 	const char	*serial;	/* hex */
 	const char	*subject;	/* "/CN=.../O=..." */
@@ -70,12 +75,14 @@ struct kc_revact_req {
 int kc_revact_text(const struct kc_revact_req *req, char **text,
     size_t *len);
 
-/* The path of revocation-actions.txt beside crl_path (same directory). */
+/* The path of the revocation actions of crl_path: the same directory,
+ * the CRL's name without ".crl" or ".pem" (any case), then
+ * KC_REVACT_SUFFIX ("root-0002.crl" -> "root-0002.revocation-actions.txt"). */
 int kc_revact_path(const char *crl_path, char *out, size_t outsz);
 
 /* Writes text to path atomically (kc_file_write: temporary file, fsync,
- * rename, mode 0644), replacing an older file: it is cumulative (every
- * revocation of the newest CRL), so the newest one supersedes it. */
+ * rename, mode 0644), replacing a file of that name (one left by a CRL
+ * of the same name that was removed). */
 int kc_revact_write(const char *path, const char *text, size_t len);
 
 /* 1 when len bytes of text could be a revocation-actions.txt: at most
