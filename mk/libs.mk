@@ -77,6 +77,7 @@ libkc_ceremony_la_SOURCES = \
 	include/kc/ceremony/register.h src/ceremony/lib/register.c \
 	include/kc/ceremony/quorum.h src/ceremony/lib/quorum.c \
 	include/kc/ceremony/crl.h src/ceremony/lib/crl_root.c \
+	src/ceremony/lib/revact_root.c \
 	include/kc/ceremony/ops.h src/ceremony/lib/issue_int.h \
 	src/ceremony/lib/issue.c src/ceremony/lib/op_root.c \
 	src/ceremony/lib/op_intermediate.c src/ceremony/lib/op_verification.c \

@@ -8,3 +8,5 @@ tests_unit_test_revactions_CPPFLAGS = $(KC_FORBID_CPPFLAGS) $(AM_CPPFLAGS) \
 	$(CMOCKA_CFLAGS)
 tests_unit_test_revactions_LDADD = $(KC_CORE_LA) $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 TESTS += tests/unit/test_revactions
+# keyceremony crl --revoke, the revoke ceremony's transcript and export
+TESTS += tests/revocation/root-actions.sh

@@ -21,4 +21,23 @@ struct kc_transcript;
 int kc_crl_transcript_record(struct kc_transcript *tr, const char *path,
     const char *issuer_path);
 
+/* The root's revocation-actions.txt (kc/core/revactions.h) for the CRL
+ * crl_buf (the bytes of the file crl_name, in directory dir), signed by
+ * root: every serial the CRL revokes, the certificate taken from dir's
+ * certificate files when one there has that serial and verifies under
+ * the root, else what reg (NULL: none) recorded. src/ceremony/lib/
+ * revact_root.c. *text is malloc'd. */
+struct kc_register;
+int kc_revact_root_text(const char *dir, const char *crl_name,
+    const unsigned char *crl_buf, size_t crl_len, const X509 *root,
+    struct kc_register *reg, char **text, size_t *len);
+
+/* The export's check of a revocation-actions.txt of the state directory
+ * dir (buf, len; disp names it): its header names a CRL of dir with that
+ * SHA-256, a root certificate of dir verifies the CRL, and the text is
+ * byte for byte what kc_revact_root_text() makes from them and dir's
+ * register. KC_ERR_POLICY (or KC_ERR_INPUT) naming disp otherwise. */
+int kc_revact_root_check(const char *dir, const char *disp,
+    const unsigned char *buf, size_t len);
+
 #endif

@@ -46,6 +46,9 @@ enum kc_artefact {
 	KC_ART_REGISTER,	/* register dump (text) */
 	KC_ART_CODE,		/* a DPS verification code (one line) */
 	KC_ART_REPORT,		/* the ceremony report PDF (kc/paper.h) */
+	KC_ART_ACTIONS,		/* a CRL's revocation actions (text,
+				   kc/core/revactions.h), byte for byte what
+				   the CRL and the state regenerate */
 };
 const char *kc_artefact_name(enum kc_artefact a);
 

@@ -112,6 +112,10 @@ struct kc_crl_result {
 	char		 revoked_serial[41];	/* "" when none this time */
 	char		 revoked_subject[512];
 	char		 out_sha256[65];
+	/* revocation-actions.txt beside out (kc/ceremony/crl.h), written
+	 * after the CRL, replacing an older one there */
+	char		 actions_path[1024];
+	char		 actions_sha256[65];
 };
 int kc_op_crl(struct kc_token *tok, const struct kc_crl_params *p,
     struct kc_crl_result *res);

@@ -309,6 +309,14 @@ crl_issue(struct kc_engine *e, const struct kc_step *s,
 	r->not_before = o.this_update;
 	r->not_after = o.next_update;
 	snprintf(outs, outsz, "%s:%s", s->output, o.out_sha256);
+	if (o.actions_path[0] != '\0') {
+		/* the revocation actions beside it, for the export to check
+		 * and the transcript to hold */
+		const char *b = strrchr(o.actions_path, '/');
+		size_t u = strlen(outs);
+		snprintf(outs + u, outsz - u, ",%s:%s", b != NULL ? b + 1 :
+		    o.actions_path, o.actions_sha256);
+	}
 	kc_time_utc(o.next_update, nu);
 	if (snprintf(r->detail, sizeof(r->detail), "CRL %s: number %lld, %zu "
 	    "revoked%s%s%s, next update %s", r->out_path, o.number,

@@ -20,12 +20,14 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "kc/ceremony/crl.h"
 #include "kc/ceremony/media.h"
 #include "kc/ceremony/register.h"
 #include "kc/ceremony/transcript.h"
 #include "kc/core/csr.h"
 #include "kc/core/error.h"
 #include "kc/core/fileio.h"
+#include "kc/core/revactions.h"
 #include "media_int.h"
 
 /* ---- export ---- */
@@ -314,12 +316,35 @@ kc_media_code_text(const char *disp, const unsigned char *buf, size_t len,
 }
 
 #define EXPORT_KINDS "a certificate (.pem, .crt, .cer, .der), a CRL (.crl), " \
-	"a CSR (.csr, .req), a verification code (.code) or a transcript " \
-	"(transcripts/*.log)"
+	"a CSR (.csr, .req), a verification code (.code), a CRL's revocation " \
+	"actions (*" KC_REVACT_SUFFIX ") or a transcript (transcripts/*.log)"
 
 /* How big a file of each kind may be. */
 #define X509_MAX KC_FILE_MAX
 #define TRANSCRIPT_MAX MEDIA_FILE_MAX
+
+/* A CRL's revocation actions leave only as the bytes keyceremony
+ * regenerates from that CRL and the state directory (disp is
+ * "<state dir>/<name>"). */
+static int
+actions_check(const char *disp, const char *name, const unsigned char *buf,
+    size_t len)
+{
+	char dir[PATH_MAX], msg[768];
+	size_t dl = strlen(disp), nl = strlen(name);
+	int rc;
+
+	if (dl <= nl + 1 || dl - nl - 1 >= sizeof(dir) ||
+	    strcmp(disp + dl - nl, name) != 0)
+		return kc_err(KC_ERR_INTERNAL, "%s: not in a directory", disp);
+	snprintf(dir, sizeof(dir), "%.*s", (int)(dl - nl - 1), disp);
+	if ((rc = kc_revact_root_check(dir, disp, buf, len)) == KC_OK)
+		return KC_OK;
+	snprintf(msg, sizeof(msg), "%s", kc_errmsg());
+	return kc_err(KC_ERR_POLICY, "%s; refusing to export anything: issue "
+	    "the CRL again (keyceremony crl) to write its revocation actions "
+	    "anew, or remove the file from the state directory", msg);
+}
 
 /*
  * Validates one file of the state directory (dirfd/name, disp in messages)
@@ -352,6 +377,9 @@ kc_media_export_one(struct batch *b, int dirfd, const char *disp,
 	} else if (kc_media_ends_with(name, ".code")) {
 		type = KC_ART_CODE;
 		max = CODE_MAX;
+	} else if (kc_media_ends_with(name, KC_REVACT_SUFFIX)) {
+		type = KC_ART_ACTIONS;
+		max = KC_REVACT_MAX;
 	} else if ((kinds = kinds_of_name(name, &kc_media_pem_only)) != 0) {
 		max = X509_MAX;
 	} else {
@@ -387,6 +415,13 @@ kc_media_export_one(struct batch *b, int dirfd, const char *disp,
 		}
 		/* what was verified is what was read: the bytes in hand */
 		out = data;
+		outlen = len;
+		data = NULL;
+		break;
+	case KC_ART_ACTIONS:
+		if ((rc = actions_check(disp, name, data, len)) != KC_OK)
+			goto out;
+		out = data;	/* what was regenerated is what was read */
 		outlen = len;
 		data = NULL;
 		break;

@@ -30,6 +30,7 @@ kc_artefact_name(enum kc_artefact a)
 	case KC_ART_REGISTER: return "register dump";
 	case KC_ART_CODE: return "verification code";
 	case KC_ART_REPORT: return "ceremony report";
+	case KC_ART_ACTIONS: return "revocation actions";
 	default: return "unknown";
 	}
 }

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "kc/core/display.h"
 #include "kc/core/error.h"
 #include "kc/core/fileio.h"
+#include "kc/core/revactions.h"
 #include "issue_int.h"
 
 /* Lower-case hex of a serial given on the command line, in the form of
@@ -118,6 +120,29 @@ fail:
 	return rc;
 }
 
+/* The text of the revocation actions of the CRL about to be written to
+ * out: the directory of out is searched for the revoked certificates. */
+static int
+actions_text(const char *out, const unsigned char *pem, size_t pemlen,
+    const X509 *root, struct kc_register *reg, char **text, size_t *len)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(out, '/'), *base = out;
+
+	if (slash == NULL) {
+		snprintf(dir, sizeof(dir), ".");
+	} else {
+		if ((size_t)(slash - out) >= sizeof(dir))
+			return kc_err(KC_ERR_USAGE, "%s: path too long", out);
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - out), out);
+		if (dir[0] == '\0')
+			snprintf(dir, sizeof(dir), "/");
+		base = slash + 1;
+	}
+	return kc_revact_root_text(dir, base, pem, pemlen, root, reg, text,
+	    len);
+}
+
 int
 kc_op_crl(struct kc_token *tok, const struct kc_crl_params *p,
     struct kc_crl_result *res)
@@ -132,7 +157,8 @@ kc_op_crl(struct kc_token *tok, const struct kc_crl_params *p,
 	EVP_PKEY *priv = NULL;
 	unsigned char *der = NULL;
 	char serial[41] = "", *pem = NULL, root_serial[41] = "", *s;
-	size_t pemlen = 0, n = 0;
+	size_t pemlen = 0, n = 0, actions_len = 0;
+	char *actions = NULL;
 	time_t now = time(NULL);
 	int rc, derlen;
 
@@ -251,6 +277,12 @@ kc_op_crl(struct kc_token *tok, const struct kc_crl_params *p,
 	    (rc = kc_crl_sign(crl, priv, is.cert)) != KC_OK ||
 	    (rc = kc_crl_pem(crl, &pem, &pemlen)) != KC_OK)
 		goto out;
+	/* The revocation actions, from the signed CRL and what stands
+	 * beside it, built before anything is written; none for a CRL that
+	 * revokes nothing. */
+	if (n > 0 && (rc = actions_text(p->out, (unsigned char *)pem, pemlen,
+	    is.cert, reg, &actions, &actions_len)) != KC_OK)
+		goto out;
 	if ((derlen = i2d_X509_CRL(crl, &der)) <= 0) {
 		rc = kc_err_ssl(KC_ERR_CRYPTO, "cannot encode the CRL");
 		goto out;
@@ -278,6 +310,20 @@ kc_op_crl(struct kc_token *tok, const struct kc_crl_params *p,
 	res->this_update = req.this_update;
 	res->next_update = req.next_update;
 	kc_sha256_hex(pem, pemlen, res->out_sha256);
+	if (actions != NULL && ((rc = kc_revact_path(p->out,
+	    res->actions_path, sizeof(res->actions_path))) != KC_OK ||
+	    (rc = kc_revact_write(res->actions_path, actions, actions_len)) !=
+	    KC_OK)) {
+		char msg[512];
+		snprintf(msg, sizeof(msg), "%s", kc_errmsg());
+		rc = kc_err(rc, "CRL number %lld was written to %s, but not "
+		    "its revocation actions: %s (issue the CRL again to write "
+		    "them)", req.number, p->out, msg);
+		res->actions_path[0] = '\0';
+		goto out;
+	}
+	if (actions != NULL)
+		kc_sha256_hex(actions, actions_len, res->actions_sha256);
 	rc = KC_OK;
 out:
 	kc_register_rollback(reg);
@@ -290,5 +336,6 @@ out:
 	free(revoked);
 	free(entries);
 	free(pem);
+	free(actions);
 	return rc;
 }
