@@ -131,14 +131,18 @@ struct kc_prov_result {
  *   AT+CFUN=4 and AT+CFUN? (must read 4); AT%KEYGEN=<tag>,2,0 through the
  *   intake of keygen (digest, CSR, sec_tag, UUID, CN = ID);
  *   a journal D/provision/<ID> (synced), then kc_factory_issue (files as
- *   keygen writes them: ID.cert.pem, chains, ID.at, ID.at.sha256; row);
+ *   keygen writes them: ID.cert.pem, chains, ID.at, ID.at.sha256; the
+ *   row, status "pending");
  *   credentials already in the tag deleted, AT%CMNG=0 of the CA (type 0)
  *   and the chain (type 1), AT%CMNG=1,<tag> compared with the SHA-256 of
- *   what was written; only then the journal removed; AT+CFUN=1.
+ *   what was written; only then the journal removed and the row turned
+ *   "issued" (still this run's pending row); AT+CFUN=1.
  * A failure after the certificate was signed supersedes its row (it is
  * not live: the device does not hold it) and removes what was written to
- * the modem; a kill leaves the journal, and the next run on the device
- * supersedes the row and provisions it anew.
+ * the modem; a kill leaves the pending row (and the journal), and the
+ * next run on the device supersedes the row and re-keys the device (it
+ * never confirms the pending certificate: the key in the tag may no
+ * longer be its own).
  */
 int kc_provision(struct kc_factory *f, const struct kc_prov_opts *o,
     struct kc_prov_result *res);

@@ -109,19 +109,58 @@ journal_drop(struct kc_factory *f, const char *id)
 
 /* --- the ledger side --- */
 
-/* The live row of id: 1 (with its serial), 0 none, < 0 error. */
+/* The live row of id (issued or pending): 1 (with its serial and, when
+ * pending is not NULL, whether it is pending), 0 none, < 0 error. */
 static int
-live_serial(struct kc_factory *f, const char *id, char serial[41])
+live_row(struct kc_factory *f, const char *id, char serial[41], int *pending)
 {
 	struct kc_ledger_row row;
 	int r;
 
 	memset(&row, 0, sizeof(row));
 	r = kc_ledger_find_id(kc_factory_ledger(f), id, &row);
-	if (r == 1)
+	if (r == 1) {
 		memcpy(serial, row.serial, 41);
+		if (pending != NULL)
+			*pending = strcmp(row.status, "pending") == 0;
+	}
 	kc_ledger_row_clear(&row);
 	return r;
+}
+
+static int
+live_serial(struct kc_factory *f, const char *id, char serial[41])
+{
+	return live_row(f, id, serial, NULL);
+}
+
+/* The device holds the certificate, checked: its pending row becomes
+ * issued, in a transaction that finds it still this run's and pending. */
+static int
+confirm_row(struct kc_factory *f, const struct kc_prov_result *res)
+{
+	struct kc_ledger *l = kc_factory_ledger(f);
+	char serial[41];
+	int rc, r, pending = 0;
+
+	if ((rc = kc_ledger_begin(l)) != KC_OK)
+		return rc;
+	if ((r = live_row(f, res->id, serial, &pending)) < 0) {
+		rc = r;
+		goto fail;
+	}
+	if (r == 0 || strcmp(serial, res->serial) != 0 || !pending) {
+		rc = kc_err(KC_ERR_EXISTS, "device %s: serial %s is no longer "
+		    "its pending row in the ledger (another station re-keyed "
+		    "it?); not confirmed", res->id, res->serial);
+		goto fail;
+	}
+	if ((rc = kc_ledger_set_status(l, serial, "issued")) != KC_OK)
+		goto fail;
+	return kc_ledger_commit(l);
+fail:
+	kc_ledger_rollback(l);
+	return rc;
 }
 
 /* The credential text of the live row of id: leaf + intermediate PEM with
@@ -205,15 +244,17 @@ check_known(struct kc_factory *f, const struct kc_prov_opts *o,
     struct kc_prov_result *res, int *reissue)
 {
 	char serial[41];
-	int r;
+	int r, pending = 0;
 
 	if (res->id[0] == '\0')
 		return KC_OK;
-	if ((r = live_serial(f, res->id, serial)) < 0)
+	if ((r = live_row(f, res->id, serial, &pending)) < 0)
 		return r;
-	if (r == 1 && journal_exists(f, res->id)) {
-		/* this station's interrupted run: the device may hold that
-		 * certificate or nothing; it gets a new one */
+	if (r == 1 && (pending || journal_exists(f, res->id))) {
+		/* an interrupted run (pending: never confirmed on the device;
+		 * an issued row with a journal: one from before the ledger
+		 * had "pending"): the device may hold that certificate or
+		 * nothing; the row is superseded and the device re-keyed */
 		*reissue = 1;
 		res->resumed = 1;
 	} else if (r == 1 && !o->fo.reissue) {
@@ -334,6 +375,7 @@ kc_provision(struct kc_factory *f, const struct kc_prov_opts *o,
 	fo.at_ca_pem = o->ca_pem;
 	fo.reissue = reissue;
 	fo.resume = 0;
+	fo.pending = 1;		/* issued once the read-back matches */
 	if ((rc = journal_put(f, res->id, o->port)) != KC_OK ||
 	    (rc = kc_factory_issue(f, csr->der, csr->der_len, name, res->id,
 	    &fo, &fres)) != KC_OK) {
@@ -371,10 +413,15 @@ kc_provision(struct kc_factory *f, const struct kc_prov_opts *o,
 		kc_prov_erase(&d, ca != NULL);
 		goto out;
 	}
-	/* the device holds it, checked: the row stays live */
-	signed_ = 0;
-	if ((rc = journal_drop(f, res->id)) != KC_OK)
+	/* the device holds it, checked: the journal goes, then the row
+	 * becomes issued (killed in between: a pending row, which the
+	 * rerun re-keys) */
+	if ((rc = journal_drop(f, res->id)) != KC_OK ||
+	    (rc = confirm_row(f, res)) != KC_OK) {
+		kc_prov_erase(&d, ca != NULL);
 		goto out;
+	}
+	signed_ = 0;
 	STEP(KC_PROV_ONLINE);
 	if (kc_prov_online(&d) != KC_OK) {
 		snprintf(res->warn, sizeof(res->warn), "%s", kc_errmsg());
