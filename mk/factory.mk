@@ -41,5 +41,5 @@ TESTS += tests/unit/test_factory
 
 # The PostgreSQL ledger's server lost mid-batch (issue 19); pgcheck.py is
 # the independent checker of a ledger (psql) against the files.
-TESTS += tests/ledger/server-loss.sh
+TESTS += tests/ledger/server-loss.sh tests/ledger/station-report.sh
 EXTRA_DIST += tests/ledger/pgcheck.py

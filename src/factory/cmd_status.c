@@ -4,7 +4,9 @@
  * or already ended (counts and the first few IDs). Exit 0 when nothing
  * ends within --warn-days, 1 when something does, 2 when something
  * already ended, 3 when the status cannot be told (the monitoring-plugin
- * convention, as keyceremony status). */
+ * convention, as keyceremony status). A ledger shared by several stations
+ * (PostgreSQL) is counted for the whole factory and per station; --station
+ * NAME counts that station's rows only. */
 #include "config.h"
 
 #include <dirent.h>
@@ -32,6 +34,7 @@
 #define STATUS_ERROR	3
 #define FIRST_IDS	5	/* device IDs listed per group */
 #define PREV_MAX	32	/* previous intermediates listed */
+#define STATIONS_MAX	64	/* stations counted one by one */
 
 struct args {
 	const char *dir, *warn;
@@ -50,7 +53,7 @@ static const struct kc_opt opts[] = {
 
 const struct kc_optdef cmd_status_opts = {
 	"status",
-	"status [--dir D] [--warn-days N] [--json]",
+	"status [--dir D] [--warn-days N] [--json] [--station NAME]",
 	"exit status: 0 nothing due, 1 something due, 2 something lapsed,\n"
 	"3 the status cannot be told (no installed chain, bad option)\n",
 	opts, 0, 0, NULL, 0
@@ -77,12 +80,36 @@ struct prev {
 	char		 rekey_path[PATH_MAX];
 };
 
+/* The live devices of one station. */
+struct station {
+	char	 name[KC_STATION_MAX];
+	long	 live, due, lapsed;
+};
+
 struct devs {
 	time_t	 now, horizon;
 	long	 live, due, lapsed;
 	char	 due_ids[FIRST_IDS][65], lapsed_ids[FIRST_IDS][65];
 	time_t	 first_end;	/* earliest notAfter of a live device */
+	int	 shared;	/* a PostgreSQL ledger: rows name stations */
+	const char *only;	/* --station: that station's rows */
+	struct station st[STATIONS_MAX];
+	int	 nst;
+	long	 st_more;	/* rows of stations beyond STATIONS_MAX */
 };
+
+/* The counts of the row's station (NULL beyond STATIONS_MAX). */
+static struct station *
+station_of(struct devs *d, const char *name)
+{
+	for (int i = 0; i < d->nst; i++)
+		if (strcmp(d->st[i].name, name) == 0)
+			return &d->st[i];
+	if (d->nst == STATIONS_MAX)
+		return NULL;
+	snprintf(d->st[d->nst].name, sizeof(d->st[d->nst].name), "%s", name);
+	return &d->st[d->nst++];
+}
 
 static int
 grade(time_t end, time_t now, int warn, long long *days)
@@ -164,9 +191,14 @@ static int
 dev_row(const struct kc_ledger_row *r, void *arg)
 {
 	struct devs *d = arg;
+	struct station *st = NULL;
 
 	if (strcmp(r->status, "issued") != 0)
 		return 0;
+	if (d->shared && (st = station_of(d, r->station)) == NULL)
+		d->st_more++;
+	if (st != NULL)
+		st->live++;
 	d->live++;
 	if (d->first_end == 0 || r->not_after < d->first_end)
 		d->first_end = r->not_after;
@@ -175,10 +207,14 @@ dev_row(const struct kc_ledger_row *r, void *arg)
 			snprintf(d->lapsed_ids[d->lapsed], 65, "%s",
 			    r->device_id);
 		d->lapsed++;
+		if (st != NULL)
+			st->lapsed++;
 	} else if (r->not_after <= d->horizon) {
 		if (d->due < FIRST_IDS)
 			snprintf(d->due_ids[d->due], 65, "%s", r->device_id);
 		d->due++;
+		if (st != NULL)
+			st->due++;
 	}
 	return 0;
 }
@@ -199,7 +235,12 @@ scan_devices(const char *dir, struct devs *d)
 		return KC_OK;
 	if ((rc = kc_ledger_open(path, 0, &l)) != KC_OK)
 		return rc;
-	rc = kc_ledger_foreach(l, "device", dev_row, d);
+	d->shared = strcmp(kc_ledger_backend(l), "postgresql") == 0;
+	/* --station: that station's rows only (in a SQLite ledger, of one
+	 * station, all of them) */
+	d->only = kc_ledger_chosen_station();
+	rc = kc_ledger_foreach_station(l, "device", d->shared ? d->only : NULL,
+	    dev_row, d);
 	kc_ledger_close(l);
 	return rc;
 }
@@ -274,6 +315,19 @@ print_json(const char *dir, int warn, time_t now, const struct ca *c,
 	json_ids(d->due_ids, d->due);
 	printf(",\"lapsed_first\":");
 	json_ids(d->lapsed_ids, d->lapsed);
+	printf(",\"station\":");
+	if (d->shared && d->only != NULL)
+		kc_front_json_bytes(d->only);
+	else
+		printf("null");
+	printf(",\"stations\":[");
+	for (int i = 0; i < d->nst; i++) {
+		printf("%s{\"station\":", i ? "," : "");
+		kc_front_json_bytes(d->st[i].name);
+		printf(",\"live\":%ld,\"due\":%ld,\"lapsed\":%ld}",
+		    d->st[i].live, d->st[i].due, d->st[i].lapsed);
+	}
+	printf("],\"stations_more\":%ld", d->st_more);
 	printf("},\"status\":");
 	kc_front_json_bytes(st_name(worst));
 	printf(",\"exit\":%d}\n", worst);
@@ -322,7 +376,18 @@ print_text(const char *dir, int warn, time_t now, const struct ca *c,
 		printf("  %-7s %-13s %s: install its certificate to switch to "
 		    "the new key\n", "pending", "rekey", kc_disp(p->rekey_path));
 	printf("  %-7s devices       %ld live, %ld ending within %d days, "
-	    "%ld ended\n", st_word(dst), d->live, d->due, warn, d->lapsed);
+	    "%ld ended%s%s\n", st_word(dst), d->live, d->due, warn, d->lapsed,
+	    d->shared && d->only != NULL ? ", station " : "",
+	    d->shared && d->only != NULL ? kc_disp(d->only) : "");
+	for (int i = 0; i < d->nst; i++) {
+		const struct station *st = &d->st[i];
+		printf("  %-7s station %-22s %ld live, %ld ending within %d "
+		    "days, %ld ended\n", st_word(st->lapsed ? STATUS_LAPSED :
+		    st->due ? STATUS_DUE : STATUS_OK), kc_disp(st->name),
+		    st->live, st->due, warn, st->lapsed);
+	}
+	if (d->st_more)
+		printf("  (and %ld devices of more stations)\n", d->st_more);
 	if (d->lapsed)
 		print_ids("ended", d->lapsed_ids, d->lapsed);
 	if (d->due)

@@ -87,7 +87,7 @@ static const char schema3[] =
 
 #define COLS "serial, device_id, cert_sha256, csr_sha256, issued_at," \
 	" not_after, kind, status, cert_path, cert_der, id, station," \
-	" extract(epoch FROM recorded_at)::bigint AS recorded"
+	" floor(extract(epoch FROM recorded_at))::bigint AS recorded"
 
 static const struct {
 	const char *name, *sql;

@@ -99,7 +99,9 @@ kc_nrf_cloud_csv(struct kc_ledger *l, const char *subtype, const char *tags,
 	w.tags = tags ? tags : "";
 	w.fw_types = fw_types ? fw_types : "";
 	w.out = out;
-	if ((rc = kc_ledger_foreach(l, "device", add_row, &w)) != KC_OK)
+	/* --station (kc_ledger_use): that station's rows only */
+	if ((rc = kc_ledger_foreach_station(l, "device",
+	    kc_ledger_chosen_station(), add_row, &w)) != KC_OK)
 		kc_nrf_cloud_csv_clear(out);
 	return rc;
 }
