@@ -582,6 +582,16 @@ out:
 	return stale;
 }
 
+int
+kc_token_restore_stale(struct kc_token *tok, const char *label)
+{
+	int rc;
+
+	if ((rc = kc_tok_need_login(tok)) != KC_OK)
+		return rc;
+	return stale_restore(tok, label);
+}
+
 /* Destroys what a failed restore made; returns rc with msg and how it
  * went. */
 static int

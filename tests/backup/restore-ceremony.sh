@@ -131,7 +131,7 @@ check "  ... which verifies under the original root certificate" openssl verify 
 
 # a second restore into the same token: the label is taken
 fresh
-check_fails "the same restore again: key-label already used, refused at preflight" "key-label 'root-2026'.*already used in token 'spare'" \
+check_fails "the same restore again: key-label already used, refused before the step (after login)" "key-label 'root-2026'.*already used in token 'spare'" \
 	rrun --backup-medium bk --share-file shares/share-1-of-3.txt --share-file shares/share-2-of-3.txt
 [ "$(nkeys spare)" = 1 ] && ok "  ... the spare token holds the one restored key" || not_ok "  ... $(nkeys spare) keys"
 
@@ -149,4 +149,35 @@ head -12 shares/share-2-of-3.txt >planted2.out
 check_fails "  ... (control: a share sheet planted is found)" "FOUND planted2.out: share line" \
 	python3 "$SCAN" wk.hex shares planted2.out
 rm -f wk.hex
+# kill -9 during the restore ceremony (tests/backup/killshim.so at the Nth
+# PKCS#11 call): before the unwrap no key is left and the next run works;
+# after it the key is complete; never a wrap key
+[ -f "$KC_TOP_BUILDDIR/tests/backup/killshim.so" ] || bail "tests/backup/killshim.so missing"
+safe_dir
+cp "$KC_TOP_BUILDDIR/tests/backup/killshim.so" "$SAFE/killshim.so" && chmod 755 "$SAFE/killshim.so" || bail "cp killshim.so"
+sed "s|^module: .*|module: $SAFE/killshim.so|" spare.site >kill.site
+nobj() { pkcs11-tool --module "$MODULE" --token-label spare --login --pin 123456 -O 2>/dev/null |
+	grep -cE '^(Private Key|Public Key|Secret Key|Certificate) Object|^Data object'; }
+for point in "C_UnwrapKey before 1:0" "C_UnwrapKey after 1:3"; do
+	p=${point%:*}; want=${point#*:}; set -- $p
+	softhsm2-util --init-token --token spare --label spare --pin 123456 --so-pin 12345678 >/dev/null 2>&1 || bail "re-init spare"
+	fresh
+	KC_KILL_MODULE="$MODULE" KC_KILL_AT=$1 KC_KILL_WHEN=$2 KC_KILL_NTH=$3 "$KC" run "$CER/restore-root.yaml" \
+		--site kill.site --batch --backup-medium bk --share-file shares/share-1-of-3.txt \
+		--share-file shares/share-2-of-3.txt >k.out 2>&1
+	[ $? -eq 137 ] && ok "the restore ceremony killed at $p" || { not_ok "killed at $p (not reached)"; sed 's/^/#   /' k.out; }
+	[ -z "$(ls smedia)" ] && ok "  ... nothing on the medium" || not_ok "  ... medium: $(ls smedia)"
+	if [ "$want" = 0 ]; then
+		[ "$(nkeys spare)" = 0 ] && ok "  ... no private key, no wrap key in the spare token" ||
+			not_ok "  ... spare: $(nkeys spare) keys"
+		fresh
+		check "  ... the next restore ceremony works (what was left before the unwrap is cleaned up)" \
+			rrun --backup-medium bk --share-file shares/share-1-of-3.txt --share-file shares/share-2-of-3.txt
+		[ "$(nobj)" = 3 ] && ok "  ... exactly the key, its public key and the record" || not_ok "  ... spare: $(nobj) objects"
+	else
+		[ "$(nobj)" = 3 ] && [ "$(nkeys spare)" = 1 ] && ok "  ... the complete restored key (3 objects), no wrap key" ||
+			not_ok "  ... spare: $(nobj) objects, $(nkeys spare) keys"
+	fi
+done
+
 done_testing

@@ -90,6 +90,12 @@ int kc_token_wrap(struct kc_token *tok, unsigned long h, const char *key_label,
 int kc_token_unwrap(struct kc_token *tok, unsigned long h,
     const unsigned char *blob, size_t len, const char *label, EVP_PKEY *pub);
 
+/* The public key and restore record a restore killed before its
+ * C_UnwrapKey left under label (no private key): removed, 1; 0 when label
+ * holds anything else or nothing. Needs login. kc_token_unwrap does it
+ * itself; a ceremony's preflight calls it before it refuses a label. */
+int kc_token_restore_stale(struct kc_token *tok, const char *label);
+
 /* What a module does for a backup (kc_token_wrap_probe). */
 struct kc_wrap_caps {
 	int	aes_wrap_pad;	/* CKM_AES_KEY_WRAP_PAD with CKF_WRAP/UNWRAP */

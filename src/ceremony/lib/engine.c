@@ -202,7 +202,19 @@ labels_free_after_login(struct kc_engine *e)
 			(void)kc_transcript_add(e->tr, "check", "check",
 			    "backup", "result", "ok", "detail", msg, NULL);
 		}
-		if ((used = kc_token_key_exists(e->tok, s->key_label)) == 0)
+		used = kc_token_key_exists(e->tok, s->key_label);
+		if (used > 0 && s->info.action == KC_ACTION_ROOT_RESTORE &&
+		    kc_token_restore_stale(e->tok, s->key_label) == 1) {
+			/* what a restore killed before its unwrap left */
+			snprintf(msg, sizeof(msg), "step %s: removed the public "
+			    "key and the restore record of '%s' that an "
+			    "interrupted restore left (it had not unwrapped "
+			    "the key)", s->id, s->key_label);
+			(void)kc_transcript_add(e->tr, "check", "check",
+			    "key-label", "result", "ok", "detail", msg, NULL);
+			used = kc_token_key_exists(e->tok, s->key_label);
+		}
+		if (used == 0)
 			continue;
 		if (used > 0)
 			kc_err(KC_ERR_EXISTS, "step %s: key-label '%s' of "

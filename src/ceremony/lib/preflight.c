@@ -350,6 +350,18 @@ check_labels_free(struct kc_engine *e, struct kc_check_result *r,
 		if (used < 0) {
 			r->status = KC_CHECK_FAILED;
 			addf(e, r, "%s", kc_errmsg());
+		} else if (used > 0 &&
+		    s->info.action == KC_ACTION_ROOT_RESTORE &&
+		    strcmp(what, "public key") == 0) {
+			/* issue 17: perhaps the public half a killed restore
+			 * left; checked after login (kc_engine_begin) */
+			worse(r, KC_CHECK_WARNED);
+			addf(e, r, "step %s: key-label '%s' is carried by a "
+			    "public key in token '%s': a restored key, or what "
+			    "an interrupted restore left; checked after login "
+			    "(the leftover is removed, a key refuses the step)",
+			    s->id, shown(s->key_label, sa, 140),
+			    shown(t->label, sb, 140));
 		} else if (used > 0) {
 			r->status = KC_CHECK_FAILED;
 			addf(e, r, "step %s: key-label '%s' of ceremony file %s "
