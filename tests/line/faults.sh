@@ -22,8 +22,8 @@ print(s["imei"] if sys.argv[2]=="imei" else "%s-%s-%s-%s-%s" % (u[:8],u[8:12],u[
 # nothing_half NAME ID: no live row, no journal, no files, and the modem
 # holds no certificate the ledger does not know
 nothing_half() {
-	check "$1: no live ledger row" sh -c \
-		"! python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); sys.exit(0 if c.execute(\"select 1 from certs where device_id=? and status=\\\"issued\\\"\",(sys.argv[2],)).fetchone() else 1)' '$T/D/ledger.sqlite' '$2'"
+	check "$1: no live (issued or pending) ledger row" sh -c \
+		"! python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); sys.exit(0 if c.execute(\"select 1 from certs where device_id=? and status in (\\\"issued\\\", \\\"pending\\\")\",(sys.argv[2],)).fetchone() else 1)' '$T/D/ledger.sqlite' '$2'"
 	check "$1: no journal" sh -c \
 		"[ ! -d '$T/D/provision' ] || [ -z \"\$(ls -A '$T/D/provision')\" ]"
 	check "$1: no file of the device in OUT" sh -c \

@@ -65,4 +65,9 @@ for id in $(head -n 1 "$T/watch.out" | awk '{print $2}') \
 done
 sed -n 's/.* in \([0-9.]*\) s .*/\1/p' "$T/watch.out" |
 	awk '{s+=$1} END{if (NR) printf "# --watch: %d devices, %.3f s each (station), %.0f a minute\n", NR, s/NR, 60*NR/s}'
+# the time of each step, mean over the devices (the result lines)
+sed -n 's/^provisioned .*(\(.*\))$/\1/p' "$T/watch.out" | tr ',' '\n' |
+	awk '{t[$1]+=$2; n[$1]++; if (!($1 in o)) o[$1]=++k} END{for (s in o) l[o[s]]=s;
+	printf "# --watch: per step (ms):"; for (i=1; i<=k; i++) printf " %s %.1f", l[i], 1000*t[l[i]]/n[l[i]]; printf "\n"}'
+check "--watch: no pending row left" test "$(ledger_rows | grep -c '^pending ')" = 0
 done_testing
