@@ -43,3 +43,19 @@ TESTS += tests/unit/test_factory
 # the independent checker of a ledger (psql) against the files.
 TESTS += tests/ledger/server-loss.sh tests/ledger/station-report.sh
 EXTRA_DIST += tests/ledger/pgcheck.py
+
+# make stress: the sizes of issue 19 (tests/ledger/stress.sh; not part of
+# make check): 2 stations x STRESS_N (5000) CSRs at once, one intermediate
+# then two; STRESS_KILLS (20) kill -9 mid-batch with another station
+# running; the server stopped and restarted mid-batch; ledger migrate of
+# STRESS_MIGRATE (20000) SQLite rows; pgcheck.py after every step.
+EXTRA_DIST += tests/ledger/stress.sh
+STRESS_N = 5000
+STRESS_KILLS = 20
+STRESS_MIGRATE = 20000
+stress: factorysign tests/factory/gencsr
+	STRESS_N=$(STRESS_N) STRESS_KILLS=$(STRESS_KILLS) \
+	STRESS_MIGRATE=$(STRESS_MIGRATE) FS=$(abs_top_builddir)/factorysign \
+	KC_TOP_BUILDDIR=$(abs_top_builddir) KC_TOP_SRCDIR=$(abs_top_srcdir) \
+	$(SHELL) $(top_srcdir)/tests/ledger/stress.sh
+.PHONY: stress

@@ -4,8 +4,11 @@
 # 1/(1/sign + 1/verify) (each device costs one CSR verification and one
 # signature), factorysign's certs/s (a) in memory and (b) end to end
 # (`factorysign batch`: default outputs and the ledger), each as a ratio to
-# the limit, the peak RSS of the batch at BENCH_N and BENCH_BIG CSRs, and a
-# shell loop of `openssl x509 -req` over 200 CSRs.
+# the limit, the peak RSS of the batch at BENCH_N and BENCH_BIG CSRs, a
+# shell loop of `openssl x509 -req` over 200 CSRs, and the batch rate with
+# the SQLite ledger and with a PostgreSQL one (issue 19: a server of this
+# run, tests/ledger/pg.sh), BENCH_PG_RUNS (3) runs each, alternating, on
+# fresh copies of the factory: the ratio per run and of the means.
 set -eu
 N=${BENCH_N:-20000}
 BIG=${BENCH_BIG:-200000}
@@ -27,6 +30,11 @@ factory() {	# factory DIR: a P-256 intermediate, installed
 	"$FS" install --dir "$1" --cert "$1/inter.pem" --root root.pem >/dev/null
 }
 factory D
+# copies for the ledger comparison, made before D has a ledger
+PGRUNS=${BENCH_PG_RUNS:-3}
+PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
+[ -x "$PGBIN/initdb" ] || PGRUNS=0
+for i in $(seq 1 "$PGRUNS"); do cp -a D "DS$i"; cp -a D "DP$i"; done
 
 echo "bench: generating $N P-256 CSRs (one key each)..."
 mkdir in out
@@ -57,6 +65,34 @@ issued=$(sed -n 's/.*: \([0-9]*\) issued.*/\1/p' batch.txt)
 e2e=$(awk -v n="$issued" -v t="$e2e_s" 'BEGIN {printf "%.0f", n / t}')
 e2e_cpu=$(awk -v n="$issued" -v u="$(cut -d' ' -f3 time.txt)" -v s="$(cut -d' ' -f4 time.txt)" 'BEGIN {printf "%.0f", n / (u + s)}')
 [ "$issued" = "$N" ] || { echo "bench: batch issued $issued of $N"; cat batch.txt; exit 1; }
+
+pgline="  PostgreSQL ledger              not measured (no PostgreSQL server installed)"
+if [ "$PGRUNS" -gt 0 ]; then
+	echo "bench: the ledger: SQLite and PostgreSQL (a server of this run, Unix socket), $PGRUNS runs each, $N CSRs..."
+	bail() { echo "bench: $*"; exit 1; }
+	_tap_cleanup() { rm -rf "$W"; }
+	T=$W
+	. "$KC_TOP_SRCDIR/tests/ledger/pg.sh"
+	pg_setup
+	rates=""
+	for i in $(seq 1 "$PGRUNS"); do
+		( umask 077; printf 'ledger = %s\nstation = bench\n' "$PGURI" > "DP$i/ledger.conf" )
+		for b in S P; do
+			sync
+			$TIME -f "%e" -o "t$b$i.txt" "$FS" batch --dir "D$b$i" --csr-dir in --out-dir "o$b$i" \
+				--pass-file pass --quiet > "b$b$i.txt"
+			grep -q ": $N issued" "b$b$i.txt" || { echo "bench: run $b$i:"; cat "b$b$i.txt"; exit 1; }
+		done
+		rs=$(awk -v n="$N" -v t="$(cat "tS$i.txt")" 'BEGIN {printf "%.0f", n / t}')
+		rp=$(awk -v n="$N" -v t="$(cat "tP$i.txt")" 'BEGIN {printf "%.0f", n / t}')
+		rates="$rates $rs/$rp"
+	done
+	pg_stop
+	pgline=$(echo "$rates" | awk '{ for (i = 1; i <= NF; i++) { split($i, a, "/"); s += a[1]; p += a[2];
+		r = r sprintf(" %.2f", a[2] / a[1]) }
+		printf "  ledger, %d runs of %d: SQLite %.0f certs/s, PostgreSQL %.0f certs/s (mean); ratio per run%s, of the means %.2f   target >= 0.80",
+			NF, '"$N"', s / NF, p / NF, r, p / s }')
+fi
 
 echo "bench: openssl x509 -req shell loop, 200 CSRs..."
 mkdir loop
@@ -98,4 +134,5 @@ slower of the signer and the file system, and its CPU time includes the kernel's
       peak RSS                   $rss KiB
   batch at $BIG CSRs          ${e2e_big} certs/s, peak RSS ${rss_big} KiB (flat memory: compare with $rss KiB)
   openssl x509 -req shell loop   $loop certs/s (200 CSRs)
+$pgline
 REPORT

@@ -3,7 +3,7 @@
 (issue 19), reading the server with psql (not factorysign's code) and the
 output directories with plain file reads.
 
-usage: pgcheck.py URI [--dir OUT]... [--prefix P]
+usage: pgcheck.py URI [--dir OUT]... [--prefix P] [--killed]
 
 Checks, for the rows whose device ID starts with P (all without --prefix):
   - serials unique; at most one live (issued/pending) device row per
@@ -13,7 +13,9 @@ Checks, for the rows whose device ID starts with P (all without --prefix):
   - for every --dir: each *.cert.pem in it (with the prefix) is the
     cert_path of a row, and the other output files of a stem belong to a
     row too (no file of an unrecorded device), and no temporary file is
-    left (*.tmp-XXXXXXXXXXXXXXXX).
+    left (*.tmp-XXXXXXXXXXXXXXXX). --killed: after a kill -9, files of
+    devices not recorded (and temporary files) may be left (the rerun
+    replaces them); the rows must still have theirs.
 Prints "ok: N rows, F files, S stations (name=count ...)" or every problem,
 exit status 1.
 """
@@ -46,11 +48,13 @@ def pem_der(data):
 
 def main():
     args = sys.argv[1:]
-    uri, dirs, prefix = args[0], [], ""
+    uri, dirs, prefix, killed = args[0], [], "", False
     i = 1
     while i < len(args):
         if args[i] == "--dir":
             dirs.append(os.path.realpath(args[i + 1])); i += 2
+        elif args[i] == "--killed":
+            killed = True; i += 1
         elif args[i] == "--prefix":
             prefix = args[i + 1]; i += 2
         else:
@@ -108,7 +112,7 @@ def main():
                 if der is None or hashlib.sha256(der).hexdigest() != csha:
                     bad.append("%s (%s): %s is not the recorded certificate" % (serial, did, p))
     stem_re = re.compile(re.escape(prefix) if prefix else "")
-    for d in dirs:
+    for d in (dirs if not killed else []):
         for name in os.listdir(d):
             if re.search(r"\.tmp-[0-9a-f]{16}$", name):
                 bad.append("%s/%s: a temporary file left" % (d, name)); continue
