@@ -53,3 +53,6 @@ bench: bench-backup
 # the restore ceremony in the TUI (Shares screen)
 TESTS += tests/backup/tui-restore.sh
 EXTRA_DIST += tests/backup/tui-restore.sh
+# root-ca-with-backup.yaml in the TUI
+TESTS += tests/backup/tui-backup.sh
+EXTRA_DIST += tests/backup/tui-backup.sh

@@ -62,6 +62,7 @@ expect "two shares: back to the step" "shares accepted: press Enter to restore t
 tui_step RESTORE && ok "the restore step, confirmed with RESTORE" || not_ok "the restore step"
 if screen | grep -q "$(share shares/share-3-of-3.txt | cut -c1-9)"; then not_ok "no share text on the screen"; else ok "no share text on the screen"; fi
 keys Enter
+wait_for "Step 2 of 2" 20 || not_ok "step 2 shown"
 tui_step EXPORT && ok "the export step" || not_ok "the export step"
 keys Enter
 expect "the ceremony is closed with its digest" "CEREMONY COMPLETE" 30
