@@ -12,6 +12,7 @@ fs_setup >/dev/null
 N=100
 
 sim_start --devices "$N" --history "$T/history"
+W0=$(date +%s.%N)
 "$FS" provision --dir "$T/D" --port "$PORT" --sec-tag 16 --pass-file "$PASS" \
 	--out-dir "$T/out" --timeout 2 --watch > "$T/watch.out" 2> "$T/watch.err" &
 ST=$!
@@ -24,6 +25,7 @@ while [ "$(wc -l < "$T/history" 2>/dev/null || echo 0)" -lt "$N" ]; do
 	fi
 	sleep 0.1
 done
+W1=$(date +%s.%N)
 kill -INT "$ST"
 wait "$ST"; rc=$?
 check "--watch: exit 0 after SIGINT" test "$rc" = 0
@@ -65,6 +67,7 @@ for id in $(head -n 1 "$T/watch.out" | awk '{print $2}') \
 done
 sed -n 's/.* in \([0-9.]*\) s .*/\1/p' "$T/watch.out" |
 	awk '{s+=$1} END{if (NR) printf "# --watch: %d devices, %.3f s each (station), %.0f a minute\n", NR, s/NR, 60*NR/s}'
+awk -v a="$W0" -v b="$W1" -v n="$N" 'BEGIN{printf "# --watch: wall clock %.1f s for %d devices (unplug and replug included), %.0f a minute\n", b-a, n, 60*n/(b-a)}'
 # the time of each step, mean over the devices (the result lines)
 sed -n 's/^provisioned .*(\(.*\))$/\1/p' "$T/watch.out" | tr ',' '\n' |
 	awk '{t[$1]+=$2; n[$1]++; if (!($1 in o)) o[$1]=++k} END{for (s in o) l[o[s]]=s;
