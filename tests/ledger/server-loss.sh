@@ -155,6 +155,7 @@ sql "ALTER SYSTEM RESET synchronous_standby_names" >/dev/null
 pg_stop immediate
 wait $p; rs=$?
 check "commit: the batch fails" test $rs -ne 0
+check "  ... the commit's outcome said unknown" grep -q 'lost during the commit (.*); whether the rows since the last commit are recorded is not known' s4.log
 check "  ... the 49 others said maybe recorded, files kept" grep -q '49 devices reported issued above may not be recorded: the ledger did not confirm the commit; their files are kept' s4.log
 check "  ... and not said removed" sh -c "! grep -q 'files are removed' s4.log"
 check "  ... 50 devices' files kept" test "$(ncert o4)" -eq 50

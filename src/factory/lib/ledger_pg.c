@@ -370,7 +370,16 @@ pg_commit(struct kc_ledger *b)
 	}
 	r = PQexec(l->c, "COMMIT");
 	/* a transaction the server aborted answers COMMIT with ROLLBACK */
-	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+	    PQstatus(l->c) == CONNECTION_BAD) {
+		/* the COMMIT was sent: the server may have done it */
+		const char *m = PQerrorMessage(l->c);
+		rc = kc_err(KC_ERR_DB, "%s: commit: the connection to the server "
+		    "was lost during the commit (%.*s); whether the rows since "
+		    "the last commit are recorded is not known; rerun when the "
+		    "server is back: it finds them recorded or issues them",
+		    l->base.where, (int)strcspn(m, "\n"), m);
+	} else if (PQresultStatus(r) != PGRES_COMMAND_OK)
 		rc = pg_err(l, "commit", r);
 	else if (strcmp(PQcmdStatus(r), "COMMIT") != 0)
 		rc = kc_err(KC_ERR_DB, "%s: commit: the server rolled the "
