@@ -28,10 +28,11 @@ now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$(now)" 'BEGIN {printf "%.1f", b - a}'; }
 rows() { sql "SELECT count(*) FROM kc_certs WHERE device_id LIKE '$1%'"; }
 pgcheck() { "$PGCHECK" "$PGURI" "$@" > "$T/pgc.out" || { cat "$T/pgc.out"; return 1; }; cat "$T/pgc.out"; }
-until_rows() {	# until_rows PREFIX N: at most 120 s
+until_rows() {	# until_rows PREFIX N [PID]: at most 120 s, or PID gone
 	_i=0
 	until [ "$(rows "$1")" -ge "$2" ]; do
 		[ $_i -lt 2400 ] || return 1
+		[ -z "${3:-}" ] || kill -0 "$3" 2>/dev/null || return 1
 		sleep 0.05; _i=$((_i + 1))
 	done
 }
@@ -92,7 +93,7 @@ check "  ... every certificate of st-c verifies (its own intermediate)" verify_a
 check "  ... serials unique over the whole ledger" test "$(sql 'SELECT count(DISTINCT serial) FROM kc_certs')" -eq $((4 * N))
 
 # --- 2. kill -9 mid-batch, the other station running -------------------------
-K=$((KILLS * 100 + 500))
+K=$((KILLS * 250 + 500))
 gen ck "$K" k- || bail gencsr
 gen cm "$N" m- || bail gencsr
 t=$(now)
@@ -103,7 +104,7 @@ for i in $(seq 1 "$KILLS"); do
 	"$FS" batch --dir "$T/D" --csr-dir ck --out-dir ok --pass-file "$PASS" \
 		--quiet --commit-every 50 > k.log 2>&1 & pk=$!
 	# killed once it has committed about 100 more
-	until_rows k- $((before + 100)) || true
+	until_rows k- $((before + 100)) $pk || true
 	if kill -9 $pk 2>/dev/null; then killed=$((killed + 1)); fi
 	wait $pk
 	pgcheck --killed --prefix k- --dir ok > /dev/null ||
@@ -121,7 +122,7 @@ check "  ... pgcheck st-c" pgcheck --prefix m- --dir om
 # --- 3. the server stopped and started mid-batch; restarted ------------------
 gen cs "$N" s- || bail gencsr
 batch "$T/D" cs os --commit-every 100 > s.log 2>&1 & ps=$!
-until_rows s- $((N / 4)) || true
+until_rows s- $((N / 4)) $ps || true
 pg_stop immediate
 wait $ps; rs=$?
 check "server stopped mid-batch: the batch fails" test $rs -ne 0
@@ -134,7 +135,7 @@ check "  ... the rerun completes" batch "$T/D" cs os
 check "  ... pgcheck: all $N" sh -c "test $(rows s-) -eq $N && '$PGCHECK' '$PGURI' --prefix s- --dir os"
 gen cr "$N" r- || bail gencsr
 batch "$T/D" cr or --commit-every 100 > r.log 2>&1 & ps=$!
-until_rows r- $((N / 3)) || true
+until_rows r- $((N / 3)) $ps || true
 _pg_as "$PGBIN/pg_ctl" -D "$PGT/data" -w -t 60 -m fast restart -l "$PGT/log" \
 	-o "-c listen_addresses='' -c unix_socket_directories=$PGT" >/dev/null 2>&1
 wait $ps; rs=$?
