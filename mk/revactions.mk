@@ -10,3 +10,5 @@ tests_unit_test_revactions_LDADD = $(KC_CORE_LA) $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 TESTS += tests/unit/test_revactions
 # keyceremony crl --revoke, the revoke ceremony's transcript and export
 TESTS += tests/revocation/root-actions.sh
+# the TUI's revoke step shows them (tmux)
+TESTS += tests/revocation/root-actions-tui.sh

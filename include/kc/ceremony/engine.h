@@ -251,6 +251,9 @@ struct kc_step_result {
 	char	subject[512];
 	time_t	not_before, not_after;
 	char	detail[1024];		/* what happened, one or more lines */
+	/* crl-issue: the CRL's revocation actions written beside it
+	 * (kc/core/revactions.h), for a screen to show; "" when none */
+	char	actions_path[1024];
 };
 /* Runs step i; steps run in order, each once. The step is shown
  * (ui->confirm with its summary; batch: confirmed-by-batch) and recorded

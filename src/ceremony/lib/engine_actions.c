@@ -316,6 +316,8 @@ crl_issue(struct kc_engine *e, const struct kc_step *s,
 		size_t u = strlen(outs);
 		snprintf(outs + u, outsz - u, ",%s:%s", b != NULL ? b + 1 :
 		    o.actions_path, o.actions_sha256);
+		snprintf(r->actions_path, sizeof(r->actions_path), "%s",
+		    o.actions_path);
 	}
 	kc_time_utc(o.next_update, nu);
 	if (snprintf(r->detail, sizeof(r->detail), "CRL %s: number %lld, %zu "
@@ -324,6 +326,12 @@ crl_issue(struct kc_engine *e, const struct kc_step *s,
 	    o.revoked_serial, o.revoked_serial[0] ? ")" : "", nu) >=
 	    (int)sizeof(r->detail))
 		r->detail[sizeof(r->detail) - 1] = '\0';
+	if (o.actions_path[0] != '\0') {
+		size_t u = strlen(r->detail);
+		snprintf(r->detail + u, sizeof(r->detail) - u, "; the cloud "
+		    "services' revocation actions in %s (exported with it)",
+		    o.actions_path);
+	}
 	return KC_OK;
 }
 

@@ -17,7 +17,13 @@
 #include "kc/ceremony/engine.h"
 #include "kc/core/display.h"
 #include "kc/core/error.h"
+#include "kc/core/fileio.h"
+#include "kc/core/revactions.h"
 #include "tui.h"
+
+/* Lines of one screen's text: the summary, a result, and a CRL's
+ * revocation actions (about 45 lines a revoked certificate, wrapped). */
+#define TUI_OP_LINES 600
 
 struct operation {
 	size_t			step;
@@ -93,13 +99,38 @@ fmt_time(time_t tt, char *out, size_t outsz)
 	strftime(out, outsz, "%Y-%m-%d %H:%M:%S UTC", &tm);
 }
 
+/* A CRL's revocation actions as the step wrote them, read back as a
+ * hostile file (no link followed, size cap) and escaped line by line by
+ * tui_expand like every other text on the screen. */
+static int
+actions_lines(const char *path, int w, char lines[][128], int maxlines)
+{
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	char head[1200];
+	int n;
+
+	snprintf(head, sizeof(head), "\nREVOCATION ACTIONS (Azure DPS, IoT Hub "
+	    "and nRF Cloud do not read CRLs; run these there; the export step "
+	    "puts the file on the medium): %s\n", path);
+	n = tui_expand(head, w, lines, maxlines);
+	if (kc_file_read(path, KC_REVACT_MAX, &buf, &len) != KC_OK) {
+		char msg[1200];
+		snprintf(msg, sizeof(msg), "cannot read it: %s", kc_errmsg());
+		return n + tui_expand(msg, w, lines + n, maxlines - n);
+	}
+	n += tui_expand((const char *)buf, w, lines + n, maxlines - n);
+	free(buf);
+	return n;
+}
+
 static void
 op_draw(struct tui *t, void *state)
 {
 	struct operation *o = state;
 	size_t nsteps = kc_ceremony_nsteps(t->ceremony);
 	const struct kc_step_info *si;
-	static char l[120][128];
+	static char l[TUI_OP_LINES][128];
 	char title[128];
 	int rows, cols, y = 2, n = 0, room;
 
@@ -120,14 +151,15 @@ op_draw(struct tui *t, void *state)
 		tui_draw_text(y++, 3, TA_BOLD, "validity %d days", si->days);
 	y++;
 	if (!o->ran) {
-		n = tui_expand(si->summary ? si->summary : "", cols - 6, l, 120);
+		n = tui_expand(si->summary ? si->summary : "", cols - 6, l,
+		    TUI_OP_LINES);
 	} else if (o->rc != KC_OK) {
 		char buf[4096];
 		snprintf(buf, sizeof(buf), "%s; the ceremony stops here.\n"
 		    "%s\n%s", o->res.status == KC_STEP_DECLINED ?
 		    "DECLINED: nothing was done" : "THIS STEP FAILED", o->err,
 		    o->res.detail);
-		n = tui_expand(buf, cols - 6, l, 120);
+		n = tui_expand(buf, cols - 6, l, TUI_OP_LINES);
 	} else {
 		char buf[8192], nb[40], na[40];
 		fmt_time(o->res.not_before, nb, sizeof(nb));
@@ -149,14 +181,17 @@ op_draw(struct tui *t, void *state)
 		    o->res.not_after ? nb : "", o->res.not_after ? " to " : "",
 		    o->res.not_after ? na : "",
 		    o->res.fingerprint[0] ? "" : o->res.detail);
-		n = tui_expand(buf, cols - 6, l, 120);
+		n = tui_expand(buf, cols - 6, l, TUI_OP_LINES);
 		if (o->res.fingerprint[0] != '\0')
 			n += tui_hash_block("certificate SHA-256 fingerprint "
 			    "(read it aloud):", o->res.fingerprint, cols - 6,
-			    l + n, 120 - n);
+			    l + n, TUI_OP_LINES - n);
 		else if (o->res.out_sha256[0] != '\0')
 			n += tui_hash_block("output SHA-256:", o->res.out_sha256,
-			    cols - 6, l + n, 120 - n);
+			    cols - 6, l + n, TUI_OP_LINES - n);
+		if (o->res.actions_path[0] != '\0')
+			n += actions_lines(o->res.actions_path, cols - 6, l + n,
+			    TUI_OP_LINES - n);
 	}
 	room = rows - 3 - y;
 	if (o->top > n - room)
