@@ -2,7 +2,8 @@
 # quality, root rollover (cross-signing), what is due.
 
 TESTS += tests/lifecycle/keyquality.sh
-EXTRA_DIST += tests/lifecycle/keyquality.sh tests/lifecycle/badkeys.py
+EXTRA_DIST += tests/lifecycle/keyquality.sh tests/lifecycle/badkeys.py \
+	tests/fixtures/keyquality
 
 TESTS += tests/lifecycle/cross.sh
 EXTRA_DIST += tests/lifecycle/cross.sh

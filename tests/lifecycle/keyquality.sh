@@ -6,8 +6,11 @@
 # batch`, each with a one-line message naming the file and the check, and
 # nothing written; the boundary cases next to each (factor 757, primes
 # 2^517 apart, one RSALib-form prime only), an ordinary RSA key and an
-# OpenSSL RSA-3072 key are accepted and their chains verify. The corpus is
-# made here by tests/lifecycle/badkeys.py (fixed seeds, valid CSRs).
+# OpenSSL RSA-3072 key are accepted and their chains verify. The corpus,
+# tests/fixtures/keyquality/, is the output of tests/lifecycle/badkeys.py
+# (fixed seeds, valid CSRs; 20 s of prime search, so it is kept rather than
+# made per run; regenerate with: python3 tests/lifecycle/badkeys.py
+# tests/fixtures/keyquality).
 . "$KC_TOP_SRCDIR/tests/lib.sh"
 . "$KC_TOP_SRCDIR/tests/factory/setup.sh"
 fs_setup
@@ -18,7 +21,9 @@ S="$T/state"
 	--days 3650 --out "$T/kcroot.pem" >"$T/root.out" 2>&1 \
 	|| { cat "$T/root.out"; bail "keyceremony root create failed"; }
 C=$T/kq
-python3 "$KC_TOP_SRCDIR/tests/lifecycle/badkeys.py" "$C" || bail "badkeys.py"
+mkdir -p "$C" && cp "$KC_TOP_SRCDIR"/tests/fixtures/keyquality/* "$C/" && chmod u+w "$C"/* \
+	|| bail "tests/fixtures/keyquality"
+test "$(wc -l < "$C/MANIFEST")" -ge 20 || bail "tests/fixtures/keyquality/MANIFEST is short"
 openssl req -new -newkey rsa:3072 -nodes -keyout "$T/keys/ossl.key" \
 	-subj "/CN=lc-openssl-rsa3072" -out "$C/openssl-rsa3072.csr" \
 	>/dev/null 2>&1 || bail "openssl req"
