@@ -76,7 +76,11 @@ if [ "$PGRUNS" -gt 0 ]; then
 	pg_setup
 	rates=""
 	for i in $(seq 1 "$PGRUNS"); do
-		( umask 077; printf 'ledger = %s\nstation = bench\n' "$PGURI" > "DP$i/ledger.conf" )
+		# a database of its own per run, as each SQLite run has its file
+		$PSQL "postgresql://kc@/postgres?host=$PGT" -c "CREATE DATABASE bench$i" ||
+			{ echo "bench: createdb"; exit 1; }
+		( umask 077; printf 'ledger = postgresql://kc@/bench%s?host=%s\nstation = bench\n' \
+			"$i" "$PGT" > "DP$i/ledger.conf" )
 		for b in S P; do
 			sync
 			$TIME -f "%e" -o "t$b$i.txt" "$FS" batch --dir "D$b$i" --csr-dir in --out-dir "o$b$i" \
