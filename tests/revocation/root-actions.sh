@@ -36,7 +36,7 @@ check "a CRL that revokes nothing" "$KC" crl $common --label root --issuer root.
 check "  ... has no revocation actions" test ! -e c1.revocation-actions.txt
 
 "$KC" crl $common --label root --issuer root.pem --revoke inter1.pem \
-	--reason keyCompromise --out c2.crl >c2.out 2>&1
+	--reason keyCompromise --out c2.crl >c2.out 2>c2.err
 check "crl --revoke inter1.pem" grep -q "CRL number 2 written to c2.crl" c2.out
 A=c2.revocation-actions.txt
 check "c2.revocation-actions.txt beside c2.crl" test -f $A
@@ -90,7 +90,7 @@ check "one intermediate: the file line by line" sh -c "[ \$? -eq 0 ] || true; te
 cp $A c2.saved
 
 "$KC" crl $common --label root --issuer root.pem --revoke inter2.pem \
-	--reason superseded --out c3.crl >c3.out 2>&1
+	--reason superseded --out c3.crl >c3.out 2>c3.err
 check "crl --revoke inter2.pem (the second)" grep -q "CRL number 3 written to c3.crl" c3.out
 B=c3.revocation-actions.txt
 check "c2's revocation actions are left as they were" cmp -s $A c2.saved
