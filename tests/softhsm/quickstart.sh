@@ -66,4 +66,18 @@ check "11b: the server was stopped" sh -c "grep -qx 'server stopped' '$T/qs.log'
 check "12b: backup created and restored" sh -c "grep -q \"^key 'root-2026' of token 'keyceremony-bk' backed up to backup-medium\" '$T/qs.log' && grep -q \"^key 'root-2026' restored into token 'keyceremony-spare'\" '$T/qs.log'"
 check "12b: the backup-capable key honestly not never-extractable, the restored one not local" sh -c "grep -q 'extractable only wrapped under a trusted key, for its backup' '$T/qs.log' && grep -q 'restored from a backup: not generated in this token' '$T/qs.log'"
 check "12b: no sheet on the backup medium" sh -c "test -f '$D/backup-medium/backup.wrapped' && ! ls '$D/backup-medium' | grep -q share"
+# 12c, 12d: rotation to a new intermediate key, then its renewal
+check "12c: the rekey installed, the old key retired in factory/previous" sh -c \
+	"grep -q '^  switched factory to the new key; the old key (encrypted), CSR, certificate and root are in factory/previous/' '$T/qs.log' && test -s '$D/state/intermediate-2.pem'"
+check "12c: a device signed under the new intermediate verifies" \
+	openssl verify -x509_strict -CAfile "$D/media/root.pem" -untrusted "$D/state/intermediate-2.pem" "$D/devices/out-2/sensor-0004.cert.pem"
+check "12c: the old intermediate's devices still verify with their own chain" \
+	openssl verify -x509_strict -CAfile "$D/media/root.pem" -untrusted "$D/intermediate.pem" "$D/devices/out/sensor-0001.cert.pem"
+check "12d: the renewal has the new intermediate's key and subject, a new serial" sh -c \
+	"test \"\$(openssl x509 -in '$D/state/intermediate-2r.pem' -noout -pubkey -subject)\" = \"\$(openssl x509 -in '$D/state/intermediate-2.pem' -noout -pubkey -subject)\" && test \"\$(openssl x509 -in '$D/state/intermediate-2r.pem' -noout -serial)\" != \"\$(openssl x509 -in '$D/state/intermediate-2.pem' -noout -serial)\""
+check "12d: a device signed before the renewal verifies under it" \
+	openssl verify -x509_strict -CAfile "$D/media/root.pem" -untrusted "$D/state/intermediate-2r.pem" "$D/devices/out-2/sensor-0004.cert.pem"
+check "12d: recorded as a renewal; install kept the certificate it replaced" sh -c \
+	"grep -q '^  RENEWAL of serial ' '$T/qs.log' && grep -q '^  the certificate it replaces is kept in factory/previous/' '$T/qs.log'"
+check "12d: the server was stopped again" sh -c "! test -e '$D/pg/data/postmaster.pid'"
 done_testing
