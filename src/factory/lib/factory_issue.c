@@ -45,7 +45,11 @@ hexify(const unsigned char *b, size_t n, char *out)
 }
 
 /* A fresh serial that is not in the ledger (nor among the uncommitted
- * rows: they are in the same transaction). */
+ * rows: they are in the same transaction). On a PostgreSQL ledger it is
+ * not looked up first: the serial is the table's primary key there, so a
+ * repeat (127 random bits: never, in practice) is refused by the server
+ * at the insert (that device fails, naming the serial; nothing is
+ * recorded for it) -- a round trip less per device. */
 int
 kc_factory_new_serial(struct kc_factory *f, unsigned char serial[KC_SERIAL_LEN],
     char hex[41])
@@ -56,7 +60,8 @@ kc_factory_new_serial(struct kc_factory *f, unsigned char serial[KC_SERIAL_LEN],
 			return kc_err_ssl(KC_ERR_CRYPTO, "random serial");
 		kc_serial_fix(serial, KC_SERIAL_LEN);
 		hexify(serial, KC_SERIAL_LEN, hex);
-		if (f == NULL)
+		if (f == NULL || strcmp(kc_ledger_backend(f->ledger),
+		    "postgresql") == 0)
 			return KC_OK;
 		if ((r = kc_ledger_serial_exists(f->ledger, hex)) == 0)
 			return KC_OK;
