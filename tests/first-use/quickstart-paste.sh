@@ -118,7 +118,17 @@ TUI_COLS=400
 tui_start "env -u SOFTHSM2_CONF sh -c '$CDLINE && $TUI'"
 expect "Home: ceremony files of the source tree" "Ceremony files in $SRCCER"
 if screen | grep -q "(none"; then not_ok "Home lists ceremony files"; else ok "Home lists ceremony files"; fi
-for i in 1 2 3 4 5 6; do screen | grep -q "> root-ca.yaml" && break; keys Down; sleep 0.3; done
+# Down until root-ca.yaml is chosen, waiting after each key for the choice
+# to move (the list grows as ceremony files are added)
+for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
+	cur=$(screen | grep -o '> [A-Za-z0-9._-]*\.yaml' | head -n 1)
+	[ "$cur" = "> root-ca.yaml" ] && break
+	keys Down
+	j=0
+	while [ "$j" -lt 100 ] && [ "$(screen | grep -o '> [A-Za-z0-9._-]*\.yaml' | head -n 1)" = "$cur" ]; do
+		sleep 0.1; j=$((j + 1))
+	done
+done
 expect "root-ca.yaml chosen" "> root-ca.yaml" 5
 keys Enter
 tui_roles "Alice Officer" "Bob Witness"

@@ -53,8 +53,8 @@ check "11b: factory/ledger.conf names the server and line-1, mode 0600" sh -c \
 	"grep -qx 'station = line-1' '$D/factory/ledger.conf' && grep -qx 'ledger = postgresql://kc@/ledger?host=$D/pg' '$D/factory/ledger.conf' && test \"\$(stat -c %a '$D/factory/ledger.conf')\" = 600"
 check "11b: line-2's batch issued its two devices" grep -q \
 	'^batch line-2/csr: 2 issued, 0 already issued, 0 repaired, 0 failed' "$T/qs.log"
-check "11b: line-1's ID, in another case, refused at line-2" sh -c \
-	"grep -q \"device ID 'SENSOR-0001' was already issued\" '$T/qs.log' && grep -A1 'already issued (serial' '$T/qs.log' | grep -qx 'refused, as it must be' && ! test -e '$D/line-2/out/SENSOR-0001.cert.pem'"
+check "11b: line-1's ID, in another case, refused at line-2, naming the station" sh -c \
+	"grep -q \"device ID 'SENSOR-0001' was already issued by station line-1 at 20[0-9-]*T[0-9:]*Z (serial \" '$T/qs.log' && grep -A1 'already issued by station line-1 at' '$T/qs.log' | grep -qx 'refused, as it must be' && ! test -e '$D/line-2/out/SENSOR-0001.cert.pem'"
 check "11b: one ledger, each row naming its station" sh -c \
 	"grep -qx 'line-1|sensor-0001|issued' '$T/qs.log' && grep -qx 'line-2|sensor-0101|issued' '$T/qs.log' && grep -qx 'line-2|sensor-0102|issued' '$T/qs.log' && grep -qx '(7 rows)' '$T/qs.log'"
 check "11b: line-2's export lists only its rows" sh -c \
