@@ -118,16 +118,22 @@ TUI_COLS=400
 tui_start "env -u SOFTHSM2_CONF sh -c '$CDLINE && $TUI'"
 expect "Home: ceremony files of the source tree" "Ceremony files in $SRCCER"
 if screen | grep -q "(none"; then not_ok "Home lists ceremony files"; else ok "Home lists ceremony files"; fi
-# Down until root-ca.yaml is chosen, waiting after each key for the choice
-# to move (the list grows as ceremony files are added)
-for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
-	cur=$(screen | grep -o '> [A-Za-z0-9._-]*\.yaml' | head -n 1)
-	[ "$cur" = "> root-ca.yaml" ] && break
-	keys Down
+# move the choice to root-ca.yaml: Down while it is above, Up while it is
+# below (the list is sorted), one key at a time, waiting (up to 30 s on a
+# loaded machine: each move redraws the token list) for the choice to move
+chosen() { screen | sed -n 's/^ *> \([A-Za-z0-9._-]*\.yaml\).*/\1/p' | head -n 1; }
+i=0
+while [ "$i" -lt 20 ]; do
+	i=$((i + 1))
+	cur=$(chosen)
+	[ "$cur" = root-ca.yaml ] && break
+	if [ -n "$cur" ] && [ "$(printf '%s\n%s\n' "$cur" root-ca.yaml | LC_ALL=C sort | head -n 1)" = root-ca.yaml ]; then
+		keys Up
+	else
+		keys Down
+	fi
 	j=0
-	while [ "$j" -lt 100 ] && [ "$(screen | grep -o '> [A-Za-z0-9._-]*\.yaml' | head -n 1)" = "$cur" ]; do
-		sleep 0.1; j=$((j + 1))
-	done
+	while [ "$j" -lt 300 ] && [ "$(chosen)" = "$cur" ]; do sleep 0.1; j=$((j + 1)); done
 done
 expect "root-ca.yaml chosen" "> root-ca.yaml" 5
 keys Enter

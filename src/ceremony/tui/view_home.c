@@ -24,6 +24,8 @@
 #define MAX_FILES 32
 #define MAX_TOKENS 8
 
+#define HOME_ROWS	5	/* rows of the ceremony file list */
+
 struct home {
 	char			 dir[512];
 	char			*files[MAX_FILES];
@@ -283,7 +285,10 @@ home_draw(struct tui *t, void *state)
 	if (h->nfiles == 0)
 		tui_draw_text(y++, 3, TA_NORMAL, "(none: give one with 'keyceremony "
 		    "tui FILE' or --ceremony-dir)");
-	for (int i = 0; i < h->nfiles && i < 5; i++) {
+	/* five rows of the list, scrolled so that the chosen file is on one
+	 * (Down past the fifth file moves the window) */
+	int top = h->sel >= HOME_ROWS ? h->sel - HOME_ROWS + 1 : 0;
+	for (int i = top; i < h->nfiles && i < top + HOME_ROWS; i++) {
 		const char *base = strrchr(h->files[i], '/');
 		tui_draw_text(y++, 3, i == h->sel ? TA_REVERSE : TA_NORMAL,
 		    "%c %-30.30s", i == h->sel ? '>' : ' ',
