@@ -30,7 +30,7 @@ for s in "/CN=Factory 1 CA/O=Example" "$subj2"; do
 		|| { cat sign$i.out; bail "intermediate $i"; }
 done
 fp() { openssl x509 -in "$1" -noout -fingerprint -"$2" | sed 's/.*=//; s/://g'; }
-ser() { openssl x509 -in "$1" -noout -serial | sed 's/.*=//' | tr A-F a-f | sed 's/^0*//'; }
+ser() { openssl x509 -in "$1" -noout -serial | sed 's/.*=//' | tr A-F a-f; }
 
 check "a CRL that revokes nothing" "$KC" crl $common --label root --issuer root.pem --out c1.crl
 check "  ... has no revocation actions" test ! -e c1.revocation-actions.txt
@@ -105,12 +105,15 @@ assert "# Revoked certificates: 2 (2 CA, 0 device, 0 other)" in L
 # in the CRL's order (by serial), both with their reasons
 heads = [l for l in L if l.startswith('## ')]
 want = sorted([(int(s1, 16), s1, 'keyCompromise'), (int(s2, 16), s2, 'superseded')])
-assert heads == ["## %d of 2: CA (intermediate) certificate %s" % (k + 1, w[1])
-                 for k, w in enumerate(want)], heads
+# serials compared as numbers: openssl's and the file's spelling of a serial
+# with a leading zero nibble differ
+assert [h.rsplit(' ', 1)[0] for h in heads] == \
+    ["## %d of 2: CA (intermediate) certificate" % (k + 1) for k in range(2)] and \
+    [int(h.rsplit(' ', 1)[1], 16) for h in heads] == [w[0] for w in want], heads
 for k, w in enumerate(want):
     j = L.index(heads[k])
     assert L[j+5].endswith(', reason ' + w[2]), L[j+5]
-j = L.index("## %d of 2: CA (intermediate) certificate %s" % ([w[1] for w in want].index(s2) + 1, s2))
+j = L.index([h for h in heads if int(h.rsplit(' ', 1)[1], 16) == int(s2, 16)][0])
 # the hostile subject: one note line, escaped backslash, nothing else
 assert L[j+1] == '#   subject:    /CN=Factory 2 $(touch pwned) `id`; rm -rf ~ | "x" \'y\' <z>/O=Ex\\\\\\\\ample', L[j+1]
 assert L[j+6] == "#   SHA-256 thumbprint: " + f256 and L[j+7].startswith("#   SHA-1 thumbprint:   " + f1)
