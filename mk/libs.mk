@@ -32,6 +32,7 @@ KC_ALL_LA = libkc-ceremony.la libkc-hsm.la libkc-factory.la libkc-core.la
 noinst_LTLIBRARIES += libkc-core.la
 libkc_core_la_SOURCES = \
 	include/kc/core/error.h src/core/error.c \
+	include/kc/core/strbuf.h src/core/strbuf.c \
 	include/kc/core/display.h src/core/display.c src/core/hashshow.c \
 	include/kc/core/secret.h src/core/secret.c \
 	include/kc/core/fileio.h src/core/fileio.c \

@@ -31,55 +31,13 @@
 #include "kc/core/error.h"
 #include "kc/core/fileio.h"
 #include "kc/core/revactions.h"
+#include "kc/core/strbuf.h"
 #include "kc/core/x509.h"
 
 #define FIRST_LINE "# Revocation actions: what to run at the cloud " \
 	"services after a revocation\n"
 #define DOC_URL "https://learn.microsoft.com/en-us/azure/iot-dps/" \
 	"how-to-revoke-device-access-portal"
-
-struct sbuf {
-	char	*p;
-	size_t	 len, cap;
-	int	 failed;
-};
-
-static void
-sb_add(struct sbuf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
-sb_add(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->failed)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->failed = 1;
-			return;
-		}
-		if ((size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		{
-			size_t ncap = b->cap * 2 + (size_t)n + 1;
-			char *np = realloc(b->p, ncap);
-			if (np == NULL) {
-				b->failed = 1;
-				return;
-			}
-			b->p = np;
-			b->cap = ncap;
-		}
-	}
-}
 
 /* A one-line escaped form of foreign text, for notes. */
 static const char *
@@ -218,44 +176,44 @@ facts_of(const struct kc_revact_cert *c, struct facts *f)
 }
 
 static void
-note_facts(struct sbuf *b, const struct kc_revact_cert *c,
+note_facts(struct kc_strbuf *b, const struct kc_revact_cert *c,
     const struct facts *f)
 {
 	char t[32];
 
-	sb_add(b, "#   subject:    %s\n", f->subject);
+	kc_strbuf_add(b, "#   subject:    %s\n", f->subject);
 	if (f->issuer[0] != '\0')
-		sb_add(b, "#   issuer:     %s\n", f->issuer);
-	sb_add(b, "#   serial:     %s\n", f->serial);
+		kc_strbuf_add(b, "#   issuer:     %s\n", f->issuer);
+	kc_strbuf_add(b, "#   serial:     %s\n", f->serial);
 	if (f->not_after != 0) {
 		kc_time_utc(f->not_after, t);
-		sb_add(b, "#   not after:  %s\n", t);
+		kc_strbuf_add(b, "#   not after:  %s\n", t);
 	}
 	if (c->revoked_at != 0) {
 		kc_time_utc(c->revoked_at, t);
-		sb_add(b, "#   revoked:    %s, reason %s\n", t,
+		kc_strbuf_add(b, "#   revoked:    %s, reason %s\n", t,
 		    kc_reason_name(c->reason));
 	} else {
-		sb_add(b, "#   reason:     %s\n", kc_reason_name(c->reason));
+		kc_strbuf_add(b, "#   reason:     %s\n", kc_reason_name(c->reason));
 	}
 	if (f->sha256[0] != '\0')
-		sb_add(b, "#   SHA-256 thumbprint: %s\n", f->sha256);
+		kc_strbuf_add(b, "#   SHA-256 thumbprint: %s\n", f->sha256);
 	else
-		sb_add(b, "#   SHA-256 thumbprint: not known here (neither the "
+		kc_strbuf_add(b, "#   SHA-256 thumbprint: not known here (neither the "
 		    "certificate nor a record of it was at hand)\n");
 	if (f->sha1[0] != '\0')
-		sb_add(b, "#   SHA-1 thumbprint:   %s (what az shows as "
+		kc_strbuf_add(b, "#   SHA-1 thumbprint:   %s (what az shows as "
 		    "\"thumbprint\")\n", f->sha1);
 	else
-		sb_add(b, "#   SHA-1 thumbprint:   not known here (the "
+		kc_strbuf_add(b, "#   SHA-1 thumbprint:   not known here (the "
 		    "certificate file was not at hand); compare the "
 		    "SHA-256\n");
 }
 
 static void
-ca_actions(struct sbuf *b)
+ca_actions(struct kc_strbuf *b)
 {
-	sb_add(b,
+	kc_strbuf_add(b,
 	    "# Azure DPS: disable every enrollment group whose certificate is "
 	    "this CA\n"
 	    "# (or a certificate under it; az iot dps enrollment-group list "
@@ -295,7 +253,7 @@ ca_actions(struct sbuf *b)
 }
 
 static void
-device_actions(struct sbuf *b, const struct kc_revact_cert *c,
+device_actions(struct kc_strbuf *b, const struct kc_revact_cert *c,
     const struct facts *f)
 {
 	const char *id = c->device_id != NULL ? c->device_id : f->cn;
@@ -303,7 +261,7 @@ device_actions(struct sbuf *b, const struct kc_revact_cert *c,
 	int id_ok = cmd_safe(id, 128, 0), file_ok;
 
 	if (!id_ok) {
-		sb_add(b, "# The device ID %s is not one DPS accepts (letters, "
+		kc_strbuf_add(b, "# The device ID %s is not one DPS accepts (letters, "
 		    "digits, - . _ :,\n# at most 128): put the device's ID in "
 		    "place of <DEVICE-ID>.\n", kc_disp_quoted(id));
 		id = "<DEVICE-ID>";
@@ -313,14 +271,14 @@ device_actions(struct sbuf *b, const struct kc_revact_cert *c,
 		snprintf(file, sizeof(file), "%s", file_ok ? c->cert_file :
 		    "<CERTIFICATE-FILE>");
 		if (!file_ok)
-			sb_add(b, "# The certificate file %s: name it in place "
+			kc_strbuf_add(b, "# The certificate file %s: name it in place "
 			    "of <CERTIFICATE-FILE>.\n",
 			    esc(c->cert_file, e, sizeof(e)));
 	} else {
 		snprintf(file, sizeof(file), "%s.cert.pem", id_ok ? id :
 		    "<DEVICE-ID>");
 	}
-	sb_add(b,
+	kc_strbuf_add(b,
 	    "# Azure DPS: a disabled individual enrollment with this device's "
 	    "certificate\n"
 	    "# keeps it out of its enrollment group (do not delete it later: "
@@ -344,7 +302,7 @@ device_actions(struct sbuf *b, const struct kc_revact_cert *c,
 int
 kc_revact_text(const struct kc_revact_req *req, char **text, size_t *len)
 {
-	struct sbuf b = { NULL, 0, 0, 0 };
+	struct kc_strbuf b = { NULL, 0, 0, 0 };
 	char t[32], e[1024], *s;
 	size_t nca = 0, ndev = 0;
 	int rc = KC_OK;
@@ -364,8 +322,8 @@ kc_revact_text(const struct kc_revact_req *req, char **text, size_t *len)
 		return kc_err(KC_ERR_NOMEM, "out of memory");
 	b.p[0] = '\0';
 	kc_time_utc(req->written, t);
-	sb_add(&b, FIRST_LINE);
-	sb_add(&b,
+	kc_strbuf_add(&b, FIRST_LINE);
+	kc_strbuf_add(&b,
 	    "# Azure DPS, Azure IoT Hub and nRF Cloud do not read CRLs: a "
 	    "certificate\n"
 	    "# revoked in the CRL below is still accepted there until these "
@@ -380,26 +338,26 @@ kc_revact_text(const struct kc_revact_req *req, char **text, size_t *len)
 	    "# The list is cumulative: every certificate this CRL revokes. "
 	    "Running a step\n"
 	    "# again for one done before changes nothing.\n");
-	sb_add(&b, "# Written by: %s\n", esc(req->writer, e, sizeof(e)));
-	sb_add(&b, "# Written at: %s (the CRL's thisUpdate)\n", t);
-	sb_add(&b, "# CRL file: %s\n", esc(req->crl_file, e, sizeof(e)));
-	sb_add(&b, "# CRL number: %lld\n", req->crl_number);
-	sb_add(&b, "# CRL SHA-256: %s\n", esc(req->crl_sha256, e, sizeof(e)));
+	kc_strbuf_add(&b, "# Written by: %s\n", esc(req->writer, e, sizeof(e)));
+	kc_strbuf_add(&b, "# Written at: %s (the CRL's thisUpdate)\n", t);
+	kc_strbuf_add(&b, "# CRL file: %s\n", esc(req->crl_file, e, sizeof(e)));
+	kc_strbuf_add(&b, "# CRL number: %lld\n", req->crl_number);
+	kc_strbuf_add(&b, "# CRL SHA-256: %s\n", esc(req->crl_sha256, e, sizeof(e)));
 	s = kc_name_string(X509_get_subject_name(req->issuer));
-	sb_add(&b, "# CRL issuer: %s\n", esc(s != NULL ? s : "(unreadable)",
+	kc_strbuf_add(&b, "# CRL issuer: %s\n", esc(s != NULL ? s : "(unreadable)",
 	    e, sizeof(e)));
 	free(s);
-	sb_add(&b, "# Revoked certificates: %zu (%zu CA, %zu device, %zu "
+	kc_strbuf_add(&b, "# Revoked certificates: %zu (%zu CA, %zu device, %zu "
 	    "other)\n", req->n, nca, ndev, req->n - nca - ndev);
 	if (req->n == 0)
-		sb_add(&b, "\n# Nothing is revoked: no cloud action.\n");
+		kc_strbuf_add(&b, "\n# Nothing is revoked: no cloud action.\n");
 	for (size_t i = 0; i < req->n && rc == KC_OK; i++) {
 		const struct kc_revact_cert *c = &req->certs[i];
 		struct facts f;
 
 		if ((rc = facts_of(c, &f)) != KC_OK)
 			break;
-		sb_add(&b, "\n## %zu of %zu: %s certificate %s\n", i + 1,
+		kc_strbuf_add(&b, "\n## %zu of %zu: %s certificate %s\n", i + 1,
 		    req->n, c->kind == KC_REVACT_CA ? "CA (intermediate)" :
 		    c->kind == KC_REVACT_DEVICE ? "device" : "other",
 		    f.serial);
@@ -409,11 +367,11 @@ kc_revact_text(const struct kc_revact_req *req, char **text, size_t *len)
 		else if (c->kind == KC_REVACT_DEVICE)
 			device_actions(&b, c, &f);
 		else
-			sb_add(&b, "# Not a CA or device certificate (e.g. a "
+			kc_strbuf_add(&b, "# Not a CA or device certificate (e.g. a "
 			    "DPS proof-of-possession\n# certificate): no "
 			    "cloud action.\n");
 	}
-	sb_add(&b, "\n# end of the revocation actions of %s\n",
+	kc_strbuf_add(&b, "\n# end of the revocation actions of %s\n",
 	    esc(req->crl_file, e, sizeof(e)));
 	if (rc == KC_OK && b.failed)
 		rc = kc_err(KC_ERR_NOMEM, "out of memory");

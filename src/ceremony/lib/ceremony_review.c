@@ -17,60 +17,17 @@
 #include "kc/core/display.h"
 #include "kc/core/error.h"
 #include "kc/core/x509.h"
+#include "kc/core/strbuf.h"
 #include "ceremony_int.h"
-
-struct buf {
-	char	*p;
-	size_t	 len, cap;
-	int	 failed;
-};
-
-static void
-put(struct buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
-put(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->failed)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->failed = 1;
-			return;
-		}
-		if ((size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		{
-			size_t ncap = b->cap * 2 + (size_t)n + 1;
-			char *np = realloc(b->p, ncap);
-
-			if (np == NULL) {
-				b->failed = 1;
-				return;
-			}
-			b->p = np;
-			b->cap = ncap;
-		}
-	}
-}
 
 /* Every line of text (several "name: value" lines) indented. */
 static void
-put_lines(struct buf *b, const char *indent, const char *text)
+put_lines(struct kc_strbuf *b, const char *indent, const char *text)
 {
 	while (*text != '\0') {
 		size_t n = strcspn(text, "\n");
 
-		put(b, "%s%.*s\n", indent, (int)n, text);
+		kc_strbuf_add(b, "%s%.*s\n", indent, (int)n, text);
 		text += n;
 		if (*text == '\n')
 			text++;
@@ -78,19 +35,19 @@ put_lines(struct buf *b, const char *indent, const char *text)
 }
 
 static void
-put_years(struct buf *b, int days)
+put_years(struct kc_strbuf *b, int days)
 {
-	put(b, "%d day%s", days, days == 1 ? "" : "s");
+	kc_strbuf_add(b, "%d day%s", days, days == 1 ? "" : "s");
 	if (days >= 365)
-		put(b, " (%.1f years)", days / 365.25);
+		kc_strbuf_add(b, " (%.1f years)", days / 365.25);
 }
 
 static void
-put_exts(struct buf *b, enum kc_profile p, int path_len, int rsa)
+put_exts(struct kc_strbuf *b, enum kc_profile p, int path_len, int rsa)
 {
 	char ext[1024];
 
-	put(b, "      extensions (the profile decides; a CSR's requests are "
+	kc_strbuf_add(b, "      extensions (the profile decides; a CSR's requests are "
 	    "ignored):\n");
 	if (kc_profile_extensions(p, path_len, rsa, ext, sizeof(ext)) != KC_OK) {
 		b->failed = 1;
@@ -112,16 +69,16 @@ writer_of(const struct kc_ceremony *c, size_t before, const char *name)
 
 /* Where an input comes from: an earlier step, or the state directory. */
 static void
-put_input(struct buf *b, const struct kc_ceremony *c, size_t i,
+put_input(struct kc_strbuf *b, const struct kc_ceremony *c, size_t i,
     const char *what, const char *name)
 {
 	const struct kc_step *w = writer_of(c, i, name);
 
 	if (w != NULL)
-		put(b, "      %s: %s (written by step %s above)\n", what, name,
+		kc_strbuf_add(b, "      %s: %s (written by step %s above)\n", what, name,
 		    w->id);
 	else
-		put(b, "      %s: %s (must be in the state directory: imported "
+		kc_strbuf_add(b, "      %s: %s (must be in the state directory: imported "
 		    "from the medium or kept from an earlier ceremony)\n", what,
 		    name);
 }
@@ -129,20 +86,20 @@ put_input(struct buf *b, const struct kc_ceremony *c, size_t i,
 /* The signing key of a step: its label, and its algorithm when an earlier
  * step of this file made it. */
 static void
-put_signer(struct buf *b, const struct kc_ceremony *c, size_t i,
+put_signer(struct kc_strbuf *b, const struct kc_ceremony *c, size_t i,
     const struct kc_step *s)
 {
 	const struct kc_step *w = writer_of(c, i, s->issuer_cert);
 
 	if (w != NULL && w->info.action == KC_ACTION_ROOT_CREATE &&
 	    w->key_label != NULL && strcmp(w->key_label, s->issuer_key) == 0)
-		put(b, "      signed by: key %s in the token (%s, made by step "
+		kc_strbuf_add(b, "      signed by: key %s in the token (%s, made by step "
 		    "%s above), signature with SHA-%s\n", s->issuer_key,
 		    kc_alg_name(w->alg), w->id,
 		    w->alg == KC_ALG_EC_P384 || w->alg == KC_ALG_RSA_4096 ?
 		    "384" : "256");
 	else
-		put(b, "      signed by: key %s in the token, which must be the "
+		kc_strbuf_add(b, "      signed by: key %s in the token, which must be the "
 		    "key of the issuer certificate (checked before signing); "
 		    "SHA-384 for a P-384 or RSA-4096 key, SHA-256 otherwise\n",
 		    s->issuer_key);
@@ -150,172 +107,172 @@ put_signer(struct buf *b, const struct kc_ceremony *c, size_t i,
 }
 
 static void
-review_root(struct buf *b, const struct kc_step *s)
+review_root(struct kc_strbuf *b, const struct kc_step *s)
 {
 	int rsa = s->alg == KC_ALG_RSA_3072 || s->alg == KC_ALG_RSA_4096;
 
-	put(b, "      issues: a self-signed root CA certificate (profile "
+	kc_strbuf_add(b, "      issues: a self-signed root CA certificate (profile "
 	    "root)\n");
 	if (s->backup_k == 0)
-		put(b, "      new key: label %s, algorithm %s, generated inside "
+		kc_strbuf_add(b, "      new key: label %s, algorithm %s, generated inside "
 		    "the token: sign-only, sensitive, never extractable\n",
 		    s->key_label, kc_alg_name(s->alg));
 	else {
-		put(b, "      new key: label %s, algorithm %s, generated inside "
+		kc_strbuf_add(b, "      new key: label %s, algorithm %s, generated inside "
 		    "the token: sign-only, sensitive, extractable only wrapped "
 		    "under a trusted key, for its backup\n", s->key_label,
 		    kc_alg_name(s->alg));
-		put(b, "      backup: the root key can be backed up to a second "
+		kc_strbuf_add(b, "      backup: the root key can be backed up to a second "
 		    "HSM (keyceremony backup create) under a wrap key split "
 		    "among %d custodians, any %d of whom restore it; it can "
 		    "leave this HSM only wrapped that way, never in clear\n",
 		    s->backup_n, s->backup_k);
 	}
-	put(b, "      subject: %s\n", s->subject);
-	put(b, "      issuer: the same (self-signed)\n");
-	put(b, "      signature: with the new key, SHA-%s\n",
+	kc_strbuf_add(b, "      subject: %s\n", s->subject);
+	kc_strbuf_add(b, "      issuer: the same (self-signed)\n");
+	kc_strbuf_add(b, "      signature: with the new key, SHA-%s\n",
 	    s->alg == KC_ALG_EC_P384 || s->alg == KC_ALG_RSA_4096 ? "384" :
 	    "256");
-	put(b, "      serial: 127 random bits from the token\n");
-	put(b, "      validity: notBefore = the moment of signing (UTC, the "
+	kc_strbuf_add(b, "      serial: 127 random bits from the token\n");
+	kc_strbuf_add(b, "      validity: notBefore = the moment of signing (UTC, the "
 	    "clock confirmed at preflight), notAfter = notBefore + ");
 	put_years(b, s->days);
-	put(b, "\n");
+	kc_strbuf_add(b, "\n");
 	if (s->validity_reason)
-		put(b, "      validity reason (past the %d-day cap): %s\n",
+		kc_strbuf_add(b, "      validity reason (past the %d-day cap): %s\n",
 		    KC_ROOT_DAYS_CAP, s->validity_reason);
 	put_exts(b, KC_PROFILE_ROOT, -1, rsa);
 }
 
 /* cross-sign (issue 15 item 4): see kc/cross.h. */
 static void
-review_cross(struct buf *b, const struct kc_ceremony *c, size_t i,
+review_cross(struct kc_strbuf *b, const struct kc_ceremony *c, size_t i,
     const struct kc_step *s)
 {
-	put(b, "      issues: a cross-certificate for a new root (profile "
+	kc_strbuf_add(b, "      issues: a cross-certificate for a new root (profile "
 	    "root, signed by the old root)\n");
 	put_input(b, c, i, "new root certificate", s->new_root);
-	put(b, "      subject and key: the new root's, its "
+	kc_strbuf_add(b, "      subject and key: the new root's, its "
 	    "SubjectPublicKeyInfo byte for byte; its self-signature must "
 	    "verify; not the old root's key or name\n");
 	put_signer(b, c, i, s);
-	put(b, "      validity: notBefore = the moment of signing (UTC), "
+	kc_strbuf_add(b, "      validity: notBefore = the moment of signing (UTC), "
 	    "notAfter = notBefore + ");
 	put_years(b, s->days);
-	put(b, ", cut short at the end of the old (or the new) root's "
+	kc_strbuf_add(b, ", cut short at the end of the old (or the new) root's "
 	    "validity\n");
-	put(b, "      key identifiers: SKI = the new root's SKI, AKI = the old "
+	kc_strbuf_add(b, "      key identifiers: SKI = the new root's SKI, AKI = the old "
 	    "root's SKI\n");
 	put_exts(b, KC_PROFILE_ROOT, -1, 0);
 }
 
 static void
-review_intermediate(struct buf *b, const struct kc_ceremony *c, size_t i,
+review_intermediate(struct kc_strbuf *b, const struct kc_ceremony *c, size_t i,
     const struct kc_step *s)
 {
-	put(b, "      issues: an intermediate CA certificate (profile "
+	kc_strbuf_add(b, "      issues: an intermediate CA certificate (profile "
 	    "intermediate)\n");
 	put_input(b, c, i, "CSR", s->csr);
 	if (s->renew != NULL) {
 		put_input(b, c, i, "renews", s->renew);
-		put(b, "      renewal: the CSR must carry the key of the "
+		kc_strbuf_add(b, "      renewal: the CSR must carry the key of the "
 		    "certificate renewed, which this root issued (register); "
 		    "its subject and key identifier, a new validity\n");
 	}
 	if (s->subject != NULL)
-		put(b, "      subject: %s (replaces the CSR's subject)\n",
+		kc_strbuf_add(b, "      subject: %s (replaces the CSR's subject)\n",
 		    s->subject);
 	else
-		put(b, "      subject: the CSR's subject (shown on the day; not "
+		kc_strbuf_add(b, "      subject: the CSR's subject (shown on the day; not "
 		    "the root's and not that of another valid intermediate)\n");
-	put(b, "      subject key: the CSR's key (its signature is checked; "
+	kc_strbuf_add(b, "      subject key: the CSR's key (its signature is checked; "
 	    "EC P-256, P-384 or RSA of at least 2048 bits; not the root's "
 	    "key)\n");
 	put_signer(b, c, i, s);
-	put(b, "      serial: 127 random bits from the token, never used "
+	kc_strbuf_add(b, "      serial: 127 random bits from the token, never used "
 	    "before by this issuer (register)\n");
-	put(b, "      validity: notBefore = the moment of signing (UTC), "
+	kc_strbuf_add(b, "      validity: notBefore = the moment of signing (UTC), "
 	    "notAfter = notBefore + ");
 	put_years(b, s->days);
-	put(b, "; refused if that is after the issuer certificate's "
+	kc_strbuf_add(b, "; refused if that is after the issuer certificate's "
 	    "notAfter\n");
 	put_exts(b, KC_PROFILE_INTERMEDIATE, s->path_len, 0);
 }
 
 static void
-review_verification(struct buf *b, const struct kc_ceremony *c, size_t i,
+review_verification(struct kc_strbuf *b, const struct kc_ceremony *c, size_t i,
     const struct kc_step *s)
 {
-	put(b, "      issues: an Azure DPS proof-of-possession (verification) "
+	kc_strbuf_add(b, "      issues: an Azure DPS proof-of-possession (verification) "
 	    "certificate (profile verification)\n");
 	if (s->code != NULL)
-		put(b, "      subject: /CN=%s (the verification code)\n", s->code);
+		kc_strbuf_add(b, "      subject: /CN=%s (the verification code)\n", s->code);
 	else {
-		put(b, "      subject: /CN=<the verification code>, 1 to 64 "
+		kc_strbuf_add(b, "      subject: /CN=<the verification code>, 1 to 64 "
 		    "letters and digits read from the code file\n");
 		put_input(b, c, i, "code file", s->code_file);
 	}
-	put(b, "      subject key: a throwaway EC P-256 key made in memory and "
+	kc_strbuf_add(b, "      subject key: a throwaway EC P-256 key made in memory and "
 	    "freed at once (DPS checks only the signature)\n");
 	put_signer(b, c, i, s);
-	put(b, "      serial: 127 random bits from the token\n");
-	put(b, "      validity: notBefore = the moment of signing (UTC), "
+	kc_strbuf_add(b, "      serial: 127 random bits from the token\n");
+	kc_strbuf_add(b, "      validity: notBefore = the moment of signing (UTC), "
 	    "notAfter = notBefore + ");
 	put_years(b, s->days);
-	put(b, "; refused if that is after the issuer certificate's "
+	kc_strbuf_add(b, "; refused if that is after the issuer certificate's "
 	    "notAfter\n");
 	put_exts(b, KC_PROFILE_VERIFICATION, -1, 0);
 }
 
 static void
-review_crl(struct buf *b, const struct kc_ceremony *c, size_t i,
+review_crl(struct kc_strbuf *b, const struct kc_ceremony *c, size_t i,
     const struct kc_step *s)
 {
-	put(b, "      issues: a CRL (version 2) of the issuer\n");
+	kc_strbuf_add(b, "      issues: a CRL (version 2) of the issuer\n");
 	put_signer(b, c, i, s);
 	for (size_t k = 0; k < s->nrevoke; k++) {
 		put_input(b, c, i, "revokes", s->revoke[k].cert);
-		put(b, "        with reason %s (its serial and subject are "
+		kc_strbuf_add(b, "        with reason %s (its serial and subject are "
 		    "shown on the day)\n", s->revoke[k].reason);
 	}
-	put(b, "      lists: %severy certificate of this issuer the register "
+	kc_strbuf_add(b, "      lists: %severy certificate of this issuer the register "
 	    "records as revoked\n", s->nrevoke ? "that certificate and " : "");
-	put(b, "      validity: thisUpdate = the moment of signing (UTC), "
+	kc_strbuf_add(b, "      validity: thisUpdate = the moment of signing (UTC), "
 	    "nextUpdate = thisUpdate + ");
 	put_years(b, s->days);
-	put(b, "\n");
-	put(b, "      extensions: cRLNumber (the register's next number), "
+	kc_strbuf_add(b, "\n");
+	kc_strbuf_add(b, "      extensions: cRLNumber (the register's next number), "
 	    "authorityKeyIdentifier (keyid of the issuer certificate); each "
 	    "entry: revocation date, reasonCode\n");
 }
 
 /* root-restore (issue 17): what happens, in plain words. */
 static void
-review_restore(struct buf *b, const struct kc_ceremony *c, size_t i,
+review_restore(struct kc_strbuf *b, const struct kc_ceremony *c, size_t i,
     const struct kc_step *s)
 {
-	put(b, "      restores: the root key from a backup medium (keyceremony "
+	kc_strbuf_add(b, "      restores: the root key from a backup medium (keyceremony "
 	    "backup create wrote it; given at run time with --backup-medium) "
 	    "into this token\n");
-	put(b, "      new key: label %s, algorithm as backed up (read from the "
+	kc_strbuf_add(b, "      new key: label %s, algorithm as backed up (read from the "
 	    "medium), not generated here: unwrapped into this token (the "
 	    "label must be free)\n", s->key_label);
-	put(b, "      issues: nothing (the root certificate and its "
+	kc_strbuf_add(b, "      issues: nothing (the root certificate and its "
 	    "extensions stay as they are)\n");
-	put(b, "      shares: K of the N custodians each give their share "
+	kc_strbuf_add(b, "      shares: K of the N custodians each give their share "
 	    "sheet (--share-file, or typed one after the other); every share "
 	    "is checked (checksum, set, count) before anything is sent to the "
 	    "token, and together they rebuild the wrap key\n");
-	put(b, "      in the token: the wrap key is imported for this step only "
+	kc_strbuf_add(b, "      in the token: the wrap key is imported for this step only "
 	    "(a session object, destroyed at its end), the key unwrapped with "
 	    "CKM_AES_KEY_WRAP_PAD: sensitive, sign-only, extractable only "
 	    "wrapped under a trusted key; it reads CKA_LOCAL=FALSE and "
 	    "CKA_ALWAYS_SENSITIVE=FALSE (made outside this token)\n");
-	put(b, "      checks: the restored key's public key must be the root "
+	kc_strbuf_add(b, "      checks: the restored key's public key must be the root "
 	    "certificate's and a test signature must verify with it, else "
 	    "the restored key is removed again\n");
 	put_input(b, c, i, "root certificate", s->issuer_cert);
-	put(b, "      recorded: the transcript (the medium's files with their "
+	kc_strbuf_add(b, "      recorded: the transcript (the medium's files with their "
 	    "SHA-256, never a share or a byte of the wrap key) and the "
 	    "register's backups table\n");
 }
@@ -324,11 +281,11 @@ review_restore(struct buf *b, const struct kc_ceremony *c, size_t i,
  * who performs and witnesses it, what it issues, its inputs and output.
  * The same lines for run --check and the printed script. */
 static void
-put_step(struct buf *b, const struct kc_ceremony *c, size_t i)
+put_step(struct kc_strbuf *b, const struct kc_ceremony *c, size_t i)
 {
 	const struct kc_step *s = &c->steps[i];
 
-	put(b, "      action: %s (line %d), performed by %s%s%s\n",
+	kc_strbuf_add(b, "      action: %s (line %d), performed by %s%s%s\n",
 	    kc_action_name(s->info.action), s->info.line, s->role,
 	    s->witness ? ", witnessed by " : ", no witness named",
 	    s->witness ? s->witness : "");
@@ -352,20 +309,20 @@ put_step(struct buf *b, const struct kc_ceremony *c, size_t i)
 		review_restore(b, c, i, s);
 		break;
 	case KC_ACTION_EXPORT:
-		put(b, "      copies the public artefacts of the state "
+		kc_strbuf_add(b, "      copies the public artefacts of the state "
 		    "directory and the closed transcript to the "
 		    "medium, with SHA256SUMS\n");
 		break;
 	}
 	if (s->output != NULL)
-		put(b, "      output: %s (in the state directory; must "
+		kc_strbuf_add(b, "      output: %s (in the state directory; must "
 		    "not exist yet)\n", s->output);
 }
 
 int
 kc_ceremony_review_step(const struct kc_ceremony *c, size_t i, char **out)
 {
-	struct buf b = { NULL, 0, 0, 0 };
+	struct kc_strbuf b = { NULL, 0, 0, 0 };
 
 	*out = NULL;
 	if (i >= c->nsteps)
@@ -386,36 +343,36 @@ kc_ceremony_review_step(const struct kc_ceremony *c, size_t i, char **out)
 int
 kc_ceremony_review(const struct kc_ceremony *c, char **out)
 {
-	struct buf b = { NULL, 0, 0, 0 };
+	struct kc_strbuf b = { NULL, 0, 0, 0 };
 
 	*out = NULL;
 	if ((b.p = malloc(4096)) == NULL)
 		return kc_err(KC_ERR_NOMEM, "out of memory");
 	b.cap = 4096;
 	b.p[0] = '\0';
-	put(&b, "Ceremony %s: %s\n", c->name, c->title);
-	put(&b, "  file %s\n", c->path);
-	put(&b, "  SHA-256 %s\n", kc_hash(c->sha256));
-	put(&b, "  (write the SHA-256 on the paper record: the transcript "
+	kc_strbuf_add(&b, "Ceremony %s: %s\n", c->name, c->title);
+	kc_strbuf_add(&b, "  file %s\n", c->path);
+	kc_strbuf_add(&b, "  SHA-256 %s\n", kc_hash(c->sha256));
+	kc_strbuf_add(&b, "  (write the SHA-256 on the paper record: the transcript "
 	    "records the SHA-256 of the file that runs)\n");
 	if (c->description[0] != '\0') {
-		put(&b, "\nDescription:\n");
+		kc_strbuf_add(&b, "\nDescription:\n");
 		put_lines(&b, "  ", c->description);
 	}
-	put(&b, "\nRoles (%zu):\n", c->nroles);
+	kc_strbuf_add(&b, "\nRoles (%zu):\n", c->nroles);
 	for (size_t i = 0; i < c->nroles; i++)
-		put(&b, "  %s: %s%s%s\n", c->roles[i].id, c->roles[i].title,
+		kc_strbuf_add(&b, "  %s: %s%s%s\n", c->roles[i].id, c->roles[i].title,
 		    c->roles[i].duty[0] ? " - " : "", c->roles[i].duty);
-	put(&b, "\nSteps (%zu), what each will do and issue:\n", c->nsteps);
+	kc_strbuf_add(&b, "\nSteps (%zu), what each will do and issue:\n", c->nsteps);
 	for (size_t i = 0; i < c->nsteps; i++) {
-		put(&b, "\n  %zu/%zu %s: %s\n", i + 1, c->nsteps,
+		kc_strbuf_add(&b, "\n  %zu/%zu %s: %s\n", i + 1, c->nsteps,
 		    c->steps[i].id, c->steps[i].title);
 		put_step(&b, c, i);
 	}
 	if (!c->has_export)
-		put(&b, "\nNo export step: export the outputs afterwards "
+		kc_strbuf_add(&b, "\nNo export step: export the outputs afterwards "
 		    "(keyceremony export, or e on the End screen).\n");
-	put(&b, "\nChecked: the file alone (format, keys, names, subjects, "
+	kc_strbuf_add(&b, "\nChecked: the file alone (format, keys, names, subjects, "
 	    "algorithms, validity, paths). Not checked here: the site, the "
 	    "token, the state directory and its inputs (preflight does that "
 	    "on the day).\n");
