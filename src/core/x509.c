@@ -545,7 +545,13 @@ kc_cert_fingerprint(const X509 *x, char colon[96], char hex[65])
 char *
 kc_cert_serial_hex(const X509 *x)
 {
-	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+	return kc_serial_hex(X509_get0_serialNumber(x));
+}
+
+char *
+kc_serial_hex(const ASN1_INTEGER *a)
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(a, NULL);
 	char *h, *s;
 
 	if (bn == NULL)

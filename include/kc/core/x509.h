@@ -116,5 +116,7 @@ int kc_bio_take(BIO *b, const char *what, char **buf, size_t *len);
 int kc_cert_fingerprint(const X509 *x, char colon[96], char hex[65]);
 /* Serial as lower-case hex, malloc'd. */
 char *kc_cert_serial_hex(const X509 *x);
+/* The same for any serial number (a CRL entry's); NULL on failure. */
+char *kc_serial_hex(const ASN1_INTEGER *a);
 
 #endif

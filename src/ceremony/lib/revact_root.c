@@ -178,26 +178,6 @@ certs_of_dir(const char *dir, struct certs *c)
 	return rc;
 }
 
-static char *
-serial_hex(const ASN1_INTEGER *a)
-{
-	BIGNUM *bn = ASN1_INTEGER_to_BN(a, NULL);
-	char *h, *s;
-
-	if (bn == NULL)
-		return NULL;
-	h = BN_bn2hex(bn);
-	BN_free(bn);
-	if (h == NULL)
-		return NULL;
-	s = strdup(h);
-	OPENSSL_free(h);
-	for (char *p = s; p && *p; p++)
-		if (*p >= 'A' && *p <= 'F')
-			*p = (char)(*p - 'A' + 'a');
-	return s;
-}
-
 static time_t
 asn1_time(const ASN1_TIME *t)
 {
@@ -258,7 +238,7 @@ entry_of(const X509_REVOKED *r, const struct certs *dirc, const X509 *root,
 	int crit = 0;
 
 	memset(c, 0, sizeof(*c));
-	if ((*serial = serial_hex(X509_REVOKED_get0_serialNumber(r))) == NULL)
+	if ((*serial = kc_serial_hex(X509_REVOKED_get0_serialNumber(r))) == NULL)
 		return kc_err(KC_ERR_NOMEM, "out of memory");
 	c->revoked_at = asn1_time(X509_REVOKED_get0_revocationDate(r));
 	c->reason = KC_REASON_NONE;
