@@ -48,6 +48,11 @@ struct kc_ledger_ops {
  * kc_meta 'schema'). */
 #define KC_LEDGER_SCHEMA	3
 
+/* ledger_row.c: adds n rows of key (a status, or ".revoked"/".crls" for
+ * those tables' rows) to the counts, for both backends' kc_ledger_counts. */
+void kc_ledger_counts_add(struct kc_ledger_counts *c, const char *key,
+    long n);
+
 /* ledger.c: KC_OK for "issued", "pending", "superseded". */
 int kc_ledger_status_check(const char *status);
 

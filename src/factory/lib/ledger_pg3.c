@@ -198,18 +198,7 @@ kc_lpg_counts(struct kc_ledger *b, struct kc_ledger_counts *c)
 		const char *k = PQgetvalue(r, i, 0);
 		long n = strtol(PQgetvalue(r, i, 1), NULL, 10);
 
-		if (strcmp(k, "issued") == 0)
-			c->issued += n;
-		else if (strcmp(k, "pending") == 0)
-			c->pending += n;
-		else if (strcmp(k, "superseded") == 0)
-			c->superseded += n;
-		else if (strcmp(k, ".revoked") == 0)
-			c->revoked += n;
-		else if (strcmp(k, ".crls") == 0)
-			c->crls += n;
-		else
-			c->other += n;
+		kc_ledger_counts_add(c, k, n);
 	}
 	PQclear(r);
 	return KC_OK;

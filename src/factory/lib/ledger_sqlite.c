@@ -683,18 +683,7 @@ sq_counts(struct kc_ledger *b, struct kc_ledger_counts *c)
 		long n = (long)sqlite3_column_int64(st, 1);
 
 		k = k != NULL ? k : "";
-		if (strcmp(k, "issued") == 0)
-			c->issued += n;
-		else if (strcmp(k, "pending") == 0)
-			c->pending += n;
-		else if (strcmp(k, "superseded") == 0)
-			c->superseded += n;
-		else if (strcmp(k, ".revoked") == 0)
-			c->revoked += n;
-		else if (strcmp(k, ".crls") == 0)
-			c->crls += n;
-		else
-			c->other += n;
+		kc_ledger_counts_add(c, k, n);
 	}
 	if (s != SQLITE_DONE)
 		rc = db_err(l, "counts");
