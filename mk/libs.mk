@@ -109,6 +109,7 @@ libkc_factory_la_SOURCES = \
 	src/factory/lib/factory_issue.c src/factory/lib/factory_verification.c \
 	include/kc/factory/crl.h src/factory/lib/factory_crl.c \
 	src/factory/lib/fcrl_int.h src/factory/lib/factory_crl_names.c \
+	src/factory/lib/factory_crl_issuer.c \
 	src/factory/lib/factory_csr.c src/factory/lib/factory_buf.c \
 	src/factory/lib/factory_out.c src/factory/lib/factory_check.c \
 	src/factory/lib/factory_key.c src/factory/lib/factory_rerun.c \

@@ -18,7 +18,7 @@
 #include "opts.h"
 
 struct args {
-	const char *dir, *reason, *out, *pass_file, *root_crl;
+	const char *dir, *reason, *out, *pass_file, *root_crl, *inter;
 	struct kc_optlist revoke;
 	int days, json;
 };
@@ -26,6 +26,9 @@ struct args {
 #define A struct args
 static const struct kc_opt opts[] = {
 	KC_O_STR(A, dir, "dir", "D", "the factory directory (default ./factory)"),
+	KC_O_STR(A, inter, "intermediate", "SERIAL", "the CRL of this intermediate: the active one\n"
+	    "(the default) or one a rekey retired to D/previous/SERIAL/,\n"
+	    "its key decrypted with --pass-file or the passphrase typed"),
 	KC_O_LIST(A, revoke, "revoke", "ID|SERIAL|CERT", "revoke a device: its ID (its live certificate),\n"
 	    "a certificate serial in the ledger (hex), or a certificate file\n"
 	    "issued by D's intermediate; repeatable"),
@@ -46,7 +49,7 @@ static const struct kc_opt opts[] = {
 
 const struct kc_optdef cmd_crl_opts = {
 	"crl",
-	"crl [--dir D] [--revoke ID|SERIAL|CERT ...] [--reason R] [--days N] --out intermediate.crl",
+	"crl [--dir D] [--intermediate SERIAL] [--revoke ID|SERIAL|CERT ...] [--reason R] [--days N] --out intermediate.crl",
 	"Marks the devices revoked in the ledger and writes the intermediate's CRL\n"
 	"(every revoked device, an empty list when none; CRL number one above the\n"
 	"ledger's and the newest on disk), crls.pem beside it (the root's CRL, then\n"
@@ -75,6 +78,8 @@ print_json(const struct args *a, const struct kc_fcrl_result *r)
 	kc_time_utc(r->root_next_update, t3);
 	printf("{\"schema\": 1, \"out\": ");
 	kc_front_json_bytes(a->out);
+	printf(", \"intermediate\": ");
+	kc_front_json_bytes(r->issuer_serial);
 	printf(", \"number\": %lld, \"this_update\": \"%s\", "
 	    "\"next_update\": \"%s\", \"revoked_count\": %zu, \"sha256\": "
 	    "\"%s\", \"archive\": ", r->number, t1, t2, r->n_entries,
@@ -121,6 +126,9 @@ print_text(const struct args *a, const struct kc_fcrl_result *r)
 	when(r->next_update, t);
 	printf("%s: CRL number %lld, %zu revoked, next update %s\n",
 	    kc_disp(a->out), r->number, r->n_entries, t);
+	if (a->inter != NULL)
+		printf("  signed by intermediate %s\n",
+		    kc_disp(r->issuer_serial));
 	for (size_t i = 0; i < r->n_named; i++)
 		printf("  revoked: %s (serial %s, %s)%s\n",
 		    kc_disp(r->named[i].id), kc_disp(r->named[i].serial),
@@ -145,6 +153,37 @@ print_text(const struct args *a, const struct kc_fcrl_result *r)
 	if ((text = kc_display_text(r->actions_text)) != NULL)
 		fputs(text, stdout);
 	free(text);
+}
+
+/* D opened as the CRL's issuer: the active intermediate (fs_open), or the
+ * retired one --intermediate names, its key's passphrase asked for that
+ * key. NULL (the error printed, *rc the exit status) on failure. */
+static struct kc_factory *
+open_issuer(const struct args *a, int *rc)
+{
+	struct kc_fcrl_issuer is;
+	struct kc_secret *pass = NULL;
+	struct kc_factory *f = NULL;
+
+	if (a->inter == NULL)
+		return fs_open(a->dir, a->pass_file, rc);
+	if ((*rc = kc_fcrl_issuer_find(a->dir, a->inter, &is)) != KC_OK) {
+		*rc = kc_front_fail(*rc);
+		return NULL;
+	}
+	if (is.note[0] != '\0')
+		fprintf(stderr, "%s: %s\n", kc_progname, kc_disp(is.note));
+	if (is.current)
+		return fs_open(a->dir, a->pass_file, rc);
+	if ((*rc = kc_front_secret_for(a->pass_file, "passphrase",
+	    is.key, 0, &pass)) == KC_OK)
+		*rc = kc_fcrl_open_retired(a->dir, &is, pass, &f);
+	kc_secret_free(pass);
+	if (*rc != KC_OK) {
+		*rc = kc_front_fail(*rc);
+		return NULL;
+	}
+	return f;
 }
 
 int
@@ -173,7 +212,7 @@ cmd_crl(int argc, char **argv)
 	p.n_revoke = (size_t)a.revoke.n;
 	p.days = a.days;
 	p.root_crl = a.root_crl;
-	if ((f = fs_open(a.dir, a.pass_file, &rc)) == NULL)
+	if ((f = open_issuer(&a, &rc)) == NULL)
 		return rc;
 	rc = kc_factory_crl(f, &p, &r);
 	kc_factory_close(f);

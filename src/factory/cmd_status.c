@@ -1,7 +1,10 @@
 /* cmd_status.c: factorysign status: what is due in a factory directory.
- * The installed intermediate's and root's notAfter with days left, and
- * the live device certificates of the ledger that end within --warn-days
- * or already ended (counts and the first few IDs). Exit 0 when nothing
+ * The installed intermediate's and root's notAfter with days left, the
+ * live device certificates of the ledger that end within --warn-days
+ * or already ended (counts and the first few IDs), the line station's
+ * rows still pending, and the last CRL the ledger recorded for each
+ * intermediate still valid, the active one and each retired one
+ * (number, nextUpdate; due within --crl-warn-days). Exit 0 when nothing
  * ends within --warn-days, 1 when something does, 2 when something
  * already ended, 3 when the status cannot be told (the monitoring-plugin
  * convention, as keyceremony status). A ledger shared by several stations
@@ -22,6 +25,7 @@
 #include "kc/core/display.h"
 #include "kc/core/error.h"
 #include "kc/core/x509.h"
+#include "kc/factory/crl.h"
 #include "kc/factory/factory.h"
 #include "kc/factory/ledger.h"
 #include "commands.h"
@@ -36,8 +40,10 @@
 #define PREV_MAX	32	/* previous intermediates listed */
 #define STATIONS_MAX	64	/* stations counted one by one */
 
+#define CRL_WARN	"2"	/* --crl-warn-days: CRLs live a week */
+
 struct args {
-	const char *dir, *warn;
+	const char *dir, *warn, *crl_warn;
 	int json;
 };
 
@@ -45,6 +51,8 @@ struct args {
 static const struct kc_opt opts[] = {
 	KC_O_STR(A, dir, "dir", "D", "the factory directory (default ./factory)"),
 	KC_O_STR(A, warn, "warn-days", "N", "due when it ends within N days (default 60; 0 to 10958)"),
+	KC_O_STR(A, crl_warn, "crl-warn-days", "N", "a CRL is due when its nextUpdate is within N\n"
+	    "days (default 2; 0 to 366)"),
 	KC_O_FLAG(A, json, "json", "one JSON document on standard output"),
 	FS_O_LEDGER,
 	KC_O_END
@@ -53,7 +61,7 @@ static const struct kc_opt opts[] = {
 
 const struct kc_optdef cmd_status_opts = {
 	"status",
-	"status [--dir D] [--warn-days N] [--json] [--station NAME]",
+	"status [--dir D] [--warn-days N] [--crl-warn-days N] [--json] [--station NAME]",
 	"exit status: 0 nothing due, 1 something due, 2 something lapsed,\n"
 	"3 the status cannot be told (no installed chain, bad option)\n",
 	opts, 0, 0, NULL, 0
@@ -63,10 +71,23 @@ struct ca {
 	const char	*what;		/* "intermediate", "root" */
 	char		 path[PATH_MAX];
 	char		*subject;	/* one line, owned */
+	char		 serial[41];
+	char		 ski[65];	/* "" when none */
 	time_t		 not_after;
 	long long	 days;
 	int		 st;
 };
+
+/* The last CRL the ledger recorded for an intermediate (by its SKI). */
+struct crl {
+	const struct ca	*ca;		/* the intermediate */
+	int		 retired;
+	long long	 number;	/* 0: none recorded */
+	time_t		 next_update;
+	long long	 days;
+	int		 st;
+};
+#define CRLS_MAX	(PREV_MAX + 1)
 
 /* The intermediates no longer active (D/previous/SERIAL/intermediate.pem:
  * replaced by a renewal, retired by a rekey) and a pending rekey. Listed
@@ -89,6 +110,7 @@ struct station {
 struct devs {
 	time_t	 now, horizon;
 	long	 live, due, lapsed;
+	long	 pending;	/* line station rows not yet confirmed */
 	char	 due_ids[FIRST_IDS][65], lapsed_ids[FIRST_IDS][65];
 	time_t	 first_end;	/* earliest notAfter of a live device */
 	int	 shared;	/* a PostgreSQL ledger: rows name stations */
@@ -143,6 +165,17 @@ load_ca(const char *dir, const char *name, struct ca *c, time_t now,
 		    c->path);
 	}
 	c->subject = X509_NAME_oneline(X509_get_subject_name(x), NULL, 0);
+	{
+		char *ser = kc_cert_serial_hex(x);
+
+		snprintf(c->serial, sizeof(c->serial), "%s", ser != NULL ?
+		    ser : "");
+		free(ser);
+		if (kc_fcrl_ski_hex(x, c->ski) != KC_OK) {
+			kc_err_clear();
+			c->ski[0] = '\0';
+		}
+	}
 	X509_free(x);
 	if (c->subject == NULL)
 		return kc_err(KC_ERR_NOMEM, "out of memory");
@@ -193,6 +226,8 @@ dev_row(const struct kc_ledger_row *r, void *arg)
 	struct devs *d = arg;
 	struct station *st = NULL;
 
+	if (strcmp(r->status, "pending") == 0)
+		d->pending++;
 	if (strcmp(r->status, "issued") != 0)
 		return 0;
 	if (d->shared && (st = station_of(d, r->station)) == NULL)
@@ -245,6 +280,93 @@ scan_devices(const char *dir, struct devs *d)
 	return rc;
 }
 
+struct crl_scan {
+	struct crl	*v;
+	int		 n;
+};
+
+static int
+on_crl(void *arg, const struct kc_ledger_crl *c)
+{
+	struct crl_scan *s = arg;
+
+	for (int i = 0; i < s->n; i++)
+		if (strcmp(s->v[i].ca->ski, c->issuer) == 0 &&
+		    c->number > s->v[i].number) {
+			s->v[i].number = c->number;
+			s->v[i].next_update = c->next_update;
+		}
+	return 0;
+}
+
+/* 1 when the certificate's directory holds its key (a retired key). */
+static int
+has_key(const struct ca *c)
+{
+	char key[PATH_MAX + 32];
+	const char *slash = strrchr(c->path, '/');
+
+	if (slash == NULL)
+		return 0;
+	snprintf(key, sizeof(key), "%.*s/intermediate.key",
+	    (int)(slash - c->path), c->path);
+	return access(key, F_OK) == 0;
+}
+
+/* One row per intermediate still valid (the active one, then the
+ * retired ones; a renewal's copy, which shares the SKI, is not listed
+ * again) with the ledger's last CRL for it; graded against crl_warn
+ * days. No ledger: none recorded. */
+static int
+scan_crls(const char *dir, const struct ca *inter, const struct prev *p,
+    time_t now, int crl_warn, struct crl *v, int *n)
+{
+	struct kc_ledger *l = NULL;
+	struct crl_scan s;
+	char path[PATH_MAX];
+	int rc = KC_OK;
+
+	*n = 0;
+	for (int i = -1; i < p->n && *n < CRLS_MAX; i++) {
+		const struct ca *c = i < 0 ? inter : &p->c[i];
+		int k;
+
+		if (c->ski[0] == '\0' || c->not_after <= now)
+			continue;
+		for (k = 0; k < *n && strcmp(v[k].ca->ski, c->ski) != 0; k++)
+			;
+		if (k < *n) {
+			/* a retired key renewed before: the certificate kept
+			 * with the key is the one that signs its CRLs */
+			if (v[k].retired && !has_key(v[k].ca) && has_key(c))
+				v[k].ca = c;
+			continue;
+		}
+		memset(&v[*n], 0, sizeof(v[*n]));
+		v[*n].ca = c;
+		v[*n].retired = i >= 0;
+		(*n)++;
+	}
+	if ((size_t)snprintf(path, sizeof(path), "%s/ledger.sqlite", dir) >=
+	    sizeof(path))
+		return kc_err(KC_ERR_USAGE, "%s: path too long", dir);
+	if (kc_ledger_exists(path)) {
+		if ((rc = kc_ledger_open(path, 0, &l)) != KC_OK)
+			return rc;
+		s.v = v;
+		s.n = *n;
+		rc = kc_ledger_foreach_crl(l, on_crl, &s);
+		kc_ledger_close(l);
+		if (rc > 0)
+			rc = KC_ERR_DB;
+	}
+	for (int i = 0; i < *n; i++)
+		if (v[i].number > 0)
+			v[i].st = grade(v[i].next_update, now, crl_warn,
+			    &v[i].days);
+	return rc;
+}
+
 static const char *
 st_name(int st)
 {
@@ -289,8 +411,35 @@ json_ca(const struct ca *c, int first, const char *status)
 }
 
 static void
+json_crls(const struct crl *v, int n)
+{
+	char t[32];
+
+	printf(",\"crls\":[");
+	for (int i = 0; i < n; i++) {
+		printf("%s{\"intermediate\":", i ? "," : "");
+		kc_front_json_bytes(v[i].ca->serial);
+		printf(",\"kind\":\"%s\",\"file\":", v[i].retired ?
+		    "retired" : "intermediate");
+		kc_front_json_bytes(v[i].ca->path);
+		if (v[i].number == 0) {
+			printf(",\"number\":null,\"next_update\":null,"
+			    "\"days_left\":null,\"status\":\"none\"}");
+			continue;
+		}
+		kc_time_utc(v[i].next_update, t);
+		printf(",\"number\":%lld,\"next_update\":", v[i].number);
+		kc_front_json_bytes(t);
+		printf(",\"days_left\":%lld,\"status\":\"%s\"}", v[i].days,
+		    st_name(v[i].st));
+	}
+	printf("]");
+}
+
+static void
 print_json(const char *dir, int warn, time_t now, const struct ca *c,
-    const struct prev *p, const struct devs *d, int worst)
+    const struct prev *p, const struct devs *d, int worst,
+    int crl_warn, const struct crl *v, int nv)
 {
 	char t[32];
 
@@ -305,13 +454,16 @@ print_json(const char *dir, int warn, time_t now, const struct ca *c,
 	/* kind "previous": not active, not counted in "status" */
 	for (int i = 0; i < p->n; i++)
 		json_ca(&p->c[i], 0, "retired");
-	printf("],\"rekey_pending\":");
+	printf("],\"crl_warn_days\":%d", crl_warn);
+	json_crls(v, nv);
+	printf(",\"rekey_pending\":");
 	if (p->rekey)
 		kc_front_json_bytes(p->rekey_path);
 	else
 		printf("null");
 	printf(",\"devices\":{\"live\":%ld,\"due\":%ld,\"lapsed\":%ld,"
-	    "\"due_first\":", d->live, d->due, d->lapsed);
+	    "\"pending\":%ld,\"due_first\":", d->live, d->due, d->lapsed,
+	    d->pending);
 	json_ids(d->due_ids, d->due);
 	printf(",\"lapsed_first\":");
 	json_ids(d->lapsed_ids, d->lapsed);
@@ -346,7 +498,8 @@ print_ids(const char *label, const char ids[][65], long n)
 
 static void
 print_text(const char *dir, int warn, time_t now, const struct ca *c,
-    const struct prev *p, const struct devs *d, int dst)
+    const struct prev *p, const struct devs *d, int dst, int crl_warn,
+    const struct crl *v, int nv)
 {
 	char day[32];
 	struct tm tm;
@@ -375,6 +528,25 @@ print_text(const char *dir, int warn, time_t now, const struct ca *c,
 	if (p->rekey)
 		printf("  %-7s %-13s %s: install its certificate to switch to "
 		    "the new key\n", "pending", "rekey", kc_disp(p->rekey_path));
+	for (int i = 0; i < nv; i++) {
+		const char *whose = v[i].retired ? "retired" : "active";
+
+		if (v[i].number == 0) {
+			printf("  %-7s %-13s none recorded   of the %s "
+			    "intermediate %s: factorysign crl --dir %s%s%s "
+			    "--out ...\n", "-", "CRL", whose,
+			    kc_disp(v[i].ca->serial), kc_disp(dir),
+			    v[i].retired ? " --intermediate " : "",
+			    v[i].retired ? kc_disp(v[i].ca->serial) : "");
+			continue;
+		}
+		gmtime_r(&v[i].next_update, &tm);
+		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+		printf("  %-7s %-13s %s  %6lld days  number %lld of the %s "
+		    "intermediate %s (next update; due within %d days)\n",
+		    st_word(v[i].st), "CRL", day, v[i].days, v[i].number, whose,
+		    kc_disp(v[i].ca->serial), crl_warn);
+	}
 	printf("  %-7s devices       %ld live, %ld ending within %d days, "
 	    "%ld ended%s%s\n", st_word(dst), d->live, d->due, warn, d->lapsed,
 	    d->shared && d->only != NULL ? ", station " : "",
@@ -388,6 +560,10 @@ print_text(const char *dir, int warn, time_t now, const struct ca *c,
 	}
 	if (d->st_more)
 		printf("  (and %ld devices of more stations)\n", d->st_more);
+	if (d->pending)
+		printf("  %-7s devices       %ld pending: recorded by a line "
+		    "station, not yet confirmed on the device (not counted as "
+		    "live)\n", "pending", d->pending);
 	if (d->lapsed)
 		print_ids("ended", d->lapsed_ids, d->lapsed);
 	if (d->due)
@@ -397,7 +573,9 @@ print_text(const char *dir, int warn, time_t now, const struct ca *c,
 int
 cmd_status(int argc, char **argv)
 {
-	struct args a = { KC_FACTORY_DIR, "60", 0 };
+	struct args a = { KC_FACTORY_DIR, "60", CRL_WARN, 0 };
+	static struct crl v[CRLS_MAX];
+	int nv = 0, crl_warn;
 	struct ca c[2];
 	static struct prev p;
 	struct devs d;
@@ -416,13 +594,20 @@ cmd_status(int argc, char **argv)
 		warn = 0;
 	else if (kc_front_days(a.warn, KC_DAYS_MAX, &warn) != KC_EXIT_OK)
 		return STATUS_ERROR;
+	if (strcmp(a.crl_warn, "0") == 0)
+		crl_warn = 0;
+	else if (kc_front_days(a.crl_warn, KC_FCRL_DAYS_MAX, &crl_warn) !=
+	    KC_EXIT_OK)
+		return STATUS_ERROR;
 	d.now = now;
 	d.horizon = now + (time_t)warn * 86400;
 	if ((rc = load_ca(a.dir, "intermediate.pem", &c[0], now, warn)) !=
 	    KC_OK ||
 	    (rc = load_ca(a.dir, "root.pem", &c[1], now, warn)) != KC_OK ||
 	    (rc = scan_previous(a.dir, &p, now, warn)) != KC_OK ||
-	    (rc = scan_devices(a.dir, &d)) != KC_OK) {
+	    (rc = scan_devices(a.dir, &d)) != KC_OK ||
+	    (rc = scan_crls(a.dir, &c[0], &p, now, crl_warn, v, &nv)) !=
+	    KC_OK) {
 		kc_front_fail(rc);
 		worst = STATUS_ERROR;
 		goto out;
@@ -432,10 +617,13 @@ cmd_status(int argc, char **argv)
 	for (int i = 0; i < 2; i++)
 		if (c[i].st > worst)
 			worst = c[i].st;
+	for (int i = 0; i < nv; i++)
+		if (v[i].number > 0 && v[i].st > worst)
+			worst = v[i].st;
 	if (a.json)
-		print_json(a.dir, warn, now, c, &p, &d, worst);
+		print_json(a.dir, warn, now, c, &p, &d, worst, crl_warn, v, nv);
 	else
-		print_text(a.dir, warn, now, c, &p, &d, dst);
+		print_text(a.dir, warn, now, c, &p, &d, dst, crl_warn, v, nv);
 out:
 	OPENSSL_free(c[0].subject);
 	OPENSSL_free(c[1].subject);

@@ -35,7 +35,8 @@ check "  ... v2, issuer the intermediate, no revoked certificates" sh -c \
 iski=$(openssl x509 -in inter.pem -noout -ext subjectKeyIdentifier | tail -1 | tr -d ' ')
 check "  ... AKI = the intermediate's SKI" sh -c "grep -A1 'Authority Key Identifier' c1.txt | tr -d ' ' | grep -q '$iski'"
 check "  ... nextUpdate 7 days on" grep -q "Next Update: $(date -u -d '+7 days' '+%b %e')" c1.txt
-check "  ... archived in D/crl" cmp pub/intermediate.crl D/crl/intermediate-1.crl
+check "  ... archived in D/crl under the intermediate's serial" cmp pub/intermediate.crl \
+	"D/crl/intermediate-$(openssl x509 -in inter.pem -noout -serial | cut -d= -f2 | tr A-F a-f)-1.crl"
 check "  ... the ledger has it: 0 revoked, 1 CRL" test "$(ledger_counts D)" = "0 1"
 
 # --- the root's CRL: --root-crl, then D/root.crl ----------------------------

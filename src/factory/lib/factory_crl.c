@@ -167,7 +167,7 @@ scan_disk(struct kc_factory *f, const char *out, const char *outdir,
 /* An existing out must be a CRL of this intermediate: nothing else is
  * replaced. */
 static int
-check_out(struct kc_factory *f, const char *out)
+check_out(struct kc_factory *f, const char *out, const char *r_serial)
 {
 	struct kc_crl_info info;
 	struct stat st;
@@ -178,9 +178,11 @@ check_out(struct kc_factory *f, const char *out)
 	if (lstat(out, &st) != 0)
 		return KC_OK;
 	if ((rc = kc_crl_info_load(out, f->inter, &info)) != KC_OK)
-		return kc_err(KC_ERR_POLICY, "%s exists and is not a CRL of the "
-		    "intermediate in %s (%s); refusing to replace it (nothing "
-		    "was written)", out, f->dir, kc_errmsg());
+		return kc_err(KC_ERR_POLICY, "%s exists and is not a CRL of "
+		    "the intermediate in %s (serial %s; %s); refusing to "
+		    "replace it: give each intermediate's CRL a name of its "
+		    "own (nothing was written)", out, f->dir, r_serial,
+		    kc_errmsg());
 	kc_crl_info_free(&info);
 	return KC_OK;
 }
@@ -381,30 +383,14 @@ check_rollback(struct kc_factory *f, const struct disk *d,
 	return KC_OK;
 }
 
-static int
-ski_hex(const X509 *x, char out[65])
-{
-	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id((X509 *)x);
-	static const char hx[] = "0123456789abcdef";
-	int n;
-
-	if (ski == NULL || (n = ASN1_STRING_length(ski)) < 1 || n > 32)
-		return kc_err(KC_ERR_INPUT, "the intermediate has no usable "
-		    "subjectKeyIdentifier; cannot name it in a CRL");
-	for (int i = 0; i < n; i++) {
-		out[2 * i] = hx[ASN1_STRING_get0_data(ski)[i] >> 4];
-		out[2 * i + 1] = hx[ASN1_STRING_get0_data(ski)[i] & 15];
-	}
-	out[2 * n] = '\0';
-	return KC_OK;
-}
-
 /* ---- writing ---- */
 
+/* crls.pem: the root's CRL, this CRL, then the other intermediates'
+ * newest (others, olen: kc_fcrl_others_pem). */
 static int
 write_outputs(struct kc_factory *f, const struct kc_fcrl_params *p,
     const char *outdir, const char *pem, size_t len, X509_CRL *rcrl,
-    struct kc_fcrl_result *r)
+    const char *others, size_t olen, struct kc_fcrl_result *r)
 {
 	char *rpem = NULL, *both = NULL, path[PATH_MAX];
 	size_t rlen = 0;
@@ -415,23 +401,25 @@ write_outputs(struct kc_factory *f, const struct kc_fcrl_params *p,
 	snprintf(path, sizeof(path), "%s/crl", f->dir);
 	if ((rc = kc_dir_ensure(path, 0755)) != KC_OK)
 		return rc;
-	snprintf(r->archive, sizeof(r->archive), "%s/crl/intermediate-%lld.crl",
-	    f->dir, r->number);
+	snprintf(r->archive, sizeof(r->archive), "%s/crl/intermediate-%s-%lld"
+	    ".crl", f->dir, r->issuer_serial, r->number);
 	if ((rc = kc_file_write(r->archive, pem, len, 0644, KC_WRITE_EXCL))
 	    != KC_OK)
 		return rc;
 	if (rcrl != NULL) {
 		if ((rc = kc_crl_pem(rcrl, &rpem, &rlen)) != KC_OK)
 			return rc;
-		if ((both = malloc(rlen + len)) == NULL) {
+		if ((both = malloc(rlen + len + olen + 1)) == NULL) {
 			free(rpem);
 			return kc_err(KC_ERR_NOMEM, "out of memory");
 		}
 		memcpy(both, rpem, rlen);
 		memcpy(both + rlen, pem, len);
+		if (olen > 0)
+			memcpy(both + rlen + len, others, olen);
 		snprintf(r->crls, sizeof(r->crls), "%s/%s", outdir,
 		    KC_FCRL_CRLS);
-		rc = kc_file_write(r->crls, both, rlen + len, 0644, 0);
+		rc = kc_file_write(r->crls, both, rlen + len + olen, 0644, 0);
 		if (rc == KC_OK && p->root_crl != NULL) {
 			snprintf(path, sizeof(path), "%s/root.crl", f->dir);
 			rc = kc_file_write(path, rpem, rlen, 0644, 0);
@@ -477,7 +465,7 @@ precheck(struct kc_factory *f, const struct kc_fcrl_params *p, char *outdir,
 		return kc_err(KC_ERR_IO, "%s: the directory of --out is not "
 		    "writable (%s); nothing was written", outdir,
 		    strerror(errno));
-	if ((rc = check_out(f, p->out)) != KC_OK)
+	if ((rc = check_out(f, p->out, r->issuer_serial)) != KC_OK)
 		return rc;
 	snprintf(path, sizeof(path), "%s/%s", outdir, KC_FCRL_CRLS);
 	if ((rc = replaceable(path)) != KC_OK)
@@ -507,12 +495,17 @@ kc_factory_crl(struct kc_factory *f, const struct kc_fcrl_params *p0,
 	struct disk d;
 	X509_CRL *crl = NULL, *rcrl = NULL;
 	unsigned char *der = NULL;
-	char outdir[PATH_MAX], ski[65], dsha[65], *pem = NULL;
-	size_t pemlen = 0;
+	char outdir[PATH_MAX], ski[65], dsha[65], *pem = NULL, *others = NULL;
+	char *iser;
+	size_t pemlen = 0, olen = 0;
 	long long last = 0;
 	int rc, derlen, in_tx = 0;
 
 	memset(r, 0, sizeof(*r));
+	if ((iser = kc_cert_serial_hex(f->inter)) == NULL)
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	snprintf(r->issuer_serial, sizeof(r->issuer_serial), "%s", iser);
+	free(iser);
 	memset(&s, 0, sizeof(s));
 	memset(&d, 0, sizeof(d));
 	memset(&req, 0, sizeof(req));
@@ -538,17 +531,25 @@ kc_factory_crl(struct kc_factory *f, const struct kc_fcrl_params *p0,
 			na = timegm(&tm);
 		if (req.next_update > na)
 			return kc_err(KC_ERR_POLICY, "--days %d: the CRL's "
-			    "nextUpdate would be after the intermediate's "
-			    "notAfter; renew the intermediate first", p.days);
+			    "nextUpdate would be after the notAfter of "
+			    "intermediate %s: --days %lld at most (a retired "
+			    "intermediate's devices end with it; renew an "
+			    "active one first)", p.days, r->issuer_serial,
+			    na > p.now ? (long long)((na - p.now) / 86400) :
+			    0LL);
 	}
 	if (!(X509_get_key_usage(f->inter) & KU_CRL_SIGN))
-		return kc_err(KC_ERR_POLICY, "the intermediate in %s: its "
+		return kc_err(KC_ERR_POLICY, "intermediate %s in %s: its "
 		    "keyUsage does not allow cRLSign; it cannot sign a CRL "
-		    "(have the root sign one that does)", f->dir);
-	if ((rc = ski_hex(f->inter, ski)) != KC_OK)
+		    "(have the root sign one that does)", r->issuer_serial,
+		    f->dir);
+	if ((rc = kc_fcrl_ski_hex(f->inter, ski)) != KC_OK)
 		return rc;
 	if ((rc = precheck(f, &p, outdir, sizeof(outdir), &rcrl, r)) !=
 	    KC_OK)
+		goto out;
+	if (rcrl != NULL && (rc = kc_fcrl_others_pem(f->dir, ski, p.now,
+	    &others, &olen)) != KC_OK)
 		goto out;
 	if (p.n_revoke > 0 && (r->named = calloc(p.n_revoke,
 	    sizeof(*r->named))) == NULL) {
@@ -634,7 +635,8 @@ kc_factory_crl(struct kc_factory *f, const struct kc_fcrl_params *p0,
 	if ((rc = kc_ledger_commit(f->ledger)) != KC_OK)
 		goto out;
 	in_tx = 0;
-	if ((rc = write_outputs(f, &p, outdir, pem, pemlen, rcrl, r)) != KC_OK)
+	if ((rc = write_outputs(f, &p, outdir, pem, pemlen, rcrl, others, olen,
+	    r)) != KC_OK)
 		rc = kc_err(rc, "%s (the revocations and CRL number %lld are in "
 		    "the ledger: run the command again to write a CRL)",
 		    kc_errmsg(), r->number);
@@ -646,6 +648,7 @@ out:
 	disk_free(&d);
 	entries_free(&s);
 	free(pem);
+	free(others);
 	OPENSSL_free(der);
 	X509_CRL_free(crl);
 	X509_CRL_free(rcrl);

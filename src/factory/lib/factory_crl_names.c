@@ -5,13 +5,11 @@
 
 #include <sys/stat.h>
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
@@ -21,50 +19,6 @@
 #include "kc/factory/ledger.h"
 #include "factory_int.h"
 #include "fcrl_int.h"
-
-/* Serials compare without leading zeros, in any case. */
-int
-kc_fcrl_serial_eq(const char *a, const char *b)
-{
-	while (*a == '0' && a[1] != '\0')
-		a++;
-	while (*b == '0' && b[1] != '\0')
-		b++;
-	return strcasecmp(a, b) == 0;
-}
-
-/* A hex serial as given (0x, colons allowed) into the lower-case form
- * kc_cert_serial_hex() writes; KC_ERR_NOTFOUND when it is not one. */
-static int
-serial_arg(const char *s, char out[41])
-{
-	BIGNUM *bn = NULL;
-	char clean[64], *h;
-	size_t j = 0;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		s += 2;
-	for (; *s; s++) {
-		if (*s == ':')
-			continue;
-		if (!isxdigit((unsigned char)*s) || j >= 40)
-			return KC_ERR_NOTFOUND;
-		clean[j++] = *s;
-	}
-	clean[j] = '\0';
-	if (j == 0 || BN_hex2bn(&bn, clean) != (int)j)
-		return KC_ERR_NOTFOUND;
-	if (BN_is_zero(bn) || (h = BN_bn2hex(bn)) == NULL) {
-		BN_free(bn);
-		return KC_ERR_NOTFOUND;
-	}
-	for (size_t i = 0; h[i]; i++)
-		h[i] = (char)tolower((unsigned char)h[i]);
-	snprintf(out, 41, "%s", h);
-	OPENSSL_free(h);
-	BN_free(bn);
-	return KC_OK;
-}
 
 /* 1 when x was signed by the intermediate (name, AKI, signature). */
 static int
@@ -95,6 +49,24 @@ row_issued_by(const X509 *inter, const struct kc_ledger_row *row)
 	return ok;
 }
 
+/* The intermediate of set that issued the row's certificate, or NULL. */
+static const struct kc_fcrl_inter *
+row_issuer(const struct kc_fcrl_set *set, const struct kc_ledger_row *row)
+{
+	const struct kc_fcrl_inter *v = NULL;
+	const unsigned char *p = row->cert_der;
+	X509 *x;
+
+	if (set == NULL || row->cert_der == NULL || (x = d2i_X509(NULL, &p,
+	    (long)row->cert_der_len)) == NULL) {
+		ERR_clear_error();
+		return NULL;
+	}
+	v = kc_fcrl_set_issuer_of(set, x);
+	X509_free(x);
+	return v;
+}
+
 /* ---- what --revoke names ---- */
 
 struct target {
@@ -116,9 +88,29 @@ fill_named(struct kc_fcrl_device *d, const struct kc_ledger_row *row,
 	d->reason = reason;
 }
 
+/* The one-line refusal of a certificate another intermediate of D
+ * issued: which one, and the command for its CRL. */
+static int
+other_issuer(const char *arg, const char *serial,
+    const struct kc_fcrl_inter *v, const X509 *signer)
+{
+	char who[PATH_MAX + 128], *me = kc_cert_serial_hex(signer);
+	int rc;
+
+	kc_fcrl_inter_name(v, who, sizeof(who));
+	rc = kc_err(KC_ERR_POLICY, "--revoke %s: %s%s%swas issued by %s, not "
+	    "by intermediate %s whose CRL this is; revoke it in its own CRL "
+	    "(factorysign crl --intermediate %s); nothing was written", arg,
+	    serial != NULL ? "serial " : "", serial != NULL ? serial : "",
+	    serial != NULL ? " " : "", who, me != NULL ? me : "?", v->serial);
+	free(me);
+	return rc;
+}
+
 /* A certificate file: it must be signed by the intermediate. */
 static int
-target_cert(struct kc_factory *f, struct target *t)
+target_cert(struct kc_factory *f, const struct kc_fcrl_set *set,
+    struct target *t)
 {
 	X509 *x = NULL;
 	char *s = NULL, *iss;
@@ -133,6 +125,13 @@ target_cert(struct kc_factory *f, struct target *t)
 		goto out;
 	}
 	if (!issued_by(f->inter, x)) {
+		const struct kc_fcrl_inter *v = set != NULL ?
+		    kc_fcrl_set_issuer_of(set, x) : NULL;
+
+		if (v != NULL) {
+			rc = other_issuer(t->arg, NULL, v, f->inter);
+			goto out;
+		}
 		iss = kc_name_string(X509_get_issuer_name(x));
 		rc = kc_err(KC_ERR_POLICY, "--revoke %s: this certificate was "
 		    "not issued by the intermediate in %s (its issuer is %s); "
@@ -171,6 +170,7 @@ struct serial_scan {
 	size_t			 n;
 	struct kc_fcrl_device	*named;
 	const X509		*inter;
+	const struct kc_fcrl_set *set;
 	int			 rc;
 	int			 reason;
 };
@@ -188,10 +188,17 @@ on_row(const struct kc_ledger_row *row, void *arg)
 			continue;
 		t->found = 1;
 		if (!row_issued_by(s->inter, row)) {
-			s->rc = kc_err(KC_ERR_POLICY, "--revoke %s: serial %s "
-			    "in the ledger was issued by another intermediate "
-			    "of this factory, not the installed one; its CRL "
-			    "is that intermediate's", t->arg, row->serial);
+			const struct kc_fcrl_inter *v = row_issuer(s->set, row);
+
+			if (v != NULL)
+				s->rc = other_issuer(t->arg, row->serial, v,
+				    s->inter);
+			else
+				s->rc = kc_err(KC_ERR_POLICY, "--revoke %s: serial "
+				    "%s in the ledger was not issued by any "
+				    "intermediate of this factory kept in its "
+				    "directory; nothing was written", t->arg,
+				    row->serial);
 			return 1;
 		}
 		if (t->fp[0] != '\0' && strcmp(t->fp, row->cert_sha256) != 0) {
@@ -215,23 +222,30 @@ kc_fcrl_resolve(struct kc_factory *f, const struct kc_fcrl_params *p,
 	struct target *t;
 	struct serial_scan scan;
 	struct kc_ledger_row row;
+	struct kc_fcrl_set set;
 	int rc = KC_OK, byid;
 
 	if ((t = calloc(p->n_revoke, sizeof(*t))) == NULL)
 		return kc_err(KC_ERR_NOMEM, "out of memory");
+	/* D's intermediates, to name the one that issued a device of
+	 * another (none known when D/intermediate.pem cannot be read) */
+	if (kc_fcrl_set_load(f->dir, 0, &set) != KC_OK) {
+		kc_err_clear();
+		memset(&set, 0, sizeof(set));
+	}
 	for (size_t i = 0; i < p->n_revoke && rc == KC_OK; i++) {
 		char ser[41] = "";
 		const char *why = NULL;
 
 		t[i].arg = p->revoke[i];
 		if (path_like(t[i].arg)) {
-			rc = target_cert(f, &t[i]);
+			rc = target_cert(f, set.n > 0 ? &set : NULL, &t[i]);
 			continue;
 		}
 		memset(&row, 0, sizeof(row));
 		byid = kc_factory_id_ok(t[i].arg, &why) &&
 		    kc_ledger_find_id(f->ledger, t[i].arg, &row) == 1;
-		if (serial_arg(t[i].arg, ser) == KC_OK &&
+		if (kc_fcrl_serial_arg(t[i].arg, ser) == KC_OK &&
 		    kc_ledger_serial_exists(f->ledger, ser) == 1) {
 			if (byid && !kc_fcrl_serial_eq(ser, row.serial)) {
 				rc = kc_err(KC_ERR_USAGE, "--revoke %s: both a "
@@ -261,6 +275,7 @@ kc_fcrl_resolve(struct kc_factory *f, const struct kc_fcrl_params *p,
 	scan.n = p->n_revoke;
 	scan.named = named;
 	scan.inter = f->inter;
+	scan.set = set.n > 0 ? &set : NULL;
 	scan.reason = p->reason;
 	if (rc == KC_OK && (rc = kc_ledger_foreach(f->ledger, NULL, on_row,
 	    &scan)) != KC_OK && scan.rc != KC_OK)
@@ -274,5 +289,6 @@ kc_fcrl_resolve(struct kc_factory *f, const struct kc_fcrl_params *p,
 			    "it (an interrupted run's file, or another "
 			    "factory's)", t[i].arg, t[i].serial, f->dir);
 	free(t);
+	kc_fcrl_set_free(&set);
 	return rc > 0 ? KC_ERR_DB : rc;
 }

@@ -276,6 +276,11 @@ int kc_factory_retire_cert(const char *dir, const X509 *cert, char *retired,
  * root moved to D/previous/SERIAL/ (retired), then D/rekey's key and CSR
  * to D; the caller writes the new certificate and root. */
 int kc_factory_rekey_switch(const char *dir, char *retired, size_t n);
+/* A directory of D's own (D/rekey, D/previous, D/previous/SERIAL): made
+ * (0700) when missing and make is set (else a missing one is KC_OK); an
+ * existing one must be a directory, not a symbolic link, owned by this
+ * user or root. */
+int kc_factory_own_dir(const char *path, int make);
 /* init --rekey's checks (see kc_factory_rekey), then D/rekey made (0700)
  * and its path in rk. */
 int kc_factory_rekey_prepare(const char *dir, const char *subject, char *rk,

@@ -9,8 +9,9 @@
  * D to that key and retires the old key (still encrypted), CSR,
  * certificate and root to D/previous/SERIAL/ (SERIAL: the old
  * certificate's, lower-case hex). The active paths of D never change
- * name. See kc/factory/factory.h. Called by factory.c only (the key and
- * CSR of a rekey are made there, by kc_factory_init).
+ * name. See kc/factory/factory.h. Called by factory.c (the key and CSR
+ * of a rekey are made there, by kc_factory_init); kc_factory_own_dir also
+ * by factory_crl_issuer.c (crl --intermediate reads D/previous/SERIAL).
  */
 #include "config.h"
 
@@ -48,8 +49,8 @@ exists(const char *path)
 /* A directory of D's own: made (0700) when missing and make is set; an
  * existing one must be a directory (not a symbolic link: nothing is
  * written through one) owned by this user or root. */
-static int
-own_dir(const char *path, int make)
+int
+kc_factory_own_dir(const char *path, int make)
 {
 	struct stat st;
 
@@ -83,8 +84,8 @@ previous_dir(const char *dir, const X509 *x, char *out, size_t outsz)
 	    KC_OK)
 		rc = join(out, outsz, base, s);
 	free(s);
-	if (rc == KC_OK && (rc = own_dir(base, 1)) == KC_OK)
-		rc = own_dir(out, 1);
+	if (rc == KC_OK && (rc = kc_factory_own_dir(base, 1)) == KC_OK)
+		rc = kc_factory_own_dir(out, 1);
 	return rc;
 }
 
@@ -217,7 +218,7 @@ kc_factory_rekey_prepare(const char *dir, const char *subject, char *rk,
 		    "not installed yet; install it before a rekey", path);
 	if ((rc = join(path, sizeof(path), rk, "intermediate.key")))
 		return rc;
-	if ((rc = own_dir(rk, 0)) != KC_OK)
+	if ((rc = kc_factory_own_dir(rk, 0)) != KC_OK)
 		return rc;
 	if (exists(path) || (join(path, sizeof(path), rk,
 	    "intermediate.csr") == KC_OK && exists(path)))
@@ -237,7 +238,7 @@ kc_factory_rekey_prepare(const char *dir, const char *subject, char *rk,
 		    "valid CAs with one name)", subject, path);
 		goto out;
 	}
-	rc = own_dir(rk, 1);
+	rc = kc_factory_own_dir(rk, 1);
 out:
 	X509_free(cur);
 	X509_NAME_free(name);
