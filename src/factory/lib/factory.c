@@ -217,6 +217,43 @@ check_current(const X509 *x, const char *what, time_t now)
 	return KC_OK;
 }
 
+/* The critical extensions an intermediate may carry: those every device
+ * TLS stack processes. mbedTLS 2.28 refuses a chain with any other
+ * critical extension (nameConstraints, certificatePolicies other than
+ * anyPolicy, policyConstraints, ...), GnuTLS one with policyConstraints,
+ * policyMappings or inhibitAnyPolicy; OpenSSL's verifier accepts them. */
+static int
+critical_ok(X509 *cert, const char *what)
+{
+	static const int known[] = { NID_basic_constraints, NID_key_usage,
+	    NID_ext_key_usage, NID_subject_alt_name };
+	char oid[80];
+
+	for (int i = 0; i < X509_get_ext_count(cert); i++) {
+		X509_EXTENSION *e = X509_get_ext(cert, i);
+		const ASN1_OBJECT *obj = X509_EXTENSION_get_object(e);
+		int nid = OBJ_obj2nid(obj), ok = 0;
+
+		if (!X509_EXTENSION_get_critical(e))
+			continue;
+		for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+			ok |= nid == known[k];
+		if (ok)
+			continue;
+		if (nid != NID_undef)
+			snprintf(oid, sizeof(oid), "%s", OBJ_nid2ln(nid));
+		else if (OBJ_obj2txt(oid, sizeof(oid), obj, 1) <= 0)
+			snprintf(oid, sizeof(oid), "(unreadable OID)");
+		return kc_err(KC_ERR_POLICY, "%s carries the critical extension "
+		    "%s, which device TLS stacks do not all process (mbedTLS "
+		    "refuses any critical extension beyond basicConstraints, "
+		    "keyUsage, extendedKeyUsage and subjectAltName): devices "
+		    "could not verify their chain; have the root sign the "
+		    "intermediate without it", what, oid);
+	}
+	return KC_OK;
+}
+
 int
 kc_factory_install(const char *dir, const char *cert_path,
     const char *root_path, struct kc_factory_install_info *info)
@@ -278,6 +315,8 @@ kc_factory_install(const char *dir, const char *cert_path,
 		    cert_path);
 		goto out;
 	}
+	if ((rc = critical_ok(cert, cert_path)) != KC_OK)
+		goto out;
 	if ((store = X509_STORE_new()) == NULL ||
 	    !X509_STORE_add_cert(store, root) ||
 	    (ctx = X509_STORE_CTX_new()) == NULL ||
