@@ -112,7 +112,7 @@ tests_hostile_csr_intake_LDADD = $(KC_CORE_LA) $(CRYPTO_LIBS)
 TESTS += tests/hostile/csr_intake
 EXTRA_DIST += tests/hostile/csr tests/hostile/make-inputs.py
 TESTS += tests/hostile/csr.sh
-TESTS += tests/hostile/install-critical.sh
+TESTS += tests/hostile/install-critical.sh tests/hostile/root-crl-scope.sh
 
 # --- fault injection ------------------------------------------------------
 check_PROGRAMS += tests/faults/mkcsrs

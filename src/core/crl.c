@@ -466,6 +466,63 @@ kc_crl_file_load(const char *path, X509_CRL **out)
 	return rc;
 }
 
+/* A CRL read as "every serial the issuer revoked" must be the complete
+ * CRL of that issuer with nothing a relying party stops at: no
+ * issuingDistributionPoint (a CRL of part of its certificates, or an
+ * indirect CRL), no deltaCRLIndicator, no critical extension other than
+ * those (cRLNumber and authorityKeyIdentifier are never critical), no
+ * critical entry extension. OpenSSL's chain check (-crl_check_all) refuses
+ * every certificate under the issuer with such a CRL ("different CRL
+ * scope", "unhandled critical CRL extension"). */
+static int
+crl_complete(X509_CRL *crl, const char *path)
+{
+	STACK_OF(X509_REVOKED) *revs = X509_CRL_get_REVOKED(crl);
+	char oid[80];
+
+	for (int i = 0; i < X509_CRL_get_ext_count(crl); i++) {
+		X509_EXTENSION *e = X509_CRL_get_ext(crl, i);
+		int nid = OBJ_obj2nid(X509_EXTENSION_get_object(e));
+
+		if (nid == NID_issuing_distribution_point)
+			return kc_err(KC_ERR_POLICY, "%s: has an "
+			    "issuingDistributionPoint (a CRL of part of the "
+			    "CA's certificates, or an indirect CRL): not a "
+			    "complete CRL; relying parties that check the "
+			    "chain would refuse every certificate under it",
+			    path);
+		if (nid == NID_delta_crl)
+			return kc_err(KC_ERR_POLICY, "%s: is a delta CRL "
+			    "(deltaCRLIndicator), not a complete CRL", path);
+		if (X509_EXTENSION_get_critical(e)) {
+			OBJ_obj2txt(oid, sizeof(oid),
+			    X509_EXTENSION_get_object(e), 0);
+			return kc_err(KC_ERR_POLICY, "%s: carries the critical "
+			    "extension %s, which relying parties do not "
+			    "process: they would refuse every certificate "
+			    "under it", path, oid);
+		}
+	}
+	for (int i = 0; i < sk_X509_REVOKED_num(revs); i++) {
+		const STACK_OF(X509_EXTENSION) *ex = X509_REVOKED_get0_extensions(
+		    sk_X509_REVOKED_value(revs, i));
+
+		for (int k = 0; k < sk_X509_EXTENSION_num(ex); k++) {
+			X509_EXTENSION *e = sk_X509_EXTENSION_value(ex, k);
+
+			if (!X509_EXTENSION_get_critical(e))
+				continue;
+			OBJ_obj2txt(oid, sizeof(oid),
+			    X509_EXTENSION_get_object(e), 0);
+			return kc_err(KC_ERR_POLICY, "%s: entry %d carries the "
+			    "critical extension %s, which relying parties do "
+			    "not process: they would refuse every certificate "
+			    "under it", path, i + 1, oid);
+		}
+	}
+	return KC_OK;
+}
+
 int
 kc_crl_info_load(const char *path, const X509 *issuer,
     struct kc_crl_info *info)
@@ -498,6 +555,8 @@ kc_crl_info_load(const char *path, const X509 *issuer,
 		rc = kc_err(KC_ERR_INPUT, "%s: no usable CRL number", path);
 		goto out;
 	}
+	if ((rc = crl_complete(crl, path)) != KC_OK)
+		goto out;
 	info->number = (long long)BN_get_word(bn);
 	if (ASN1_TIME_to_tm(X509_CRL_get0_lastUpdate(crl), &tm))
 		info->this_update = timegm(&tm);
