@@ -112,7 +112,12 @@ tests_hostile_csr_intake_LDADD = $(KC_CORE_LA) $(CRYPTO_LIBS)
 TESTS += tests/hostile/csr_intake
 EXTRA_DIST += tests/hostile/csr tests/hostile/make-inputs.py
 TESTS += tests/hostile/csr.sh
-TESTS += tests/hostile/install-critical.sh tests/hostile/root-crl-scope.sh
+# tests/hostile/vectors.sh: an independent corpus (pyca/cryptography's
+# x509 test vectors, Debian's python3-cryptography-vectors) through every
+# X.509 intake; tests/hostile/vectors.py lists and re-signs its files.
+TESTS += tests/hostile/vectors.sh tests/hostile/install-critical.sh \
+	tests/hostile/root-crl-scope.sh
+EXTRA_DIST += tests/hostile/vectors.py
 
 # --- fault injection ------------------------------------------------------
 check_PROGRAMS += tests/faults/mkcsrs
