@@ -41,7 +41,8 @@ TESTS += tests/unit/test_factory
 
 # The PostgreSQL ledger's server lost mid-batch (issue 19); pgcheck.py is
 # the independent checker of a ledger (psql) against the files.
-TESTS += tests/ledger/server-loss.sh tests/ledger/station-report.sh
+TESTS += tests/ledger/server-loss.sh tests/ledger/station-report.sh \
+	tests/ledger/held.sh
 EXTRA_DIST += tests/ledger/pgcheck.py
 
 # make stress: the sizes of issue 19 (tests/ledger/stress.sh; not part of

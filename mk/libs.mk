@@ -121,6 +121,7 @@ libkc_factory_la_SOURCES = \
 	src/factory/lib/ledger_int.h src/factory/lib/ledger_sqlite.c \
 	src/factory/lib/ledger_pg.c src/factory/lib/ledger_copy.c \
 	src/factory/lib/ledger_pg_int.h src/factory/lib/ledger_pg3.c \
+	src/factory/lib/ledger_pg_batch.c \
 	include/kc/factory/nrf.h src/factory/lib/nrf.c src/factory/lib/nrf_out.c \
 	src/factory/lib/nrf_cloud.c \
 	src/factory/lib/nrf_int.h src/factory/lib/nrf_cose.c \

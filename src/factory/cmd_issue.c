@@ -132,15 +132,51 @@ one(struct kc_factory *f, const char *id, enum kc_alg alg,
 	return KC_OK;
 }
 
+/* The IDs go in windows of WIN_IDS, looked up in the ledger together
+ * (kc_factory_prefetch) before their devices are issued. */
+#define WIN_IDS	256
+
+struct idwin {
+	char	id[WIN_IDS][256];	/* a line of --ids as read */
+	size_t	n;
+};
+
+/* The window's devices; 1 when the batch must stop. */
+static int
+run_window(struct kc_factory *f, struct idwin *w, enum kc_alg alg,
+    const struct kc_factory_opts *o, long *ok, long *skipped, long *repaired,
+    long *failed)
+{
+	const char *ids[WIN_IDS];
+	int rc;
+
+	for (size_t i = 0; i < w->n; i++)
+		ids[i] = w->id[i];
+	if ((rc = kc_factory_prefetch(f, NULL, NULL, ids, w->n)) != KC_OK) {
+		fprintf(stderr, "%s: %s\n%s: stopping: this error affects "
+		    "every device\n", kc_progname, kc_errmsg(), kc_progname);
+		(*failed)++;
+		return 1;
+	}
+	for (size_t i = 0; i < w->n; i++)
+		if (fs_fatal(one(f, w->id[i], alg, o, ok, skipped, repaired,
+		    failed)))
+			return 1;
+	w->n = 0;
+	return 0;
+}
+
 int
 cmd_issue(int argc, char **argv)
 {
 	struct args a;
 	struct kc_factory *f = NULL;
+	struct idwin *win = NULL;
 	struct kc_secret *pfx = NULL, *kp = NULL;
 	enum kc_alg alg = KC_ALG_EC_P256;
 	FILE *ids = NULL;
 	long ok = 0, skipped = 0, repaired = 0, failed = 0;
+	struct fs_watch fw = { &ok, &failed };
 	char pfx_files[1100], key_files[1100];
 	int rc;
 
@@ -226,29 +262,40 @@ cmd_issue(int argc, char **argv)
 			    removed == 1 ? "" : "s", kc_disp(a.o.out_dir));
 	}
 	a.o.resume = 1;
+	if ((win = calloc(1, sizeof(*win))) == NULL) {
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	fs_batch_watch(f, &fw);
 	if ((rc = kc_factory_batch_begin(f, 100)) != KC_OK)
 		goto fail;
 	if (ids != NULL) {
 		char line[256];
-		while (fgets(line, sizeof(line), ids) != NULL) {
+		int stop = 0;
+		while (!stop && fgets(line, sizeof(line), ids) != NULL) {
 			line[strcspn(line, "\r\n")] = '\0';
 			if (line[0] == '\0' || line[0] == '#')
 				continue;
-			if (fs_fatal(one(f, line, alg, &a.o, &ok, &skipped,
-			    &repaired, &failed)))
-				break;
+			snprintf(win->id[win->n++], sizeof(win->id[0]), "%s",
+			    line);
+			if (win->n == WIN_IDS)
+				stop = run_window(f, win, alg, &a.o, &ok,
+				    &skipped, &repaired, &failed);
 		}
+		if (!stop)
+			run_window(f, win, alg, &a.o, &ok, &skipped, &repaired,
+			    &failed);
 	} else {
 		int width = snprintf(NULL, 0, "%ld", a.start + a.count - 1);
+		int stop = 0;
 		if (width < 4)
 			width = 4;
-		for (long i = 0; i < a.count; i++) {
-			char id[128];
-			snprintf(id, sizeof(id), "%s%0*ld", a.prefix, width,
-			    a.start + i);
-			if (fs_fatal(one(f, id, alg, &a.o, &ok, &skipped,
-			    &repaired, &failed)))
-				break;
+		for (long i = 0; i < a.count && !stop; i++) {
+			snprintf(win->id[win->n++], sizeof(win->id[0]),
+			    "%s%0*ld", a.prefix, width, a.start + i);
+			if (win->n == WIN_IDS || i + 1 == a.count)
+				stop = run_window(f, win, alg, &a.o, &ok,
+				    &skipped, &repaired, &failed);
 		}
 	}
 	fs_batch_end(f, &ok, &failed);
@@ -265,6 +312,7 @@ fail:
 	rc = kc_front_fail(rc);
 out:
 	kc_factory_close(f);
+	free(win);
 	kc_secret_free(pfx);
 	kc_secret_free(kp);
 	if (ids != NULL)

@@ -148,6 +148,24 @@ fs_fatal(int rc)
 	    rc == KC_ERR_INTERNAL;
 }
 
+static void
+dropped(void *arg, const char *id, const char *msg)
+{
+	struct fs_watch *w = arg;
+
+	fprintf(stderr, "%s: %s, reported issued above, is not: %s; its "
+	    "files are removed\n", kc_progname, kc_disp(id), msg);
+	if (*w->issued > 0)
+		(*w->issued)--;
+	(*w->failed)++;
+}
+
+void
+fs_batch_watch(struct kc_factory *f, struct fs_watch *w)
+{
+	kc_factory_on_dropped(f, dropped, w);
+}
+
 void
 fs_batch_end(struct kc_factory *f, long *issued, long *failed)
 {

@@ -56,6 +56,14 @@ int fs_fatal(int rc);
 /* The end of a batch: commits, prints a failure and what it cost;
  * *issued loses, and *failed gains, the devices that were rolled back. */
 void fs_batch_end(struct kc_factory *f, long *issued, long *failed);
+/* Before kc_factory_batch_begin: a device reported issued that the
+ * ledger then refuses at the commit (kc_factory_on_dropped) is told on
+ * stderr and moves from *w->issued to *w->failed (w outlives the
+ * batch). */
+struct fs_watch {
+	long	*issued, *failed;
+};
+void fs_batch_watch(struct kc_factory *f, struct fs_watch *w);
 
 /* --ca-file of keygen and provision: the certificates of a PEM file, each
  * a CA, re-encoded into *out (malloc'd, NUL-terminated; the caller frees

@@ -6,7 +6,11 @@
 # removed (only files that still hold what was written for them); nothing
 # is half-recorded (tests/ledger/pgcheck.py, reading the server with psql,
 # finds every row's files with their SHA-256 and no file without a row);
-# the rerun completes. A commit the server did not confirm may have
+# the rerun completes. (A batch's rows go to the server together at each
+# commit, kc_ledger_batch: a batch meets a row another session holds
+# there, at the device that completes the commit interval, which is then
+# the one reported failed; the others since the last commit are the lost
+# ones.) A commit the server did not confirm may have
 # happened: its files are kept (and the rows are there). The same removal
 # with the SQLite ledger, when a write fails mid-batch.
 . "$KC_TOP_SRCDIR/tests/lib.sh"
@@ -114,13 +118,13 @@ check "  ... pgcheck: 250 rows, every file" pgcheck_n "250 rows, 750 files" --pr
 gen c2 120 s2- || bail gencsr
 holdid "$(nth c2 80)" || bail hold
 batch c2 o2 --quiet --commit-every 30 > s2.log 2>&1 & p=$!
-check "cut: the batch waits at device 81" nwait 1
+check "cut: the batch waits (device 81, sent at the commit after 90)" nwait 1
 check "  ... its connection terminated" test "$(sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")" -eq 1
 wait $p; rs=$?
 release
 check "cut: the batch fails" test $rs -ne 0
 check "  ... the connection lost" grep -q 'connection to the server was lost\|terminating connection' s2.log
-check "  ... 20 reported not recorded, their files removed" grep -q '20 devices reported issued above are not recorded (rolled back after the error); their files are removed' s2.log
+check "  ... 29 reported not recorded, their files removed" grep -q '29 devices reported issued above are not recorded (rolled back after the error); their files are removed' s2.log
 check "  ... 60 rows, 60 devices' files" test "$(rows s2-)" -eq 60 -a "$(ncert o2)" -eq 60
 check "  ... pgcheck" pgcheck_n 60 --prefix s2- --dir o2
 check "cut: the rerun completes" sh -c "'$FS' batch --dir '$T/D' --csr-dir c2 --out-dir o2 --pass-file '$PASS' --quiet | grep -q 'batch c2: 60 issued, 60 already issued'"
@@ -130,13 +134,13 @@ check "  ... pgcheck: 120 rows" pgcheck_n "120 rows, 360 files" --prefix s2- --d
 gen c3 120 s3- || bail gencsr
 holdid "$(nth c3 70)" || bail hold
 batch c3 o3 --quiet --commit-every 25 > s3.log 2>&1 & p=$!
-check "restart: the batch waits at device 71" nwait 1
+check "restart: the batch waits (device 71, sent at the commit after 75)" nwait 1
 _pg_as "$PGBIN/pg_ctl" -D "$PGT/data" -w -t 60 -m fast restart -l "$PGT/log" \
 	-o "-c listen_addresses='' -c unix_socket_directories=$PGT" >/dev/null 2>&1
 wait $p; rs=$?
 release
 check "restart: the batch fails" test $rs -ne 0
-check "  ... 20 reported not recorded, their files removed" grep -q '20 devices reported issued above are not recorded (rolled back after the error); their files are removed' s3.log
+check "  ... 24 reported not recorded, their files removed" grep -q '24 devices reported issued above are not recorded (rolled back after the error); their files are removed' s3.log
 check "  ... 50 rows, 50 devices' files" test "$(rows s3-)" -eq 50 -a "$(ncert o3)" -eq 50
 check "  ... pgcheck" pgcheck_n 50 --prefix s3- --dir o3
 check "restart: the rerun completes at once" sh -c "'$FS' batch --dir '$T/D' --csr-dir c3 --out-dir o3 --pass-file '$PASS' --quiet | grep -q 'batch c3: 70 issued, 50 already issued'"

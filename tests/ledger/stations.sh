@@ -149,23 +149,24 @@ check "one row for race-1, the winner's" test "$(sql "SELECT string_agg(station,
 
 # --- the server stopped mid-batch ----------------------------------------
 # A session holds an uncommitted row for the 350th device the batch will
-# meet (readdir order): the batch commits 300, then waits there with 49
-# uncommitted rows; the server is stopped under it (immediate: as a crash
-# or a cut connection).
+# meet (readdir order): the batch commits 300, then waits there with 99
+# uncommitted rows (its rows go to the server together at the commit
+# after device 400, which is the one reported failed); the server is
+# stopped under it (immediate: as a crash or a cut connection).
 M=600
 gen cs $M s- || bail gencsr
 held=$(python3 -c 'import os,sys; print(os.listdir(sys.argv[1])[349][:-4])' cs)
 hold "INSERT INTO kc_certs (serial, device_id, cert_sha256, issued_at, not_after, kind, status, cert_path, cert_der, station) VALUES ('00', '$held', '', 0, 0, 'device', 'issued', '', ''::bytea, 'holder')" || bail "hold"
 batch "$T/D" cs os --quiet --commit-every 100 > s.log 2>&1 & ps=$!
-check "the batch waits at device 350" nwait 1
+check "the batch waits at device 350 (sent with the commit after 400)" nwait 1
 pg_stop immediate
 exec 3>&-
 wait $HOLD_PID
 wait $ps; rs=$?
 check "the batch fails when the server goes away" test $rs -ne 0
 check "it says the connection was lost" grep -q 'connection to the server was lost' s.log
-check "it reports the 49 uncommitted devices as not recorded" grep -q '49 devices reported issued above are not recorded' s.log
-check "it counts them failed, not issued" grep -q 'batch cs: 300 issued, 0 already issued, 0 repaired, 50 failed' s.log
+check "it reports the 99 uncommitted devices as not recorded" grep -q '99 devices reported issued above are not recorded' s.log
+check "it counts them failed, not issued" grep -q 'batch cs: 300 issued, 0 already issued, 0 repaired, 100 failed' s.log
 check "it stopped (not one error per device)" test "$(grep -c 'skipped:' s.log)" -eq 1
 check "no server text on the terminal" sh -c "! grep -q WARNING s.log"
 pg_start

@@ -302,6 +302,23 @@ int kc_factory_clean_tmp(const char *out_dir, long *removed);
 #define KC_FACTORY_QUEUE	64	/* devices queued for the writer */
 int kc_factory_batch_begin(struct kc_factory *f, int commit_every);
 int kc_factory_batch_end(struct kc_factory *f, long *lost);
+/* On a ledger that sends a batch's rows together at the commit
+ * (PostgreSQL, kc_ledger_batch), a device reported issued can still be
+ * refused there: another station recorded its ID after this one looked.
+ * Then its files are removed, fn(arg, id, message) is called (message:
+ * who issued it, when), and kc_factory_dropped counts it. Set before
+ * kc_factory_batch_begin. */
+void kc_factory_on_dropped(struct kc_factory *f,
+    void (*fn)(void *arg, const char *id, const char *message), void *arg);
+long kc_factory_dropped(const struct kc_factory *f);
+/* A hint before the next n devices of a batch (their CSRs, or their IDs
+ * with csrs NULL): their IDs are looked up in the ledger together, one
+ * round trip instead of n (kc_ledger_prefetch; nothing on a SQLite
+ * ledger). A CSR or ID that does not parse is left to kc_factory_issue
+ * to report; an error is the ledger's (as a lookup's would be). */
+int kc_factory_prefetch(struct kc_factory *f,
+    const unsigned char *const *csrs, const size_t *lens,
+    const char *const *ids, size_t n);
 /* Since kc_factory_batch_begin: *removed, the devices not recorded whose
  * files were removed; *unconfirmed, those of a commit not confirmed, whose
  * files were kept. */

@@ -113,6 +113,33 @@ int kc_ledger_begin(struct kc_ledger *l);
 int kc_ledger_commit(struct kc_ledger *l);
 int kc_ledger_rollback(struct kc_ledger *l);
 int kc_ledger_in_transaction(const struct kc_ledger *l);
+/* After a failed kc_ledger_commit: 1 when the commit may still have
+ * happened (a SQLite file that failed to sync, a server that went away
+ * after the COMMIT was sent), 0 when it certainly did not. */
+int kc_ledger_commit_unknown(const struct kc_ledger *l);
+
+/* Batches (factorysign batch). With on set, a backend may hold the rows
+ * recorded until the commit and send them together (PostgreSQL: one
+ * statement per few hundred rows instead of a round trip each); lookups
+ * still see them. A held row that the server then refuses because
+ * another station recorded its device ID first is not recorded; the
+ * others are: dropped(arg, row, message) is called for it, during
+ * kc_ledger_commit (message says who issued the ID and when; its file
+ * hashes are dropped with it). Without dropped, such a row fails the
+ * commit. A SQLite ledger records each row at once (no-op). */
+int kc_ledger_batch(struct kc_ledger *l, int on,
+    void (*dropped)(void *arg, const struct kc_ledger_row *row,
+    const char *message), void *arg);
+/* 1 when kc_ledger_prefetch saves round trips on this ledger. */
+int kc_ledger_prefetches(const struct kc_ledger *l);
+/* A hint: the device IDs the next kc_ledger_find_id calls will ask for,
+ * looked up together (one query for n IDs); those calls are then
+ * answered from what the server held at this call (rows recorded since
+ * through this handle included). A row another station records after it
+ * is still refused at the insert, as at any time (the unique index, not
+ * the lookup, keeps IDs unique). The previous hint is forgotten. */
+int kc_ledger_prefetch(struct kc_ledger *l, const char *const *ids,
+    size_t n);
 
 /* 1 when a row with this serial exists (any status), 0 when not. */
 int kc_ledger_serial_exists(struct kc_ledger *l, const char *serial);
@@ -240,5 +267,8 @@ int kc_ledger_last_rowid(struct kc_ledger *l, long long *rowid);
 
 /* Frees what a lookup allocated in row and zeroes it. */
 void kc_ledger_row_clear(struct kc_ledger_row *row);
+/* A deep copy of row into out (cert_path and cert_der duplicated). */
+int kc_ledger_row_copy(const struct kc_ledger_row *row,
+    struct kc_ledger_row *out);
 
 #endif

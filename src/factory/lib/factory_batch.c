@@ -36,6 +36,7 @@
 struct kc_fpend {
 	char		*out_dir;
 	char		 id[KC_FACTORY_ID_MAX + 1];
+	char		 serial[41];
 	size_t		 n;
 	struct {
 		const char	*suffix;	/* static */
@@ -73,6 +74,7 @@ kc_factory_pend_job(struct kc_factory *f, const char *serial,
 	p = &f->pend[f->npend];
 	p->n = 0;
 	snprintf(p->id, sizeof(p->id), "%s", j->id);
+	snprintf(p->serial, sizeof(p->serial), "%s", serial);
 	if ((p->out_dir = strdup(j->out_dir)) == NULL)
 		return kc_err(KC_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < j->n; i++) {
@@ -125,29 +127,78 @@ pend_unlink(const char *path, const char *sha)
 	return ours && unlink(path) == 0;
 }
 
+/* The files of p that still hold what was written: the number removed. */
+static int
+pend_remove(const struct kc_fpend *p)
+{
+	char path[PATH_MAX];
+	int gone = 0;
+
+	/* the certificate last: while it is there, a rerun takes the other
+	 * files of the ID for ours */
+	for (size_t k = p->n; k-- > 0;)
+		if (kc_fname_path(p->out_dir, p->id, p->f[k].suffix, path,
+		    sizeof(path)) == KC_OK)
+			gone += pend_unlink(path, p->f[k].sha);
+	return gone;
+}
+
 void
 kc_factory_pend_drop(struct kc_factory *f)
 {
-	char path[PATH_MAX];
-
 	for (size_t i = 0; i < f->npend; i++) {
 		const struct kc_fpend *p = &f->pend[i];
-		int gone = 0;
 
-		if (f->doubt) {
+		if (p->serial[0] == '\0')
+			continue;	/* dropped at the commit: gone */
+		if (f->doubt)
 			f->lost_kept++;
-			continue;
-		}
-		/* the certificate last: while it is there, a rerun takes the
-		 * other files of the ID for ours */
-		for (size_t k = p->n; k-- > 0;)
-			if (kc_fname_path(p->out_dir, p->id, p->f[k].suffix,
-			    path, sizeof(path)) == KC_OK)
-				gone += pend_unlink(path, p->f[k].sha);
-		if (gone > 0)
+		else if (pend_remove(p) > 0)
 			f->lost_removed++;
 	}
 	pend_clear(f);
+}
+
+/* kc_ledger_batch's callback: the server refused the row of a device
+ * reported issued (another station recorded its ID first). Its files
+ * go, and it is told. */
+static void
+dropped(void *arg, const struct kc_ledger_row *row, const char *msg)
+{
+	struct kc_factory *f = arg;
+
+	/* (sent before a commit the writer may still be at its files; a
+	 * write error stays the writer's, reported by the next sync) */
+	if (f->writer != NULL && kc_fwriter_wait(f->writer) != KC_OK)
+		kc_err_clear();
+	for (size_t i = 0; i < f->npend; i++) {
+		struct kc_fpend *p = &f->pend[i];
+
+		if (strcmp(p->serial, row->serial) != 0)
+			continue;
+		pend_remove(p);
+		p->serial[0] = '\0';
+		if (f->pending > 0)
+			f->pending--;
+		break;
+	}
+	f->dropped++;
+	if (f->on_dropped != NULL)
+		f->on_dropped(f->on_dropped_arg, row->device_id, msg);
+}
+
+void
+kc_factory_on_dropped(struct kc_factory *f,
+    void (*fn)(void *, const char *, const char *), void *arg)
+{
+	f->on_dropped = fn;
+	f->on_dropped_arg = arg;
+}
+
+long
+kc_factory_dropped(const struct kc_factory *f)
+{
+	return f->dropped;
 }
 
 void
@@ -205,16 +256,13 @@ kc_factory_flush(struct kc_factory *f)
 	if ((rc = kc_factory_sync_outputs(f)) != KC_OK)
 		return rc;
 	if ((rc = kc_ledger_commit(f->ledger)) != KC_OK) {
-		/* a commit that fails after every call of the transaction
-		 * succeeded may still have happened on a server that went
-		 * away before answering (or in a SQLite file that failed to
+		/* a commit that may still have happened (a server gone
+		 * after the COMMIT was sent, a SQLite file that failed to
 		 * sync): its files must stay */
-		f->doubt = !f->tx_broken || strcmp(kc_ledger_backend(f->ledger),
-		    "sqlite") == 0;
+		f->doubt = kc_ledger_commit_unknown(f->ledger);
 		return rc;
 	}
 	f->pending = 0;
-	f->tx_broken = 0;
 	pend_clear(f);
 	return KC_OK;
 }
@@ -233,7 +281,51 @@ kc_factory_batch_fail(struct kc_factory *f, int rc)
 	f->lost += f->pending;
 	f->pending = 0;
 	kc_factory_pend_drop(f);
-	f->tx_broken = f->doubt = 0;
+	f->doubt = 0;
+	return rc;
+}
+
+int
+kc_factory_prefetch(struct kc_factory *f, const unsigned char *const *csrs,
+    const size_t *lens, const char *const *ids, size_t n)
+{
+	char (*cn)[KC_FACTORY_ID_MAX + 1] = NULL;
+	const char **v = NULL;
+	size_t k = 0;
+	int rc = KC_OK;
+
+	if (n == 0 || !kc_ledger_prefetches(f->ledger))
+		return KC_OK;
+	if ((cn = malloc(n * sizeof(*cn))) == NULL ||
+	    (v = malloc(n * sizeof(*v))) == NULL) {
+		rc = kc_err(KC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct kc_fcsr c;
+		unsigned char *der = NULL;
+		size_t dl = 0;
+
+		if (csrs == NULL) {
+			if (ids[i] != NULL && kc_factory_id_ok(ids[i], NULL))
+				v[k++] = ids[i];
+			continue;
+		}
+		/* one that does not read is kc_factory_issue's to report */
+		if (csrs[i] != NULL && kc_fcsr_read(csrs[i], lens[i], "", NULL,
+		    &c, &der, &dl) == KC_OK) {
+			snprintf(cn[k], sizeof(cn[k]), "%s", c.cn);
+			v[k] = cn[k];
+			k++;
+		}
+		free(der);
+	}
+	kc_err_clear();
+	if (k > 0)
+		rc = kc_ledger_prefetch(f->ledger, v, k);
+out:
+	free(cn);
+	free(v);
 	return rc;
 }
 
@@ -283,8 +375,10 @@ kc_factory_batch_begin(struct kc_factory *f, int commit_every)
 		return rc;
 	if ((rc = kc_ledger_last_rowid(f->ledger, &f->batch_rowid)) != KC_OK)
 		return rc;
+	if ((rc = kc_ledger_batch(f->ledger, 1, dropped, f)) != KC_OK)
+		return rc;
 	f->batch = 1;
-	f->lost = f->lost_removed = f->lost_kept = 0;
+	f->lost = f->lost_removed = f->lost_kept = f->dropped = 0;
 	f->commit_every = commit_every > 0 ? commit_every : 1000;
 	return KC_OK;
 }
@@ -296,6 +390,9 @@ kc_factory_batch_end(struct kc_factory *f, long *lost)
 
 	if ((rc = kc_factory_flush(f)) != KC_OK)
 		kc_factory_batch_fail(f, rc);
+	/* (nothing is held after the flush: this only ends the mode) */
+	if (kc_ledger_batch(f->ledger, 0, NULL, NULL) != KC_OK && rc == KC_OK)
+		rc = kc_factory_batch_fail(f, KC_ERR_DB);
 	kc_fwriter_free(f->writer);
 	f->writer = NULL;
 	f->batch = 0;

@@ -204,9 +204,12 @@ struct kc_factory {
 	struct kc_fpend	*pend;		/* files of the devices since the
 					   last commit (factory_batch.c) */
 	size_t		 npend, cappend;
-	int		 tx_broken;	/* a ledger call failed since then */
 	int		 doubt;		/* the failed commit may have happened */
 	long		 lost_removed, lost_kept;	/* devices */
+	long		 dropped;	/* refused at the commit (another
+					   station's ID meanwhile) */
+	void		(*on_dropped)(void *, const char *, const char *);
+	void		*on_dropped_arg;
 	long long	 batch_rowid;	/* ledger rows after it: this batch */
 	char		*abs_src, *abs_dir;	/* realpath(abs_src) cached */
 };

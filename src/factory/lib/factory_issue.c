@@ -518,17 +518,13 @@ issue_one(struct kc_factory *f, const struct subject_in *in,
 	    in->ignored != NULL ? in->ignored : "");
 	memcpy(res->warn, atwarn, sizeof(res->warn));
 out:
-	/* a failed ledger call: on PostgreSQL the transaction is aborted,
-	 * its commit will be refused (see kc_factory_flush) */
-	if (rc == KC_ERR_DB)
-		f->tx_broken = 1;
 	/* not in a batch, a failed or skipped device leaves no row, nor
 	 * files of its own */
 	if (!f->batch && kc_ledger_in_transaction(f->ledger))
 		kc_ledger_rollback(f->ledger);
 	if (!f->batch) {
 		kc_factory_pend_drop(f);
-		f->tx_broken = f->doubt = 0;
+		f->doubt = 0;
 	}
 	kc_fjob_free(job);
 	kc_ledger_row_clear(&live);

@@ -306,6 +306,37 @@ int kc_ledger_rollback(struct kc_ledger *l)
 { return l->ops->rollback(l); }
 int kc_ledger_in_transaction(const struct kc_ledger *l)
 { return l->in_tx; }
+int kc_ledger_commit_unknown(const struct kc_ledger *l)
+{ return l->commit_unknown; }
+int kc_ledger_prefetches(const struct kc_ledger *l)
+{ return l->ops->prefetch != NULL; }
+
+int
+kc_ledger_batch(struct kc_ledger *l, int on,
+    void (*dropped)(void *, const struct kc_ledger_row *, const char *),
+    void *arg)
+{
+	int rc;
+
+	/* the callback is there while held rows can be sent: set before a
+	 * batch starts, cleared after it ended */
+	if (on) {
+		l->dropped = dropped;
+		l->dropped_arg = arg;
+	}
+	rc = l->ops->batch != NULL ? l->ops->batch(l, on) : KC_OK;
+	if (!on) {
+		l->dropped = NULL;
+		l->dropped_arg = NULL;
+	}
+	return rc;
+}
+
+int
+kc_ledger_prefetch(struct kc_ledger *l, const char *const *ids, size_t n)
+{
+	return l->ops->prefetch != NULL ? l->ops->prefetch(l, ids, n) : KC_OK;
+}
 int kc_ledger_serial_exists(struct kc_ledger *l, const char *serial)
 { return l->ops->serial_exists(l, serial); }
 int kc_ledger_find_id(struct kc_ledger *l, const char *id,

@@ -42,6 +42,9 @@ struct kc_ledger_ops {
 	int	(*foreach_crl)(struct kc_ledger *,
 		    int (*)(void *, const struct kc_ledger_crl *), void *);
 	int	(*counts)(struct kc_ledger *, struct kc_ledger_counts *);
+	/* optional (NULL: rows recorded at once, no prefetch) */
+	int	(*batch)(struct kc_ledger *, int);
+	int	(*prefetch)(struct kc_ledger *, const char *const *, size_t);
 };
 
 /* The schema version both backends write (SQLite user_version, PostgreSQL
@@ -61,6 +64,11 @@ struct kc_ledger {
 	char		*where;		/* for messages: a path, never a URI */
 	char		 station[KC_STATION_MAX];
 	int		 in_tx;
+	int		 commit_unknown;	/* of the last failed commit */
+	/* kc_ledger_batch: rows held back and refused at the commit */
+	void		(*dropped)(void *, const struct kc_ledger_row *,
+			    const char *);
+	void		*dropped_arg;
 };
 
 /* ledger.c: station if not NULL, else --station (kc_ledger_use), else

@@ -96,6 +96,11 @@ static const struct {
 	{ "find", "SELECT " COLS " FROM kc_certs WHERE lower(device_id) ="
 	    " lower($1) AND status IN ('issued', 'pending') AND"
 	    " kind = 'device'" },
+	/* ledger_pg_batch.c: many IDs at once ($1 a text[] of them in
+	 * lower case: = ANY of the array uses the index on lower()) */
+	{ "prefetch", "SELECT " COLS " FROM kc_certs WHERE lower(device_id) ="
+	    " ANY ($1::text[]) AND status IN ('issued', 'pending') AND"
+	    " kind = 'device'" },
 	{ "who", "SELECT station, to_char(recorded_at AT TIME ZONE 'UTC',"
 	    " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), serial, status FROM kc_certs"
 	    " WHERE lower(device_id) = lower($1) AND status IN ('issued',"
@@ -161,8 +166,13 @@ pg_err(struct lpg *l, const char *what, const PGresult *r)
 static int
 run(struct lpg *l, const char *what, const char *sql)
 {
-	PGresult *r = PQexec(l->c, sql);
-	int rc = KC_OK;
+	PGresult *r;
+	int rc;
+
+	/* (a batch's INSERT in flight answers first) */
+	if ((rc = kc_lpg_drain(l)) != KC_OK)
+		return rc;
+	r = PQexec(l->c, sql);
 
 	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
 	    PQresultStatus(r) != PGRES_TUPLES_OK)
@@ -187,6 +197,9 @@ query(struct lpg *l, const char *what, const char *name, int n,
 {
 	PGresult *r;
 
+	/* (a batch's INSERT in flight answers first) */
+	if (kc_lpg_drain(l) != KC_OK)
+		return NULL;
 	if (l->aborted) {
 		kc_err(KC_ERR_DB, "%s: %s: the transaction was aborted by an "
 		    "earlier error; nothing since the last commit is recorded",
@@ -256,6 +269,22 @@ static const struct kc_ledger_ops pg_ops;
 static const struct lpg_helpers helpers;
 static int fq_flush(struct lpg *l);
 
+/* What this handle holds back, to the server: the held rows of a batch
+ * (ledger_pg_batch.c), then the file hashes (their rows first: kc_files
+ * references kc_certs). Before the commit and before any read that must
+ * see them. */
+static int
+sync_all(struct lpg *l)
+{
+	int rc;
+
+	if ((rc = kc_lpg_send_held(l)) != KC_OK) {
+		l->nfq = 0;
+		return rc;
+	}
+	return fq_flush(l);
+}
+
 static void
 quiet(void *arg, const char *msg)
 {
@@ -270,6 +299,7 @@ pg_close(struct kc_ledger *b)
 
 	if (l == NULL)
 		return;
+	kc_lpg_batch_free(l);	/* (an insert in flight read first) */
 	if (l->base.in_tx && PQstatus(l->c) == CONNECTION_OK)
 		PQclear(PQexec(l->c, "ROLLBACK"));
 	PQfinish(l->c);
@@ -352,9 +382,11 @@ pg_commit(struct kc_ledger *b)
 	PGresult *r;
 	int rc = KC_OK;
 
+	l->base.commit_unknown = 0;
 	if (!l->base.in_tx)
 		return KC_OK;
 	if (l->aborted) {
+		kc_lpg_forget(l);
 		PQclear(PQexec(l->c, "ROLLBACK"));
 		l->base.in_tx = l->aborted = 0;
 		l->nfq = 0;
@@ -362,8 +394,9 @@ pg_commit(struct kc_ledger *b)
 		    "was aborted by an earlier error; its rows are not "
 		    "recorded", l->base.where);
 	}
-	/* the queued file hashes first: any failure, and nothing commits */
-	if ((rc = fq_flush(l)) != KC_OK) {
+	/* the held rows and queued file hashes first: any failure, and
+	 * nothing commits */
+	if ((rc = sync_all(l)) != KC_OK) {
 		PQclear(PQexec(l->c, "ROLLBACK"));
 		l->base.in_tx = l->aborted = 0;
 		return rc;
@@ -379,6 +412,7 @@ pg_commit(struct kc_ledger *b)
 		    "the last commit are recorded is not known; rerun when the "
 		    "server is back: it finds them recorded or issues them",
 		    l->base.where, (int)strcspn(m, "\n"), m);
+		l->base.commit_unknown = 1;
 	} else if (PQresultStatus(r) != PGRES_COMMAND_OK)
 		rc = pg_err(l, "commit", r);
 	else if (strcmp(PQcmdStatus(r), "COMMIT") != 0)
@@ -396,6 +430,7 @@ pg_rollback(struct kc_ledger *b)
 	struct lpg *l = (struct lpg *)b;
 
 	l->nfq = 0;
+	kc_lpg_forget(l);
 	if (!l->base.in_tx)
 		return KC_OK;
 	l->base.in_tx = l->aborted = 0;
@@ -404,10 +439,10 @@ pg_rollback(struct kc_ledger *b)
 	return run(l, "rollback", "ROLLBACK");
 }
 
+/* 1 when the server has a row with this serial (0 not, < 0 error). */
 static int
-pg_serial_exists(struct kc_ledger *b, const char *serial)
+server_serial(struct lpg *l, const char *serial)
 {
-	struct lpg *l = (struct lpg *)b;
 	const char *v[1] = { serial };
 	PGresult *r;
 	int n;
@@ -418,6 +453,16 @@ pg_serial_exists(struct kc_ledger *b, const char *serial)
 	n = PQntuples(r) > 0;
 	PQclear(r);
 	return n;
+}
+
+static int
+pg_serial_exists(struct kc_ledger *b, const char *serial)
+{
+	struct lpg *l = (struct lpg *)b;
+
+	if (kc_lpg_held_serial(l, serial))
+		return 1;
+	return server_serial(l, serial);
 }
 
 /* Row i of a COLS result into row (owning its strings). */
@@ -467,6 +512,9 @@ pg_find_id(struct kc_ledger *b, const char *id, struct kc_ledger_row *row)
 	PGresult *r;
 	int rc = 0;
 
+	if ((rc = kc_lpg_held_find(l, id, row)) != 2)
+		return rc;
+	rc = 0;
 	if ((r = query(l, "device lookup", "find", 1, v, NULL, NULL)) == NULL)
 		return KC_ERR_DB;
 	if (PQntuples(r) > 0)
@@ -487,7 +535,8 @@ conflict(struct lpg *l, const struct kc_ledger_row *row)
 	PGresult *r;
 	int rc;
 
-	if ((rc = pg_serial_exists(&l->base, row->serial)) != 0)
+	/* (the server's rows: row itself may still be held) */
+	if ((rc = server_serial(l, row->serial)) != 0)
 		return rc < 0 ? rc : kc_err(KC_ERR_EXISTS, "%s: serial %s is "
 		    "already recorded", l->base.where, row->serial);
 	if ((r = query(l, "device lookup", "who", 1, v, NULL, NULL)) == NULL)
@@ -516,6 +565,8 @@ pg_record(struct kc_ledger *b, const struct kc_ledger_row *row)
 	PGresult *r;
 	int ins;
 
+	if (l->batch && l->base.in_tx)
+		return kc_lpg_hold(l, row);
 	snprintf(ia, sizeof(ia), "%lld", (long long)row->issued_at);
 	snprintf(na, sizeof(na), "%lld", (long long)row->not_after);
 	v[0] = row->serial;
@@ -545,6 +596,8 @@ pg_supersede(struct kc_ledger *b, const char *serial)
 	const char *v[1] = { serial };
 	PGresult *r;
 
+	if (kc_lpg_held_supersede(l, serial))
+		return KC_OK;
 	if ((r = query(l, "update", "supersede", 1, v, NULL, NULL)) == NULL)
 		return KC_ERR_DB;
 	PQclear(r);
@@ -652,7 +705,7 @@ pg_files(struct kc_ledger *b, const char *serial,
 	int rc = KC_OK;
 
 	*n = 0;
-	if ((rc = fq_flush(l)) != KC_OK)
+	if ((rc = sync_all(l)) != KC_OK)
 		return rc;
 	if ((r = query(l, "file hash lookup", "files", 1, v, NULL, NULL)) ==
 	    NULL)
@@ -686,6 +739,8 @@ pg_foreach(struct kc_ledger *b, const char *kind, const char *station,
 	if (l->aborted)
 		return kc_err(KC_ERR_DB, "%s: read: the transaction was aborted",
 		    l->base.where);
+	if ((rc = sync_all(l)) != KC_OK)
+		return rc;
 	/* all rows first: fn may look up more (file hashes) meanwhile */
 	r = PQexecParams(l->c, "SELECT " COLS " FROM kc_certs WHERE ($1::text"
 	    " IS NULL OR kind = $1) AND ($2::text IS NULL OR station = $2)"
@@ -715,6 +770,8 @@ pg_scalar(struct lpg *l, const char *what, const char *sql, long long *out)
 	if (l->aborted)
 		return kc_err(KC_ERR_DB, "%s: %s: the transaction was aborted",
 		    l->base.where, what);
+	if ((rc = sync_all(l)) != KC_OK)
+		return rc;
 	r = PQexec(l->c, sql);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
 		rc = pg_err(l, what, r);
@@ -751,13 +808,55 @@ lpg_serial_exists(struct lpg *l, const char *serial)
 }
 
 static const struct lpg_helpers helpers = {
-	query, pg_err, row_from, lpg_serial_exists
+	query, pg_err, row_from, lpg_serial_exists, conflict, sync_all
 };
+
+/* The schema 3 operations (ledger_pg3.c) see what this handle holds
+ * back: it goes to the server first. */
+static int
+pg_set_status(struct kc_ledger *b, const char *serial, const char *status)
+{
+	struct lpg *l = (struct lpg *)b;
+	int rc;
+
+	if ((rc = sync_all(l)) != KC_OK)
+		return rc;
+	kc_lpg_pf_forget(l, serial);
+	return kc_lpg_set_status(b, serial, status);
+}
+
+static int
+pg_revoke(struct kc_ledger *b, const char *serial, int reason, time_t when,
+    const char *station, int *already)
+{
+	int rc = sync_all((struct lpg *)b);
+
+	return rc != KC_OK ? rc : kc_lpg_revoke(b, serial, reason, when,
+	    station, already);
+}
+
+static int
+pg_foreach_revoked(struct kc_ledger *b,
+    int (*fn)(void *, const struct kc_ledger_row *, time_t, int), void *arg)
+{
+	int rc = sync_all((struct lpg *)b);
+
+	return rc != KC_OK ? rc : kc_lpg_foreach_revoked(b, fn, arg);
+}
+
+static int
+pg_counts(struct kc_ledger *b, struct kc_ledger_counts *c)
+{
+	int rc = sync_all((struct lpg *)b);
+
+	return rc != KC_OK ? rc : kc_lpg_counts(b, c);
+}
 
 static const struct kc_ledger_ops pg_ops = {
 	"postgresql", pg_close, pg_begin, pg_commit, pg_rollback,
 	pg_serial_exists, pg_find_id, pg_record, pg_supersede, pg_file_record,
-	pg_files, pg_foreach, pg_count, pg_last_rowid, kc_lpg_set_status,
-	kc_lpg_revoke, kc_lpg_foreach_revoked, kc_lpg_crl_last,
-	kc_lpg_crl_record, kc_lpg_foreach_crl, kc_lpg_counts
+	pg_files, pg_foreach, pg_count, pg_last_rowid, pg_set_status,
+	pg_revoke, pg_foreach_revoked, kc_lpg_crl_last,
+	kc_lpg_crl_record, kc_lpg_foreach_crl, pg_counts, kc_lpg_batch,
+	kc_lpg_prefetch
 };

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kc/core/error.h"
 #include "kc/factory/ledger.h"
 #include "ledger_int.h"
 
@@ -15,6 +16,24 @@ kc_ledger_row_clear(struct kc_ledger_row *row)
 	free(row->cert_path);
 	free(row->cert_der);
 	memset(row, 0, sizeof(*row));
+}
+
+int
+kc_ledger_row_copy(const struct kc_ledger_row *row, struct kc_ledger_row *out)
+{
+	*out = *row;
+	out->cert_path = NULL;
+	out->cert_der = NULL;
+	if ((row->cert_path != NULL &&
+	    (out->cert_path = strdup(row->cert_path)) == NULL) ||
+	    (row->cert_der_len > 0 &&
+	    (out->cert_der = malloc(row->cert_der_len)) == NULL)) {
+		kc_ledger_row_clear(out);
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	}
+	if (row->cert_der_len > 0)
+		memcpy(out->cert_der, row->cert_der, row->cert_der_len);
+	return KC_OK;
 }
 
 void

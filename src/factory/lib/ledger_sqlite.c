@@ -242,8 +242,12 @@ sq_commit(struct kc_ledger *b)
 
 	if (!l->base.in_tx)
 		return KC_OK;
+	/* a failed COMMIT may have reached the file: unknown */
+	l->base.commit_unknown = 0;
 	if ((rc = exec(l, "COMMIT")) == KC_OK)
 		l->base.in_tx = 0;
+	else
+		l->base.commit_unknown = 1;
 	return rc;
 }
 
@@ -696,5 +700,5 @@ static const struct kc_ledger_ops sqlite_ops = {
 	sq_find_id, sq_record, sq_supersede, sq_file_record, sq_files,
 	sq_foreach, sq_count, sq_last_rowid, sq_set_status, sq_revoke,
 	sq_foreach_revoked, sq_crl_last, sq_crl_record, sq_foreach_crl,
-	sq_counts
+	sq_counts, NULL, NULL
 };
