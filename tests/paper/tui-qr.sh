@@ -68,7 +68,7 @@ sys.exit(any(unicodedata.category(c) in ('Cc', 'Cf') and c != '\n' for c in s))"
 check "the TUI's export wrote the ceremony report to the medium" sh -c "ls '$T'/media/*-report.pdf"
 m=$(ls "$T"/media/*-report.pdf | head -1)
 check "  ... in SHA256SUMS, which checks" sh -c "cd '$T/media' && grep -q -- '-report.pdf\$' SHA256SUMS && sha256sum -c --strict SHA256SUMS"
-pdftoppm -r 150 -gray -png -f 1 -l 1 "$m" "$T/rep" && zbarimg -q --raw "$T"/rep*.png > "$T/rq.txt" 2>/dev/null
+pdftoppm -r 150 -gray -f 1 -l 1 "$m" "$T/rep" && zbarimg -q --raw "$T"/rep*.pgm > "$T/rq.txt" 2>/dev/null
 check "  ... its QR code is the final digest too" grep -qx "$d" "$T/rq.txt"
 
 # the pair: a terminal that is not UTF-8 (no LANG) gets a message, never
