@@ -33,7 +33,6 @@
  * live-ID index, kc_revoked and kc_crls. */
 #define PG_VERSION	KC_LEDGER_SCHEMA
 
-#define FQ_CHUNK	500	/* file hashes per statement (struct fput) */
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS kc_meta (key text PRIMARY KEY,"
@@ -267,7 +266,6 @@ fail:
 
 static const struct kc_ledger_ops pg_ops;
 static const struct lpg_helpers helpers;
-static int fq_flush(struct lpg *l);
 
 /* What this handle holds back, to the server: the held rows of a batch
  * (ledger_pg_batch.c), then the file hashes (their rows first: kc_files
@@ -282,7 +280,7 @@ sync_all(struct lpg *l)
 		l->nfq = 0;
 		return rc;
 	}
-	return fq_flush(l);
+	return kc_lpg_fq_flush(l);
 }
 
 static void
@@ -605,97 +603,6 @@ pg_supersede(struct kc_ledger *b, const char *serial)
 }
 
 static int
-pg_file_record(struct kc_ledger *b, const char *serial, const char *suffix,
-    const char *sha256)
-{
-	struct lpg *l = (struct lpg *)b;
-	const char *v[3] = { serial, suffix, sha256 };
-	struct fput *q;
-	PGresult *r;
-
-	if (!l->base.in_tx) {
-		if ((r = query(l, "file hash insert", "file_put", 3, v, NULL,
-		    NULL)) == NULL)
-			return KC_ERR_DB;
-		PQclear(r);
-		return KC_OK;
-	}
-	if (strlen(serial) >= sizeof(q->serial) ||
-	    strlen(suffix) >= sizeof(q->suffix) ||
-	    strlen(sha256) >= sizeof(q->sha256))
-		return kc_err(KC_ERR_INTERNAL, "%s: file hash of %s: field too "
-		    "long", l->base.where, serial);
-	/* the same file again in this transaction replaces its hash, as
-	 * the statement would (one statement may not touch a row twice) */
-	for (size_t i = 0; i < l->nfq; i++)
-		if (strcmp(l->fq[i].serial, serial) == 0 &&
-		    strcmp(l->fq[i].suffix, suffix) == 0) {
-			snprintf(l->fq[i].sha256, sizeof(l->fq[i].sha256), "%s",
-			    sha256);
-			return KC_OK;
-		}
-	if (l->nfq == l->capfq) {
-		size_t cap = l->capfq ? 2 * l->capfq : 256;
-		if ((q = realloc(l->fq, cap * sizeof(*q))) == NULL)
-			return kc_err(KC_ERR_NOMEM, "out of memory");
-		l->fq = q;
-		l->capfq = cap;
-	}
-	q = &l->fq[l->nfq++];
-	snprintf(q->serial, sizeof(q->serial), "%s", serial);
-	snprintf(q->suffix, sizeof(q->suffix), "%s", suffix);
-	snprintf(q->sha256, sizeof(q->sha256), "%s", sha256);
-	return KC_OK;
-}
-
-/* The queued file hashes to the server (within the open transaction). */
-static int
-fq_flush(struct lpg *l)
-{
-	const char *v[3 * FQ_CHUNK];
-	char *sql;
-	size_t done = 0, n, cap = 200 + FQ_CHUNK * 32;
-	int rc = KC_OK;
-
-	if (l->nfq == 0)
-		return KC_OK;
-	if (l->aborted) {
-		l->nfq = 0;
-		return kc_err(KC_ERR_DB, "%s: file hash insert: the transaction "
-		    "was aborted by an earlier error", l->base.where);
-	}
-	if ((sql = malloc(cap)) == NULL)
-		return kc_err(KC_ERR_NOMEM, "out of memory");
-	while (rc == KC_OK && done < l->nfq) {
-		size_t len;
-		PGresult *r;
-
-		n = l->nfq - done < FQ_CHUNK ? l->nfq - done : FQ_CHUNK;
-		len = (size_t)snprintf(sql, cap, "INSERT INTO kc_files (serial,"
-		    " suffix, sha256) VALUES ");
-		for (size_t i = 0; i < n; i++) {
-			len += (size_t)snprintf(sql + len, cap - len,
-			    "%s($%zu, $%zu, $%zu)", i ? ", " : "", 3 * i + 1,
-			    3 * i + 2, 3 * i + 3);
-			v[3 * i] = l->fq[done + i].serial;
-			v[3 * i + 1] = l->fq[done + i].suffix;
-			v[3 * i + 2] = l->fq[done + i].sha256;
-		}
-		snprintf(sql + len, cap - len, " ON CONFLICT (serial, suffix) DO"
-		    " UPDATE SET sha256 = EXCLUDED.sha256");
-		r = PQexecParams(l->c, sql, (int)(3 * n), NULL, v, NULL, NULL,
-		    0);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK)
-			rc = pg_err(l, "file hash insert", r);
-		PQclear(r);
-		done += n;
-	}
-	free(sql);
-	l->nfq = 0;
-	return rc;
-}
-
-static int
 pg_files(struct kc_ledger *b, const char *serial,
     struct kc_ledger_file *files, size_t max, size_t *n)
 {
@@ -854,7 +761,7 @@ pg_counts(struct kc_ledger *b, struct kc_ledger_counts *c)
 
 static const struct kc_ledger_ops pg_ops = {
 	"postgresql", pg_close, pg_begin, pg_commit, pg_rollback,
-	pg_serial_exists, pg_find_id, pg_record, pg_supersede, pg_file_record,
+	pg_serial_exists, pg_find_id, pg_record, pg_supersede, kc_lpg_file_record,
 	pg_files, pg_foreach, pg_count, pg_last_rowid, pg_set_status,
 	pg_revoke, pg_foreach_revoked, kc_lpg_crl_last,
 	kc_lpg_crl_record, kc_lpg_foreach_crl, pg_counts, kc_lpg_batch,

@@ -12,7 +12,8 @@
  * so the others stay), reported to the handle's dropped callback with who
  * issued it, and its file hashes are not sent.
  *
- * Owns l->rq, l->rqmap, l->pf, l->pfmap (ledger_pg_int.h); calls into
+ * Owns l->rq, l->rqmap, l->fl, l->pf, l->pfmap and the queued file hashes
+ * l->fq (ledger_pg_int.h); calls into
  * ledger_pg.c only through l->h.
  */
 #include "config.h"
@@ -33,6 +34,7 @@
 #include "ledger_pg_int.h"
 
 #define RQ_CHUNK	100	/* rows per INSERT (11 parameters each) */
+#define FQ_CHUNK	500	/* file hashes per statement (struct fput) */
 #define PF_MAX		1024	/* IDs per prefetch */
 
 /* --- ID -> index ------------------------------------------------------ */
@@ -501,6 +503,99 @@ kc_lpg_send_held(struct lpg *l)
 	if ((rc = send_rows(l)) != KC_OK)
 		return rc;
 	return kc_lpg_drain(l);
+}
+
+/* --- the file hashes ------------------------------------------------- */
+
+int
+kc_lpg_file_record(struct kc_ledger *b, const char *serial, const char *suffix,
+    const char *sha256)
+{
+	struct lpg *l = (struct lpg *)b;
+	const char *v[3] = { serial, suffix, sha256 };
+	struct fput *q;
+	PGresult *r;
+
+	if (!l->base.in_tx) {
+		if ((r = l->h->query(l, "file hash insert", "file_put", 3, v, NULL,
+		    NULL)) == NULL)
+			return KC_ERR_DB;
+		PQclear(r);
+		return KC_OK;
+	}
+	if (strlen(serial) >= sizeof(q->serial) ||
+	    strlen(suffix) >= sizeof(q->suffix) ||
+	    strlen(sha256) >= sizeof(q->sha256))
+		return kc_err(KC_ERR_INTERNAL, "%s: file hash of %s: field too "
+		    "long", l->base.where, serial);
+	/* the same file again in this transaction replaces its hash, as
+	 * the statement would (one statement may not touch a row twice) */
+	for (size_t i = 0; i < l->nfq; i++)
+		if (strcmp(l->fq[i].serial, serial) == 0 &&
+		    strcmp(l->fq[i].suffix, suffix) == 0) {
+			snprintf(l->fq[i].sha256, sizeof(l->fq[i].sha256), "%s",
+			    sha256);
+			return KC_OK;
+		}
+	if (l->nfq == l->capfq) {
+		size_t cap = l->capfq ? 2 * l->capfq : 256;
+		if ((q = realloc(l->fq, cap * sizeof(*q))) == NULL)
+			return kc_err(KC_ERR_NOMEM, "out of memory");
+		l->fq = q;
+		l->capfq = cap;
+	}
+	q = &l->fq[l->nfq++];
+	snprintf(q->serial, sizeof(q->serial), "%s", serial);
+	snprintf(q->suffix, sizeof(q->suffix), "%s", suffix);
+	snprintf(q->sha256, sizeof(q->sha256), "%s", sha256);
+	return KC_OK;
+}
+
+/* The queued file hashes to the server (within the open transaction). */
+int
+kc_lpg_fq_flush(struct lpg *l)
+{
+	const char *v[3 * FQ_CHUNK];
+	char *sql;
+	size_t done = 0, n, cap = 200 + FQ_CHUNK * 32;
+	int rc = KC_OK;
+
+	if (l->nfq == 0)
+		return KC_OK;
+	if (l->aborted) {
+		l->nfq = 0;
+		return kc_err(KC_ERR_DB, "%s: file hash insert: the transaction "
+		    "was aborted by an earlier error", l->base.where);
+	}
+	if ((sql = malloc(cap)) == NULL)
+		return kc_err(KC_ERR_NOMEM, "out of memory");
+	while (rc == KC_OK && done < l->nfq) {
+		size_t len;
+		PGresult *r;
+
+		n = l->nfq - done < FQ_CHUNK ? l->nfq - done : FQ_CHUNK;
+		len = (size_t)snprintf(sql, cap, "INSERT INTO kc_files (serial,"
+		    " suffix, sha256) VALUES ");
+		for (size_t i = 0; i < n; i++) {
+			len += (size_t)snprintf(sql + len, cap - len,
+			    "%s($%zu, $%zu, $%zu)", i ? ", " : "", 3 * i + 1,
+			    3 * i + 2, 3 * i + 3);
+			v[3 * i] = l->fq[done + i].serial;
+			v[3 * i + 1] = l->fq[done + i].suffix;
+			v[3 * i + 2] = l->fq[done + i].sha256;
+		}
+		snprintf(sql + len, cap - len, " ON CONFLICT (serial, suffix) DO"
+		    " UPDATE SET sha256 = EXCLUDED.sha256");
+		r = PQexecParams(l->c, sql, (int)(3 * n), NULL, v, NULL, NULL,
+		    0);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			rc = l->h->err(l, "file hash insert", r);
+		PQclear(r);
+		done += n;
+	}
+	free(sql);
+	l->nfq = 0;
+	return rc;
 }
 
 void

@@ -109,6 +109,11 @@ int kc_lpg_send_held(struct lpg *l);
  * kc_lpg_hold while the batch goes on), refused rows reported as by
  * send_held; before any other statement on the connection. */
 int kc_lpg_drain(struct lpg *l);
+/* The file hashes: queued in a transaction (sent by fq_flush, before the
+ * commit and any read of kc_files), else inserted at once. */
+int kc_lpg_file_record(struct kc_ledger *b, const char *serial,
+    const char *suffix, const char *sha256);
+int kc_lpg_fq_flush(struct lpg *l);
 void kc_lpg_forget(struct lpg *l);	/* held rows and prefetch dropped */
 void kc_lpg_batch_free(struct lpg *l);
 
