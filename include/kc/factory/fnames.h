@@ -33,6 +33,11 @@ int kc_fname_decode(const char *stem, char *out, size_t outsz);
 
 /* dir/STEM<suffix> into out (suffix ".cert.pem", ...); KC_ERR_USAGE when
  * too long. */
+/* dir/name into out (outsz bytes); a path too long is KC_ERR_USAGE
+ * naming it. For a factory directory's own files (intermediate.pem,
+ * previous/SERIAL, ...). */
+int kc_fname_join(char *out, size_t outsz, const char *dir,
+    const char *name);
 int kc_fname_path(const char *dir, const char *id, const char *suffix,
     char *out, size_t outsz);
 

@@ -24,15 +24,8 @@
 #include "kc/core/x509.h"
 #include "kc/factory/factory.h"
 #include "kc/factory/ledger.h"
+#include "kc/factory/fnames.h"
 #include "factory_int.h"
-
-static int
-path_join(char *out, size_t outsz, const char *dir, const char *name)
-{
-	if ((size_t)snprintf(out, outsz, "%s/%s", dir, name) >= outsz)
-		return kc_err(KC_ERR_USAGE, "%s/%s: path too long", dir, name);
-	return KC_OK;
-}
 
 static int
 der_pem(struct kc_buf *b, const X509 *x)
@@ -80,8 +73,8 @@ kc_factory_init(const char *dir, const char *subject, enum kc_alg alg,
 		return rc;
 	if ((rc = kc_name_parse(subject, &name)) != KC_OK)
 		return rc;
-	if ((rc = path_join(kpath, sizeof(kpath), dir, "intermediate.key")) ||
-	    (rc = path_join(cpath, sizeof(cpath), dir, "intermediate.csr")))
+	if ((rc = kc_fname_join(kpath, sizeof(kpath), dir, "intermediate.key")) ||
+	    (rc = kc_fname_join(cpath, sizeof(cpath), dir, "intermediate.csr")))
 		goto out;
 	if ((rc = kc_dir_ensure(dir, 0700)) != KC_OK ||
 	    (rc = kc_file_check_absent(kpath)) != KC_OK ||
@@ -174,7 +167,7 @@ load_csr_key(const char *dir, EVP_PKEY **out)
 	int rc;
 
 	*out = NULL;
-	if ((rc = path_join(path, sizeof(path), dir, "intermediate.csr")))
+	if ((rc = kc_fname_join(path, sizeof(path), dir, "intermediate.csr")))
 		return rc;
 	if ((bio = BIO_new_file(path, "r")) == NULL) {
 		ERR_clear_error();
@@ -269,9 +262,9 @@ kc_factory_install(const char *dir, const char *cert_path,
 	int rc;
 
 	memset(info, 0, sizeof(*info));
-	if ((rc = path_join(ipath, sizeof(ipath), dir, "intermediate.pem")) ||
-	    (rc = path_join(rpath, sizeof(rpath), dir, "root.pem")) ||
-	    (rc = path_join(rk, sizeof(rk), dir, KC_FACTORY_REKEY)) ||
+	if ((rc = kc_fname_join(ipath, sizeof(ipath), dir, "intermediate.pem")) ||
+	    (rc = kc_fname_join(rpath, sizeof(rpath), dir, "root.pem")) ||
+	    (rc = kc_fname_join(rk, sizeof(rk), dir, KC_FACTORY_REKEY)) ||
 	    (rc = load_csr_key(dir, &mine)) ||
 	    (rc = kc_cert_load(cert_path, &cert)) ||
 	    (rc = kc_cert_load(root_path, &root)))
@@ -279,7 +272,7 @@ kc_factory_install(const char *dir, const char *cert_path,
 	if (EVP_PKEY_eq(X509_get0_pubkey(cert), mine) != 1) {
 		char pc[PATH_MAX];
 		ERR_clear_error();
-		if (path_join(pc, sizeof(pc), rk, "intermediate.csr") ==
+		if (kc_fname_join(pc, sizeof(pc), rk, "intermediate.csr") ==
 		    KC_OK && access(pc, F_OK) == 0) {
 			if ((rc = load_csr_key(rk, &pending)) != KC_OK)
 				goto out;
@@ -376,7 +369,7 @@ load_installed(const char *dir, const char *name, X509 **out)
 	char path[PATH_MAX];
 	int rc;
 
-	if ((rc = path_join(path, sizeof(path), dir, name)) != KC_OK)
+	if ((rc = kc_fname_join(path, sizeof(path), dir, name)) != KC_OK)
 		return rc;
 	if (access(path, F_OK) != 0)
 		return kc_err(KC_ERR_NOTFOUND, "%s: the intermediate is not "
@@ -399,7 +392,7 @@ kc_factory_open(const char *dir, const struct kc_secret *pass,
 		free(f);
 		return kc_err(KC_ERR_NOMEM, "out of memory");
 	}
-	if ((rc = path_join(path, sizeof(path), dir, "intermediate.key")))
+	if ((rc = kc_fname_join(path, sizeof(path), dir, "intermediate.key")))
 		goto fail;
 	if (access(path, F_OK) != 0) {
 		rc = kc_err(KC_ERR_NOTFOUND, "%s: no intermediate key (%s); "
@@ -424,7 +417,7 @@ kc_factory_open(const char *dir, const struct kc_secret *pass,
 	    (rc = der_pem(&f->inter_pem, f->inter)) != KC_OK ||
 	    (rc = der_pem(&f->root_pem, f->root)) != KC_OK)
 		goto fail;
-	if ((rc = path_join(path, sizeof(path), dir, "ledger.sqlite")) ||
+	if ((rc = kc_fname_join(path, sizeof(path), dir, "ledger.sqlite")) ||
 	    (rc = kc_ledger_open(path, 1, &f->ledger)))
 		goto fail;
 	*out = f;

@@ -32,6 +32,7 @@
 #include "kc/core/x509.h"
 #include "kc/factory/crl.h"
 #include "kc/factory/ledger.h"
+#include "kc/factory/fnames.h"
 #include "factory_int.h"
 #include "fcrl_int.h"
 
@@ -76,14 +77,6 @@ kc_fcrl_serial_arg(const char *s, char out[41])
 	snprintf(out, 41, "%s", h);
 	OPENSSL_free(h);
 	BN_free(bn);
-	return KC_OK;
-}
-
-static int
-join(char *out, size_t outsz, const char *a, const char *b)
-{
-	if ((size_t)snprintf(out, outsz, "%s/%s", a, b) >= outsz)
-		return kc_err(KC_ERR_USAGE, "%s/%s: path too long", a, b);
 	return KC_OK;
 }
 
@@ -160,8 +153,8 @@ kc_fcrl_set_load(const char *dir, int warn, struct kc_fcrl_set *s)
 	int n, rc;
 
 	memset(s, 0, sizeof(*s));
-	if ((rc = join(path, sizeof(path), dir, "intermediate.pem")) ||
-	    (rc = join(base, sizeof(base), dir, KC_FACTORY_PREVIOUS)))
+	if ((rc = kc_fname_join(path, sizeof(path), dir, "intermediate.pem")) ||
+	    (rc = kc_fname_join(base, sizeof(base), dir, KC_FACTORY_PREVIOUS)))
 		return rc;
 	n = real_dir(base) == KC_OK ? scandir(base, &names, NULL, alphasort) :
 	    0;
@@ -177,9 +170,9 @@ kc_fcrl_set_load(const char *dir, int warn, struct kc_fcrl_set *s)
 	s->n = 1;
 	for (int i = 0; i < n; i++) {
 		if (names[i]->d_name[0] == '.' ||
-		    join(sub, sizeof(sub), base, names[i]->d_name) != KC_OK ||
+		    kc_fname_join(sub, sizeof(sub), base, names[i]->d_name) != KC_OK ||
 		    real_dir(sub) != KC_OK ||
-		    join(path, sizeof(path), sub, "intermediate.pem") != KC_OK ||
+		    kc_fname_join(path, sizeof(path), sub, "intermediate.pem") != KC_OK ||
 		    access(path, F_OK) != 0) {
 			kc_err_clear();
 			continue;
@@ -276,7 +269,7 @@ kc_fcrl_issuer_find(const char *dir, const char *serial,
 	}
 	/* D/previous/SERIAL itself, looked at with lstat: a symbolic link,
 	 * a file or a foreign directory is refused, not skipped */
-	if ((rc = join(base, sizeof(base), dir, KC_FACTORY_PREVIOUS)) != KC_OK)
+	if ((rc = kc_fname_join(base, sizeof(base), dir, KC_FACTORY_PREVIOUS)) != KC_OK)
 		goto out;
 	if ((rc = real_dir(base)) != KC_OK && rc != KC_ERR_NOTFOUND) {
 		rc = kc_err(rc, "--intermediate %s: %s", serial, kc_errmsg());
@@ -290,9 +283,9 @@ kc_fcrl_issuer_find(const char *dir, const char *serial,
 		if (names[i]->d_name[0] == '.' ||
 		    !kc_fcrl_serial_eq(names[i]->d_name, want))
 			continue;
-		if ((rc = join(sub, sizeof(sub), base, names[i]->d_name)) ==
+		if ((rc = kc_fname_join(sub, sizeof(sub), base, names[i]->d_name)) ==
 		    KC_OK && (rc = real_dir(sub)) == KC_OK &&
-		    (rc = join(key, sizeof(key), sub, "intermediate.pem")) ==
+		    (rc = kc_fname_join(key, sizeof(key), sub, "intermediate.pem")) ==
 		    KC_OK && access(key, F_OK) != 0)
 			rc = kc_err(KC_ERR_NOTFOUND, "%s: missing; %s is not a "
 			    "retired intermediate", key, sub);
@@ -407,7 +400,7 @@ kc_fcrl_open_retired(const char *dir, const struct kc_fcrl_issuer *is,
 		return kc_err(KC_ERR_NOMEM, "out of memory");
 	}
 	if ((rc = kc_cert_load(is->cert, &f->inter)) != KC_OK ||
-	    (rc = join(path, sizeof(path), dir, "root.pem")) != KC_OK ||
+	    (rc = kc_fname_join(path, sizeof(path), dir, "root.pem")) != KC_OK ||
 	    (rc = kc_cert_load(path, &f->root)) != KC_OK)
 		goto fail;
 	if (!ASN1_TIME_to_tm(X509_get0_notAfter(f->inter), &tm) ||
@@ -425,7 +418,7 @@ kc_fcrl_open_retired(const char *dir, const struct kc_fcrl_issuer *is,
 		    "to sign with it", is->cert, is->key);
 		goto fail;
 	}
-	if ((rc = join(path, sizeof(path), dir, "ledger.sqlite")) ||
+	if ((rc = kc_fname_join(path, sizeof(path), dir, "ledger.sqlite")) ||
 	    (rc = kc_ledger_open(path, 0, &f->ledger)))
 		goto fail;
 	*out = f;
@@ -468,7 +461,7 @@ kc_fcrl_others_pem(const char *dir, const char *ski, time_t now,
 	*pem = NULL;
 	*len = 0;
 	memset(&b, 0, sizeof(b));
-	if ((rc = join(arch, sizeof(arch), dir, "crl")) != KC_OK)
+	if ((rc = kc_fname_join(arch, sizeof(arch), dir, "crl")) != KC_OK)
 		return rc;
 	if (kc_fcrl_set_load(dir, 1, &s) != KC_OK) {
 		kc_err_clear();

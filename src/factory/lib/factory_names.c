@@ -38,6 +38,14 @@ reserved(const char *s)
 }
 
 int
+kc_fname_join(char *out, size_t outsz, const char *dir, const char *name)
+{
+	if ((size_t)snprintf(out, outsz, "%s/%s", dir, name) >= outsz)
+		return kc_err(KC_ERR_USAGE, "%s/%s: path too long", dir, name);
+	return KC_OK;
+}
+
+int
 kc_fname_stem(const char *id, char *out, size_t outsz)
 {
 	int res = reserved(id);

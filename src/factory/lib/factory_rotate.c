@@ -30,15 +30,8 @@
 #include "kc/core/fileio.h"
 #include "kc/core/x509.h"
 #include "kc/factory/factory.h"
+#include "kc/factory/fnames.h"
 #include "factory_int.h"
-
-static int
-join(char *out, size_t outsz, const char *dir, const char *name)
-{
-	if ((size_t)snprintf(out, outsz, "%s/%s", dir, name) >= outsz)
-		return kc_err(KC_ERR_USAGE, "%s/%s: path too long", dir, name);
-	return KC_OK;
-}
 
 static int
 exists(const char *path)
@@ -80,9 +73,9 @@ previous_dir(const char *dir, const X509 *x, char *out, size_t outsz)
 
 	if ((s = kc_cert_serial_hex(x)) == NULL)
 		return kc_err(KC_ERR_NOMEM, "out of memory");
-	if ((rc = join(base, sizeof(base), dir, KC_FACTORY_PREVIOUS)) ==
+	if ((rc = kc_fname_join(base, sizeof(base), dir, KC_FACTORY_PREVIOUS)) ==
 	    KC_OK)
-		rc = join(out, outsz, base, s);
+		rc = kc_fname_join(out, outsz, base, s);
 	free(s);
 	if (rc == KC_OK && (rc = kc_factory_own_dir(base, 1)) == KC_OK)
 		rc = kc_factory_own_dir(out, 1);
@@ -122,8 +115,8 @@ kc_factory_retire_cert(const char *dir, const X509 *cert, char *retired,
 	int rc;
 
 	retired[0] = '\0';
-	if ((rc = join(ipath, sizeof(ipath), dir, "intermediate.pem")) ||
-	    (rc = join(rpath, sizeof(rpath), dir, "root.pem")))
+	if ((rc = kc_fname_join(ipath, sizeof(ipath), dir, "intermediate.pem")) ||
+	    (rc = kc_fname_join(rpath, sizeof(rpath), dir, "root.pem")))
 		return rc;
 	if (!exists(ipath))
 		return KC_OK;		/* the first install */
@@ -132,11 +125,11 @@ kc_factory_retire_cert(const char *dir, const X509 *cert, char *retired,
 	if (X509_cmp(cur, cert) == 0)
 		goto out;		/* the same certificate again */
 	if ((rc = previous_dir(dir, cur, pd, sizeof(pd))) ||
-	    (rc = join(dst, sizeof(dst), pd, "intermediate.pem")) ||
+	    (rc = kc_fname_join(dst, sizeof(dst), pd, "intermediate.pem")) ||
 	    (rc = copy_keep(ipath, dst, 0644)))
 		goto out;
 	if (exists(rpath) &&
-	    ((rc = join(dst, sizeof(dst), pd, "root.pem")) ||
+	    ((rc = kc_fname_join(dst, sizeof(dst), pd, "root.pem")) ||
 	    (rc = copy_keep(rpath, dst, 0644))))
 		goto out;
 	snprintf(retired, n, "%s", pd);
@@ -155,8 +148,8 @@ kc_factory_rekey_switch(const char *dir, char *retired, size_t n)
 	int rc;
 
 	retired[0] = '\0';
-	if ((rc = join(rk, sizeof(rk), dir, KC_FACTORY_REKEY)) ||
-	    (rc = join(src, sizeof(src), dir, "intermediate.pem")))
+	if ((rc = kc_fname_join(rk, sizeof(rk), dir, KC_FACTORY_REKEY)) ||
+	    (rc = kc_fname_join(src, sizeof(src), dir, "intermediate.pem")))
 		return rc;
 	if (!exists(src))
 		return kc_err(KC_ERR_NOTFOUND, "%s: no installed intermediate "
@@ -165,7 +158,7 @@ kc_factory_rekey_switch(const char *dir, char *retired, size_t n)
 		return rc;
 	rc = previous_dir(dir, cur, pd, sizeof(pd));
 	X509_free(cur);
-	if (rc != KC_OK || (rc = join(dst, sizeof(dst), pd,
+	if (rc != KC_OK || (rc = kc_fname_join(dst, sizeof(dst), pd,
 	    "intermediate.key")) != KC_OK)
 		return rc;
 	if (exists(dst))
@@ -175,16 +168,16 @@ kc_factory_rekey_switch(const char *dir, char *retired, size_t n)
 	/* the old set out, then the new key and CSR in; a name missing
 	 * (root.pem of a damaged D) is left out */
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if ((rc = join(src, sizeof(src), dir, names[i])) ||
-		    (rc = join(dst, sizeof(dst), pd, names[i])))
+		if ((rc = kc_fname_join(src, sizeof(src), dir, names[i])) ||
+		    (rc = kc_fname_join(dst, sizeof(dst), pd, names[i])))
 			return rc;
 		if (exists(src) && rename(src, dst) != 0)
 			return kc_err(KC_ERR_IO, "cannot move %s to %s: %s",
 			    src, dst, strerror(errno));
 	}
 	for (size_t i = 0; i < 2; i++) {
-		if ((rc = join(src, sizeof(src), rk, names[i])) ||
-		    (rc = join(dst, sizeof(dst), dir, names[i])))
+		if ((rc = kc_fname_join(src, sizeof(src), rk, names[i])) ||
+		    (rc = kc_fname_join(dst, sizeof(dst), dir, names[i])))
 			return rc;
 		if (rename(src, dst) != 0)
 			return kc_err(KC_ERR_IO, "cannot move %s to %s: %s (the "
@@ -204,28 +197,28 @@ kc_factory_rekey_prepare(const char *dir, const char *subject, char *rk,
 	X509_NAME *name = NULL;
 	int rc, same;
 
-	if ((rc = join(rk, rksz, dir, KC_FACTORY_REKEY)) ||
-	    (rc = join(path, sizeof(path), dir, "intermediate.key")))
+	if ((rc = kc_fname_join(rk, rksz, dir, KC_FACTORY_REKEY)) ||
+	    (rc = kc_fname_join(path, sizeof(path), dir, "intermediate.key")))
 		return rc;
 	if (!exists(path))
 		return kc_err(KC_ERR_NOTFOUND, "%s: no intermediate key to "
 		    "replace; run factorysign init --dir %s without --rekey",
 		    path, dir);
-	if ((rc = join(path, sizeof(path), dir, "intermediate.pem")))
+	if ((rc = kc_fname_join(path, sizeof(path), dir, "intermediate.pem")))
 		return rc;
 	if (!exists(path))
 		return kc_err(KC_ERR_NOTFOUND, "%s: the active intermediate is "
 		    "not installed yet; install it before a rekey", path);
-	if ((rc = join(path, sizeof(path), rk, "intermediate.key")))
+	if ((rc = kc_fname_join(path, sizeof(path), rk, "intermediate.key")))
 		return rc;
 	if ((rc = kc_factory_own_dir(rk, 0)) != KC_OK)
 		return rc;
-	if (exists(path) || (join(path, sizeof(path), rk,
+	if (exists(path) || (kc_fname_join(path, sizeof(path), rk,
 	    "intermediate.csr") == KC_OK && exists(path)))
 		return kc_err(KC_ERR_EXISTS, "%s: a rekey is already pending; "
 		    "install its certificate (factorysign install), or remove "
 		    "%s to abandon it", path, rk);
-	if ((rc = join(path, sizeof(path), dir, "intermediate.pem")) ||
+	if ((rc = kc_fname_join(path, sizeof(path), dir, "intermediate.pem")) ||
 	    (rc = kc_cert_load(path, &cur)) ||
 	    (rc = kc_name_parse(subject, &name)))
 		goto out;
